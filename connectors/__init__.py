@@ -1,0 +1,1 @@
+"""Built-in connectors, one module per system; registered via `investigate.connectors.v1`."""

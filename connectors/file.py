@@ -1,0 +1,138 @@
+"""`file`: tickets from local files — a folder of `*.json`/`*.yaml` (one ticket each) or one
+JSON/JSONL/YAML file holding a list. Exports from any helpdesk fit once mapped to:
+
+    id, subject, description, status, priority (urgent|high|normal|low), created_at,
+    updated_at, requester {name, email}, organization {id, name}, tags, custom_fields,
+    comments [{author, body, created_at, public}], url
+
+Unknown fields are kept in `Ticket.raw`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from investigate.config import ConfigPath
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import TicketNotFound, TicketSourceError
+from investigate.models import Comment, Organization, Person, Ticket
+
+_SUFFIXES = (".json", ".yaml", ".yml", ".jsonl")
+MAX_TICKET_BYTES = 20_000_000
+
+
+class FileConfig(ConnectorConfig):
+    path: ConfigPath
+
+
+class FileTickets(Connector[FileConfig]):
+    type_name = "file"
+    config_model = FileConfig
+    description = "Tickets from local JSON/YAML files (a folder, or one file with a list)"
+    collects_evidence = False
+
+    async def collect(self, query: Query) -> Collected:
+        return Collected()  # a ticket source; it adds no evidence of its own
+
+    async def check(self) -> list[Check]:
+        try:
+            count = len(await asyncio.to_thread(self._all))
+        except TicketSourceError as exc:
+            return [Check("tickets", False, exc.message)]
+        return [Check("tickets", True, f"{count} tickets in {self.config.path}")]
+
+    async def fetch_ticket(self, ticket_id: str) -> Ticket:
+        return await asyncio.to_thread(self._fetch, ticket_id)
+
+    def _fetch(self, ticket_id: str) -> Ticket:
+        path = self.config.path
+        if path.is_dir():
+            for suffix in _SUFFIXES[:3]:
+                candidate = path / f"{ticket_id}{suffix}"
+                if candidate.is_file() and candidate.parent.resolve() == path.resolve():
+                    return to_ticket(_read(candidate), candidate)
+        for data, origin in self._all():
+            if str(data.get("id")) == ticket_id:
+                return to_ticket(data, origin)
+        raise TicketNotFound(
+            f"ticket {ticket_id} not found in {path}",
+            hint=f"list the tickets with: ls {path}" if path.is_dir() else None,
+        )
+
+    def _all(self) -> list[tuple[dict[str, Any], Path]]:
+        path = self.config.path
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix in _SUFFIXES and p.is_file())
+        elif path.is_file():
+            files = [path]
+        else:
+            raise TicketSourceError(f"ticket path not found: {path}")
+        out: list[tuple[dict[str, Any], Path]] = []
+        for file in files:
+            data = _read(file)
+            items = data if isinstance(data, list) else [data]
+            out += [(item, file) for item in items if isinstance(item, dict)]
+        return out
+
+
+def _read(path: Path) -> Any:
+    try:
+        if path.stat().st_size > MAX_TICKET_BYTES:
+            raise TicketSourceError(f"{path.name} is larger than 20 MB; refusing to load it")
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise TicketSourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        if path.suffix == ".jsonl":
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        if path.suffix in (".yaml", ".yml"):
+            return yaml.safe_load(text)
+        return json.loads(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TicketSourceError(f"{path.name}: cannot parse ticket file: {first}") from None
+
+
+def to_ticket(data: Any, origin: Path) -> Ticket:
+    if not isinstance(data, dict):
+        raise TicketSourceError(f"{origin.name}: a ticket must be an object")
+    try:
+        return Ticket(
+            id=str(data["id"]),
+            url=data.get("url"),
+            subject=str(data.get("subject") or ""),
+            description=str(data.get("description") or ""),
+            comments=[Comment(**_known(c, Comment)) for c in data.get("comments") or []],
+            requester=Person(**_known(data.get("requester") or {}, Person)),
+            organization=Organization(**_known(data.get("organization") or {}, Organization)),
+            created_at=data["created_at"],
+            updated_at=data.get("updated_at"),
+            priority=data.get("priority"),
+            status=data.get("status"),
+            tags=[str(t) for t in data.get("tags") or []],
+            custom_fields=dict(data.get("custom_fields") or {}),
+            raw=data,
+        )
+    except KeyError as exc:
+        raise TicketSourceError(f"{origin.name}: ticket is missing '{exc.args[0]}'") from None
+    except (ValidationError, TypeError) as exc:
+        raise TicketSourceError(f"{origin.name}: invalid ticket: {_first_error(exc)}") from None
+
+
+def _known(data: Any, model: type[Any]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if k in model.model_fields}
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors(include_url=False)[0]
+        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    return str(exc)

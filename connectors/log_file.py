@@ -1,0 +1,272 @@
+"""`log_file`: JSON-lines or plain-text log files (optionally gzip'd), streamed.
+
+    logs:
+      type: log_file
+      paths: ["logs/*.jsonl", "logs/web.log.gz"]   # globs, relative to the config file
+
+A file is read line by line (a line is capped at `max_line_bytes`; memory stays flat for a 1 GB
+file). JSON lines: `timestamp|ts|time|@timestamp`, `level|severity|lvl`, `message|msg` are
+detected and every other key is kept as a field. Plain text: a leading timestamp, a level word,
+an optional `[service]`, then the message (`key=value` pairs become fields). Invalid UTF-8 is
+replaced, broken lines are read as text, lines without a timestamp are skipped.
+
+Returned: lines in the window that mention the ticket's entities, and error-level patterns that
+are new (or spiking) in the window compared with the same files before it, grouped into patterns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import gzip
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pydantic import Field, field_validator
+
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import SourceError
+from investigate.models import Level
+from investigate.patterns import LogLine, PatternGrouper
+from investigate.textmatch import EntityMatcher
+
+_JSON_TS = re.compile(rb'"(?:@timestamp|timestamp|ts|time)"\s*:\s*"([^"]{10,40})"')
+_JSON_LEVEL = re.compile(rb'"(?:level|severity|lvl|log\.level)"\s*:\s*"(\w{1,12})"')
+_TEXT = re.compile(
+    r"^\s*(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
+    r"\s+\[?(?P<level>[A-Za-z]{3,9})\]?:?\s+(?:\[(?P<service>[^\]]{1,60})\]\s+)?(?P<msg>.*)$"
+)
+_KV = re.compile(r"(\w{1,40})=(\"[^\"]{0,300}\"|\S{1,300})")
+_LEVELS: dict[str, Level] = {
+    "trace": "debug",
+    "debug": "debug",
+    "info": "info",
+    "information": "info",
+    "notice": "info",
+    "warn": "warning",
+    "warning": "warning",
+    "err": "error",
+    "error": "error",
+    "fatal": "critical",
+    "crit": "critical",
+    "critical": "critical",
+    "alert": "critical",
+    "emerg": "critical",
+    "panic": "critical",
+}
+_INTERESTING = {"warning", "error", "critical"}
+_MESSAGE_KEYS = ("message", "msg", "log", "text")
+_META_KEYS = {"@timestamp", "timestamp", "ts", "time", "level", "severity", "lvl", "log.level"}
+
+
+class LogFileConfig(ConnectorConfig):
+    paths: list[str] = Field(min_length=1, description="Globs; relative to the config file.")
+    format: Literal["auto", "json", "text"] = "auto"
+    service: str | None = Field(None, description="Service name for lines that carry none.")
+    max_line_bytes: int = Field(65_536, ge=256)
+    max_patterns: int = Field(60, ge=1)
+    url_template: str | None = Field(
+        None, description="Deep link for a pattern; {service}, {start}, {end} are filled in."
+    )
+
+    @field_validator("paths", mode="before")
+    @classmethod
+    def _one_path(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+@dataclass
+class ScanStats:
+    lines: int = 0
+    files: int = 0
+    unreadable: int = 0
+    stopped_early: bool = False
+
+
+class LogFile(Connector[LogFileConfig]):
+    type_name = "log_file"
+    config_model = LogFileConfig
+    description = "JSON-lines or plain-text log files (globs, .gz too), streamed"
+
+    def files(self) -> list[Path]:
+        base = self.ctx.config.base_dir
+        found: dict[Path, None] = {}
+        for pattern in self.config.paths:
+            full = pattern if Path(pattern).expanduser().is_absolute() else str(base / pattern)
+            for name in sorted(glob.glob(str(Path(full).expanduser()), recursive=True)):
+                path = Path(name)
+                if path.is_file():
+                    found[path] = None
+        return list(found)
+
+    async def check(self) -> list[Check]:
+        files = self.files()
+        if not files:
+            return [Check("files", False, f"no file matches {', '.join(self.config.paths)}")]
+        size = sum(f.stat().st_size for f in files)
+        return [Check("files", True, f"{len(files)} files, {size / 1e6:.1f} MB")]
+
+    async def collect(self, query: Query) -> Collected:
+        files = self.files()
+        if not files:
+            raise SourceError(
+                f"no log file matches {', '.join(self.config.paths)}",
+                hint="paths are globs relative to the config file's folder",
+            )
+        return await asyncio.to_thread(self._scan, files, query)
+
+    def _scan(self, files: list[Path], query: Query) -> Collected:
+        grouper = PatternGrouper(query.window)
+        matcher = EntityMatcher(query.entities.matchable())
+        stats = ScanStats()
+        for path in files:
+            if query.expired():
+                stats.stopped_early = True
+                break
+            try:
+                self._scan_file(path, query, grouper, matcher, stats)
+            except OSError as exc:
+                stats.unreadable += 1
+                if len(files) == 1:
+                    raise SourceError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+            stats.files += 1
+        evidence = grouper.evidence(
+            self.name,
+            f"scan {', '.join(self.config.paths)} for {len(matcher.values)} entity values and new "
+            f"error patterns, {query.window.start:%Y-%m-%dT%H:%MZ}..{query.window.end:%Y-%m-%dT%H:%MZ}",
+            url=self._url(query),
+        )[: self.config.max_patterns]
+        notes = []
+        if stats.stopped_early:
+            notes.append(f"{self.name}: scan stopped at the deadline after {stats.lines:,} lines")
+        if stats.unreadable:
+            notes.append(f"{self.name}: {stats.unreadable} log file(s) could not be read")
+        return Collected(evidence=evidence, notes=notes)
+
+    def _url(self, query: Query) -> Any:
+        template = self.config.url_template
+        if not template:
+            return None
+
+        def link(pattern: Any) -> str:
+            values = {
+                "service": ",".join(sorted(pattern.services)),
+                "start": query.window.start.isoformat(),
+                "end": query.window.end.isoformat(),
+            }
+            return template.format_map(_Missing(values))
+
+        return link
+
+    def _scan_file(
+        self,
+        path: Path,
+        query: Query,
+        grouper: PatternGrouper,
+        matcher: EntityMatcher,
+        stats: ScanStats,
+    ) -> None:
+        start, end = query.window.start, query.window.end
+        with _open(path) as handle:
+            for raw in _lines(handle, self.config.max_line_bytes):
+                stats.lines += 1
+                if stats.lines % 20_000 == 0 and query.expired():
+                    stats.stopped_early = True
+                    return
+                head = self._head(raw)
+                if head is None:
+                    continue
+                ts, level = head
+                if ts > end:
+                    continue
+                text = raw.decode("utf-8", errors="replace")
+                matched = matcher.find(text) if matcher else frozenset()
+                if not matched and level not in _INTERESTING:
+                    continue
+                line = self._parse(text, ts, level, matched)
+                if ts < start:
+                    grouper.add_baseline(line)
+                else:
+                    grouper.add(line)
+
+    def _head(self, raw: bytes) -> tuple[datetime, Level] | None:
+        """Timestamp and level, read cheaply without a full parse."""
+        if self.config.format != "text" and raw.lstrip()[:1] == b"{":
+            ts_match = _JSON_TS.search(raw)
+            if ts_match:
+                ts = _parse_ts(ts_match.group(1).decode("ascii", "replace"))
+                level_match = _JSON_LEVEL.search(raw)
+                level = _level(level_match.group(1).decode("ascii") if level_match else "info")
+                return (ts, level) if ts else None
+        if self.config.format == "json":
+            return None
+        match = _TEXT.match(raw[:200].decode("utf-8", errors="replace"))
+        if not match:
+            return None
+        ts = _parse_ts(match.group("ts"))
+        return (ts, _level(match.group("level"))) if ts else None
+
+    def _parse(self, text: str, ts: datetime, level: Level, matched: frozenset[str]) -> LogLine:
+        service = self.config.service or ""
+        if text.lstrip().startswith("{"):
+            try:
+                data = json.loads(text)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                message = next((str(data[k]) for k in _MESSAGE_KEYS if k in data), text.strip())
+                fields = {
+                    k: v for k, v in data.items() if k not in _META_KEYS and k not in _MESSAGE_KEYS
+                }
+                service = str(fields.get("service") or service)
+                return LogLine(ts, level, message, service, fields, matched)
+        match = _TEXT.match(text)
+        message = match.group("msg") if match else text.strip()
+        if match and match.group("service"):
+            service = match.group("service")
+        fields = {k: v.strip('"') for k, v in _KV.findall(message)}
+        return LogLine(ts, level, message, service, fields, matched)
+
+
+class _Missing(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def _lines(handle: IO[bytes], limit: int) -> Iterator[bytes]:
+    """Lines of at most `limit` bytes; the rest of an over-long line is skipped."""
+    skipping = False
+    while True:
+        try:
+            chunk = handle.readline(limit)
+        except (EOFError, gzip.BadGzipFile, OSError):
+            return  # a truncated .gz ends the file; what was read still counts
+        if not chunk:
+            return
+        complete = chunk.endswith(b"\n")
+        if not skipping:
+            yield chunk
+        skipping = not complete and len(chunk) >= limit
+
+
+def _level(word: str) -> Level:
+    return _LEVELS.get(word.lower(), "info")
+
+
+def _parse_ts(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text.replace(",", ".", 1))
+    except ValueError:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

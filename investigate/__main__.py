@@ -1,0 +1,3 @@
+from investigate.cli import main
+
+main()

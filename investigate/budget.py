@@ -1,0 +1,26 @@
+"""The evidence budget: what the analyst sees is capped by count and by an estimate of tokens,
+highest rank first."""
+
+from __future__ import annotations
+
+from investigate.models import Evidence
+
+CHARS_PER_TOKEN = 3.0  # conservative: real English+JSON is nearer 3.5–4
+
+
+def estimate_tokens(e: Evidence) -> int:
+    size = len(e.title) + len(e.detail) + len(e.query) + sum(len(x) for x in e.examples) + 80
+    return int(size / CHARS_PER_TOKEN) + 1
+
+
+def apply_budget(items: list[Evidence], max_items: int, max_tokens: int) -> tuple[list[Evidence], int]:
+    """Keep the best items that fit; return them and how many were left out."""
+    kept: list[Evidence] = []
+    used = 0
+    for e in items[:max_items]:
+        cost = estimate_tokens(e)
+        if used + cost > max_tokens and kept:
+            break
+        kept.append(e)
+        used += cost
+    return kept, len(items) - len(kept)

@@ -1,0 +1,190 @@
+"""The command line (product.md §5). Commands parse options and call one function of the core;
+`main()` is the single error boundary that maps exceptions to the contract's exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from investigate import __version__
+from investigate.config import find_config, load_config
+from investigate.context import Context
+from investigate.durations import parse_duration
+from investigate.errors import ExitCode, InvestigateError, StrictFailure, UsageError
+from investigate.secrets import MASKER
+
+app = typer.Typer(
+    name="investigate",
+    help="Investigate a support ticket: read-only evidence from logs, databases, billing, bug "
+    "trackers and monitoring, ranked, explained, with a draft reply.\n\n"
+    "Try the bundled demo:  investigate ticket 4812 --config config.example.yaml",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+_TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:#-]{0,127}$")
+_STATE = {"verbose": False}
+
+
+class Format(str, Enum):
+    rich = "rich"
+    markdown = "markdown"
+    json = "json"
+
+
+class AnalystChoice(str, Enum):
+    auto = "auto"
+    anthropic = "anthropic"
+    openai = "openai"
+    offline = "offline"
+
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (else $INVESTIGATE_CONFIG, ./investigate.yaml, "
+                 "$XDG_CONFIG_HOME/investigate/config.yaml).", dir_okay=False),
+]
+
+
+def _context(config: Path | None, verbose: bool = False) -> Context:
+    _STATE["verbose"] = verbose
+    loaded = load_config(find_config(config))
+    MASKER.collect(loaded.settings)
+    return Context(config=loaded, verbose=verbose)
+
+
+def _names(values: list[str] | None) -> list[str]:
+    return [n.strip() for v in values or [] for n in v.split(",") if n.strip()]
+
+
+@app.command()
+def ticket(
+    ticket_id: Annotated[str, typer.Argument(help="The ticket ID in the configured ticket source.")],
+    config: ConfigOpt = None,
+    format: Annotated[Format | None, typer.Option("--format", "-f", help="Output format [default: rich on a terminal, markdown when piped].")] = None,
+    analyst: Annotated[AnalystChoice, typer.Option(help="Who writes the analysis.")] = AnalystChoice.auto,
+    model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
+    since: Annotated[str | None, typer.Option(help="Window start: ISO time or a duration ago (6h).")] = None,
+    until: Annotated[str | None, typer.Option(help="Window end: ISO time or a duration ago [default: now].")] = None,
+    only: Annotated[list[str] | None, typer.Option(help="Query only these connectors (comma-separated or repeated).")] = None,
+    skip: Annotated[list[str] | None, typer.Option(help="Skip these connectors.")] = None,
+    timeout: Annotated[str | None, typer.Option(help="Overall deadline, e.g. 30s [default: investigation.timeout].")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file (format from --format or the extension).", dir_okay=False)] = None,
+    no_redact: Annotated[bool, typer.Option("--no-redact", help="Send PII to a hosted LLM unredacted.")] = False,
+    strict: Annotated[bool, typer.Option(help="Exit 5 if any source or the LLM failed (the report is still written).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Ranking reasons, queries, and tracebacks on errors.")] = False,
+) -> None:
+    """Investigate one ticket and print the report."""
+    from investigate.pipeline import RunOptions, investigate, strict_failures
+    from investigate.progress import connector_progress
+    from investigate.render.output import emit
+
+    if not _TICKET_ID.match(ticket_id):
+        raise UsageError(f"not a ticket ID: {ticket_id!r}", hint="IDs are letters, digits and _ . : # -")
+    ctx = _context(config, verbose)
+    if ctx.config.path is None:
+        raise UsageError("no config file found", hint="try the demo: investigate ticket 4812 --config config.example.yaml")
+    try:
+        deadline = parse_duration(timeout) if timeout else None
+    except ValueError as exc:
+        raise UsageError(f"--timeout: {exc}") from None
+    options = RunOptions(
+        ticket_id=ticket_id, analyst=analyst.value, model=model, since=since, until=until,
+        only=_names(only), skip=_names(skip), timeout=deadline, redact=not no_redact, strict=strict,
+    )
+    chosen = format.value if format else None
+    with connector_progress(ctx, enabled=not (output is None and chosen == "json")) as progress:
+        report = asyncio.run(investigate(ctx, options, progress))
+    emit(ctx, report, chosen, output, verbose)
+    if strict and (failed := strict_failures(report)):
+        raise StrictFailure(f"--strict: {', '.join(failed)} failed", hint="the report above is complete otherwise")
+
+
+@app.command()
+def check(config: ConfigOpt = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Check each configured connector: config, reachability, auth, read-only posture.
+
+    Exits 0 when every check passes, 4 when one fails."""
+    from investigate.checks import run_checks
+
+    ctx = _context(config, verbose)
+    if not asyncio.run(run_checks(ctx)):
+        raise typer.Exit(ExitCode.SOURCE_FAILED)
+
+
+@app.command()
+def connectors(config: ConfigOpt = None) -> None:
+    """List the available connector types and the configured instances."""
+    from investigate.checks import list_connectors
+
+    ctx = _context(config)
+    list_connectors(ctx)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the report (`--format json`)."""
+    from investigate.models import Report
+
+    typer.echo(json.dumps(Report.model_json_schema(), indent=2))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"investigate {__version__} (Python {sys.version.split()[0]})")
+
+
+def _fail(message: str, hint: str | None, code: int) -> int:
+    err = sys.stderr
+    text = MASKER.mask(message)
+    if os.environ.get("NO_COLOR") or not err.isatty():
+        print(f"error: {text}", file=err)
+    else:
+        print(f"\x1b[1;31merror:\x1b[0m {text}", file=err)
+    if hint:
+        print(f"  hint: {MASKER.mask(hint)}", file=err)
+    return code
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and turn every outcome into an exit code."""
+    code = run(argv)
+    sys.exit(code)
+
+
+def run(argv: list[str] | None = None) -> int:
+    try:
+        result = app(args=argv, prog_name="investigate", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except InvestigateError as exc:
+        return _fail(exc.message, exc.hint, exc.exit_code)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        return _fail("interrupted", None, ExitCode.INTERRUPTED)
+    except typer.TyperException as exc:  # usage errors from the argument parser
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+            return ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
+        return _fail(exc.format_message(), "see --help", ExitCode.USAGE)
+    except Exception as exc:
+        if _STATE["verbose"]:
+            print(MASKER.mask(traceback.format_exc()), file=sys.stderr)
+        return _fail(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "this is a bug; rerun with --verbose for the traceback and report it",
+            ExitCode.INTERNAL,
+        )

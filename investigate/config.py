@@ -1,0 +1,294 @@
+"""Configuration: where it is found, how it is read, and the core settings model.
+
+Lookup order (product.md §6): `--config`, `$INVESTIGATE_CONFIG`, `./investigate.yaml`,
+`$XDG_CONFIG_HOME/investigate/config.yaml`.
+
+The YAML is composed node by node with the safe loader, so every value keeps its line for
+error messages, no tag can construct an object, and alias expansion is bounded (a "billion
+laughs" file is an error, not an out-of-memory). `${VAR}` and `${VAR:-default}` are expanded
+in string values only, once (an expanded value is never expanded again). Each connector's
+section is validated later by the connector's own model (`LoadedConfig.connector_config`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+)
+
+from investigate.durations import parse_duration
+from investigate.errors import ConfigError
+
+MAX_NODES = 100_000
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_STD_TAG = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {
+    _STD_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
+
+Key = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    value = value.expanduser()
+    if base is not None and not value.is_absolute():
+        value = Path(base) / value
+    return value
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(lambda d: f"{int(d.total_seconds())}s", return_type=str),
+]
+"""A duration: `30s`, `15m`, `24h`, `7d`, or a number of seconds."""
+
+ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
+"""A file path; relative paths resolve against the config file's folder."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LLMSettings(Strict):
+    provider: Literal["auto", "anthropic", "openai", "offline"] = "auto"
+    model: str | None = None
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    max_tokens: int = Field(4096, gt=0)
+    timeout: Duration = timedelta(seconds=120)
+
+
+class InvestigationSettings(Strict):
+    lookback: Duration = timedelta(hours=24)
+    timeout: Duration = Field(timedelta(seconds=60), description="Overall deadline.")
+    connector_timeout: Duration = Field(
+        timedelta(seconds=30), description="Default per-connector deadline."
+    )
+    max_evidence: int = Field(40, ge=1, le=500)
+    evidence_budget_tokens: int = Field(12_000, ge=500)
+
+
+class RedactionSettings(Strict):
+    enabled: bool = True
+
+
+class SLAPolicy(Strict):
+    first_response: Duration
+    resolution: Duration
+
+
+def _default_sla() -> dict[str, SLAPolicy]:
+    hours = {"urgent": (1, 4), "high": (4, 24), "normal": (8, 72), "low": (24, 120)}
+    return {
+        name: SLAPolicy(first_response=timedelta(hours=f), resolution=timedelta(hours=r))
+        for name, (f, r) in hours.items()
+    }
+
+
+class Settings(Strict):
+    ticket_source: str | None = None
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    investigation: InvestigationSettings = Field(default_factory=InvestigationSettings)
+    redaction: RedactionSettings = Field(default_factory=RedactionSettings)
+    sla: dict[str, SLAPolicy] = Field(default_factory=_default_sla)
+    connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+@dataclass
+class LoadedConfig:
+    """A parsed config file: the core settings plus what is needed to validate the rest."""
+
+    path: Path | None
+    settings: Settings
+    raw: dict[str, Any] = field(default_factory=dict)
+    lines: dict[Key, int] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def connector_config(self, name: str, model: type[M]) -> M:
+        """Validate one connector's section with the connector's own model."""
+        section = self.settings.connectors[name]
+        return validate(model, section, self, prefix=("connectors", name))
+
+
+def find_config(explicit: Path | None, env: Mapping[str, str] | None = None) -> Path | None:
+    env = os.environ if env is None else env
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(
+                f"config file not found: {explicit}",
+                hint="check the path, or try the demo: --config config.example.yaml",
+            )
+        return explicit
+    if env.get("INVESTIGATE_CONFIG"):
+        candidate = Path(env["INVESTIGATE_CONFIG"])
+        if not candidate.is_file():
+            raise ConfigError(f"$INVESTIGATE_CONFIG points to a missing file: {candidate}")
+        return candidate
+    local = Path("investigate.yaml")
+    if local.is_file():
+        return local
+    xdg = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    user = xdg / "investigate" / "config.yaml"
+    return user if user.is_file() else None
+
+
+def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> LoadedConfig:
+    """Read and validate a config file (`None` gives the built-in defaults)."""
+    if path is None:
+        return LoadedConfig(path=None, settings=Settings())
+    env = os.environ if env is None else env
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
+    reader = _Reader(path, env)
+    raw = reader.read(text)
+    loaded = LoadedConfig(path=path.resolve(), settings=Settings(), raw=raw, lines=reader.lines)
+    loaded.settings = validate(Settings, raw, loaded)
+    return loaded
+
+
+def validate(model: type[M], data: Any, config: LoadedConfig, prefix: Key = ()) -> M:
+    """Validate `data` with `model`; errors name the file, the key path and the line."""
+    try:
+        return model.model_validate(data, context={"base_dir": config.base_dir})
+    except ValidationError as exc:
+        raise ConfigError(
+            _describe(exc, config, prefix),
+            hint="see config.example.yaml for every key, its type and an example",
+        ) from None
+
+
+def _describe(exc: ValidationError, config: LoadedConfig, prefix: Key) -> str:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc: Key = prefix + tuple(err["loc"])
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        line = _line_for(loc, config.lines)
+        location = f"{config.path or 'config'}:{line}" if line else f"{config.path or 'config'}"
+        if err["type"] == "extra_forbidden":
+            message = f"unknown key '{loc[-1]}'"
+            where = ".".join(str(p) for p in loc[:-1]) or "(top level)"
+        else:
+            message = err["msg"]
+            if err["type"] not in ("missing",) and "input" in err:
+                message += f" (got {_preview(err['input'])})"
+        problems.append(f"{location}: {where}: {message}")
+    head = problems[0] if len(problems) == 1 else f"{len(problems)} problems in the config:"
+    return head if len(problems) == 1 else "\n  ".join([head, *problems])
+
+
+def _preview(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "a secret"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _line_for(loc: Key, lines: Mapping[Key, int]) -> int | None:
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+class _Reader:
+    """YAML text → plain data, keeping the line of every key and item."""
+
+    def __init__(self, path: Path, env: Mapping[str, str]) -> None:
+        self.path = path
+        self.env = env
+        self.lines: dict[Key, int] = {}
+        self.nodes = 0
+        self.constructor = yaml.SafeLoader("")
+
+    def read(self, text: str) -> dict[str, Any]:
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{self.path}:{mark.line + 1}" if mark else str(self.path)
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+        if root is None:
+            return {}
+        if not isinstance(root, yaml.MappingNode):
+            raise ConfigError(f"{self.path}: the config must be a mapping of keys to values")
+        value = self._convert(root, ())
+        assert isinstance(value, dict)
+        return value
+
+    def _fail(self, node: yaml.Node, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}:{node.start_mark.line + 1}: {message}")
+
+    def _convert(self, node: yaml.Node, key: Key) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self._fail(node, f"the config expands to more than {MAX_NODES} values")
+        if node.tag not in _ALLOWED_TAGS:
+            raise self._fail(node, f"YAML tag {node.tag!r} is not allowed in a config")
+        self.lines.setdefault(key, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for k_node, v_node in node.value:
+                name = self._scalar(k_node)
+                if k_node.tag == _STD_TAG + "merge" or name == "<<":
+                    raise self._fail(k_node, "YAML merge keys (<<) are not supported")
+                name = str(name)
+                if name in out:
+                    raise self._fail(k_node, f"duplicate key '{name}'")
+                self.lines[(*key, name)] = k_node.start_mark.line + 1
+                out[name] = self._convert(v_node, (*key, name))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self._convert(item, (*key, i)) for i, item in enumerate(node.value)]
+        value = self._scalar(node)
+        return self._expand(value, node) if isinstance(value, str) else value
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self._fail(node, "keys must be plain values")
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise self._fail(node, f"invalid value: {exc}") from None
+
+    def _expand(self, value: str, node: yaml.Node) -> str:
+        def substitute(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in self.env and (self.env[name] or default is None):
+                return self.env[name]
+            if default is not None:
+                return default
+            raise self._fail(
+                node,
+                f"environment variable {name} is not set (referenced as ${{{name}}})",
+            )
+
+        return _VAR.sub(substitute, value)

@@ -1,0 +1,134 @@
+"""The connector contract. Every system `investigate` reads from is one module, one class:
+
+    class Stripe(Connector[StripeConfig]):
+        type_name = "stripe"
+        config_model = StripeConfig
+        description = "Stripe customers, subscriptions, invoices and charges"
+
+        async def collect(self, query: Query) -> Collected: ...
+
+registered under the entry-point group `investigate.connectors.v1` (see `registry`).
+Optional capabilities are separate protocols: a connector that can supply tickets also
+implements `TicketSource`. Identity resolution: a connector whose `provides()` is not empty is
+run first (stage "resolve") and the entity values it returns in `Collected.provides` are
+added before every connector runs (stage "collect").
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
+
+from investigate.config import Duration, Strict
+from investigate.models import Entities, Evidence, Ticket, Window
+
+if TYPE_CHECKING:
+    from investigate.context import Context
+
+Stage = Literal["resolve", "collect"]
+
+
+class ConnectorConfig(Strict):
+    """Keys every connector accepts; each connector's model extends this one."""
+
+    type: str
+    enabled: bool = True
+    timeout: Duration | None = None
+
+
+class HttpConnectorConfig(ConnectorConfig):
+    base_url: str
+
+
+C = TypeVar("C", bound=ConnectorConfig)
+
+
+@dataclass
+class Query:
+    """What a connector is asked about."""
+
+    ticket: Ticket
+    entities: Entities
+    window: Window
+    stage: Stage = "collect"
+    deadline: float = field(default_factory=lambda: time.monotonic() + 30)
+
+    @property
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def params(self) -> dict[str, list[str]]:
+        """Bindable values by parameter name (see `entities.PARAMS`)."""
+        from investigate.entities import LIST_PARAMS
+
+        e = self.entities
+        values: dict[str, list[str]] = {p: list(getattr(e, f)) for p, f in LIST_PARAMS.items()}
+        values["requester_email"] = [e.requester_email] if e.requester_email else []
+        values["ticket_id"] = [self.ticket.id]
+        values["window_start"] = [_sql_time(self.window.start)]
+        values["window_end"] = [_sql_time(self.window.end)]
+        return values
+
+
+def _sql_time(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Collected:
+    evidence: list[Evidence] = field(default_factory=list)
+    provides: dict[str, list[str]] = field(default_factory=dict)
+    """Entity values found, keyed by parameter name (`account_id`, `customer_id`, …)."""
+    notes: list[str] = field(default_factory=list)
+    """What this source could not do (surfaced as gaps)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of `investigate check`."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+    warning: bool = False
+
+
+class Connector(ABC, Generic[C]):
+    type_name: ClassVar[str]
+    config_model: ClassVar[type[ConnectorConfig]]
+    description: ClassVar[str] = ""
+    collects_evidence: ClassVar[bool] = True
+    """False for a pure ticket source, which the fan-out leaves out."""
+
+    def __init__(self, name: str, config: C, ctx: Context) -> None:
+        self.name = name
+        self.config = config
+        self.ctx = ctx
+
+    def provides(self) -> frozenset[str]:
+        """Parameter names this connector can resolve (identity resolution)."""
+        return frozenset()
+
+    @abstractmethod
+    async def collect(self, query: Query) -> Collected:
+        """Return evidence for the query, or raise `SourceError`."""
+
+    async def check(self) -> list[Check]:
+        """Cheap checks for `investigate check` (configuration, reachability, auth)."""
+        return [Check("configured", True, f"{self.type_name} connector configured")]
+
+    async def aclose(self) -> None:
+        """Release clients and connections."""
+
+
+@runtime_checkable
+class TicketSource(Protocol):
+    async def fetch_ticket(self, ticket_id: str) -> Ticket:
+        """The ticket, or raise `TicketNotFound` / `TicketSourceError`."""
+        ...

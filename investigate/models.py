@@ -1,0 +1,270 @@
+"""Normalised models: what connectors produce and what analysts and renderers consume.
+
+Field names follow product.md §4 and are a stable contract; fields may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Category = Literal[
+    "billing",
+    "bug",
+    "outage",
+    "performance",
+    "configuration",
+    "access",
+    "data",
+    "integration",
+    "user_error",
+    "feature_request",
+    "unknown",
+]
+CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+Confidence = Literal["high", "medium", "low"]
+Severity = Literal["sev1", "sev2", "sev3", "sev4"]
+Tier = Literal["L1", "L2", "L3"]
+SourceStatus = Literal["ok", "empty", "error", "timeout", "skipped"]
+EvidenceKind = Literal[
+    "log",
+    "log_pattern",
+    "db_row",
+    "customer",
+    "subscription",
+    "invoice",
+    "charge",
+    "payment",
+    "issue",
+    "error_group",
+    "alert",
+    "incident",
+    "deploy",
+    "status",
+    "ticket",
+]
+Level = Literal["debug", "info", "warning", "error", "critical"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Person(_Model):
+    name: str | None = None
+    email: str | None = None
+
+
+class Organization(_Model):
+    id: str | None = None
+    name: str | None = None
+
+
+class Comment(_Model):
+    author: str | None = None
+    body: str = ""
+    created_at: datetime | None = None
+    public: bool = True
+
+
+class Ticket(_Model):
+    id: str
+    url: str | None = None
+    subject: str = ""
+    description: str = ""
+    comments: list[Comment] = Field(default_factory=list)
+    requester: Person = Field(default_factory=Person)
+    organization: Organization = Field(default_factory=Organization)
+    created_at: datetime
+    updated_at: datetime | None = None
+    priority: str | None = None
+    status: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    raw: dict[str, Any] = Field(default_factory=dict, description="The source payload, as is.")
+
+    def text(self, *, include_internal: bool = True) -> str:
+        """Subject, description and comments as one block of text."""
+        parts = [self.subject, self.description]
+        parts += [c.body for c in self.comments if c.public or include_internal]
+        return "\n".join(p for p in parts if p)
+
+
+class Window(_Model):
+    start: datetime
+    end: datetime
+
+
+class Entities(_Model):
+    """What the ticket is about. Lists are de-duplicated and keep first-seen order."""
+
+    emails: list[str] = Field(default_factory=list)
+    requester_email: str | None = None
+    ticket_id: str | None = None
+    account_ids: list[str] = Field(default_factory=list)
+    org_ids: list[str] = Field(default_factory=list)
+    user_ids: list[str] = Field(default_factory=list)
+    request_ids: list[str] = Field(default_factory=list)
+    customer_ids: list[str] = Field(default_factory=list)
+    invoice_ids: list[str] = Field(default_factory=list)
+    charge_ids: list[str] = Field(default_factory=list)
+    subscription_ids: list[str] = Field(default_factory=list)
+    payment_ids: list[str] = Field(default_factory=list)
+    error_codes: list[str] = Field(default_factory=list)
+    error_messages: list[str] = Field(default_factory=list)
+    http_statuses: list[int] = Field(default_factory=list)
+    urls: list[str] = Field(default_factory=list)
+    endpoints: list[str] = Field(default_factory=list)
+    product_areas: list[str] = Field(default_factory=list)
+    times: list[datetime] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    resolved: dict[str, str] = Field(
+        default_factory=dict,
+        description="Entity values found by identity resolution, mapped to the source that provided them.",
+    )
+
+    def matchable(self) -> dict[str, str]:
+        """Every identifying value (lower-cased) mapped to its entity name; used for matching."""
+        out: dict[str, str] = {}
+        for name in (
+            "emails",
+            "account_ids",
+            "org_ids",
+            "user_ids",
+            "request_ids",
+            "customer_ids",
+            "invoice_ids",
+            "charge_ids",
+            "subscription_ids",
+            "payment_ids",
+            "error_codes",
+        ):
+            for value in getattr(self, name):
+                if len(value) >= 4:
+                    out.setdefault(value.lower(), name)
+        return out
+
+
+class Evidence(_Model):
+    id: str = ""
+    source: str
+    kind: EvidenceKind
+    timestamp: datetime | None = None
+    title: str
+    detail: str = ""
+    url: str | None = None
+    score: float = 0.0
+    matched: list[str] = Field(default_factory=list, description="Entity values this item matched.")
+    query: str = Field("", description="The exact query or request that produced this item.")
+    level: Level | None = None
+    count: int = 1
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    examples: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+    novelty: Literal["new", "spike", "steady"] | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    reasons: list[str] = Field(default_factory=list, description="Why it ranked where it did.")
+
+
+class SourceResult(_Model):
+    name: str
+    type: str
+    status: SourceStatus
+    items: int = 0
+    elapsed_ms: int = 0
+    error: str | None = None
+
+
+class RootCause(_Model):
+    statement: str
+    category: Category = "unknown"
+    confidence: Confidence = "low"
+    evidence: list[str] = Field(default_factory=list)
+
+
+class Alternative(_Model):
+    statement: str
+    why_less_likely: str = ""
+    evidence: list[str] = Field(default_factory=list)
+
+
+class TimelineEntry(_Model):
+    timestamp: datetime | None = None
+    event: str
+    evidence: list[str] = Field(default_factory=list)
+
+
+class Escalation(_Model):
+    tier: Tier = "L1"
+    team: str = "support"
+    reason: str = ""
+
+
+class Incident(_Model):
+    suspected: bool = False
+    reason: str = ""
+    related_tickets: list[str] = Field(default_factory=list)
+    alerts: list[str] = Field(default_factory=list)
+
+
+class Analysis(_Model):
+    analyst: str
+    summary: str
+    root_cause: RootCause
+    alternatives: list[Alternative] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    customer_impact: str = ""
+    severity: Severity = "sev3"
+    escalation: Escalation = Field(default_factory=Escalation)
+    incident: Incident = Field(default_factory=Incident)
+    gaps: list[str] = Field(default_factory=list)
+    next_steps: list[str] = Field(default_factory=list)
+    draft_reply: str = ""
+    internal_note: str = ""
+
+
+class TicketSummary(_Model):
+    id: str
+    url: str | None = None
+    subject: str = ""
+    requester: Person = Field(default_factory=Person)
+    organization: Organization = Field(default_factory=Organization)
+    created_at: datetime
+    priority: str | None = None
+    status: str | None = None
+
+
+class SLA(_Model):
+    policy: str | None = None
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    breached: bool = False
+    minutes_left: int | None = None
+
+
+class Usage(_Model):
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float = 0.0
+    elapsed_ms: int = 0
+
+
+class Report(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    ticket: TicketSummary
+    window: Window
+    entities: Entities
+    sources: list[SourceResult]
+    evidence: list[Evidence]
+    omitted_evidence: int = Field(0, description="Items left out by the evidence budget.")
+    analysis: Analysis
+    sla: SLA
+    usage: Usage = Field(default_factory=Usage)
+    generated_at: datetime

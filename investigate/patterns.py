@@ -1,0 +1,241 @@
+"""Log lines → patterns: repeated lines collapse into one `log_pattern` item with a count,
+first/last seen, examples, services, affected accounts and novelty against a baseline.
+
+Templates come from masking variable parts (IDs, numbers, UUIDs, hex, IPs, times, emails,
+quoted values). Novelty: a template absent from the baseline (the same source, before the
+window) is `new`; one whose hourly rate jumped at least 3× (and 5+ times) is a `spike`;
+anything else is `steady`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from investigate.models import Evidence, Level, Window
+
+MAX_EXAMPLES = 3
+MAX_ACCOUNTS = 200
+_MASKS = [
+    (
+        re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"),
+        "<ts>",
+    ),
+    (
+        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
+        "<uuid>",
+    ),
+    (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "<email>"),
+    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
+    (re.compile(r"\b[a-z]{2,8}_[A-Za-z0-9]{4,}\b"), "<id>"),
+    (re.compile(r"\b(?:0x)?[0-9a-f]{8,}\b", re.I), "<hex>"),
+    (re.compile(r"\"[^\"]{0,200}\"|'[^']{0,200}'"), "<str>"),
+    (
+        re.compile(r"(?<![A-Za-z_])[-+]?\d+(?:\.\d+)?(?:ms|s|m|h|kb|mb|gb|%)?(?![A-Za-z_])", re.I),
+        "<num>",
+    ),
+]
+_ACCOUNT_KEYS = ("account_id", "account", "org_id", "tenant_id", "customer_id", "tenant")
+_ACCOUNT_RE = re.compile(r"\bacc(?:ount|t)?_[A-Za-z0-9]{3,40}\b")
+_CODE_RE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
+_SEVERE = {"error", "critical"}
+
+
+def template(message: str) -> str:
+    """`"user usr_81 took 532ms"` → `"user <id> took <num>"`."""
+    text = message[:2000]
+    for pattern, repl in _MASKS:
+        text = pattern.sub(repl, text)
+    return " ".join(text.split())
+
+
+@dataclass
+class Pattern:
+    template: str
+    level: Level
+    count: int = 0
+    matched_count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    examples: list[str] = field(default_factory=list)
+    services: set[str] = field(default_factory=set)
+    matched: set[str] = field(default_factory=set)
+    accounts: set[str] = field(default_factory=set)
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LogLine:
+    timestamp: datetime
+    level: Level
+    message: str
+    service: str = ""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    matched: frozenset[str] = frozenset()
+
+
+class PatternGrouper:
+    """Feed it lines (baseline and window); ask it for the patterns worth showing."""
+
+    def __init__(self, window: Window, *, max_templates: int = 20_000) -> None:
+        self.window = window
+        self.max_templates = max_templates
+        self.patterns: dict[tuple[str, str, str], Pattern] = {}
+        self.baseline: dict[tuple[str, str, str], int] = {}
+        self.baseline_start: datetime | None = None
+        self.last_seen: datetime | None = None
+        self.dropped = 0
+
+    def add_baseline(self, line: LogLine) -> None:
+        key = (line.service, line.level, template(line.message))
+        if key in self.baseline or len(self.baseline) < self.max_templates:
+            self.baseline[key] = self.baseline.get(key, 0) + 1
+        if self.baseline_start is None or line.timestamp < self.baseline_start:
+            self.baseline_start = line.timestamp
+
+    def add(self, line: LogLine) -> None:
+        key = (line.service, line.level, template(line.message))
+        pattern = self.patterns.get(key)
+        if pattern is None:
+            if len(self.patterns) >= self.max_templates:
+                self.dropped += 1
+                return
+            pattern = self.patterns[key] = Pattern(template=key[2], level=line.level)
+        pattern.count += 1
+        ts = line.timestamp
+        if pattern.first_seen is None or ts < pattern.first_seen:
+            pattern.first_seen = ts
+        if pattern.last_seen is None or ts > pattern.last_seen:
+            pattern.last_seen = ts
+        if self.last_seen is None or ts > self.last_seen:
+            self.last_seen = ts
+        if line.service:
+            pattern.services.add(line.service)
+        if line.matched:
+            pattern.matched_count += 1
+            pattern.matched.update(line.matched)
+        if len(pattern.accounts) < MAX_ACCOUNTS:
+            pattern.accounts.update(_accounts(line))
+        if len(pattern.examples) < MAX_EXAMPLES or (line.matched and pattern.matched_count == 1):
+            example = line.message[:500]
+            if example not in pattern.examples:
+                if len(pattern.examples) >= MAX_EXAMPLES:
+                    pattern.examples.pop()
+                pattern.examples.insert(0 if line.matched else len(pattern.examples), example)
+            if not pattern.fields or line.matched:
+                pattern.fields = _bounded(line.fields)
+
+    def novelty(self, key: tuple[str, str, str], pattern: Pattern) -> tuple[str, int]:
+        before = self.baseline.get(key, 0)
+        if before == 0:
+            return "new", 0
+        base_hours = _hours(self.baseline_start, self.window.start)
+        end = min(self.window.end, self.last_seen or self.window.end)
+        window_hours = _hours(self.window.start, end)
+        if pattern.count >= 5 and pattern.count / window_hours >= 3 * before / base_hours:
+            return "spike", before
+        return "steady", before
+
+    def evidence(
+        self,
+        source: str,
+        query: str,
+        keep: Callable[[Pattern, str], bool] | None = None,
+        url: Callable[[Pattern], str | None] | None = None,
+    ) -> list[Evidence]:
+        """Evidence for the patterns `keep(pattern, novelty)` accepts (default: matched
+        lines, and error-level patterns that are new or spiking)."""
+        keep = keep or default_keep
+        out = []
+        for key, pattern in self.patterns.items():
+            novelty, before = self.novelty(key, pattern)
+            if keep(pattern, novelty):
+                out.append(_to_evidence(source, query, pattern, novelty, before, url))
+        out.sort(key=lambda e: (-len(e.matched), -e.count))
+        return out
+
+
+def default_keep(pattern: Pattern, novelty: str) -> bool:
+    return bool(pattern.matched) or (pattern.level in _SEVERE and novelty in ("new", "spike"))
+
+
+def _to_evidence(
+    source: str,
+    query: str,
+    p: Pattern,
+    novelty: str,
+    before: int,
+    url: Callable[[Pattern], str | None] | None,
+) -> Evidence:
+    services = sorted(p.services)
+    where = ", ".join(services) or "log"
+    codes = sorted({c for e in p.examples for c in _CODE_RE.findall(e)})
+    statuses = sorted(
+        {int(p.fields["status"])} if str(p.fields.get("status", "")).isdigit() else []
+    )
+    span = ""
+    if p.first_seen and p.last_seen:
+        span = f" between {p.first_seen:%Y-%m-%d %H:%M} and {p.last_seen:%H:%M} UTC"
+    detail = [f"{p.count}× in the window{span}"]
+    if p.matched_count and p.matched_count != p.count:
+        detail.append(f"{p.matched_count} of them mention this ticket's entities")
+    detail.append(
+        {"new": "never seen before the window", "spike": f"rate jumped (baseline {before})"}.get(
+            novelty, f"steady: {before}× before the window"
+        )
+    )
+    if len(p.accounts) > 1:
+        detail.append(f"{len(p.accounts)} accounts affected")
+    detail.append("e.g. " + p.examples[0] if p.examples else "")
+    return Evidence(
+        source=source,
+        kind="log_pattern" if p.count > 1 else "log",
+        timestamp=p.first_seen,
+        title=f"{p.level.upper()} {where}: {p.template}"[:300],
+        detail="; ".join(d for d in detail if d)[:2000],
+        url=url(p) if url else None,
+        matched=sorted(p.matched),
+        query=query,
+        level=p.level,
+        count=p.count,
+        first_seen=p.first_seen,
+        last_seen=p.last_seen,
+        examples=p.examples,
+        services=services,
+        novelty=novelty,  # type: ignore[arg-type]
+        attributes={
+            "template": p.template,
+            "baseline_count": before,
+            "accounts_affected": len(p.accounts),
+            "error_codes": codes,
+            "http_statuses": statuses,
+            "fields": p.fields,
+        },
+    )
+
+
+def _accounts(line: LogLine) -> set[str]:
+    for key in _ACCOUNT_KEYS:
+        value = line.fields.get(key)
+        if isinstance(value, str | int) and value != "":
+            return {str(value)}
+    return set(_ACCOUNT_RE.findall(line.message))
+
+
+def _bounded(fields: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in list(fields.items())[:30]:
+        if isinstance(value, str):
+            out[str(key)[:100]] = value[:300]
+        elif isinstance(value, int | float | bool) or value is None:
+            out[str(key)[:100]] = value
+    return out
+
+
+def _hours(start: datetime | None, end: datetime) -> float:
+    if start is None:
+        return 1.0
+    return max((end - start).total_seconds() / 3600, 1.0)

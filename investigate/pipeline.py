@@ -1,0 +1,287 @@
+"""The investigation, end to end (product.md §2):
+
+    ticket ─► entities ─► resolve identities ─► fan-out (concurrent, deadlines) ─► evidence
+    ─► dedupe + rank ─► budget ─► analyst ─► report
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from investigate import entities as entity_mod
+from investigate.analysts import AnalystInput, choose_analyst
+from investigate.budget import apply_budget
+from investigate.connector import Collected, Connector, Query, Stage, TicketSource
+from investigate.context import Context
+from investigate.durations import parse_time
+from investigate.errors import (
+    ConfigError,
+    InvestigateError,
+    SourceError,
+    SourceTimeout,
+    TicketSourceError,
+    UsageError,
+)
+from investigate.models import Report, SourceResult, Ticket, TicketSummary, Window
+from investigate.ranking import dedupe, rank
+from investigate.registry import discover
+from investigate.secrets import MASKER
+from investigate.sla import sla_for
+
+AnyConnector = Connector[Any]
+Progress = Callable[[str, str, str], None]
+"""progress(connector name, "start" | "done", status or "")."""
+
+
+@dataclass
+class RunOptions:
+    ticket_id: str
+    analyst: str = "auto"
+    model: str | None = None
+    since: str | None = None
+    until: str | None = None
+    only: list[str] = field(default_factory=list)
+    skip: list[str] = field(default_factory=list)
+    timeout: timedelta | None = None
+    redact: bool = True
+    strict: bool = False
+
+
+@dataclass
+class Connectors:
+    instances: dict[str, AnyConnector]
+    skipped: list[SourceResult]
+
+    async def aclose(self) -> None:
+        for instance in self.instances.values():
+            try:
+                await instance.aclose()
+            except Exception:  # closing must never mask the real outcome
+                continue
+
+
+def build_connectors(ctx: Context, only: list[str] = (), skip: list[str] = ()) -> Connectors:  # type: ignore[assignment]
+    """Instantiate every configured connector, each validating its own section."""
+    registry = discover()
+    configured = ctx.config.settings.connectors
+    for name in [*only, *skip]:
+        if name not in configured:
+            raise UsageError(
+                f"no connector named '{name}' in the config",
+                hint=f"configured: {', '.join(configured) or 'none'}",
+            )
+    instances: dict[str, AnyConnector] = {}
+    skipped: list[SourceResult] = []
+    for name, section in configured.items():
+        type_name = section.get("type") if isinstance(section, dict) else None
+        if not isinstance(type_name, str):
+            line = ctx.config.lines.get(("connectors", name))
+            raise ConfigError(
+                f"{ctx.config.path}:{line}: connectors.{name}: missing 'type'",
+                hint=f"available types: {', '.join(sorted(registry.types))}",
+            )
+        if type_name in registry.broken:
+            reason = f"connector type '{type_name}' failed to load: {registry.broken[type_name]}"
+            skipped.append(SourceResult(name=name, type=type_name, status="skipped", error=reason))
+            continue
+        cls = registry.types.get(type_name)
+        if cls is None:
+            line = ctx.config.lines.get(("connectors", name, "type"))
+            raise ConfigError(
+                f"{ctx.config.path}:{line}: connectors.{name}.type: unknown connector type '{type_name}'",
+                hint=f"available types: {', '.join(sorted(registry.types))} (investigate connectors)",
+            )
+        config = ctx.config.connector_config(name, cls.config_model)
+        MASKER.collect(config)
+        if not config.enabled:
+            skipped.append(SourceResult(name=name, type=type_name, status="skipped", error="disabled in config"))
+            continue
+        instances[name] = cls(name, config, ctx)
+    return Connectors(instances, skipped)
+
+
+async def fetch_ticket(ctx: Context, connectors: Connectors, ticket_id: str, deadline: float) -> Ticket:
+    name = ctx.config.settings.ticket_source
+    if not name:
+        raise ConfigError(
+            "no ticket source configured",
+            hint="set `ticket_source:` to the name of a connector that supplies tickets",
+        )
+    source = connectors.instances.get(name)
+    if source is None:
+        raise ConfigError(f"ticket_source '{name}' is not a configured, enabled connector")
+    if not isinstance(source, TicketSource):
+        raise ConfigError(f"connector '{name}' ({source.type_name}) cannot supply tickets")
+    try:
+        async with asyncio.timeout(max(deadline - time.monotonic(), 0.1)):
+            return await source.fetch_ticket(ticket_id)
+    except TimeoutError:
+        raise TicketSourceError(f"ticket source '{name}' did not answer in time") from None
+    except SourceError as exc:
+        raise TicketSourceError(f"ticket source '{name}' failed: {exc.message}", hint=exc.hint) from None
+
+
+def window_for(ctx: Context, ticket: Ticket, options: RunOptions) -> Window:
+    now = ctx.clock()
+    try:
+        end = parse_time(options.until, now=now) if options.until else now
+        start = (
+            parse_time(options.since, now=now)
+            if options.since
+            else ticket.created_at - ctx.config.settings.investigation.lookback
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if start >= end:
+        raise UsageError(f"the window is empty: {start:%Y-%m-%d %H:%M} is not before {end:%Y-%m-%d %H:%M}")
+    return Window(start=start, end=end)
+
+
+async def _run_one(
+    ctx: Context, connector: AnyConnector, query: Query, progress: Progress | None
+) -> tuple[Collected | SourceError, int]:
+    started = time.monotonic()
+    budget = max(query.deadline - started, 0.05)
+    try:
+        async with asyncio.timeout(budget):
+            result: Collected | SourceError = await connector.collect(query)
+    except TimeoutError:
+        result = SourceTimeout(f"no answer within {budget:.1f}s")
+    except SourceError as exc:
+        result = exc
+    except InvestigateError as exc:
+        result = SourceError(exc.message, hint=exc.hint)
+    except Exception as exc:  # a connector bug must not sink the investigation
+        if ctx.verbose:
+            ctx.err.print(MASKER.mask(traceback.format_exc()), markup=False, highlight=False)
+        result = SourceError(f"internal error in connector: {type(exc).__name__}: {exc}")
+    if progress:
+        status = result.status if isinstance(result, SourceError) else "ok" if result.evidence else "empty"
+        progress(connector.name, "done", status)
+    return result, int((time.monotonic() - started) * 1000)
+
+
+async def _stage(
+    ctx: Context,
+    names: list[str],
+    connectors: Connectors,
+    make_query: Callable[[AnyConnector], Query],
+    progress: Progress | None,
+) -> dict[str, tuple[Collected | SourceError, int]]:
+    for name in names:
+        if progress:
+            progress(name, "start", "")
+    tasks = [_run_one(ctx, connectors.instances[n], make_query(connectors.instances[n]), progress) for n in names]
+    results = await asyncio.gather(*tasks)
+    return dict(zip(names, results, strict=True))
+
+
+async def investigate(ctx: Context, options: RunOptions, progress: Progress | None = None) -> Report:
+    started = time.monotonic()
+    settings = ctx.config.settings
+    deadline = started + (options.timeout or settings.investigation.timeout).total_seconds()
+    analyst = choose_analyst(ctx, options)
+    connectors = build_connectors(ctx, options.only, options.skip)
+    try:
+        ticket = await fetch_ticket(ctx, connectors, options.ticket_id, deadline)
+        found = entity_mod.extract(ticket)
+        window = window_for(ctx, ticket, options)
+        evidence_sources = {
+            n: c
+            for n, c in connectors.instances.items()
+            if c.collects_evidence
+            and (not options.only or n in options.only)
+            and n not in options.skip
+        }
+        skipped = list(connectors.skipped) + [
+            SourceResult(name=n, type=c.type_name, status="skipped", error="not selected (--only/--skip)")
+            for n, c in connectors.instances.items()
+            if c.collects_evidence and n not in evidence_sources
+        ]
+
+        def query_for(stage: Stage) -> Callable[[AnyConnector], Query]:
+            def make(c: AnyConnector) -> Query:
+                own = (c.config.timeout or settings.investigation.connector_timeout).total_seconds()
+                return Query(ticket, found, window, stage, min(time.monotonic() + own, deadline))
+
+            return make
+
+        resolvers = [n for n, c in evidence_sources.items() if c.provides()]
+        first = await _stage(ctx, resolvers, connectors, query_for("resolve"), None)
+        for name, (result, _) in first.items():
+            if isinstance(result, Collected):
+                for param, values in result.provides.items():
+                    entity_mod.add_values(found, param, values, name)
+        second = await _stage(ctx, list(evidence_sources), connectors, query_for("collect"), progress)
+    finally:
+        await connectors.aclose()
+
+    sources, items, notes = _combine(evidence_sources, first, second)
+    ranked = rank(dedupe(items), found, ticket.created_at)
+    kept, omitted = apply_budget(
+        ranked, settings.investigation.max_evidence, settings.investigation.evidence_budget_tokens
+    )
+    for e in ranked[len(kept):]:
+        e.id = ""
+    analysis, usage = await analyst.analyse(
+        AnalystInput(ticket=ticket, entities=found, window=window, evidence=kept,
+                     sources=[*sources, *skipped], notes=notes, omitted=omitted)
+    )
+    usage.elapsed_ms = int((time.monotonic() - started) * 1000)
+    report = Report(
+        ticket=TicketSummary(**ticket.model_dump(include=set(TicketSummary.model_fields))),
+        window=window,
+        entities=found,
+        sources=[*sources, *skipped],
+        evidence=kept,
+        omitted_evidence=omitted,
+        analysis=analysis,
+        sla=sla_for(ticket, settings.sla, ctx.clock()),
+        usage=usage,
+        generated_at=ctx.clock(),
+    )
+    return report
+
+
+def strict_failures(report: Report) -> list[str]:
+    """What `--strict` counts as a failure: a source that errored or timed out, an LLM fallback."""
+    failed = [s.name for s in report.sources if s.status in ("error", "timeout")]
+    if "fallback" in report.analysis.analyst:
+        failed.append("the LLM analyst")
+    return failed
+
+
+def _combine(
+    connectors: dict[str, AnyConnector],
+    first: dict[str, tuple[Collected | SourceError, int]],
+    second: dict[str, tuple[Collected | SourceError, int]],
+) -> tuple[list[SourceResult], list[Any], list[str]]:
+    sources: list[SourceResult] = []
+    items: list[Any] = []
+    notes: list[str] = []
+    for name, connector in connectors.items():
+        runs = [r for r in (first.get(name), second.get(name)) if r is not None]
+        elapsed = sum(ms for _, ms in runs)
+        errors = [r for r, _ in runs if isinstance(r, SourceError)]
+        found = [e for r, _ in runs if isinstance(r, Collected) for e in r.evidence]
+        notes += [n for r, _ in runs if isinstance(r, Collected) for n in r.notes]
+        if errors:
+            status = errors[-1].status
+            message = MASKER.mask(errors[-1].message)
+            if errors[-1].hint:
+                message += f" ({errors[-1].hint})"
+        else:
+            status, message = ("ok" if found else "empty"), None
+        result = SourceResult(
+            name=name, type=connector.type_name, status=status, items=len(found),  # type: ignore[arg-type]
+            elapsed_ms=elapsed, error=message,
+        )
+        sources.append(result)
+        items += found
+    return sources, items, notes

@@ -1,0 +1,37 @@
+"""Per-connector spinners with elapsed time, on stderr, only on a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from investigate.context import Context
+from investigate.pipeline import Progress as ProgressHook
+
+_ICONS = {"ok": "[green]✓[/]", "empty": "[dim]·[/]", "error": "[red]✗[/]", "timeout": "[red]⏱[/]"}
+
+
+@contextmanager
+def connector_progress(ctx: Context, enabled: bool = True) -> Iterator[ProgressHook | None]:
+    if not (enabled and ctx.stderr_is_tty):
+        yield None
+        return
+    progress = Progress(
+        SpinnerColumn(finished_text=""),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=ctx.err,
+        transient=True,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def hook(name: str, event: str, status: str) -> None:
+        if event == "start":
+            tasks[name] = progress.add_task(f"querying {name}", total=1)
+        elif name in tasks:
+            progress.update(tasks[name], completed=1, description=f"{_ICONS.get(status, '')} {name} {status}")
+
+    with progress:
+        yield hook

@@ -1,0 +1,113 @@
+"""Ranking: every item gets a score and the reasons for it (shown with --verbose, kept in JSON).
+
+Signals (product.md §2): entity matches, time proximity to the ticket, severity, novelty,
+agreement between sources, text relevance, volume and breadth of impact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import datetime
+
+from investigate import signals
+from investigate.models import Entities, Evidence
+
+_ENTITY_WEIGHT = {
+    "request_ids": 4.0,
+    "invoice_ids": 4.0,
+    "charge_ids": 4.0,
+    "subscription_ids": 3.5,
+    "payment_ids": 4.0,
+    "customer_ids": 3.0,
+    "account_ids": 3.0,
+    "org_ids": 3.0,
+    "user_ids": 3.0,
+    "emails": 3.0,
+    "error_codes": 2.5,
+}
+
+
+def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> list[Evidence]:
+    """Score, sort (best first) and number the items `E1…`."""
+    kinds = entities.matchable()
+    agreement = _agreement(items)
+    for e in items:
+        parts: list[tuple[float, str]] = []
+        matched = [(v, kinds.get(v, "")) for v in e.matched]
+        if matched:
+            points = min(8.0, sum(_ENTITY_WEIGHT.get(k, 1.5) for _, k in matched))
+            parts.append((points, f"matches {', '.join(v for v, _ in matched[:4])}"))
+        if e.timestamp is not None:
+            hours = abs((ticket_time - e.timestamp).total_seconds()) / 3600
+            points = 2.5 * math.exp(-hours / 8)
+            if points >= 0.1:
+                parts.append((points, f"{hours:.1f} h from the ticket"))
+        parts += _severity(e)
+        if e.novelty == "new":
+            parts.append((3.0, "new: never seen before the window"))
+        elif e.novelty == "spike":
+            parts.append((2.0, "rate jumped in the window"))
+        elif e.novelty == "steady":
+            parts.append((-2.0, "steady background: seen at the same rate before"))
+        if id(e) in agreement:
+            points, why = agreement[id(e)]
+            parts.append((points, why))
+        text_score = e.attributes.get("text_score")
+        if isinstance(text_score, int | float) and text_score > 0:
+            parts.append((min(3.0, text_score / 3), f"text relevance {text_score:.1f}"))
+        if e.count > 1:
+            parts.append((min(1.5, math.log10(e.count) / 2), f"{e.count} occurrences"))
+        accounts = e.attributes.get("accounts_affected")
+        if isinstance(accounts, int) and accounts >= 5:
+            parts.append((1.5, f"{accounts} accounts affected"))
+        e.score = round(sum(p for p, _ in parts), 2)
+        e.reasons = [f"{p:+.1f} {why}" for p, why in sorted(parts, key=lambda x: -abs(x[0]))]
+    items.sort(key=lambda e: (-e.score, e.source, e.title))
+    for index, e in enumerate(items, 1):
+        e.id = f"E{index}"
+    return items
+
+
+def _severity(e: Evidence) -> list[tuple[float, str]]:
+    if e.level in ("error", "critical"):
+        return [(2.0, f"{e.level} level")]
+    if e.level == "warning":
+        return [(1.0, "warning level")]
+    if e.kind in ("alert", "incident") and signals.is_problem(e):
+        return [(3.5, f"{e.kind} {signals.status(e)}")]
+    if e.kind == "issue" and signals.is_problem(e):
+        return [(1.0, f"known issue, {signals.status(e)}")]
+    if e.kind not in ("log", "log_pattern", "issue") and signals.is_problem(e):
+        return [(2.5, f"status {signals.status(e) or 'failed'}")]
+    return []
+
+
+def _agreement(items: list[Evidence]) -> dict[int, tuple[float, str]]:
+    """Items whose error codes also appear in another source's evidence."""
+    by_code: dict[str, set[str]] = defaultdict(set)
+    codes = {id(e): signals.error_codes(e) for e in items}
+    for e in items:
+        for code in codes[id(e)]:
+            by_code[code].add(e.source)
+    out: dict[int, tuple[float, str]] = {}
+    for e in items:
+        shared = sorted(c for c in codes[id(e)] if len(by_code[c] - {e.source}) > 0)
+        if shared:
+            out[id(e)] = (2.5, f"{shared[0]} also seen in another source")
+    return out
+
+
+def dedupe(items: list[Evidence]) -> list[Evidence]:
+    """Collapse identical items (same source, kind and title); counts add up."""
+    seen: dict[tuple[str, str, str], Evidence] = {}
+    for e in items:
+        key = (e.source, e.kind, e.title)
+        if key in seen:
+            kept = seen[key]
+            if kept.kind in ("log", "log_pattern"):
+                kept.count += e.count
+            kept.matched = sorted(set(kept.matched) | set(e.matched))
+        else:
+            seen[key] = e
+    return list(seen.values())

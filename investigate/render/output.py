@@ -1,0 +1,48 @@
+"""Choosing the format and writing the report where it belongs (stdout or a file, atomically)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from investigate.context import Context
+from investigate.errors import UsageError
+from investigate.models import Report
+from investigate.render.markdown import render_markdown
+from investigate.render.terminal import render_terminal
+
+
+def to_text(report: Report, fmt: str, verbose: bool = False) -> str:
+    if fmt == "json":
+        return report.model_dump_json(indent=2) + "\n"
+    return render_markdown(report, verbose)
+
+
+def emit(ctx: Context, report: Report, fmt: str | None, output: Path | None, verbose: bool) -> None:
+    if output is not None:
+        chosen = fmt or ("json" if output.suffix == ".json" else "markdown")
+        write_atomic(output, to_text(report, "markdown" if chosen == "rich" else chosen, verbose))
+        ctx.err.print(f"report written to {output}", markup=False, highlight=False)
+        return
+    chosen = fmt or ("rich" if ctx.out.is_terminal else "markdown")
+    if chosen == "rich":
+        render_terminal(report, ctx.out, verbose)
+    else:
+        ctx.out.file.write(to_text(report, chosen, verbose))
+        ctx.out.file.flush()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and rename: never a half-written report."""
+    folder = path.parent if str(path.parent) else Path()
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -1,0 +1,108 @@
+"""Tabular rows (SQL results, exported records) → Evidence, one shared way."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from investigate.models import Evidence, EvidenceKind
+from investigate.textmatch import EntityMatcher
+
+TIME_FIELDS = ("created_at", "created", "timestamp", "time", "updated_at", "started_at", "date")
+MAX_CELL = 500
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render_template(template: str, row: Mapping[str, Any]) -> str:
+    """`"Invoice {id}: {status}"` filled from the row; unknown names become empty."""
+    values = _Blank({str(k): _text(v) for k, v in row.items()})
+    try:
+        return template.format_map(values)
+    except (ValueError, IndexError, AttributeError, KeyError):
+        return template
+
+
+def parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 10**8:
+        return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, tz=UTC)
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def row_time(row: Mapping[str, Any], field: str | None) -> datetime | None:
+    if field:
+        return parse_time(row.get(field))
+    for name in TIME_FIELDS:
+        if name in row and (value := parse_time(row[name])) is not None:
+            return value
+    return None
+
+
+def row_evidence(
+    *,
+    source: str,
+    kind: EvidenceKind,
+    row: Mapping[str, Any],
+    query: str,
+    matcher: EntityMatcher,
+    title: str | None = None,
+    default_title: str = "",
+    time_field: str | None = None,
+    url_template: str | None = None,
+    match_fields: list[str] | None = None,
+) -> Evidence:
+    clean = {str(k): _cell(v) for k, v in list(row.items())[:60]}
+    haystack = " ".join(
+        _text(clean.get(f)) for f in (match_fields or list(clean)) if clean.get(f) is not None
+    )
+    heading = render_template(title, clean) if title else default_title or _default_title(clean)
+    return Evidence(
+        source=source,
+        kind=kind,
+        timestamp=row_time(row, time_field),
+        title=heading[:300],
+        detail="; ".join(f"{k}={_text(v)}" for k, v in clean.items() if v not in (None, ""))[:2000],
+        url=render_template(url_template, clean) if url_template else None,
+        matched=sorted(matcher.find(haystack)),
+        query=query,
+        attributes={"row": clean},
+    )
+
+
+def _default_title(row: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={_text(v)}" for k, v in list(row.items())[:4])
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value[:MAX_CELL]
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return json.dumps(value, default=str)[:MAX_CELL]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,86 @@
+"""Keeping secrets out of everything we print, log or write.
+
+Every `SecretStr` in a validated config is registered with the process-wide `MASKER`; the CLI's
+error boundary, `--verbose` output and every connector error message pass through
+`MASKER.mask`, which also hides URL passwords, bearer tokens and secret-looking query values.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+MASK = "***"
+_MIN_SECRET = 4
+_PATTERNS = [
+    # https://user:password@host
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@"), r"\1" + MASK + "@"),
+    # Authorization: Bearer xyz / Token token=xyz / Basic xyz
+    (
+        re.compile(r"(?i)\b(bearer|basic|token token=|token)\s+[A-Za-z0-9._~+/=-]{8,}"),
+        r"\1 " + MASK,
+    ),
+    # ?api_key=…&token=…  and  "password": "…"
+    (
+        re.compile(
+            r"(?i)\b([a-z_-]*(?:key|token|secret|password|passwd|signature|auth)[a-z_-]*)"
+            r"(\"?\s*[=:]\s*\"?)([^\s&\"',}]{4,})"
+        ),
+        r"\1\2" + MASK,
+    ),
+    # well-known key shapes: Stripe, Anthropic/OpenAI, GitHub, Slack, AWS
+    (
+        re.compile(
+            r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|\bsk-[A-Za-z0-9_-]{16,}"
+            r"|\bgh[pousr]_[A-Za-z0-9]{20,}|\bxox[abprs]-[A-Za-z0-9-]{10,}|\bAKIA[0-9A-Z]{16}\b"
+        ),
+        MASK,
+    ),
+]
+
+
+class SecretMasker:
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, value: str | SecretStr | None) -> None:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value and len(value) >= _MIN_SECRET:
+            with self._lock:
+                self._values.add(value)
+
+    def collect(self, obj: Any) -> None:
+        """Register every SecretStr found in a model, dict or list (recursively)."""
+        if isinstance(obj, SecretStr):
+            self.add(obj)
+        elif isinstance(obj, BaseModel):
+            for name in type(obj).model_fields:
+                self.collect(getattr(obj, name))
+        elif isinstance(obj, dict):
+            for item in obj.values():
+                self.collect(item)
+        elif isinstance(obj, list | tuple | set):
+            for item in obj:
+                self.collect(item)
+
+    def mask(self, text: str) -> str:
+        with self._lock:
+            values = sorted(self._values, key=len, reverse=True)
+        for value in values:
+            if value in text:
+                text = text.replace(value, MASK)
+        for pattern, repl in _PATTERNS:
+            text = pattern.sub(repl, text)
+        return text
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+MASKER = SecretMasker()

@@ -1,0 +1,63 @@
+"""Small, shared readings of an evidence item: its status, its error codes, whether it shows a
+problem. Ranking and the offline analyst both use these, so they agree on what matters."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from investigate.models import Evidence
+
+_CODE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
+BAD_STATUSES = frozenset(
+    {"past_due", "unpaid", "canceled", "cancelled", "incomplete", "incomplete_expired",
+     "failed", "uncollectible", "firing", "triggered", "stuck", "suspended", "locked",
+     "disabled", "declined", "error", "open_failed"}
+)
+OPEN_ISSUE = frozenset({"open", "in_progress", "in progress", "reopened", "todo", "triage", "new"})
+
+
+def row(e: Evidence) -> dict[str, Any]:
+    value = e.attributes.get("row")
+    return value if isinstance(value, dict) else {}
+
+
+def status(e: Evidence) -> str:
+    value = row(e).get("status") or e.attributes.get("status") or ""
+    return str(value).strip().lower()
+
+
+def text(e: Evidence) -> str:
+    return f"{e.title}\n{e.detail}\n" + "\n".join(e.examples)
+
+
+def error_codes(e: Evidence) -> set[str]:
+    codes = set(e.attributes.get("error_codes") or [])
+    codes.update(_CODE.findall(text(e)))
+    return {c for c in codes if not c.startswith(("HTTP_", "UTC_"))}
+
+
+def is_severe_log(e: Evidence) -> bool:
+    return e.kind in ("log", "log_pattern") and e.level in ("error", "critical")
+
+
+def is_problem(e: Evidence) -> bool:
+    """Does this item, on its own, show something wrong?"""
+    if e.kind in ("log", "log_pattern"):
+        return e.level in ("error", "critical", "warning")
+    st = status(e)
+    if e.kind == "invoice":
+        attempts = _int(row(e).get("attempt_count"))
+        return st in BAD_STATUSES or (st == "open" and attempts > 0) or bool(row(e).get("last_payment_error"))
+    if e.kind == "issue":
+        return st in OPEN_ISSUE
+    if e.kind in ("alert", "incident"):
+        return st in ("firing", "triggered", "acknowledged", "open", "active")
+    return st in BAD_STATUSES
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

@@ -1,0 +1,99 @@
+"""Named SQL queries bound to entities — shared by every SQL connector.
+
+    queries:
+      account:
+        sql: SELECT id, name FROM accounts WHERE owner_email = :requester_email
+        kind: customer
+        title: "Account {name}"
+        provides: {account_id: id}
+      jobs: "SELECT * FROM jobs WHERE account_id = :account_id"   # short form
+
+A query runs only when every parameter it names is known, once per value (at most
+`max_values` values per parameter and `max_runs` combinations).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator, model_validator
+
+from investigate.config import Strict
+from investigate.connector import ConnectorConfig
+from investigate.entities import LIST_PARAMS, PARAMS
+from investigate.errors import ReadOnlyViolation
+from investigate.models import EvidenceKind
+from investigate.sqlguard import CheckedSQL, check_sql
+
+
+class NamedQuery(Strict):
+    sql: str
+    kind: EvidenceKind = "db_row"
+    title: str | None = Field(None, description="Template filled from the row, e.g. 'Job {id}'.")
+    provides: dict[str, str] = Field(
+        default_factory=dict, description="Entity parameter → column (identity resolution)."
+    )
+    time_field: str | None = None
+    url_template: str | None = None
+
+    @field_validator("provides")
+    @classmethod
+    def _known_params(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(LIST_PARAMS))
+        if unknown:
+            raise ValueError(f"cannot provide {unknown}; choose from {sorted(LIST_PARAMS)}")
+        return value
+
+
+def normalise_queries(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: {"sql": v} if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
+
+def validate_queries(queries: dict[str, NamedQuery], dialect: str) -> dict[str, CheckedSQL]:
+    checked = {}
+    for name, query in queries.items():
+        try:
+            checked[name] = check_sql(query.sql, dialect)
+        except ReadOnlyViolation as exc:
+            raise ValueError(f"query '{name}': {exc}") from None
+        unknown = [p for p in checked[name].params if p not in PARAMS]
+        if unknown:
+            raise ValueError(
+                f"query '{name}' uses unknown parameter(s) {', '.join(':' + p for p in unknown)}; "
+                f"available: {', '.join(':' + p for p in PARAMS)}"
+            )
+    return checked
+
+
+class SQLConnectorConfig(ConnectorConfig):
+    """Keys shared by SQL connectors; queries are checked by the SQL guard at load time."""
+
+    dialect: ClassVar[str] = "sqlite"
+    queries: dict[str, NamedQuery] = Field(min_length=1)
+    max_rows: int = Field(50, ge=1, le=10_000)
+    max_values: int = Field(5, ge=1, le=50)
+    max_runs: int = Field(10, ge=1, le=200)
+
+    @field_validator("queries", mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return normalise_queries(value)
+
+    @model_validator(mode="after")
+    def _guard(self) -> SQLConnectorConfig:
+        validate_queries(self.queries, self.dialect)
+        return self
+
+
+def bindings(
+    params: tuple[str, ...], values: dict[str, list[str]], max_values: int, max_runs: int
+) -> list[dict[str, str]]:
+    """Every combination of known values for `params` (empty if one is unknown)."""
+    lists = [values.get(p, [])[:max_values] for p in params]
+    if any(not v for v in lists):
+        return []
+    combos = itertools.islice(itertools.product(*lists), max_runs)
+    return [dict(zip(params, combo, strict=True)) for combo in combos]

@@ -98,7 +98,7 @@ class LogFile(Connector[LogFileConfig]):
         found: dict[Path, None] = {}
         for pattern in self.config.paths:
             full = pattern if Path(pattern).expanduser().is_absolute() else str(base / pattern)
-            for name in sorted(glob.glob(str(Path(full).expanduser()), recursive=True)):
+            for name in sorted(glob.glob(str(Path(full).expanduser()), recursive=True)):  # noqa: PTH207 (absolute globs)
                 path = Path(name)
                 if path.is_file():
                     found[path] = None
@@ -240,7 +240,7 @@ class _Missing(dict[str, str]):
 
 def _open(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
 
 

@@ -44,7 +44,7 @@ class RecordsConfig(ConnectorConfig):
     path: ConfigPath
     format: Literal["auto", "json", "jsonl", "csv", "yaml"] = "auto"
     kind: EvidenceKind
-    select: list[Select] = Field(default_factory=lambda: ["matched"])
+    select: list[Select] = Field(default_factory=lambda: list[Select](["matched"]))
     time_field: str | None = None
     end_field: str | None = Field(None, description="End of the record's span (alerts).")
     id_field: str | None = None
@@ -120,7 +120,9 @@ class Records(Connector[RecordsConfig]):
         chosen.sort(key=lambda pair: pair[0].timestamp() if pair[0] else 0, reverse=True)
         out = Collected(evidence=[e for _, e in chosen[: cfg.max_items]])
         if len(chosen) > cfg.max_items:
-            out.notes.append(f"{self.name}: {len(chosen)} records matched; kept the newest {cfg.max_items}")
+            out.notes.append(
+                f"{self.name}: {len(chosen)} records matched; kept the newest {cfg.max_items}"
+            )
         for evidence in out.evidence:
             row = evidence.attributes["row"]
             for param, field in cfg.provides.items():
@@ -134,7 +136,7 @@ class Records(Connector[RecordsConfig]):
         if title and cfg.id_field and not cfg.title:
             title = f"{{{cfg.id_field}}}: {title}"
         url_template = cfg.url_template or (f"{{{cfg.url_field}}}" if cfg.url_field else None)
-        evidence = row_evidence(
+        return row_evidence(
             source=self.name,
             kind=cfg.kind,
             row=record,
@@ -145,7 +147,6 @@ class Records(Connector[RecordsConfig]):
             url_template=url_template,
             match_fields=cfg.match_fields or None,
         )
-        return evidence
 
     def _in_window(self, record: dict[str, Any], query: Query) -> bool:
         start = row_time(record, self.config.time_field)
@@ -161,7 +162,9 @@ class Records(Connector[RecordsConfig]):
         if not fields:
             return {}
         e = query.entities
-        text = " ".join([query.ticket.subject, query.ticket.description, *e.error_codes, *e.keywords])
+        text = " ".join(
+            [query.ticket.subject, query.ticket.description, *e.error_codes, *e.keywords]
+        )
         docs = [" ".join(str(r.get(f) or "") for f in fields) for r in records]
         scores = bm25(text, docs)
         return {i: s for i, s in enumerate(scores) if s >= self.config.min_text_score}
@@ -192,9 +195,13 @@ def load_records(path: Path, fmt: str = "auto") -> list[dict[str, Any]]:
 
 def _format(path: Path) -> str:
     suffix = path.suffix.lower()
-    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".yaml": "yaml", ".yml": "yaml"}.get(
-        suffix, "json"
-    )
+    return {
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+        ".csv": "csv",
+        ".yaml": "yaml",
+        ".yml": "yaml",
+    }.get(suffix, "json")
 
 
 def _parse(text: str, fmt: str) -> Any:

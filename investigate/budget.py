@@ -13,7 +13,9 @@ def estimate_tokens(e: Evidence) -> int:
     return int(size / CHARS_PER_TOKEN) + 1
 
 
-def apply_budget(items: list[Evidence], max_items: int, max_tokens: int) -> tuple[list[Evidence], int]:
+def apply_budget(
+    items: list[Evidence], max_items: int, max_tokens: int
+) -> tuple[list[Evidence], int]:
     """Keep the best items that fit; return them and how many were left out."""
     kept: list[Evidence] = []
     used = 0

@@ -37,7 +37,9 @@ async def run_checks(ctx: Context) -> bool:
     built = build_connectors(ctx)
     names = list(built.instances)
     results = await asyncio.gather(*(_check_one(built.instances[n]) for n in names))
-    table = Table(title=f"Connectors in {ctx.config.path or 'the default config'}", title_justify="left")
+    table = Table(
+        title=f"Connectors in {ctx.config.path or 'the default config'}", title_justify="left"
+    )
     for column in ("", "Connector", "Type", "Check", "Detail"):
         table.add_column(column)
     ok = True
@@ -45,23 +47,32 @@ async def run_checks(ctx: Context) -> bool:
     for name, checks in zip(names, results, strict=True):
         instance = built.instances[name]
         if name == source and not isinstance(instance, TicketSource):
-            checks = [*checks, Check("ticket source", False, "this connector cannot supply tickets")]
+            checks = [
+                *checks,
+                Check("ticket source", False, "this connector cannot supply tickets"),
+            ]
         for item in checks:
             ok &= item.ok
             mark = "✅" if item.ok and not item.warning else "⚠️" if item.ok else "❌"
-            table.add_row(mark, name, instance.type_name, item.name, Text(MASKER.mask(safe(item.detail))))
+            table.add_row(
+                mark, name, instance.type_name, item.name, Text(MASKER.mask(safe(item.detail)))
+            )
     for skipped in built.skipped:
         table.add_row("➖", skipped.name, skipped.type, "skipped", Text(skipped.error or ""))
     if source and source not in built.instances:
         ok = False
-        table.add_row("❌", source, "?", "ticket source", Text("not a configured, enabled connector"))
+        table.add_row(
+            "❌", source, "?", "ticket source", Text("not a configured, enabled connector")
+        )
     ctx.out.print(table)
     return ok
 
 
 def list_connectors(ctx: Context) -> None:
     registry = discover()
-    table = Table(title="Connector types (entry points: investigate.connectors.v1)", title_justify="left")
+    table = Table(
+        title="Connector types (entry points: investigate.connectors.v1)", title_justify="left"
+    )
     for column in ("Type", "From", "Description"):
         table.add_column(column)
     for name, cls in sorted(registry.types.items()):

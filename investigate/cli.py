@@ -52,8 +52,13 @@ class AnalystChoice(str, Enum):
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Config file (else $INVESTIGATE_CONFIG, ./investigate.yaml, "
-                 "$XDG_CONFIG_HOME/investigate/config.yaml).", dir_okay=False),
+    typer.Option(
+        "--config",
+        "-c",
+        help="Config file (else $INVESTIGATE_CONFIG, ./investigate.yaml, "
+        "$XDG_CONFIG_HOME/investigate/config.yaml).",
+        dir_okay=False,
+    ),
 ]
 
 
@@ -70,20 +75,57 @@ def _names(values: list[str] | None) -> list[str]:
 
 @app.command()
 def ticket(
-    ticket_id: Annotated[str, typer.Argument(help="The ticket ID in the configured ticket source.")],
+    ticket_id: Annotated[
+        str, typer.Argument(help="The ticket ID in the configured ticket source.")
+    ],
     config: ConfigOpt = None,
-    format: Annotated[Format | None, typer.Option("--format", "-f", help="Output format [default: rich on a terminal, markdown when piped].")] = None,
-    analyst: Annotated[AnalystChoice, typer.Option(help="Who writes the analysis.")] = AnalystChoice.auto,
+    format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format [default: rich on a terminal, markdown when piped].",
+        ),
+    ] = None,
+    analyst: Annotated[
+        AnalystChoice, typer.Option(help="Who writes the analysis.")
+    ] = AnalystChoice.auto,
     model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
-    since: Annotated[str | None, typer.Option(help="Window start: ISO time or a duration ago (6h).")] = None,
-    until: Annotated[str | None, typer.Option(help="Window end: ISO time or a duration ago [default: now].")] = None,
-    only: Annotated[list[str] | None, typer.Option(help="Query only these connectors (comma-separated or repeated).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Window start: ISO time or a duration ago (6h).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Window end: ISO time or a duration ago [default: now].")
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Query only these connectors (comma-separated or repeated)."),
+    ] = None,
     skip: Annotated[list[str] | None, typer.Option(help="Skip these connectors.")] = None,
-    timeout: Annotated[str | None, typer.Option(help="Overall deadline, e.g. 30s [default: investigation.timeout].")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file (format from --format or the extension).", dir_okay=False)] = None,
-    no_redact: Annotated[bool, typer.Option("--no-redact", help="Send PII to a hosted LLM unredacted.")] = False,
-    strict: Annotated[bool, typer.Option(help="Exit 5 if any source or the LLM failed (the report is still written).")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Ranking reasons, queries, and tracebacks on errors.")] = False,
+    timeout: Annotated[
+        str | None,
+        typer.Option(help="Overall deadline, e.g. 30s [default: investigation.timeout]."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the report to this file (format from --format or the extension).",
+            dir_okay=False,
+        ),
+    ] = None,
+    no_redact: Annotated[
+        bool, typer.Option("--no-redact", help="Send PII to a hosted LLM unredacted.")
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(help="Exit 5 if any source or the LLM failed (the report is still written)."),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Ranking reasons, queries, and tracebacks on errors."),
+    ] = False,
 ) -> None:
     """Investigate one ticket and print the report."""
     from investigate.pipeline import RunOptions, investigate, strict_failures
@@ -91,28 +133,45 @@ def ticket(
     from investigate.render.output import emit
 
     if not _TICKET_ID.match(ticket_id):
-        raise UsageError(f"not a ticket ID: {ticket_id!r}", hint="IDs are letters, digits and _ . : # -")
+        raise UsageError(
+            f"not a ticket ID: {ticket_id!r}", hint="IDs are letters, digits and _ . : # -"
+        )
     ctx = _context(config, verbose)
     if ctx.config.path is None:
-        raise UsageError("no config file found", hint="try the demo: investigate ticket 4812 --config config.example.yaml")
+        raise UsageError(
+            "no config file found",
+            hint="try the demo: investigate ticket 4812 --config config.example.yaml",
+        )
     try:
         deadline = parse_duration(timeout) if timeout else None
     except ValueError as exc:
         raise UsageError(f"--timeout: {exc}") from None
     options = RunOptions(
-        ticket_id=ticket_id, analyst=analyst.value, model=model, since=since, until=until,
-        only=_names(only), skip=_names(skip), timeout=deadline, redact=not no_redact, strict=strict,
+        ticket_id=ticket_id,
+        analyst=analyst.value,
+        model=model,
+        since=since,
+        until=until,
+        only=_names(only),
+        skip=_names(skip),
+        timeout=deadline,
+        redact=not no_redact,
+        strict=strict,
     )
     chosen = format.value if format else None
     with connector_progress(ctx, enabled=not (output is None and chosen == "json")) as progress:
         report = asyncio.run(investigate(ctx, options, progress))
     emit(ctx, report, chosen, output, verbose)
     if strict and (failed := strict_failures(report)):
-        raise StrictFailure(f"--strict: {', '.join(failed)} failed", hint="the report above is complete otherwise")
+        raise StrictFailure(
+            f"--strict: {', '.join(failed)} failed", hint="the report above is complete otherwise"
+        )
 
 
 @app.command()
-def check(config: ConfigOpt = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+def check(
+    config: ConfigOpt = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False
+) -> None:
     """Check each configured connector: config, reachability, auth, read-only posture.
 
     Exits 0 when every check passes, 4 when one fails."""
@@ -167,7 +226,10 @@ def main(argv: list[str] | None = None) -> None:
 def run(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, prog_name="investigate", standalone_mode=False)
-        return result if isinstance(result, int) else 0
+        code = result if isinstance(result, int) else 0
+        if code == ExitCode.INTERRUPTED:  # the parser turns Ctrl-C into Exit(130)
+            return _fail("interrupted", None, ExitCode.INTERRUPTED)
+        return code
     except InvestigateError as exc:
         return _fail(exc.message, exc.hint, exc.exit_code)
     except typer.Exit as exc:

@@ -257,7 +257,7 @@ class Usage(_Model):
 
 
 class Report(_Model):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     ticket: TicketSummary
     window: Window
     entities: Entities

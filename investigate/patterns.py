@@ -205,7 +205,7 @@ def _to_evidence(
         last_seen=p.last_seen,
         examples=p.examples,
         services=services,
-        novelty=novelty,  # type: ignore[arg-type]
+        novelty=novelty,
         attributes={
             "template": p.template,
             "baseline_count": before,

@@ -1,7 +1,7 @@
 """The investigation, end to end (product.md §2):
 
-    ticket ─► entities ─► resolve identities ─► fan-out (concurrent, deadlines) ─► evidence
-    ─► dedupe + rank ─► budget ─► analyst ─► report
+ticket ─► entities ─► resolve identities ─► fan-out (concurrent, deadlines) ─► evidence
+─► dedupe + rank ─► budget ─► analyst ─► report
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from investigate import entities as entity_mod
@@ -62,7 +62,7 @@ class Connectors:
         for instance in self.instances.values():
             try:
                 await instance.aclose()
-            except Exception:  # closing must never mask the real outcome
+            except Exception:  # noqa: S112 - closing must never mask the real outcome
                 continue
 
 
@@ -100,13 +100,19 @@ def build_connectors(ctx: Context, only: list[str] = (), skip: list[str] = ()) -
         config = ctx.config.connector_config(name, cls.config_model)
         MASKER.collect(config)
         if not config.enabled:
-            skipped.append(SourceResult(name=name, type=type_name, status="skipped", error="disabled in config"))
+            skipped.append(
+                SourceResult(
+                    name=name, type=type_name, status="skipped", error="disabled in config"
+                )
+            )
             continue
         instances[name] = cls(name, config, ctx)
     return Connectors(instances, skipped)
 
 
-async def fetch_ticket(ctx: Context, connectors: Connectors, ticket_id: str, deadline: float) -> Ticket:
+async def fetch_ticket(
+    ctx: Context, connectors: Connectors, ticket_id: str, deadline: float
+) -> Ticket:
     name = ctx.config.settings.ticket_source
     if not name:
         raise ConfigError(
@@ -124,7 +130,9 @@ async def fetch_ticket(ctx: Context, connectors: Connectors, ticket_id: str, dea
     except TimeoutError:
         raise TicketSourceError(f"ticket source '{name}' did not answer in time") from None
     except SourceError as exc:
-        raise TicketSourceError(f"ticket source '{name}' failed: {exc.message}", hint=exc.hint) from None
+        raise TicketSourceError(
+            f"ticket source '{name}' failed: {exc.message}", hint=exc.hint
+        ) from None
 
 
 def window_for(ctx: Context, ticket: Ticket, options: RunOptions) -> Window:
@@ -139,7 +147,9 @@ def window_for(ctx: Context, ticket: Ticket, options: RunOptions) -> Window:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if start >= end:
-        raise UsageError(f"the window is empty: {start:%Y-%m-%d %H:%M} is not before {end:%Y-%m-%d %H:%M}")
+        raise UsageError(
+            f"the window is empty: {start:%Y-%m-%d %H:%M} is not before {end:%Y-%m-%d %H:%M}"
+        )
     return Window(start=start, end=end)
 
 
@@ -162,7 +172,13 @@ async def _run_one(
             ctx.err.print(MASKER.mask(traceback.format_exc()), markup=False, highlight=False)
         result = SourceError(f"internal error in connector: {type(exc).__name__}: {exc}")
     if progress:
-        status = result.status if isinstance(result, SourceError) else "ok" if result.evidence else "empty"
+        status = (
+            result.status
+            if isinstance(result, SourceError)
+            else "ok"
+            if result.evidence
+            else "empty"
+        )
         progress(connector.name, "done", status)
     return result, int((time.monotonic() - started) * 1000)
 
@@ -177,12 +193,17 @@ async def _stage(
     for name in names:
         if progress:
             progress(name, "start", "")
-    tasks = [_run_one(ctx, connectors.instances[n], make_query(connectors.instances[n]), progress) for n in names]
+    tasks = [
+        _run_one(ctx, connectors.instances[n], make_query(connectors.instances[n]), progress)
+        for n in names
+    ]
     results = await asyncio.gather(*tasks)
     return dict(zip(names, results, strict=True))
 
 
-async def investigate(ctx: Context, options: RunOptions, progress: Progress | None = None) -> Report:
+async def investigate(
+    ctx: Context, options: RunOptions, progress: Progress | None = None
+) -> Report:
     started = time.monotonic()
     settings = ctx.config.settings
     deadline = started + (options.timeout or settings.investigation.timeout).total_seconds()
@@ -200,7 +221,9 @@ async def investigate(ctx: Context, options: RunOptions, progress: Progress | No
             and n not in options.skip
         }
         skipped = list(connectors.skipped) + [
-            SourceResult(name=n, type=c.type_name, status="skipped", error="not selected (--only/--skip)")
+            SourceResult(
+                name=n, type=c.type_name, status="skipped", error="not selected (--only/--skip)"
+            )
             for n, c in connectors.instances.items()
             if c.collects_evidence and n not in evidence_sources
         ]
@@ -218,7 +241,9 @@ async def investigate(ctx: Context, options: RunOptions, progress: Progress | No
             if isinstance(result, Collected):
                 for param, values in result.provides.items():
                     entity_mod.add_values(found, param, values, name)
-        second = await _stage(ctx, list(evidence_sources), connectors, query_for("collect"), progress)
+        second = await _stage(
+            ctx, list(evidence_sources), connectors, query_for("collect"), progress
+        )
     finally:
         await connectors.aclose()
 
@@ -227,14 +252,21 @@ async def investigate(ctx: Context, options: RunOptions, progress: Progress | No
     kept, omitted = apply_budget(
         ranked, settings.investigation.max_evidence, settings.investigation.evidence_budget_tokens
     )
-    for e in ranked[len(kept):]:
+    for e in ranked[len(kept) :]:
         e.id = ""
     analysis, usage = await analyst.analyse(
-        AnalystInput(ticket=ticket, entities=found, window=window, evidence=kept,
-                     sources=[*sources, *skipped], notes=notes, omitted=omitted)
+        AnalystInput(
+            ticket=ticket,
+            entities=found,
+            window=window,
+            evidence=kept,
+            sources=[*sources, *skipped],
+            notes=notes,
+            omitted=omitted,
+        )
     )
     usage.elapsed_ms = int((time.monotonic() - started) * 1000)
-    report = Report(
+    return Report(
         ticket=TicketSummary(**ticket.model_dump(include=set(TicketSummary.model_fields))),
         window=window,
         entities=found,
@@ -246,7 +278,6 @@ async def investigate(ctx: Context, options: RunOptions, progress: Progress | No
         usage=usage,
         generated_at=ctx.clock(),
     )
-    return report
 
 
 def strict_failures(report: Report) -> list[str]:
@@ -279,8 +310,12 @@ def _combine(
         else:
             status, message = ("ok" if found else "empty"), None
         result = SourceResult(
-            name=name, type=connector.type_name, status=status, items=len(found),  # type: ignore[arg-type]
-            elapsed_ms=elapsed, error=message,
+            name=name,
+            type=connector.type_name,
+            status=status,
+            items=len(found),
+            elapsed_ms=elapsed,
+            error=message,
         )
         sources.append(result)
         items += found

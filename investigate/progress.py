@@ -31,7 +31,9 @@ def connector_progress(ctx: Context, enabled: bool = True) -> Iterator[ProgressH
         if event == "start":
             tasks[name] = progress.add_task(f"querying {name}", total=1)
         elif name in tasks:
-            progress.update(tasks[name], completed=1, description=f"{_ICONS.get(status, '')} {name} {status}")
+            progress.update(
+                tasks[name], completed=1, description=f"{_ICONS.get(status, '')} {name} {status}"
+            )
 
     with progress:
         yield hook

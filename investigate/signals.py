@@ -10,9 +10,25 @@ from investigate.models import Evidence
 
 _CODE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
 BAD_STATUSES = frozenset(
-    {"past_due", "unpaid", "canceled", "cancelled", "incomplete", "incomplete_expired",
-     "failed", "uncollectible", "firing", "triggered", "stuck", "suspended", "locked",
-     "disabled", "declined", "error", "open_failed"}
+    {
+        "past_due",
+        "unpaid",
+        "canceled",
+        "cancelled",
+        "incomplete",
+        "incomplete_expired",
+        "failed",
+        "uncollectible",
+        "firing",
+        "triggered",
+        "stuck",
+        "suspended",
+        "locked",
+        "disabled",
+        "declined",
+        "error",
+        "open_failed",
+    }
 )
 OPEN_ISSUE = frozenset({"open", "in_progress", "in progress", "reopened", "todo", "triage", "new"})
 
@@ -48,7 +64,11 @@ def is_problem(e: Evidence) -> bool:
     st = status(e)
     if e.kind == "invoice":
         attempts = _int(row(e).get("attempt_count"))
-        return st in BAD_STATUSES or (st == "open" and attempts > 0) or bool(row(e).get("last_payment_error"))
+        return (
+            st in BAD_STATUSES
+            or (st == "open" and attempts > 0)
+            or bool(row(e).get("last_payment_error"))
+        )
     if e.kind == "issue":
         return st in OPEN_ISSUE
     if e.kind in ("alert", "incident"):

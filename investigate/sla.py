@@ -19,7 +19,9 @@ def sla_for(ticket: Ticket, policies: dict[str, SLAPolicy], now: datetime) -> SL
     resolution_due = ticket.created_at + policy.resolution
     requester = (ticket.requester.email or "").lower()
     responded = any(
-        c.public and c.author and c.author.lower() not in (requester, (ticket.requester.name or "").lower())
+        c.public
+        and c.author
+        and c.author.lower() not in (requester, (ticket.requester.name or "").lower())
         for c in ticket.comments
     )
     if (ticket.status or "").lower() in _DONE:

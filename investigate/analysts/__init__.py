@@ -43,7 +43,9 @@ def choose_analyst(ctx: Context, options: RunOptions) -> Analyst:
     llm = ctx.config.settings.llm
     wanted = options.analyst if options.analyst != "auto" else llm.provider
     if wanted not in ANALYSTS:
-        raise UsageError(f"unknown analyst '{wanted}'", hint=f"choose one of: {', '.join(ANALYSTS)}")
+        raise UsageError(
+            f"unknown analyst '{wanted}'", hint=f"choose one of: {', '.join(ANALYSTS)}"
+        )
     if wanted == "offline":
         return OfflineAnalyst()
     has_key = llm.api_key is not None or bool(ctx.env.get("ANTHROPIC_API_KEY"))

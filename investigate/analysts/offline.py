@@ -21,22 +21,58 @@ from investigate.models import (
 )
 
 _ESCALATION = {
-    "billing": ("L2", "billing", "The fix needs account or billing changes (retry payment, update card, lift the restriction)."),
+    "billing": (
+        "L2",
+        "billing",
+        "The fix needs account or billing changes (retry payment, update card, lift the restriction).",
+    ),
     "bug": ("L3", "engineering", "A product defect needs an engineering fix."),
     "outage": ("L3", "on-call SRE", "A service-wide incident; link this ticket to it."),
-    "access": ("L1", "support", "The customer's own admin changed the user's role; support can explain."),
-    "configuration": ("L1", "support", "The fix is a setting on the customer's side; support can guide them."),
-    "performance": ("L3", "engineering", "Slow or timing-out requests need engineering to investigate."),
-    "data": ("L2", "data platform", "A stuck or delayed pipeline job needs to be restarted or investigated."),
-    "integration": ("L2", "integrations", "A third-party service is failing; monitor it and inform the customer."),
+    "access": (
+        "L1",
+        "support",
+        "The customer's own admin changed the user's role; support can explain.",
+    ),
+    "configuration": (
+        "L1",
+        "support",
+        "The fix is a setting on the customer's side; support can guide them.",
+    ),
+    "performance": (
+        "L3",
+        "engineering",
+        "Slow or timing-out requests need engineering to investigate.",
+    ),
+    "data": (
+        "L2",
+        "data platform",
+        "A stuck or delayed pipeline job needs to be restarted or investigated.",
+    ),
+    "integration": (
+        "L2",
+        "integrations",
+        "A third-party service is failing; monitor it and inform the customer.",
+    ),
     "user_error": ("L1", "support", "A how-to question support can answer directly."),
     "feature_request": ("L1", "support", "Log the request for product management."),
-    "unknown": ("L2", "support", "The evidence does not explain the problem; a person needs to triage it."),
+    "unknown": (
+        "L2",
+        "support",
+        "The evidence does not explain the problem; a person needs to triage it.",
+    ),
 }
 _SEVERITY = {
-    "outage": "sev1", "bug": "sev2", "performance": "sev2", "data": "sev2", "billing": "sev3",
-    "access": "sev3", "configuration": "sev3", "integration": "sev3", "user_error": "sev4",
-    "feature_request": "sev4", "unknown": "sev3",
+    "outage": "sev1",
+    "bug": "sev2",
+    "performance": "sev2",
+    "data": "sev2",
+    "billing": "sev3",
+    "access": "sev3",
+    "configuration": "sev3",
+    "integration": "sev3",
+    "user_error": "sev4",
+    "feature_request": "sev4",
+    "unknown": "sev3",
 }
 _IMPACT = {
     "billing": "The account is restricted until the outstanding invoice is paid.",
@@ -52,17 +88,53 @@ _IMPACT = {
     "unknown": "Unknown from the available evidence.",
 }
 _NEXT = {
-    "billing": ["Confirm the failed payment in the billing system", "Ask the customer to update the payment method, then retry the invoice", "Lift the restriction once the invoice is paid"],
-    "bug": ["Link the ticket to the known bug (or file one with the cited evidence)", "Ask engineering whether a rollback of the deploy is possible", "Tell the customer when a fix ships; offer a workaround if one exists"],
-    "outage": ["Link this ticket to the incident", "Post or check the status page", "Reply to the customer with the incident update; follow up when resolved"],
-    "access": ["Confirm the role change in the audit log with the customer's admin", "Explain that an admin on their side can restore the role"],
-    "configuration": ["Point the customer to the setting that needs correcting (see the cited evidence)", "Verify the fix by checking for new errors after they change it"],
-    "performance": ["Hand the slow requests (cited) to engineering", "Check whether the account's data volume recently grew", "Offer a workaround such as a smaller date range"],
-    "data": ["Restart or unstick the cited job", "Check the pipeline's lag until it has caught up", "Tell the customer when the data is complete"],
-    "integration": ["Check the third party's status page", "Confirm retries are queued so nothing is lost", "Update the customer when the provider recovers"],
+    "billing": [
+        "Confirm the failed payment in the billing system",
+        "Ask the customer to update the payment method, then retry the invoice",
+        "Lift the restriction once the invoice is paid",
+    ],
+    "bug": [
+        "Link the ticket to the known bug (or file one with the cited evidence)",
+        "Ask engineering whether a rollback of the deploy is possible",
+        "Tell the customer when a fix ships; offer a workaround if one exists",
+    ],
+    "outage": [
+        "Link this ticket to the incident",
+        "Post or check the status page",
+        "Reply to the customer with the incident update; follow up when resolved",
+    ],
+    "access": [
+        "Confirm the role change in the audit log with the customer's admin",
+        "Explain that an admin on their side can restore the role",
+    ],
+    "configuration": [
+        "Point the customer to the setting that needs correcting (see the cited evidence)",
+        "Verify the fix by checking for new errors after they change it",
+    ],
+    "performance": [
+        "Hand the slow requests (cited) to engineering",
+        "Check whether the account's data volume recently grew",
+        "Offer a workaround such as a smaller date range",
+    ],
+    "data": [
+        "Restart or unstick the cited job",
+        "Check the pipeline's lag until it has caught up",
+        "Tell the customer when the data is complete",
+    ],
+    "integration": [
+        "Check the third party's status page",
+        "Confirm retries are queued so nothing is lost",
+        "Update the customer when the provider recovers",
+    ],
     "user_error": ["Answer with the how-to steps and a link to the documentation"],
-    "feature_request": ["Log the request in the product feedback tracker", "Offer the closest existing workaround"],
-    "unknown": ["Ask the customer for a request ID, a screenshot and the time it happened", "Check the sources that failed or were skipped"],
+    "feature_request": [
+        "Log the request in the product feedback tracker",
+        "Offer the closest existing workaround",
+    ],
+    "unknown": [
+        "Ask the customer for a request ID, a screenshot and the time it happened",
+        "Check the sources that failed or were skipped",
+    ],
 }
 
 
@@ -79,13 +151,19 @@ class OfflineAnalyst:
 
 def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = None) -> Analysis:
     findings = sorted((d(data) for d in DETECTORS), key=lambda f: -f.score)
-    findings = [f for f in findings if f.score > 0 and f.evidence or f.category == "user_error" and f.score > 0]
+    findings = [
+        f
+        for f in findings
+        if (f.score > 0 and f.evidence) or (f.category == "user_error" and f.score > 0)
+    ]
     best = findings[0] if findings else Finding("unknown")
     runner_up = findings[1].score if len(findings) > 1 else 0.0
     confidence = _confidence(best.score, runner_up)
     cited = _cite(best.evidence)
     category = best.category if best.score > 0 else "unknown"
-    statement = best.statement if category != "unknown" else "The evidence does not point to a cause."
+    statement = (
+        best.statement if category != "unknown" else "The evidence does not point to a cause."
+    )
     tier, team, why = _ESCALATION[category]
     team = _team(category, best, team)
     incident = _incident(category, best, data)
@@ -94,7 +172,7 @@ def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = 
         summary=_summary(category, statement, confidence, data),
         root_cause=RootCause(
             statement=statement,
-            category=category,  # type: ignore[arg-type]
+            category=category,
             confidence=confidence if category != "unknown" else "low",
             evidence=cited,
         ),
@@ -108,8 +186,8 @@ def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = 
         ],
         timeline=_timeline(best.evidence, data),
         customer_impact=_impact(category, best),
-        severity=_severity(category, data),  # type: ignore[arg-type]
-        escalation=Escalation(tier=tier, team=team, reason=why),  # type: ignore[arg-type]
+        severity=_severity(category, data),
+        escalation=Escalation(tier=tier, team=team, reason=why),
         incident=incident,
         gaps=_gaps(data, extra_gap),
         next_steps=_NEXT[category],
@@ -139,8 +217,12 @@ def _team(category: str, finding: Finding, default: str) -> str:
 
 
 def _incident(category: str, finding: Finding, data: AnalystInput) -> Incident:
-    alerts = [e.title for e in data.evidence if e.kind in ("alert", "incident") and e in finding.evidence]
-    broad = max((int(e.attributes.get("accounts_affected") or 0) for e in finding.evidence), default=0)
+    alerts = [
+        e.title for e in data.evidence if e.kind in ("alert", "incident") and e in finding.evidence
+    ]
+    broad = max(
+        (int(e.attributes.get("accounts_affected") or 0) for e in finding.evidence), default=0
+    )
     suspected = category == "outage" or broad >= 5
     reason = ""
     if suspected:
@@ -158,7 +240,9 @@ def _severity(category: str, data: AnalystInput) -> str:
 
 
 def _impact(category: str, finding: Finding) -> str:
-    broad = max((int(e.attributes.get("accounts_affected") or 0) for e in finding.evidence), default=0)
+    broad = max(
+        (int(e.attributes.get("accounts_affected") or 0) for e in finding.evidence), default=0
+    )
     text = _IMPACT[category]
     if broad > 1:
         text += f" The same error affects {broad} accounts."
@@ -171,7 +255,9 @@ def _timeline(items: list[Evidence], data: AnalystInput) -> list[TimelineEntry]:
         for e in items
         if (e.first_seen or e.timestamp) and e.id
     ]
-    entries.append(TimelineEntry(timestamp=data.ticket.created_at, event="Ticket created", evidence=[]))
+    entries.append(
+        TimelineEntry(timestamp=data.ticket.created_at, event="Ticket created", evidence=[])
+    )
     return sorted(entries, key=lambda t: t.timestamp or data.ticket.created_at)
 
 
@@ -183,15 +269,19 @@ def _event(e: Evidence) -> str:
 
 def _gaps(data: AnalystInput, extra: str | None) -> list[str]:
     gaps = [
-        f"{s.name} ({s.type}) {s.status}: {s.error}" for s in data.sources
-        if s.status in ("error", "timeout") or (s.status == "skipped" and s.error != "disabled in config")
+        f"{s.name} ({s.type}) {s.status}: {s.error}"
+        for s in data.sources
+        if s.status in ("error", "timeout")
+        or (s.status == "skipped" and s.error != "disabled in config")
     ]
     gaps += data.notes
     if data.omitted:
-        gaps.append(f"{data.omitted} lower-ranked evidence items were left out by the evidence budget")
+        gaps.append(
+            f"{data.omitted} lower-ranked evidence items were left out by the evidence budget"
+        )
     if not (data.entities.account_ids or data.entities.org_ids or data.entities.customer_ids):
         gaps.append("no account could be identified from the ticket or the requester's email")
-    gaps.append("deterministic analysis: no LLM was used" if not extra else extra)
+    gaps.append(extra if extra else "deterministic analysis: no LLM was used")
     return gaps
 
 

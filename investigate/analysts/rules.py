@@ -111,9 +111,13 @@ def detect_billing(data: AnalystInput) -> Finding:
 
 def detect_bug(data: AnalystInput) -> Finding:
     f = Finding("bug")
-    patterns = [e for e in data.evidence if signals.is_severe_log(e) and e.novelty in ("new", "spike")]
+    patterns = [
+        e for e in data.evidence if signals.is_severe_log(e) and e.novelty in ("new", "spike")
+    ]
     deploys = [e for e in data.evidence if e.kind == "deploy"]
-    issues = [e for e in data.evidence if e.kind in ("issue", "error_group") and signals.is_problem(e)]
+    issues = [
+        e for e in data.evidence if e.kind in ("issue", "error_group") and signals.is_problem(e)
+    ]
     culprit: Evidence | None = None
     deploy: Evidence | None = None
     for p in patterns:
@@ -154,8 +158,11 @@ def detect_outage(data: AnalystInput) -> Finding:
     regions = _customer_values(data, "region")
     words = set(data.entities.keywords) | set(data.entities.product_areas)
     affected = [
-        e for e in data.evidence
-        if signals.is_severe_log(e) and e.matched and int(e.attributes.get("accounts_affected") or 0) >= 5
+        e
+        for e in data.evidence
+        if signals.is_severe_log(e)
+        and e.matched
+        and int(e.attributes.get("accounts_affected") or 0) >= 5
     ]
     for e in data.evidence:
         if e.kind in ("alert", "incident", "status") and signals.is_problem(e):
@@ -187,7 +194,11 @@ def _matching_logs(
 ) -> Finding:
     f = Finding("")
     for e in data.evidence:
-        if e.kind not in ("log", "log_pattern") or not e.matched or e.level not in ("warning", "error", "critical"):
+        if (
+            e.kind not in ("log", "log_pattern")
+            or not e.matched
+            or e.level not in ("warning", "error", "critical")
+        ):
             continue
         text = _text(e)
         if rx.search(text) and not any(x.search(text) for x in exclude):
@@ -199,7 +210,12 @@ def detect_access(data: AnalystInput) -> Finding:
     f = _matching_logs(data, ACCESS, 3.0, exclude=(BILLING, CONFIG))
     f.category = "access"
     for e in data.evidence:
-        if e.kind == "db_row" and ROLE_CHANGE.search(_text(e)) and e.timestamp and e.timestamp <= data.ticket.created_at:
+        if (
+            e.kind == "db_row"
+            and ROLE_CHANGE.search(_text(e))
+            and e.timestamp
+            and e.timestamp <= data.ticket.created_at
+        ):
             f.add(e, 2.5)
             break
     denied = next((e for e in f.evidence if e.kind != "db_row"), None)
@@ -238,7 +254,8 @@ def detect_performance(data: AnalystInput) -> Finding:
     f.category = "performance"
     f.statement = (
         f"Performance: requests for this account are slow or time out ({_short(f.evidence[0])})"
-        if f.evidence else "A performance problem."
+        if f.evidence
+        else "A performance problem."
     )
     return f
 
@@ -265,7 +282,11 @@ def detect_data(data: AnalystInput) -> Finding:
 def detect_integration(data: AnalystInput) -> Finding:
     f = Finding("integration")
     for e in data.evidence:
-        if e.kind in ("log", "log_pattern") and signals.is_severe_log(e) and VENDOR.search(_text(e)):
+        if (
+            e.kind in ("log", "log_pattern")
+            and signals.is_severe_log(e)
+            and VENDOR.search(_text(e))
+        ):
             f.add(e, 4.0 if e.matched else 2.0)
     f.statement = (
         f"Third-party failure: {_short(f.evidence[0])}" if f.evidence else "An integration failure."
@@ -278,12 +299,21 @@ def detect_user_error(data: AnalystInput) -> Finding:
     text = f"{data.ticket.subject}\n{data.ticket.description}"
     problems = [e for e in data.evidence if e.matched and signals.is_problem(e)]
     if QUESTION.search(text) and not problems:
-        healthy = [e for e in data.evidence if e.matched and e.kind in ("customer", "subscription", "db_row")]
+        healthy = [
+            e
+            for e in data.evidence
+            if e.matched and e.kind in ("customer", "subscription", "db_row")
+        ]
         f.score = 2.5 + 0.5 * min(len(healthy), 2)
         f.evidence = healthy[:2]
         f.statement = "How-to question: no errors or account problems were found for this customer"
     if FEATURE.search(text) and not problems:
-        return Finding("feature_request", 3.0, f.evidence, "A request for something the product does not do yet")
+        return Finding(
+            "feature_request",
+            3.0,
+            f.evidence,
+            "A request for something the product does not do yet",
+        )
     return f
 
 

@@ -73,7 +73,13 @@ def render_markdown(report: Report, verbose: bool = False) -> str:
             + (f" ({', '.join(item.evidence)})" if item.evidence else "")
             for item in a.timeline
         ]
-    out += ["", "## Sources", "", "| Source | Type | Status | Items | ms | Note |", "|---|---|---|---|---|---|"]
+    out += [
+        "",
+        "## Sources",
+        "",
+        "| Source | Type | Status | Items | ms | Note |",
+        "|---|---|---|---|---|---|",
+    ]
     out += [
         f"| {_cell(s.name)} | {s.type} | {s.status} | {s.items} | {s.elapsed_ms} | {_cell(s.error, 200)} |"
         for s in report.sources
@@ -82,8 +88,18 @@ def render_markdown(report: Report, verbose: bool = False) -> str:
         out += ["", "## Gaps", ""] + [f"- {safe(g, 300)}" for g in a.gaps]
     if a.next_steps:
         out += ["", "## Next steps", ""] + [f"1. {safe(s, 300)}" for s in a.next_steps]
-    out += ["", "## Draft reply", ""] + [f"> {line}" if line else ">" for line in safe(a.draft_reply).splitlines()]
-    out += ["", "## Internal note", "", "```", safe(a.internal_note).replace("```", "'''"), "```", ""]
+    out += ["", "## Draft reply", ""] + [
+        f"> {line}" if line else ">" for line in safe(a.draft_reply).splitlines()
+    ]
+    out += [
+        "",
+        "## Internal note",
+        "",
+        "```",
+        safe(a.internal_note).replace("```", "'''"),
+        "```",
+        "",
+    ]
     out.append(f"_Analyst: {safe(a.analyst)} · {report.usage.elapsed_ms} ms_")
     return "\n".join(out) + "\n"
 

@@ -27,25 +27,39 @@ def renderables(report: Report, verbose: bool = False) -> list[RenderableType]:
     t, a = report.ticket, report.analysis
     rc = a.root_cause
     header = Text.assemble(
-        ("Ticket ", "bold"), _t(t.id, "bold cyan"), ("  ", ""), _t(t.subject, "bold", 160), "\n",
+        ("Ticket ", "bold"),
+        _t(t.id, "bold cyan"),
+        ("  ", ""),
+        _t(t.subject, "bold", 160),
+        "\n",
         _t(f"{t.requester.name or ''} <{t.requester.email or ''}>", "dim"),
         _t(f"  {t.organization.name}" if t.organization.name else "", "dim"),
-        _t(f"  priority {t.priority or '—'} · {t.status or '—'}", "dim"), "\n",
+        _t(f"  priority {t.priority or '—'} · {t.status or '—'}", "dim"),
+        "\n",
         _sla_text(report),
     )
     cause = Text.assemble(
-        _t(rc.category.upper(), "bold magenta"), "  ",
-        _t(f"confidence {rc.confidence}", _CONFIDENCE[rc.confidence]), "  ",
-        _t(f"cites {', '.join(rc.evidence) or 'nothing'}", "cyan"), "\n\n",
+        _t(rc.category.upper(), "bold magenta"),
+        "  ",
+        _t(f"confidence {rc.confidence}", _CONFIDENCE[rc.confidence]),
+        "  ",
+        _t(f"cites {', '.join(rc.evidence) or 'nothing'}", "cyan"),
+        "\n\n",
         _t(rc.statement),
     )
     for alt in a.alternatives:
         cause.append_text(_t(f"\n• alt: {alt.statement} — {alt.why_less_likely}", "dim", 300))
     escalation = Text.assemble(
-        _t(a.escalation.tier, "bold"), " → ", _t(a.escalation.team), "  ",
+        _t(a.escalation.tier, "bold"),
+        " → ",
+        _t(a.escalation.team),
+        "  ",
         _t(a.severity, "bold red" if a.severity in ("sev1", "sev2") else "yellow"),
-        _t("  INCIDENT SUSPECTED" if a.incident.suspected else "", "bold red"), "\n",
-        _t(a.escalation.reason, "dim"), "\n", _t(f"Impact: {a.customer_impact}"),
+        _t("  INCIDENT SUSPECTED" if a.incident.suspected else "", "bold red"),
+        "\n",
+        _t(a.escalation.reason, "dim"),
+        "\n",
+        _t(f"Impact: {a.customer_impact}"),
     )
     parts: list[RenderableType] = [
         Panel(header, border_style="cyan"),
@@ -58,14 +72,35 @@ def renderables(report: Report, verbose: bool = False) -> list[RenderableType]:
         timeline.add_column(style="dim", no_wrap=True)
         timeline.add_column()
         for item in a.timeline:
-            timeline.add_row(when(item.timestamp), _t(item.event + (f"  ({', '.join(item.evidence)})" if item.evidence else ""), limit=200))
+            timeline.add_row(
+                when(item.timestamp),
+                _t(
+                    item.event + (f"  ({', '.join(item.evidence)})" if item.evidence else ""),
+                    limit=200,
+                ),
+            )
         parts.append(timeline)
     parts.append(_sources_table(report))
     if a.gaps:
-        parts.append(Panel(Group(*[_t(f"• {g}", limit=300) for g in a.gaps]), title="Gaps", title_align="left", border_style="yellow"))
+        parts.append(
+            Panel(
+                Group(*[_t(f"• {g}", limit=300) for g in a.gaps]),
+                title="Gaps",
+                title_align="left",
+                border_style="yellow",
+            )
+        )
     if a.next_steps:
-        parts.append(Panel(Group(*[_t(f"{i}. {s}", limit=300) for i, s in enumerate(a.next_steps, 1)]), title="Next steps", title_align="left"))
-    parts.append(Panel(_t(a.draft_reply), title="Draft reply", title_align="left", border_style="green"))
+        parts.append(
+            Panel(
+                Group(*[_t(f"{i}. {s}", limit=300) for i, s in enumerate(a.next_steps, 1)]),
+                title="Next steps",
+                title_align="left",
+            )
+        )
+    parts.append(
+        Panel(_t(a.draft_reply), title="Draft reply", title_align="left", border_style="green")
+    )
     footer = f"analyst {a.analyst} · {len(report.evidence)} evidence items"
     if report.omitted_evidence:
         footer += f" (+{report.omitted_evidence} left out)"
@@ -79,7 +114,9 @@ def _sla_text(report: Report) -> Text:
         return _t("SLA: no policy for this priority", "dim")
     state = ("BREACHED", "bold red") if sla.breached else (f"{sla.minutes_left} min left", "green")
     return Text.assemble(
-        _t(f"SLA {sla.policy}: first response due {when(sla.first_response_due)}, resolution due {when(sla.resolution_due)}  "),
+        _t(
+            f"SLA {sla.policy}: first response due {when(sla.first_response_due)}, resolution due {when(sla.resolution_due)}  "
+        ),
         state,
     )
 
@@ -107,5 +144,12 @@ def _sources_table(report: Report) -> Table:
     for name in ("Source", "Type", "Status", "Items", "ms", "Note"):
         table.add_column(name, justify="right" if name in ("Items", "ms") else "left")
     for s in report.sources:
-        table.add_row(_t(s.name), s.type, Text(s.status, style=_STATUS[s.status]), str(s.items), str(s.elapsed_ms), _t(s.error, "dim", 160))
+        table.add_row(
+            _t(s.name),
+            s.type,
+            Text(s.status, style=_STATUS[s.status]),
+            str(s.items),
+            str(s.elapsed_ms),
+            _t(s.error, "dim", 160),
+        )
     return table

@@ -1,0 +1,227 @@
+"""The command line: every exit code of product.md §5, formats, output files, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from example_connector import ticket  # type: ignore[import-not-found]
+
+from investigate.models import Report
+
+NOW = "2026-11-24T12:00:00Z"
+
+
+def base(**connectors: dict) -> dict:  # type: ignore[type-arg]
+    return {
+        "ticket_source": "helpdesk",
+        "investigation": {"timeout": "5s"},
+        "connectors": {
+            "helpdesk": {"type": "example", "tickets": {"4812": ticket()}},
+            **connectors,
+        },
+    }
+
+
+@pytest.fixture
+def cfg(write_config, example_plugin) -> Path:  # type: ignore[no-untyped-def]
+    return write_config(
+        base(
+            logs={
+                "type": "example",
+                "evidence": [{"title": "ERROR acc_1042 boom", "level": "error"}],
+            }
+        )
+    )
+
+
+def test_exit_0_report_produced(cli, cfg) -> None:  # type: ignore[no-untyped-def]
+    result = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "--format", "json")
+    assert result.code == 0
+    Report.model_validate_json(result.out)  # stdout is only the JSON report
+
+
+def test_exit_1_internal_error_is_one_line_without_verbose(cli, cfg, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("investigate.pipeline.rank", explode)
+    result = cli("ticket", "4812", "-c", str(cfg), "--until", NOW)
+    assert result.code == 1
+    assert "internal error: ZeroDivisionError" in result.err
+    assert "Traceback" not in result.err
+    verbose = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "--verbose")
+    assert verbose.code == 1
+    assert "Traceback" in verbose.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ticket", "../../etc/passwd"], "not a ticket ID"),
+        (["ticket", "4812", "--format", "yaml"], "Invalid value"),
+        (["ticket", "4812", "--since", "yesterday-ish"], "not a time"),
+        (["ticket", "4812", "--timeout", "soon"], "not a duration"),
+        (
+            [
+                "ticket",
+                "4812",
+                "--since",
+                "2026-11-25T00:00:00Z",
+                "--until",
+                "2026-11-24T00:00:00Z",
+            ],
+            "window is empty",
+        ),
+        (["nonsense"], "No such command"),
+    ],
+)
+def test_exit_2_usage_errors(cli, cfg, args, message) -> None:  # type: ignore[no-untyped-def]
+    result = cli(*args, "-c", str(cfg)) if args[0] != "nonsense" else cli(*args)
+    assert result.code == 2
+    assert message in result.err
+
+
+@pytest.mark.usefixtures("example_plugin")
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "ticket_source: helpdesk\nconnectors:\n  helpdesk: {type: nope}\n",
+            "unknown connector type 'nope'",
+        ),
+        ("ticket_source: helpdesk\nconnectors:\n  helpdesk: {tickets: {}}\n", "missing 'type'"),
+        ("investigation:\n  lookbak: 1h\n", "unknown key 'lookbak'"),
+        ("investigation:\n  max_evidence: many\n", "investigation.max_evidence"),
+        ("llm:\n  api_key: ${NO_SUCH_VAR_FOR_TEST}\n", "NO_SUCH_VAR_FOR_TEST is not set"),
+        ("connectors: [oops\n", "invalid YAML"),
+        (
+            "connectors:\n  helpdesk: {type: example, tickets: {}, colour: red}\n",
+            "connectors.helpdesk: unknown key 'colour'",
+        ),
+    ],
+)
+def test_exit_2_config_errors_name_the_problem(cli, write_config, text, message) -> None:  # type: ignore[no-untyped-def]
+    path = write_config("ticket_source: helpdesk\n" + text if "ticket_source" not in text else text)
+    result = cli("ticket", "4812", "-c", str(path))
+    assert result.code == 2, result.err
+    assert message in result.err
+    assert str(path) in result.err
+    assert "Traceback" not in result.err
+
+
+def test_exit_2_when_no_config_is_found(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    result = cli("ticket", "4812")
+    assert result.code == 2
+    assert "no config file found" in result.err
+    assert "config.example.yaml" in result.err
+
+
+def test_exit_3_unknown_ticket(cli, cfg) -> None:  # type: ignore[no-untyped-def]
+    result = cli("ticket", "9999", "-c", str(cfg))
+    assert result.code == 3
+    assert "ticket 9999 not found" in result.err
+
+
+@pytest.mark.usefixtures("example_plugin")
+def test_exit_4_ticket_source_failed(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    cfg = base()
+    cfg["connectors"]["helpdesk"]["fail_tickets"] = (
+        "HTTP 401 Unauthorized from GET https://acme.zendesk.com/api/v2/tickets/4812.json"
+    )
+    result = cli("ticket", "4812", "-c", str(write_config(cfg)))
+    assert result.code == 4
+    assert "ticket source 'helpdesk' failed: HTTP 401" in result.err
+
+
+@pytest.mark.usefixtures("example_plugin")
+def test_exit_5_strict_with_a_failed_source_still_prints_the_report(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    path = write_config(base(bad={"type": "example", "fail": "connection refused"}))
+    relaxed = cli("ticket", "4812", "-c", str(path), "--until", NOW, "--format", "json")
+    assert relaxed.code == 0
+    strict = cli("ticket", "4812", "-c", str(path), "--until", NOW, "--format", "json", "--strict")
+    assert strict.code == 5
+    assert "--strict: bad failed" in strict.err
+    assert Report.model_validate_json(strict.out).sources[-1].status == "error"
+
+
+def test_exit_130_on_ctrl_c(cli, cfg, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("investigate.pipeline.build_connectors", interrupted)
+    result = cli("ticket", "4812", "-c", str(cfg))
+    assert result.code == 130
+    assert "interrupted" in result.err
+
+
+def test_markdown_when_piped_and_output_file(cli, cfg, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    piped = cli("ticket", "4812", "-c", str(cfg), "--until", NOW)
+    assert piped.code == 0
+    assert piped.out.startswith("# Ticket 4812: Exports fail")
+    assert "## Draft reply" in piped.out
+    target = tmp_path / "report.json"
+    written = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "-o", str(target))
+    assert written.code == 0 and written.out == ""
+    assert json.loads(target.read_text())["ticket"]["id"] == "4812"
+    assert not list(tmp_path.glob(".report.json.*"))  # no temporary file left behind
+    missing = cli("ticket", "4812", "-c", str(cfg), "-o", str(tmp_path / "no" / "dir" / "r.md"))
+    assert missing.code == 2 and "does not exist" in missing.err
+
+
+def test_schema_is_generated_from_the_model(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("schema")
+    schema = json.loads(result.out)
+    assert result.code == 0
+    assert schema == Report.model_json_schema()
+    assert {"schema_version", "ticket", "evidence", "analysis", "sla", "usage"} <= set(
+        schema["properties"]
+    )
+
+
+def test_version(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("version")
+    assert result.code == 0 and result.out.startswith("investigate 0.")
+
+
+@pytest.mark.usefixtures("example_plugin")
+def test_check_reports_each_connector(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    good = cli("check", "-c", str(write_config(base())))
+    assert good.code == 0 and "✅" in good.out
+    bad = cli(
+        "check",
+        "-c",
+        str(write_config(base(db={"type": "example", "fail": "cannot connect to db:5432"}))),
+    )
+    assert bad.code == 4
+    assert "❌" in bad.out and "cannot connect to db:5432" in bad.out
+
+
+def test_help_does_not_import_the_llm_sdk() -> None:
+    code = (
+        "import sys; from investigate.cli import run; rc = run(['--help']); "
+        "assert rc == 0, rc; assert 'anthropic' not in sys.modules, 'anthropic imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Usage: investigate" in done.stdout
+
+
+def test_console_script_is_installed_and_exits_with_contract_codes() -> None:
+    exe = Path(sys.executable).with_name("investigate")
+    assert exe.exists(), "pip install -e . should install the `investigate` console script"
+    done = subprocess.run([str(exe), "version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "investigate" in done.stdout
+    missing = subprocess.run(
+        [str(exe), "ticket", "1", "--config", "/nonexistent.yaml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2
+    assert "config file not found" in missing.stderr

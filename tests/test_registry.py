@@ -1,0 +1,33 @@
+"""Connectors are found through the `investigate.connectors.v1` entry points — ours and others'."""
+
+from __future__ import annotations
+
+import pytest
+
+from investigate import registry
+
+
+def test_builtin_connectors_come_from_our_own_entry_points() -> None:
+    found = registry.discover(refresh=True)
+    assert {"file", "log_file", "sqlite", "records"} <= set(found.types)
+    assert found.origins["sqlite"] == "investigate"
+
+
+@pytest.mark.usefixtures("example_plugin")
+def test_a_third_party_connector_is_a_first_class_citizen(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    found = registry.discover()
+    assert found.types["example"].__name__ == "Example"
+    assert found.origins["example"] == "example-plugins"
+    result = cli("connectors", "--config", str(write_config({"connectors": {}})))
+    assert result.code == 0
+    assert "example" in result.out and "Test connector" in result.out
+
+
+@pytest.mark.usefixtures("example_plugin")
+def test_a_plugin_that_fails_to_import_is_reported_and_skipped(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    found = registry.discover()
+    assert "broken" not in found.types
+    assert "needs a package that is not installed" in found.broken["broken"]
+    result = cli("connectors", "--config", str(write_config({"connectors": {}})))
+    assert result.code == 0
+    assert "failed to load" in result.out

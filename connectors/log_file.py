@@ -61,6 +61,7 @@ _LEVELS: dict[str, Level] = {
 }
 _INTERESTING = {"warning", "error", "critical"}
 _MESSAGE_KEYS = ("message", "msg", "log", "text")
+_CODE_KEYS = ("error_code", "error.code", "err_code", "code")
 _META_KEYS = {"@timestamp", "timestamp", "ts", "time", "level", "severity", "lvl", "log.level"}
 
 
@@ -223,6 +224,9 @@ class LogFile(Connector[LogFileConfig]):
                 fields = {
                     k: v for k, v in data.items() if k not in _META_KEYS and k not in _MESSAGE_KEYS
                 }
+                code = next((str(fields[k]) for k in _CODE_KEYS if fields.get(k)), "")
+                if code and code not in message:  # keep error codes visible and in the template
+                    message = f"{message} [{code}]"
                 service = str(fields.get("service") or service)
                 return LogLine(ts, level, message, service, fields, matched)
         match = _TEXT.match(text)
@@ -267,6 +271,6 @@ def _level(word: str) -> Level:
 def _parse_ts(text: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(text.replace(",", ".", 1))
-    except ValueError:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -226,17 +226,20 @@ class _Reader:
         self.env = env
         self.lines: dict[Key, int] = {}
         self.nodes = 0
+        self.active: set[int] = set()  # nodes being converted: an alias to one is a cycle
         self.constructor = yaml.SafeLoader("")
 
     def read(self, text: str) -> dict[str, Any]:
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except RecursionError:
+            raise ConfigError(f"{self.path}: the YAML is nested too deeply") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{self.path}:{mark.line + 1}" if mark else str(self.path)
             problem = getattr(exc, "problem", None) or str(exc)
             raise ConfigError(f"{where}: invalid YAML: {problem}") from None
-        if root is None:
+        if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _STD_TAG + "null"):
             return {}
         if not isinstance(root, yaml.MappingNode):
             raise ConfigError(f"{self.path}: the config must be a mapping of keys to values")
@@ -254,22 +257,32 @@ class _Reader:
         if node.tag not in _ALLOWED_TAGS:
             raise self._fail(node, f"YAML tag {node.tag!r} is not allowed in a config")
         self.lines.setdefault(key, node.start_mark.line + 1)
+        if isinstance(node, yaml.CollectionNode):
+            if id(node) in self.active:
+                raise self._fail(node, "a YAML alias refers to itself")
+            if len(self.active) > 100:
+                raise self._fail(node, "the YAML is nested too deeply")
+            self.active.add(id(node))
+            try:
+                return self._collection(node, key)
+            finally:
+                self.active.discard(id(node))
+        value = self._scalar(node)
+        return self._expand(value, node) if isinstance(value, str) else value
+
+    def _collection(self, node: yaml.CollectionNode, key: Key) -> Any:
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for k_node, v_node in node.value:
-                name = self._scalar(k_node)
-                if k_node.tag == _STD_TAG + "merge" or name == "<<":
+                if k_node.tag == _STD_TAG + "merge":
                     raise self._fail(k_node, "YAML merge keys (<<) are not supported")
-                name = str(name)
+                name = str(self._scalar(k_node))
                 if name in out:
                     raise self._fail(k_node, f"duplicate key '{name}'")
                 self.lines[(*key, name)] = k_node.start_mark.line + 1
                 out[name] = self._convert(v_node, (*key, name))
             return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self._convert(item, (*key, i)) for i, item in enumerate(node.value)]
-        value = self._scalar(node)
-        return self._expand(value, node) if isinstance(value, str) else value
+        return [self._convert(item, (*key, i)) for i, item in enumerate(node.value)]
 
     def _scalar(self, node: yaml.Node) -> Any:
         if not isinstance(node, yaml.ScalarNode):

@@ -10,6 +10,13 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
+    try:
+        return _parse_duration(value)
+    except OverflowError:
+        raise ValueError(f"duration out of range: {value!r}") from None
+
+
+def _parse_duration(value: str | int | float | timedelta) -> timedelta:
     """`"1h30m"` → 90 minutes. A bare number is seconds.
 
     >>> parse_duration("1h30m")
@@ -46,6 +53,8 @@ def parse_time(value: str, *, now: datetime) -> datetime:
         return now - parse_duration(text)
     except ValueError:
         pass
+    except OverflowError:
+        raise ValueError(f"time out of range: {value!r}") from None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -20,15 +20,17 @@ MAX_PER_LIST = 20
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}\b")
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
 _PREFIXED = {
-    "account_ids": re.compile(r"\bacc(?:ount|t)?_[A-Za-z0-9]{3,40}\b"),
-    "org_ids": re.compile(r"\borg_[A-Za-z0-9]{3,40}\b"),
-    "user_ids": re.compile(r"\b(?:usr|user)_[A-Za-z0-9]{3,40}\b"),
-    "request_ids": re.compile(r"\b(?:req|request|trace|corr)_[A-Za-z0-9]{6,64}\b"),
-    "customer_ids": re.compile(r"\bcus_[A-Za-z0-9]{6,40}\b"),
-    "invoice_ids": re.compile(r"\bin_[A-Za-z0-9]{8,40}\b"),
-    "charge_ids": re.compile(r"\b(?:ch|py)_[A-Za-z0-9]{8,40}\b"),
-    "subscription_ids": re.compile(r"\bsub_[A-Za-z0-9]{6,40}\b"),
-    "payment_ids": re.compile(r"\bpi_[A-Za-z0-9]{8,40}\b"),
+    "account_ids": re.compile(r"\bacc(?:ount|t)?_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{3,40}\b"),
+    "org_ids": re.compile(r"\borg_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{3,40}\b"),
+    "user_ids": re.compile(r"\b(?:usr|user)_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{3,40}\b"),
+    "request_ids": re.compile(
+        r"\b(?:req|request|trace|corr)_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{6,64}\b"
+    ),
+    "customer_ids": re.compile(r"\bcus_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{6,40}\b"),
+    "invoice_ids": re.compile(r"\bin_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{8,40}\b"),
+    "charge_ids": re.compile(r"\b(?:ch|py)_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{8,40}\b"),
+    "subscription_ids": re.compile(r"\bsub_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{6,40}\b"),
+    "payment_ids": re.compile(r"\bpi_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{8,40}\b"),
 }
 _LABELLED_ID = re.compile(
     r"(?i)\b(request|trace|correlation|account|org(?:anization)?|user)[ _-]?(?:id|#|number)\s*[:#=]?\s*"
@@ -155,7 +157,7 @@ def _times(text: str) -> Iterable[datetime]:
     for raw in _ISO_TIME.findall(text):
         try:
             yield as_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
-        except ValueError:
+        except (ValueError, OverflowError):
             continue
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import email.utils
 import fnmatch
+import random
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,7 +68,9 @@ class ReadOnlyGuard:
         if method in SAFE_METHODS:
             return
         target = f"{method} {request.url.copy_with(query=None)}"
-        if method == "POST":
+        raw_path = request.url.raw_path.split(b"?")[0].decode("ascii", "replace")
+        segments = urllib.parse.unquote(raw_path).split("/")
+        if method == "POST" and not {".", ".."} & set(segments):
             for allowed in self.posts:
                 if fnmatch.fnmatchcase(request.url.path, allowed.path):
                     if allowed.check is not None:
@@ -89,7 +93,7 @@ def retry_after(response: httpx2.Response, now: datetime | None = None) -> float
     value = response.headers.get("retry-after", "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -107,6 +111,7 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         self.inner = inner
         self.options = options
         self.guard = ReadOnlyGuard(options.read_only_posts)
+        self._attempt = 0
 
     def _backoff(self, exc: Exception) -> bool | float:
         remaining = (
@@ -116,15 +121,21 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
             return False
         if isinstance(exc, _Retry):
             wait = retry_after(exc.response)
-            if wait is None:
-                return True
-            if wait > self.options.max_wait or (remaining is not None and wait >= remaining):
-                return False
-            return wait
-        return isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout)
+            if wait is not None:
+                if wait > self.options.max_wait or (remaining is not None and wait >= remaining):
+                    return False
+                return wait
+        elif not isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout):
+            return False
+        if remaining is None:
+            return True
+        self._attempt += 1
+        wait = min(0.2 * 2 ** (self._attempt - 1) + random.uniform(0, 0.2), 5.0)
+        return wait if wait < remaining else False
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.guard.check(request)
+        self._attempt = 0
         response: httpx2.Response | None = None
         try:
             async for attempt in stamina.retry_context(

@@ -30,11 +30,13 @@ _MASKS = [
     ),
     (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "<email>"),
     (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
-    (re.compile(r"\b[a-z]{2,8}_[A-Za-z0-9]{4,}\b"), "<id>"),
+    (re.compile(r"\b[a-z]{2,8}_(?:[A-Za-z0-9]{4,}|\d+)\b"), "<id>"),
     (re.compile(r"\b(?:0x)?[0-9a-f]{8,}\b", re.I), "<hex>"),
     (re.compile(r"\"[^\"]{0,200}\"|'[^']{0,200}'"), "<str>"),
     (
-        re.compile(r"(?<![A-Za-z_])[-+]?\d+(?:\.\d+)?(?:ms|s|m|h|kb|mb|gb|%)?(?![A-Za-z_])", re.I),
+        re.compile(
+            r"(?<![A-Za-z0-9_])[-+]?\d+(?:\.\d+)?(?:ms|s|m|h|kb|mb|gb|%)?(?![A-Za-z_])", re.I
+        ),
         "<num>",
     ),
 ]
@@ -85,6 +87,7 @@ class PatternGrouper:
         self.max_templates = max_templates
         self.patterns: dict[tuple[str, str, str], Pattern] = {}
         self.baseline: dict[tuple[str, str, str], int] = {}
+        self.baseline_matched: dict[tuple[str, str, str], int] = {}
         self.baseline_start: datetime | None = None
         self.last_seen: datetime | None = None
         self.dropped = 0
@@ -93,6 +96,8 @@ class PatternGrouper:
         key = (line.service, line.level, template(line.message))
         if key in self.baseline or len(self.baseline) < self.max_templates:
             self.baseline[key] = self.baseline.get(key, 0) + 1
+            if line.matched:
+                self.baseline_matched[key] = self.baseline_matched.get(key, 0) + 1
         if self.baseline_start is None or line.timestamp < self.baseline_start:
             self.baseline_start = line.timestamp
 
@@ -129,13 +134,20 @@ class PatternGrouper:
                 pattern.fields = _bounded(line.fields)
 
     def novelty(self, key: tuple[str, str, str], pattern: Pattern) -> tuple[str, int]:
-        before = self.baseline.get(key, 0)
+        """Against the baseline of the same lines. When this customer's lines are a real share of
+        the pattern, against their own earlier lines: an error steady for others can be new for
+        them. A single hit of a widespread background error stays judged globally."""
+        own = pattern.matched_count >= 3 or pattern.matched_count * 2 >= pattern.count
+        if pattern.matched and own:
+            before, count = self.baseline_matched.get(key, 0), pattern.matched_count
+        else:
+            before, count = self.baseline.get(key, 0), pattern.count
         if before == 0:
             return "new", 0
         base_hours = _hours(self.baseline_start, self.window.start)
         end = min(self.window.end, self.last_seen or self.window.end)
         window_hours = _hours(self.window.start, end)
-        if pattern.count >= 5 and pattern.count / window_hours >= 3 * before / base_hours:
+        if count >= 5 and count / window_hours >= 3 * before / base_hours:
             return "spike", before
         return "steady", before
 

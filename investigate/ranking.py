@@ -13,6 +13,8 @@ from datetime import datetime
 from investigate import signals
 from investigate.models import Entities, Evidence
 
+DEPLOY_HORIZON = 3 * 3600
+AFTER_TICKET = 30 * 60
 _ENTITY_WEIGHT = {
     "request_ids": 4.0,
     "invoice_ids": 4.0,
@@ -32,24 +34,35 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
     """Score, sort (best first) and number the items `E1…`."""
     kinds = entities.matchable()
     agreement = _agreement(items)
+    precedes = _deploys_before_new_errors(items)
     for e in items:
         parts: list[tuple[float, str]] = []
         matched = [(v, kinds.get(v, "")) for v in e.matched]
+        quiet = e.kind in ("log", "log_pattern") and e.level in ("debug", "info", None)
         if matched:
             points = min(8.0, sum(_ENTITY_WEIGHT.get(k, 1.5) for _, k in matched))
+            if quiet:  # the customer's ordinary activity: context, not a cause
+                points = min(points * 0.4, 2.0)
             parts.append((points, f"matches {', '.join(v for v, _ in matched[:4])}"))
-        if e.timestamp is not None:
-            hours = abs((ticket_time - e.timestamp).total_seconds()) / 3600
+        started = e.first_seen or e.timestamp
+        if started is not None:
+            hours = abs((ticket_time - started).total_seconds()) / 3600
             points = 2.5 * math.exp(-hours / 8)
             if points >= 0.1:
                 parts.append((points, f"{hours:.1f} h from the ticket"))
+            if not e.matched and (started - ticket_time).total_seconds() > AFTER_TICKET:
+                parts.append((-4.0, "began after the ticket was opened: cannot be its cause"))
         parts += _severity(e)
-        if e.novelty == "new":
+        if quiet:
+            pass
+        elif e.novelty == "new":
             parts.append((3.0, "new: never seen before the window"))
         elif e.novelty == "spike":
             parts.append((2.0, "rate jumped in the window"))
         elif e.novelty == "steady":
             parts.append((-2.0, "steady background: seen at the same rate before"))
+        if id(e) in precedes:
+            parts.append((3.0, f"deployed shortly before a new error: {precedes[id(e)][:80]}"))
         if id(e) in agreement:
             points, why = agreement[id(e)]
             parts.append((points, why))
@@ -95,6 +108,29 @@ def _agreement(items: list[Evidence]) -> dict[int, tuple[float, str]]:
         shared = sorted(c for c in codes[id(e)] if len(by_code[c] - {e.source}) > 0)
         if shared:
             out[id(e)] = (2.5, f"{shared[0]} also seen in another source")
+    return out
+
+
+def _deploys_before_new_errors(items: list[Evidence]) -> dict[int, str]:
+    """Deploys followed within hours by a new error-level pattern of the same service."""
+    new_errors = [
+        e
+        for e in items
+        if signals.is_severe_log(e) and e.novelty in ("new", "spike") and e.first_seen
+    ]
+    out: dict[int, str] = {}
+    for d in items:
+        if d.kind != "deploy" or d.timestamp is None:
+            continue
+        service = str(signals.row(d).get("service") or "")
+        for p in new_errors:
+            assert p.first_seen is not None
+            gap = (p.first_seen - d.timestamp).total_seconds()
+            if 0 <= gap <= DEPLOY_HORIZON and (
+                not service or service in p.services or not p.services
+            ):
+                out[id(d)] = p.title
+                break
     return out
 
 

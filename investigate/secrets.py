@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, SecretStr
 
@@ -51,8 +52,8 @@ class SecretMasker:
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         if value and len(value) >= _MIN_SECRET:
-            with self._lock:
-                self._values.add(value)
+            with self._lock:  # as written, and as it appears inside a URL
+                self._values.update({value, quote(value, safe=""), quote_plus(value)})
 
     def collect(self, obj: Any) -> None:
         """Register every SecretStr found in a model, dict or list (recursively)."""

@@ -11,6 +11,7 @@ This is defence in depth: the real boundary is a read-only connection (SQLite `m
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import sqlglot
@@ -74,6 +75,8 @@ _FORBIDDEN_FUNCTIONS = frozenset(
         "pg_cancel_backend",
         "pg_reload_conf",
         "pg_advisory_lock",
+        "pg_file_write",
+        "lowrite",
         "nextval",
         "setval",
         "txid_current",
@@ -86,6 +89,9 @@ _FORBIDDEN_FUNCTIONS = frozenset(
         "sys_exec",
     }
 )
+
+
+_FORBIDDEN_PREFIXES = ("lo_", "dblink", "pg_advisory", "pg_try_advisory", "pg_file_")
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,15 @@ def check_sql(sql: str, dialect: str) -> CheckedSQL:
             )
         if isinstance(node, exp.Func):
             name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
-            if name in _FORBIDDEN_FUNCTIONS:
+            if name in _FORBIDDEN_FUNCTIONS or name.startswith(_FORBIDDEN_PREFIXES):
                 raise ReadOnlyViolation(f"SQL refused: function {name}() is not allowed")
-    params = tuple(dict.fromkeys(p.name for p in tree.find_all(exp.Placeholder) if p.name))
-    return CheckedSQL(sql=tree.sql(dialect=dialect, comments=False), params=params)
+    regenerated = tree.sql(dialect=dialect, comments=False)
+    names = {p.name for p in tree.find_all(exp.Placeholder) if p.name}
+    return CheckedSQL(sql=regenerated, params=_in_order(regenerated, names))
+
+
+def _in_order(sql: str, names: set[str]) -> tuple[str, ...]:
+    """Parameter names in the order they appear in the statement, without repeats."""
+    found = re.findall(r"(?<![:\w]):([A-Za-z_]\w*)", sql)
+    ordered = [n for n in dict.fromkeys(found) if n in names]
+    return tuple(ordered + sorted(names - set(ordered)))

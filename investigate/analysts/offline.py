@@ -138,6 +138,9 @@ _NEXT = {
 }
 
 
+MIN_ALTERNATIVE = 2.0
+
+
 class OfflineAnalyst:
     name = "offline"
 
@@ -159,7 +162,7 @@ def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = 
     best = findings[0] if findings else Finding("unknown")
     runner_up = findings[1].score if len(findings) > 1 else 0.0
     confidence = _confidence(best.score, runner_up)
-    cited = _cite(best.evidence)
+    cited = _cite(best.strongest())
     category = best.category if best.score > 0 else "unknown"
     statement = (
         best.statement if category != "unknown" else "The evidence does not point to a cause."
@@ -180,9 +183,10 @@ def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = 
             Alternative(
                 statement=f.statement,
                 why_less_likely=f"weaker support ({f.score:.1f} vs {best.score:.1f})",
-                evidence=_cite(f.evidence),
+                evidence=_cite(f.strongest(3)),
             )
             for f in findings[1:3]
+            if f.score >= MIN_ALTERNATIVE
         ],
         timeline=_timeline(best.evidence, data),
         customer_impact=_impact(category, best),

@@ -18,6 +18,10 @@ from investigate.models import Evidence
 from investigate.rows import parse_time
 
 MAX_SUPPORT = 3
+_PER_CUSTOMER = frozenset({"log", "log_pattern", "db_row", "customer"})
+ALERT_LEAD = timedelta(hours=6)
+DEPLOY_HORIZON = timedelta(hours=3)  # "shortly after a deploy"
+ALERT_LAG = timedelta(hours=1)
 
 
 @dataclass
@@ -26,16 +30,23 @@ class Finding:
     score: float = 0.0
     evidence: list[Evidence] = field(default_factory=list)
     statement: str = ""
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def strongest(self, limit: int = 6) -> list[Evidence]:
+        """The supporting evidence, strongest contribution first."""
+        order = sorted(self.evidence, key=lambda e: -self.weights.get(e.id, 0.0))
+        return order[:limit]
 
     def add(self, e: Evidence, weight: float) -> None:
         if e in self.evidence:
             return
-        factor = 1.0 if e.matched else 0.5
+        factor = 1.0 if e.matched or e.kind not in _PER_CUSTOMER else 0.5
         if e.novelty == "steady":
             factor *= 0.3
         if len([x for x in self.evidence if x.kind == e.kind]) >= MAX_SUPPORT:
             factor *= 0.2
         self.score += weight * factor
+        self.weights[e.id] = weight * factor
         self.evidence.append(e)
 
 
@@ -51,12 +62,13 @@ ACCESS = _rx(
     r"\b40[13]\b|forbidden|permission[_ ]denied|not authori[sz]ed|unauthori[sz]ed|access denied|"
     r"ERR_PERMISSION|insufficient (?:role|permission)"
 )
-ROLE_CHANGE = _rx(r"\brole\b|permission|revoked|demoted|member\.removed|access\.")
+ROLE_CHANGE = _rx(r"role|permission|revoked|demoted|member\.removed|access\.")
 CONFIG = _rx(
     r"saml|\bsso\b|oidc|idp|certificate|signature valid|misconfigur|invalid (?:redirect|callback|"
     r"webhook|setting|config)|audience|settings?\.updated|rate[_ ]limit|\b429\b|too many requests|"
     r"quota exceeded"
 )
+RATE = _rx(r"rate[_ ]limit|\b429\b|too many requests|quota exceeded")
 PERF = _rx(
     r"time[d ]?[_ ]?out|timeout|slow (?:query|request)|latency|\b504\b|gateway time|"
     r"ERR_QUERY_TIMEOUT|deadline exceeded"
@@ -111,9 +123,8 @@ def detect_billing(data: AnalystInput) -> Finding:
 
 def detect_bug(data: AnalystInput) -> Finding:
     f = Finding("bug")
-    patterns = [
-        e for e in data.evidence if signals.is_severe_log(e) and e.novelty in ("new", "spike")
-    ]
+    novel = [e for e in data.evidence if signals.is_severe_log(e) and e.novelty in ("new", "spike")]
+    patterns = [e for e in novel if e.matched]  # the customer is hit by it
     deploys = [e for e in data.evidence if e.kind == "deploy"]
     issues = [
         e for e in data.evidence if e.kind in ("issue", "error_group") and signals.is_problem(e)
@@ -130,15 +141,26 @@ def detect_bug(data: AnalystInput) -> Finding:
         f.add(culprit, 2.0)
         f.add(deploy, 3.0 if set(culprit.services) & _services(deploy) else 1.5)
     codes = set().union(*(signals.error_codes(p) for p in patterns)) if patterns else set()
+    if culprit is not None:
+        for e in data.evidence:
+            if (
+                e.kind == "db_row"
+                and e.matched
+                and signals.error_codes(e) & signals.error_codes(culprit)
+            ):
+                f.add(e, 1.0)
+                break
     known = None
     for issue in issues:
         shared = signals.error_codes(issue) & codes
         score = issue.attributes.get("text_score")
-        if shared or (isinstance(score, int | float) and score >= 6):
+        relevant = isinstance(score, int | float) and score >= 6
+        if shared or relevant:
             known = issue
-            f.add(issue, 3.0 if shared else 1.5)
-            if culprit is None:
-                culprit = next((p for p in patterns if signals.error_codes(p) & shared), None)
+            f.add(issue, 3.0 if shared else 1.0)
+            if culprit is None and relevant:
+                issue_codes = signals.error_codes(issue)
+                culprit = next((p for p in novel if signals.error_codes(p) & issue_codes), None)
                 if culprit is not None:
                     f.add(culprit, 2.0)
             break
@@ -147,8 +169,10 @@ def detect_bug(data: AnalystInput) -> Finding:
         parts.append(f"a new error ({_short(culprit)}) started at {_when(culprit)}")
     if deploy is not None:
         parts.append(f"shortly after the deploy {_short(deploy)}")
-    if known is not None:
+    if known is not None and known in f.evidence and f.weights.get(known.id, 0) >= 3.0:
         parts.append(f"and matches the known open bug {_short(known)}")
+    elif known is not None:
+        parts.append(f"(possibly related open bug: {_short(known)})")
     f.statement = ("Regression: " + " ".join(parts)) if parts else "A product bug."
     return f
 
@@ -156,26 +180,29 @@ def detect_bug(data: AnalystInput) -> Finding:
 def detect_outage(data: AnalystInput) -> Finding:
     f = Finding("outage")
     regions = _customer_values(data, "region")
-    words = set(data.entities.keywords) | set(data.entities.product_areas)
     affected = [
         e
         for e in data.evidence
         if signals.is_severe_log(e)
         and e.matched
         and int(e.attributes.get("accounts_affected") or 0) >= 5
+        and not VENDOR.search(_text(e))
     ]
+    services = {
+        s
+        for e in data.evidence
+        if signals.is_severe_log(e) and e.matched and e.novelty in ("new", "spike")
+        for s in e.services
+    }
     for e in data.evidence:
         if e.kind in ("alert", "incident", "status") and signals.is_problem(e):
+            if not _near_ticket(e, data.ticket.created_at):
+                continue
             row = signals.row(e)
-            region = str(row.get("region") or row.get("labels") or "")
-            relevant = (
-                bool(affected)
-                or bool(regions and any(r and r in region for r in regions))
-                or bool(words & set(re.findall(r"[a-z]+", _text(e).lower())))
-            )
-            if relevant:
+            where = " ".join(str(row.get(k) or "") for k in ("region", "labels", "service"))
+            if affected or any(r in where for r in regions) or any(s in where for s in services):
                 f.add(e, 4.0)
-    for e in affected[:2]:
+    for e in affected[:1]:
         f.add(e, 3.0)
     alerts = [e for e in f.evidence if e.kind in ("alert", "incident", "status")]
     broad = [e for e in f.evidence if e.kind in ("log", "log_pattern")]
@@ -237,13 +264,18 @@ def detect_configuration(data: AnalystInput) -> Finding:
             f.add(e, 2.5)
             break
     logs = [e for e in f.evidence if e.kind != "db_row"]
+    if logs and RATE.search(_text(logs[0])):
+        for e in data.evidence:
+            if e.kind == "customer" and any("rate_limit" in k for k in signals.row(e)):
+                f.add(e, 1.5)
+                break
     change = next((e for e in f.evidence if e.kind == "db_row"), None)
     parts = []
     if logs:
         parts.append(f"requests fail with {_short(logs[0])}")
     if change:
         parts.append(f"following a settings change: {_short(change)}")
-    if logs and re.search(r"rate[_ ]limit|429|too many", _text(logs[0]), re.I):
+    if logs and RATE.search(_text(logs[0])):
         parts.append("(the client exceeds the plan's API rate limit)")
     f.statement = "Configuration: " + " ".join(parts) if parts else "A configuration problem."
     return f
@@ -268,6 +300,16 @@ def detect_data(data: AnalystInput) -> Finding:
     g = _matching_logs(data, DATA, 2.0)
     for e in g.evidence:
         f.add(e, 2.0)
+    services = {s for e in g.evidence for s in e.services}
+    for e in data.evidence:  # the platform-side cause, in the same service, may name no customer
+        if (
+            not e.matched
+            and signals.is_severe_log(e)
+            and e.novelty in ("new", "spike")
+            and set(e.services) & services
+            and DATA.search(_text(e))
+        ):
+            f.add(e, 2.0)
     job = next((e for e in f.evidence if e.kind == "db_row"), None)
     logs = next((e for e in f.evidence if e.kind != "db_row"), None)
     parts = []
@@ -282,12 +324,8 @@ def detect_data(data: AnalystInput) -> Finding:
 def detect_integration(data: AnalystInput) -> Finding:
     f = Finding("integration")
     for e in data.evidence:
-        if (
-            e.kind in ("log", "log_pattern")
-            and signals.is_severe_log(e)
-            and VENDOR.search(_text(e))
-        ):
-            f.add(e, 4.0 if e.matched else 2.0)
+        if signals.is_severe_log(e) and e.matched and VENDOR.search(_text(e)):
+            f.add(e, 4.0)
     f.statement = (
         f"Third-party failure: {_short(f.evidence[0])}" if f.evidence else "An integration failure."
     )
@@ -304,7 +342,7 @@ def detect_user_error(data: AnalystInput) -> Finding:
             for e in data.evidence
             if e.matched and e.kind in ("customer", "subscription", "db_row")
         ]
-        f.score = 2.5 + 0.5 * min(len(healthy), 2)
+        f.score = 3.0 + 0.5 * min(len(healthy), 2)
         f.evidence = healthy[:2]
         f.statement = "How-to question: no errors or account problems were found for this customer"
     if FEATURE.search(text) and not problems:
@@ -333,15 +371,18 @@ DETECTORS: list[Callable[[AnalystInput], Finding]] = [
 def _deploy_before(pattern: Evidence, deploys: list[Evidence]) -> Evidence | None:
     if pattern.first_seen is None:
         return None
-    best = None
     for d in deploys:
-        if d.timestamp and timedelta(0) <= pattern.first_seen - d.timestamp <= timedelta(hours=6):
-            same = bool(set(pattern.services) & _services(d))
-            if best is None or same:
-                best = d
-                if same:
-                    break
-    return best
+        if d.timestamp and timedelta(0) <= pattern.first_seen - d.timestamp <= DEPLOY_HORIZON:
+            services = _services(d)
+            if not services or not pattern.services or set(pattern.services) & services:
+                return d
+    return None
+
+
+def _near_ticket(e: Evidence, ticket_time: datetime) -> bool:
+    """An alert or incident that began in the hours before the ticket (or just after it)."""
+    started = e.first_seen or e.timestamp
+    return started is not None and -ALERT_LEAD <= started - ticket_time <= ALERT_LAG
 
 
 def _services(e: Evidence) -> set[str]:
@@ -352,8 +393,6 @@ def _services(e: Evidence) -> set[str]:
 def _stuck_job(e: Evidence, ticket_time: datetime) -> bool:
     row = signals.row(e)
     status = str(row.get("status") or "").lower()
-    if status == "failed":
-        return True
     started = parse_time(row.get("started_at") or row.get("created_at"))
     return (
         status in _RUNNING

@@ -30,7 +30,7 @@ _MASKS = [
     ),
     (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "<email>"),
     (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
-    (re.compile(r"\b[a-z]{2,8}_(?:[A-Za-z0-9]{4,}|\d+)\b"), "<id>"),
+    (re.compile(r"\b[a-z]{2,8}_(?=[A-Za-z]*\d)[A-Za-z0-9]+\b"), "<id>"),  # usr_81, req_9f8e…
     (re.compile(r"\b(?:0x)?[0-9a-f]{8,}\b", re.I), "<hex>"),
     (re.compile(r"\"[^\"]{0,200}\"|'[^']{0,200}'"), "<str>"),
     (

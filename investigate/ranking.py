@@ -39,10 +39,17 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
         parts: list[tuple[float, str]] = []
         matched = [(v, kinds.get(v, "")) for v in e.matched]
         quiet = e.kind in ("log", "log_pattern") and e.level in ("debug", "info", None)
+        healthy = (
+            e.kind not in ("log", "log_pattern", "issue", "deploy")
+            and not signals.is_problem(e)
+            and not signals.is_stuck(e, ticket_time)
+        )
         if matched:
             points = min(8.0, sum(_ENTITY_WEIGHT.get(k, 1.5) for _, k in matched))
             if quiet:  # the customer's ordinary activity: context, not a cause
                 points = min(points * 0.4, 2.0)
+            elif healthy:  # a paid invoice or an active account: context for the analyst
+                points = min(points * 0.5, 3.0)
             parts.append((points, f"matches {', '.join(v for v, _ in matched[:4])}"))
         started = e.first_seen or e.timestamp
         if started is not None:
@@ -52,7 +59,7 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
                 parts.append((points, f"{hours:.1f} h from the ticket"))
             if not e.matched and (started - ticket_time).total_seconds() > AFTER_TICKET:
                 parts.append((-4.0, "began after the ticket was opened: cannot be its cause"))
-        parts += _severity(e)
+        parts += _severity(e, ticket_time)
         if quiet:
             pass
         elif e.novelty == "new":
@@ -82,7 +89,7 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
     return items
 
 
-def _severity(e: Evidence) -> list[tuple[float, str]]:
+def _severity(e: Evidence, ticket_time: datetime) -> list[tuple[float, str]]:
     if e.level in ("error", "critical"):
         return [(2.0, f"{e.level} level")]
     if e.level == "warning":
@@ -93,6 +100,8 @@ def _severity(e: Evidence) -> list[tuple[float, str]]:
         return [(1.0, f"known issue, {signals.status(e)}")]
     if e.kind not in ("log", "log_pattern", "issue") and signals.is_problem(e):
         return [(2.5, f"status {signals.status(e) or 'failed'}")]
+    if signals.is_stuck(e, ticket_time):
+        return [(2.5, f"{signals.status(e)} since long before the ticket")]
     return []
 
 

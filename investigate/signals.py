@@ -4,9 +4,11 @@ problem. Ranking and the offline analyst both use these, so they agree on what m
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from investigate.models import Evidence
+from investigate.rows import parse_time
 
 _CODE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
 BAD_STATUSES = frozenset(
@@ -74,6 +76,22 @@ def is_problem(e: Evidence) -> bool:
     if e.kind in ("alert", "incident"):
         return st in ("firing", "triggered", "acknowledged", "open", "active")
     return st in BAD_STATUSES
+
+
+RUNNING = frozenset({"running", "queued", "pending", "processing", "in_progress"})
+STUCK_AFTER = timedelta(hours=2)
+
+
+def is_stuck(e: Evidence, reference: datetime) -> bool:
+    """A job still running or queued, unfinished, that started long before `reference`."""
+    r = row(e)
+    started = parse_time(r.get("started_at") or r.get("created_at"))
+    return (
+        status(e) in RUNNING
+        and not r.get("finished_at")
+        and started is not None
+        and reference - started > STUCK_AFTER
+    )
 
 
 def _int(value: Any) -> int:

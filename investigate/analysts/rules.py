@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from investigate import signals
 from investigate.analysts import AnalystInput
 from investigate.models import Evidence
-from investigate.rows import parse_time
 
 MAX_SUPPORT = 3
 _PER_CUSTOMER = frozenset({"log", "log_pattern", "db_row", "customer"})
@@ -90,7 +89,6 @@ FEATURE = _rx(
     r"feature request|would be (?:great|nice|helpful) if|please add|could you add|"
     r"any plans to|wish (?:list|we could)"
 )
-_RUNNING = {"running", "queued", "pending", "processing", "in_progress"}
 
 
 def _text(e: Evidence) -> str:
@@ -295,7 +293,7 @@ def detect_performance(data: AnalystInput) -> Finding:
 def detect_data(data: AnalystInput) -> Finding:
     f = Finding("data")
     for e in data.evidence:
-        if e.kind == "db_row" and _stuck_job(e, data.ticket.created_at):
+        if e.kind == "db_row" and signals.is_stuck(e, data.ticket.created_at):
             f.add(e, 3.5)
     g = _matching_logs(data, DATA, 2.0)
     for e in g.evidence:
@@ -337,11 +335,11 @@ def detect_user_error(data: AnalystInput) -> Finding:
     text = f"{data.ticket.subject}\n{data.ticket.description}"
     problems = [e for e in data.evidence if e.matched and signals.is_problem(e)]
     if QUESTION.search(text) and not problems:
-        healthy = [
-            e
-            for e in data.evidence
-            if e.matched and e.kind in ("customer", "subscription", "db_row")
-        ]
+        order = {"customer": 0, "subscription": 1, "db_row": 2}
+        healthy = sorted(
+            (e for e in data.evidence if e.matched and e.kind in order),
+            key=lambda e: order[e.kind],
+        )
         f.score = 3.0 + 0.5 * min(len(healthy), 2)
         f.evidence = healthy[:2]
         f.statement = "How-to question: no errors or account problems were found for this customer"
@@ -388,18 +386,6 @@ def _near_ticket(e: Evidence, ticket_time: datetime) -> bool:
 def _services(e: Evidence) -> set[str]:
     row = signals.row(e)
     return {str(row[k]) for k in ("service", "app", "component") if row.get(k)}
-
-
-def _stuck_job(e: Evidence, ticket_time: datetime) -> bool:
-    row = signals.row(e)
-    status = str(row.get("status") or "").lower()
-    started = parse_time(row.get("started_at") or row.get("created_at"))
-    return (
-        status in _RUNNING
-        and not row.get("finished_at")
-        and started is not None
-        and ticket_time - started > timedelta(hours=2)
-    )
 
 
 def _customer_values(data: AnalystInput, key: str) -> set[str]:

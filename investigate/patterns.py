@@ -20,6 +20,7 @@ from investigate.models import Evidence, Level, Window
 MAX_EXAMPLES = 3
 MAX_ACCOUNTS = 200
 _MASKS = [
+    (re.compile(r"\b(\w{0,40}(?:_id|Id|ID))=(?!<)[^\s,;&]+"), r"\1=<id>"),
     (
         re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"),
         "<ts>",

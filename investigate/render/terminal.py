@@ -121,14 +121,22 @@ def _sla_text(report: Report) -> Text:
     )
 
 
+TERMINAL_EVIDENCE = 15
+
+
 def _evidence_table(report: Report, verbose: bool) -> Table:
-    table = Table(title="Evidence", title_justify="left", expand=True)
+    shown = report.evidence if verbose else report.evidence[:TERMINAL_EVIDENCE]
+    hidden = len(report.evidence) - len(shown)
+    caption = f"{hidden} more: --verbose or --format json" if hidden else None
+    table = Table(
+        title="Evidence", title_justify="left", expand=True, caption=caption, caption_justify="left"
+    )
     table.add_column("ID", style="cyan", no_wrap=True)
     table.add_column("Source", no_wrap=True)
     table.add_column("Time", style="dim", no_wrap=True)
     table.add_column("Title", ratio=1)
     table.add_column("Score", justify="right")
-    for e in report.evidence:
+    for e in shown:
         title = _t(e.title, limit=160)
         if e.url:
             title.append_text(_t(f"\n{e.url}", "dim blue", 200))

@@ -64,9 +64,18 @@ ConfigOpt = Annotated[
 
 def _context(config: Path | None, verbose: bool = False) -> Context:
     _STATE["verbose"] = verbose
+    from investigate.registry import discover
+
     loaded = load_config(find_config(config))
     MASKER.collect(loaded.settings)
-    return Context(config=loaded, verbose=verbose)
+    ctx = Context(config=loaded, verbose=verbose)
+    for name, why in discover().broken.items():
+        ctx.err.print(
+            f"warning: connector plugin '{name}' failed to load and is skipped: {why}",
+            markup=False,
+            highlight=False,
+        )
+    return ctx
 
 
 def _names(values: list[str] | None) -> list[str]:

@@ -31,3 +31,17 @@ def test_a_plugin_that_fails_to_import_is_reported_and_skipped(cli, write_config
     result = cli("connectors", "--config", str(write_config({"connectors": {}})))
     assert result.code == 0
     assert "failed to load" in result.out
+    assert "warning: connector plugin 'broken' failed to load and is skipped" in result.err
+    configured = write_config(
+        {
+            "ticket_source": "t",
+            "connectors": {
+                "t": {"type": "example", "tickets": {"1": {"created_at": "2026-11-24T10:00:00Z"}}},
+                "b": {"type": "broken"},
+            },
+        }
+    )
+    report = cli("ticket", "1", "--config", str(configured), "--format", "json")
+    assert report.code == 0, report.err
+    skipped = {s["name"]: s for s in report.json()["sources"]}["b"]
+    assert skipped["status"] == "skipped" and "failed to load" in skipped["error"]

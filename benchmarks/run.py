@@ -40,9 +40,9 @@ cfg_path.write_text("connectors:\\n  logs: {type: log_file, paths: [big.jsonl]}\
 loaded = load_config(cfg_path, env={})
 ctx = Context(config=loaded)
 conn = LogFile("logs", loaded.connector_config("logs", LogFile.config_model), ctx)
-ticket = Ticket(id="1", created_at="2026-11-24T12:00:00Z", subject="exports fail for acc_1042",
+ticket = Ticket(id="1", created_at="2026-11-28T12:00:00Z", subject="exports fail for acc_1042",
                 description="dana@northwind.example gets ERR_EXPORT_SERIALIZE", requester={"email": "dana@northwind.example"})
-window = Window(start=datetime(2026, 11, 23, 12, tzinfo=timezone.utc), end=datetime(2026, 11, 24, 13, tzinfo=timezone.utc))
+window = Window(start=datetime(2026, 11, 27, 12, tzinfo=timezone.utc), end=datetime(2026, 11, 30, tzinfo=timezone.utc))
 started = time.perf_counter()
 result = asyncio.run(conn.collect(Query(ticket, extract(ticket), window, deadline=time.monotonic() + 3600)))
 elapsed = time.perf_counter() - started
@@ -71,7 +71,7 @@ def write_log(path: Path, gigabytes: float) -> int:
         ("error", "ERR_WEBHOOK_DELIVERY_RETRY webhook {n} returned 500"),
         ("debug", "cache hit for key dash:{n}"),
     ]
-    start = 1763942400.0  # 2026-11-24 minus a few days
+    start = 1795651200.0  # 2026-11-26 00:00 UTC: the window below covers its last part
     written = lines = 0
     with path.open("w") as handle:
         while written < target:

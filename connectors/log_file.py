@@ -185,11 +185,10 @@ class LogFile(Connector[LogFileConfig]):
                 ts, level = head
                 if ts > end:
                     continue
-                text = raw.decode("utf-8", errors="replace")
-                matched = matcher.find(text) if matcher else frozenset()
+                matched = matcher.find_bytes(raw)
                 if not matched and level not in _INTERESTING:
                     continue
-                line = self._parse(text, ts, level, matched)
+                line = self._parse(raw.decode("utf-8", errors="replace"), ts, level, matched)
                 if ts < start:
                     grouper.add_baseline(line)
                 else:

@@ -47,12 +47,23 @@ _CODE_RE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
 _SEVERE = {"error", "critical"}
 
 
+_CACHE: dict[str, str] = {}
+_CACHE_SIZE = 50_000
+
+
 def template(message: str) -> str:
     """`"user usr_81 took 532ms"` → `"user <id> took <num>"`."""
+    cached = _CACHE.get(message)
+    if cached is not None:
+        return cached
     text = message[:2000]
     for pattern, repl in _MASKS:
         text = pattern.sub(repl, text)
-    return " ".join(text.split())
+    text = " ".join(text.split())
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.clear()
+    _CACHE[message] = text
+    return text
 
 
 @dataclass

@@ -12,6 +12,7 @@ class EntityMatcher:
     def __init__(self, values: Iterable[str]) -> None:
         unique = sorted({v.lower() for v in values if len(v) >= 4}, key=len, reverse=True)
         self.values = unique
+        self._needles = [v.encode() for v in unique]
         self._re = (
             re.compile("|".join(rf"(?<![\w.@-]){re.escape(v)}(?![\w@-])" for v in unique))
             if unique
@@ -25,3 +26,12 @@ class EntityMatcher:
         if self._re is None:
             return frozenset()
         return frozenset(self._re.findall(text.lower()))
+
+    def find_bytes(self, raw: bytes) -> frozenset[str]:
+        """The same for a raw log line; a substring test first keeps the common miss cheap."""
+        if self._re is None:
+            return frozenset()
+        low = raw.lower()
+        if not any(needle in low for needle in self._needles):
+            return frozenset()
+        return frozenset(self._re.findall(low.decode("utf-8", errors="replace")))

@@ -28,8 +28,7 @@ import yaml
 from pydantic import Field, field_validator
 
 from investigate.config import ConfigPath
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.entities import LIST_PARAMS
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Provides, Query
 from investigate.errors import SourceError
 from investigate.models import Evidence, EvidenceKind
 from investigate.relevance import bm25
@@ -55,21 +54,13 @@ class RecordsConfig(ConnectorConfig):
     match_fields: list[str] = Field(default_factory=list, description="Empty: every field.")
     text_fields: list[str] = Field(default_factory=list)
     min_text_score: float = Field(2.0, ge=0)
-    provides: dict[str, str] = Field(default_factory=dict)
+    provides: Provides = Field(default_factory=dict)
     max_items: int = Field(10, ge=1, le=1000)
 
     @field_validator("select", mode="before")
     @classmethod
     def _one(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
-
-    @field_validator("provides")
-    @classmethod
-    def _known(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(LIST_PARAMS))
-        if unknown:
-            raise ValueError(f"cannot provide {unknown}; choose from {sorted(LIST_PARAMS)}")
-        return value
 
 
 class Records(Connector[RecordsConfig]):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -11,16 +10,16 @@ import sys
 import traceback
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from investigate import __version__
-from investigate.config import find_config, load_config
-from investigate.context import Context
 from investigate.durations import parse_duration
 from investigate.errors import ExitCode, InvestigateError, StrictFailure, UsageError
-from investigate.secrets import MASKER
+
+if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fast
+    from investigate.context import Context
 
 app = typer.Typer(
     name="investigate",
@@ -64,7 +63,10 @@ ConfigOpt = Annotated[
 
 def _context(config: Path | None, verbose: bool = False) -> Context:
     _STATE["verbose"] = verbose
+    from investigate.config import find_config, load_config
+    from investigate.context import Context
     from investigate.registry import discover
+    from investigate.secrets import MASKER
 
     loaded = load_config(find_config(config))
     MASKER.collect(loaded.settings)
@@ -137,6 +139,8 @@ def ticket(
     ] = False,
 ) -> None:
     """Investigate one ticket and print the report."""
+    import asyncio
+
     from investigate.pipeline import RunOptions, investigate, strict_failures
     from investigate.progress import connector_progress
     from investigate.render.output import emit
@@ -184,6 +188,8 @@ def check(
     """Check each configured connector: config, reachability, auth, read-only posture.
 
     Exits 0 when every check passes, 4 when one fails."""
+    import asyncio
+
     from investigate.checks import run_checks
 
     ctx = _context(config, verbose)
@@ -215,6 +221,8 @@ def version() -> None:
 
 
 def _fail(message: str, hint: str | None, code: int) -> int:
+    from investigate.secrets import MASKER
+
     err = sys.stderr
     text = MASKER.mask(message)
     if os.environ.get("NO_COLOR") or not err.isatty():
@@ -253,6 +261,8 @@ def run(argv: list[str] | None = None) -> int:
         return _fail(exc.format_message(), "see --help", ExitCode.USAGE)
     except Exception as exc:
         if _STATE["verbose"]:
+            from investigate.secrets import MASKER
+
             print(MASKER.mask(traceback.format_exc()), file=sys.stderr)
         return _fail(
             f"internal error: {type(exc).__name__}: {exc}",

@@ -20,7 +20,18 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    ClassVar,
+    Generic,
+    Literal,
+    Protocol,
+    TypeVar,
+    runtime_checkable,
+)
+
+from pydantic import AfterValidator
 
 from investigate.config import Duration, Strict
 from investigate.models import Entities, Evidence, Ticket, Window
@@ -29,6 +40,19 @@ if TYPE_CHECKING:
     from investigate.context import Context
 
 Stage = Literal["resolve", "collect"]
+
+
+def _known_provides(value: dict[str, str]) -> dict[str, str]:
+    from investigate.entities import LIST_PARAMS
+
+    unknown = sorted(set(value) - set(LIST_PARAMS))
+    if unknown:
+        raise ValueError(f"cannot provide {unknown}; choose from {sorted(LIST_PARAMS)}")
+    return value
+
+
+Provides = Annotated[dict[str, str], AfterValidator(_known_provides)]
+"""Identity resolution in a config: entity parameter → the column or field that holds it."""
 
 
 class ConnectorConfig(Strict):

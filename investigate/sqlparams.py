@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator, model_validator
 
 from investigate.config import Strict
-from investigate.connector import ConnectorConfig
-from investigate.entities import LIST_PARAMS, PARAMS
+from investigate.connector import ConnectorConfig, Provides
+from investigate.entities import PARAMS
 from investigate.errors import ReadOnlyViolation
 from investigate.models import EvidenceKind
 from investigate.sqlguard import CheckedSQL, check_sql
@@ -31,19 +31,9 @@ class NamedQuery(Strict):
     sql: str
     kind: EvidenceKind = "db_row"
     title: str | None = Field(None, description="Template filled from the row, e.g. 'Job {id}'.")
-    provides: dict[str, str] = Field(
-        default_factory=dict, description="Entity parameter → column (identity resolution)."
-    )
+    provides: Provides = Field(default_factory=dict)
     time_field: str | None = None
     url_template: str | None = None
-
-    @field_validator("provides")
-    @classmethod
-    def _known_params(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(LIST_PARAMS))
-        if unknown:
-            raise ValueError(f"cannot provide {unknown}; choose from {sorted(LIST_PARAMS)}")
-        return value
 
 
 def normalise_queries(value: Any) -> Any:

@@ -133,6 +133,13 @@ def ticket(
         bool,
         typer.Option(help="Exit 5 if any source or the LLM failed (the report is still written)."),
     ] = False,
+    show_prompt: Annotated[
+        bool,
+        typer.Option(
+            "--show-prompt",
+            help="Print exactly what would be sent to the LLM (after redaction); send nothing.",
+        ),
+    ] = False,
     verbose: Annotated[
         bool,
         typer.Option("--verbose", "-v", help="Ranking reasons, queries, and tracebacks on errors."),
@@ -172,6 +179,13 @@ def ticket(
         strict=strict,
     )
     chosen = format.value if format else None
+    if show_prompt:
+        from investigate.pipeline import preview_prompt
+
+        with connector_progress(ctx) as progress:
+            text = asyncio.run(preview_prompt(ctx, options, progress))
+        ctx.out.file.write(text + "\n")
+        return
     with connector_progress(ctx, enabled=not (output is None and chosen == "json")) as progress:
         report = asyncio.run(investigate(ctx, options, progress))
     emit(ctx, report, chosen, output, verbose)

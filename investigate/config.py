@@ -70,13 +70,27 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Price(Strict):
+    """US dollars per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float = Field(0.0, ge=0)
+    cache_write: float = Field(0.0, ge=0)
+
+
 class LLMSettings(Strict):
     provider: Literal["auto", "anthropic", "openai", "offline"] = "auto"
     model: str | None = None
     api_key: SecretStr | None = None
     base_url: str | None = None
     max_tokens: int = Field(4096, gt=0)
-    timeout: Duration = timedelta(seconds=120)
+    timeout: Duration = Field(timedelta(seconds=120), description="Total, retries included.")
+    max_retries: int = Field(2, ge=0, le=10)
+    stream: bool = False
+    prices: dict[str, Price] = Field(
+        default_factory=dict, description="Per model; overrides the built-in price table."
+    )
 
 
 class InvestigationSettings(Strict):
@@ -91,6 +105,9 @@ class InvestigationSettings(Strict):
 
 class RedactionSettings(Strict):
     enabled: bool = True
+    sensitive: list[str] = Field(
+        default_factory=list, description="Extra strings to redact: customer names, hostnames."
+    )
 
 
 class SLAPolicy(Strict):

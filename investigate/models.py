@@ -252,8 +252,13 @@ class Usage(_Model):
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    estimated_input_tokens: int = Field(0, description="Our estimate before sending.")
     cost_usd: float = 0.0
     elapsed_ms: int = 0
+    redactions: dict[str, int] = Field(
+        default_factory=dict, description="How many distinct values of each kind were redacted."
+    )
 
 
 class Report(_Model):

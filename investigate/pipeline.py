@@ -204,10 +204,39 @@ async def _stage(
 async def investigate(
     ctx: Context, options: RunOptions, progress: Progress | None = None
 ) -> Report:
+    """The whole run: gather the evidence, ask the analyst, build the report."""
     started = time.monotonic()
+    analyst = choose_analyst(ctx, options)  # its configuration errors come before any work
+    data = await gather(ctx, options, progress)
+    label = f"analyst {analyst.name}"
+    if progress and analyst.name != "offline":
+        progress(label, "start", "")
+    analysis, usage = await analyst.analyse(data)
+    if progress and analyst.name != "offline":
+        progress(label, "done", "error" if "fallback" in analysis.analyst else "ok")
+    usage.elapsed_ms = int((time.monotonic() - started) * 1000)
+    return Report(
+        ticket=TicketSummary(**data.ticket.model_dump(include=set(TicketSummary.model_fields))),
+        window=data.window,
+        entities=data.entities,
+        sources=data.sources,
+        evidence=data.evidence,
+        omitted_evidence=data.omitted,
+        analysis=analysis,
+        sla=sla_for(data.ticket, ctx.config.settings.sla, ctx.clock()),
+        usage=usage,
+        generated_at=ctx.clock(),
+    )
+
+
+async def gather(
+    ctx: Context, options: RunOptions, progress: Progress | None = None
+) -> AnalystInput:
+    """Fetch the ticket, resolve identities, fan out to every connector, rank, budget."""
     settings = ctx.config.settings
-    deadline = started + (options.timeout or settings.investigation.timeout).total_seconds()
-    analyst = choose_analyst(ctx, options)
+    deadline = (
+        time.monotonic() + (options.timeout or settings.investigation.timeout).total_seconds()
+    )
     connectors = build_connectors(ctx, options.only, options.skip)
     try:
         ticket = await fetch_ticket(ctx, connectors, options.ticket_id, deadline)
@@ -254,30 +283,39 @@ async def investigate(
     )
     for e in ranked[len(kept) :]:
         e.id = ""
-    analysis, usage = await analyst.analyse(
-        AnalystInput(
-            ticket=ticket,
-            entities=found,
-            window=window,
-            evidence=kept,
-            sources=[*sources, *skipped],
-            notes=notes,
-            omitted=omitted,
-        )
-    )
-    usage.elapsed_ms = int((time.monotonic() - started) * 1000)
-    return Report(
-        ticket=TicketSummary(**ticket.model_dump(include=set(TicketSummary.model_fields))),
-        window=window,
+    return AnalystInput(
+        ticket=ticket,
         entities=found,
-        sources=[*sources, *skipped],
+        window=window,
         evidence=kept,
-        omitted_evidence=omitted,
-        analysis=analysis,
-        sla=sla_for(ticket, settings.sla, ctx.clock()),
-        usage=usage,
-        generated_at=ctx.clock(),
+        sources=[*sources, *skipped],
+        notes=notes,
+        omitted=omitted,
     )
+
+
+async def preview_prompt(
+    ctx: Context, options: RunOptions, progress: Progress | None = None
+) -> str:
+    """`--show-prompt`: the exact LLM prompt after redaction, with its token estimate. Nothing
+    is sent: the connectors are queried (read-only) but no analyst is called."""
+    from investigate.analysts.llm import LLMAnalyst
+    from investigate.analysts.prompt import build_prompt
+    from investigate.redaction import Redactor
+
+    analyst = choose_analyst(ctx, options)
+    data = await gather(ctx, options, progress)
+    if isinstance(analyst, LLMAnalyst):
+        prompt, redactor = analyst.prompt(data)
+        await analyst.provider.aclose()
+        head = f"# prompt for {analyst.name} (not sent)"
+    else:
+        redaction = ctx.config.settings.redaction
+        redactor = Redactor(redaction.sensitive, enabled=options.redact and redaction.enabled)
+        prompt = build_prompt(data, redactor)
+        head = "# prompt an LLM analyst would receive (the analyst is offline; nothing is sent)"
+    counts = ", ".join(f"{n} {kind}" for kind, n in redactor.counts().items()) or "nothing"
+    return f"{head}\n# redacted: {counts}\n{prompt.as_text()}"
 
 
 def strict_failures(report: Report) -> list[str]:

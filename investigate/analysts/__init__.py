@@ -7,9 +7,9 @@ fall back to it when they fail.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from investigate.errors import UsageError
+from investigate.errors import ConfigError, UsageError
 from investigate.models import Analysis, Entities, Evidence, SourceResult, Ticket, Usage, Window
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ ANALYSTS = ("auto", "anthropic", "openai", "offline")
 
 
 def choose_analyst(ctx: Context, options: RunOptions) -> Analyst:
+    """The analyst asked for (flag, then config), with its settings checked up front."""
     from investigate.analysts.offline import OfflineAnalyst
 
     llm = ctx.config.settings.llm
@@ -46,15 +47,66 @@ def choose_analyst(ctx: Context, options: RunOptions) -> Analyst:
         raise UsageError(
             f"unknown analyst '{wanted}'", hint=f"choose one of: {', '.join(ANALYSTS)}"
         )
+    key = llm.api_key.get_secret_value() if llm.api_key else None
+    if wanted == "auto":
+        wanted = "anthropic" if key or ctx.env.get("ANTHROPIC_API_KEY") else "offline"
     if wanted == "offline":
         return OfflineAnalyst()
-    has_key = llm.api_key is not None or bool(ctx.env.get("ANTHROPIC_API_KEY"))
-    if wanted == "auto" and not has_key:
-        return OfflineAnalyst()
-    # The LLM analysts arrive with issue #3; until then say so instead of pretending.
-    if options.analyst in ("anthropic", "openai"):
-        raise UsageError(
-            f"the {options.analyst} analyst is not available in this version",
-            hint="use --analyst offline (the default when no LLM is configured)",
+    if wanted == "anthropic":
+        return _anthropic(ctx, options, key or ctx.env.get("ANTHROPIC_API_KEY"))
+    return _openai(ctx, options, key or ctx.env.get("OPENAI_API_KEY"))
+
+
+def _warn(ctx: Context) -> Any:
+    return lambda text: ctx.err.print(text, markup=False, highlight=False)
+
+
+def _anthropic(ctx: Context, options: RunOptions, key: str | None) -> Analyst:
+    from investigate.analysts.anthropic_analyst import DEFAULT_MODEL, AnthropicProvider
+    from investigate.analysts.llm import LLMAnalyst
+    from investigate.secrets import MASKER
+
+    llm = ctx.config.settings.llm
+    if not key:
+        raise ConfigError(
+            "the anthropic analyst needs an API key",
+            hint="set ANTHROPIC_API_KEY (or llm.api_key: ${ANTHROPIC_API_KEY}), or use --analyst offline",
         )
-    return OfflineAnalyst(gap="an LLM is configured, but this version only has the offline analyst")
+    MASKER.add(key)
+    provider = AnthropicProvider(
+        model=options.model or llm.model or DEFAULT_MODEL,
+        api_key=key,
+        base_url=llm.base_url or ctx.env.get("ANTHROPIC_BASE_URL") or None,
+        max_tokens=llm.max_tokens,
+        timeout=llm.timeout.total_seconds(),
+        max_retries=llm.max_retries,
+        stream=llm.stream,
+    )
+    return LLMAnalyst(provider, ctx.config.settings, redact=options.redact, warn=_warn(ctx))
+
+
+def _openai(ctx: Context, options: RunOptions, key: str | None) -> Analyst:
+    from investigate.analysts.llm import LLMAnalyst
+    from investigate.analysts.openai_analyst import OpenAIProvider
+    from investigate.secrets import MASKER
+
+    llm = ctx.config.settings.llm
+    base_url = llm.base_url or ctx.env.get("OPENAI_BASE_URL")
+    model = options.model or llm.model
+    if not base_url or not model:
+        raise ConfigError(
+            "the openai analyst needs llm.base_url and llm.model",
+            hint="e.g. base_url: http://127.0.0.1:11434/v1 and model: llama3.1 for Ollama",
+        )
+    if key:
+        MASKER.add(key)
+    provider = OpenAIProvider(
+        model=model,
+        base_url=base_url,
+        api_key=key,
+        max_tokens=llm.max_tokens,
+        timeout=llm.timeout.total_seconds(),
+        max_retries=llm.max_retries,
+        transport=ctx.transport,
+    )
+    return LLMAnalyst(provider, ctx.config.settings, redact=options.redact, warn=_warn(ctx))

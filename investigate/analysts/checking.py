@@ -1,0 +1,76 @@
+"""Turning a model's tool input into a trustworthy `Analysis`: validated against the model,
+placeholders restored, every citation checked against the evidence that was actually sent."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from investigate.models import Analysis, Evidence
+from investigate.redaction import Redactor
+
+_LOWER = {"high": "medium", "medium": "low", "low": "low"}
+_EVIDENCE_ID = re.compile(r"\(?\b(?:E\d{1,3})(?:\s*,\s*E\d{1,3})*\b\)?")
+
+
+class InvalidOutput(ValueError):
+    """The model's output does not fit the report; the message goes back in a repair round."""
+
+
+def to_analysis(raw: Any, label: str, evidence: list[Evidence], redactor: Redactor) -> Analysis:
+    if not isinstance(raw, dict):
+        raise InvalidOutput(
+            f"expected a JSON object with the report fields, got {type(raw).__name__}"
+        )
+    try:
+        analysis = Analysis.model_validate({**_restore(raw, redactor), "analyst": label})
+    except ValueError as exc:
+        raise InvalidOutput(str(exc)) from None
+    return check_citations(analysis, {e.id for e in evidence})
+
+
+def check_citations(analysis: Analysis, known: set[str]) -> Analysis:
+    """Unknown IDs are dropped, claims citing nothing are flagged; both lower the confidence.
+    A root cause left with no supporting evidence becomes `unknown`."""
+    problems: list[str] = []
+
+    def keep(ids: list[str], where: str) -> list[str]:
+        valid = [i for i in dict.fromkeys(ids) if i in known]
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            problems.append(
+                f"the model cited evidence that does not exist in {where}: {', '.join(unknown)}"
+            )
+        elif not valid:
+            problems.append(f"the model cited no evidence for {where}")
+        return valid
+
+    rc = analysis.root_cause
+    rc.evidence = keep(rc.evidence, "the root cause")
+    for i, alt in enumerate(analysis.alternatives, 1):
+        alt.evidence = keep(alt.evidence, f"alternative {i}")
+    for entry in analysis.timeline:
+        entry.evidence = [e for e in entry.evidence if e in known]
+    if not rc.evidence and rc.category != "unknown":
+        problems.append(
+            f"the model's root cause ({rc.category}: {rc.statement[:160]}) has no supporting evidence"
+        )
+        rc.category, rc.confidence = "unknown", "low"
+        rc.statement = "No cited evidence supports a cause."
+    elif problems:
+        rc.confidence = _LOWER[rc.confidence]  # type: ignore[assignment]
+    if _EVIDENCE_ID.search(analysis.draft_reply):
+        analysis.draft_reply = _EVIDENCE_ID.sub("", analysis.draft_reply).replace("  ", " ")
+        problems.append("evidence IDs were removed from the draft reply")
+    analysis.gaps = [*analysis.gaps, *problems]
+    return analysis
+
+
+def _restore(value: Any, redactor: Redactor) -> Any:
+    if isinstance(value, str):
+        return redactor.restore(value)
+    if isinstance(value, list):
+        return [_restore(v, redactor) for v in value]
+    if isinstance(value, dict):
+        return {k: _restore(v, redactor) for k, v in value.items()}
+    return value

@@ -1,0 +1,148 @@
+"""The prompt every LLM analyst sends: a static system prompt and tool (cacheable), then the
+ticket and the ranked evidence fenced as untrusted data, redacted at one chokepoint."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from investigate.analysts import AnalystInput
+from investigate.budget import CHARS_PER_TOKEN
+from investigate.models import Analysis, Evidence
+from investigate.prompts import load
+from investigate.redaction import Redactor
+
+TOOL_NAME = "report_analysis"
+TOOL_DESCRIPTION = (
+    "Record the investigation report. Call exactly once. Every claim cites evidence IDs that "
+    "appear in the evidence."
+)
+_FENCES = (
+    r"ticket|evidence|sources|source|entities|omitted|subject|description|comment|requester|window"
+)
+_FENCE_RE = re.compile(rf"<(/?\s*(?:{_FENCES})\b)", re.I)
+
+
+@cache
+def analysis_schema() -> dict[str, Any]:
+    """The tool's input schema: the report's `Analysis` model without the `analyst` field."""
+    schema = copy.deepcopy(Analysis.model_json_schema())
+    schema["properties"].pop("analyst", None)
+    schema["required"] = [r for r in schema.get("required", []) if r != "analyst"]
+    return schema
+
+
+def tool_definition() -> dict[str, Any]:
+    return {"name": TOOL_NAME, "description": TOOL_DESCRIPTION, "input_schema": analysis_schema()}
+
+
+@dataclass(frozen=True)
+class Prompt:
+    system: str
+    user: str
+
+    @property
+    def estimated_tokens(self) -> int:
+        tool = json.dumps(tool_definition())
+        return int((len(self.system) + len(self.user) + len(tool)) / CHARS_PER_TOKEN) + 1
+
+    @property
+    def cacheable_share(self) -> float:
+        """The share of the prompt (system + tool) that is the same for every ticket."""
+        static = len(self.system) + len(json.dumps(tool_definition()))
+        return static / (static + len(self.user))
+
+    def as_text(self) -> str:
+        return "\n".join(
+            [
+                "=== system (cached) ===",
+                self.system,
+                f"=== tool (cached): {TOOL_NAME}, input schema of {len(analysis_schema()['properties'])} fields ===",
+                "=== user ===",
+                self.user,
+                f"=== about {self.estimated_tokens} input tokens; {self.cacheable_share:.0%} cacheable ===",
+            ]
+        )
+
+
+def fence(text: str | None) -> str:
+    """Untrusted text cannot open or close our tags: `</evidence>` becomes `&lt;/evidence>`."""
+    return _FENCE_RE.sub(r"&lt;\1", text or "")
+
+
+def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
+    """The per-ticket message, redacted once as a whole (the single chokepoint)."""
+    t = data.ticket
+    lines = [
+        f'<ticket id="{fence(t.id)}" priority="{fence(t.priority)}" status="{fence(t.status)}" '
+        f'created_at="{t.created_at.isoformat()}">',
+        f"<subject>{fence(t.subject[:2000])}</subject>",
+        f"<requester>{fence(t.requester.name)} {fence(t.requester.email)} / "
+        f"{fence(t.organization.name)} {fence(t.organization.id)}</requester>",
+        f"<description>{fence(t.description[:20_000])}</description>",
+    ]
+    for c in t.comments[:20]:
+        visibility = "public" if c.public else "internal"
+        lines.append(
+            f'<comment author="{fence(c.author)}" {visibility} at="{c.created_at or ""}">'
+            f"{fence(c.body[:5000])}</comment>"
+        )
+    lines += [
+        "</ticket>",
+        f'<window start="{data.window.start.isoformat()}" end="{data.window.end.isoformat()}"/>',
+        "<entities>" + fence(json.dumps(_entities(data), ensure_ascii=False)) + "</entities>",
+        "<sources>",
+        *(
+            f"{fence(s.name)} ({s.type}): {s.status}, {s.items} items"
+            + (f" — {fence(s.error)}" if s.error else "")
+            for s in data.sources
+        ),
+        "</sources>",
+        *(_evidence(e) for e in data.evidence),
+    ]
+    if data.omitted:
+        lines.append(
+            f"<omitted>{data.omitted} lower-ranked evidence items were left out to fit the budget.</omitted>"
+        )
+    if data.notes:
+        lines.append("<notes>" + fence("; ".join(data.notes)) + "</notes>")
+    lines.append(
+        f"Investigate ticket {fence(t.id)} and call {TOOL_NAME}. Cite only these evidence IDs: "
+        + (", ".join(e.id for e in data.evidence) or "none (there is no evidence)")
+        + "."
+    )
+    return Prompt(system=load("system.md"), user=redactor.redact("\n".join(lines)))
+
+
+def _entities(data: AnalystInput) -> dict[str, Any]:
+    dumped = data.entities.model_dump(mode="json", exclude={"keywords", "resolved"})
+    return {k: v for k, v in dumped.items() if v not in ([], None, {}, "")}
+
+
+def _evidence(e: Evidence) -> str:
+    when = e.first_seen or e.timestamp
+    attrs = [
+        f'id="{e.id}"',
+        f'source="{fence(e.source)}"',
+        f'kind="{e.kind}"',
+        f'time="{when.isoformat() if when else ""}"',
+    ]
+    if e.level:
+        attrs.append(f'level="{e.level}"')
+    if e.novelty:
+        attrs.append(f'novelty="{e.novelty}"')
+    if e.count > 1:
+        attrs.append(f'count="{e.count}"')
+    if e.matched:
+        attrs.append(f'matched="{fence(", ".join(e.matched[:6]))}"')
+    body = [f"title: {fence(e.title[:300])}"]
+    if e.detail:
+        body.append(f"detail: {fence(e.detail[:1500])}")
+    body += [f"example: {fence(x[:300])}" for x in e.examples[:3]]
+    if e.url:
+        body.append(f"url: {fence(e.url[:300])}")
+    return f"<evidence {' '.join(attrs)}>\n" + "\n".join(body) + "\n</evidence>"

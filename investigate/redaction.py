@@ -1,0 +1,449 @@
+"""Reversible redaction: the single chokepoint between our data and a hosted LLM.
+
+Everything sent to a hosted model (ticket text, evidence, error messages) passes through one
+`Redactor`. Each finding is replaced by a numbered placeholder; the same value always gets the
+same placeholder on one instance, so the ticket and every evidence item refer to one customer
+consistently. `restore` puts the original values back into the model's answer, locally.
+
+| Kind        | Placeholder     | What is found                                                    |
+|-------------|-----------------|------------------------------------------------------------------|
+| `SECRET`    | `<SECRET_n>`    | private-key PEM blocks; URL passwords (`scheme://user:pw@host`); |
+|             |                 | secret-named query values (`?token=…`, `&api_key=…`); JWTs;      |
+|             |                 | Stripe `sk_/rk_live|test_…`, `whsec_…`; GitHub `ghp_ gho_ ghu_`  |
+|             |                 | `ghs_ ghr_ github_pat_…`; Slack `xox[abprs]-…` and webhook       |
+|             |                 | paths; AWS `AKIA…`/`ASIA…` and labelled 40-char secret keys;     |
+|             |                 | Google `AIza…`; Anthropic/OpenAI `sk-…`; `Authorization:` and    |
+|             |                 | `Bearer` credentials; `password: …` values; labelled high-entropy|
+|             |                 | tokens (see below)                                               |
+| `EMAIL`     | `<EMAIL_n>`     | e-mail addresses (also `%40`-encoded); identity ignores case     |
+| `SENSITIVE` | `<SENSITIVE_n>` | the configured literal strings, case-insensitive, whole words,   |
+|             |                 | longest first; identity ignores case                             |
+| `CARD`      | `<CARD_n>`      | 13-19 digits (bare, or 4-4-4-4[-3] / 4-6-5 with one kind of      |
+|             |                 | space or dash) starting 2-6 and passing the Luhn check           |
+| `IP`        | `<IP_n>`        | IPv4 with valid octets; IPv6 (full, `::`-compressed, v4-mapped)  |
+| `PHONE`     | `<PHONE_n>`     | `+` international (8-15 digits), North American `415-555-0132` / |
+|             |                 | `(415) 555 0132`, and numbers labelled `phone:`/`tel:`/`mobile:` |
+
+A *labelled high-entropy token* is 24+ characters of `[A-Za-z0-9+/=_-]` that mixes letters and
+digits, has a Shannon entropy of at least 4.0 bits per character, and follows a key whose name
+has a component `key`, `token`, `secret`, `password`, `passwd`, `credential`, `auth`,
+`signature`, `api_key`… (`"api_key": "…"`, `client_secret=…`, `X-Api-Key: …`). UUIDs, plain
+hex (git SHAs, digests) and our own prefixed IDs (`req_`, `cus_`, `acc_`…) are never taken.
+
+Precedence: detectors run in the order above (secrets, then e-mails, then configured strings,
+then cards, IPs and phones); a region taken by one detector is hidden from the later ones, so
+an e-mail or a URL is never half-eaten by the phone or IP patterns. Numbering is per kind, in
+order of first appearance. A placeholder-shaped token already present in the input is left as
+it is (its number is never issued), or, if that placeholder has already been issued, is itself
+replaced by a fresh placeholder, so `restore(redact(text)) == text` always holds, except that
+case variants of one e-mail or configured string come back in the first-seen spelling.
+
+Every pattern is bounded and anchored on the start of a run of its own characters, so a
+hostile input costs linear time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("EMAIL", "PHONE", "CARD", "IP", "SECRET", "SENSITIVE")
+PLACEHOLDER = re.compile(r"<(EMAIL|PHONE|CARD|IP|SECRET|SENSITIVE)_([0-9]{1,9})>")
+"""Exactly the tokens `restore` replaces (and `redact` never lets through ambiguously)."""
+
+_LITERAL = ""  # the kind of a placeholder-shaped token found in the input
+_HIDE = "\x00"  # what a claimed region looks like to the detectors that run after it
+_CASELESS = frozenset({"EMAIL", "SENSITIVE"})
+
+Span = tuple[int, int]
+Finder = Callable[[str], Iterator[Span]]
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+_SECRET_WORDS = frozenset(
+    {
+        *("key", "keys", "apikey", "accesskey", "secretkey", "privatekey", "signingkey"),
+        *("token", "tokens", "accesstoken", "authtoken", "refreshtoken", "idtoken"),
+        *("secret", "secrets", "clientsecret", "password", "passwords", "passwd", "pwd"),
+        *("passphrase", "credential", "credentials", "creds", "auth", "authorization"),
+        *("signature", "sig"),
+    }
+)
+_COMPONENT = re.compile(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_HEX = re.compile(r"(?:0x)?[0-9a-fA-F]+")
+_ID_PREFIX = re.compile(
+    r"(?:req|request|trace|corr|acc|acct|org|usr|user|cus|in|ii|il|ch|py|pi|pm|po|sub|si|"
+    r"job|evt|txn|prod|price|inv|ord|seti|src|tok|ba|re|tr|rpt|q|dsh)_",
+    re.I,
+)
+_NOT_PASSWORDS = frozenset({"true", "false", "null", "none", "nil", "redacted", "hidden"})
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _components(label: str) -> list[str]:
+    """`X-Api-Key` → `["api", "key"]`; `aws_secret_access_key` → `["aws", "secret", …]`."""
+    return [c.lower() for c in _COMPONENT.findall(label)]
+
+
+def _secret_label(label: str) -> bool:
+    return any(c in _SECRET_WORDS for c in _components(label))
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def _high_entropy(value: str) -> bool:
+    return (
+        len(value) >= 24
+        and any(c.isdigit() for c in value)
+        and any(c.isalpha() for c in value)
+        and not _UUID.fullmatch(value)
+        and not _HEX.fullmatch(value)
+        and not _ID_PREFIX.match(value)
+        and entropy(value) >= 4.0
+    )
+
+
+def _password_like(value: str) -> bool:
+    """Anything but a plain lowercase word (`incorrect`, `reset`), a boolean or a mask."""
+    if value.lower() in _NOT_PASSWORDS or not value.strip("*•xX."):
+        return False
+    return any(not c.isalpha() for c in value) or any(c.isupper() for c in value[1:])
+
+
+def luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _card_number(digits: str) -> bool:
+    # Visa, Mastercard, Amex, Discover, Diners, JCB, UnionPay all start 2-6. Leaving 0, 1 and 7-9
+    # out keeps millisecond timestamps, snowflake IDs and parcel numbers readable.
+    return 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn(digits)
+
+
+def _ipv6(value: str) -> bool:
+    if not any(c.isdigit() for c in value):
+        return False  # `a::b`, `dead::beef`: code, not addresses
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return False
+    return True
+
+
+# --- detectors ---------------------------------------------------------------------------------
+
+MatchCheck = Callable[[re.Match[str]], bool]
+
+
+def _rx(
+    pattern: str, flags: int = 0, group: str | int = 0, check: MatchCheck | None = None
+) -> Finder:
+    compiled = re.compile(pattern, flags)
+
+    def find(text: str) -> Iterator[Span]:
+        for m in compiled.finditer(text):
+            start, end = m.span(group)
+            if start < end and (check is None or check(m)):
+                yield start, end
+
+    return find
+
+
+def _v(check: Callable[[str], bool]) -> MatchCheck:
+    return lambda m: check(m.group("v"))
+
+
+# A key name: a whole run of name characters (so a long word is tried once, not at every letter).
+_LABEL = r"(?<![A-Za-z0-9_.-])(?P<label>[A-Za-z0-9_.-]{1,64})(?![A-Za-z0-9_.-])"
+_ASSIGN = r"[\"'`]?[ \t]{0,3}(?:[:=]|=>)[ \t]{0,3}[\"'`]?"
+
+_PEM = _rx(
+    r"-----BEGIN[A-Z ]{0,40} PRIVATE KEY-----[A-Za-z0-9+/=\s\\]{1,16384}"
+    r"-----END[A-Z ]{0,40} PRIVATE KEY-----"
+)
+_URL_PASSWORD = _rx(
+    r"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}://[^/\s:@\x00]{0,256}:(?P<v>[^@\s/\x00]{1,256})@",
+    group="v",
+)
+_QUERY_SECRET = _rx(
+    r"[?&;](?P<label>[A-Za-z0-9_.\[\]-]{1,64})=(?P<v>[^?&;#\s\"'<>\x00]{4,4096})",
+    group="v",
+    check=lambda m: _secret_label(m.group("label")) and m.group("v").lower() not in _NOT_PASSWORDS,
+)
+_JWT = _rx(
+    r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,4096}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,4096}"
+)
+_KNOWN_KEYS = _rx(
+    r"(?<![A-Za-z0-9_-])(?:"
+    r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,512}"  # Stripe secret and restricted keys
+    r"|whsec_[A-Za-z0-9+/=]{8,512}"  # Stripe webhook signing secrets
+    r"|gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}"  # GitHub
+    r"|xox[abprs]-[A-Za-z0-9-]{10,255}"  # Slack
+    r"|AIza[0-9A-Za-z_-]{35}"  # Google API keys
+    r"|(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])"  # AWS access key IDs
+    r")"
+)
+_SK_DASH = _rx(  # Anthropic (sk-ant-…) and OpenAI (sk-proj-…, sk-…)
+    r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,512}", check=lambda m: any(c.isdigit() for c in m[0])
+)
+_SLACK_WEBHOOK = _rx(r"hooks\.slack\.com/services/(?P<v>[A-Za-z0-9_/-]{8,256})", group="v")
+_AWS_SECRET = _rx(
+    r"(?i)aws_?secret(?:_?access)?_?key" + _ASSIGN + r"(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+    group="v",
+)
+_AUTHORIZATION = _rx(
+    r"(?i)(?<![A-Za-z0-9_-])(?:proxy-)?authorization" + _ASSIGN + r"(?:(?P<scheme>basic|digest|"
+    r"token|bearer|negotiate|ntlm|apikey)[ \t]{1,3})?"
+    r"(?P<v>[A-Za-z0-9._~+/=-]{5,4095}[A-Za-z0-9_~+/=-])",
+    group="v",
+    check=lambda m: bool(m.group("scheme")) or not m.group("v").isalpha(),  # not `failed`
+)
+_BEARER = _rx(
+    r"(?i)(?<![A-Za-z0-9_-])bearer[ \t]{1,3}(?P<v>[A-Za-z0-9._~+/=-]{7,4095}[A-Za-z0-9_~+/=-])",
+    group="v",
+    check=_v(lambda v: any(c.isdigit() for c in v)),
+)
+# The key word is part of the pattern (not checked afterwards) and a rejected value has no `:`
+# or `=`, so no stretch of text is scanned as a value more than once.
+_PASSWORD = _rx(
+    r"(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,48}(?i:pass(?:word|wd|phrase|code)|pwd)"
+    r"(?![A-Za-z0-9_.-])" + _ASSIGN + r"(?P<v>[^\s\"'`,;&{}<>()\[\]\x00]{4,1024})",
+    group="v",
+    check=_v(_password_like),
+)
+# Values cannot contain a separator, so each value ends before the next label begins.
+_LABELLED = _rx(
+    _LABEL + r"[ \t\"'`:=|>]{1,8}(?P<v>[A-Za-z0-9+/_-]{24,4096}={0,2})(?![A-Za-z0-9+/=_-])",
+    group="v",
+    check=lambda m: _secret_label(m.group("label")) and _high_entropy(m.group("v")),
+)
+
+_EMAIL = _rx(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}"
+    r"[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+)
+
+_CARD = re.compile(
+    r"(?<![0-9A-Za-z_+-])(?:[0-9]{13,19}"
+    r"|[0-9]{4}(?P<s>[ -])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,4}(?:(?P=s)[0-9]{1,3})?"
+    r"|[0-9]{4}(?P<a>[ -])[0-9]{6}(?P=a)[0-9]{4,5})(?![0-9A-Za-z_])"
+)
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _cards(text: str) -> Iterator[Span]:
+    """A candidate's longest valid prefix of whole digit groups (`4242 4242 4242 4242 123`
+    may be a card followed by its security code)."""
+    for m in _CARD.finditer(text):
+        groups = list(_DIGITS.finditer(m.group()))
+        for j in range(len(groups), 0, -1):
+            if _card_number("".join(g.group() for g in groups[:j])):
+                yield m.start(), m.start() + groups[j - 1].end()
+                break
+
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IPV4 = _rx(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.[0-9])")
+_IPV6 = _rx(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{1,4})?"
+    r"(?![\w:]|\.[0-9])",
+    check=lambda m: _ipv6(m[0]),
+)
+
+
+def _digit_count(low: int, high: int) -> Callable[[str], bool]:
+    return lambda v: low <= sum(c.isdigit() for c in v) <= high
+
+
+_PHONE_INTL = _rx(
+    r"(?<![\w+])\+(?:[0-9]{7,15}|[0-9]{1,3}(?:[ .-]?\([0-9]{1,4}\)[ .-]?[0-9]{1,5})?"
+    r"(?:[ .-][0-9]{1,5}){1,6})(?![\w]|[.-][0-9])",
+    check=lambda m: _digit_count(8, 15)(m[0]),
+)
+_PHONE_NANP = _rx(
+    r"(?<![\w+.-])(?:1[ .-])?(?:\([0-9]{3}\)[ .-]?|[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}"
+    r"(?![\w]|[.-][0-9])"
+)
+_PHONE_LABELLED = _rx(
+    r"(?i)(?<![A-Za-z])(?:telephone|phone|mobile|cell|fax|tel|sms|whatsapp)"
+    r"(?:[ _-]?(?:number|num|no|\#))?\.?[\"']?[ \t]{0,3}[:=\#][ \t]{0,3}[\"']?"
+    r"(?P<v>\+?\(?[0-9](?:[ .()-]{0,2}[0-9]){6,14})(?![0-9])",
+    group="v",
+    check=_v(lambda v: _digit_count(7, 15)(v) and not _DATE.search(v)),
+)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: str
+    find: Finder
+
+
+_RULES = (
+    _Rule("SECRET", _PEM),
+    _Rule("SECRET", _URL_PASSWORD),
+    _Rule("SECRET", _QUERY_SECRET),
+    _Rule("SECRET", _JWT),
+    _Rule("SECRET", _KNOWN_KEYS),
+    _Rule("SECRET", _SK_DASH),
+    _Rule("SECRET", _SLACK_WEBHOOK),
+    _Rule("SECRET", _AWS_SECRET),
+    _Rule("SECRET", _AUTHORIZATION),
+    _Rule("SECRET", _BEARER),
+    _Rule("SECRET", _PASSWORD),
+    _Rule("SECRET", _LABELLED),
+    _Rule("EMAIL", _EMAIL),
+)
+_LATE_RULES = (  # after the configured strings
+    _Rule("CARD", _cards),
+    _Rule("IP", _IPV6),
+    _Rule("IP", _IPV4),
+    _Rule("PHONE", _PHONE_INTL),
+    _Rule("PHONE", _PHONE_NANP),
+    _Rule("PHONE", _PHONE_LABELLED),
+)
+
+
+def _literals(values: Iterable[str]) -> Finder | None:
+    """Whole-word, case-insensitive, longest first."""
+    unique: dict[str, str] = {}
+    for value in values:
+        value = value.strip()
+        if value and _HIDE not in value:
+            unique.setdefault(value.casefold(), value)
+    if not unique:
+        return None
+    ordered = sorted(unique.values(), key=lambda v: (-len(v), v))
+    alternatives = "|".join(re.escape(v) for v in ordered)
+    return _rx(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def _placeholders(text: str) -> Iterator[Span]:
+    for m in PLACEHOLDER.finditer(text):
+        yield m.span()
+
+
+# --- the redactor ------------------------------------------------------------------------------
+
+
+class Redactor:
+    """Replaces PII and secrets with placeholders, consistently, and puts them back."""
+
+    def __init__(self, sensitive: Iterable[str] = (), enabled: bool = True) -> None:
+        self.enabled = enabled
+        literal = _literals(sensitive)
+        self._rules: tuple[_Rule, ...] = (
+            _Rule(_LITERAL, _placeholders),
+            *_RULES,
+            *((_Rule("SENSITIVE", literal),) if literal else ()),
+            *_LATE_RULES,
+        )
+        self._mapping: dict[str, str] = {}  # placeholder -> first-seen original
+        self._issued: dict[tuple[str, str], str] = {}  # (kind, identity) -> placeholder
+        self._last: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._counts: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._reserved: set[str] = set()  # placeholder-shaped input we must never issue
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """Placeholder → original value (a copy)."""
+        return dict(self._mapping)
+
+    def counts(self) -> dict[str, int]:
+        """Kind (`email`, `phone`, `card`, `ip`, `secret`, `sensitive`) → distinct values."""
+        return {kind.lower(): n for kind, n in self._counts.items() if n}
+
+    def redact(self, text: str) -> str:
+        if not self.enabled or not text:
+            return text
+        found = self._scan(text)
+        for start, end, kind in found:
+            if kind == _LITERAL and text[start:end] not in self._mapping:
+                self._reserved.add(text[start:end])
+        out: list[str] = []
+        pos = 0
+        for start, end, kind in found:
+            value = text[start:end]
+            if kind != _LITERAL:
+                placeholder = self._placeholder(kind, value)
+            elif value in self._mapping:  # our own placeholder, typed by someone: escape it
+                placeholder = self._placeholder(value[1:].split("_")[0], value, literal=True)
+            else:
+                continue  # never issued, and now never will be: restore leaves it alone
+            out += (text[pos:start], placeholder)
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
+
+    def restore(self, text: str) -> str:
+        """Put the original values back; only exact, issued `<KIND_n>` tokens are replaced."""
+        if not self.enabled or not self._mapping:
+            return text
+        return PLACEHOLDER.sub(lambda m: self._mapping.get(m[0], m[0]), text)
+
+    def redact_json(self, value: Any) -> Any:
+        """Redact every string inside nested dicts, lists and tuples; keys are kept as they are."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {k: self.redact_json(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.redact_json(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.redact_json(v) for v in value)
+        return value
+
+    def _scan(self, text: str) -> list[tuple[int, int, str]]:
+        """Every finding as (start, end, kind), in text order; earlier rules win overlaps."""
+        work = text
+        found: list[tuple[int, int, str]] = []
+        for rule in self._rules:
+            spans = [(s, e) for s, e in rule.find(work) if _HIDE not in work[s:e]]
+            if not spans:
+                continue
+            found += ((s, e, rule.kind) for s, e in spans)
+            pieces: list[str] = []
+            pos = 0
+            for start, end in spans:
+                pieces += (work[pos:start], _HIDE * (end - start))
+                pos = end
+            pieces.append(work[pos:])
+            work = "".join(pieces)
+        found.sort()
+        return found
+
+    def _placeholder(self, kind: str, value: str, *, literal: bool = False) -> str:
+        identity = (
+            ("", value) if literal else (kind, value.casefold() if kind in _CASELESS else value)
+        )
+        placeholder = self._issued.get(identity)
+        if placeholder is None:
+            n = self._last[kind] + 1
+            while f"<{kind}_{n}>" in self._reserved:
+                n += 1
+            self._last[kind] = n
+            placeholder = f"<{kind}_{n}>"
+            self._issued[identity] = placeholder
+            self._mapping[placeholder] = value
+            if not literal:
+                self._counts[kind] += 1
+        return placeholder

@@ -142,6 +142,8 @@ def _card_number(digits: str) -> bool:
 def _ipv6(value: str) -> bool:
     if not any(c.isdigit() for c in value):
         return False  # `a::b`, `dead::beef`: code, not addresses
+    if "::" not in value and all(len(g) == 2 for g in value.split(":")):
+        return False  # `C4:19:0B:6E:A2:F3:71:9D`: a fingerprint the analyst needs
     try:
         ipaddress.IPv6Address(value)
     except ValueError:
@@ -262,7 +264,9 @@ def _cards(text: str) -> Iterator[Span]:
 
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
-_IPV4 = _rx(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.[0-9])")
+_IPV4 = _rx(  # not after `Chrome/`: user agents carry four-part versions like `131.0.0.0`
+    rf"(?<![\w.])(?<![A-Za-z]/)(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.[0-9])"
+)
 _IPV6 = _rx(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{1,4})?"
     r"(?![\w:]|\.[0-9])",

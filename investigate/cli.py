@@ -220,6 +220,27 @@ def connectors(config: ConfigOpt = None) -> None:
     list_connectors(ctx)
 
 
+@app.command(name="eval")
+def eval_cases(
+    cases_dir: Annotated[
+        Path, typer.Argument(help="A folder of cases (each a folder with case.yaml).")
+    ],
+    only: Annotated[list[str] | None, typer.Option(help="Case names or tags to run.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary.")] = False,
+) -> None:
+    """Run evaluation cases: decisive-evidence recall@5/@10, category accuracy, citation validity.
+
+    Exits 0 when every case ran (whatever its score), 1 when a case could not run."""
+    from investigate.evals import render_table, run_cases, summary_json
+
+    if not cases_dir.is_dir():
+        raise UsageError(f"not a folder of cases: {cases_dir}")
+    summary = run_cases(cases_dir, only=_names(only) or None)
+    typer.echo(json.dumps(summary_json(summary), indent=2) if as_json else render_table(summary))
+    if summary.overall.errors:
+        raise typer.Exit(ExitCode.INTERNAL)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the report (`--format json`)."""

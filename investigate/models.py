@@ -5,10 +5,10 @@ Field names follow product.md §4 and are a stable contract; fields may be added
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = 1
 
@@ -60,6 +60,10 @@ class Person(_Model):
 
 
 class Organization(_Model):
+    model_config = ConfigDict(
+        extra="forbid", coerce_numbers_to_str=True
+    )  # Zendesk org IDs are ints
+
     id: str | None = None
     name: str | None = None
 
@@ -86,6 +90,12 @@ class Ticket(_Model):
     tags: list[str] = Field(default_factory=list)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     raw: dict[str, Any] = Field(default_factory=dict, description="The source payload, as is.")
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """A time without a zone is taken as UTC (exports often drop it)."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     def text(self, *, include_internal: bool = True) -> str:
         """Subject, description and comments as one block of text."""

@@ -225,3 +225,38 @@ def test_console_script_is_installed_and_exits_with_contract_codes() -> None:
     )
     assert missing.returncode == 2
     assert "config file not found" in missing.stderr
+
+
+def test_output_to_a_device_writes_through_and_keeps_it(cli, cfg, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fifo_free = tmp_path / "link.md"
+    target = tmp_path / "real.md"
+    target.write_text("old")
+    fifo_free.symlink_to(target)
+    result = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "-o", str(fifo_free))
+    assert result.code == 0
+    assert fifo_free.is_symlink()  # not replaced by a regular file
+    assert target.read_text().startswith("# Ticket 4812")
+    devnull = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "-o", "/dev/null")
+    assert devnull.code == 0 and Path("/dev/null").is_char_device()
+
+
+@pytest.mark.usefixtures("example_plugin")
+def test_a_ticket_time_without_zone_is_utc_and_int_org_ids_are_fine(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    t = ticket(created_at="2026-11-24T10:00:00", organization={"id": 12345, "name": "Acme"})
+    result = cli(
+        "ticket",
+        "4812",
+        "-c",
+        str(
+            write_config(
+                base() | {"connectors": {"helpdesk": {"type": "example", "tickets": {"4812": t}}}}
+            )
+        ),
+        "--until",
+        NOW,
+        "--format",
+        "json",
+    )
+    assert result.code == 0, result.err
+    report = Report.model_validate_json(result.out)
+    assert report.ticket.created_at.tzinfo is not None and report.ticket.organization.id == "12345"

@@ -248,3 +248,41 @@ def test_repeated_calls_read_the_cached_prefix(run, fake_anthropic) -> None:  # 
     second = Report.model_validate_json(run("4813").out)
     assert first.usage.cache_read_tokens == 0
     assert second.usage.cache_read_tokens > 0
+
+
+def test_a_password_in_the_base_url_never_reaches_output(run, fake_anthropic, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://proxyuser:S3cretPassw0rd@127.0.0.1:9")
+    result = run("4812", llm={"max_retries": 0})
+    assert result.code == 0
+    assert "S3cretPassw0rd" not in result.out + result.err
+    assert Report.model_validate_json(result.out).analysis.analyst.startswith(
+        "offline (fallback: anthropic unreachable"
+    )
+
+
+@pytest.mark.parametrize("body", [b"{}", b'{"id": "m", "type": "message", "content": "oops"}'])
+def test_an_odd_200_never_loses_the_investigation(run, fake_anthropic, body) -> None:  # type: ignore[no-untyped-def]
+    fake_anthropic.reply_raw(200, body, {"content-type": "application/json"})
+    result = run("4812", llm={"max_retries": 0})
+    assert result.code == 0, result.err
+    assert Report.model_validate_json(result.out).analysis.analyst.startswith("offline (fallback:")
+
+
+def test_secrets_and_cards_are_not_restored_into_the_draft(run, fake_anthropic) -> None:  # type: ignore[no-untyped-def]
+    reply = tool_input(
+        draft_reply="Hi, we saw key <SECRET_1> and card <CARD_1>; we will write to <EMAIL_1>."
+    )
+    fake_anthropic.reply_tool("report_analysis", reply)
+    draft = Report.model_validate_json(run("7001").out).analysis.draft_reply
+    assert CANARIES["stripe_key"] not in draft and CANARIES["card"] not in draft
+    assert "<SECRET_1>" in draft and "<EMAIL_1>" not in draft
+
+
+def test_the_repair_message_carries_no_pii(run, fake_anthropic) -> None:  # type: ignore[no-untyped-def]
+    broken = tool_input(severity="<EMAIL_1> is very severe")  # invalid, with a placeholder inside
+    fake_anthropic.reply_tool("report_analysis", broken)
+    fake_anthropic.reply_tool("report_analysis", tool_input())
+    run("7001")
+    repair = json.dumps(bodies(fake_anthropic)[1]["messages"][-1])
+    assert "severity" in repair
+    assert CANARIES["email"] not in repair and "dana.whitfield" not in repair

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from investigate.models import Analysis, Evidence
-from investigate.redaction import Redactor
+from investigate.redaction import PLACEHOLDER, Redactor
 
 _LOWER = {"high": "medium", "medium": "low", "low": "low"}
 _EVIDENCE_ID = re.compile(r"\(?\b(?:E\d{1,3})(?:\s*,\s*E\d{1,3})*\b\)?")
@@ -22,11 +22,12 @@ def to_analysis(raw: Any, label: str, evidence: list[Evidence], redactor: Redact
         raise InvalidOutput(
             f"expected a JSON object with the report fields, got {type(raw).__name__}"
         )
-    try:
-        analysis = Analysis.model_validate({**_restore(raw, redactor), "analyst": label})
+    try:  # validate the redacted output, so error messages (sent back to repair) hold no PII
+        analysis = Analysis.model_validate({**raw, "analyst": label})
     except ValueError as exc:
         raise InvalidOutput(str(exc)) from None
-    return check_citations(analysis, {e.id for e in evidence})
+    restored = Analysis.model_validate(_restore(analysis.model_dump(mode="json"), redactor))
+    return check_citations(restored, {e.id for e in evidence})
 
 
 def check_citations(analysis: Analysis, known: set[str]) -> Analysis:
@@ -66,9 +67,19 @@ def check_citations(analysis: Analysis, known: set[str]) -> Analysis:
     return analysis
 
 
+RESTORED_KINDS = frozenset({"EMAIL", "PHONE", "SENSITIVE"})
+"""Names and contact details come back for the agent; secrets, cards and IPs stay placeholders."""
+
+
 def _restore(value: Any, redactor: Redactor) -> Any:
     if isinstance(value, str):
-        return redactor.restore(value)
+        mapping = redactor.mapping
+        return PLACEHOLDER.sub(
+            lambda m: (
+                mapping.get(m.group(0), m.group(0)) if m.group(1) in RESTORED_KINDS else m.group(0)
+            ),
+            value,
+        )
     if isinstance(value, list):
         return [_restore(v, redactor) for v in value]
     if isinstance(value, dict):

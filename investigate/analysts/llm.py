@@ -78,6 +78,10 @@ class LLMAnalyst:
                 data,
                 f"{self.provider.name} returned an invalid report twice ({str(exc).splitlines()[0][:160]})",
             )
+        except Exception as exc:  # an odd response must never lose the investigation
+            analysis = await self._fallback(
+                data, f"{self.provider.name} returned an unusable response ({type(exc).__name__})"
+            )
         finally:
             await self.provider.aclose()
         priced = cost(self.provider.model, usage, self.settings.llm.prices)
@@ -100,6 +104,9 @@ class LLMAnalyst:
             return to_analysis(raw, self.name, data.evidence, redactor)
 
     async def _fallback(self, data: AnalystInput, reason: str) -> Analysis:
+        from investigate.secrets import MASKER
+
+        reason = MASKER.mask(reason)
         if self.warn is not None:
             self.warn(f"warning: {reason}; the offline analyst wrote the report")
         offline = OfflineAnalyst(

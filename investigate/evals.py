@@ -1,0 +1,262 @@
+"""Evaluation harness: run investigation cases and score the reports.
+
+A case is a folder holding ``case.yaml`` (ticket, config, until, category, decisive, tags)
+plus whatever data its config points at. ``run_cases`` runs every case with the offline
+analyst and returns a ``Summary``; ``render_table`` and ``summary_json`` present it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+STATUSES = ("ok", "empty", "error", "timeout", "skipped")
+
+
+@dataclass
+class Decisive:
+    contains: str
+    source: str | None = None
+    kind: str | None = None
+
+    def matches(self, ev: Any) -> bool:
+        if self.source and ev.source != self.source:
+            return False
+        # log evidence may come as a single `log` instead of a `log_pattern`
+        log_ok = self.kind == "log_pattern" and str(ev.kind) == "log"
+        if self.kind and str(ev.kind) != self.kind and not log_ok:
+            return False
+        text = "\n".join([ev.title or "", ev.detail or "", *(getattr(ev, "examples", None) or [])])
+        return self.contains.lower() in text.lower()
+
+
+@dataclass
+class CaseResult:
+    name: str
+    tags: list[str]
+    ticket: str = ""
+    expected_category: str = ""
+    category: str | None = None
+    category_ok: bool = False
+    decisive: int = 0
+    found_at: list[int | None] = field(default_factory=list)  # 1-based rank of first match
+    recall_5: float = 0.0
+    recall_10: float = 0.0
+    citations_exist: bool = False
+    cites_decisive: bool = False
+    citation_valid: bool = False
+    sources: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    wall_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and self.category_ok and self.recall_10 == 1.0
+
+
+@dataclass
+class Aggregate:
+    name: str
+    cases: int = 0
+    errors: int = 0
+    recall_5: float = 0.0
+    recall_10: float = 0.0
+    category_accuracy: float = 0.0
+    citation_validity: float = 0.0
+    passed: int = 0
+    sources: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    wall_s: float = 0.0
+
+
+@dataclass
+class Summary:
+    cases: list[CaseResult]
+    by_tag: dict[str, Aggregate]
+    overall: Aggregate
+    wall_s: float = 0.0
+
+
+def _ev_kind(ev: Any) -> str:
+    k = ev.kind
+    return str(getattr(k, "value", k))
+
+
+def score_report(
+    report: Any, decisive: list[Decisive], expected_category: str, result: CaseResult
+) -> None:
+    """Fill the metric fields of ``result`` from a Report."""
+    evidence = list(report.evidence)
+
+    # normalise enum kinds to strings for matching
+    class _E:
+        def __init__(self, e: Any) -> None:
+            self.id, self.source, self.kind = e.id, e.source, _ev_kind(e)
+            self.title, self.detail, self.examples = (
+                e.title,
+                e.detail,
+                list(getattr(e, "examples", []) or []),
+            )
+
+    items = [_E(e) for e in evidence]
+    result.decisive = len(decisive)
+    result.found_at = []
+    for d in decisive:
+        rank = next((i + 1 for i, e in enumerate(items) if d.matches(e)), None)
+        result.found_at.append(rank)
+    n = len(decisive)
+    result.recall_5 = sum(1 for r in result.found_at if r and r <= 5) / n if n else 1.0
+    result.recall_10 = sum(1 for r in result.found_at if r and r <= 10) / n if n else 1.0
+    rc = report.analysis.root_cause
+    cat = getattr(rc.category, "value", rc.category)
+    result.category = cat
+    result.category_ok = cat == expected_category
+    ids = {e.id for e in items}
+    cited: list[str] = list(rc.evidence)
+    for alt in report.analysis.alternatives or []:
+        cited += list(alt.evidence)
+    for t in report.analysis.timeline or []:
+        cited += list(t.evidence)
+    result.citations_exist = all(c in ids for c in cited)
+    by_id = {e.id: e for e in items}
+    if decisive:
+        result.cites_decisive = any(
+            c in by_id and d.matches(by_id[c]) for c in rc.evidence for d in decisive
+        )
+    else:  # nothing decisive to cite (e.g. `unknown`): citing nothing is right
+        result.cites_decisive = True
+    result.citation_valid = result.citations_exist and result.cites_decisive
+    for s in report.sources:
+        st = getattr(s.status, "value", s.status)
+        result.sources[st] = result.sources.get(st, 0) + 1
+
+
+def load_case(case_dir: Path) -> dict[str, Any]:
+    data = yaml.safe_load((case_dir / "case.yaml").read_text()) or {}
+    if not isinstance(data, dict) or "ticket" not in data:
+        raise ValueError(f"{case_dir / 'case.yaml'}: needs at least `ticket`")
+    return data
+
+
+def run_case(case_dir: Path) -> CaseResult:
+    from investigate.config import load_config
+    from investigate.context import Context
+    from investigate.pipeline import RunOptions, investigate
+
+    started = time.monotonic()
+    result = CaseResult(name=case_dir.name, tags=[])
+    try:
+        data = load_case(case_dir)
+        result.tags = [str(t) for t in data.get("tags") or []]
+        result.ticket = str(data["ticket"])
+        result.expected_category = str(data.get("category", "unknown"))
+        decisive = [Decisive(**d) for d in data.get("decisive") or []]
+        result.decisive = len(decisive)
+        config = load_config(case_dir / data.get("config", "investigate.yaml"), env={})
+        ctx = Context(config=config)
+        until = data.get("until")
+        if until is not None and not isinstance(until, str):
+            until = until.isoformat().replace("+00:00", "Z")
+        options = RunOptions(ticket_id=result.ticket, analyst="offline", until=until)
+        report = asyncio.run(investigate(ctx, options))
+        score_report(report, decisive, result.expected_category, result)
+    except BaseException as exc:  # a broken case is a row, never a crash
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        result.error = f"{type(exc).__name__}: {exc}"[:300]
+    result.wall_s = time.monotonic() - started
+    return result
+
+
+def _aggregate(name: str, results: list[CaseResult]) -> Aggregate:
+    agg = Aggregate(name=name, cases=len(results))
+    if not results:
+        return agg
+    n = len(results)
+    agg.errors = sum(1 for r in results if r.error)
+    agg.recall_5 = sum(r.recall_5 for r in results) / n
+    agg.recall_10 = sum(r.recall_10 for r in results) / n
+    agg.category_accuracy = sum(r.category_ok for r in results) / n
+    agg.citation_validity = sum(r.citation_valid for r in results) / n
+    agg.passed = sum(r.passed for r in results)
+    agg.wall_s = sum(r.wall_s for r in results)
+    for r in results:
+        for k, v in r.sources.items():
+            agg.sources[k] = agg.sources.get(k, 0) + v
+    return agg
+
+
+def discover(cases_dir: Path) -> list[Path]:
+    return sorted(p.parent for p in Path(cases_dir).glob("*/case.yaml"))
+
+
+def run_cases(
+    cases_dir: Path, *, only: list[str] | None = None, exclude_tags: list[str] | None = None
+) -> Summary:
+    """Run every case folder under ``cases_dir`` (or only those named / tagged in ``only``)."""
+    started = time.monotonic()
+    results: list[CaseResult] = []
+    for case_dir in discover(Path(cases_dir)):
+        if only or exclude_tags:
+            try:
+                tags = [str(t) for t in load_case(case_dir).get("tags") or []]
+            except Exception:
+                tags = []
+            if only and case_dir.name not in only and not set(only) & set(tags):
+                continue
+            if exclude_tags and set(exclude_tags) & set(tags):
+                continue
+        results.append(run_case(case_dir))
+    tags = sorted({t for r in results for t in r.tags})
+    by_tag = {t: _aggregate(t, [r for r in results if t in r.tags]) for t in tags}
+    return Summary(
+        cases=results,
+        by_tag=by_tag,
+        overall=_aggregate("overall", results),
+        wall_s=time.monotonic() - started,
+    )
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:5.1f}%"
+
+
+def render_table(summary: Summary) -> str:
+    """One row per case, then one per tag, then the overall row."""
+    head = f"{'case':<34} {'expected':<15} {'got':<15} {'R@5':>6} {'R@10':>6} {'cat':>4} {'cite':>4} {'src ok/empty/err/to/skip':>24} {'time':>6}"
+    lines = [head, "-" * len(head)]
+    for r in summary.cases:
+        src = "/".join(str(r.sources.get(s, 0)) for s in STATUSES)
+        if r.error:
+            lines.append(
+                f"{r.name:<34} {r.expected_category:<15} {'ERROR':<15} {'-':>6} {'-':>6} {'-':>4} {'-':>4} {src:>24} {r.wall_s:5.2f}s  {r.error}"
+            )
+            continue
+        lines.append(
+            f"{r.name:<34} {r.expected_category:<15} {r.category!s:<15} {_pct(r.recall_5):>6} {_pct(r.recall_10):>6}"
+            f" {'✓' if r.category_ok else '✗':>4} {'✓' if r.citation_valid else '✗':>4} {src:>24} {r.wall_s:5.2f}s"
+        )
+    lines.append("")
+    head2 = f"{'group':<34} {'cases':>5} {'err':>4} {'R@5':>6} {'R@10':>6} {'cat acc':>7} {'cite ok':>7} {'pass':>5} {'time':>7}"
+    lines += [head2, "-" * len(head2)]
+    for agg in [*summary.by_tag.values(), summary.overall]:
+        lines.append(
+            f"{('tag:' + agg.name) if agg is not summary.overall else 'OVERALL':<34} {agg.cases:>5} {agg.errors:>4}"
+            f" {_pct(agg.recall_5):>6} {_pct(agg.recall_10):>6} {_pct(agg.category_accuracy):>7}"
+            f" {_pct(agg.citation_validity):>7} {agg.passed:>5} {agg.wall_s:6.2f}s"
+        )
+    lines.append(f"total wall time {summary.wall_s:.2f}s")
+    return "\n".join(lines)
+
+
+def summary_json(summary: Summary) -> dict[str, Any]:
+    return {
+        "cases": [{**asdict(r), "passed": r.passed} for r in summary.cases],
+        "by_tag": {k: asdict(v) for k, v in summary.by_tag.items()},
+        "overall": asdict(summary.overall),
+        "wall_s": summary.wall_s,
+    }

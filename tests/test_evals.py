@@ -1,0 +1,262 @@
+"""The eval harness (investigate/evals.py) and the regression gate over tests/evals/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace as NS
+
+import pytest
+import yaml
+
+from investigate.evals import (
+    CaseResult,
+    Decisive,
+    render_table,
+    run_cases,
+    score_report,
+    summary_json,
+)
+
+CASES = Path(__file__).parent / "evals"
+
+
+def ev(
+    i: int,
+    source: str = "logs",
+    kind: str = "log_pattern",
+    title: str = "",
+    detail: str = "",
+    examples: list[str] | None = None,
+) -> NS:
+    return NS(
+        id=f"E{i}", source=source, kind=kind, title=title, detail=detail, examples=examples or []
+    )
+
+
+def report(
+    evidence: list[NS], category: str, cited: list[str], alt_cited: list[str] | None = None
+) -> NS:
+    return NS(
+        evidence=evidence,
+        analysis=NS(
+            root_cause=NS(category=category, evidence=cited),
+            alternatives=[NS(evidence=alt_cited or [])],
+            timeline=[],
+        ),
+        sources=[NS(status="ok"), NS(status="empty"), NS(status="error")],
+    )
+
+
+def filler(start: int, n: int) -> list[NS]:
+    return [ev(i, title=f"noise {i}") for i in range(start, start + n)]
+
+
+# --------------------------------------------------------------------------- metric math
+
+
+def test_recall_at_k_math() -> None:
+    items = [ev(1, title="ERR_A"), *filler(2, 5), ev(7, kind="log", detail="ERR_B")]
+    items += [*filler(8, 5), ev(13, source="db", kind="customer", title="acc_1")]
+    decisive = [
+        Decisive(contains="err_a"),  # rank 1 (case-insensitive)
+        Decisive(contains="ERR_B", source="logs", kind="log_pattern"),  # rank 7: `log` counts
+        Decisive(contains="acc_1", source="db", kind="customer"),  # rank 13
+        Decisive(contains="nowhere"),  # never
+    ]
+    r = CaseResult(name="x", tags=[])
+    score_report(report(items, "bug", ["E1"]), decisive, "bug", r)
+    assert r.found_at == [1, 7, 13, None]
+    assert r.recall_5 == pytest.approx(0.25)
+    assert r.recall_10 == pytest.approx(0.5)
+    assert r.category_ok
+    assert r.sources["ok"] == 1 and r.sources["empty"] == 1 and r.sources["error"] == 1
+
+
+def test_decisive_filters_source_kind_and_searches_examples() -> None:
+    items = [
+        ev(1, source="other", title="X1"),
+        ev(2, kind="alert", title="X1"),
+        ev(3, examples=["line with X1 inside"]),
+    ]
+    r = CaseResult(name="x", tags=[])
+    score_report(
+        report(items, "bug", ["E3"]),
+        [Decisive(contains="X1", source="logs", kind="log_pattern")],
+        "bug",
+        r,
+    )
+    assert r.found_at == [3]
+
+
+def test_citation_validity() -> None:
+    items = [ev(1, title="ERR_A"), ev(2, title="noise")]
+    d = [Decisive(contains="ERR_A")]
+    good = CaseResult(name="g", tags=[])
+    score_report(report(items, "bug", ["E1", "E2"]), d, "bug", good)
+    assert good.citation_valid
+    missing = CaseResult(name="m", tags=[])  # cites an ID that is not in the evidence
+    score_report(report(items, "bug", ["E1"], alt_cited=["E9"]), d, "bug", missing)
+    assert not missing.citations_exist and not missing.citation_valid
+    no_decisive = CaseResult(name="n", tags=[])  # valid IDs, but none of them decisive
+    score_report(report(items, "bug", ["E2"]), d, "bug", no_decisive)
+    assert no_decisive.citations_exist and not no_decisive.cites_decisive
+    assert not no_decisive.citation_valid
+    wrong = CaseResult(name="w", tags=[])
+    score_report(report(items, "outage", ["E1"]), d, "bug", wrong)
+    assert not wrong.category_ok
+
+
+# ------------------------------------------------------------------ end to end on tmp cases
+
+
+def make_case(
+    root: Path,
+    name: str,
+    *,
+    category: str,
+    decisive: list[dict],
+    tags: list[str],
+    broken: bool = False,
+) -> None:
+    d = root / name
+    (d / "tickets").mkdir(parents=True)
+    (d / "logs").mkdir()
+    (d / "tickets" / "1.json").write_text(
+        json.dumps(
+            {
+                "id": "1",
+                "subject": "Exports fail",
+                "status": "open",
+                "priority": "normal",
+                "description": "Exports fail with ERR_EXPORT_BROKEN for account acc_77.",
+                "created_at": "2026-11-24T09:00:00Z",
+                "updated_at": "2026-11-24T09:00:00Z",
+                "requester": {"name": "A", "email": "a@example.com"},
+                "comments": [],
+            }
+        )
+    )
+    lines = [
+        {
+            "ts": f"2026-11-24T08:{m:02d}:00Z",
+            "level": "error",
+            "service": "worker",
+            "msg": "export failed",
+            "error_code": "ERR_EXPORT_BROKEN",
+            "account_id": "acc_77",
+        }
+        for m in range(0, 50, 5)
+    ]
+    (d / "logs" / "app.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    config = {
+        "ticket_source": "tickets",
+        "llm": {"provider": "offline"},
+        "connectors": {
+            "tickets": {"type": "file", "path": "tickets"},
+            "logs": {"type": "log_file", "paths": ["logs/*.jsonl"]},
+        },
+    }
+    if broken:
+        config["connectors"]["logs"]["no_such_key"] = 1
+    (d / "investigate.yaml").write_text(yaml.safe_dump(config))
+    (d / "case.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "ticket": "1",
+                "config": "investigate.yaml",
+                "until": "2026-11-24T10:00:00Z",
+                "category": category,
+                "decisive": decisive,
+                "tags": tags,
+            }
+        )
+    )
+
+
+def test_run_cases_end_to_end_with_broken_case(tmp_path: Path) -> None:
+    make_case(
+        tmp_path,
+        "a-good",
+        category="bug",
+        tags=["easy"],
+        decisive=[{"source": "logs", "contains": "ERR_EXPORT_BROKEN"}, {"contains": "never-there"}],
+    )
+    make_case(
+        tmp_path,
+        "b-wrong-category",
+        category="billing",
+        tags=["easy", "x"],
+        decisive=[{"contains": "ERR_EXPORT_BROKEN"}],
+    )
+    make_case(tmp_path, "c-broken", category="bug", tags=["x"], decisive=[], broken=True)
+    (tmp_path / "d-bad-yaml").mkdir()
+    (tmp_path / "d-bad-yaml" / "case.yaml").write_text("just: [a list\n")
+
+    summary = run_cases(tmp_path)
+    rows = {r.name: r for r in summary.cases}
+    assert list(rows) == ["a-good", "b-wrong-category", "c-broken", "d-bad-yaml"]
+    good = rows["a-good"]
+    assert good.error is None
+    assert good.recall_10 == pytest.approx(0.5) and good.found_at[1] is None
+    assert good.sources["ok"] >= 1
+    assert not rows["b-wrong-category"].category_ok
+    assert rows["b-wrong-category"].recall_10 == 1.0
+    assert rows["c-broken"].error and "no_such_key" in rows["c-broken"].error
+    assert rows["d-bad-yaml"].error
+    assert summary.overall.cases == 4 and summary.overall.errors == 2
+    assert summary.by_tag["easy"].cases == 2
+    assert summary.by_tag["easy"].recall_10 == pytest.approx(0.75)
+
+    table = render_table(summary)
+    assert "c-broken" in table and "ERROR" in table and "OVERALL" in table and "tag:easy" in table
+    data = summary_json(summary)
+    json.dumps(data)  # serialisable
+    assert data["overall"]["cases"] == 4
+    assert next(c["name"] for c in data["cases"]) == "a-good"
+
+    only = run_cases(tmp_path, only=["x"])  # by tag
+    assert [r.name for r in only.cases] == ["b-wrong-category", "c-broken"]
+    only = run_cases(tmp_path, only=["a-good"])  # by name
+    assert [r.name for r in only.cases] == ["a-good"]
+
+
+# ---------------------------------------------------------------------- regression gate
+
+# Measured 2026-11-27 with the offline analyst; the gate fails if quality drops below.
+GATE_RECALL_10 = 0.99  # measured 1.00 over the 15 gated cases
+GATE_CATEGORY = 0.99  # measured 1.00
+ALL_RECALL_10 = 0.84  # measured 0.845 over all 22 cases (known-failing included)
+ALL_CATEGORY = 0.95  # measured 0.955
+
+
+def test_case_suite_shape() -> None:
+    cases = sorted(p.parent.name for p in CASES.glob("*/case.yaml"))
+    assert len(cases) >= 20
+    categories = {yaml.safe_load((CASES / c / "case.yaml").read_text())["category"] for c in cases}
+    assert categories >= {
+        "billing",
+        "bug",
+        "outage",
+        "performance",
+        "configuration",
+        "access",
+        "data",
+        "integration",
+        "user_error",
+        "feature_request",
+        "unknown",
+    }
+
+
+def test_regression_gate() -> None:
+    summary = run_cases(CASES)
+    gated = [r for r in summary.cases if not {"slow", "known-failing"} & set(r.tags)]
+    assert gated and all(r.error is None for r in summary.cases), render_table(summary)
+    recall = sum(r.recall_10 for r in gated) / len(gated)
+    accuracy = sum(r.category_ok for r in gated) / len(gated)
+    table = render_table(summary)
+    assert recall >= GATE_RECALL_10, table
+    assert accuracy >= GATE_CATEGORY, table
+    assert summary.overall.recall_10 >= ALL_RECALL_10, table
+    assert summary.overall.category_accuracy >= ALL_CATEGORY, table

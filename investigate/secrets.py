@@ -28,7 +28,7 @@ _PATTERNS = [
     (
         re.compile(
             r"(?i)\b([a-z_-]*(?:key|token|secret|password|passwd|signature|auth)[a-z_-]*)"
-            r"(\"?\s*[=:]\s*\"?)([^\s&\"',}]{4,})"
+            r"(\"?\s*[=:]\s*\"?)(?!\$\{)(?=[^\s&\"',}]*[^A-Za-z\s&\"',}])([^\s&\"',}]{4,})"  # not a plain word, not ${VAR}
         ),
         r"\1\2" + MASK,
     ),

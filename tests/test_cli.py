@@ -260,3 +260,9 @@ def test_a_ticket_time_without_zone_is_utc_and_int_org_ids_are_fine(cli, write_c
     assert result.code == 0, result.err
     report = Report.model_validate_json(result.out)
     assert report.ticket.created_at.tzinfo is not None and report.ticket.organization.id == "12345"
+
+
+def test_config_errors_about_token_settings_are_not_masked_into_nonsense(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    result = cli("ticket", "1", "-c", str(write_config("llm:\n  max_tokens: 0\n")))
+    assert result.code == 2
+    assert "llm.max_tokens: Input should be greater than 0" in result.err

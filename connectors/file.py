@@ -56,7 +56,9 @@ class FileTickets(Connector[FileConfig]):
             for suffix in _SUFFIXES[:3]:
                 candidate = path / f"{ticket_id}{suffix}"
                 if candidate.is_file() and candidate.parent.resolve() == path.resolve():
-                    return to_ticket(_read(candidate), candidate)
+                    data = _read(candidate)
+                    if not isinstance(data, dict) or str(data.get("id", ticket_id)) == ticket_id:
+                        return to_ticket(data, candidate)
         for data, origin in self._all():
             if str(data.get("id")) == ticket_id:
                 return to_ticket(data, origin)
@@ -75,7 +77,12 @@ class FileTickets(Connector[FileConfig]):
             raise TicketSourceError(f"ticket path not found: {path}")
         out: list[tuple[dict[str, Any], Path]] = []
         for file in files:
-            data = _read(file)
+            try:
+                data = _read(file)
+            except TicketSourceError:
+                if len(files) == 1:
+                    raise
+                continue  # one broken file must not hide every other ticket
             items = data if isinstance(data, list) else [data]
             out += [(item, file) for item in items if isinstance(item, dict)]
         return out

@@ -147,7 +147,7 @@ class LogFile(Connector[LogFileConfig]):
             notes.append(f"{self.name}: scan stopped at the deadline after {stats.lines:,} lines")
         if stats.unreadable:
             notes.append(f"{self.name}: {stats.unreadable} log file(s) could not be read")
-        return Collected(evidence=evidence, notes=notes)
+        return Collected(evidence=evidence, notes=notes, partial=stats.stopped_early)
 
     def _url(self, query: Query) -> Any:
         template = self.config.url_template

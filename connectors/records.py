@@ -170,7 +170,7 @@ def load_records(path: Path, fmt: str = "auto") -> list[dict[str, Any]]:
     if size > MAX_FILE_BYTES:
         raise SourceError(f"{path.name} is {size / 1e6:.0f} MB; records files are capped at 200 MB")
     fmt = _format(path) if fmt == "auto" else fmt
-    text = path.read_bytes().decode("utf-8", errors="replace")
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")  # Excel CSVs start with a BOM
     try:
         data = _parse(text, fmt)
     except (ValueError, yaml.YAMLError, csv.Error) as exc:

@@ -111,6 +111,8 @@ class Collected:
     """Entity values found, keyed by parameter name (`account_id`, `customer_id`, …)."""
     notes: list[str] = field(default_factory=list)
     """What this source could not do (surfaced as gaps)."""
+    partial: bool = False
+    """The source stopped at its deadline: the evidence is incomplete (status `timeout`)."""
 
 
 @dataclass(frozen=True)

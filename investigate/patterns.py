@@ -202,7 +202,9 @@ def _to_evidence(
     )
     span = ""
     if p.first_seen and p.last_seen:
-        span = f" between {p.first_seen:%Y-%m-%d %H:%M} and {p.last_seen:%H:%M} UTC"
+        same_day = p.last_seen.date() == p.first_seen.date()
+        end = f"{p.last_seen:%H:%M}" if same_day else f"{p.last_seen:%Y-%m-%d %H:%M}"
+        span = f" between {p.first_seen:%Y-%m-%d %H:%M} and {end} UTC"
     detail = [f"{p.count}× in the window{span}"]
     if p.matched_count and p.matched_count != p.count:
         detail.append(f"{p.matched_count} of them mention this ticket's entities")

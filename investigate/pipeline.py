@@ -235,7 +235,10 @@ async def gather(
     """Fetch the ticket, resolve identities, fan out to every connector, rank, budget."""
     settings = ctx.config.settings
     deadline = (
-        time.monotonic() + (options.timeout or settings.investigation.timeout).total_seconds()
+        time.monotonic()
+        + (
+            options.timeout if options.timeout is not None else settings.investigation.timeout
+        ).total_seconds()
     )
     connectors = build_connectors(ctx, options.only, options.skip)
     try:
@@ -345,6 +348,8 @@ def _combine(
             message = MASKER.mask(errors[-1].message)
             if errors[-1].hint:
                 message += f" ({errors[-1].hint})"
+        elif any(isinstance(r, Collected) and r.partial for r, _ in runs):
+            status, message = "timeout", "stopped at the deadline: results are partial"
         else:
             status, message = ("ok" if found else "empty"), None
         result = SourceResult(

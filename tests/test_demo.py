@@ -108,3 +108,51 @@ def test_json_report_matches_the_published_schema(cli) -> None:  # type: ignore[
     schema = json.loads(cli("schema").out)
     report = json.loads(cli("ticket", "4813", "--config", str(CONFIG), "--format", "json").out)
     jsonschema.validate(report, schema)
+
+
+@pytest.mark.parametrize(
+    ("ticket_id", "says", "never"),
+    [
+        ("4812", "card issuer declined", "certificate"),
+        ("4816", "certificate", "rate limit"),
+        ("4817", "requests per minute than your plan allows", "certificate"),
+        ("4821", "third-party service", "restarting"),
+    ],
+)
+def test_demo_draft_reply_speaks_to_the_actual_cause(
+    reports: dict[str, Report], ticket_id: str, says: str, never: str
+) -> None:
+    draft = reports[ticket_id].analysis.draft_reply
+    assert says in draft and never not in draft
+
+
+def test_a_scan_cut_off_by_the_deadline_is_a_timeout_not_ok(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli(
+        "ticket",
+        "4812",
+        "--config",
+        str(CONFIG),
+        "--only",
+        "logs",
+        "--timeout",
+        "0s",
+        "--format",
+        "json",
+    )
+    assert result.code == 0, result.err
+    logs = {s["name"]: s for s in json.loads(result.out)["sources"]}["logs"]
+    assert logs["status"] == "timeout"
+    strict = cli(
+        "ticket",
+        "4812",
+        "--config",
+        str(CONFIG),
+        "--only",
+        "logs",
+        "--timeout",
+        "0s",
+        "--format",
+        "json",
+        "--strict",
+    )
+    assert strict.code == 5

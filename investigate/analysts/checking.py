@@ -51,7 +51,7 @@ def check_citations(analysis: Analysis, known: set[str]) -> Analysis:
     for i, alt in enumerate(analysis.alternatives, 1):
         alt.evidence = keep(alt.evidence, f"alternative {i}")
     for entry in analysis.timeline:
-        entry.evidence = [e for e in entry.evidence if e in known]
+        entry.evidence = keep(entry.evidence, f"timeline event “{entry.event[:60]}”")
     if not rc.evidence and rc.category != "unknown":
         problems.append(
             f"the model's root cause ({rc.category}: {rc.statement[:160]}) has no supporting evidence"

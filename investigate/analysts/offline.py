@@ -7,6 +7,8 @@ customer reply that carries no internal details.
 
 from __future__ import annotations
 
+import re
+
 from investigate.analysts import AnalystInput
 from investigate.analysts.rules import DETECTORS, Finding
 from investigate.models import (
@@ -391,14 +393,14 @@ def _reply(category: str, finding: Finding, data: AnalystInput) -> str:
 
 
 def _config_hint(finding: Finding) -> str:
-    text = " ".join(e.title + " " + e.detail for e in finding.evidence).lower()
-    if "saml" in text or "sso" in text or "certificate" in text:
+    text = " ".join(e.title for e in finding.evidence if e.kind in ("log", "log_pattern")).lower()
+    if re.search(r"\b(saml|sso|certificate|idp)\b", text):
         return (
             "Your single sign-on settings no longer match your identity provider — most often the "
             "signing certificate after a rotation; uploading the new certificate in Settings → SSO "
             "fixes it."
         )
-    if "rate" in text or "429" in text:
+    if re.search(r"rate[_ ]limit|\b429\b|too many requests", text):
         return (
             "Your integration is sending more API requests per minute than your plan allows; "
             "spreading the requests out (or retrying after the Retry-After time) avoids the limit."

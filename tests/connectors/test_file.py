@@ -220,3 +220,28 @@ async def test_it_is_a_ticket_source_and_collects_no_evidence(tmp_path: Path) ->
     assert FileTickets.collects_evidence is False
     assert source.collects_evidence is False
     assert isinstance(source, TicketSource)
+
+
+async def test_a_broken_file_in_the_folder_does_not_hide_the_others(tmp_path: Path) -> None:
+    from connectors.file import FileTickets
+    from investigate.config import load_config
+    from investigate.context import Context
+    from investigate.errors import TicketNotFound
+
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    (folder / "1.json").write_text('{"id": "1", "created_at": "2026-11-24T10:00:00Z"}')
+    (folder / "broken.json").write_text("{not json")
+    (folder / "777.json").write_text('{"id": "4812", "created_at": "2026-11-24T10:00:00Z"}')
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("connectors:\n  t: {type: file, path: tickets}\n")
+    loaded = load_config(cfg, env={})
+    source = FileTickets(
+        "t", loaded.connector_config("t", FileTickets.config_model), Context(config=loaded)
+    )
+    assert (await source.fetch_ticket("1")).id == "1"
+    assert (await source.fetch_ticket("4812")).id == "4812"  # found by its id, not its file name
+    with pytest.raises(TicketNotFound):
+        await source.fetch_ticket("777")  # the file named 777 holds ticket 4812
+    with pytest.raises(TicketNotFound):
+        await source.fetch_ticket("999")

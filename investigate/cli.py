@@ -184,6 +184,10 @@ def ticket(
 
         with connector_progress(ctx) as progress:
             text = asyncio.run(preview_prompt(ctx, options, progress))
+        if ctx.out.is_terminal:  # what is sent, minus sequences that would drive the terminal
+            from investigate.render import safe
+
+            text = safe(text)
         ctx.out.file.write(text + "\n")
         return
     with connector_progress(ctx, enabled=not (output is None and chosen == "json")) as progress:

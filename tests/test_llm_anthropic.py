@@ -209,6 +209,7 @@ def test_show_prompt_sends_nothing(cli, monkeypatch, tmp_path, fake_anthropic) -
     assert "=== system (cached) ===" in result.out and "<EMAIL_1>" in result.out
     assert CANARIES["card"] not in result.out
     assert "input tokens" in result.out
+    assert '"name": "report_analysis"' in result.out and '"input_schema"' in result.out
 
 
 def test_offline_analyst_never_touches_the_network(run, fake_anthropic) -> None:  # type: ignore[no-untyped-def]

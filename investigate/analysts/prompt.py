@@ -61,7 +61,8 @@ class Prompt:
             [
                 "=== system (cached) ===",
                 self.system,
-                f"=== tool (cached): {TOOL_NAME}, input schema of {len(analysis_schema()['properties'])} fields ===",
+                f"=== tool (cached; forced: {TOOL_NAME}) ===",
+                json.dumps(tool_definition(), indent=1),
                 "=== user ===",
                 self.user,
                 f"=== about {self.estimated_tokens} input tokens; {self.cacheable_share:.0%} cacheable ===",

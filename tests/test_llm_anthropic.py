@@ -287,3 +287,16 @@ def test_the_repair_message_carries_no_pii(run, fake_anthropic) -> None:  # type
     repair = json.dumps(bodies(fake_anthropic)[1]["messages"][-1])
     assert "severity" in repair
     assert CANARIES["email"] not in repair and "dana.whitfield" not in repair
+
+
+def test_timeline_citations_are_checked_too(run, fake_anthropic) -> None:  # type: ignore[no-untyped-def]
+    reply = tool_input(
+        timeline=[
+            {"timestamp": "2026-11-23T15:31:00Z", "event": "Payment failed", "evidence": ["E777"]}
+        ]
+    )
+    fake_anthropic.reply_tool("report_analysis", reply)
+    a = Report.model_validate_json(run().out).analysis
+    assert a.timeline[0].evidence == []
+    assert any("E777" in g for g in a.gaps)
+    assert a.root_cause.confidence == "medium"

@@ -489,3 +489,11 @@ async def test_a_missing_file_is_a_source_error(tmp_path: Path) -> None:
         await collect(conn)
     (check,) = await conn.check()
     assert not check.ok
+
+
+def test_a_csv_with_a_utf8_bom_keeps_its_first_column(tmp_path: Path) -> None:
+    from connectors.records import load_records
+
+    path = tmp_path / "export.csv"
+    path.write_bytes("\ufeffid,status\nin_1,open\n".encode())
+    assert load_records(path) == [{"id": "in_1", "status": "open"}]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -66,7 +66,9 @@ class Connectors:
                 continue
 
 
-def build_connectors(ctx: Context, only: list[str] = (), skip: list[str] = ()) -> Connectors:  # type: ignore[assignment]
+def build_connectors(
+    ctx: Context, only: Sequence[str] = (), skip: Sequence[str] = ()
+) -> Connectors:
     """Instantiate every configured connector, each validating its own section."""
     registry = discover()
     configured = ctx.config.settings.connectors

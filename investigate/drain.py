@@ -30,6 +30,9 @@ class DrainSettings:
     max_children: int = 100
     max_clusters: int | None = None
     masks: tuple[tuple[str, str], ...] = DEFAULT_MASKS
+    anchors: str | None = None
+    """Tokens matching this pattern never become `<*>`: lines that differ in one (an error
+    code, say) never share a cluster."""
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Drain:
     def __init__(self, settings: DrainSettings = DrainSettings()) -> None:
         self.settings = settings
         self._masks = [(re.compile(p), r) for p, r in settings.masks]
+        self._anchor = re.compile(settings.anchors) if settings.anchors else None
         self._root = _Node()
         self._clusters: list[Cluster] = []
         self._overflow: Cluster | None = None
@@ -88,9 +92,22 @@ class Drain:
             node = nxt
         return node
 
+    def cluster(self, cluster_id: int) -> Cluster:
+        if self._overflow is not None and cluster_id == self._overflow.id:
+            return self._overflow
+        return self._clusters[cluster_id - 1]
+
+    def _anchored_apart(self, a: list[str], b: list[str]) -> bool:
+        anchor = self._anchor
+        if anchor is None:
+            return False
+        return any(x != y and (anchor.fullmatch(x) or anchor.fullmatch(y)) for x, y in zip(a, b, strict=True))
+
     def _best(self, leaf: _Node, tokens: list[str], threshold: float) -> Cluster | None:
         best, best_sim, best_wild = None, -1.0, -1
         for c in leaf.clusters:
+            if self._anchored_apart(c.tokens, tokens):
+                continue
             same = sum(
                 1 for a, b in zip(c.tokens, tokens, strict=True) if a == b and not _is_wild(a)
             )
@@ -106,7 +123,10 @@ class Drain:
         return self._best(leaf, tokens, self.settings.similarity) if leaf else None
 
     def add(self, message: str) -> Cluster:
-        tokens = self.tokens(message)
+        return self.add_tokens(self.tokens(message))
+
+    def add_tokens(self, tokens: list[str]) -> Cluster:
+        """Learn a line already masked and split (see `tokens`)."""
         leaf = self._leaf(tokens, create=True)
         assert leaf is not None
         cluster = self._best(leaf, tokens, self.settings.similarity)

@@ -1,8 +1,12 @@
 """Log lines → patterns: repeated lines collapse into one `log_pattern` item with a count,
 first/last seen, examples, services, affected accounts and novelty against a baseline.
 
-Templates come from masking variable parts (IDs, numbers, UUIDs, hex, IPs, times, emails,
-quoted values). Novelty: a template absent from the baseline (the same source, before the
+Templates: variable parts are masked first (IDs, numbers, UUIDs, hex, IPs, times, emails,
+quoted values), then a Drain miner per service and level (`investigate.drain`) merges lines
+that still differ in a free-text word, so "cache miss for user <id>" and "cache miss for
+tenant <id>" are one pattern. Error codes (`ERR_CARD_DECLINED`) and HTTP statuses are
+anchors: lines that differ in one are never merged. Baseline lines train the same miners, so
+a pattern is compared with its own history whatever words varied. Novelty: a template absent from the baseline (the same source, before the
 window) is `new`; one whose hourly rate jumped at least 3× (and 5+ times) is a `spike`;
 anything else is `steady`.
 """
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from investigate.drain import Drain, DrainSettings
 from investigate.models import Evidence, Level, Window
 
 MAX_EXAMPLES = 3
@@ -45,6 +50,14 @@ _ACCOUNT_KEYS = ("account_id", "account", "org_id", "tenant_id", "customer_id", 
 _ACCOUNT_RE = re.compile(r"\bacc(?:ount|t)?_[A-Za-z0-9]{3,40}\b")
 _CODE_RE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
 _SEVERE = {"error", "critical"}
+DRAIN = DrainSettings(
+    similarity=0.6,
+    depth=4,
+    masks=(),  # `template()` has masked the line already
+    anchors=r"(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}[.,:;]?|[\w.]*(?:Error|Exception|Failure)[.,:;]?",
+)
+Key = tuple[str, str, int]
+"""service, level, cluster id of that service and level's miner."""
 
 
 _CACHE: dict[str, str] = {}
@@ -94,18 +107,40 @@ class LogLine:
 class PatternGrouper:
     """Feed it lines (baseline and window); ask it for the patterns worth showing."""
 
-    def __init__(self, window: Window, *, max_templates: int = 20_000) -> None:
+    def __init__(
+        self, window: Window, *, max_templates: int = 20_000, drain: DrainSettings = DRAIN
+    ) -> None:
         self.window = window
         self.max_templates = max_templates
-        self.patterns: dict[tuple[str, str, str], Pattern] = {}
-        self.baseline: dict[tuple[str, str, str], int] = {}
-        self.baseline_matched: dict[tuple[str, str, str], int] = {}
+        self.patterns: dict[Key, Pattern] = {}
+        self.baseline: dict[Key, int] = {}
+        self.baseline_matched: dict[Key, int] = {}
         self.baseline_start: datetime | None = None
         self.last_seen: datetime | None = None
         self.dropped = 0
+        self._drain = drain
+        self._miners: dict[tuple[str, str], Drain] = {}
+        self._seen: dict[tuple[str, str, str], int] = {}
+
+    def key(self, line: LogLine) -> Key:
+        """The pattern a line belongs to (learning it if it is new)."""
+        masked = template(line.message)
+        seen = (line.service, line.level, masked)
+        cluster_id = self._seen.get(seen)
+        if cluster_id is None:
+            miner = self._miners.get(seen[:2])
+            if miner is None:
+                miner = self._miners[seen[:2]] = Drain(self._drain)
+            cluster_id = miner.add_tokens(masked.split()).id
+            if len(self._seen) < 4 * self.max_templates:
+                self._seen[seen] = cluster_id
+        return line.service, line.level, cluster_id
+
+    def template_of(self, key: Key) -> str:
+        return self._miners[(key[0], key[1])].cluster(key[2]).template
 
     def add_baseline(self, line: LogLine) -> None:
-        key = (line.service, line.level, template(line.message))
+        key = self.key(line)
         if key in self.baseline or len(self.baseline) < self.max_templates:
             self.baseline[key] = self.baseline.get(key, 0) + 1
             if line.matched:
@@ -114,13 +149,13 @@ class PatternGrouper:
             self.baseline_start = line.timestamp
 
     def add(self, line: LogLine) -> None:
-        key = (line.service, line.level, template(line.message))
+        key = self.key(line)
         pattern = self.patterns.get(key)
         if pattern is None:
             if len(self.patterns) >= self.max_templates:
                 self.dropped += 1
                 return
-            pattern = self.patterns[key] = Pattern(template=key[2], level=line.level)
+            pattern = self.patterns[key] = Pattern(template="", level=line.level)
         pattern.count += 1
         ts = line.timestamp
         if pattern.first_seen is None or ts < pattern.first_seen:
@@ -145,7 +180,7 @@ class PatternGrouper:
             if not pattern.fields or line.matched:
                 pattern.fields = _bounded(line.fields)
 
-    def novelty(self, key: tuple[str, str, str], pattern: Pattern) -> tuple[str, int]:
+    def novelty(self, key: Key, pattern: Pattern) -> tuple[str, int]:
         """Against the baseline of the same lines. When this customer's lines are a real share of
         the pattern, against their own earlier lines: an error steady for others can be new for
         them. A single hit of a widespread background error stays judged globally."""
@@ -175,6 +210,7 @@ class PatternGrouper:
         keep = keep or default_keep
         out = []
         for key, pattern in self.patterns.items():
+            pattern.template = self.template_of(key)
             novelty, before = self.novelty(key, pattern)
             if keep(pattern, novelty):
                 out.append(_to_evidence(source, query, pattern, novelty, before, url))

@@ -126,7 +126,7 @@ def test_fewer_than_five_lines_is_never_a_spike() -> None:
     for minute in range(4):
         g.add(line(minute, "upstream timeout"))
 
-    key = ("api", "error", "upstream timeout")
+    key = g.key(line(0, "upstream timeout"))
     assert g.novelty(key, g.patterns[key]) == ("steady", 1)
     assert g.evidence("logs", "q") == []
 
@@ -138,7 +138,7 @@ def test_a_rate_below_three_times_the_baseline_is_steady() -> None:
     for minute in range(0, 60, 4):  # 15 per hour in the window
         g.add(line(minute, "upstream timeout"))
 
-    key = ("api", "error", "upstream timeout")
+    key = g.key(line(0, "upstream timeout"))
     assert g.novelty(key, g.patterns[key]) == ("steady", 6)
     assert g.evidence("logs", "q") == []
 
@@ -248,14 +248,59 @@ def test_templates_beyond_the_cap_are_dropped_and_counted() -> None:
 
     assert len(g.patterns) == 3
     assert g.dropped == 2
-    assert g.patterns[("api", "error", "alpha failed")].count == 2
+    assert g.patterns[g.key(line(0, "alpha failed"))].count == 2
 
 
 def test_default_keep_directly() -> None:
     g = PatternGrouper(WINDOW)
     g.add(line(1, "boom"))
-    pattern = g.patterns[("api", "error", "boom")]
+    pattern = g.patterns[g.key(line(1, "boom"))]
 
     assert default_keep(pattern, "new")
     assert default_keep(pattern, "spike")
     assert not default_keep(pattern, "steady")
+
+
+# --- Drain clustering inside the grouper ------------------------------------------------------
+
+
+def test_lines_differing_in_a_free_word_share_a_drain_pattern() -> None:
+    g = PatternGrouper(WINDOW)
+    g.add(line(1, "worker shard alpha lost its lease after rebalance"))
+    g.add(line(2, "worker shard bravo lost its lease after rebalance"))
+
+    (item,) = g.evidence("logs", "q")
+
+    assert item.count == 2
+    assert item.attributes["template"] == "worker shard <*> lost its lease after rebalance"
+
+
+def test_baseline_lines_train_the_same_clusters_so_word_variation_is_not_novelty() -> None:
+    g = PatternGrouper(WINDOW)
+    for minute in range(-600, 0, 60):
+        g.add_baseline(line(minute, "worker shard alpha lost its lease after rebalance"))
+    g.add(line(5, "worker shard zulu lost its lease after rebalance"))
+
+    key = g.key(line(5, "worker shard zulu lost its lease after rebalance"))
+
+    assert g.novelty(key, g.patterns[key]) == ("steady", 10)
+
+
+def test_lines_that_differ_in_an_error_code_are_never_merged() -> None:
+    g = PatternGrouper(WINDOW)
+    for minute in range(-600, 0, 60):
+        g.add_baseline(line(minute, "payment for order failed with ERR_CARD_EXPIRED at gateway"))
+    g.add(line(5, "payment for order failed with ERR_GATEWAY_TIMEOUT at gateway"))
+
+    (item,) = g.evidence("logs", "q")
+
+    assert item.novelty == "new"
+    assert "ERR_GATEWAY_TIMEOUT" in item.attributes["template"]
+
+
+def test_exception_class_names_are_anchors_too() -> None:
+    g = PatternGrouper(WINDOW)
+    g.add(line(1, "export job crashed with NullPointerException in serializer"))
+    g.add(line(2, "export job crashed with TimeoutError in serializer"))
+
+    assert len(g.evidence("logs", "q")) == 2

@@ -85,6 +85,7 @@ class Pattern:
     level: Level
     count: int = 0
     matched_count: int = 0
+    matched_first_seen: datetime | None = None
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     examples: list[str] = field(default_factory=list)
@@ -169,6 +170,8 @@ class PatternGrouper:
         if line.matched:
             pattern.matched_count += 1
             pattern.matched.update(line.matched)
+            if pattern.matched_first_seen is None or ts < pattern.matched_first_seen:
+                pattern.matched_first_seen = ts
         if len(pattern.accounts) < MAX_ACCOUNTS:
             pattern.accounts.update(_accounts(line))
         if len(pattern.examples) < MAX_EXAMPLES or (line.matched and pattern.matched_count == 1):
@@ -271,6 +274,9 @@ def _to_evidence(
         attributes={
             "template": p.template,
             "baseline_count": before,
+            "matched_first_seen": p.matched_first_seen.isoformat()
+            if p.matched_first_seen
+            else None,
             "accounts_affected": len(p.accounts),
             "error_codes": codes,
             "http_statuses": statuses,

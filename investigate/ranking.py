@@ -7,6 +7,7 @@ agreement between sources, text relevance, volume and breadth of impact.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from datetime import datetime
 
@@ -14,7 +15,16 @@ from investigate import signals
 from investigate.models import Entities, Evidence
 
 DEPLOY_HORIZON = 3 * 3600
+CHANGE_HORIZON = 24 * 3600
 AFTER_TICKET = 30 * 60
+UNLINKED = 0.4
+"""Share of the positive score taken from items that mention none of the ticket's entities and
+none of its words: another customer's errors are background unless the ticket ties in."""
+GLOBAL_KINDS = frozenset({"alert", "incident", "deploy", "status"})
+"""Kinds that are about everyone: an alert need not name the customer to matter."""
+ONSET_KINDS = frozenset({"log", "log_pattern", "alert", "incident", "error_group", "db_row"})
+"""Kinds whose first time is when the problem began (a bug report filed after the ticket can
+still describe its cause)."""
 _ENTITY_WEIGHT = {
     "request_ids": 4.0,
     "invoice_ids": 4.0,
@@ -35,6 +45,8 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
     kinds = entities.matchable()
     agreement = _agreement(items)
     precedes = _deploys_before_new_errors(items)
+    explains = _changes_before_customer_problems(items)
+    upstream = _upstream_causes(items)
     for e in items:
         parts: list[tuple[float, str]] = []
         matched = [(v, kinds.get(v, "")) for v in e.matched]
@@ -57,7 +69,11 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
             points = 2.5 * math.exp(-hours / 8)
             if points >= 0.1:
                 parts.append((points, f"{hours:.1f} h from the ticket"))
-            if not e.matched and (started - ticket_time).total_seconds() > AFTER_TICKET:
+            if (
+                not e.matched
+                and e.kind in ONSET_KINDS
+                and (started - ticket_time).total_seconds() > AFTER_TICKET
+            ):
                 parts.append((-4.0, "began after the ticket was opened: cannot be its cause"))
         parts += _severity(e, ticket_time)
         if quiet:
@@ -68,8 +84,14 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
             parts.append((2.0, "rate jumped in the window"))
         elif e.novelty == "steady":
             parts.append((-2.0, "steady background: seen at the same rate before"))
-        if id(e) in precedes:
+        if id(e) in explains:
+            parts.append(
+                (4.0, f"changed shortly before this customer's problem: {explains[id(e)][:80]}")
+            )
+        elif id(e) in precedes:
             parts.append((3.0, f"deployed shortly before a new error: {precedes[id(e)][:80]}"))
+        if e.kind == "customer" and matched:
+            parts.append((2.5, "the ticket's account: context for every finding"))
         if id(e) in agreement:
             points, why = agreement[id(e)]
             parts.append((points, why))
@@ -81,8 +103,19 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
         accounts = e.attributes.get("accounts_affected")
         if isinstance(accounts, int) and accounts >= 5:
             parts.append((1.5, f"{accounts} accounts affected"))
+        if id(e) in upstream:
+            parts.append(
+                (2.0, f"began just before this customer's problem: {upstream[id(e)][:80]}")
+            )
+        elif not e.matched and not text_score and e.kind not in GLOBAL_KINDS:
+            positive = sum(p for p, _ in parts if p > 0)
+            if positive > 0:
+                parts.append(
+                    (-UNLINKED * positive, "not linked to this ticket (no shared entity or words)")
+                )
         e.score = round(sum(p for p, _ in parts), 2)
         e.reasons = [f"{p:+.1f} {why}" for p, why in sorted(parts, key=lambda x: -abs(x[0]))]
+    _penalise_repeats(items)
     items.sort(key=lambda e: (-e.score, e.source, e.title))
     for index, e in enumerate(items, 1):
         e.id = f"E{index}"
@@ -141,6 +174,78 @@ def _deploys_before_new_errors(items: list[Evidence]) -> dict[int, str]:
                 out[id(d)] = p.title
                 break
     return out
+
+
+def _changes_before_customer_problems(items: list[Evidence]) -> dict[int, str]:
+    """Changes (deploys, audit rows) made before a problem that is this customer's own: a new or
+    spiking warning/error pattern that mentions the ticket's entities. A customer-matched change
+    within a day before it, or a deploy of the same service within hours, likely explains it."""
+    problems = [
+        (e, signals.customer_onset(e))
+        for e in items
+        if e.kind in ("log", "log_pattern")
+        and e.level in ("warning", "error", "critical")
+        and e.novelty in ("new", "spike")
+        and e.matched
+        and e.first_seen
+    ]
+    out: dict[int, str] = {}
+    for c in items:
+        if c.timestamp is None or not signals.is_change(c):
+            continue
+        deploy = c.kind == "deploy"
+        if not deploy and not c.matched:
+            continue
+        service = str(signals.row(c).get("service") or "") if deploy else ""
+        horizon = DEPLOY_HORIZON if deploy else CHANGE_HORIZON
+        for p, onset in problems:
+            gap = (onset - c.timestamp).total_seconds()
+            if 0 <= gap <= horizon and (not service or service in p.services or not p.services):
+                out[id(c)] = p.title
+                break
+    return out
+
+
+def _upstream_causes(items: list[Evidence]) -> dict[int, str]:
+    """New error patterns of another scope (no ticket entity) in the same service as this
+    customer's own new problem, starting up to three hours before it: a likely upstream cause
+    (a stuck partition behind one customer's ingest lag)."""
+    mine = [
+        e
+        for e in items
+        if e.kind in ("log", "log_pattern")
+        and e.matched
+        and e.level in ("warning", "error", "critical")
+        and e.novelty in ("new", "spike")
+    ]
+    out: dict[int, str] = {}
+    for e in items:
+        if e.matched or not signals.is_severe_log(e) or e.novelty != "new" or not e.first_seen:
+            continue
+        for m in mine:
+            gap = (signals.customer_onset(m) - e.first_seen).total_seconds()
+            if set(e.services) & set(m.services) and -600 <= gap <= DEPLOY_HORIZON:
+                out[id(e)] = m.title
+                break
+    return out
+
+
+_SHAPE = re.compile(r"\b[\w-]*\d[\w-]*\b")
+
+
+def _penalise_repeats(items: list[Evidence]) -> None:
+    """The second and later items of the same shape (source, kind, title with IDs and numbers
+    removed: three failed charges with one decline code) lose a point each, up to three, so
+    the top of the list shows different facts."""
+    seen: dict[tuple[str, str, str], int] = defaultdict(int)
+    for e in sorted(items, key=lambda e: -e.score):
+        shape = (e.source, e.kind, _SHAPE.sub("#", e.title))
+        repeats = seen[shape]
+        seen[shape] += 1
+        if repeats:
+            penalty = min(3.0, float(repeats))
+            e.score = round(e.score - penalty, 2)
+            e.reasons.append(f"{-penalty:+.1f} repeats an item above")
 
 
 def dedupe(items: list[Evidence]) -> list[Evidence]:

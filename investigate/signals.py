@@ -78,6 +78,39 @@ def is_problem(e: Evidence) -> bool:
     return st in BAD_STATUSES
 
 
+_CHANGE_KEYS = ("action", "event_type", "change", "changed_field", "operation")
+_CHANGE_VERB = re.compile(
+    r"\b\w*(?:changed|updated|removed|deleted|disabled|enabled|revoked|rotated|downgraded|"
+    r"modified|renamed|created|added|set)\b",
+    re.I,
+)
+
+
+def customer_onset(e: Evidence) -> datetime:
+    """When the ticket's own entities first showed up in this item (else when it began)."""
+    own = parse_time(e.attributes.get("matched_first_seen"))
+    start = own or e.first_seen or e.timestamp
+    assert start is not None
+    return start
+
+
+def is_change(e: Evidence) -> bool:
+    """A deploy, or a recorded change to the customer's setup (an audit-log row such as
+    `user.role_changed` or `sso.settings.updated`)."""
+    if e.kind == "deploy":
+        return True
+    if e.kind not in ("db_row", "customer", "subscription"):
+        return False
+    r = row(e)
+    for key in _CHANGE_KEYS:
+        value = r.get(key)
+        if isinstance(value, str) and _CHANGE_VERB.search(
+            value.replace(".", " ").replace("_", " ")
+        ):
+            return True
+    return e.title.lower().startswith(("audit", "change"))
+
+
 RUNNING = frozenset({"running", "queued", "pending", "processing", "in_progress"})
 STUCK_AFTER = timedelta(hours=2)
 

@@ -154,12 +154,16 @@ class OfflineAnalyst:
         return analyse(data, label=self.label, extra_gap=self.gap), Usage()
 
 
+_FROM_TEXT = frozenset({"user_error", "feature_request"})
+
+
 def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = None) -> Analysis:
     findings = sorted((d(data) for d in DETECTORS), key=lambda f: -f.score)
     findings = [
         f
         for f in findings
-        if (f.score > 0 and f.evidence) or (f.category == "user_error" and f.score > 0)
+        # A how-to question or a feature request needs no evidence: the ticket text is enough.
+        if (f.score > 0 and f.evidence) or (f.category in _FROM_TEXT and f.score > 0)
     ]
     best = findings[0] if findings else Finding("unknown")
     runner_up = findings[1].score if len(findings) > 1 else 0.0

@@ -36,6 +36,18 @@ _MASKS = [
     ),
     (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "<email>"),
     (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
+    (re.compile(r"\b\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\b"), "<time>"),
+    (  # host:port, and host names under common top-level domains
+        re.compile(
+            r"\b[A-Za-z][\w-]*(?:\.[\w-]+)+:\d{2,5}\b|\b(?:[\w-]+\.)+(?:com|net|org|edu|gov|"
+            r"io|co|uk|de|fr|cn|hk|jp|ru|nl|info|biz|local|internal|lan)\b(?!\.\w)"
+        ),
+        "<host>",
+    ),
+    (  # file and URL paths of two or more segments; Windows paths
+        re.compile(r"(?<![\w.<])(?:/[\w.@%+~-]+){2,}/?|\b[A-Za-z]:\\[^\s\"']+"),
+        "<path>",
+    ),
     (re.compile(r"\b[a-z]{2,8}_(?=[A-Za-z]*\d)[A-Za-z0-9]+\b"), "<id>"),  # usr_81, req_9f8e…
     (re.compile(r"\b(?:0x)?[0-9a-f]{8,}\b", re.I), "<hex>"),
     (re.compile(r"\"[^\"]{0,200}\"|'[^']{0,200}'"), "<str>"),

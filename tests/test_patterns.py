@@ -52,6 +52,13 @@ def line(
         ("lookup 'Acme Corp' failed", "lookup <str> failed"),
         ("disk 91% full, 1.5gb free, load -0.25", "disk <num> full, <num> free, load <num>"),
         ("export   failed\tagain", "export failed again"),
+        ("proxy.cse.cuhk.edu.hk:5070 open through proxy", "<host> open through proxy"),
+        ("rhost=adsl-70-242.dsl.swbell.net refused", "rhost=<host> refused"),
+        ("session opened at 20:55:07 for root", "session opened at <time> for root"),
+        ("GET /v2/servers/detail returned 200", "GET <path> returned <num>"),
+        (r"load C:\Windows\winsxs\cbscore.dll failed", "load <path> failed"),
+        # a Java class name is not a host name: it names the code that failed
+        ("NPE in org.apache.hadoop.DFSClient", "NPE in org.apache.hadoop.DFSClient"),
     ],
 )
 def test_template_masks_variable_parts(message: str, expected: str) -> None:

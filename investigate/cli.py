@@ -288,6 +288,11 @@ def run(argv: list[str] | None = None) -> int:
         return code
     except InvestigateError as exc:
         return _fail(exc.message, exc.hint, exc.exit_code)
+    except BrokenPipeError:  # `investigate connectors | head`: the reader had enough
+        from investigate.render.output import silence_stdout
+
+        silence_stdout()
+        return ExitCode.OK
     except typer.Exit as exc:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):

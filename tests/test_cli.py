@@ -227,6 +227,24 @@ def test_console_script_is_installed_and_exits_with_contract_codes() -> None:
     assert "config file not found" in missing.stderr
 
 
+def test_a_reader_that_stops_early_is_not_an_error() -> None:
+    """`investigate ticket 4812 | head -1`: the closed pipe ends the run quietly, exit 0."""
+    exe = Path(sys.executable).with_name("investigate")
+    config = Path(__file__).resolve().parents[1] / "config.example.yaml"
+    proc = subprocess.Popen(
+        [str(exe), "ticket", "4812", "--config", str(config), "--format", "markdown"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first byte is written
+    with proc.stderr:
+        stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+    assert "internal error" not in stderr
+
+
 def test_output_to_a_device_writes_through_and_keeps_it(cli, cfg, tmp_path) -> None:  # type: ignore[no-untyped-def]
     fifo_free = tmp_path / "link.md"
     target = tmp_path / "real.md"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -26,11 +27,23 @@ def emit(ctx: Context, report: Report, fmt: str | None, output: Path | None, ver
         ctx.err.print(f"report written to {output}", markup=False, highlight=False)
         return
     chosen = fmt or ("rich" if ctx.out.is_terminal else "markdown")
-    if chosen == "rich":
-        render_terminal(report, ctx.out, verbose)
-    else:
-        ctx.out.file.write(to_text(report, chosen, verbose))
-        ctx.out.file.flush()
+    try:
+        if chosen == "rich":
+            render_terminal(report, ctx.out, verbose)
+        else:
+            ctx.out.file.write(to_text(report, chosen, verbose))
+            ctx.out.file.flush()
+    except BrokenPipeError:  # `investigate ticket 4812 | head`: the reader had enough
+        silence_stdout()
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def write_atomic(path: Path, text: str) -> None:

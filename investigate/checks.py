@@ -9,7 +9,7 @@ from rich.text import Text
 
 from investigate.connector import Check, Connector, TicketSource
 from investigate.context import Context
-from investigate.errors import InvestigateError
+from investigate.errors import ConfigError, InvestigateError
 from investigate.pipeline import build_connectors
 from investigate.registry import discover
 from investigate.render import safe
@@ -36,6 +36,11 @@ async def run_checks(ctx: Context) -> bool:
     """Print one row per check; True when every check passed."""
     built = build_connectors(ctx)
     names = list(built.instances)
+    if not names and not built.skipped:
+        raise ConfigError(
+            f"no connectors are configured in {ctx.config.path or 'the default config'}",
+            hint="add a `connectors:` section; config.example.yaml shows one of each type",
+        )
     results = await asyncio.gather(*(_check_one(built.instances[n]) for n in names))
     table = Table(
         title=f"Connectors in {ctx.config.path or 'the default config'}", title_justify="left"

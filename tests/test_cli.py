@@ -202,6 +202,13 @@ def test_check_reports_each_connector(cli, write_config) -> None:  # type: ignor
     assert "❌" in bad.out and "cannot connect to db:5432" in bad.out
 
 
+def test_check_with_no_connectors_is_a_config_error_not_an_empty_success(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", "-c", str(write_config("connectors: {}\n")))
+    assert result.code == 2
+    assert "no connectors are configured" in result.err
+    assert "config.example.yaml" in result.err
+
+
 def test_help_does_not_import_the_llm_sdk() -> None:
     code = (
         "import sys; from investigate.cli import run; rc = run(['--help']); "

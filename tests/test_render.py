@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime
 
+import pytest
 from rich.console import Console
 
 from investigate.models import (
@@ -115,12 +117,44 @@ def test_safe_strips_controls_and_keeps_text() -> None:
 
 def test_markdown_escapes_tables_and_keeps_links() -> None:
     md = render_markdown(report(subject=HOSTILE))
-    assert md.startswith("# Ticket 4813: Help red [bold]markup[/bold] evil")
+    assert md.startswith("# Ticket 4813: Help red \\[bold\\]markup\\[/bold\\] evil \\| pipe")
     row = next(line for line in md.splitlines() if line.startswith("| E1 |"))
-    assert "\\|" in row and "](https://logs.example/q?x=1)" in row
+    assert "\\|" in row and "](<https://logs.example/q?x=1>)" in row
     assert "> We are on it." in md
     assert "**breached**" in md
     assert "\x1b" not in md
+
+
+@pytest.mark.parametrize(
+    ("subject", "forbidden"),
+    [
+        ("see ![x](https://evil.example/track.png)", "![x]("),  # an image that phones home
+        ("click [here](https://evil.example)", "[here]("),
+        ("<img src=x onerror=alert(1)>", "<img"),
+        ("a\n# Fake heading", "\n# Fake heading"),
+        ("a\n| E9 | forged | row |", "\n| E9 |"),
+        ("`code` and *bold* and _em_", "`code`"),
+    ],
+)
+def test_untrusted_text_cannot_add_markdown(subject: str, forbidden: str) -> None:
+    md = render_markdown(report(subject=subject))
+    assert re.search(r"(?<!\\)" + re.escape(forbidden), md) is None, md
+    header = md.splitlines()[0]
+    assert header.startswith("# Ticket 4813: ")
+
+
+def test_untrusted_multiline_text_cannot_start_blocks_and_only_http_links_render() -> None:
+    r = report()
+    r.analysis.draft_reply = "Hi\n# heading\n- item\n1. step\n<script>x</script>"
+    r.analysis.root_cause.statement = "> quoted\n## also"
+    r.evidence[0].url = "javascript:alert(1)"
+    md = render_markdown(r)
+    assert "> \\# heading" in md and "> \\- item" in md and "> 1\\. step" not in md
+    assert "> \\1. step" in md
+    assert "<script>" not in md and "\\<script\\>" in md
+    assert "\\> quoted" in md and "\\## also" in md
+    assert "javascript:" not in md.split("## Evidence")[1].split("## ")[0].split("](")[-1]
+    assert "](<javascript" not in md
 
 
 def test_json_round_trips_through_the_model() -> None:

@@ -62,6 +62,8 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
                 points = min(points * 0.4, 2.0)
             elif healthy:  # a paid invoice or an active account: context for the analyst
                 points = min(points * 0.5, 3.0)
+            elif e.novelty == "steady":  # the customer is one of many in week-old noise
+                points = min(points * 0.5, 2.0)
             parts.append((points, f"matches {', '.join(v for v, _ in matched[:4])}"))
         started = e.first_seen or e.timestamp
         if started is not None:
@@ -101,7 +103,7 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
         if e.count > 1:
             parts.append((min(1.5, math.log10(e.count) / 2), f"{e.count} occurrences"))
         accounts = e.attributes.get("accounts_affected")
-        if isinstance(accounts, int) and accounts >= 5:
+        if isinstance(accounts, int) and accounts >= 5 and e.novelty != "steady":
             parts.append((1.5, f"{accounts} accounts affected"))
         if id(e) in upstream:
             parts.append(

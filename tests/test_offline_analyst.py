@@ -54,8 +54,7 @@ def log(
         matched=["acc_1042"] if matched else [],
         timestamp=T0 - timedelta(minutes=30),
         first_seen=T0 - timedelta(minutes=30),
-        count=12,
-        **kw,
+        **{"count": 12, **kw},
     )
 
 
@@ -157,6 +156,63 @@ def test_how_to_question_without_errors_is_user_error() -> None:
     assert analysis.root_cause.category == "user_error"
     assert analysis.escalation.tier == "L1"
     assert analysis.severity == "sev4"
+
+
+def test_week_old_background_errors_do_not_turn_a_how_to_into_an_outage() -> None:
+    t = ticket("Export to Google Sheets?", "How do I send a dashboard to Google Sheets?")
+    steady = log(
+        "ERROR api: cache refill failed", novelty="steady", attributes={"accounts_affected": 7}
+    )
+    analysis = run([record("customer", id="acc_1042", status="active"), steady], t)
+    assert analysis.root_cause.category == "user_error"
+
+
+def test_a_one_off_error_about_something_else_does_not_block_a_how_to_answer() -> None:
+    t = ticket("Scheduling PDF reports", "How do I schedule a PDF report every Monday?")
+    other = log("ERROR api: saved view not found", count=2)
+    analysis = run([record("customer", id="acc_1042", status="active"), other], t)
+    assert analysis.root_cause.category == "user_error"
+
+
+def test_a_question_with_no_customer_found_is_not_called_a_how_to() -> None:
+    t = ticket("not working again", "it's not working again since this morning, can you check?")
+    analysis = run([log("ERROR web: tile cache corrupt", matched=False)], t)
+    assert analysis.root_cause.category == "unknown"
+
+
+def test_a_feature_request_cites_the_account() -> None:
+    t = ticket("Dark mode", "Would be great if you could add a dark mode. Any plans to support it?")
+    analysis = run([record("customer", id="acc_1042", status="active")], t)
+    assert analysis.root_cause.category == "feature_request"
+    assert analysis.root_cause.evidence == ["E1"]
+
+
+def test_input_rejected_as_malformed_is_a_user_error_not_access() -> None:
+    t = ticket("New API key returns 401", "Every call returns 401 Unauthorized since we rotated.")
+    analysis = run(
+        [
+            log(
+                "WARNING api: api key rejected: malformed key (leading or trailing whitespace)",
+                level="warning",
+            ),
+            record("db_row", action="api_key.revoked"),
+        ],
+        t,
+    )
+    assert analysis.root_cause.category == "user_error"
+    assert "invalid" in analysis.root_cause.statement
+
+
+def test_a_deactivated_membership_is_access() -> None:
+    t = ticket("Locked out", "I cannot log in any more.")
+    analysis = run(
+        [
+            log("WARNING auth: session rejected: membership inactive", level="warning"),
+            record("db_row", action="member.deactivated"),
+        ],
+        t,
+    )
+    assert analysis.root_cause.category == "access"
 
 
 @pytest.mark.parametrize(

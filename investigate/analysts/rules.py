@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from investigate import signals
 from investigate.analysts import AnalystInput
 from investigate.models import Evidence
+from investigate.relevance import tokens
 
 MAX_SUPPORT = 3
 _PER_CUSTOMER = frozenset({"log", "log_pattern", "db_row", "customer"})
@@ -59,9 +60,14 @@ BILLING = _rx(
 )
 ACCESS = _rx(
     r"\b40[13]\b|forbidden|permission[_ ]denied|not authori[sz]ed|unauthori[sz]ed|access denied|"
-    r"ERR_PERMISSION|insufficient (?:role|permission)"
+    r"ERR_PERMISSION|insufficient (?:role|permission)|membership[_ ](?:inactive|deactivated|"
+    r"removed|suspended)|(?:user|member|account|seat)[_ ](?:deactivated|suspended|disabled|"
+    r"locked)|locked out"
 )
-ROLE_CHANGE = _rx(r"role|permission|revoked|demoted|member\.removed|access\.")
+ROLE_CHANGE = _rx(
+    r"role|permission|revoked|demoted|member\.(?:removed|deactivated|suspended)|access\.|"
+    r"deactivat|deprovision|scim"
+)
 CONFIG = _rx(
     r"saml|\bsso\b|oidc|idp|certificate|signature valid|misconfigur|invalid (?:redirect|callback|"
     r"webhook|setting|config)|audience|settings?\.updated|rate[_ ]limit|\b429\b|too many requests|"
@@ -74,7 +80,8 @@ PERF = _rx(
 )
 DATA = _rx(
     r"\blag\b|ingest(?:ion)? (?:lag|delay)|delayed|backlog|stuck|stalled|rebalanc|"
-    r"ERR_INGEST|not processed|missing data|sync (?:failed|behind)"
+    r"ERR_INGEST|not processed|missing data|sync (?:failed|behind)|dedupe|de-dup|duplicat|"
+    r"double[d -]?count|replay|backfill"
 )
 VENDOR = _rx(
     r"slack|salesforce|hubspot|zapier|microsoft teams|\bteams\b|twilio|sendgrid|mailgun|"
@@ -83,7 +90,12 @@ VENDOR = _rx(
 )
 QUESTION = _rx(
     r"\bhow (?:do|can|would|to)\b|\bis (?:it|there) (?:possible|a way)\b|\bwhere (?:do|can|is)\b|"
-    r"\bcan (?:i|we|you)\b.*\?|\bwhat(?:'s| is) the best way\b"
+    r"\bcan (?:i|we)\b[^.?!]*\?|\bwhat(?:'s| is) the best way\b"
+)
+USER_MISTAKE = _rx(
+    r"malformed|whitespace|invalid (?:format|syntax|value|characters?)|typo|not a valid|"
+    r"wrong (?:format|value|field|password)|missing required|expired (?:link|token|invitation)|"
+    r"already (?:used|exists)|ERR_(?:\w+_)?(?:MALFORMED|INVALID_FORMAT)"
 )
 FEATURE = _rx(
     r"feature request|would be (?:great|nice|helpful) if|please add|could you add|"
@@ -183,6 +195,7 @@ def detect_outage(data: AnalystInput) -> Finding:
         for e in data.evidence
         if signals.is_severe_log(e)
         and e.matched
+        and e.novelty != "steady"  # an outage is a change: not an error seen all week
         and int(e.attributes.get("accounts_affected") or 0) >= 5
         and not VENDOR.search(_text(e))
     ]
@@ -333,21 +346,44 @@ def detect_integration(data: AnalystInput) -> Finding:
 def detect_user_error(data: AnalystInput) -> Finding:
     f = Finding("user_error")
     text = f"{data.ticket.subject}\n{data.ticket.description}"
-    problems = [e for e in data.evidence if e.matched and signals.is_problem(e)]
-    if QUESTION.search(text) and not problems:
-        order = {"customer": 0, "subscription": 1, "db_row": 2}
-        healthy = sorted(
-            (e for e in data.evidence if e.matched and e.kind in order),
-            key=lambda e: order[e.kind],
-        )
+    words = set(tokens(text))
+    problems = [
+        e
+        for e in data.evidence
+        if e.matched
+        and signals.is_problem(e)
+        and e.novelty != "steady"  # background noise seen all week explains no question
+        # nor does a one-off error about something else than what the ticket asks
+        and not (e.kind in ("log", "log_pattern") and not words & set(tokens(e.title)))
+    ]
+    mistakes = [
+        e
+        for e in data.evidence
+        if e.kind in ("log", "log_pattern")
+        and e.matched
+        and e.novelty in ("new", "spike")
+        and e.level in ("warning", "error")
+        and USER_MISTAKE.search(e.title)
+    ]
+    if mistakes:
+        for e in mistakes[:2]:
+            f.add(e, 4.0)
+        f.statement = f"The customer's input is rejected as invalid: {_short(mistakes[0])}"
+        return f
+    order = {"customer": 0, "subscription": 1, "db_row": 2}
+    healthy = sorted(
+        (e for e in data.evidence if e.matched and e.kind in order),
+        key=lambda e: order[e.kind],
+    )
+    if QUESTION.search(text) and not problems and healthy:
         f.score = 3.0 + 0.5 * min(len(healthy), 2)
         f.evidence = healthy[:2]
         f.statement = "How-to question: no errors or account problems were found for this customer"
     if FEATURE.search(text) and not problems:
         return Finding(
             "feature_request",
-            3.0,
-            f.evidence,
+            3.0 + 0.5 * min(len(healthy), 2),
+            healthy[:2],
             "A request for something the product does not do yet",
         )
     return f

@@ -10,7 +10,6 @@ Unknown fields are kept in `Ticket.raw`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from investigate.config import ConfigPath
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import TicketNotFound, TicketSourceError
 from investigate.models import Comment, Organization, Person, Ticket
+from investigate.threads import in_thread
 
 _SUFFIXES = (".json", ".yaml", ".yml", ".jsonl")
 MAX_TICKET_BYTES = 20_000_000
@@ -42,13 +42,13 @@ class FileTickets(Connector[FileConfig]):
 
     async def check(self) -> list[Check]:
         try:
-            count = len(await asyncio.to_thread(self._all))
+            count = len(await in_thread(self._all))
         except TicketSourceError as exc:
             return [Check("tickets", False, exc.message)]
         return [Check("tickets", True, f"{count} tickets in {self.config.path}")]
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
-        return await asyncio.to_thread(self._fetch, ticket_id)
+        return await in_thread(self._fetch, ticket_id)
 
     def _fetch(self, ticket_id: str) -> Ticket:
         path = self.config.path

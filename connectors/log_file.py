@@ -16,7 +16,6 @@ are new (or spiking) in the window compared with the same files before it, group
 
 from __future__ import annotations
 
-import asyncio
 import glob
 import gzip
 import json
@@ -34,6 +33,7 @@ from investigate.errors import SourceError
 from investigate.models import Level
 from investigate.patterns import LogLine, PatternGrouper
 from investigate.textmatch import EntityMatcher
+from investigate.threads import in_thread
 
 _JSON_TS = re.compile(rb'"(?:@timestamp|timestamp|ts|time)"\s*:\s*"([^"]{10,40})"')
 _JSON_LEVEL = re.compile(rb'"(?:level|severity|lvl|log\.level)"\s*:\s*"(\w{1,12})"')
@@ -119,7 +119,7 @@ class LogFile(Connector[LogFileConfig]):
                 f"no log file matches {', '.join(self.config.paths)}",
                 hint="paths are globs relative to the config file's folder",
             )
-        return await asyncio.to_thread(self._scan, files, query)
+        return await in_thread(self._scan, files, query)
 
     def _scan(self, files: list[Path], query: Query) -> Collected:
         grouper = PatternGrouper(query.window)

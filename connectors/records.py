@@ -16,7 +16,6 @@ time falls in the window — or, with `end_field`, its span overlaps it (`window
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -34,6 +33,7 @@ from investigate.models import Evidence, EvidenceKind
 from investigate.relevance import bm25
 from investigate.rows import parse_time, row_evidence, row_time
 from investigate.textmatch import EntityMatcher
+from investigate.threads import in_thread
 
 Select = Literal["matched", "window", "text", "all"]
 MAX_FILE_BYTES = 200_000_000
@@ -77,7 +77,7 @@ class Records(Connector[RecordsConfig]):
 
     async def check(self) -> list[Check]:
         try:
-            records = await asyncio.to_thread(load_records, self.config.path, self.config.format)
+            records = await in_thread(load_records, self.config.path, self.config.format)
         except SourceError as exc:
             return [Check("file", False, exc.message)]
         return [Check("file", True, f"{self.config.path.name}: {len(records)} records")]
@@ -86,7 +86,7 @@ class Records(Connector[RecordsConfig]):
         if self._done or (query.stage == "resolve" and not self.config.provides):
             return Collected()
         self._done = True
-        records = await asyncio.to_thread(load_records, self.config.path, self.config.format)
+        records = await in_thread(load_records, self.config.path, self.config.format)
         return self._select(records, query)
 
     def _select(self, records: list[dict[str, Any]], query: Query) -> Collected:

@@ -14,7 +14,6 @@ results are capped at `max_rows`, and a progress handler aborts a query at the d
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from investigate.rows import row_evidence
 from investigate.sqlguard import check_sql
 from investigate.sqlparams import NamedQuery, SQLConnectorConfig, bindings
 from investigate.textmatch import EntityMatcher
+from investigate.threads import in_thread
 
 
 class SQLiteConfig(SQLConnectorConfig):
@@ -67,7 +67,7 @@ class SQLite(Connector[SQLiteConfig]):
 
     async def check(self) -> list[Check]:
         try:
-            conn = await asyncio.to_thread(self._connect, time.monotonic() + 5)
+            conn = await in_thread(self._connect, time.monotonic() + 5)
         except (SourceError, sqlite3.Error) as exc:
             return [Check("open", False, str(exc))]
         with conn:
@@ -81,7 +81,7 @@ class SQLite(Connector[SQLiteConfig]):
         ]
 
     async def collect(self, query: Query) -> Collected:
-        return await asyncio.to_thread(self._collect, query)
+        return await in_thread(self._collect, query)
 
     def _collect(self, query: Query) -> Collected:
         todo = {

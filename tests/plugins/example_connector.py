@@ -7,6 +7,7 @@ identity resolution, and the failure modes the pipeline must survive (slow, fail
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -15,6 +16,7 @@ from pydantic import Field
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Evidence, Ticket
+from investigate.threads import in_thread
 
 
 class ExampleConfig(ConnectorConfig):
@@ -22,6 +24,8 @@ class ExampleConfig(ConnectorConfig):
     evidence: list[dict[str, Any]] = Field(default_factory=list)
     provides: dict[str, list[str]] = Field(default_factory=dict)
     delay: float = 0.0
+    block: float = 0.0
+    """Seconds of blocking work in a thread (a parser that cannot be interrupted)."""
     fail: str | None = None
     crash: bool = False
     fail_tickets: str | None = None
@@ -49,6 +53,8 @@ class Example(Connector[ExampleConfig]):
         if query.stage == "resolve":
             return Collected(provides=self.config.provides)
         await asyncio.sleep(self.config.delay)
+        if self.config.block:
+            await in_thread(time.sleep, self.config.block)
         if self.config.crash:
             raise RuntimeError("boom")
         if self.config.fail:

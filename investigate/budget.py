@@ -9,8 +9,10 @@ CHARS_PER_TOKEN = 3.0  # conservative: real English+JSON is nearer 3.5–4
 
 
 def estimate_tokens(e: Evidence) -> int:
-    size = len(e.title) + len(e.detail) + len(e.query) + sum(len(x) for x in e.examples) + 80
-    return int(size / CHARS_PER_TOKEN) + 1
+    """Tokens of the item as packed into the prompt (capped fields, no query text)."""
+    from investigate.analysts.prompt import render_evidence
+
+    return int(len(render_evidence(e)) / CHARS_PER_TOKEN) + 1
 
 
 def apply_budget(

@@ -103,7 +103,7 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
             for s in data.sources
         ),
         "</sources>",
-        *(_evidence(e) for e in data.evidence),
+        *(render_evidence(e) for e in data.evidence),
     ]
     if data.omitted:
         lines.append(
@@ -124,7 +124,8 @@ def _entities(data: AnalystInput) -> dict[str, Any]:
     return {k: v for k, v in dumped.items() if v not in ([], None, {}, "")}
 
 
-def _evidence(e: Evidence) -> str:
+def render_evidence(e: Evidence) -> str:
+    """One evidence item as the analyst sees it (the budget measures this same text)."""
     when = e.first_seen or e.timestamp
     attrs = [
         f'id="{e.id}"',

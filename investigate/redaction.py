@@ -22,7 +22,9 @@ consistently. `restore` puts the original values back into the model's answer, l
 |             |                 | space or dash) starting 2-6 and passing the Luhn check           |
 | `IP`        | `<IP_n>`        | IPv4 with valid octets; IPv6 (full, `::`-compressed, v4-mapped)  |
 | `PHONE`     | `<PHONE_n>`     | `+` international (8-15 digits), North American `415-555-0132` / |
-|             |                 | `(415) 555 0132`, and numbers labelled `phone:`/`tel:`/`mobile:` |
+|             |                 | `(415) 555 0132`, national `020 7946 0958` / `01 23 45 67 89`    |
+|             |                 | (a leading 0, 9-12 digits in groups), and numbers labelled       |
+|             |                 | `phone:`/`tel:`/`mobile:`                                        |
 
 A *labelled high-entropy token* is 24+ characters of `[A-Za-z0-9+/=_-]` that mixes letters and
 digits, has a Shannon entropy of at least 4.0 bits per character, and follows a key whose name
@@ -287,6 +289,10 @@ _PHONE_NANP = _rx(
     r"(?<![\w+.-])(?:1[ .-])?(?:\([0-9]{3}\)[ .-]?|[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}"
     r"(?![\w]|[.-][0-9])"
 )
+_PHONE_NATIONAL = _rx(  # unlabelled national formats: 020 7946 0958, 07700 900123, 01 23 45 67 89
+    r"(?<![\w+.:/-])0[1-9][0-9]{0,4}(?:[ -][0-9]{2,8}){1,4}(?![\w]|[.:/-][0-9])",
+    check=lambda m: _digit_count(9, 12)(m[0]),
+)
 _PHONE_LABELLED = _rx(
     r"(?i)(?<![A-Za-z])(?:telephone|phone|mobile|cell|fax|tel|sms|whatsapp)"
     r"(?:[ _-]?(?:number|num|no|\#))?\.?[\"']?[ \t]{0,3}[:=\#][ \t]{0,3}[\"']?"
@@ -323,6 +329,7 @@ _LATE_RULES = (  # after the configured strings
     _Rule("IP", _IPV4),
     _Rule("PHONE", _PHONE_INTL),
     _Rule("PHONE", _PHONE_NANP),
+    _Rule("PHONE", _PHONE_NATIONAL),
     _Rule("PHONE", _PHONE_LABELLED),
 )
 

@@ -99,6 +99,10 @@ def test_sql_row_rendered_as_text(redactor: Redactor) -> None:
         ("call 1-800-555-0199 today", "1-800-555-0199", "PHONE"),
         ("call +14155550132 today", "+14155550132", "PHONE"),
         ("Phone: 07700 900123", "07700 900123", "PHONE"),
+        ("ring me on 07700 900123 after 5", "07700 900123", "PHONE"),  # UK mobile, unlabelled
+        ("office 020 7946 0958, ask for Dana", "020 7946 0958", "PHONE"),  # UK London
+        ("appelez le 01 23 45 67 89 svp", "01 23 45 67 89", "PHONE"),  # France
+        ("Büro 030-12345678 bis 17 Uhr", "030-12345678", "PHONE"),  # Germany
         ("card 4242424242424242 declined", "4242424242424242", "CARD"),
         ("card 4242-4242-4242-4242 declined", "4242-4242-4242-4242", "CARD"),
         ("amex 3782 822463 10005 declined", "3782 822463 10005", "CARD"),
@@ -223,6 +227,9 @@ def test_each_kind_is_found(redactor: Redactor, text: str, value: str, kind: str
         "signature: e83c5163316f89bfbde7d9ab23ca2e25604af290e83c5163316f89bf",
         '"password_reset_required": true',
         "ratio 3:2, pages 10-20, v1.2",
+        "rows 0 12 34 and partition 07 12",  # a leading zero, too few digits for a phone
+        "build 2026-11-24-0915 on 05/11/2026",
+        "version 0.12.3 and 01.02.2026",
     ],
 )
 def test_ordinary_values_are_left_alone(redactor: Redactor, text: str) -> None:

@@ -218,8 +218,14 @@ class Escalation(_Model):
 class Incident(_Model):
     suspected: bool = False
     reason: str = ""
-    related_tickets: list[str] = Field(default_factory=list)
-    alerts: list[str] = Field(default_factory=list)
+    related_tickets: list[str] = Field(
+        default_factory=list,
+        description="Other customers' tickets that report the same problem (their IDs).",
+    )
+    alerts: list[str] = Field(
+        default_factory=list,
+        description="Evidence IDs of the open alerts or incidents behind the suspicion.",
+    )
 
 
 class Analysis(_Model):

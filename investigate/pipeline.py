@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from investigate import entities as entity_mod
+from investigate import incidents
 from investigate.analysts import AnalystInput, choose_analyst
 from investigate.budget import apply_budget
 from investigate.connector import Collected, Connector, Query, Stage, TicketSource
@@ -214,6 +215,9 @@ async def investigate(
     if progress and analyst.name != "offline":
         progress(label, "start", "")
     analysis, usage = await analyst.analyse(data)
+    analysis.incident = incidents.merge(
+        incidents.suspect(data.evidence, data.ticket), analysis.incident
+    )
     if progress and analyst.name != "offline":
         progress(label, "done", "error" if "fallback" in analysis.analyst else "ok")
     usage.elapsed_ms = int((time.monotonic() - started) * 1000)

@@ -11,6 +11,7 @@ import re
 
 from investigate.analysts import AnalystInput
 from investigate.analysts.rules import DETECTORS, Finding
+from investigate.incidents import suspect
 from investigate.models import (
     Alternative,
     Analysis,
@@ -227,19 +228,11 @@ def _team(category: str, finding: Finding, default: str) -> str:
 
 
 def _incident(category: str, finding: Finding, data: AnalystInput) -> Incident:
-    alerts = [
-        e.title for e in data.evidence if e.kind in ("alert", "incident") and e in finding.evidence
-    ]
-    broad = max(
-        (int(e.attributes.get("accounts_affected") or 0) for e in finding.evidence), default=0
-    )
-    suspected = category == "outage" or broad >= 5
-    reason = ""
-    if suspected:
-        reason = f"{len(alerts)} firing alert(s)" if alerts else ""
-        if broad >= 5:
-            reason += ("; " if reason else "") + f"{broad} accounts hit the same error"
-    return Incident(suspected=suspected, reason=reason, alerts=alerts)
+    found = suspect(data.evidence, data.ticket)
+    if category != "outage" or found.suspected:
+        return found
+    alerts = [e.id for e in finding.evidence if e.kind in ("alert", "incident") and e.id]
+    return Incident(suspected=True, reason=finding.statement, alerts=alerts)
 
 
 def _severity(category: str, data: AnalystInput) -> str:

@@ -1,0 +1,103 @@
+"""Incident suspicion from the evidence, whatever the analyst."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from investigate.incidents import merge, suspect
+from investigate.models import Evidence, Incident, Ticket
+
+T = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def ticket(
+    subject: str = "Dashboards fail to load", description: str = "Every tile shows an error."
+) -> Ticket:
+    return Ticket(id="1", subject=subject, description=description, created_at=T)
+
+
+def alert(
+    title: str, hours: float = -1, status: str = "firing", eid: str = "E2", **row: Any
+) -> Evidence:
+    return Evidence(
+        id=eid,
+        source="alerts",
+        kind="alert",
+        title=title,
+        timestamp=T + timedelta(hours=hours),
+        attributes={"row": {"status": status, **row}},
+    )
+
+
+def mine(
+    title: str = "ERROR api: upstream reset [ERR_UPSTREAM_RESET]", accounts: int = 1
+) -> Evidence:
+    return Evidence(
+        id="E1",
+        source="logs",
+        kind="log_pattern",
+        title=title,
+        level="error",
+        novelty="new",
+        matched=["acc_1"],
+        services=["api"],
+        first_seen=T - timedelta(hours=1),
+        attributes={"accounts_affected": accounts},
+    )
+
+
+def test_a_firing_alert_on_the_service_of_the_customers_new_errors_is_an_incident() -> None:
+    found = suspect([mine(), alert("HighErrorRate", service="api")], ticket())
+    assert found.suspected
+    assert found.alerts == ["E2"]
+    assert "E2" in found.reason and "service" in found.reason
+
+
+def test_an_alert_that_shares_the_tickets_error_code_matches_without_a_service() -> None:
+    t = ticket("Exports fail with ERR_EXPORT_TIMEOUT", "since 10am")
+    found = suspect([alert("Exports failing: ERR_EXPORT_TIMEOUT rate 30%", service="worker")], t)
+    assert found.suspected and "ERR_EXPORT_TIMEOUT" in found.reason
+
+
+def test_resolved_stale_and_unrelated_alerts_are_not_incidents() -> None:
+    items = [
+        mine(),
+        alert("HighErrorRate", status="resolved", service="api", eid="E2"),
+        alert("HighErrorRate", hours=-72, service="api", eid="E3"),  # firing for three days
+        alert("DiskFull on backup host", service="backup", eid="E4"),
+    ]
+    found = suspect(items, ticket())
+    assert not found.suspected
+    assert found.alerts == []
+
+
+def test_the_customers_new_error_hitting_many_accounts_is_an_incident() -> None:
+    found = suspect([mine(accounts=14)], ticket())
+    assert found.suspected and "14 accounts" in found.reason and found.alerts == []
+
+
+def test_other_customers_tickets_with_the_same_signature_count() -> None:
+    others = [
+        Evidence(
+            id=f"E{i}",
+            source="helpdesk",
+            kind="ticket",
+            title=f"Ticket {i}: dashboards fail with ERR_UPSTREAM_RESET",
+            attributes={"row": {"id": str(900 + i)}},
+        )
+        for i in (5, 6)
+    ]
+    found = suspect([mine(), *others], ticket())
+    assert found.suspected and "2 other customers" in found.reason
+    assert found.related_tickets == ["905", "906"]
+
+
+def test_merge_keeps_the_analysts_view_and_adds_what_it_missed() -> None:
+    found = Incident(suspected=True, reason="alert E2 is open", alerts=["E2"])
+    llm = Incident(suspected=False, reason="")
+    merged = merge(found, llm)
+    assert merged.suspected and merged.alerts == ["E2"] and merged.reason == "alert E2 is open"
+    both = merge(found, Incident(suspected=True, reason="status page incident", alerts=["E7"]))
+    assert both.alerts == ["E7", "E2"] and both.reason == "status page incident; alert E2 is open"
+    assert merge(Incident(), llm) is llm

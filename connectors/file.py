@@ -50,6 +50,32 @@ class FileTickets(Connector[FileConfig]):
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         return await in_thread(self._fetch, ticket_id)
 
+    async def search_tickets(self, query: str, limit: int) -> list[str]:
+        """`status:new priority:high export`: every `field:value` must equal the ticket's field
+        (caseless); bare words must appear in the subject or description. Newest first."""
+        return await in_thread(self._search, query, limit)
+
+    def _search(self, query: str, limit: int) -> list[str]:
+        filters: dict[str, str] = {}
+        words: list[str] = []
+        for part in query.split():
+            key, sep, value = part.partition(":")
+            if sep and key and value:
+                filters[key.lower()] = value.lower()
+            else:
+                words.append(part.lower())
+        hits: list[tuple[str, str]] = []
+        for data, _ in self._all():
+            if "id" not in data:
+                continue
+            if any(str(data.get(k, "")).lower() != v for k, v in filters.items()):
+                continue
+            text = f"{data.get('subject', '')} {data.get('description', '')}".lower()
+            if all(w in text for w in words):
+                hits.append((str(data.get("created_at", "")), str(data["id"])))
+        hits.sort(reverse=True)
+        return [tid for _, tid in hits[:limit]]
+
     def _fetch(self, ticket_id: str) -> Ticket:
         path = self.config.path
         if path.is_dir():

@@ -19,6 +19,7 @@ from investigate.durations import parse_duration
 from investigate.errors import ExitCode, InvestigateError, StrictFailure, UsageError
 
 if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fast
+    from investigate.batch import Outcome
     from investigate.context import Context
 
 app = typer.Typer(
@@ -197,6 +198,177 @@ def ticket(
         raise StrictFailure(
             f"--strict: {', '.join(failed)} failed", hint="the report above is complete otherwise"
         )
+
+
+@app.command()
+def batch(
+    ticket_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Ticket IDs; '-' or none (with stdin piped) reads one per line."),
+    ] = None,
+    config: ConfigOpt = None,
+    query: Annotated[
+        str | None,
+        typer.Option(help="Pick tickets with the ticket source's own search, e.g. 'status:new'."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many tickets from --query.")] = 100,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Investigations at once (mind LLM rate limits).")
+    ] = 4,
+    per_connector: Annotated[
+        int, typer.Option(min=1, max=64, help="Concurrent calls per connector, shared by all.")
+    ] = 2,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-dir",
+            "-d",
+            help="One report file per ticket here (else one JSON report per line on stdout).",
+            file_okay=False,
+        ),
+    ] = None,
+    format: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="File format with --output-dir [default: json]."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Redo tickets whose report file already exists.")
+    ] = False,
+    analyst: Annotated[
+        AnalystChoice, typer.Option(help="Who writes the analysis.")
+    ] = AnalystChoice.auto,
+    model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
+    since: Annotated[str | None, typer.Option(help="Window start (as for `ticket`).")] = None,
+    until: Annotated[str | None, typer.Option(help="Window end (as for `ticket`).")] = None,
+    only: Annotated[list[str] | None, typer.Option(help="Query only these connectors.")] = None,
+    skip: Annotated[list[str] | None, typer.Option(help="Skip these connectors.")] = None,
+    timeout: Annotated[
+        str | None, typer.Option(help="Deadline per ticket [default: investigation.timeout].")
+    ] = None,
+    no_redact: Annotated[
+        bool, typer.Option("--no-redact", help="Send PII to a hosted LLM unredacted.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Exit 5 if a source or the LLM failed for any ticket.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Investigate many tickets concurrently: JSON lines on stdout or one file per ticket.
+
+    A summary goes to stderr. Exits 0 unless a ticket failed entirely (3 when every failure
+    was a missing ticket, else 4); Ctrl-C stops cleanly, keeping the finished reports (130)."""
+    import asyncio
+
+    from investigate.batch import BatchOptions, exit_code, run_batch, summary_lines
+    from investigate.pipeline import RunOptions
+
+    ctx = _context(config, verbose)
+    if ctx.config.path is None:
+        raise UsageError("no config file found", hint="pass --config FILE")
+    ids = _batch_ids(ctx, ticket_ids or [], query, limit)
+    if not ids:
+        raise UsageError(
+            "no tickets to investigate",
+            hint="give IDs as arguments, one per line on stdin, or --query",
+        )
+    fmt = format.value if format else "json"
+    if fmt == "rich":
+        raise UsageError("--format rich is for a terminal; use json or markdown for files")
+    if output_dir is not None:
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {output_dir}: {exc.strerror or exc}") from None
+    try:
+        deadline = parse_duration(timeout) if timeout else None
+    except ValueError as exc:
+        raise UsageError(f"--timeout: {exc}") from None
+    base = RunOptions(
+        ticket_id="",
+        analyst=analyst.value,
+        model=model,
+        since=since,
+        until=until,
+        only=_names(only),
+        skip=_names(skip),
+        timeout=deadline,
+        redact=not no_redact,
+        strict=strict,
+    )
+    options = BatchOptions(
+        ids=ids,
+        concurrency=concurrency,
+        per_connector=per_connector,
+        output_dir=output_dir,
+        file_format=fmt,
+        force=force,
+    )
+    outcomes: list[Outcome] = []
+
+    def emit_line(line: str) -> None:
+        ctx.out.file.write(line + "\n")
+        ctx.out.file.flush()
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=ctx.err,
+        disable=not ctx.err.is_terminal,
+        transient=True,
+    )
+    task = bar.add_task("investigating", total=len(ids))
+    interrupted = False
+    with bar:
+        try:
+            asyncio.run(
+                run_batch(ctx, base, options, outcomes, emit_line, lambda _o: bar.advance(task))
+            )
+        except KeyboardInterrupt:
+            interrupted = True
+    for line in summary_lines(outcomes, len(ids)):
+        ctx.err.print(line, markup=False, highlight=False)
+    if interrupted:
+        raise typer.Exit(ExitCode.INTERRUPTED)
+    code = exit_code(outcomes, strict)
+    if code:
+        raise typer.Exit(code)
+
+
+def _batch_ids(ctx: Context, given: list[str], query: str | None, limit: int) -> list[str]:
+    import asyncio
+
+    ids: list[str] = []
+    read_stdin = given == ["-"] or (not given and query is None and not sys.stdin.isatty())
+    if read_stdin:
+        ids = [line.strip() for line in sys.stdin if line.strip() and not line.startswith("#")]
+    else:
+        ids = [i for i in given if i != "-"]
+    if query is not None:
+        ids += asyncio.run(_search(ctx, query, limit))
+    return list(dict.fromkeys(ids))  # once each, in order
+
+
+async def _search(ctx: Context, query: str, limit: int) -> list[str]:
+    from investigate.connector import TicketSearch
+    from investigate.pipeline import build_connectors
+
+    name = ctx.config.settings.ticket_source
+    connectors = build_connectors(ctx)
+    try:
+        source = connectors.instances.get(name or "")
+        if source is None or not isinstance(source, TicketSearch):
+            kind = source.type_name if source is not None else "none"
+            raise UsageError(
+                f"the ticket source '{name}' ({kind}) cannot search tickets",
+                hint="give the IDs as arguments or on stdin instead",
+            )
+        return await source.search_tickets(query, limit)
+    finally:
+        await connectors.aclose()
 
 
 @app.command()

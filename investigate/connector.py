@@ -158,3 +158,11 @@ class TicketSource(Protocol):
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         """The ticket, or raise `TicketNotFound` / `TicketSourceError`."""
         ...
+
+
+@runtime_checkable
+class TicketSearch(Protocol):
+    async def search_tickets(self, query: str, limit: int) -> list[str]:
+        """IDs of the tickets matching the source's own query syntax (`investigate batch
+        --query`), newest first, at most `limit`."""
+        ...

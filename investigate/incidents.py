@@ -43,7 +43,8 @@ def suspect(evidence: list[Evidence], ticket: Ticket) -> Incident:
         and e.level in ("warning", "error", "critical")
         and e.novelty in ("new", "spike")
     ]
-    services = {s for e in mine for s in e.services}
+    # A 403 or a warning is the customer's own; only their errors point at a sick service.
+    services = {s for e in mine if e.level in ("error", "critical") for s in e.services}
     codes = set().union(*(signals.error_codes(e) for e in mine)) if mine else set()
     words = set(tokens(f"{ticket.subject}\n{ticket.description}")) - _GENERIC
     codes |= {w.upper() for w in words if "_" in w}
@@ -62,7 +63,14 @@ def suspect(evidence: list[Evidence], ticket: Ticket) -> Incident:
             alerts.append(e.id)
             if len(alerts) == 1:
                 reasons.append(f"{e.kind} {e.id} “{e.title[:80]}” is open and {why}")
-    broad = [e for e in mine if int(e.attributes.get("accounts_affected") or 0) >= BROAD]
+    broad = [
+        e
+        for e in mine
+        if e.novelty == "new"  # a spike of a familiar error is more often noise than an outage
+        and not e.attributes.get("baseline_all")  # new for everyone, not just this customer
+        and e.level in ("error", "critical")
+        and int(e.attributes.get("accounts_affected") or 0) >= BROAD
+    ]
     if broad:
         top = max(broad, key=lambda e: int(e.attributes.get("accounts_affected") or 0))
         reasons.append(

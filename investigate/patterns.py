@@ -228,7 +228,9 @@ class PatternGrouper:
             pattern.template = self.template_of(key)
             novelty, before = self.novelty(key, pattern)
             if keep(pattern, novelty):
-                out.append(_to_evidence(source, query, pattern, novelty, before, url))
+                item = _to_evidence(source, query, pattern, novelty, before, url)
+                item.attributes["baseline_all"] = self.baseline.get(key, 0)
+                out.append(item)
         out.sort(key=lambda e: (-len(e.matched), -e.count))
         return out
 

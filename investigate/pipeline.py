@@ -38,6 +38,8 @@ from investigate.sla import sla_for
 AnyConnector = Connector[Any]
 Progress = Callable[[str, str, str], None]
 """progress(connector name, "start" | "done", status or "")."""
+Limits = dict[str, asyncio.Semaphore]
+"""Per-connector concurrency caps shared by the investigations of a batch."""
 
 
 @dataclass
@@ -157,13 +159,22 @@ def window_for(ctx: Context, ticket: Ticket, options: RunOptions) -> Window:
 
 
 async def _run_one(
-    ctx: Context, connector: AnyConnector, query: Query, progress: Progress | None
+    ctx: Context,
+    connector: AnyConnector,
+    query: Query,
+    progress: Progress | None,
+    limits: Limits | None = None,
 ) -> tuple[Collected | SourceError, int]:
     started = time.monotonic()
     budget = max(query.deadline - started, 0.05)
+    gate = limits.get(connector.name) if limits is not None else None
     try:
         async with asyncio.timeout(budget):
-            result: Collected | SourceError = await connector.collect(query)
+            if gate is None:
+                result: Collected | SourceError = await connector.collect(query)
+            else:  # a batch shares each connector between concurrent investigations
+                async with gate:
+                    result = await connector.collect(query)
     except TimeoutError:
         result = SourceTimeout(f"no answer within {budget:.1f}s")
     except SourceError as exc:
@@ -192,12 +203,15 @@ async def _stage(
     connectors: Connectors,
     make_query: Callable[[AnyConnector], Query],
     progress: Progress | None,
+    limits: Limits | None = None,
 ) -> dict[str, tuple[Collected | SourceError, int]]:
     for name in names:
         if progress:
             progress(name, "start", "")
     tasks = [
-        _run_one(ctx, connectors.instances[n], make_query(connectors.instances[n]), progress)
+        _run_one(
+            ctx, connectors.instances[n], make_query(connectors.instances[n]), progress, limits
+        )
         for n in names
     ]
     results = await asyncio.gather(*tasks)
@@ -205,12 +219,17 @@ async def _stage(
 
 
 async def investigate(
-    ctx: Context, options: RunOptions, progress: Progress | None = None
+    ctx: Context,
+    options: RunOptions,
+    progress: Progress | None = None,
+    *,
+    limits: Limits | None = None,
 ) -> Report:
-    """The whole run: gather the evidence, ask the analyst, build the report."""
+    """The whole run: gather the evidence, ask the analyst, build the report. A batch passes
+    per-connector `limits` shared by its investigations."""
     started = time.monotonic()
     analyst = choose_analyst(ctx, options)  # its configuration errors come before any work
-    data = await gather(ctx, options, progress)
+    data = await gather(ctx, options, progress, limits=limits)
     label = f"analyst {analyst.name}"
     if progress and analyst.name != "offline":
         progress(label, "start", "")
@@ -236,7 +255,11 @@ async def investigate(
 
 
 async def gather(
-    ctx: Context, options: RunOptions, progress: Progress | None = None
+    ctx: Context,
+    options: RunOptions,
+    progress: Progress | None = None,
+    *,
+    limits: Limits | None = None,
 ) -> AnalystInput:
     """Fetch the ticket, resolve identities, fan out to every connector, rank, budget."""
     settings = ctx.config.settings
@@ -246,6 +269,7 @@ async def gather(
             options.timeout if options.timeout is not None else settings.investigation.timeout
         ).total_seconds()
     )
+    # Built per investigation: connectors keep per-run state (which queries already ran).
     connectors = build_connectors(ctx, options.only, options.skip)
     try:
         ticket = await fetch_ticket(ctx, connectors, options.ticket_id, deadline)
@@ -274,13 +298,13 @@ async def gather(
             return make
 
         resolvers = [n for n, c in evidence_sources.items() if c.provides()]
-        first = await _stage(ctx, resolvers, connectors, query_for("resolve"), None)
+        first = await _stage(ctx, resolvers, connectors, query_for("resolve"), None, limits)
         for name, (result, _) in first.items():
             if isinstance(result, Collected):
                 for param, values in result.provides.items():
                     entity_mod.add_values(found, param, values, name)
         second = await _stage(
-            ctx, list(evidence_sources), connectors, query_for("collect"), progress
+            ctx, list(evidence_sources), connectors, query_for("collect"), progress, limits
         )
     finally:
         await connectors.aclose()

@@ -77,6 +77,18 @@ def test_the_customers_new_error_hitting_many_accounts_is_an_incident() -> None:
     assert found.suspected and "14 accounts" in found.reason and found.alerts == []
 
 
+def test_an_error_new_only_for_this_customer_is_not_everyones_outage() -> None:
+    familiar = mine(accounts=14)
+    familiar.attributes["baseline_all"] = 120  # everyone else has had it all week
+    assert not suspect([familiar], ticket()).suspected
+
+
+def test_a_warning_on_the_service_does_not_tie_the_customer_to_a_service_alert() -> None:
+    denied = mine("WARNING api: 403 forbidden [ERR_PERMISSION_DENIED]")
+    denied.level = "warning"
+    assert not suspect([denied, alert("HighErrorRate 5xx", service="api")], ticket()).suspected
+
+
 def test_other_customers_tickets_with_the_same_signature_count() -> None:
     others = [
         Evidence(

@@ -37,6 +37,8 @@ class Example(Connector[ExampleConfig]):
     description = "Test connector (tests/plugins)"
 
     calls: ClassVar[list[tuple[str, str]]] = []  # (instance name, stage), shared
+    in_flight: ClassVar[dict[str, int]] = {}
+    peak: ClassVar[dict[str, int]] = {}  # most concurrent collects seen, per instance name
 
     def provides(self) -> frozenset[str]:
         return frozenset(self.config.provides)
@@ -52,7 +54,12 @@ class Example(Connector[ExampleConfig]):
         Example.calls.append((self.name, query.stage))
         if query.stage == "resolve":
             return Collected(provides=self.config.provides)
-        await asyncio.sleep(self.config.delay)
+        Example.in_flight[self.name] = Example.in_flight.get(self.name, 0) + 1
+        Example.peak[self.name] = max(Example.peak.get(self.name, 0), Example.in_flight[self.name])
+        try:
+            await asyncio.sleep(self.config.delay)
+        finally:
+            Example.in_flight[self.name] -= 1
         if self.config.block:
             await in_thread(time.sleep, self.config.block)
         if self.config.crash:

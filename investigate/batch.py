@@ -1,0 +1,169 @@
+"""`investigate batch`: many tickets, concurrently, for scripts and cron jobs.
+
+Each connector gets a concurrency cap shared by every investigation, so twenty tickets do
+not hit the billing API twenty times at once. Reports
+stream out as they finish (one JSON line each, or one file each, written atomically), so a
+killed run keeps everything it finished, and a rerun skips what is already on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from investigate.context import Context
+from investigate.errors import ExitCode, InvestigateError, TicketNotFound
+from investigate.models import Report
+from investigate.pipeline import (
+    Limits,
+    RunOptions,
+    build_connectors,
+    investigate,
+    strict_failures,
+)
+from investigate.render.output import to_text, write_atomic
+from investigate.secrets import MASKER
+
+TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:#-]{0,127}$")
+Status = Literal["ok", "partial", "failed", "skipped"]
+
+
+@dataclass
+class BatchOptions:
+    ids: list[str]
+    concurrency: int = 4
+    per_connector: int = 2
+    output_dir: Path | None = None
+    file_format: str = "json"
+    force: bool = False
+
+
+@dataclass
+class Outcome:
+    ticket_id: str
+    status: Status
+    category: str = ""
+    tier: str = ""
+    incident: bool = False
+    error: str = ""
+    not_found: bool = False
+    failed_sources: list[str] = field(default_factory=list)
+
+
+def target(options: BatchOptions, ticket_id: str) -> Path | None:
+    if options.output_dir is None:
+        return None
+    suffix = ".md" if options.file_format == "markdown" else ".json"
+    safe_name = ticket_id.replace(":", "_").replace("#", "_")
+    return options.output_dir / f"{safe_name}{suffix}"
+
+
+async def run_batch(
+    ctx: Context,
+    base: RunOptions,
+    options: BatchOptions,
+    outcomes: list[Outcome],
+    emit: Callable[[str], None],
+    on_done: Callable[[Outcome], None] | None = None,
+) -> None:
+    """Investigate every ID; append to `outcomes` as each finishes (so an interrupted run
+    still knows what it did)."""
+    connectors = build_connectors(ctx, base.only, base.skip)  # configuration errors first
+    await connectors.aclose()
+    limits: Limits = {
+        name: asyncio.Semaphore(max(options.per_connector, 1)) for name in connectors.instances
+    }
+    slots = asyncio.Semaphore(max(options.concurrency, 1))
+
+    async def one(ticket_id: str) -> None:
+        outcome = await _investigate_one(ctx, base, options, ticket_id, slots, limits, emit)
+        outcomes.append(outcome)
+        if on_done is not None:
+            on_done(outcome)
+
+    await asyncio.gather(*(one(t) for t in options.ids))
+
+
+async def _investigate_one(
+    ctx: Context,
+    base: RunOptions,
+    options: BatchOptions,
+    ticket_id: str,
+    slots: asyncio.Semaphore,
+    limits: Limits,
+    emit: Callable[[str], None],
+) -> Outcome:
+    if not TICKET_ID.match(ticket_id):
+        return Outcome(ticket_id, "failed", error="not a ticket ID")
+    path = target(options, ticket_id)
+    if path is not None and path.exists() and not options.force:
+        return Outcome(ticket_id, "skipped", error=f"{path.name} exists (use --force to redo)")
+    async with slots:
+        try:
+            report = await investigate(ctx, replace(base, ticket_id=ticket_id), limits=limits)
+        except TicketNotFound as exc:
+            return Outcome(ticket_id, "failed", error=exc.message, not_found=True)
+        except InvestigateError as exc:
+            return Outcome(ticket_id, "failed", error=exc.message)
+        except Exception as exc:  # one ticket's bug must not sink the batch
+            return Outcome(
+                ticket_id,
+                "failed",
+                error=MASKER.mask(f"internal error: {type(exc).__name__}: {exc}"),
+            )
+    if path is not None:
+        write_atomic(path, to_text(report, options.file_format, False))
+    else:
+        emit(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
+    return _outcome(report)
+
+
+def _outcome(report: Report) -> Outcome:
+    failed = strict_failures(report)
+    a = report.analysis
+    return Outcome(
+        ticket_id=report.ticket.id,
+        status="partial" if failed else "ok",
+        category=a.root_cause.category,
+        tier=a.escalation.tier,
+        incident=a.incident.suspected,
+        failed_sources=failed,
+    )
+
+
+def exit_code(outcomes: list[Outcome], strict: bool) -> int:
+    """Non-zero only when a ticket failed entirely (3 if every failure was a missing ticket),
+    or with --strict when a source failed."""
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        return ExitCode.NOT_FOUND if all(o.not_found for o in failed) else ExitCode.SOURCE_FAILED
+    if strict and any(o.status == "partial" for o in outcomes):
+        return ExitCode.STRICT
+    return ExitCode.OK
+
+
+def summary_lines(outcomes: list[Outcome], total: int) -> list[str]:
+    counts = Counter(o.status for o in outcomes)
+    noun = "ticket" if total == 1 else "tickets"
+    done = f"{len(outcomes)} of {total} {noun}" if len(outcomes) < total else f"{total} {noun}"
+    lines = [
+        f"{done}: {counts['ok']} ok, {counts['partial']} partial, {counts['failed']} failed"
+        + (f", {counts['skipped']} skipped (already done)" if counts["skipped"] else "")
+    ]
+    categories = Counter(o.category for o in outcomes if o.category)
+    if categories:
+        lines.append("categories: " + ", ".join(f"{c} {n}" for c, n in categories.most_common()))
+    tiers = Counter(o.tier for o in outcomes if o.tier)
+    if tiers:
+        lines.append("escalations: " + ", ".join(f"{t} {n}" for t, n in sorted(tiers.items())))
+    incidents = [o.ticket_id for o in outcomes if o.incident]
+    if incidents:
+        lines.append(f"incident suspected: {', '.join(incidents[:20])}")
+    lines += [f"failed {o.ticket_id}: {o.error}" for o in outcomes if o.status == "failed"][:50]
+    return lines

@@ -1,0 +1,169 @@
+"""`investigate batch`: many tickets, streamed reports, files, reruns, limits, Ctrl-C."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from investigate.models import Report
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = str(ROOT / "config.example.yaml")
+EXPECTED = yaml.safe_load((ROOT / "examples/demo/expected.yaml").read_text())
+IDS = sorted(EXPECTED)
+
+
+def test_the_whole_demo_as_json_lines(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("batch", *IDS, "-c", DEMO, "--analyst", "offline", "--concurrency", "4")
+    assert result.code == 0, result.err
+    reports = [Report.model_validate_json(line) for line in result.out.splitlines()]
+    assert sorted(r.ticket.id for r in reports) == IDS
+    for r in reports:  # the same answers as one at a time
+        assert r.analysis.root_cause.category == EXPECTED[r.ticket.id]["category"], r.ticket.id
+    assert "10 tickets: 10 ok, 0 partial, 0 failed" in result.err
+    assert "categories:" in result.err and "escalations:" in result.err
+
+
+def test_missing_tickets_fail_alone_and_set_the_exit_code(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("batch", "4812", "nope", "9999", "-c", DEMO)
+    assert result.code == 3  # every failure was a missing ticket
+    assert [json.loads(x)["ticket"]["id"] for x in result.out.splitlines()] == ["4812"]
+    assert "failed nope: ticket nope not found" in result.err
+    assert "3 tickets: 1 ok, 0 partial, 2 failed" in result.err
+
+
+def test_bad_ids_are_failures_not_crashes(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("batch", "4812", "../../etc/passwd", "-c", DEMO)
+    assert result.code == 4
+    assert "failed ../../etc/passwd: not a ticket ID" in result.err
+
+
+def test_output_dir_writes_one_file_each_then_skips_then_force_redoes(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "reports"
+    first = cli("batch", "4812", "4813", "-c", DEMO, "-d", str(out), "-f", "markdown")
+    assert first.code == 0 and first.out == ""
+    assert sorted(p.name for p in out.iterdir()) == ["4812.md", "4813.md"]  # no temp files left
+    assert (out / "4812.md").read_text().startswith("# Ticket 4812:")
+    (out / "4812.md").write_text("kept")
+
+    again = cli("batch", "4812", "4813", "-c", DEMO, "-d", str(out), "-f", "markdown")
+    assert again.code == 0
+    assert "2 skipped (already done)" in again.err
+    assert (out / "4812.md").read_text() == "kept"
+
+    forced = cli("batch", "4812", "-c", DEMO, "-d", str(out), "-f", "markdown", "--force")
+    assert forced.code == 0
+    assert (out / "4812.md").read_text().startswith("# Ticket 4812:")
+
+
+def test_ids_from_stdin(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", io.StringIO("4812\n# a comment\n\n4813\n4812\n"))
+    result = cli("batch", "-", "-c", DEMO)
+    assert result.code == 0, result.err
+    assert sorted(json.loads(x)["ticket"]["id"] for x in result.out.splitlines()) == [
+        "4812",
+        "4813",
+    ]  # once each, in finishing order
+
+
+def test_ids_from_the_ticket_sources_own_search(cli) -> None:  # type: ignore[no-untyped-def]
+    tickets = ROOT / "examples/demo/tickets"
+    high = sorted(
+        p.stem for p in tickets.glob("*.json") if json.loads(p.read_text())["priority"] == "high"
+    )
+    result = cli("batch", "--query", "priority:high", "-c", DEMO)
+    assert result.code == 0, result.err
+    assert sorted(json.loads(x)["ticket"]["id"] for x in result.out.splitlines()) == high
+
+
+def test_no_ids_is_a_usage_error(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    result = cli("batch", "-c", DEMO)
+    assert result.code == 2 and "no tickets to investigate" in result.err
+
+
+@pytest.mark.usefixtures("example_plugin")
+def test_each_connector_is_capped_across_concurrent_investigations(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    from example_connector import Example, ticket
+
+    config = write_config(
+        {
+            "ticket_source": "helpdesk",
+            "connectors": {
+                "helpdesk": {
+                    "type": "example",
+                    "tickets": {str(i): ticket() for i in range(1, 7)},
+                },
+                "billing": {"type": "example", "delay": 0.2},
+            },
+        }
+    )
+    Example.peak.clear()
+    result = cli(
+        "batch",
+        *map(str, range(1, 7)),
+        "-c",
+        str(config),
+        "--concurrency",
+        "6",
+        "--per-connector",
+        "1",
+    )
+    assert result.code == 0, result.err
+    assert Example.peak["billing"] == 1
+    Example.peak.clear()
+    result = cli(
+        "batch",
+        *map(str, range(1, 7)),
+        "-c",
+        str(config),
+        "--concurrency",
+        "6",
+        "--per-connector",
+        "3",
+    )
+    assert result.code == 0
+    assert Example.peak["billing"] == 3
+
+
+@pytest.mark.usefixtures("example_plugin")
+def test_a_failed_source_is_partial_exit_0_or_5_with_strict(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    from example_connector import ticket
+
+    config = write_config(
+        {
+            "ticket_source": "helpdesk",
+            "connectors": {
+                "helpdesk": {"type": "example", "tickets": {"1": ticket()}},
+                "billing": {"type": "example", "fail": "401 from billing"},
+            },
+        }
+    )
+    result = cli("batch", "1", "-c", str(config))
+    assert result.code == 0 and "1 ticket: 0 ok, 1 partial, 0 failed" in result.err
+    assert cli("batch", "1", "-c", str(config), "--strict").code == 5
+
+
+def test_ctrl_c_keeps_the_finished_reports(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import investigate.batch as batch
+
+    real = batch.investigate
+    done: list[str] = []
+
+    async def interrupted_after_two(ctx, options, progress=None, *, limits=None):  # type: ignore[no-untyped-def]
+        if len(done) >= 2:
+            raise KeyboardInterrupt
+        report = await real(ctx, options, progress, limits=limits)
+        done.append(options.ticket_id)
+        return report
+
+    monkeypatch.setattr(batch, "investigate", interrupted_after_two)
+    out = tmp_path / "out"
+    result = cli("batch", *IDS, "-c", DEMO, "-d", str(out), "--concurrency", "1")
+    assert result.code == 130
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{t}.json" for t in done)
+    assert "2 of 10 tickets: 2 ok" in result.err

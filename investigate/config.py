@@ -215,15 +215,25 @@ def _describe(exc: ValidationError, config: LoadedConfig, prefix: Key) -> str:
         else:
             message = err["msg"]
             if err["type"] not in ("missing",) and "input" in err:
-                message += f" (got {_preview(err['input'])})"
+                message += f" (got {_preview(err['input'], loc)})"
         problems.append(f"{location}: {where}: {message}")
     head = problems[0] if len(problems) == 1 else f"{len(problems)} problems in the config:"
     return head if len(problems) == 1 else "\n  ".join([head, *problems])
 
 
-def _preview(value: Any) -> str:
-    if isinstance(value, SecretStr):
-        return "a secret"
+_SECRET_KEY = re.compile(r"key|token|secret|passw|pwd|dsn|credential|auth|cookie", re.I)
+
+
+def _preview(value: Any, loc: Key = ()) -> str:
+    """What the user wrote, for an error message, without echoing anything secret: a mapping
+    or list is described, not printed, and a value under a secret-sounding key is hidden."""
+    if isinstance(value, SecretStr) or (loc and _SECRET_KEY.search(str(loc[-1]))):
+        return "a secret value, not shown"
+    if isinstance(value, dict):
+        keys = ", ".join(sorted(str(k) for k in value)[:8])
+        return f"a mapping with keys {keys}" if keys else "an empty mapping"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from textwrap import dedent
+from typing import Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from investigate.config import (
     ConfigPath,
@@ -17,6 +18,7 @@ from investigate.config import (
     find_config,
     load_config,
 )
+from investigate.connector import ConnectorConfig
 from investigate.errors import ConfigError, ExitCode, InvestigateError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.yaml"
@@ -686,3 +688,34 @@ def test_example_config_loads_with_an_empty_environment() -> None:
     assert {"tickets", "logs", "db"} <= set(settings.connectors)
     assert settings.investigation.lookback == timedelta(hours=24)
     assert config.base_dir == EXAMPLE.parent
+
+
+class _KeyedSection(ConnectorConfig):
+    api_key: SecretStr
+    site: str
+    retries: int = 3
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("site") == "bad":
+            raise ValueError("site must be a real site")  # a whole-section error
+        return value
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "{type: x, api_key: canary-7f3a9-secret, site: bad}",  # whole-section error
+        "{type: x, api_key: [canary-7f3a9-secret], site: ok}",  # wrong type on the secret
+        "{type: x, api_key: canary-7f3a9-secret, site: ok, retries: [canary-7f3a9-secret]}",
+        "{type: x, api_key: canary-7f3a9-secret, site: ok, extra: canary-7f3a9-secret}",
+    ],
+)
+def test_config_errors_never_echo_secret_values(tmp_path: Path, section: str) -> None:
+    path = write(tmp_path, f"connectors:\n  a: {section}\n")
+    config = load_config(path, env={})
+    with pytest.raises(ConfigError) as info:
+        config.connector_config("a", _KeyedSection)
+    assert "canary-7f3a9" not in str(info.value)
+    assert "connectors.a" in str(info.value)

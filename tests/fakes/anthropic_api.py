@@ -189,6 +189,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive like the real API; streams are chunked
+    disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:

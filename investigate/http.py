@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import email.utils
 import fnmatch
+import functools
 import random
+import ssl
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
@@ -159,6 +161,12 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    """One CA bundle load per process (about 75 ms each time otherwise)."""
+    return httpx2.create_ssl_context()
+
+
 def make_client(
     options: HttpOptions, transport: httpx2.AsyncBaseTransport | None = None
 ) -> httpx2.AsyncClient:
@@ -166,7 +174,7 @@ def make_client(
 
     Tests pass `transport=httpx2.MockTransport(handler)` or point `base_url` at a local server.
     """
-    inner = transport or httpx2.AsyncHTTPTransport()
+    inner = transport or httpx2.AsyncHTTPTransport(verify=ssl_context())
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **options.headers}
     return httpx2.AsyncClient(
         base_url=options.base_url,

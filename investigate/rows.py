@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -106,3 +106,21 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def epoch_time(value: Any) -> datetime | None:
+    """Unix seconds (Stripe, Chargebee) → an aware UTC time; anything else → None."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(value, tz=UTC)
+    return None
+
+
+def epoch_text(value: Any) -> str:
+    when = epoch_time(value)
+    return when.strftime("%Y-%m-%d %H:%M UTC") if when else "-"
+
+
+def detail_pairs(pairs: Iterable[tuple[str, Any]], limit: int = 1500) -> str:
+    """`key=value; …` for the values that are set."""
+    out = "; ".join(f"{k}={v}" for k, v in pairs if v not in (None, "", [], {}))
+    return out[:limit]

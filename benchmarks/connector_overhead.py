@@ -90,7 +90,8 @@ async def two_stages(conn: Connector[Any], now: int) -> float:
         entity_mod.add_values(found, param, values, conn.name)
     second = await conn.collect(Query(ticket, found, window, "collect", deadline))
     wall = time.perf_counter() - started
-    assert first.evidence and second.evidence, "the case found nothing: check the seeding"
+    # sentry has no resolve stage, and http finds nothing new in its second: either will do
+    assert first.evidence or second.evidence, "the case found nothing: check the seeding"
     return wall
 
 
@@ -130,6 +131,52 @@ def seed_chargebee(latency: float) -> tuple[Any, dict[str, Any]]:
     return fake, {"type": "chargebee", "api_key": key, "base_url": fake.api_url, "now": fc.NOW}
 
 
+SENTRY_NOW = 1764000000  # 2025-11-24T16:00Z, after the seeded issues
+
+
+def seed_sentry(latency: float) -> tuple[Any, dict[str, Any]]:
+    from fakes import sentry as fsn
+
+    token = "sntrys_bench_0123456789"
+    fake = fsn.FakeSentry(token=token, validate=False, latency=latency).start()
+    for n in range(8):
+        fake.add_issue(
+            fsn.make_issue(
+                str(100 + n),
+                title=f"CardError {n}",
+                firstSeen="2025-11-24T08:00:00Z",
+                lastSeen=f"2025-11-24T10:{n:02d}:00Z",
+            ),
+            emails=[EMAIL],
+            event=fsn.make_event(str(100 + n), email=EMAIL),
+        )
+    section = {
+        "type": "sentry",
+        "organization": "acme",
+        "auth_token": token,
+        "base_url": fake.url,
+        "now": SENTRY_NOW,
+    }
+    return fake, section
+
+
+def seed_http(latency: float) -> tuple[Any, dict[str, Any]]:
+    from fakes import admin_api as fa
+
+    token = "adm_bench_0123456789"
+    fake = fa.FakeAdminAPI(token=token, latency=latency).start()
+    fake.users[EMAIL] = [{"id": f"usr_{n}", "account": "acc_1042"} for n in range(20)]
+    section = {
+        "type": "http",
+        "url": fake.url + "/api/accounts/{requester_email}/users",
+        "headers": {"Authorization": f"Bearer {token}"},
+        "items": "data",
+        "provides": {"account_id": "account"},
+        "now": SENTRY_NOW,
+    }
+    return fake, section
+
+
 def connector_class(type_name: str) -> type[Connector[Any]]:
     from investigate.registry import discover
 
@@ -141,6 +188,8 @@ def connector_class(type_name: str) -> type[Connector[Any]]:
 CASES: dict[str, Callable[[float], tuple[Any, dict[str, Any]]]] = {
     "stripe": seed_stripe,
     "chargebee": seed_chargebee,
+    "sentry": seed_sentry,
+    "http": seed_http,
 }
 
 

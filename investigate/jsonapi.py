@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
+from investigate.connector import ConnectorConfig, Query
 from investigate.errors import SourceError
-from investigate.http import HttpOptions, make_client, source_error, ssl_context
+from investigate.http import HttpOptions, describe, make_client, source_error, ssl_context
 from investigate.secrets import MASKER
+
+MAX_RESPONSE_BYTES = 2_000_000
 
 if TYPE_CHECKING:
     from investigate.context import Context
@@ -130,3 +133,114 @@ class JsonApi:
         elif status >= 500 and hint is None:
             hint = "the service failed; try again later"
         return SourceError(MASKER.mask(" ".join(text.split())), hint=hint)
+
+
+# --- one-shot GETs (sentry, http) -----------------------------------------------------------
+
+
+class HttpFailure(SourceError):
+    """A non-success HTTP status (`http_status`), as a one-line source error."""
+
+    def __init__(self, message: str, *, hint: str | None, http_status: int) -> None:
+        super().__init__(message, hint=hint)
+        self.http_status = http_status
+
+
+@dataclass
+class JsonResponse:
+    status: int
+    body: Any
+    headers: httpx2.Headers
+    request: str
+    """`GET <url>` as sent, for provenance (masked)."""
+
+
+_HINTS = {
+    401: "check the credentials in connectors.{name}",
+    403: "the credentials in connectors.{name} lack permission for this read",
+    404: "check base_url / url in connectors.{name}",
+    429: "rate limited: the Retry-After did not fit in the deadline; try again later",
+}
+
+
+def request_timeout(config: ConnectorConfig, query: Query, default: float = 30.0) -> float:
+    """Per-request timeout: the connector's `timeout` (or `default`), never past the deadline."""
+    own = config.timeout.total_seconds() if config.timeout else default
+    return max(0.1, min(query.remaining, own))
+
+
+async def fetch_json(
+    client: httpx2.AsyncClient,
+    url: str,
+    *,
+    label: str,
+    name: str,
+    params: Mapping[str, str | list[str]] | None = None,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+    ok_statuses: frozenset[int] = frozenset(),
+    hints: Mapping[int, str] | None = None,
+) -> JsonResponse:
+    """GET `url` and decode its JSON body, reading at most `max_bytes` of it.
+
+    A status in `ok_statuses` (e.g. 404) comes back with `body=None` instead of raising. Every
+    failure is a `SourceError` whose one-line message starts with `label` (e.g. `sentry 'errors'`)
+    and whose hint names `connectors.<name>`.
+    """
+    try:
+        async with client.stream("GET", url, params=params) as response:
+            sent = MASKER.mask(f"GET {response.request.url}")
+            if response.status_code in ok_statuses:
+                return JsonResponse(response.status_code, None, response.headers, sent)
+            if not response.is_success:
+                error = httpx2.HTTPStatusError("", request=response.request, response=response)
+                hint = {**_HINTS, **(hints or {})}.get(response.status_code)
+                raise HttpFailure(
+                    f"{label}: {describe(error)}",
+                    hint=hint.format(name=name) if hint else None,
+                    http_status=response.status_code,
+                )
+            raw = await _read_capped(response, max_bytes, label, name)
+    except httpx2.HTTPError as exc:
+        failure = source_error(exc)
+        failure.message = f"{label}: {failure.message}"
+        raise failure from None
+    return JsonResponse(
+        response.status_code, _decode(raw, response, label, sent), response.headers, sent
+    )
+
+
+async def _read_capped(response: httpx2.Response, max_bytes: int, label: str, name: str) -> bytes:
+    declared = response.headers.get("content-length", "")
+    too_big = SourceError(
+        f"{label}: the response from {response.request.url.copy_with(query=None)} is larger "
+        f"than {max_bytes:,} bytes; stopped reading",
+        hint=f"narrow the request or raise connectors.{name}.max_response_bytes",
+    )
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(raw: bytes, response: httpx2.Response, label: str, sent: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+        looks_html = raw.lstrip()[:1] == b"<" or "html" in kind
+        what = "an HTML page" if looks_html else f"invalid JSON ({kind}: {exc})"
+        raise SourceError(
+            f"{label}: expected JSON from {sent} but got {what}",
+            hint="a login page or proxy may be answering; check the URL and credentials"
+            if looks_html
+            else "check that the endpoint returns JSON",
+        ) from None
+
+
+# --- the `http` connector -------------------------------------------------------------------

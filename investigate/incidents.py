@@ -128,6 +128,9 @@ def _match(
         return "matches the service of this customer's new errors"
     if regions and any(_word_in(r, where) for r in regions):
         return "matches the customer's region"
+    component = str(row.get("component") or row.get("name") or "")
+    if component and words & set(tokens(component)):
+        return f"is about {component}, which the ticket names"
     shared = sorted(c for c in codes if c in text)
     if shared:
         return f"carries {shared[0]}"

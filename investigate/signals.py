@@ -32,7 +32,11 @@ BAD_STATUSES = frozenset(
         "open_failed",
     }
 )
-OPEN_ISSUE = frozenset({"open", "in_progress", "in progress", "reopened", "todo", "triage", "new"})
+OPEN_ISSUE = frozenset(
+    {"open", "in_progress", "in progress", "reopened", "todo", "triage", "new", "unresolved"}
+)
+DEGRADED = frozenset({"degraded_performance", "partial_outage", "major_outage"})
+"""Status-page component states that show a problem."""
 
 
 def row(e: Evidence) -> dict[str, Any]:
@@ -75,6 +79,8 @@ def is_problem(e: Evidence) -> bool:
         return st in OPEN_ISSUE
     if e.kind in ("alert", "incident"):
         return st in ("firing", "triggered", "acknowledged", "open", "active")
+    if e.kind == "status":
+        return st in DEGRADED or st in BAD_STATUSES
     return st in BAD_STATUSES
 
 

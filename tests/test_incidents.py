@@ -113,3 +113,18 @@ def test_merge_keeps_the_analysts_view_and_adds_what_it_missed() -> None:
     both = merge(found, Incident(suspected=True, reason="status page incident", alerts=["E7"]))
     assert both.alerts == ["E7", "E2"] and both.reason == "status page incident; alert E2 is open"
     assert merge(Incident(), llm) is llm
+
+
+def test_a_degraded_status_page_component_counts_as_open() -> None:
+    component = Evidence(
+        id="E3",
+        source="status",
+        kind="status",
+        title="Component Dashboards: partial_outage",
+        timestamp=T - timedelta(minutes=30),
+        attributes={"row": {"status": "partial_outage", "component": "dashboards"}},
+    )
+    found = suspect([component], ticket("Dashboards fail to load", "every dashboard tile errors"))
+    assert found.suspected and found.alerts == ["E3"]
+    component.attributes["row"]["status"] = "operational"
+    assert not suspect([component], ticket()).suspected

@@ -1,0 +1,508 @@
+"""`pagerduty`: PagerDuty incidents on the configured services that overlap the ticket's window,
+each with a capped summary of its log entries and a link to the incident.
+
+    oncall:
+      type: pagerduty
+      api_token: ${PAGERDUTY_API_TOKEN}        # a read-only REST API key is enough
+      service_ids: [PSVC123, PSVC456]          # watch these services (empty: every service)
+      # ticket_services: {checkout: PSVC789}   # a service the ticket names → its PagerDuty ID
+      # team_ids: [PTEAM1]
+      # urgencies: [high]
+      # include_open: true                     # also incidents still open that began earlier
+      # base_url: https://api.eu.pagerduty.com
+
+Requests (REST API v2, `Authorization: Token token=…`,
+`Accept: application/vnd.pagerduty+json;version=2`):
+
+- `GET /incidents` with `service_ids[]`, `since`/`until` (the window), `time_zone=UTC`, every
+  status, offset paging (`limit`/`offset` while `more`); with `include_open`, a second listing
+  (run concurrently) of `statuses[]=triggered,acknowledged` over `date_range=all` catches an
+  incident that began before the window and is still open. Incidents are kept when they overlap
+  the window.
+- `GET /incidents/{id}/log_entries?is_overview=true` for the first `max_log_incidents`
+  incidents (concurrently), at most `max_log_entries` lines each.
+
+Evidence kind `incident`, `attributes["row"]["status"]` = `triggered` | `acknowledged` |
+`resolved`, which `signals.is_problem` reads (the first two are problems).
+
+The small HTTP helpers here (`fetch_json`, `SecretConfig`) are shared with the `statuspage` and
+`datadog_monitors` connectors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx2
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import SourceError
+from investigate.http import HttpOptions, describe, source_error
+from investigate.models import Evidence, Level
+from investigate.rows import parse_time
+from investigate.secrets import MASKER
+
+MAX_RESPONSE_BYTES = 5_000_000
+_PD_ID = re.compile(r"^[A-Za-z0-9]{1,40}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+PD_ACCEPT = "application/vnd.pagerduty+json;version=2"
+
+
+# --- shared HTTP helpers (also used by statuspage and datadog_monitors) ------------------------
+
+
+class HttpFailure(SourceError):
+    def __init__(self, message: str, *, hint: str | None = None, http_status: int = 0) -> None:
+        super().__init__(message, hint=hint)
+        self.http_status = http_status
+
+
+def base_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("base_url must start with http:// or https://")
+    return value.rstrip("/")
+
+
+def clean(value: Any, limit: int = 300) -> str:
+    """One masked line of at most `limit` characters (control characters become spaces)."""
+    text = _CONTROL.sub(" ", str(value if value is not None else "")).strip()
+    text = MASKER.mask(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def link(value: Any) -> str | None:
+    text = str(value or "")
+    return text if text.startswith(("http://", "https://")) and len(text) < 2000 else None
+
+
+async def fetch_json(
+    client: httpx2.AsyncClient,
+    path: str,
+    params: Mapping[str, str | Sequence[str]] | None,
+    *,
+    label: str,
+    max_bytes: int,
+    hints: Mapping[int, str],
+) -> tuple[Any, str]:
+    """GET and decode JSON, reading at most `max_bytes` while streaming.
+
+    Every failure is a one-line `SourceError` that starts with `label` and carries a hint from
+    `hints` (by HTTP status; 0 is the hint for a body that is not JSON)."""
+    try:
+        async with client.stream("GET", path, params=params) as response:
+            sent = MASKER.mask(f"GET {response.request.url}")
+            if not response.is_success:
+                error = httpx2.HTTPStatusError("", request=response.request, response=response)
+                status = response.status_code
+                hint = hints.get(status) or (
+                    "the service had a server error; try again later" if status >= 500 else None
+                )
+                raise HttpFailure(f"{label}: {describe(error)}", hint=hint, http_status=status)
+            raw = await _read_capped(response, max_bytes, label)
+    except httpx2.HTTPError as exc:
+        failure = source_error(exc)
+        failure.message = f"{label}: {failure.message}"
+        raise failure from None
+    try:
+        return json.loads(raw), sent
+    except (ValueError, UnicodeDecodeError):
+        kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+        start = raw[:200].lstrip().lower()
+        what = (
+            f"got an HTML page ({kind})"
+            if start.startswith((b"<!doctype", b"<html")) or "html" in kind
+            else f"got invalid JSON ({kind}, {len(raw):,} bytes)"
+        )
+        raise SourceError(
+            f"{label}: expected JSON from {sent} but {what}",
+            hint=hints.get(0) or "check base_url: a proxy or login page may be answering",
+        ) from None
+
+
+async def _read_capped(response: httpx2.Response, max_bytes: int, label: str) -> bytes:
+    too_big = SourceError(
+        f"{label}: the response from {response.request.url.copy_with(query=None)} is larger "
+        f"than {max_bytes:,} bytes; stopped reading",
+        hint="narrow the filters or raise max_response_bytes in the connector's config",
+    )
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def timeout_for(config: ConnectorConfig, query: Query | None) -> float:
+    configured = config.timeout.total_seconds() if config.timeout else 30.0
+    if query is None:
+        return min(configured, 10.0)
+    return max(0.1, min(query.remaining, configured))
+
+
+def ticket_services(query: Query, fields: Sequence[str]) -> list[str]:
+    """Services the ticket names: its product areas and the configured custom fields."""
+    names = list(query.entities.product_areas)
+    for field in fields:
+        value = query.ticket.custom_fields.get(field)
+        values = value if isinstance(value, list) else [value]
+        names += [str(v) for v in values if isinstance(v, str | int) and str(v).strip()]
+    seen: dict[str, str] = {}
+    for n in names:
+        seen.setdefault(n.strip().lower(), n.strip())
+    return list(seen.values())
+
+
+class SecretConfig(ConnectorConfig):
+    """Registers every secret field with the masker, however the config was built."""
+
+    @model_validator(mode="after")
+    def _mask_secrets(self) -> SecretConfig:
+        for value in self.__dict__.values():
+            if isinstance(value, SecretStr):
+                MASKER.add(value)
+        return self
+
+
+# --- PagerDuty -------------------------------------------------------------------------------
+
+
+class PagerDutyConfig(SecretConfig):
+    api_token: SecretStr
+    base_url: str = "https://api.pagerduty.com"
+    service_ids: list[str] = Field(default_factory=list)
+    ticket_services: dict[str, str] = Field(
+        default_factory=dict, description="A service name the ticket names → its PagerDuty ID."
+    )
+    service_fields: list[str] = Field(default_factory=lambda: ["service", "product_area"])
+    team_ids: list[str] = Field(default_factory=list)
+    urgencies: list[str] = Field(default_factory=list)
+    include_open: bool = True
+    page_size: int = Field(100, ge=1, le=100)
+    max_pages: int = Field(10, ge=1, le=100)
+    max_incidents: int = Field(20, ge=1, le=500)
+    max_log_incidents: int = Field(5, ge=0, le=50)
+    max_log_entries: int = Field(10, ge=1, le=100)
+    max_response_bytes: int = Field(MAX_RESPONSE_BYTES, ge=1_000, le=200_000_000)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        return base_url(value)
+
+    @field_validator("service_ids", "team_ids")
+    @classmethod
+    def _ids(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not _PD_ID.match(v)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a PagerDuty ID (letters and digits, e.g. PSVC123)")
+        return value
+
+    @field_validator("ticket_services")
+    @classmethod
+    def _map(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [v for v in value.values() if not _PD_ID.match(v)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a PagerDuty service ID")
+        return {k.lower(): v for k, v in value.items()}
+
+    @field_validator("urgencies")
+    @classmethod
+    def _urgencies(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if v not in ("high", "low")]
+        if bad:
+            raise ValueError(f"urgency {bad[0]!r}: choose high or low")
+        return value
+
+
+_URGENCY_LEVEL: dict[str, Level] = {"high": "error", "low": "warning"}
+_STATUS_ORDER = {"triggered": 0, "acknowledged": 1, "resolved": 2}
+
+
+class PagerDuty(Connector[PagerDutyConfig]):
+    type_name = "pagerduty"
+    config_model = PagerDutyConfig
+    description = "PagerDuty: incidents on the ticket's services that overlap its window"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label = f"pagerduty '{self.name}'"
+        self.hints = {
+            401: f"set connectors.{self.name}.api_token to a valid PagerDuty REST API key",
+            403: f"the API key in connectors.{self.name} may not read incidents "
+            "(use a general-access read-only key, not a user key without access)",
+            404: f"check connectors.{self.name}.base_url (https://api.pagerduty.com, or "
+            "https://api.eu.pagerduty.com for EU accounts)",
+            429: "rate limited by PagerDuty: the Retry-After did not fit in the deadline; "
+            "try again later",
+            0: f"check connectors.{self.name}.base_url points at PagerDuty's REST API",
+        }
+
+    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
+        token = self.config.api_token.get_secret_value()
+        headers = {
+            "Authorization": f"Token token={token}",
+            "Accept": PD_ACCEPT,
+            "Content-Type": "application/json",
+        }
+        return self.ctx.http(
+            HttpOptions(
+                base_url=self.config.base_url, timeout=timeout, headers=headers, deadline=deadline
+            )
+        )
+
+    async def _get(
+        self, client: httpx2.AsyncClient, path: str, params: dict[str, str | list[str]]
+    ) -> tuple[Any, str]:
+        return await fetch_json(
+            client,
+            path,
+            params,
+            label=self.label,
+            max_bytes=self.config.max_response_bytes,
+            hints=self.hints,
+        )
+
+    async def check(self) -> list[Check]:
+        try:
+            async with self._client(None, timeout_for(self.config, None)) as client:
+                await self._get(client, "/incidents", {"limit": "1", "time_zone": "UTC"})
+        except SourceError as exc:
+            return [Check("api", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
+        return [Check("api", True, "PagerDuty REST API answers; the key can read incidents")]
+
+    def services_for(self, wanted: list[str]) -> list[str]:
+        ids = list(self.config.service_ids)
+        ids += [
+            self.config.ticket_services[w.lower()]
+            for w in wanted
+            if w.lower() in self.config.ticket_services
+        ]
+        return list(dict.fromkeys(ids))
+
+    def listings(self, query: Query, services: list[str]) -> list[dict[str, str | list[str]]]:
+        cfg = self.config
+        common: dict[str, str | list[str]] = {"time_zone": "UTC", "limit": str(cfg.page_size)}
+        if services:
+            common["service_ids[]"] = services
+        if cfg.team_ids:
+            common["team_ids[]"] = list(cfg.team_ids)
+        if cfg.urgencies:
+            common["urgencies[]"] = list(cfg.urgencies)
+        out: list[dict[str, str | list[str]]] = [
+            {
+                **common,
+                "since": _iso(query.window.start),
+                "until": _iso(query.window.end),
+                "statuses[]": ["triggered", "acknowledged", "resolved"],
+            }
+        ]
+        if cfg.include_open:
+            out.append({**common, "date_range": "all", "statuses[]": ["triggered", "acknowledged"]})
+        return out
+
+    async def collect(self, query: Query) -> Collected:
+        if query.stage == "resolve":
+            return Collected()
+        cfg = self.config
+        wanted = ticket_services(query, cfg.service_fields)
+        services = self.services_for(wanted)
+        out = Collected()
+        found: dict[str, tuple[dict[str, Any], str]] = {}
+        async with self._client(query.deadline, timeout_for(cfg, query)) as client:
+            listed = await asyncio.gather(
+                *(self._list(client, params, out) for params in self.listings(query, services))
+            )
+            for incident, sent in (pair for pairs in listed for pair in pairs):
+                found.setdefault(str(incident.get("id")), (incident, sent))
+            kept = [(inc, sent) for inc, sent in found.values() if _overlaps(inc, query)]
+            outside = len(found) - len(kept)
+            kept.sort(key=lambda pair: _order(pair[0], wanted))
+            if len(kept) > cfg.max_incidents:
+                out.notes.append(
+                    f"{self.label}: {len(kept)} incidents; kept the first {cfg.max_incidents}"
+                )
+                kept = kept[: cfg.max_incidents]
+            logs = await self._logs(client, [inc for inc, _ in kept[: cfg.max_log_incidents]], out)
+        for incident, sent in kept:
+            out.evidence.append(
+                self._evidence(incident, sent, logs.get(str(incident["id"]), []), wanted)
+            )
+        if outside:
+            out.notes.append(f"{self.label}: {outside} incident(s) outside the window; left out")
+        return out
+
+    async def _list(
+        self, client: httpx2.AsyncClient, params: dict[str, str | list[str]], out: Collected
+    ) -> list[tuple[dict[str, Any], str]]:
+        cfg = self.config
+        offset = 0
+        found: list[tuple[dict[str, Any], str]] = []
+        for page in range(cfg.max_pages):
+            body, sent = await self._get(client, "/incidents", {**params, "offset": str(offset)})
+            if not isinstance(body, dict) or not isinstance(body.get("incidents"), list):
+                raise SourceError(
+                    f"{self.label}: expected an object with an incidents list from {sent}",
+                    hint=self.hints[0],
+                )
+            batch = [i for i in body["incidents"] if isinstance(i, dict) and i.get("id")]
+            found += [(i, sent) for i in batch]
+            if body.get("more") is not True or not body["incidents"]:
+                return found
+            offset += len(body["incidents"])
+            if page == cfg.max_pages - 1:
+                out.notes.append(
+                    f"{self.label}: stopped after {cfg.max_pages} pages of incidents "
+                    f"(raise connectors.{self.name}.max_pages to read more)"
+                )
+        return found
+
+    async def _logs(
+        self, client: httpx2.AsyncClient, incidents: list[dict[str, Any]], out: Collected
+    ) -> dict[str, list[str]]:
+        limit = asyncio.Semaphore(4)
+
+        async def one(incident_id: str) -> tuple[str, list[str]]:
+            if not _PD_ID.match(incident_id):
+                return incident_id, []
+            async with limit:
+                try:
+                    body, _ = await self._get(
+                        client,
+                        f"/incidents/{quote(incident_id, safe='')}/log_entries",
+                        {
+                            "limit": str(self.config.max_log_entries),
+                            "time_zone": "UTC",
+                            "is_overview": "true",
+                        },
+                    )
+                except SourceError as exc:
+                    out.notes.append(f"{exc.message} (log entries of {incident_id} left out)")
+                    return incident_id, []
+            entries = body.get("log_entries") if isinstance(body, dict) else None
+            if not isinstance(entries, list):
+                return incident_id, []
+            lines = [_log_line(e) for e in entries[: self.config.max_log_entries]]
+            return incident_id, [line for line in lines if line]
+
+        pairs = await asyncio.gather(*(one(str(i["id"])) for i in incidents))
+        return dict(pairs)
+
+    def _evidence(
+        self, incident: dict[str, Any], sent: str, logs: list[str], wanted: list[str]
+    ) -> Evidence:
+        status = str(incident.get("status") or "").lower() or "unknown"
+        urgency = str(incident.get("urgency") or "")
+        service_ref = incident.get("service") if isinstance(incident.get("service"), dict) else {}
+        assert isinstance(service_ref, dict)
+        service = clean(service_ref.get("summary") or service_ref.get("name") or "", 100)
+        created = parse_time(incident.get("created_at"))
+        resolved = parse_time(incident.get("resolved_at")) if status == "resolved" else None
+        if status == "resolved" and resolved is None:
+            resolved = parse_time(incident.get("last_status_change_at"))
+        number = incident.get("incident_number")
+        title = clean(incident.get("title") or incident.get("summary") or "incident", 200)
+        priority = incident.get("priority") if isinstance(incident.get("priority"), dict) else {}
+        assert isinstance(priority, dict)
+        prio = clean(priority.get("summary") or "", 20)
+        detail = [
+            f"status {status}, urgency {urgency or '?'}" + (f", priority {prio}" if prio else ""),
+            f"service: {service}" if service else "",
+            f"created {_when(created)}" + (f", resolved {_when(resolved)}" if resolved else ""),
+            *(f"log: {line}" for line in logs),
+        ]
+        ours = bool(service) and service.lower() in {w.lower() for w in wanted}
+        return Evidence(
+            source=self.name,
+            kind="incident",
+            timestamp=created,
+            first_seen=created,
+            last_seen=resolved,
+            title=f"PagerDuty #{number} [{status}] {title}"[:300],
+            detail="\n".join(d for d in detail if d)[:3000],
+            url=link(incident.get("html_url")),
+            level=_URGENCY_LEVEL.get(urgency) if status != "resolved" else "info",
+            query=sent,
+            services=[service] if service else [],
+            attributes={
+                "status": status,
+                "row": {
+                    "status": status,
+                    "urgency": urgency,
+                    "service": service,
+                    "service_id": clean(service_ref.get("id") or "", 40),
+                    "priority": prio,
+                    "incident_number": number,
+                    "title": title,
+                    "created_at": created.isoformat() if created else None,
+                    "resolved_at": resolved.isoformat() if resolved else None,
+                },
+                "incident_id": clean(incident.get("id"), 40),
+                "log_entries": logs,
+                "ticket_service": ours,
+            },
+        )
+
+
+def _log_line(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return ""
+    kind = str(entry.get("type") or "").removesuffix("_log_entry").removesuffix("_reference")
+    when = parse_time(entry.get("created_at"))
+    agent = entry.get("agent") if isinstance(entry.get("agent"), dict) else {}
+    assert isinstance(agent, dict)
+    channel = entry.get("channel") if isinstance(entry.get("channel"), dict) else {}
+    assert isinstance(channel, dict)
+    details = entry.get("event_details") if isinstance(entry.get("event_details"), dict) else {}
+    assert isinstance(details, dict)
+    parts = [
+        f"{when:%H:%M}" if when else "",
+        kind or "entry",
+        clean(entry.get("summary") or "", 160),
+        f"by {clean(agent.get('summary'), 60)}" if agent.get("summary") else "",
+        clean(entry.get("note") or channel.get("summary") or details.get("description") or "", 200),
+    ]
+    return " ".join(p for p in parts if p)
+
+
+def _overlaps(incident: dict[str, Any], query: Query) -> bool:
+    created = parse_time(incident.get("created_at"))
+    if created is not None and created > query.window.end:
+        return False
+    if str(incident.get("status")) != "resolved":
+        return True
+    resolved = parse_time(incident.get("resolved_at") or incident.get("last_status_change_at"))
+    return resolved is None or resolved >= query.window.start
+
+
+def _order(incident: dict[str, Any], wanted: list[str]) -> tuple[int, int, int, float]:
+    service = incident.get("service") if isinstance(incident.get("service"), dict) else {}
+    assert isinstance(service, dict)
+    ours = str(service.get("summary") or "").lower() in {w.lower() for w in wanted}
+    created = parse_time(incident.get("created_at"))
+    return (
+        0 if ours else 1,
+        _STATUS_ORDER.get(str(incident.get("status")), 3),
+        0 if incident.get("urgency") == "high" else 1,
+        -(created.timestamp() if created else 0.0),
+    )
+
+
+def _iso(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M:%S} UTC" if value else "?"

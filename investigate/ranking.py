@@ -125,12 +125,12 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
 
 
 def _severity(e: Evidence, ticket_time: datetime) -> list[tuple[float, str]]:
+    if e.kind in ("alert", "incident") and signals.is_problem(e):  # whatever its severity label
+        return [(3.5, f"{e.kind} {signals.status(e)}")]
     if e.level in ("error", "critical"):
         return [(2.0, f"{e.level} level")]
     if e.level == "warning":
         return [(1.0, "warning level")]
-    if e.kind in ("alert", "incident") and signals.is_problem(e):
-        return [(3.5, f"{e.kind} {signals.status(e)}")]
     if e.kind == "issue" and signals.is_problem(e):
         return [(1.0, f"known issue, {signals.status(e)}")]
     if e.kind not in ("log", "log_pattern", "issue") and signals.is_problem(e):

@@ -201,3 +201,16 @@ def test_every_item_carries_reasons_that_add_up_to_its_score() -> None:
         assert e.reasons
         total = sum(float(r.split(" ", 1)[0]) for r in e.reasons)
         assert abs(total - e.score) < 0.1 * len(e.reasons)
+
+
+def test_a_firing_alert_with_a_severity_label_still_counts_as_firing() -> None:
+    labelled = Evidence(
+        source="alerts",
+        kind="alert",
+        title="HighErrorRate (critical)",
+        level="critical",
+        timestamp=at(-1),
+        attributes={"row": {"status": "firing"}},
+    )
+    items = rank([labelled], ENTITIES, T)
+    assert "+3.5 alert firing" in items[0].reasons

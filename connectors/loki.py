@@ -1,0 +1,283 @@
+"""`loki`: Grafana Loki (self-hosted or Grafana Cloud) log lines in the ticket's window.
+
+    logs:
+      type: loki
+      base_url: http://loki:3100                 # Grafana Cloud: https://logs-prod-….grafana.net
+      selector: '{app="api", env="prod"}'        # stream selector (trusted config)
+      # tenant: acme                             # X-Scope-OrgID (multi-tenant Loki)
+      # username: "123456"                       # basic auth (Grafana Cloud: the instance ID)
+      # password: ${GRAFANA_CLOUD_TOKEN}
+      # error_filter: '| detected_level=~"error|critical|fatal"'   # default: a line regex
+      # url_template: "https://grafana.acme.io/explore?left=…{query}…"
+
+Three `GET /loki/api/v1/query_range` queries, each paged backward by timestamp: the window's
+lines that mention the ticket's entities (`{selector} |~ "(?i)(?:acc_1042|dana@x\\.io)"`, every
+value RE2-escaped and then quoted as a LogQL string literal, so it can neither widen the selector
+nor add a stage), the window's error-level lines (`{selector} <error_filter>`), and the same
+error lines over `baseline` before the window, so new patterns stand out. A page that comes back
+full moves `end` to its oldest timestamp + 1 ns; lines seen twice at the boundary are dropped.
+When the server answers that `limit` is above its `max_entries_limit_per_query`, the page size
+drops to the server's limit and the page is asked again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx2
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from investigate.connector import Check, Collected, Connector, Query
+from investigate.errors import SourceError
+from investigate.http import HttpOptions
+from investigate.querylang import logql_regex_filter
+from investigate.remote_logs import (
+    ERROR_WORDS,
+    Entry,
+    Phase,
+    RemoteLogsConfig,
+    RemoteScan,
+    bad_shape,
+    drain,
+    entity_values,
+    link,
+    read_json,
+)
+from investigate.secrets import MASKER
+
+QUERY_RANGE = "/loki/api/v1/query_range"
+_STRING = r'"(?:[^"\\\n]|\\.)*"|`[^`]*`'
+_MATCHER = rf"\s*[A-Za-z_][A-Za-z0-9_]*\s*(?:=~|!~|!=|=)\s*(?:{_STRING})\s*"
+_SELECTOR = re.compile(rf"^\{{{_MATCHER}(?:,{_MATCHER})*,?\s*\}}$")
+_ENTRY_LIMIT = re.compile(r"max_entries_limit_per_query\D*\((\d+)\s*>\s*(\d+)\)")
+DEFAULT_ERROR_FILTER = '|~ "(?i)\\\\b(?:' + "|".join(ERROR_WORDS) + '|exception|traceback)\\\\b"'
+
+
+class LokiConfig(RemoteLogsConfig):
+    selector: str = Field(description='Stream selector, e.g. {app="api"} (trusted config).')
+    error_filter: str = Field(
+        DEFAULT_ERROR_FILTER, description="LogQL stages that keep error-level lines."
+    )
+    tenant: str | None = Field(None, description="X-Scope-OrgID for multi-tenant Loki.")
+    username: str | None = None
+    password: SecretStr | None = None
+    bearer_token: SecretStr | None = None
+    page_size: int = Field(1000, ge=1, le=5000)
+    service_labels: list[str] = Field(
+        default_factory=lambda: ["service_name", "service", "app", "job", "container"]
+    )
+    level_labels: list[str] = Field(
+        default_factory=lambda: ["level", "detected_level", "severity", "lvl"]
+    )
+
+    @field_validator("selector")
+    @classmethod
+    def _selector(cls, value: str) -> str:
+        if not _SELECTOR.match(value.strip()):
+            raise ValueError(
+                'selector must be a LogQL stream selector only, e.g. {app="api", env="prod"}'
+            )
+        return value.strip()
+
+    @field_validator("error_filter")
+    @classmethod
+    def _filter(cls, value: str) -> str:
+        text = value.strip()
+        if not text.startswith(("|", "!=", "!~")):
+            raise ValueError('error_filter must be LogQL pipeline stages, e.g. |= "ERROR"')
+        return text
+
+    @model_validator(mode="after")
+    def _auth(self) -> LokiConfig:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together (basic auth)")
+        if self.password is not None and self.bearer_token is not None:
+            raise ValueError("use either username/password or bearer_token, not both")
+        return self
+
+
+def _ns(value: datetime) -> int:
+    delta = value - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+def _from_ns(ns: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
+
+
+class Loki(Connector[LokiConfig]):
+    type_name = "loki"
+    config_model = LokiConfig
+    description = "Grafana Loki log lines (LogQL query_range), grouped into patterns"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        MASKER.add(self.config.password)
+        MASKER.add(self.config.bearer_token)
+        self.label = f"loki '{self.name}'"
+
+    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
+        c = self.config
+        headers = {"X-Scope-OrgID": c.tenant} if c.tenant else {}
+        if c.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {c.bearer_token.get_secret_value()}"
+        auth = (c.username, c.password.get_secret_value()) if c.username and c.password else None
+        return self.ctx.http(
+            HttpOptions(
+                base_url=c.base_url, timeout=timeout, headers=headers, auth=auth, deadline=deadline
+            )
+        )
+
+    async def check(self) -> list[Check]:
+        try:
+            async with self._client(None, 10) as client:
+                await read_json(
+                    client,
+                    "GET",
+                    "/loki/api/v1/labels",
+                    label=self.label,
+                    name=self.name,
+                    max_bytes=1_000_000,
+                )
+        except SourceError as exc:
+            return [Check("auth", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
+        return [Check("auth", True, f"can read labels from {self.config.base_url}")]
+
+    def queries(self, query: Query) -> list[tuple[Phase, str]]:
+        c = self.config
+        out: list[tuple[Phase, str]] = []
+        values = entity_values(query, c.max_values)
+        if values:
+            out.append(("matches", f"{c.selector} {logql_regex_filter(values)}"))
+        out.append(("errors", f"{c.selector} {c.error_filter}"))
+        if c.baseline and c.max_baseline_lines:
+            out.append(("baseline", f"{c.selector} {c.error_filter}"))
+        return out
+
+    async def collect(self, query: Query) -> Collected:
+        if query.stage == "resolve":
+            return Collected()
+        c = self.config
+        scan = RemoteScan(query, c.limits())
+        window = query.window
+        sent: list[str] = []
+        async with self._client(query.deadline, c.request_timeout(query)) as client:
+            for phase, logql in self.queries(query):
+                if phase == "baseline":
+                    start, end = window.start - c.baseline, window.start
+                else:
+                    start, end = window.start, window.end
+                sent.append(logql)
+                if not await drain(
+                    scan, phase, self._pages(client, scan, logql, _ns(start), _ns(end) + 1)
+                ):
+                    break
+        request = f"GET {c.base_url}{QUERY_RANGE} " + " ; ".join(sent)
+        url = link(c.url_template, sent[0], window.start, window.end)
+        return scan.collected(self.name, request, url=url)
+
+    async def _pages(
+        self, client: httpx2.AsyncClient, scan: RemoteScan, logql: str, start: int, end: int
+    ) -> AsyncGenerator[list[Entry], None]:
+        c = self.config
+        limit = c.page_size
+        pages = 0
+        while pages < c.max_pages and end > start:
+            params = {
+                "query": logql,
+                "start": str(start),
+                "end": str(end),
+                "limit": str(limit),
+                "direction": "backward",
+            }
+            reply = await read_json(
+                client,
+                "GET",
+                QUERY_RANGE,
+                label=self.label,
+                name=self.name,
+                params=params,
+                max_bytes=c.max_response_bytes,
+                passthrough=frozenset({400}),
+            )
+            if reply.status == 400:
+                lower = self._server_limit(reply.text)
+                if lower is not None and lower < limit:
+                    scan.note(
+                        f"{self.name}: the server caps a query at {lower} lines; paging by that"
+                    )
+                    limit = lower
+                    continue
+                raise SourceError(
+                    f"{self.label}: Loki rejected the query: {MASKER.mask(' '.join(reply.text.split()))[:200]}",
+                    hint=f"check connectors.{self.name}.selector and error_filter",
+                )
+            pages += 1
+            entries, oldest = self._entries(reply.body, reply.sent)
+            yield entries
+            if len(entries) < limit or oldest is None:
+                return
+            if oldest + 1 < end:
+                end = (
+                    oldest + 1
+                )  # end is exclusive: the oldest second is asked again, de-duplicated
+            else:  # a whole page at one nanosecond: skip past it
+                scan.note(
+                    f"{self.name}: more than {limit} lines share one timestamp; some were skipped"
+                )
+                end = oldest
+        if pages >= c.max_pages:
+            scan.note(f"{self.name}: stopped after {c.max_pages} pages of one query")
+
+    @staticmethod
+    def _server_limit(text: str) -> int | None:
+        match = _ENTRY_LIMIT.search(text)
+        return int(match.group(2)) if match and int(match.group(2)) > 0 else None
+
+    def _entries(self, body: Any, sent: str) -> tuple[list[Entry], int | None]:
+        if not isinstance(body, dict) or body.get("status") != "success":
+            raise bad_shape(self.label, sent, "no status: success")
+        data = body.get("data")
+        if not isinstance(data, dict) or data.get("resultType") != "streams":
+            kind = data.get("resultType") if isinstance(data, dict) else None
+            raise bad_shape(self.label, sent, f"resultType {kind!r}, expected 'streams'")
+        result = data.get("result")
+        if not isinstance(result, list):
+            raise bad_shape(self.label, sent, "data.result is not a list")
+        entries: list[Entry] = []
+        oldest: int | None = None
+        for stream in result:
+            if not isinstance(stream, dict) or not isinstance(stream.get("values"), list):
+                continue
+            raw_labels = stream.get("stream")
+            labels = (
+                {str(k): str(v) for k, v in raw_labels.items()}
+                if isinstance(raw_labels, dict)
+                else {}
+            )
+            level = next((labels[k] for k in self.config.level_labels if labels.get(k)), None)
+            service = next((labels[k] for k in self.config.service_labels if labels.get(k)), None)
+            identity = hash(tuple(sorted(labels.items())))
+            for value in stream["values"]:
+                if not isinstance(value, list) or len(value) < 2:
+                    continue
+                try:
+                    ns = int(value[0])
+                except (TypeError, ValueError):
+                    continue
+                line = str(value[1])
+                oldest = ns if oldest is None else min(oldest, ns)
+                entries.append(
+                    Entry(
+                        _from_ns(ns),
+                        line,
+                        level,
+                        service,
+                        labels,
+                        key=(ns, identity, hash(line)),
+                    )
+                )
+        return entries, oldest

@@ -148,6 +148,7 @@ C = TypeVar("C", bound=ServerSQLConfig)
 class ServerSQL(Connector[C], Generic[C]):
     """The shared collect loop; subclasses bring the driver."""
 
+    read_only_by = "SQL guard (one read statement), READ ONLY transaction, statement timeout"
     extra: str = ""
     """The pip extra that installs the driver."""
 

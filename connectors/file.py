@@ -33,6 +33,7 @@ class FileConfig(ConnectorConfig):
 
 class FileTickets(Connector[FileConfig]):
     type_name = "file"
+    read_only_by = "local files, opened for reading"
     config_model = FileConfig
     description = "Tickets from local JSON/YAML files (a folder, or one file with a list)"
     collects_evidence = False

@@ -91,6 +91,7 @@ class ScanStats:
 
 class LogFile(Connector[LogFileConfig]):
     type_name = "log_file"
+    read_only_by = "local files, opened for reading"
     config_model = LogFileConfig
     description = "JSON-lines or plain-text log files (globs, .gz too), streamed"
 

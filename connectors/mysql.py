@@ -307,6 +307,7 @@ def _write_posture(user: str, database: str, grants: list[str]) -> Check:
             True,
             f"{user} has only SELECT/USAGE/SHOW VIEW; every query also runs in a READ ONLY "
             "transaction",
+            verified=f"{user} has only SELECT grants",
         )
     shown = "; ".join(extra[:6]) + ("; …" if len(extra) > 6 else "")
     return Check(

@@ -219,6 +219,7 @@ def _write_posture(user: str, superuser: bool, writable: list[str], tables: list
         True,
         f"role {user} cannot write to the {len(tables)} tables the queries read; "
         "every query also runs in a READ ONLY transaction",
+        verified=f"role {user} has no write privilege on the queried tables",
     )
 
 

@@ -65,6 +65,7 @@ class RecordsConfig(ConnectorConfig):
 
 class Records(Connector[RecordsConfig]):
     type_name = "records"
+    read_only_by = "local files, opened for reading"
     config_model = RecordsConfig
     description = "Records from JSON, JSONL, CSV or YAML files (deploys, billing, bugs, alerts)"
 

@@ -40,6 +40,7 @@ class SQLiteConfig(SQLConnectorConfig):
 
 class SQLite(Connector[SQLiteConfig]):
     type_name = "sqlite"
+    read_only_by = "local file opened mode=ro, PRAGMA query_only, SQL guard"
     config_model = SQLiteConfig
     description = "SQLite database: named read-only queries bound to ticket entities"
 

@@ -381,7 +381,14 @@ class Stripe(Connector[StripeConfig]):
                 )
             )
         elif key.startswith("rk_"):
-            checks.append(Check("api key", True, f"restricted key ({shown})"))
+            checks.append(
+                Check(
+                    "api key",
+                    True,
+                    f"restricted key ({shown}); Stripe does not report its permissions, so "
+                    "read-only access is not verified",
+                )
+            )
         else:
             checks.append(
                 Check("api key", False, "not a Stripe secret or restricted key (expected rk_…)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from rich.table import Table
 from rich.text import Text
@@ -32,8 +33,16 @@ async def _check_one(connector: Connector) -> list[Check]:  # type: ignore[type-
         await connector.aclose()
 
 
-async def run_checks(ctx: Context) -> bool:
-    """Print one row per check; True when every check passed."""
+@dataclass
+class CheckOutcome:
+    ok: bool
+    """Every check passed."""
+    warnings: int
+    """Checks that passed with a warning (a credential that could write, say)."""
+
+
+async def run_checks(ctx: Context) -> CheckOutcome:
+    """Print one row per check, then the read-only posture of each connector."""
     built = build_connectors(ctx)
     names = list(built.instances)
     if not names and not built.skipped:
@@ -48,7 +57,9 @@ async def run_checks(ctx: Context) -> bool:
     for column in ("", "Connector", "Type", "Check", "Detail"):
         table.add_column(column)
     ok = True
+    warnings = 0
     source = ctx.config.settings.ticket_source
+    per_connector: dict[str, list[Check]] = {}
     for name, checks in zip(names, results, strict=True):
         instance = built.instances[name]
         if name == source and not isinstance(instance, TicketSource):
@@ -56,8 +67,10 @@ async def run_checks(ctx: Context) -> bool:
                 *checks,
                 Check("ticket source", False, "this connector cannot supply tickets"),
             ]
+        per_connector[name] = checks
         for item in checks:
             ok &= item.ok
+            warnings += item.ok and item.warning
             mark = "✅" if item.ok and not item.warning else "⚠️" if item.ok else "❌"
             table.add_row(
                 mark, name, instance.type_name, item.name, Text(MASKER.mask(safe(item.detail)))
@@ -70,7 +83,34 @@ async def run_checks(ctx: Context) -> bool:
             "❌", source, "?", "ticket source", Text("not a configured, enabled connector")
         )
     ctx.out.print(table)
-    return ok
+    ctx.out.print(_posture_table(built.instances, per_connector))
+    return CheckOutcome(ok=ok, warnings=warnings)
+
+
+def _posture_table(
+    instances: dict[str, Connector],  # type: ignore[type-arg]
+    checks: dict[str, list[Check]],
+) -> Table:
+    """How read-only is guaranteed, per connector: the tool's own guard always; a credential
+    verified as unable to write where the system can tell; a warning with the fix where the
+    credential could write."""
+    table = Table(title="Read-only posture", title_justify="left")
+    for column in ("", "Connector", "Guaranteed by", "Credential"):
+        table.add_column(column)
+    for name, instance in instances.items():
+        items = checks.get(name, [])
+        risky = [c for c in items if c.ok and c.warning]
+        verified = next((c.verified for c in items if c.verified), None)
+        if risky:
+            mark, credential = "⚠️", "; ".join(c.detail for c in risky)
+        elif verified:
+            mark, credential = "✅", f"verified: {verified}"
+        elif instance.read_only_by.startswith("local files"):
+            mark, credential = "✅", "no credential"
+        else:
+            mark, credential = "➖", "not verified: the guard is the boundary"
+        table.add_row(mark, name, instance.read_only_by, Text(MASKER.mask(safe(credential))))
+    return table
 
 
 def list_connectors(ctx: Context) -> None:

@@ -373,18 +373,30 @@ async def _search(ctx: Context, query: str, limit: int) -> list[str]:
 
 @app.command()
 def check(
-    config: ConfigOpt = None, verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False
+    config: ConfigOpt = None,
+    strict: Annotated[
+        bool, typer.Option(help="Exit 5 on warnings too (e.g. a credential that could write).")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Check each configured connector: config, reachability, auth, read-only posture.
 
-    Exits 0 when every check passes, 4 when one fails."""
+    Exits 0 when every check passes, 4 when one fails, 5 with --strict when one warns."""
     import asyncio
 
     from investigate.checks import run_checks
 
     ctx = _context(config, verbose)
-    if not asyncio.run(run_checks(ctx)):
+    outcome = asyncio.run(run_checks(ctx))
+    if not outcome.ok:
         raise typer.Exit(ExitCode.SOURCE_FAILED)
+    if strict and outcome.warnings:
+        ctx.err.print(
+            f"--strict: {outcome.warnings} warning(s); see the posture table above",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(ExitCode.STRICT)
 
 
 @app.command()

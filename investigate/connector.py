@@ -123,6 +123,8 @@ class Check:
     ok: bool
     detail: str = ""
     warning: bool = False
+    verified: str | None = None
+    """Set on the check that verified the credential cannot write, e.g. "SELECT-only role"."""
 
 
 class Connector(ABC, Generic[C]):
@@ -131,6 +133,8 @@ class Connector(ABC, Generic[C]):
     description: ClassVar[str] = ""
     collects_evidence: ClassVar[bool] = True
     """False for a pure ticket source, which the fan-out leaves out."""
+    read_only_by: ClassVar[str] = "HTTP guard: only GET/HEAD and allow-listed read-only POSTs"
+    """What keeps this connector from writing, whatever its credential (`investigate check`)."""
 
     def __init__(self, name: str, config: C, ctx: Context) -> None:
         self.name = name

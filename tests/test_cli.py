@@ -202,6 +202,30 @@ def test_check_reports_each_connector(cli, write_config) -> None:  # type: ignor
     assert "❌" in bad.out and "cannot connect to db:5432" in bad.out
 
 
+@pytest.mark.usefixtures("example_plugin")
+def test_check_ends_with_the_read_only_posture_and_strict_fails_on_warnings(
+    cli, write_config
+) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(
+        base(
+            billing={"type": "example", "warn": "a secret key (sk_…) can write; use rk_…"},
+            db={"type": "example", "verified": "SELECT-only role"},
+            other={"type": "example"},
+        )
+    )
+    result = cli("check", "-c", str(config))
+    assert result.code == 0, result.out
+    posture = result.out.split("Read-only posture", 1)[1]
+    rows = {
+        line.split("│")[2].strip(): line for line in posture.splitlines() if line.count("│") >= 4
+    }
+    assert "⚠️" in rows["billing"] and "sk_" in posture
+    assert "✅" in rows["db"] and "verified: SELECT-only role" in posture
+    assert "➖" in rows["other"] and "not verified" in posture
+    strict = cli("check", "-c", str(config), "--strict")
+    assert strict.code == 5 and "1 warning(s)" in strict.err
+
+
 def test_check_with_no_connectors_is_a_config_error_not_an_empty_success(cli, write_config) -> None:  # type: ignore[no-untyped-def]
     result = cli("check", "-c", str(write_config("connectors: {}\n")))
     assert result.code == 2

@@ -29,6 +29,9 @@ class ExampleConfig(ConnectorConfig):
     fail: str | None = None
     crash: bool = False
     fail_tickets: str | None = None
+    warn: str | None = None
+    """A passing check with this warning (e.g. a credential that could write)."""
+    verified: str | None = None
 
 
 class Example(Connector[ExampleConfig]):
@@ -75,7 +78,10 @@ class Example(Connector[ExampleConfig]):
 
     async def check(self) -> list[Check]:
         ok = not (self.config.fail or self.config.crash)
-        return [Check("reachable", ok, self.config.fail or "fine")]
+        checks = [Check("reachable", ok, self.config.fail or "fine", verified=self.config.verified)]
+        if self.config.warn:
+            checks.append(Check("credential", True, self.config.warn, warning=True))
+        return checks
 
 
 def ticket(**overrides: Any) -> dict[str, Any]:

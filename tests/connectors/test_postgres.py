@@ -559,7 +559,8 @@ def test_investigate_check_with_a_wrong_password_fails_with_exit_code_4(
     result = cli("check", "--config", str(config))
 
     assert result.code == 4
-    (line,) = [ln for ln in result.out.splitlines() if "prod" in ln]
+    checks = result.out.split("Read-only posture")[0]  # the first table: one row per check
+    (line,) = [ln for ln in checks.splitlines() if "prod" in ln]
     assert "❌" in line and "│ auth " in line
     assert "prod (postgres): authentication failed" in line
     assert "Wr0ng-Pa55" not in result.out + result.err

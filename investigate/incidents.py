@@ -77,7 +77,13 @@ def suspect(evidence: list[Evidence], ticket: Ticket) -> Incident:
             f"{top.attributes['accounts_affected']} accounts hit the same new error "
             f"({top.id} “{top.title[:80]}”)"
         )
-    related = [e for e in evidence if e.kind == "ticket" and _same_signature(e, codes, words)]
+    related = [
+        e
+        for e in evidence
+        if e.kind == "ticket"
+        and e.attributes.get("relation") != "requester"  # their own other tickets are not others
+        and _same_signature(e, codes, words)
+    ]
     if len(related) >= RELATED:
         reasons.append(f"{len(related)} other customers reported the same problem")
     return Incident(

@@ -128,3 +128,17 @@ def test_a_degraded_status_page_component_counts_as_open() -> None:
     assert found.suspected and found.alerts == ["E3"]
     component.attributes["row"]["status"] = "operational"
     assert not suspect([component], ticket()).suspected
+
+
+def test_the_requesters_own_other_tickets_are_not_other_customers() -> None:
+    own = [
+        Evidence(
+            id=f"E{i}",
+            source="helpdesk",
+            kind="ticket",
+            title=f"Ticket {i}: dashboards fail with ERR_UPSTREAM_RESET",
+            attributes={"row": {"id": str(900 + i)}, "relation": "requester"},
+        )
+        for i in (5, 6, 7)
+    ]
+    assert not suspect([mine(), *own], ticket()).suspected

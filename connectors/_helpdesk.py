@@ -1,0 +1,197 @@
+"""Plumbing shared by the helpdesk connectors (Zendesk, Intercom, Freshdesk, Help Scout):
+vendor rate-limit headers, ticket numbers, attachments listed not downloaded, same-origin
+paging, and capped JSON GET/POST with one-line errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+
+from investigate.errors import SourceError, TicketNotFound
+from investigate.http import describe, source_error
+from investigate.jsonapi import HttpFailure, JsonResponse, fetch_json
+from investigate.secrets import MASKER
+
+_RESET_HEADERS = ("x-ratelimit-retry-after", "ratelimit-reset", "x-rate-limit-reset")
+
+
+def vendor_wait(headers: httpx2.Headers, now: float | None = None) -> float | None:
+    """Seconds to wait from a vendor's rate-limit header: Help Scout `X-RateLimit-Retry-After`,
+    Zendesk `ratelimit-reset` (seconds), or `X-RateLimit-Reset` (Intercom: an epoch time)."""
+    for name in (*_RESET_HEADERS, "x-ratelimit-reset"):
+        value = headers.get(name, "").strip()
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        if not math.isfinite(number):
+            continue
+        if number > 1e9:  # an epoch time
+            number -= now if now is not None else time.time()
+        return max(0.0, number)
+    return None
+
+
+class VendorRetryAfter(httpx2.AsyncBaseTransport):
+    """Inner transport: a 429 without `Retry-After` gets one from the vendor's own rate-limit
+    header, so `investigate.http`'s retry (deadline-bounded) waits the right time."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.inner = inner or httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self.inner.handle_async_request(request)
+        if response.status_code == 429 and "retry-after" not in response.headers:
+            wait = vendor_wait(response.headers)
+            if wait is not None:
+                response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def ticket_number(ticket_id: str, vendor: str) -> str:
+    """A numeric ticket ID (`#4812` → `4812`); anything else is 'not found' before any call."""
+    value = ticket_id.strip().removeprefix("#")
+    if not (value.isascii() and value.isdigit() and len(value) <= 20):
+        shown = " ".join(ticket_id.split())[:40]
+        raise TicketNotFound(
+            f"ticket {shown!r} not found: {vendor} ticket IDs are numbers",
+            hint="pass the number shown in the ticket's URL",
+        )
+    return value
+
+
+def attachment_note(name: Any, size: Any, content_type: Any) -> str:
+    """`report.csv (12.5 KB, text/csv)`: what an attachment is, without downloading it."""
+    parts = []
+    if isinstance(size, int | float) and not isinstance(size, bool):
+        parts.append(_size(float(size)))
+    if content_type:
+        parts.append(str(content_type))
+    shown = " ".join(str(name or "unnamed").split())[:200]
+    return f"{shown} ({', '.join(parts)})" if parts else shown
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{int(n)} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"  # pragma: no cover
+
+
+def same_origin(url: str, root: str) -> bool:
+    """A paging link may be absolute; it must stay on the configured host (credentials)."""
+    if url.startswith("/") and not url.startswith("//"):
+        return True
+    a, b = urlsplit(url), urlsplit(root)
+    return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
+
+
+async def get_json(
+    client: httpx2.AsyncClient,
+    url: str,
+    *,
+    label: str,
+    name: str,
+    params: Mapping[str, str] | None = None,
+    max_bytes: int = 5_000_000,
+    hints: Mapping[int, str] | None = None,
+) -> JsonResponse:
+    """`fetch_json` with 404 returned as `body=None` (the caller decides what is missing)."""
+    return await fetch_json(
+        client,
+        url,
+        label=label,
+        name=name,
+        params=params,
+        max_bytes=max_bytes,
+        ok_statuses=frozenset({404}),
+        hints=hints,
+    )
+
+
+async def post_json(
+    client: httpx2.AsyncClient,
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    label: str,
+    name: str,
+    max_bytes: int = 5_000_000,
+    hints: Mapping[int, str] | None = None,
+    form: bool = False,
+) -> JsonResponse:
+    """POST a JSON (or, with `form`, a form-encoded) body to an allow-listed read-only endpoint (a search, a token exchange) and
+    decode the capped JSON answer; failures are one-line `SourceError`s like `get_json`'s."""
+    try:
+        data, payload = (dict(body), None) if form else (None, dict(body))
+        async with client.stream("POST", url, data=data, json=payload) as response:
+            sent = MASKER.mask(f"POST {response.request.url}")
+            if not response.is_success:
+                error = httpx2.HTTPStatusError("", request=response.request, response=response)
+                hint = (hints or {}).get(response.status_code)
+                raise HttpFailure(
+                    f"{label}: {describe(error)}",
+                    hint=hint.format(name=name) if hint else None,
+                    http_status=response.status_code,
+                )
+            declared = response.headers.get("content-length", "")
+            raw = b""
+            if not (declared.isdigit() and int(declared) > max_bytes):
+                async for chunk in response.aiter_bytes():
+                    raw += chunk
+                    if len(raw) > max_bytes:
+                        break
+            if len(raw) > max_bytes or (declared.isdigit() and int(declared) > max_bytes):
+                raise SourceError(
+                    f"{label}: the response from POST {url} is larger than {max_bytes:,} bytes; "
+                    "stopped reading",
+                    hint=f"lower the page size or raise connectors.{name}.max_response_bytes",
+                )
+    except httpx2.HTTPError as exc:
+        failure = source_error(exc)
+        failure.message = f"{label}: {failure.message}"
+        raise failure from None
+    try:
+        decoded = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise SourceError(
+            f"{label}: expected JSON from {sent} but got invalid JSON",
+            hint="check base_url; a proxy or login page may be answering",
+        ) from None
+    return JsonResponse(response.status_code, decoded, response.headers, sent)
+
+
+def with_hint(exc: SourceError) -> str:
+    return f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+
+
+def _object(body: Any, key: str, label: str) -> dict[str, Any]:
+    if not isinstance(body, dict) or not isinstance(body.get(key), dict):
+        raise SourceError(f"{label}: the response has no '{key}' object")
+    return body
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def as_any_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
+
+
+def id_str(value: Any) -> str:
+    return "" if value is None or isinstance(value, bool) else str(value)

@@ -1,0 +1,288 @@
+"""`freshdesk`: Freshdesk tickets with every conversation (replies and private notes), the
+requester and company, plus the requester's other recent tickets.
+
+    helpdesk:
+      type: freshdesk
+      domain: acme                          # https://acme.freshdesk.com (or base_url: …)
+      api_key: ${FRESHDESK_API_KEY}         # Profile settings → View API key
+      # max_recent: 5                       # the requester's other recent tickets
+
+Ticket: `GET /api/v2/tickets/{id}?include=requester,company,stats`, then
+`GET /api/v2/tickets/{id}/conversations?page=N&per_page=100`, following the `link` header's
+`rel="next"` (never off the Freshdesk host) up to `max_pages`. HTML bodies become clean text
+(`description_text` / `body_text` when HTML is absent); `private` conversations are internal;
+attachments are listed (name, size, type), never fetched. Auth is basic `api_key:X`; a 429's
+`Retry-After` is honoured within the deadline.
+
+Evidence (kind "ticket"): the requester's recent tickets
+(`GET /api/v2/tickets?requester_id=…&order_by=created_at`). Freshdesk's ticket search filters
+fields only (no free text), so other customers' tickets quoting the same error are not
+searched: `collect` says so in its notes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import httpx2
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from connectors._helpdesk import (
+    VendorRetryAfter,
+    as_dict,
+    as_list,
+    attachment_note,
+    get_json,
+    id_str,
+    same_origin,
+    ticket_number,
+    with_hint,
+)
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import SourceError, TicketNotFound
+from investigate.html_text import html_to_text
+from investigate.http import HttpOptions, make_client
+from investigate.jsonapi import JsonResponse
+from investigate.models import Comment, Evidence, Organization, Person, Ticket
+from investigate.rows import parse_time
+from investigate.secrets import MASKER
+
+_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(\.freshdesk\.com)?$")
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+STATUS = {2: "open", 3: "pending", 4: "solved", 5: "closed"}
+PRIORITY = {1: "low", 2: "normal", 3: "high", 4: "urgent"}
+_HINTS = {
+    401: "set connectors.{name}.api_key (e.g. ${{FRESHDESK_API_KEY}}) to an agent's API key "
+    "(Profile settings → View API key)",
+    403: "the agent behind connectors.{name}.api_key cannot read this ticket (check its role)",
+}
+
+
+class FreshdeskConfig(ConnectorConfig):
+    domain: str | None = None
+    base_url: str | None = Field(None, description="Overrides domain (proxies, tests).")
+    api_key: SecretStr
+    max_pages: int = Field(20, ge=1, le=300)
+    max_recent: int = Field(5, ge=0, le=100)
+    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is not None and not _DOMAIN.match(value):
+            raise ValueError("domain is the 'acme' of acme.freshdesk.com")
+        return value.removesuffix(".freshdesk.com") if value else value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("base_url must start with https://")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _where(self) -> FreshdeskConfig:
+        if not (self.domain or self.base_url):
+            raise ValueError("set domain (acme for acme.freshdesk.com) or base_url")
+        MASKER.add(self.api_key)
+        return self
+
+    @property
+    def root(self) -> str:
+        return self.base_url or f"https://{self.domain}.freshdesk.com"
+
+
+class Freshdesk(Connector[FreshdeskConfig]):
+    type_name = "freshdesk"
+    config_model = FreshdeskConfig
+    description = "Freshdesk tickets and conversations, and the requester's recent tickets"
+
+    @property
+    def label(self) -> str:
+        return f"freshdesk '{self.name}'"
+
+    def _client(self, deadline: float | None = None) -> httpx2.AsyncClient:
+        c = self.config
+        options = HttpOptions(
+            base_url=c.root,
+            timeout=c.timeout.total_seconds() if c.timeout else 30.0,
+            auth=(c.api_key.get_secret_value(), "X"),
+            deadline=deadline,
+        )
+        return make_client(options, VendorRetryAfter())
+
+    async def _get(
+        self, client: httpx2.AsyncClient, url: str, params: dict[str, str] | None = None
+    ) -> JsonResponse:
+        return await get_json(
+            client,
+            url,
+            label=self.label,
+            name=self.name,
+            params=params,
+            max_bytes=self.config.max_response_bytes,
+            hints=_HINTS,
+        )
+
+    async def fetch_ticket(self, ticket_id: str) -> Ticket:
+        number = ticket_number(ticket_id, "Freshdesk")
+        async with self._client() as client:
+            found = await self._get(
+                client, f"/api/v2/tickets/{number}", {"include": "requester,company,stats"}
+            )
+            if found.body is None:
+                raise TicketNotFound(
+                    f"ticket {number} not found in Freshdesk ({self.config.root})",
+                    hint="check the ticket number (the one in /a/tickets/<number>)",
+                )
+            if not isinstance(found.body, dict) or "id" not in found.body:
+                raise SourceError(f"{self.label}: /api/v2/tickets/{number} returned no ticket")
+            conversations, notes = await self._conversations(client, number)
+        return self._to_ticket(number, found.body, conversations, notes)
+
+    async def _conversations(
+        self, client: httpx2.AsyncClient, number: str
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        url = f"/api/v2/tickets/{number}/conversations"
+        params: dict[str, str] | None = {"page": "1", "per_page": "100"}
+        out: list[dict[str, Any]] = []
+        for _ in range(self.config.max_pages):
+            page = await self._get(client, url, params)
+            out += as_list(page.body)
+            match = _NEXT.search(page.headers.get("link", ""))
+            if match is None:
+                return out, []
+            url, params = match.group(1), None
+            if not same_origin(url, self.config.root):
+                return out, [f"stopped paging conversations: next link leaves {self.config.root}"]
+        return out, [f"only the first {self.config.max_pages} pages of conversations were read"]
+
+    def _to_ticket(
+        self, number: str, t: dict[str, Any], conversations: list[dict[str, Any]], notes: list[str]
+    ) -> Ticket:
+        requester = as_dict(t.get("requester"))
+        company = as_dict(t.get("company"))
+        description = _text(t.get("description"), t.get("description_text"))
+        files = [_attachment(a) for a in as_list(t.get("attachments"))]
+        if files:
+            description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
+        created = parse_time(t.get("created_at"))
+        if created is None:
+            raise SourceError(f"{self.label}: ticket {number} has no created_at")
+        raw: dict[str, Any] = {"ticket": t, "conversations": conversations}
+        if notes:
+            raw["investigate_notes"] = notes
+        authors = {id_str(requester.get("id")): requester.get("name") or requester.get("email")}
+        return Ticket(
+            id=id_str(t.get("id")) or number,
+            url=f"{self.config.root}/a/tickets/{number}",
+            subject=str(t.get("subject") or ""),
+            description=description,
+            comments=[_comment(c, authors) for c in conversations],
+            requester=Person(name=requester.get("name"), email=requester.get("email")),
+            organization=Organization(
+                id=id_str(t.get("company_id")) or None, name=company.get("name")
+            ),
+            created_at=created,
+            updated_at=parse_time(t.get("updated_at")),
+            priority=PRIORITY.get(t["priority"]) if isinstance(t.get("priority"), int) else None,
+            status=STATUS.get(t["status"], str(t["status"])) if t.get("status") else None,
+            tags=[str(x) for x in t.get("tags") or [] if isinstance(x, str)],
+            custom_fields={
+                k: v for k, v in as_dict(t.get("custom_fields")).items() if v not in (None, "")
+            },
+            raw=raw,
+        )
+
+    async def collect(self, query: Query) -> Collected:
+        out = Collected(
+            notes=[
+                f"{self.label}: Freshdesk search cannot match free text, so other customers' "
+                "tickets with the same error were not looked for"
+            ]
+        )
+        rid = id_str(as_dict(query.ticket.raw.get("ticket")).get("requester_id"))
+        email = query.entities.requester_email or query.ticket.requester.email
+        if not self.config.max_recent or not (rid.isdigit() or email):
+            return out
+        params = {"order_by": "created_at", "order_type": "desc", "per_page": "30"}
+        params.update({"requester_id": rid} if rid.isdigit() else {"email": str(email)})
+        async with self._client(query.deadline) as client:
+            page = await self._get(client, "/api/v2/tickets", params)
+        for other in as_list(page.body):
+            oid = id_str(other.get("id"))
+            if not oid or oid == query.ticket.id:
+                continue
+            out.evidence.append(self._evidence(other, page.request))
+            if len(out.evidence) >= self.config.max_recent:
+                break
+        return out
+
+    def _evidence(self, t: dict[str, Any], sent: str) -> Evidence:
+        oid = id_str(t.get("id"))
+        status = STATUS.get(t["status"], str(t["status"])) if t.get("status") else "unknown"
+        text = " ".join(_text(t.get("description"), t.get("description_text")).split())
+        return Evidence(
+            source=self.name,
+            kind="ticket",
+            timestamp=parse_time(t.get("created_at")),
+            title=f"Freshdesk #{oid}: {t.get('subject') or ''}"[:300],
+            detail=f"the requester's other ticket ({status}): {text[:400]}",
+            url=f"{self.config.root}/a/tickets/{oid}",
+            query=MASKER.mask(sent),
+            attributes={
+                "relation": "requester",
+                "row": {
+                    "id": oid,
+                    "status": status,
+                    "requester_id": t.get("requester_id"),
+                    "company_id": t.get("company_id"),
+                    "created_at": t.get("created_at"),
+                },
+            },
+        )
+
+    async def check(self) -> list[Check]:
+        try:
+            async with self._client(time.monotonic() + 15) as client:
+                me = await self._get(client, "/api/v2/agents/me")
+        except SourceError as exc:
+            return [Check("credentials", False, with_hint(exc))]
+        if not isinstance(me.body, dict) or "id" not in me.body:
+            return [Check("credentials", False, f"{self.label}: /api/v2/agents/me named no agent")]
+        contact = as_dict(me.body.get("contact"))
+        return [
+            Check("credentials", True, f"API key of agent {contact.get('email') or me.body['id']}"),
+            Check(
+                "not verified",
+                True,
+                "whether the agent's scope (global, group or restricted) covers every ticket",
+                warning=True,
+            ),
+        ]
+
+
+def _text(html: Any, plain: Any) -> str:
+    if isinstance(html, str) and html.strip():
+        return html_to_text(html)
+    return str(plain or "").strip()
+
+
+def _attachment(a: dict[str, Any]) -> str:
+    return attachment_note(a.get("name"), a.get("size"), a.get("content_type"))
+
+
+def _comment(c: dict[str, Any], authors: dict[str, Any]) -> Comment:
+    body = _text(c.get("body"), c.get("body_text"))
+    files = [_attachment(a) for a in as_list(c.get("attachments"))]
+    if files:
+        body = f"{body}\n\n[attachments: {'; '.join(files)}]".strip()
+    uid = id_str(c.get("user_id"))
+    return Comment(
+        author=authors.get(uid) or c.get("from_email") or uid or None,
+        body=body,
+        created_at=parse_time(c.get("created_at")),
+        public=not c.get("private", False),
+    )

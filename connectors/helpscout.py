@@ -1,0 +1,432 @@
+"""`helpscout`: Help Scout (Mailbox API 2.0) conversations with every thread, the customer and
+their organisation, plus the customer's other recent conversations and other customers'
+conversations quoting the same error.
+
+    helpdesk:
+      type: helpscout
+      app_id: ${HELPSCOUT_APP_ID}           # Your Profile → My Apps → Create App
+      app_secret: ${HELPSCOUT_APP_SECRET}
+      # related_lookback: 24h
+      # max_related: 10
+      # max_recent: 5
+
+Auth is OAuth client credentials: `POST /v2/oauth2/token` (form `grant_type=client_credentials`,
+`client_id`, `client_secret`) — the only POST the client allows, and only with exactly that
+body; the token is kept until shortly before it expires and never printed.
+
+Ticket: `GET /v2/conversations/{id}?embed=threads` (HAL: `_embedded.threads`); when the
+conversation has more threads than were embedded, `GET /v2/conversations/{id}/threads` pages
+through `_links.next.href` (never off the Help Scout host). Notes are internal comments; HTML
+bodies become clean text; attachments (`_embedded.attachments`) are listed, not fetched. The
+customer is read (`GET /v2/customers/{id}`) for the organisation. Rate limits: a 429's
+`X-RateLimit-Retry-After` is honoured within the deadline.
+
+Evidence (kind "ticket"), via `GET /v2/conversations?query=…&status=all`: the customer's other
+conversations (`(customerIds:…)`) and, per error signature, conversations created in
+`related_lookback` whose body quotes it (`(body:"ERR_X" AND createdAt:[… TO *])`). Values are
+phrase-quoted with quotes, backslashes, parentheses and control characters removed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx2
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from connectors._helpdesk import (
+    VendorRetryAfter,
+    as_dict,
+    as_list,
+    attachment_note,
+    get_json,
+    id_str,
+    post_json,
+    same_origin,
+    ticket_number,
+    with_hint,
+)
+from investigate.config import Duration
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
+from investigate.html_text import html_to_text
+from investigate.http import HttpOptions, ReadOnlyPost, make_client
+from investigate.jsonapi import HttpFailure, JsonResponse
+from investigate.models import Comment, Evidence, Organization, Person, Ticket
+from investigate.rows import parse_time
+from investigate.secrets import MASKER
+
+TOKEN_PATH = "/v2/oauth2/token"  # noqa: S105 (a path, not a secret)
+_UNSAFE = re.compile(r"[\"\\()\[\]{}\x00-\x1f\x7f\u2028\u2029]+")
+_HINTS = {
+    401: "set connectors.{name}.app_id and app_secret (e.g. ${{HELPSCOUT_APP_ID}}, "
+    "${{HELPSCOUT_APP_SECRET}}) to a Help Scout app's ID and secret (Your Profile → My Apps)",
+    403: "the Help Scout user who owns the app in connectors.{name} cannot see this mailbox",
+}
+_TOKEN_KEYS = frozenset({"grant_type", "client_id", "client_secret"})
+
+
+def token_body_only(content: bytes) -> None:
+    """The guard's body check for the token endpoint: a client-credentials grant, nothing else."""
+    try:
+        fields = dict(parse_qsl(content.decode("ascii"), strict_parsing=True))
+    except (UnicodeDecodeError, ValueError):
+        raise ReadOnlyViolation(
+            "refused POST to the Help Scout token endpoint: not a form"
+        ) from None
+    if set(fields) != _TOKEN_KEYS or fields.get("grant_type") != "client_credentials":
+        raise ReadOnlyViolation(
+            "refused POST to the Help Scout token endpoint: only a client_credentials grant "
+            "may be sent"
+        )
+
+
+class HelpScoutConfig(ConnectorConfig):
+    app_id: SecretStr
+    app_secret: SecretStr
+    base_url: str = "https://api.helpscout.net"
+    web_url: str = Field("https://secure.helpscout.net", description="For deep links.")
+    related_lookback: Duration = timedelta(hours=24)
+    max_related: int = Field(10, ge=0, le=50)
+    max_recent: int = Field(5, ge=0, le=50)
+    max_signatures: int = Field(3, ge=0, le=10)
+    max_pages: int = Field(20, ge=1, le=200)
+    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
+
+    @field_validator("base_url", "web_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _mask(self) -> HelpScoutConfig:
+        MASKER.add(self.app_secret)
+        return self
+
+
+class HelpScout(Connector[HelpScoutConfig]):
+    type_name = "helpscout"
+    config_model = HelpScoutConfig
+    description = "Help Scout conversations, the customer's and related conversations"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._token: str | None = None
+        self._expires = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"helpscout '{self.name}'"
+
+    def _client(self, deadline: float | None, token: str | None) -> httpx2.AsyncClient:
+        c = self.config
+        options = HttpOptions(
+            base_url=c.base_url,
+            timeout=c.timeout.total_seconds() if c.timeout else 30.0,
+            headers={"Authorization": f"Bearer {token}"} if token else {},
+            read_only_posts=[ReadOnlyPost(TOKEN_PATH, token_body_only)],
+            deadline=deadline,
+        )
+        return make_client(options, VendorRetryAfter())
+
+    async def _access_token(self, deadline: float | None) -> str:
+        if self._token and time.monotonic() < self._expires:
+            return self._token
+        c = self.config
+        async with self._client(deadline, None) as client:
+            try:
+                answer = await post_json(
+                    client,
+                    TOKEN_PATH,
+                    {
+                        "grant_type": "client_credentials",
+                        "client_id": c.app_id.get_secret_value(),
+                        "client_secret": c.app_secret.get_secret_value(),
+                    },
+                    label=self.label,
+                    name=self.name,
+                    hints=_HINTS,
+                    form=True,
+                )
+            except HttpFailure as exc:
+                if exc.http_status in (400, 401):  # invalid_client is a 400 or a 401
+                    exc.hint = _HINTS[401].format(name=self.name)
+                raise
+        body = as_dict(answer.body)
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise SourceError(f"{self.label}: the token endpoint returned no access_token")
+        MASKER.add(token)
+        expires = body.get("expires_in")
+        life = float(expires) if isinstance(expires, int | float) else 3600.0
+        self._token, self._expires = token, time.monotonic() + max(life - 60, 30)
+        return token
+
+    async def _get(
+        self, client: httpx2.AsyncClient, url: str, params: dict[str, str] | None = None
+    ) -> JsonResponse:
+        return await get_json(
+            client,
+            url,
+            label=self.label,
+            name=self.name,
+            params=params,
+            max_bytes=self.config.max_response_bytes,
+            hints=_HINTS,
+        )
+
+    # ticket source ----------------------------------------------------------------------
+
+    async def fetch_ticket(self, ticket_id: str) -> Ticket:
+        number = ticket_number(ticket_id, "Help Scout")
+        token = await self._access_token(None)
+        async with self._client(None, token) as client:
+            found = await self._get(client, f"/v2/conversations/{number}", {"embed": "threads"})
+            if found.body is None:
+                raise TicketNotFound(
+                    f"ticket {number} not found in Help Scout (conversation {number})",
+                    hint="pass the conversation ID from its URL (/conversation/<id>/<number>)",
+                )
+            conv = as_dict(found.body)
+            if "id" not in conv:
+                raise SourceError(
+                    f"{self.label}: /v2/conversations/{number} returned no conversation"
+                )
+            threads = as_list(as_dict(conv.get("_embedded")).get("threads"))
+            notes: list[str] = []
+            count = conv.get("threads")
+            if isinstance(count, int) and count > len(threads):
+                threads, notes = await self._threads(client, number)
+            customer = await self._customer(client, conv)
+        return self._to_ticket(number, conv, threads, customer, notes)
+
+    async def _threads(
+        self, client: httpx2.AsyncClient, number: str
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        url = f"/v2/conversations/{number}/threads"
+        out: list[dict[str, Any]] = []
+        for _ in range(self.config.max_pages):
+            page = as_dict((await self._get(client, url)).body)
+            out += as_list(as_dict(page.get("_embedded")).get("threads"))
+            nxt = as_dict(as_dict(page.get("_links")).get("next")).get("href")
+            if not isinstance(nxt, str) or not nxt:
+                return out, []
+            if not same_origin(nxt, self.config.base_url):
+                return out, [f"stopped paging threads: next link leaves {self.config.base_url}"]
+            url = nxt
+        return out, [f"only the first {self.config.max_pages} pages of threads were read"]
+
+    async def _customer(self, client: httpx2.AsyncClient, conv: dict[str, Any]) -> dict[str, Any]:
+        who = as_dict(conv.get("primaryCustomer") or conv.get("customer"))
+        cid = id_str(who.get("id"))
+        if not cid.isdigit():
+            return who
+        found = await self._get(client, f"/v2/customers/{cid}")
+        return {**who, **as_dict(found.body)}
+
+    def _to_ticket(
+        self,
+        number: str,
+        conv: dict[str, Any],
+        threads: list[dict[str, Any]],
+        customer: dict[str, Any],
+        notes: list[str],
+    ) -> Ticket:
+        created = parse_time(conv.get("createdAt"))
+        if created is None:
+            raise SourceError(f"{self.label}: conversation {number} has no createdAt")
+        ordered = sorted(threads, key=lambda t: str(t.get("createdAt") or ""))
+        comments = [c for c in (_comment(t) for t in ordered) if c is not None]
+        first_customer = next((c for c in comments if c.public), None)
+        description = first_customer.body if first_customer else str(conv.get("preview") or "")
+        if first_customer is not None:
+            comments.remove(first_customer)
+        email = customer.get("email") or _first_email(customer)
+        name = str(customer.get("firstName") or customer.get("first") or "")
+        last = str(customer.get("lastName") or customer.get("last") or "")
+        raw: dict[str, Any] = {"conversation": conv, "threads": threads, "customer": customer}
+        if notes:
+            raw["investigate_notes"] = notes
+        org_name = (
+            customer.get("organization") if isinstance(customer.get("organization"), str) else None
+        )
+        cid = id_str(conv.get("id")) or number
+        return Ticket(
+            id=cid,
+            url=f"{self.config.web_url}/conversation/{cid}/{id_str(conv.get('number')) or cid}",
+            subject=str(conv.get("subject") or ""),
+            description=description,
+            comments=comments,
+            requester=Person(name=f"{name} {last}".strip() or None, email=email),
+            organization=Organization(
+                id=id_str(customer.get("organizationId")) or None, name=org_name or None
+            ),
+            created_at=created,
+            updated_at=parse_time(conv.get("userUpdatedAt") or conv.get("closedAt")),
+            priority=None,
+            status=str(conv.get("status")) if conv.get("status") else None,
+            tags=[str(t.get("tag") or t.get("name")) for t in as_list(conv.get("tags"))],
+            custom_fields={
+                str(f.get("name") or f.get("id")): f.get("text") or f.get("value")
+                for f in as_list(conv.get("customFields"))
+            },
+            raw=raw,
+        )
+
+    # evidence ---------------------------------------------------------------------------
+
+    async def collect(self, query: Query) -> Collected:
+        out = Collected()
+        searches = self._searches(query)
+        if not searches:
+            out.notes.append(f"{self.label}: no customer or error signature to search for")
+            return out
+        token = await self._access_token(query.deadline)
+        errors: list[SourceError] = []
+        async with self._client(query.deadline, token) as client:
+            for relation, text, signature in searches:
+                try:
+                    page = await self._get(
+                        client,
+                        "/v2/conversations",
+                        {
+                            "query": text,
+                            "status": "all",
+                            "sortField": "createdAt",
+                            "sortOrder": "desc",
+                        },
+                    )
+                except SourceError as exc:
+                    errors.append(exc)
+                    out.notes.append(exc.message)
+                    continue
+                out.evidence += self._related(query, page, relation, signature)
+                if query.expired():
+                    out.partial = True
+                    break
+        if errors and len(errors) == len(searches):
+            raise errors[0]
+        return out
+
+    def _searches(self, query: Query) -> list[tuple[str, str, str]]:
+        t = query.ticket
+        out: list[tuple[str, str, str]] = []
+        customer = id_str(as_dict(t.raw.get("customer")).get("id"))
+        if self.config.max_recent and customer.isdigit():
+            out.append(("requester", f"(customerIds:{customer})", ""))
+        if self.config.max_related:
+            since = (t.created_at - self.config.related_lookback).strftime("%Y-%m-%dT%H:%M:%SZ")
+            signatures = query.entities.error_codes or query.entities.error_messages
+            for signature in signatures[: self.config.max_signatures]:
+                phrase = " ".join(_UNSAFE.sub(" ", signature).split())[:120]
+                if len(phrase) >= 3:
+                    text = f'(body:"{phrase}" AND createdAt:[{since} TO *])'
+                    out.append(("same_signature", text, signature))
+        return out
+
+    def _related(
+        self, query: Query, page: JsonResponse, relation: str, signature: str
+    ) -> list[Evidence]:
+        t = query.ticket
+        own_customer = id_str(as_dict(t.raw.get("customer")).get("id"))
+        cap = self.config.max_recent if relation == "requester" else self.config.max_related
+        out: list[Evidence] = []
+        for conv in as_list(as_dict(as_dict(page.body).get("_embedded")).get("conversations")):
+            cid = id_str(conv.get("id"))
+            who = id_str(as_dict(conv.get("primaryCustomer")).get("id"))
+            if not cid or cid == t.id:
+                continue
+            if relation == "same_signature" and own_customer and who == own_customer:
+                continue
+            out.append(self._evidence(conv, relation, signature, page.request))
+            if len(out) >= cap:
+                break
+        return out
+
+    def _evidence(self, conv: dict[str, Any], relation: str, signature: str, sent: str) -> Evidence:
+        cid = id_str(conv.get("id"))
+        lead = (
+            "the customer's other conversation"
+            if relation == "requester"
+            else f"another customer's conversation quoting {signature}"
+        )
+        preview = " ".join(str(conv.get("preview") or "").split())
+        return Evidence(
+            source=self.name,
+            kind="ticket",
+            timestamp=parse_time(conv.get("createdAt")),
+            title=f"Help Scout #{conv.get('number') or cid}: {conv.get('subject') or ''}"[:300],
+            detail=f"{lead} ({conv.get('status') or 'unknown status'}): {preview[:400]}",
+            url=f"{self.config.web_url}/conversation/{cid}/{id_str(conv.get('number')) or cid}",
+            matched=[signature] if signature else [],
+            query=MASKER.mask(sent),
+            attributes={
+                "relation": relation,
+                "signature": signature,
+                "row": {
+                    "id": cid,
+                    "number": conv.get("number"),
+                    "status": conv.get("status"),
+                    "customer_id": as_dict(conv.get("primaryCustomer")).get("id"),
+                    "created_at": conv.get("createdAt"),
+                },
+            },
+        )
+
+    # check --------------------------------------------------------------------------------
+
+    async def check(self) -> list[Check]:
+        deadline = time.monotonic() + 15
+        try:
+            token = await self._access_token(deadline)
+            async with self._client(deadline, token) as client:
+                me = await self._get(client, "/v2/users/me")
+        except SourceError as exc:
+            return [Check("credentials", False, with_hint(exc))]
+        user = as_dict(me.body)
+        if "id" not in user:
+            return [Check("credentials", False, f"{self.label}: /v2/users/me named no user")]
+        return [
+            Check(
+                "credentials", True, f"app of {user.get('email')} ({user.get('role') or 'user'})"
+            ),
+            Check(
+                "not verified",
+                True,
+                "which mailboxes this user can see (conversations elsewhere will be 'not found')",
+                warning=True,
+            ),
+        ]
+
+
+def _first_email(customer: dict[str, Any]) -> str | None:
+    emails = as_list(as_dict(customer.get("_embedded")).get("emails"))
+    value = emails[0].get("value") if emails else None
+    return str(value) if value else None
+
+
+def _comment(thread: dict[str, Any]) -> Comment | None:
+    kind = str(thread.get("type") or "")
+    body = html_to_text(thread.get("body")) if thread.get("body") else ""
+    files = [
+        attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
+        for a in as_list(as_dict(thread.get("_embedded")).get("attachments"))
+    ]
+    if files:
+        body = f"{body}\n\n[attachments: {'; '.join(files)}]".strip()
+    if not body or kind == "lineitem":
+        return None  # status changes, assignments: events, not conversation
+    who = as_dict(thread.get("createdBy"))
+    name = " ".join(str(who.get(k) or "") for k in ("first", "last")).strip()
+    return Comment(
+        author=name or who.get("email") or None,
+        body=body,
+        created_at=parse_time(thread.get("createdAt")),
+        public=kind != "note",
+    )

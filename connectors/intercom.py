@@ -1,0 +1,447 @@
+"""`intercom`: Intercom conversations and tickets, with the contact and company, plus the
+contact's other recent conversations and other customers' conversations quoting the same error.
+
+    helpdesk:
+      type: intercom
+      access_token: ${INTERCOM_ACCESS_TOKEN}  # Developer Hub → your app → Authentication
+      # region: us                           # us | eu | au (api.eu.intercom.io, …), or base_url
+      # kind: auto                           # auto | conversation | ticket (what an ID names)
+      # workspace_id: abc123de               # for deep links; read from /me when absent
+      # related_lookback: 24h
+      # max_related: 10
+      # max_recent: 5
+
+Every request sends `Intercom-Version: 2.14`. A ticket ID is read as a conversation
+(`GET /conversations/{id}`: source + conversation parts, up to the 500 Intercom returns) and,
+with `kind: auto`, as an Intercom ticket (`GET /tickets/{id}`: ticket parts) when no
+conversation has it. The first contact is read (`GET /contacts/{id}`) and its first company
+(`GET /companies/{id}`). Parts' HTML becomes clean text; notes are internal comments;
+attachments are listed, not fetched.
+
+Evidence (kind "ticket"): `POST /conversations/search` — read-only, and the only POST the
+client allows (the body must be a search: `query` and `pagination` only) — for the contact's
+other conversations and, per error signature, conversations created in `related_lookback`
+whose `source.body` contains it, paged with `pages.next.starting_after`. Values travel as JSON
+strings, never as query syntax.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from typing import Any, Literal
+
+import httpx2
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from connectors._helpdesk import (
+    VendorRetryAfter,
+    as_dict,
+    as_list,
+    attachment_note,
+    get_json,
+    id_str,
+    post_json,
+    ticket_number,
+    with_hint,
+)
+from investigate.config import Duration
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
+from investigate.html_text import html_to_text
+from investigate.http import HttpOptions, ReadOnlyPost, make_client
+from investigate.models import Comment, Evidence, Organization, Person, Ticket
+from investigate.rows import parse_time
+from investigate.secrets import MASKER
+
+VERSION = "2.14"
+_HOSTS = {"us": "https://api.intercom.io", "eu": "https://api.eu.intercom.io"}
+_HOSTS["au"] = "https://api.au.intercom.io"
+_HINTS = {
+    401: "set connectors.{name}.access_token (e.g. ${{INTERCOM_ACCESS_TOKEN}}) to a valid "
+    "Intercom access token, and check connectors.{name}.region",
+    403: "the Intercom app behind connectors.{name}.access_token lacks the read scopes "
+    "(conversations, contacts, companies, tickets)",
+}
+_SEARCH_KEYS = frozenset({"query", "pagination"})
+_PRIORITY = {"priority": "high", "not_priority": "normal"}
+
+
+def search_body_only(content: bytes) -> None:
+    """The read-only guard's body check for the search endpoints: a search, nothing else."""
+    try:
+        body = json.loads(content or b"null")
+    except ValueError:
+        raise ReadOnlyViolation("refused POST to an Intercom search: body is not JSON") from None
+    if not isinstance(body, dict) or "query" not in body or set(body) - _SEARCH_KEYS:
+        raise ReadOnlyViolation(
+            "refused POST to an Intercom search: the body must hold only query and pagination"
+        )
+
+
+READ_ONLY_POSTS = (
+    ReadOnlyPost("/conversations/search", search_body_only),
+    ReadOnlyPost("/tickets/search", search_body_only),
+    ReadOnlyPost("/contacts/search", search_body_only),
+)
+
+
+class IntercomConfig(ConnectorConfig):
+    access_token: SecretStr
+    region: Literal["us", "eu", "au"] = "us"
+    base_url: str | None = Field(None, description="Overrides region (proxies, tests).")
+    kind: Literal["auto", "conversation", "ticket"] = "auto"
+    workspace_id: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,40}$")
+    related_lookback: Duration = timedelta(hours=24)
+    max_related: int = Field(10, ge=0, le=150)
+    max_recent: int = Field(5, ge=0, le=150)
+    max_signatures: int = Field(3, ge=0, le=10)
+    max_pages: int = Field(3, ge=1, le=50)
+    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("base_url must start with https://")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _mask(self) -> IntercomConfig:
+        MASKER.add(self.access_token)
+        return self
+
+    @property
+    def root(self) -> str:
+        return self.base_url or _HOSTS[self.region]
+
+
+class Intercom(Connector[IntercomConfig]):
+    type_name = "intercom"
+    config_model = IntercomConfig
+    description = "Intercom conversations and tickets, the contact's and related conversations"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._workspace: str | None = self.config.workspace_id
+
+    @property
+    def label(self) -> str:
+        return f"intercom '{self.name}'"
+
+    def _client(self, deadline: float | None = None) -> httpx2.AsyncClient:
+        c = self.config
+        options = HttpOptions(
+            base_url=c.root,
+            timeout=c.timeout.total_seconds() if c.timeout else 30.0,
+            headers={
+                "Authorization": f"Bearer {c.access_token.get_secret_value()}",
+                "Intercom-Version": VERSION,
+            },
+            read_only_posts=READ_ONLY_POSTS,
+            deadline=deadline,
+        )
+        return make_client(options, VendorRetryAfter())
+
+    async def _get(self, client: httpx2.AsyncClient, url: str) -> Any:
+        found = await get_json(
+            client,
+            url,
+            label=self.label,
+            name=self.name,
+            max_bytes=self.config.max_response_bytes,
+            hints=_HINTS,
+        )
+        return found.body
+
+    # ticket source ----------------------------------------------------------------------
+
+    async def fetch_ticket(self, ticket_id: str) -> Ticket:
+        number = ticket_number(ticket_id, "Intercom")
+        kinds = ["conversation", "ticket"] if self.config.kind == "auto" else [self.config.kind]
+        async with self._client() as client:
+            for kind in kinds:
+                body = await self._get(client, f"/{kind}s/{number}")
+                if body is None:
+                    continue
+                if not isinstance(body, dict) or body.get("type") != kind:
+                    raise SourceError(f"{self.label}: /{kind}s/{number} did not return a {kind}")
+                contact, company = await self._people(client, body)
+                if self._workspace is None:
+                    self._workspace = await self._workspace_id(client)
+                return self._to_ticket(number, kind, body, contact, company)
+        raise TicketNotFound(
+            f"ticket {number} not found in Intercom (looked for a {' or '.join(kinds)})",
+            hint="pass the conversation ID from the inbox URL; set kind: ticket for ticket IDs",
+        )
+
+    async def _people(
+        self, client: httpx2.AsyncClient, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        refs = as_list(as_dict(body.get("contacts")).get("contacts"))
+        cid = id_str(refs[0].get("id")) if refs else ""
+        if not cid or not cid.replace("-", "").isalnum():
+            return {}, {}
+        contact = as_dict(await self._get(client, f"/contacts/{cid}"))
+        companies = as_list(as_dict(contact.get("companies")).get("data"))
+        coid = id_str(companies[0].get("id")) if companies else ""
+        company: dict[str, Any] = {}
+        if coid and coid.replace("-", "").isalnum():
+            company = as_dict(await self._get(client, f"/companies/{coid}"))
+        return contact, company
+
+    async def _workspace_id(self, client: httpx2.AsyncClient) -> str | None:
+        try:
+            me = as_dict(await self._get(client, "/me"))
+        except SourceError:
+            return None
+        code = id_str(as_dict(me.get("app")).get("id_code"))
+        return code if code.isalnum() else None
+
+    def link(self, conversation_id: str) -> str | None:
+        if not self._workspace:
+            return None
+        return f"https://app.intercom.com/a/inbox/{self._workspace}/inbox/conversation/{conversation_id}"
+
+    def _to_ticket(
+        self,
+        number: str,
+        kind: str,
+        body: dict[str, Any],
+        contact: dict[str, Any],
+        company: dict[str, Any],
+    ) -> Ticket:
+        if kind == "conversation":
+            source = as_dict(body.get("source"))
+            description = html_to_text(source.get("body"))
+            files = [_attachment(a) for a in as_list(source.get("attachments"))]
+            if files:
+                description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
+            subject = str(body.get("title") or html_to_text(source.get("subject")) or "")
+            parts = as_list(as_dict(body.get("conversation_parts")).get("conversation_parts"))
+            status = body.get("state")
+            tags = [str(t.get("name")) for t in as_list(as_dict(body.get("tags")).get("tags"))]
+            fields = as_dict(body.get("custom_attributes"))
+        else:
+            attrs = as_dict(body.get("ticket_attributes"))
+            subject = str(attrs.get("_default_title_") or "")
+            description = html_to_text(str(attrs.get("_default_description_") or ""))
+            parts = as_list(as_dict(body.get("ticket_parts")).get("ticket_parts"))
+            status = as_dict(body.get("ticket_state")).get("category")
+            tags = []
+            fields = {k: v for k, v in attrs.items() if not k.startswith("_default_")}
+        if not subject:
+            subject = description.split("\n", 1)[0][:120]
+        created = parse_time(body.get("created_at"))
+        if created is None:
+            raise SourceError(f"{self.label}: {kind} {number} has no created_at")
+        raw: dict[str, Any] = {kind: body, "contact": contact, "company": company}
+        total = as_dict(body.get(f"{kind}_parts")).get("total_count")
+        if isinstance(total, int) and total > len(parts):
+            raw["investigate_notes"] = [f"Intercom returned {len(parts)} of {total} parts"]
+        return Ticket(
+            id=id_str(body.get("id")) or number,
+            url=self.link(id_str(body.get("id")) or number),
+            subject=subject,
+            description=description,
+            comments=[c for c in (_comment(p) for p in parts) if c is not None],
+            requester=Person(name=contact.get("name"), email=contact.get("email")),
+            organization=Organization(
+                id=company.get("company_id") or company.get("id"), name=company.get("name")
+            ),
+            created_at=created,
+            updated_at=parse_time(body.get("updated_at")),
+            priority=_PRIORITY.get(str(body.get("priority"))),
+            status=str(status) if status is not None else None,
+            tags=tags,
+            custom_fields=fields,
+            raw=raw,
+        )
+
+    # evidence ---------------------------------------------------------------------------
+
+    async def collect(self, query: Query) -> Collected:
+        out = Collected()
+        searches = self._searches(query)
+        if not searches:
+            out.notes.append(f"{self.label}: no contact or error signature to search for")
+            return out
+        errors: list[SourceError] = []
+        async with self._client(query.deadline) as client:
+            if self._workspace is None and self.config.max_related + self.config.max_recent:
+                self._workspace = await self._workspace_id(client)
+            for relation, filters, signature, cap in searches:
+                try:
+                    found = await self._search(client, filters, cap, query)
+                except SourceError as exc:
+                    errors.append(exc)
+                    out.notes.append(exc.message)
+                    continue
+                out.evidence += self._related(query, found, relation, signature, cap)
+                if query.expired():
+                    out.partial = True
+                    break
+        if errors and len(errors) == len(searches):
+            raise errors[0]
+        return out
+
+    def _searches(self, query: Query) -> list[tuple[str, dict[str, Any], str, int]]:
+        t = query.ticket
+        out: list[tuple[str, dict[str, Any], str, int]] = []
+        contact = id_str(as_dict(t.raw.get("contact")).get("id"))
+        if self.config.max_recent and contact:
+            one: dict[str, Any] = {"field": "contact_ids", "operator": "=", "value": contact}
+            out.append(("requester", one, "", self.config.max_recent))
+        if self.config.max_related:
+            since = int((t.created_at - self.config.related_lookback).timestamp())
+            signatures = query.entities.error_codes or query.entities.error_messages
+            for signature in signatures[: self.config.max_signatures]:
+                text = " ".join(signature.split())[:200]
+                if len(text) < 3:
+                    continue
+                flt: dict[str, Any] = {
+                    "operator": "AND",
+                    "value": [
+                        {"field": "created_at", "operator": ">", "value": str(since)},
+                        {"field": "source.body", "operator": "~", "value": text},
+                    ],
+                }
+                out.append(("same_signature", flt, text, self.config.max_related))
+        return out
+
+    async def _search(
+        self, client: httpx2.AsyncClient, filters: dict[str, Any], cap: int, query: Query
+    ) -> list[tuple[dict[str, Any], str]]:
+        found: list[tuple[dict[str, Any], str]] = []
+        after: str | None = None
+        for _ in range(self.config.max_pages):
+            pagination: dict[str, Any] = {"per_page": min(max(cap * 2, 5), 150)}
+            if after:
+                pagination["starting_after"] = after
+            page = await post_json(
+                client,
+                "/conversations/search",
+                {"query": filters, "pagination": pagination},
+                label=self.label,
+                name=self.name,
+                max_bytes=self.config.max_response_bytes,
+                hints=_HINTS,
+            )
+            body = as_dict(page.body)
+            sent = f"{page.request} {json.dumps({'query': filters})}"
+            found += [(c, sent) for c in as_list(body.get("conversations"))]
+            nxt = as_dict(as_dict(body.get("pages")).get("next")).get("starting_after")
+            if not nxt or len(found) >= cap * 3 or query.expired():
+                break
+            after = str(nxt)
+        return found
+
+    def _related(
+        self,
+        query: Query,
+        found: list[tuple[dict[str, Any], str]],
+        relation: str,
+        signature: str,
+        cap: int,
+    ) -> list[Evidence]:
+        t = query.ticket
+        own_contacts = {
+            id_str(c.get("id")) for c in as_list(as_dict(_own(t).get("contacts")).get("contacts"))
+        } | {id_str(as_dict(t.raw.get("contact")).get("id"))}
+        own_contacts.discard("")
+        out: list[Evidence] = []
+        for conv, sent in found:
+            cid = id_str(conv.get("id"))
+            if not cid or cid == t.id:
+                continue
+            theirs = {
+                id_str(c.get("id")) for c in as_list(as_dict(conv.get("contacts")).get("contacts"))
+            }
+            if relation == "same_signature" and theirs & own_contacts:
+                continue
+            out.append(self._evidence(conv, relation, signature, sent))
+            if len(out) >= cap:
+                break
+        return out
+
+    def _evidence(self, conv: dict[str, Any], relation: str, signature: str, sent: str) -> Evidence:
+        cid = id_str(conv.get("id"))
+        source = as_dict(conv.get("source"))
+        text = " ".join(html_to_text(source.get("body")).split())
+        title = str(conv.get("title") or html_to_text(source.get("subject")) or text[:80])
+        lead = (
+            "the contact's other conversation"
+            if relation == "requester"
+            else f"another customer's conversation quoting {signature}"
+        )
+        contacts = [
+            id_str(c.get("id")) for c in as_list(as_dict(conv.get("contacts")).get("contacts"))
+        ]
+        return Evidence(
+            source=self.name,
+            kind="ticket",
+            timestamp=parse_time(conv.get("created_at")),
+            title=f"Intercom #{cid}: {title}"[:300],
+            detail=f"{lead} ({conv.get('state') or 'unknown state'}): {text[:400]}",
+            url=self.link(cid),
+            matched=[signature] if signature else [],
+            query=MASKER.mask(sent)[:1000],
+            attributes={
+                "relation": relation,
+                "signature": signature,
+                "row": {
+                    "id": cid,
+                    "status": conv.get("state"),
+                    "contact_ids": contacts,
+                    "created_at": conv.get("created_at"),
+                },
+            },
+        )
+
+    # check --------------------------------------------------------------------------------
+
+    async def check(self) -> list[Check]:
+        try:
+            async with self._client(time.monotonic() + 15) as client:
+                me = await self._get(client, "/me")
+        except SourceError as exc:
+            return [Check("credentials", False, with_hint(exc))]
+        if not isinstance(me, dict) or not me.get("id"):
+            return [Check("credentials", False, f"{self.label}: /me did not name an admin")]
+        app = as_dict(me.get("app"))
+        where = f" in workspace {app.get('name') or app.get('id_code')}" if app else ""
+        return [
+            Check("credentials", True, f"token of {me.get('email') or me.get('name')}{where}"),
+            Check(
+                "not verified",
+                True,
+                "the token's read scopes for conversations, tickets, contacts and companies "
+                "(checked on the first fetch)",
+                warning=True,
+            ),
+        ]
+
+
+def _own(ticket: Ticket) -> dict[str, Any]:
+    return as_dict(ticket.raw.get("conversation") or ticket.raw.get("ticket"))
+
+
+def _attachment(a: dict[str, Any]) -> str:
+    return attachment_note(a.get("name"), a.get("filesize"), a.get("content_type"))
+
+
+def _comment(part: dict[str, Any]) -> Comment | None:
+    body = html_to_text(part.get("body")) if part.get("body") else ""
+    files = [_attachment(a) for a in as_list(part.get("attachments"))]
+    if files:
+        body = f"{body}\n\n[attachments: {'; '.join(files)}]".strip()
+    if not body:
+        return None  # assignments, state changes, …: events, not conversation
+    author = as_dict(part.get("author"))
+    return Comment(
+        author=author.get("name") or author.get("email") or id_str(author.get("id")) or None,
+        body=body,
+        created_at=parse_time(part.get("created_at")),
+        public=part.get("part_type") != "note",
+    )

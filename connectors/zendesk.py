@@ -1,0 +1,421 @@
+"""`zendesk`: tickets from Zendesk Support, plus the requester's other recent tickets and other
+customers' recent tickets that share this ticket's error signature.
+
+    helpdesk:
+      type: zendesk
+      subdomain: acme                       # https://acme.zendesk.com (or base_url: …)
+      email: ${ZENDESK_EMAIL}               # the agent the API token belongs to
+      api_token: ${ZENDESK_API_TOKEN}       # Admin Center → Apps and integrations → Zendesk API
+      # oauth_token: ${ZENDESK_OAUTH_TOKEN} # instead of email + api_token (scope: read)
+      # related_lookback: 24h               # how far back "same error, other customers" looks
+      # max_related: 10                     # tickets per signature search
+      # max_recent: 5                       # the requester's other recent tickets
+
+Ticket: `GET /api/v2/tickets/{id}.json?include=users,organizations` (requester and organisation
+sideloaded), then every comment, public and internal: `GET /api/v2/tickets/{id}/comments.json`
+with cursor paging (`page[size]=100`, `meta.has_more`, `links.next`, never off the Zendesk
+host). HTML bodies become clean text; attachments are listed (name, size, type), never fetched.
+
+Evidence (kind "ticket"), via `GET /api/v2/search.json`: the requester's other recent tickets
+(`type:ticket requester_id:…`) and, for each error code (or message) in the ticket, tickets
+created in `related_lookback` before it that quote it (`type:ticket created>… "ERR_X"`), from
+other organisations. Values are phrase-quoted with every `"`, `\\` and control character
+removed, so ticket text can never add a search keyword.
+
+The helpers at the bottom (`VendorRetryAfter`, `ticket_number`, `attachment_note`, `get_json`)
+are shared by the other helpdesk connectors.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import httpx2
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from connectors._helpdesk import (
+    VendorRetryAfter,
+    _object,
+    as_any_list,
+    as_dict,
+    as_list,
+    attachment_note,
+    get_json,
+    id_str,
+    same_origin,
+    ticket_number,
+    with_hint,
+)
+from investigate.config import Duration
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import SourceError, TicketNotFound
+from investigate.html_text import html_to_text
+from investigate.http import HttpOptions, make_client
+from investigate.jsonapi import JsonResponse
+from investigate.models import Comment, Evidence, Organization, Person, Ticket
+from investigate.rows import parse_time
+from investigate.secrets import MASKER
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,200}\.[A-Za-z]{2,}$")
+_UNSAFE = re.compile(r"[\"\\\x00-\x1f\x7f\u2028\u2029]+")
+_HINTS = {
+    401: "set connectors.{name}.email and connectors.{name}.api_token (e.g. ${{ZENDESK_API_TOKEN}}) "
+    "to an agent's email and a valid API token, or connectors.{name}.oauth_token",
+    403: "the Zendesk user behind connectors.{name} cannot read this; use an agent or admin",
+    404: "check connectors.{name}.subdomain / base_url",
+}
+
+
+class ZendeskConfig(ConnectorConfig):
+    subdomain: str | None = None
+    base_url: str | None = Field(None, description="Overrides subdomain (proxies, tests).")
+    email: str | None = None
+    api_token: SecretStr | None = None
+    oauth_token: SecretStr | None = None
+    related_lookback: Duration = timedelta(hours=24)
+    max_related: int = Field(10, ge=0, le=100)
+    max_recent: int = Field(5, ge=0, le=100)
+    max_signatures: int = Field(3, ge=0, le=10)
+    max_comment_pages: int = Field(20, ge=1, le=200)
+    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
+
+    @field_validator("subdomain")
+    @classmethod
+    def _sub(cls, value: str | None) -> str | None:
+        if value is not None and not _SUBDOMAIN.match(value):
+            raise ValueError("subdomain is the 'acme' of acme.zendesk.com (letters, digits, -)")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("base_url must start with https://")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _auth(self) -> ZendeskConfig:
+        if not (self.subdomain or self.base_url):
+            raise ValueError("set subdomain (acme for acme.zendesk.com) or base_url")
+        if self.oauth_token is None and (self.api_token is None or not self.email):
+            raise ValueError("set email and api_token (an API token), or oauth_token")
+        MASKER.add(self.api_token)
+        MASKER.add(self.oauth_token)
+        return self
+
+    @property
+    def root(self) -> str:
+        return self.base_url or f"https://{self.subdomain}.zendesk.com"
+
+
+class Zendesk(Connector[ZendeskConfig]):
+    type_name = "zendesk"
+    config_model = ZendeskConfig
+    description = "Zendesk Support tickets, the requester's recent tickets and related tickets"
+
+    @property
+    def label(self) -> str:
+        return f"zendesk '{self.name}'"
+
+    def _client(self, deadline: float | None = None) -> httpx2.AsyncClient:
+        c = self.config
+        headers: dict[str, str] = {}
+        auth: tuple[str, str] | None = None
+        if c.oauth_token is not None:
+            headers["Authorization"] = f"Bearer {c.oauth_token.get_secret_value()}"
+        elif c.api_token is not None:
+            auth = (f"{c.email}/token", c.api_token.get_secret_value())
+        timeout = c.timeout.total_seconds() if c.timeout else 30.0
+        options = HttpOptions(
+            base_url=c.root, timeout=timeout, headers=headers, auth=auth, deadline=deadline
+        )
+        return make_client(options, VendorRetryAfter())
+
+    async def _get(
+        self, client: httpx2.AsyncClient, url: str, params: Mapping[str, str] | None = None
+    ) -> JsonResponse:
+        return await get_json(
+            client,
+            url,
+            label=self.label,
+            name=self.name,
+            params=params,
+            max_bytes=self.config.max_response_bytes,
+            hints=_HINTS,
+        )
+
+    # ticket source ----------------------------------------------------------------------
+
+    async def fetch_ticket(self, ticket_id: str) -> Ticket:
+        number = ticket_number(ticket_id, "Zendesk")
+        async with self._client() as client:
+            found = await self._get(
+                client, f"/api/v2/tickets/{number}.json", {"include": "users,organizations"}
+            )
+            if found.body is None:
+                raise TicketNotFound(
+                    f"ticket {number} not found in Zendesk ({self.config.root})",
+                    hint="check the ticket number, and that the agent can see it",
+                )
+            body = _object(found.body, "ticket", self.label)
+            comments, users, notes = await self._comments(client, number)
+        for user in as_list(body.get("users")):
+            users.setdefault(str(user.get("id")), user)
+        return self._to_ticket(number, body, comments, users, notes)
+
+    async def _comments(
+        self, client: httpx2.AsyncClient, number: str
+    ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[str]]:
+        url: str | None = f"/api/v2/tickets/{number}/comments.json"
+        params: dict[str, str] | None = {"page[size]": "100", "include": "users"}
+        comments: list[dict[str, Any]] = []
+        users: dict[str, dict[str, Any]] = {}
+        notes: list[str] = []
+        for _ in range(self.config.max_comment_pages):
+            assert url is not None
+            page = await self._get(client, url, params)
+            body = page.body if isinstance(page.body, dict) else {}
+            comments += as_list(body.get("comments"))
+            users.update({str(u.get("id")): u for u in as_list(body.get("users"))})
+            meta, links = as_dict(body.get("meta")), as_dict(body.get("links"))
+            nxt = links.get("next")
+            url = nxt if meta.get("has_more") and isinstance(nxt, str) else None
+            params = None  # the next link carries its own query
+            if not url:
+                return comments, users, notes
+            if not same_origin(url, self.config.root):
+                notes.append(f"stopped paging comments: next link leaves {self.config.root}")
+                return comments, users, notes
+        notes.append(f"only the first {self.config.max_comment_pages} pages of comments were read")
+        return comments, users, notes
+
+    def _to_ticket(
+        self,
+        number: str,
+        body: dict[str, Any],
+        comments: list[dict[str, Any]],
+        users: dict[str, dict[str, Any]],
+        notes: list[str],
+    ) -> Ticket:
+        t = body["ticket"]
+        orgs = {str(o.get("id")): o for o in as_list(body.get("organizations"))}
+        requester = users.get(str(t.get("requester_id")), {})
+        org = orgs.get(str(t.get("organization_id")), {})
+        description = str(t.get("description") or "")
+        mapped = [self._comment(c, users) for c in comments]
+        if mapped and mapped[0].body.strip() == description.strip():
+            mapped = mapped[1:]  # Zendesk's first comment is the description
+        fields = {
+            str(f.get("id")): f.get("value")
+            for f in as_list(t.get("custom_fields"))
+            if f.get("value") not in (None, "", [])
+        }
+        raw = {**body, "comments": comments}
+        if notes:
+            raw["investigate_notes"] = notes
+        created = parse_time(t.get("created_at"))
+        if created is None:
+            raise SourceError(f"{self.label}: ticket {number} has no created_at")
+        return Ticket(
+            id=str(t.get("id") or number),
+            url=f"{self.config.root}/agent/tickets/{number}",
+            subject=str(t.get("subject") or t.get("raw_subject") or ""),
+            description=description,
+            comments=mapped,
+            requester=Person(name=requester.get("name"), email=requester.get("email")),
+            organization=Organization(
+                id=t.get("organization_id"), name=org.get("name") if org else None
+            ),
+            created_at=created,
+            updated_at=parse_time(t.get("updated_at")),
+            priority=t.get("priority"),
+            status=t.get("status"),
+            tags=[str(x) for x in as_any_list(t.get("tags"))],
+            custom_fields=fields,
+            raw=raw,
+        )
+
+    def _comment(self, c: dict[str, Any], users: dict[str, dict[str, Any]]) -> Comment:
+        html = c.get("html_body")
+        text = html_to_text(html) if html else str(c.get("plain_body") or c.get("body") or "")
+        files = [
+            attachment_note(a.get("file_name"), a.get("size"), a.get("content_type"))
+            for a in as_list(c.get("attachments"))
+        ]
+        if files:
+            text = f"{text}\n\n[attachments: {'; '.join(files)}]".strip()
+        author = users.get(str(c.get("author_id")), {})
+        return Comment(
+            author=author.get("name") or author.get("email") or id_str(c.get("author_id")),
+            body=text,
+            created_at=parse_time(c.get("created_at")),
+            public=bool(c.get("public", True)),
+        )
+
+    # evidence ---------------------------------------------------------------------------
+
+    async def collect(self, query: Query) -> Collected:
+        out = Collected()
+        searches = self._searches(query)
+        if not searches:
+            out.notes.append(f"{self.label}: no requester or error signature to search for")
+            return out
+        errors: list[SourceError] = []
+        async with self._client(query.deadline) as client:
+            for relation, text, signature in searches:
+                if query.expired():
+                    out.partial = True
+                    break
+                try:
+                    page = await self._get(
+                        client,
+                        "/api/v2/search.json",
+                        {"query": text, "sort_by": "created_at", "sort_order": "desc"},
+                    )
+                except SourceError as exc:
+                    errors.append(exc)
+                    out.notes.append(exc.message)
+                    continue
+                out.evidence += self._related(query, page, relation, signature)
+        if errors and len(errors) == len(searches):
+            raise errors[0]
+        return out
+
+    def _searches(self, query: Query) -> list[tuple[str, str, str]]:
+        t = query.ticket
+        mine = _own_ticket(t)
+        out: list[tuple[str, str, str]] = []
+        if self.config.max_recent:
+            rid = id_str(mine.get("requester_id"))
+            email = query.entities.requester_email or t.requester.email
+            if rid and rid.isdigit():
+                out.append(("requester", f"type:ticket requester_id:{rid}", ""))
+            elif email and _EMAIL.match(email):
+                out.append(("requester", f"type:ticket requester:{email}", ""))
+        if self.config.max_related:
+            since = (t.created_at - self.config.related_lookback).strftime("%Y-%m-%dT%H:%M:%SZ")
+            signatures = query.entities.error_codes or query.entities.error_messages
+            for signature in signatures[: self.config.max_signatures]:
+                phrase = quote_phrase(signature)
+                if phrase:
+                    out.append(
+                        ("same_signature", f"type:ticket created>{since} {phrase}", signature)
+                    )
+        return out
+
+    def _related(
+        self, query: Query, page: JsonResponse, relation: str, signature: str
+    ) -> list[Evidence]:
+        t = query.ticket
+        mine = _own_ticket(t)
+        body = page.body if isinstance(page.body, dict) else {}
+        cap = self.config.max_recent if relation == "requester" else self.config.max_related
+        own_org = id_str(mine.get("organization_id")) or (t.organization.id or "")
+        out: list[Evidence] = []
+        for r in as_list(body.get("results")):
+            rid = id_str(r.get("id"))
+            if not rid or rid == t.id or r.get("result_type", "ticket") != "ticket":
+                continue
+            if relation == "same_signature" and (
+                (own_org and id_str(r.get("organization_id")) == own_org)
+                or (mine.get("requester_id") and r.get("requester_id") == mine["requester_id"])
+            ):
+                continue  # the same customer is not "another customer"
+            out.append(self._evidence(r, relation, signature, page.request))
+            if len(out) >= cap:
+                break
+        return out
+
+    def _evidence(self, r: dict[str, Any], relation: str, signature: str, sent: str) -> Evidence:
+        rid = id_str(r.get("id"))
+        subject = str(r.get("subject") or r.get("raw_subject") or "")
+        text = " ".join(str(r.get("description") or "").split())
+        lead = (
+            "the requester's other ticket"
+            if relation == "requester"
+            else f"another customer's ticket quoting {signature}"
+        )
+        return Evidence(
+            source=self.name,
+            kind="ticket",
+            timestamp=parse_time(r.get("created_at")),
+            title=f"Zendesk #{rid}: {subject}"[:300],
+            detail=f"{lead} ({r.get('status') or 'unknown status'}): {text[:400]}",
+            url=f"{self.config.root}/agent/tickets/{rid}",
+            matched=[signature] if signature else [],
+            query=MASKER.mask(sent),
+            attributes={
+                "relation": relation,
+                "signature": signature,
+                "row": {
+                    "id": rid,
+                    "status": r.get("status"),
+                    "priority": r.get("priority"),
+                    "requester_id": r.get("requester_id"),
+                    "organization_id": r.get("organization_id"),
+                    "created_at": r.get("created_at"),
+                },
+            },
+        )
+
+    # check --------------------------------------------------------------------------------
+
+    async def check(self) -> list[Check]:
+        try:
+            async with self._client(time.monotonic() + 15) as client:
+                me = await self._get(client, "/api/v2/users/me.json")
+        except SourceError as exc:
+            return [Check("credentials", False, with_hint(exc))]
+        if me.body is None:
+            return [
+                Check("credentials", False, f"{self.label}: {self.config.root} has no Zendesk API")
+            ]
+        user = me.body.get("user") if isinstance(me.body, dict) else None
+        if not isinstance(user, dict) or user.get("id") is None:
+            return [
+                Check(
+                    "credentials",
+                    False,
+                    f"{self.label}: Zendesk answered as an anonymous user; "
+                    f"set connectors.{self.name}.email and api_token (or oauth_token)",
+                )
+            ]
+        role = str(user.get("role") or "unknown role")
+        checks = [Check("credentials", True, f"signed in as {user.get('email')} ({role})")]
+        if role == "end-user":
+            checks.append(
+                Check("role", False, "an end-user cannot read tickets; use an agent", warning=True)
+            )
+        checks.append(
+            Check(
+                "not verified",
+                True,
+                "whether this agent can see every ticket (group or brand restrictions) and "
+                "internal notes; fetch one ticket to confirm",
+                warning=True,
+            )
+        )
+        return checks
+
+
+# --- Zendesk search syntax ------------------------------------------------------------------
+
+
+def quote_phrase(value: str, limit: int = 120) -> str | None:
+    """A Zendesk search phrase (`"…"`) that is always one term: Zendesk has no escape inside a
+    phrase, so `"`, `\\` and control characters are removed and whitespace collapsed."""
+    text = " ".join(_UNSAFE.sub(" ", value).split())[:limit].strip()
+    return f'"{text}"' if len(text) >= 3 else None
+
+
+def _own_ticket(ticket: Ticket) -> dict[str, Any]:
+    value = ticket.raw.get("ticket")
+    return value if isinstance(value, dict) else {}
+
+
+# --- shared by the helpdesk connectors ------------------------------------------------------

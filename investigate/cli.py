@@ -21,6 +21,7 @@ from investigate.errors import ExitCode, InvestigateError, StrictFailure, UsageE
 if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fast
     from investigate.batch import Outcome
     from investigate.context import Context
+    from investigate.recording import Cache
 
 app = typer.Typer(
     name="investigate",
@@ -100,8 +101,8 @@ def ticket(
         ),
     ] = None,
     analyst: Annotated[
-        AnalystChoice, typer.Option(help="Who writes the analysis.")
-    ] = AnalystChoice.auto,
+        AnalystChoice | None, typer.Option(help="Who writes the analysis [default: auto].")
+    ] = None,
     model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
     since: Annotated[
         str | None, typer.Option(help="Window start: ISO time or a duration ago (6h).")
@@ -141,6 +142,29 @@ def ticket(
             help="Print exactly what would be sent to the LLM (after redaction); send nothing.",
         ),
     ] = False,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            help="Save what every connector and the analyst returned to this folder "
+            "(secrets masked; PII redacted unless --no-redact).",
+            file_okay=False,
+        ),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            help="Rerun from a --record folder: no connectors, no network; the recorded "
+            "analysis is reused unless --analyst is given.",
+            file_okay=False,
+        ),
+    ] = None,
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            help="Reuse connector results younger than this (e.g. 10m), kept in "
+            "$XDG_CACHE_HOME/investigate [default: off]."
+        ),
+    ] = None,
     verbose: Annotated[
         bool,
         typer.Option("--verbose", "-v", help="Ranking reasons, queries, and tracebacks on errors."),
@@ -158,18 +182,21 @@ def ticket(
             f"not a ticket ID: {ticket_id!r}", hint="IDs are letters, digits and _ . : # -"
         )
     ctx = _context(config, verbose)
-    if ctx.config.path is None:
+    if ctx.config.path is None and replay is None:
         raise UsageError(
             "no config file found",
             hint="try the demo: investigate ticket 4812 --config config.example.yaml",
         )
+    if record is not None and replay is not None:
+        raise UsageError("--record and --replay cannot be combined")
     try:
         deadline = parse_duration(timeout) if timeout else None
     except ValueError as exc:
         raise UsageError(f"--timeout: {exc}") from None
     options = RunOptions(
         ticket_id=ticket_id,
-        analyst=analyst.value,
+        analyst=analyst.value if analyst else "auto",
+        reanalyse=analyst is not None,
         model=model,
         since=since,
         until=until,
@@ -178,7 +205,12 @@ def ticket(
         timeout=deadline,
         redact=not no_redact,
         strict=strict,
+        record=record,
+        replay=replay,
+        cache=_cache(cache, until),
     )
+    if replay is not None:
+        _check_replay(replay, ticket_id)
     chosen = format.value if format else None
     if show_prompt:
         from investigate.pipeline import preview_prompt
@@ -251,6 +283,10 @@ def batch(
     strict: Annotated[
         bool, typer.Option(help="Exit 5 if a source or the LLM failed for any ticket.")
     ] = False,
+    cache: Annotated[
+        str | None,
+        typer.Option(help="Reuse connector results younger than this (e.g. 10m) [default: off]."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Investigate many tickets concurrently: JSON lines on stdout or one file per ticket.
@@ -294,6 +330,7 @@ def batch(
         timeout=deadline,
         redact=not no_redact,
         strict=strict,
+        cache=_cache(cache, until),
     )
     options = BatchOptions(
         ids=ids,
@@ -336,6 +373,29 @@ def batch(
     code = exit_code(outcomes, strict)
     if code:
         raise typer.Exit(code)
+
+
+def _cache(value: str | None, until: str | None) -> Cache | None:
+    if value is None:
+        return None
+    from investigate.recording import Cache, default_cache_dir
+
+    try:
+        ttl = parse_duration(value)
+    except ValueError as exc:
+        raise UsageError(f"--cache: {exc}") from None
+    return Cache(default_cache_dir(), ttl, live_end=until is None)
+
+
+def _check_replay(folder: Path, ticket_id: str) -> None:
+    from investigate.recording import load_replay
+
+    recorded = load_replay(folder).ticket.id
+    if recorded != ticket_id:
+        raise UsageError(
+            f"--replay: {folder} is a recording of ticket {recorded}, not {ticket_id}",
+            hint=f"investigate ticket {recorded} --replay {folder}",
+        )
 
 
 def _batch_ids(ctx: Context, given: list[str], query: str | None, limit: int) -> list[str]:

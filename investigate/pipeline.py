@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from investigate import entities as entity_mod
@@ -29,8 +30,18 @@ from investigate.errors import (
     TicketSourceError,
     UsageError,
 )
-from investigate.models import Report, SourceResult, Ticket, TicketSummary, Window
+from investigate.models import (
+    Entities,
+    Report,
+    SourceResult,
+    Ticket,
+    TicketSummary,
+    Usage,
+    Window,
+)
 from investigate.ranking import dedupe, rank
+from investigate.recording import Cache, Recorder, Replay, load_replay
+from investigate.redaction import Redactor
 from investigate.registry import discover
 from investigate.secrets import MASKER
 from investigate.sla import sla_for
@@ -54,6 +65,13 @@ class RunOptions:
     timeout: timedelta | None = None
     redact: bool = True
     strict: bool = False
+    record: Path | None = None
+    """Save what the connectors and the analyst returned here (see `recording`)."""
+    replay: Path | None = None
+    """Rebuild the investigation from a recording: no connectors, no network."""
+    reanalyse: bool = False
+    """With `replay`: run the analyst again instead of reusing the recorded analysis."""
+    cache: Cache | None = None
 
 
 @dataclass
@@ -164,7 +182,17 @@ async def _run_one(
     query: Query,
     progress: Progress | None,
     limits: Limits | None = None,
+    cache: Cache | None = None,
 ) -> tuple[Collected | SourceError, int]:
+    key = (
+        cache.key_for(connector.config, query.stage, query.ticket.id, query.window, query.entities)
+        if cache is not None
+        else ""
+    )
+    if cache is not None and (hit := cache.get(key)) is not None:
+        if progress:
+            progress(connector.name, "done", "cached")
+        return hit[0], 0
     started = time.monotonic()
     budget = max(query.deadline - started, 0.05)
     gate = limits.get(connector.name) if limits is not None else None
@@ -194,7 +222,10 @@ async def _run_one(
             else "empty"
         )
         progress(connector.name, "done", status)
-    return result, int((time.monotonic() - started) * 1000)
+    elapsed = int((time.monotonic() - started) * 1000)
+    if cache is not None:
+        cache.put(key, result, elapsed)
+    return result, elapsed
 
 
 async def _stage(
@@ -204,13 +235,19 @@ async def _stage(
     make_query: Callable[[AnyConnector], Query],
     progress: Progress | None,
     limits: Limits | None = None,
+    cache: Cache | None = None,
 ) -> dict[str, tuple[Collected | SourceError, int]]:
     for name in names:
         if progress:
             progress(name, "start", "")
     tasks = [
         _run_one(
-            ctx, connectors.instances[n], make_query(connectors.instances[n]), progress, limits
+            ctx,
+            connectors.instances[n],
+            make_query(connectors.instances[n]),
+            progress,
+            limits,
+            cache,
         )
         for n in names
     ]
@@ -228,17 +265,25 @@ async def investigate(
     """The whole run: gather the evidence, ask the analyst, build the report. A batch passes
     per-connector `limits` shared by its investigations."""
     started = time.monotonic()
-    analyst = choose_analyst(ctx, options)  # its configuration errors come before any work
-    data = await gather(ctx, options, progress, limits=limits)
-    label = f"analyst {analyst.name}"
-    if progress and analyst.name != "offline":
-        progress(label, "start", "")
-    analysis, usage = await analyst.analyse(data)
-    analysis.incident = incidents.merge(
-        incidents.suspect(data.evidence, data.ticket), analysis.incident
-    )
-    if progress and analyst.name != "offline":
-        progress(label, "done", "error" if "fallback" in analysis.analyst else "ok")
+    replay = load_replay(options.replay) if options.replay is not None else None
+    if replay is not None and replay.analysis is not None and not options.reanalyse:
+        data = await gather(ctx, options, progress, limits=limits, replay=replay)
+        analysis, usage = replay.analysis, replay.usage or Usage()
+        analysis.analyst = f"{analysis.analyst} (replayed)"
+    else:
+        analyst = choose_analyst(ctx, options)  # its configuration errors come before any work
+        data = await gather(ctx, options, progress, limits=limits, replay=replay)
+        label = f"analyst {analyst.name}"
+        if progress and analyst.name != "offline":
+            progress(label, "start", "")
+        analysis, usage = await analyst.analyse(data)
+        analysis.incident = incidents.merge(
+            incidents.suspect(data.evidence, data.ticket), analysis.incident
+        )
+        if progress and analyst.name != "offline":
+            progress(label, "done", "error" if "fallback" in analysis.analyst else "ok")
+        if options.record is not None:
+            _recorder(ctx, options, options.record).analysis(analysis, usage)
     usage.elapsed_ms = int((time.monotonic() - started) * 1000)
     return Report(
         ticket=TicketSummary(**data.ticket.model_dump(include=set(TicketSummary.model_fields))),
@@ -260,6 +305,7 @@ async def gather(
     progress: Progress | None = None,
     *,
     limits: Limits | None = None,
+    replay: Replay | None = None,
 ) -> AnalystInput:
     """Fetch the ticket, resolve identities, fan out to every connector, rank, budget."""
     settings = ctx.config.settings
@@ -269,6 +315,17 @@ async def gather(
             options.timeout if options.timeout is not None else settings.investigation.timeout
         ).total_seconds()
     )
+    if replay is not None:
+        return _assemble(
+            ctx,
+            replay.ticket,
+            replay.entities,
+            replay.window,
+            replay.types,
+            replay.stages["resolve"],
+            replay.stages["collect"],
+            [],
+        )
     # Built per investigation: connectors keep per-run state (which queries already ran).
     connectors = build_connectors(ctx, options.only, options.skip)
     try:
@@ -298,18 +355,64 @@ async def gather(
             return make
 
         resolvers = [n for n, c in evidence_sources.items() if c.provides()]
-        first = await _stage(ctx, resolvers, connectors, query_for("resolve"), None, limits)
+        first = await _stage(
+            ctx, resolvers, connectors, query_for("resolve"), None, limits, options.cache
+        )
         for name, (result, _) in first.items():
             if isinstance(result, Collected):
                 for param, values in result.provides.items():
                     entity_mod.add_values(found, param, values, name)
         second = await _stage(
-            ctx, list(evidence_sources), connectors, query_for("collect"), progress, limits
+            ctx,
+            list(evidence_sources),
+            connectors,
+            query_for("collect"),
+            progress,
+            limits,
+            options.cache,
         )
     finally:
         await connectors.aclose()
 
-    sources, items, notes = _combine(evidence_sources, first, second)
+    types = {n: c.type_name for n, c in evidence_sources.items()}
+    if options.record is not None:
+        _recorder(ctx, options, options.record).evidence_run(
+            ticket, found, window, types, {"resolve": first, "collect": second}
+        )
+    return _assemble(ctx, ticket, found, window, types, first, second, skipped)
+
+
+def _recorder(ctx: Context, options: RunOptions, folder: Path) -> Recorder:
+    """One redaction mapping per recording, so a value is the same placeholder everywhere."""
+    key = str(folder.resolve())
+    recorder = _RECORDERS.get(key)
+    if recorder is None:
+        redaction = ctx.config.settings.redaction
+        redactor = (
+            Redactor(redaction.sensitive, enabled=True)
+            if options.redact and redaction.enabled
+            else None
+        )
+        recorder = _RECORDERS[key] = Recorder(folder, redactor)
+    return recorder
+
+
+_RECORDERS: dict[str, Recorder] = {}
+
+
+def _assemble(
+    ctx: Context,
+    ticket: Ticket,
+    found: Entities,
+    window: Window,
+    types: dict[str, str],
+    first: dict[str, tuple[Collected | SourceError, int]],
+    second: dict[str, tuple[Collected | SourceError, int]],
+    skipped: list[SourceResult],
+) -> AnalystInput:
+    """Stage results → ranked, budgeted evidence (shared by live runs and replays)."""
+    settings = ctx.config.settings
+    sources, items, notes = _combine(types, first, second)
     ranked = rank(dedupe(items), found, ticket.created_at)
     kept, omitted = apply_budget(
         ranked, settings.investigation.max_evidence, settings.investigation.evidence_budget_tokens
@@ -360,14 +463,14 @@ def strict_failures(report: Report) -> list[str]:
 
 
 def _combine(
-    connectors: dict[str, AnyConnector],
+    types: dict[str, str],
     first: dict[str, tuple[Collected | SourceError, int]],
     second: dict[str, tuple[Collected | SourceError, int]],
 ) -> tuple[list[SourceResult], list[Any], list[str]]:
     sources: list[SourceResult] = []
     items: list[Any] = []
     notes: list[str] = []
-    for name, connector in connectors.items():
+    for name, type_name in types.items():
         runs = [r for r in (first.get(name), second.get(name)) if r is not None]
         elapsed = sum(ms for _, ms in runs)
         errors = [r for r, _ in runs if isinstance(r, SourceError)]
@@ -384,7 +487,7 @@ def _combine(
             status, message = ("ok" if found else "empty"), None
         result = SourceResult(
             name=name,
-            type=connector.type_name,
+            type=type_name,
             status=status,
             items=len(found),
             elapsed_ms=elapsed,

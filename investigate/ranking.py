@@ -49,7 +49,8 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
     upstream = _upstream_causes(items)
     for e in items:
         parts: list[tuple[float, str]] = []
-        matched = [(v, kinds.get(v, "")) for v in e.matched]
+        # A replayed recording's placeholders (<EMAIL_1>) match the entities in any case.
+        matched = [(v, kinds.get(v) or kinds.get(v.lower(), "")) for v in e.matched]
         quiet = e.kind in ("log", "log_pattern") and e.level in ("debug", "info", None)
         healthy = (
             e.kind not in ("log", "log_pattern", "issue", "deploy")

@@ -84,6 +84,8 @@ def test_masking_keeps_the_rest_of_the_message(masker: SecretMasker) -> None:
         "a normal sentence about tokens and keys",
         "HTTP 404 Not Found from GET https://example.com/api/v2/tickets/4812",
         "sk_live_short",  # too short to be a real key
+        "unhandled exception: KeyError: <str> [ERR_INTERNAL]",  # an exception, not a label
+        "TokenExpiredError: <num> seconds ago",
     ],
 )
 def test_ordinary_text_is_left_alone(masker: SecretMasker, text: str) -> None:

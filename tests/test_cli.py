@@ -233,6 +233,15 @@ def test_check_with_no_connectors_is_a_config_error_not_an_empty_success(cli, wr
     assert "config.example.yaml" in result.err
 
 
+def test_shell_completion_script_is_available() -> None:
+    exe = Path(sys.executable).with_name("investigate")
+    done = subprocess.run(
+        [str(exe), "--show-completion", "bash"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "_investigate_completion" in done.stdout and "complete " in done.stdout
+
+
 def test_help_does_not_import_the_llm_sdk() -> None:
     code = (
         "import sys; from investigate.cli import run; rc = run(['--help']); "

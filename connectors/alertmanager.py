@@ -40,7 +40,6 @@ from connectors.prometheus import (
     get_json,
     keep_alert,
     regex_quote,
-    ticket_services,
 )
 from investigate.connector import Check, Collected, Connector, Query
 from investigate.errors import SourceError
@@ -126,7 +125,7 @@ class Alertmanager(Connector[AlertmanagerConfig]):
             return Collected()
         self._done = True
         cfg = self.config
-        wanted = ticket_services(query, cfg.service_fields)
+        wanted = query.ticket_services(cfg.service_fields)
         params: dict[str, str | list[str]] = {
             "active": "true",
             "silenced": str(cfg.include_silenced).lower(),

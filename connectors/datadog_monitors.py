@@ -42,7 +42,6 @@ from connectors.pagerduty import (
     base_url,
     clean,
     fetch_json,
-    ticket_services,
     timeout_for,
 )
 from investigate.connector import Check, Collected, Connector, Query
@@ -222,7 +221,7 @@ class DatadogMonitors(Connector[DatadogMonitorsConfig]):
                         f"{self.label}: stopped after {cfg.max_pages} pages of monitors "
                         f"(raise connectors.{self.name}.max_pages or narrow the tags)"
                     )
-        wanted = {w.lower() for w in ticket_services(query, cfg.service_fields)}
+        wanted = {w.lower() for w in query.ticket_services(cfg.service_fields)}
         evidence = [
             e
             for m, sent in found

@@ -45,6 +45,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError
 from investigate.http import HttpOptions, describe, source_error
+from investigate.jsonapi import HttpFailure
 from investigate.models import Evidence, Level
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
@@ -56,12 +57,6 @@ PD_ACCEPT = "application/vnd.pagerduty+json;version=2"
 
 
 # --- shared HTTP helpers (also used by statuspage and datadog_monitors) ------------------------
-
-
-class HttpFailure(SourceError):
-    def __init__(self, message: str, *, hint: str | None = None, http_status: int = 0) -> None:
-        super().__init__(message, hint=hint)
-        self.http_status = http_status
 
 
 def base_url(value: str) -> str:
@@ -150,19 +145,6 @@ def timeout_for(config: ConnectorConfig, query: Query | None) -> float:
     if query is None:
         return min(configured, 10.0)
     return max(0.1, min(query.remaining, configured))
-
-
-def ticket_services(query: Query, fields: Sequence[str]) -> list[str]:
-    """Services the ticket names: its product areas and the configured custom fields."""
-    names = list(query.entities.product_areas)
-    for field in fields:
-        value = query.ticket.custom_fields.get(field)
-        values = value if isinstance(value, list) else [value]
-        names += [str(v) for v in values if isinstance(v, str | int) and str(v).strip()]
-    seen: dict[str, str] = {}
-    for n in names:
-        seen.setdefault(n.strip().lower(), n.strip())
-    return list(seen.values())
 
 
 class SecretConfig(ConnectorConfig):
@@ -317,7 +299,7 @@ class PagerDuty(Connector[PagerDutyConfig]):
         if query.stage == "resolve":
             return Collected()
         cfg = self.config
-        wanted = ticket_services(query, cfg.service_fields)
+        wanted = query.ticket_services(cfg.service_fields)
         services = self.services_for(wanted)
         out = Collected()
         found: dict[str, tuple[dict[str, Any], str]] = {}

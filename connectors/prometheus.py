@@ -408,19 +408,6 @@ def prom_data(body: Any, label: str, sent: str) -> dict[str, Any]:
 # --- alerts, shared with alertmanager ----------------------------------------------------------
 
 
-def ticket_services(query: Query, fields: Sequence[str]) -> list[str]:
-    """Services the ticket names: its product areas and the configured custom fields."""
-    names = list(query.entities.product_areas)
-    for field in fields:
-        value = query.ticket.custom_fields.get(field)
-        values = value if isinstance(value, list) else [value]
-        names += [str(v) for v in values if isinstance(v, str | int) and str(v).strip()]
-    seen: dict[str, str] = {}
-    for n in names:
-        seen.setdefault(n.strip().lower(), n.strip())
-    return list(seen.values())
-
-
 def label_text(labels: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
@@ -623,7 +610,7 @@ class Prometheus(Connector[PrometheusConfig]):
 
     def _values(self, query: Query) -> dict[str, list[str]]:
         values = dict(query.params())
-        values["service"] = ticket_services(query, self.config.service_fields)
+        values["service"] = query.ticket_services(self.config.service_fields)
         for key, value in self.config.vars.items():
             if not values.get(key):
                 values[key] = [value]
@@ -639,7 +626,7 @@ class Prometheus(Connector[PrometheusConfig]):
         alerts = data.get("alerts")
         if not isinstance(alerts, list):
             raise SourceError(f"{self.label}: no alert list in the answer from {sent}")
-        wanted = ticket_services(query, self.config.service_fields)
+        wanted = query.ticket_services(self.config.service_fields)
         states = {"firing", "pending"} if self.config.include_pending else {"firing"}
         found, later = [], 0
         for alert in alerts:

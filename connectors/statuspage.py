@@ -34,7 +34,6 @@ from connectors.pagerduty import (
     clean,
     fetch_json,
     link,
-    ticket_services,
     timeout_for,
 )
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
@@ -132,7 +131,7 @@ class Statuspage(Connector[StatuspageConfig]):
 
     def watched(self, query: Query) -> tuple[set[str], set[str]]:
         """(components to keep — empty for all, components the ticket names)."""
-        wanted = ticket_services(query, self.config.service_fields)
+        wanted = query.ticket_services(self.config.service_fields)
         mapping = {k.lower(): v.lower() for k, v in self.config.ticket_components.items()}
         named = {mapping.get(w.lower(), w.lower()) for w in wanted}
         return {c.lower() for c in self.config.components}, named

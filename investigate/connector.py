@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import (
@@ -86,6 +87,19 @@ class Query:
 
     def expired(self) -> bool:
         return time.monotonic() >= self.deadline
+
+    def ticket_services(self, fields: Sequence[str] = ()) -> list[str]:
+        """Services the ticket names: its product areas and the given custom fields, once each
+        (first spelling kept, compared caselessly)."""
+        names = list(self.entities.product_areas)
+        for name in fields:
+            value = self.ticket.custom_fields.get(name)
+            values = value if isinstance(value, list) else [value]
+            names += [str(v) for v in values if isinstance(v, str | int) and str(v).strip()]
+        seen: dict[str, str] = {}
+        for n in names:
+            seen.setdefault(n.strip().lower(), n.strip())
+        return list(seen.values())
 
     def params(self) -> dict[str, list[str]]:
         """Bindable values by parameter name (see `entities.PARAMS`)."""

@@ -141,7 +141,7 @@ class JsonApi:
 class HttpFailure(SourceError):
     """A non-success HTTP status (`http_status`), as a one-line source error."""
 
-    def __init__(self, message: str, *, hint: str | None, http_status: int) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, http_status: int = 0) -> None:
         super().__init__(message, hint=hint)
         self.http_status = http_status
 

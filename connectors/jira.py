@@ -1,0 +1,500 @@
+"""`jira`: Jira (platform or Service Management) issues as tickets, and known issues that
+match a ticket.
+
+    bugs:
+      type: jira
+      base_url: https://acme.atlassian.net  # Cloud; Data Center: https://jira.acme.io
+      email: ${JIRA_EMAIL}                  # Cloud: the account the API token belongs to
+      api_token: ${JIRA_API_TOKEN}          # id.atlassian.com → Security → API tokens
+      # pat: ${JIRA_PAT}                    # Data Center: a personal access token (Bearer)
+      # deployment: cloud                   # cloud | datacenter (default: by host name)
+      # service_desk: true                  # tickets are JSM customer requests
+      # jql: "project = BUG AND type = Bug" # base JQL for the known-issue search (trusted)
+
+Ticket (platform): `GET /rest/api/3/issue/{key}` (Data Center: `/rest/api/2`), ADF bodies
+rendered to text, then every comment page (`/issue/{key}/comment`, `startAt`/`total`).
+Ticket (`service_desk: true`): `GET /rest/servicedeskapi/request/{key}`, its comments
+(`/comment?public=true&internal=true`, `start`/`isLastPage`) and attachments (listed only).
+
+Known issues (evidence kind "issue"): Cloud `GET /rest/api/3/search/jql` (`nextPageToken`
+paging; the old `/search` answers 410), Data Center `GET /rest/api/2/search` (`startAt`), with
+`(<jql>) AND (text ~ "\\"ERR_X\\"" OR …) ORDER BY updated DESC`. Each ticket value is a JQL
+string with `\\` and `"` escaped, control characters removed and Lucene operators stripped, so
+it is one phrase and can never close the string, add a clause or an operator.
+
+`check()` calls `/myself` and `/mypermissions?permissions=EDIT_ISSUES` and warns when the
+account could edit issues (investigate never does, but a read-only account is safer).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit
+
+import httpx2
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from connectors._helpdesk import as_dict, as_list, attachment_note, id_str, with_hint
+from connectors._trackers import KnownIssue, issue_evidence, search_terms
+from investigate.adf import adf_to_text
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import SourceError, TicketNotFound
+from investigate.http import HttpOptions
+from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
+from investigate.models import Comment, Person, Ticket
+from investigate.rows import parse_time
+from investigate.secrets import MASKER
+
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,49}-\d{1,12}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# Lucene's special characters in a `text ~` value (and the quote and backslash of JQL itself).
+_LUCENE = re.compile(r'[+\-&|!(){}\[\]^~*?\\:"/]+')
+_ORDER_BY = re.compile(r"\border\s+by\b", re.I)
+_CATEGORY = {"new": "open", "indeterminate": "in_progress", "done": "resolved"}
+_FIELDS = "summary,status,assignee,fixVersions,updated,created,description,labels,resolution"
+_HINTS = {
+    401: "set connectors.{name}.email and connectors.{name}.api_token (Cloud) or "
+    "connectors.{name}.pat (Data Center) to valid credentials",
+    403: "the Jira account behind connectors.{name} lacks permission for this read (Browse "
+    "projects), or Jira wants a CAPTCHA: sign in once in a browser",
+    404: "check connectors.{name}.base_url (and service_desk for JSM requests)",
+    400: "Jira rejected the query; check connectors.{name}.jql",
+    410: "this Jira no longer has that API; check connectors.{name}.deployment",
+    429: "Jira rate limit: the Retry-After did not fit in the deadline; try again later",
+}
+
+
+class JiraConfig(ConnectorConfig):
+    base_url: str
+    deployment: Literal["cloud", "datacenter"] | None = Field(
+        None, description="Default: cloud for *.atlassian.net, else datacenter."
+    )
+    email: str | None = None
+    api_token: SecretStr | None = None
+    pat: SecretStr | None = Field(None, description="Data Center personal access token.")
+    service_desk: bool = False
+    jql: str = Field("", description="Base JQL for the known-issue search (trusted config).")
+    max_terms: int = Field(4, ge=1, le=10)
+    max_issues: int = Field(10, ge=1, le=100)
+    max_pages: int = Field(2, ge=1, le=20)
+    max_comment_pages: int = Field(20, ge=1, le=200)
+    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
+    known_issues: bool = Field(True, description="false: only a ticket source (no search).")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("base_url must start with https://, e.g. https://acme.atlassian.net")
+        return value.rstrip("/")
+
+    @field_validator("jql")
+    @classmethod
+    def _jql(cls, value: str) -> str:
+        if _ORDER_BY.search(value):
+            raise ValueError("jql must not contain ORDER BY (results are ordered by update)")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _auth(self) -> JiraConfig:
+        if self.pat is None and (self.api_token is None or not self.email):
+            raise ValueError(
+                "set email and api_token (Jira Cloud) or pat (Data Center personal access token)"
+            )
+        MASKER.add(self.api_token)
+        MASKER.add(self.pat)
+        return self
+
+    @property
+    def cloud(self) -> bool:
+        if self.deployment is not None:
+            return self.deployment == "cloud"
+        host = urlsplit(self.base_url).hostname or ""
+        return host.endswith((".atlassian.net", ".jira.com"))
+
+    @property
+    def api(self) -> str:
+        return "/rest/api/3" if self.cloud else "/rest/api/2"
+
+
+class Jira(Connector[JiraConfig]):
+    type_name = "jira"
+    config_model = JiraConfig
+    description = "Jira / Jira Service Management: tickets, and known issues matching a ticket"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label = f"jira '{self.name}'"
+        # a pure ticket source when known_issues is off: the fan-out leaves it out
+        self.collects_evidence = self.config.known_issues  # type: ignore[misc]
+
+    def _client(self, deadline: float | None, timeout: float | None = None) -> httpx2.AsyncClient:
+        if timeout is None:
+            timeout = self.config.timeout.total_seconds() if self.config.timeout else 30.0
+        c = self.config
+        headers: dict[str, str] = {}
+        auth: tuple[str, str] | None = None
+        if c.api_token is not None and c.email:
+            auth = (c.email, c.api_token.get_secret_value())
+        elif c.pat is not None:
+            headers["Authorization"] = f"Bearer {c.pat.get_secret_value()}"
+        options = HttpOptions(
+            base_url=c.base_url, timeout=timeout, headers=headers, auth=auth, deadline=deadline
+        )
+        return self.ctx.http(options)
+
+    async def _get(
+        self,
+        client: httpx2.AsyncClient,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        ok: frozenset[int] = frozenset(),
+    ) -> JsonResponse:
+        return await fetch_json(
+            client,
+            url,
+            label=self.label,
+            name=self.name,
+            params=params,
+            max_bytes=self.config.max_response_bytes,
+            ok_statuses=ok,
+            hints=_HINTS,
+        )
+
+    # ticket source ----------------------------------------------------------------------
+
+    def _key(self, ticket_id: str) -> str:
+        value = ticket_id.strip()
+        if not _KEY.match(value):
+            shown = " ".join(ticket_id.split())[:60]
+            raise TicketNotFound(
+                f"ticket {shown!r} not found: Jira keys look like ABC-123",
+                hint="pass the issue key shown in Jira",
+            )
+        return value.upper()
+
+    def _not_found(self, key: str) -> TicketNotFound:
+        return TicketNotFound(
+            f"ticket {key} not found in Jira ({self.config.base_url})",
+            hint="check the key, and that the account can browse the project",
+        )
+
+    async def fetch_ticket(self, ticket_id: str) -> Ticket:
+        key = self._key(ticket_id)
+        async with self._client(time.monotonic() + 60) as client:
+            if self.config.service_desk:
+                return await self._request(client, key)
+            return await self._issue(client, key)
+
+    async def _issue(self, client: httpx2.AsyncClient, key: str) -> Ticket:
+        api = self.config.api
+        found = await self._get(client, f"{api}/issue/{quote(key)}", ok=frozenset({404}))
+        if not isinstance(found.body, dict) or not isinstance(found.body.get("fields"), dict):
+            raise self._not_found(key)
+        issue = found.body
+        comments, notes = await self._comments(client, f"{api}/issue/{quote(key)}/comment")
+        f = issue["fields"]
+        files = [
+            attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
+            for a in as_list(f.get("attachment"))
+        ]
+        description = adf_to_text(f.get("description"))
+        if files:
+            description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
+        reporter = as_dict(f.get("reporter"))
+        created = parse_time(f.get("created"))
+        if created is None:
+            raise SourceError(f"{self.label}: issue {key} has no created time")
+        raw: dict[str, Any] = {"issue": issue, "comments": comments}
+        if notes:
+            raw["investigate_notes"] = notes
+        fields: dict[str, Any] = {}
+        if as_dict(f.get("assignee")).get("displayName"):
+            fields["assignee"] = f["assignee"]["displayName"]
+        versions = [str(v.get("name")) for v in as_list(f.get("fixVersions"))]
+        if versions:
+            fields["fix_versions"] = versions
+        return Ticket(
+            id=str(issue.get("key") or key),
+            url=f"{self.config.base_url}/browse/{issue.get('key') or key}",
+            subject=str(f.get("summary") or ""),
+            description=description,
+            comments=[self._comment(c) for c in comments],
+            requester=Person(
+                name=reporter.get("displayName"), email=reporter.get("emailAddress") or None
+            ),
+            created_at=created,
+            updated_at=parse_time(f.get("updated")),
+            priority=as_dict(f.get("priority")).get("name"),
+            status=as_dict(f.get("status")).get("name"),
+            tags=[str(x) for x in f.get("labels") or [] if isinstance(x, str)],
+            custom_fields=fields,
+            raw=raw,
+        )
+
+    async def _comments(
+        self, client: httpx2.AsyncClient, url: str
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        comments: list[dict[str, Any]] = []
+        start = 0
+        for _ in range(self.config.max_comment_pages):
+            params = {"startAt": str(start), "maxResults": "100", "orderBy": "created"}
+            page = await self._get(client, url, params)
+            body = as_dict(page.body)
+            batch = as_list(body.get("comments"))
+            comments += batch
+            start += len(batch)
+            total = body.get("total")
+            if not batch or not isinstance(total, int) or start >= total:
+                return comments, []
+        return comments, [
+            f"only the first {self.config.max_comment_pages} pages of comments were read"
+        ]
+
+    def _comment(self, c: dict[str, Any]) -> Comment:
+        author = as_dict(c.get("author"))
+        return Comment(
+            author=author.get("displayName") or author.get("emailAddress"),
+            body=adf_to_text(c.get("body")),
+            created_at=parse_time(c.get("created")),
+            public=c.get("jsdPublic") is not False,
+        )
+
+    async def _request(self, client: httpx2.AsyncClient, key: str) -> Ticket:
+        base = f"/rest/servicedeskapi/request/{quote(key)}"
+        found = await self._get(client, base, ok=frozenset({404}))
+        if not isinstance(found.body, dict) or not found.body.get("issueKey"):
+            raise self._not_found(key)
+        request = found.body
+        comments: list[dict[str, Any]] = []
+        notes: list[str] = []
+        start = 0
+        for page_no in range(self.config.max_comment_pages):
+            params = {"public": "true", "internal": "true", "start": str(start), "limit": "50"}
+            page = as_dict((await self._get(client, f"{base}/comment", params)).body)
+            batch = as_list(page.get("values"))
+            comments += batch
+            start += len(batch)
+            if page.get("isLastPage") is not False or not batch:
+                break
+            if page_no == self.config.max_comment_pages - 1:
+                notes.append("only the first comment pages were read")
+        files: list[str] = []
+        try:
+            listed = await self._get(client, f"{base}/attachment", {"start": "0", "limit": "50"})
+            files = [
+                attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
+                for a in as_list(as_dict(listed.body).get("values"))
+            ]
+        except SourceError as exc:  # the request is still worth reading without them
+            notes.append(exc.message)
+        values = {
+            str(v.get("fieldId")): v.get("value")
+            for v in as_list(request.get("requestFieldValues"))
+        }
+        description = adf_to_text(values.get("description"))
+        if files:
+            description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
+        reporter = as_dict(request.get("reporter"))
+        created = _jsm_time(request.get("createdDate"))
+        if created is None:
+            raise SourceError(f"{self.label}: request {key} has no createdDate")
+        status = as_dict(request.get("currentStatus"))
+        raw: dict[str, Any] = {"request": request, "comments": comments}
+        if notes:
+            raw["investigate_notes"] = notes
+        web = as_dict(request.get("_links")).get("web")
+        extra = {
+            k: v
+            for k, v in values.items()
+            if k not in ("summary", "description") and v not in (None, "", [])
+        }
+        return Ticket(
+            id=str(request.get("issueKey") or key),
+            url=str(web) if isinstance(web, str) else f"{self.config.base_url}/browse/{key}",
+            subject=str(values.get("summary") or ""),
+            description=description,
+            comments=[
+                Comment(
+                    author=as_dict(c.get("author")).get("displayName"),
+                    body=adf_to_text(c.get("body")),
+                    created_at=_jsm_time(c.get("created")),
+                    public=c.get("public") is not False,
+                )
+                for c in comments
+            ],
+            requester=Person(
+                name=reporter.get("displayName"), email=reporter.get("emailAddress") or None
+            ),
+            created_at=created,
+            status=id_str(status.get("status")) or None,
+            custom_fields=extra,
+            raw=raw,
+        )
+
+    # ticket search ----------------------------------------------------------------------
+
+    async def search_tickets(self, query: str, limit: int) -> list[str]:
+        """The user's own JQL, as given (it is theirs, not ticket text), newest first."""
+        jql = query.strip()
+        if not _ORDER_BY.search(jql):
+            jql = f"{jql} ORDER BY created DESC" if jql else "ORDER BY created DESC"
+        async with self._client(time.monotonic() + 60) as client:
+            issues, _ = await self._search(client, jql, limit, "key,created")
+        return [id_str(i.get("key")) for i in issues if i.get("key")][:limit]
+
+    async def _search(
+        self, client: httpx2.AsyncClient, jql: str, limit: int, fields: str
+    ) -> tuple[list[dict[str, Any]], str]:
+        cfg = self.config
+        per_page = str(max(1, min(limit, 100)))
+        issues: list[dict[str, Any]] = []
+        first = ""
+        token: str | None = None
+        pages = max(cfg.max_pages, -(-limit // 100))
+        for _ in range(pages):
+            params = {"jql": jql, "maxResults": per_page, "fields": fields}
+            if cfg.cloud:
+                url = f"{cfg.api}/search/jql"
+                if token:
+                    params["nextPageToken"] = token
+            else:
+                url = f"{cfg.api}/search"
+                params["startAt"] = str(len(issues))
+            page = await self._get(client, url, params)
+            first = first or page.request
+            body = page.body
+            if not isinstance(body, dict) or not isinstance(body.get("issues"), list):
+                raise SourceError(f"{self.label}: expected search results from {page.request}")
+            batch = as_list(body["issues"])
+            issues += batch
+            if len(issues) >= limit or not batch:
+                break
+            if cfg.cloud:
+                token = (
+                    body.get("nextPageToken")
+                    if isinstance(body.get("nextPageToken"), str)
+                    else None
+                )
+                if body.get("isLast") is True or not token:
+                    break
+            elif len(issues) >= int(body.get("total") or 0):
+                break
+        return issues[:limit], first
+
+    # known issues -----------------------------------------------------------------------
+
+    def search_jql(self, query: Query) -> str | None:
+        phrases = [jql_text(t) for t in search_terms(query, self.config.max_terms)]
+        clauses = [f"text ~ {p}" for p in phrases if p]
+        if not clauses:
+            return None
+        parts = [f"({self.config.jql})"] if self.config.jql else []
+        parts.append(f"({' OR '.join(clauses)})")
+        own = query.ticket.id
+        if (
+            _KEY.match(own)
+            and query.ticket.url
+            and query.ticket.url.startswith(self.config.base_url)
+        ):
+            parts.append(f"key != {jql_string(own)}")
+        return " AND ".join(parts) + " ORDER BY updated DESC"
+
+    async def collect(self, query: Query) -> Collected:
+        if query.stage == "resolve":
+            return Collected()
+        jql = self.search_jql(query)
+        if jql is None:
+            return Collected(notes=[f"{self.label}: nothing in the ticket to search Jira for"])
+        async with self._client(query.deadline, request_timeout(self.config, query)) as client:
+            issues, sent = await self._search(client, jql, self.config.max_issues, _FIELDS)
+        known = [self._known(i, sent) for i in issues]
+        return Collected(evidence=issue_evidence(self.name, known, query))
+
+    def _known(self, issue: dict[str, Any], request: str) -> KnownIssue:
+        f = as_dict(issue.get("fields"))
+        status = as_dict(f.get("status"))
+        category = id_str(as_dict(status.get("statusCategory")).get("key"))
+        key = id_str(issue.get("key"))
+        return KnownIssue(
+            key=key,
+            title=str(f.get("summary") or ""),
+            url=f"{self.config.base_url}/browse/{key}",
+            status=_CATEGORY.get(category, category or "unknown"),
+            vendor_status=str(status.get("name") or category or ""),
+            assignee=as_dict(f.get("assignee")).get("displayName"),
+            fix=[str(v.get("name")) for v in as_list(f.get("fixVersions")) if v.get("name")],
+            created=parse_time(f.get("created")),
+            updated=parse_time(f.get("updated")),
+            body=adf_to_text(f.get("description")),
+            labels=[str(x) for x in f.get("labels") or [] if isinstance(x, str)],
+            request=request,
+        )
+
+    # check ------------------------------------------------------------------------------
+
+    async def check(self) -> list[Check]:
+        api = self.config.api
+        try:
+            async with self._client(time.monotonic() + 15, 10) as client:
+                me = await self._get(client, f"{api}/myself")
+                who = as_dict(me.body)
+                checks = [
+                    Check(
+                        "credentials",
+                        True,
+                        f"signed in to Jira as {who.get('displayName') or who.get('emailAddress') or 'unknown'}",
+                    )
+                ]
+                try:
+                    perms = await self._get(
+                        client, f"{api}/mypermissions", {"permissions": "EDIT_ISSUES"}
+                    )
+                except SourceError as exc:
+                    checks.append(
+                        Check("read-only", True, f"not verified: {exc.message}", warning=True)
+                    )
+                    return checks
+        except SourceError as exc:
+            return [Check("credentials", False, with_hint(exc))]
+        edit = as_dict(as_dict(as_dict(perms.body).get("permissions")).get("EDIT_ISSUES"))
+        if edit.get("havePermission") is True:
+            checks.append(
+                Check(
+                    "read-only",
+                    False,
+                    "this account can edit issues; investigate only reads, but a read-only "
+                    "account (Browse projects only) is safer",
+                    warning=True,
+                )
+            )
+        else:
+            checks.append(Check("read-only", True, "the account cannot edit issues"))
+        return checks
+
+
+def jql_string(value: str) -> str:
+    """A JQL string literal: `\\` and `"` escaped, control characters (newlines) removed."""
+    text = " ".join(_CONTROL.sub(" ", value).split())
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def jql_text(value: str, limit: int = 100) -> str | None:
+    """A `text ~` value that is one exact phrase: Lucene operators and quotes removed, then
+    phrase-quoted inside a JQL string (`"\\"ERR_X at row\\""`). None when nothing is left."""
+    text = " ".join(_LUCENE.sub(" ", _CONTROL.sub(" ", value)).split())[:limit].strip()
+    if len(text) < 2:
+        return None
+    return jql_string(f'"{text}"')
+
+
+def _jsm_time(value: Any) -> datetime | None:
+    d = as_dict(value)
+    return parse_time(d.get("iso8601")) or parse_time(d.get("epochMillis"))
+
+
+__all__ = ["Jira", "JiraConfig", "jql_string", "jql_text"]

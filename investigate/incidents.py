@@ -85,12 +85,27 @@ def suspect(evidence: list[Evidence], ticket: Ticket) -> Incident:
         and _same_signature(e, codes, words)
     ]
     if len(related) >= RELATED:
-        reasons.append(f"{len(related)} other customers reported the same problem")
+        reasons.append(_related_reason(related, ticket))
     return Incident(
         suspected=bool(reasons),
         reason="; ".join(reasons),
         alerts=alerts,
         related_tickets=[str(signals.row(e).get("id") or e.id) for e in related],
+    )
+
+
+def _related_reason(related: list[Evidence], ticket: Ticket) -> str:
+    """ "3 other customers reported the same problem in the last 2 h (#901, #902, #903)"."""
+    times = [e.timestamp for e in related if e.timestamp is not None]
+    span = ""
+    if times:
+        hours = max((ticket.created_at - min(times)).total_seconds() / 3600, 0)
+        span = f" in the last {hours:.0f} h" if hours >= 1 else " in the last hour"
+    ids = [str(signals.row(e).get("id") or e.id) for e in related[:5]]
+    more = f", +{len(related) - 5} more" if len(related) > 5 else ""
+    return (
+        f"{len(related)} other customers reported the same problem{span} "
+        f"({', '.join('#' + i for i in ids)}{more})"
     )
 
 

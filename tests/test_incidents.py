@@ -96,12 +96,16 @@ def test_other_customers_tickets_with_the_same_signature_count() -> None:
             source="helpdesk",
             kind="ticket",
             title=f"Ticket {i}: dashboards fail with ERR_UPSTREAM_RESET",
+            timestamp=T - timedelta(minutes=30 * i),
             attributes={"row": {"id": str(900 + i)}},
         )
         for i in (5, 6)
     ]
     found = suspect([mine(), *others], ticket())
-    assert found.suspected and "2 other customers" in found.reason
+    assert found.suspected
+    assert (
+        "2 other customers reported the same problem in the last 3 h (#905, #906)" in found.reason
+    )
     assert found.related_tickets == ["905", "906"]
 
 

@@ -128,7 +128,11 @@ def _read(path: Path) -> Any:
         if path.suffix in (".yaml", ".yml"):
             return yaml.safe_load(text)
         return json.loads(text)
-    except (ValueError, yaml.YAMLError) as exc:
+    except RecursionError:
+        raise TicketSourceError(f"{path.name}: ticket file is nested too deeply") from None
+    # A YAML tag with a bad value (`!!bool maybe`, `!!timestamp soon`) fails in the constructor
+    # with KeyError/AttributeError/OverflowError rather than a YAMLError.
+    except (ValueError, yaml.YAMLError, KeyError, AttributeError, TypeError, OverflowError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TicketSourceError(f"{path.name}: cannot parse ticket file: {first}") from None
 
@@ -150,13 +154,23 @@ def to_ticket(data: Any, origin: Path) -> Ticket:
             priority=data.get("priority"),
             status=data.get("status"),
             tags=[str(t) for t in data.get("tags") or []],
-            custom_fields=dict(data.get("custom_fields") or {}),
+            custom_fields=_mapping(data.get("custom_fields"), "custom_fields"),
             raw=data,
         )
     except KeyError as exc:
         raise TicketSourceError(f"{origin.name}: ticket is missing '{exc.args[0]}'") from None
-    except (ValidationError, TypeError) as exc:
+    except (ValidationError, TypeError, ValueError) as exc:
         raise TicketSourceError(f"{origin.name}: invalid ticket: {_first_error(exc)}") from None
+    except RecursionError:
+        raise TicketSourceError(f"{origin.name}: ticket is nested too deeply") from None
+
+
+def _mapping(value: Any, name: str) -> dict[str, Any]:
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be an object, not {type(value).__name__}")
+    return dict(value)
 
 
 def _known(data: Any, model: type[Any]) -> dict[str, Any]:

@@ -504,16 +504,17 @@ def version() -> None:
 
 
 def _fail(message: str, hint: str | None, code: int) -> int:
+    from investigate.render import safe
     from investigate.secrets import MASKER
 
     err = sys.stderr
-    text = MASKER.mask(message)
+    text = safe(MASKER.mask(message))  # a config key or ticket ID may carry escape sequences
     if os.environ.get("NO_COLOR") or not err.isatty():
         print(f"error: {text}", file=err)
     else:
         print(f"\x1b[1;31merror:\x1b[0m {text}", file=err)
     if hint:
-        print(f"  hint: {MASKER.mask(hint)}", file=err)
+        print(f"  hint: {safe(MASKER.mask(hint))}", file=err)
     return code
 
 

@@ -261,10 +261,16 @@ class _Reader:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
         except RecursionError:
             raise ConfigError(f"{self.path}: the YAML is nested too deeply") from None
+        except yaml.reader.ReaderError as exc:  # a NUL, ESC or other control character
+            line = text[: exc.position].count("\n") + 1
+            code = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
+            raise ConfigError(
+                f"{self.path}:{line}: invalid YAML: control character U+{code:04X} is not allowed"
+            ) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{self.path}:{mark.line + 1}" if mark else str(self.path)
-            problem = getattr(exc, "problem", None) or str(exc)
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise ConfigError(f"{where}: invalid YAML: {problem}") from None
         if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _STD_TAG + "null"):
             return {}
@@ -318,6 +324,9 @@ class _Reader:
             return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             raise self._fail(node, f"invalid value: {exc}") from None
+        # `!!int abc`, `!!bool maybe`, `2026-02-30`: the constructor fails outside YAMLError.
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError):
+            raise self._fail(node, f"invalid value {node.value[:60]!r} for {node.tag}") from None
 
     def _expand(self, value: str, node: yaml.Node) -> str:
         def substitute(match: re.Match[str]) -> str:

@@ -30,6 +30,8 @@ def _parse_duration(value: str | int | float | timedelta) -> timedelta:
         if value < 0:
             raise ValueError(f"a duration cannot be negative: {value!r}")
         return timedelta(seconds=value)
+    if not isinstance(value, str):  # null, a list, a mapping, a date from YAML
+        raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 15m, 24h, 7d)")
     text = value.strip().lower().replace(" ", "")
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return timedelta(seconds=float(text))

@@ -169,6 +169,10 @@ def window_for(ctx: Context, ticket: Ticket, options: RunOptions) -> Window:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    except OverflowError:  # created_at at the edge of the calendar, minus the lookback
+        raise TicketSourceError(
+            f"ticket {ticket.id}: created_at {ticket.created_at.isoformat()} is out of range"
+        ) from None
     if start >= end:
         raise UsageError(
             f"the window is empty: {start:%Y-%m-%d %H:%M} is not before {end:%Y-%m-%d %H:%M}"

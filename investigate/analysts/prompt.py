@@ -75,11 +75,19 @@ def fence(text: str | None) -> str:
     return _FENCE_RE.sub(r"&lt;\1", text or "")
 
 
+def attr(text: str | None) -> str:
+    """Untrusted text inside an attribute value: it cannot close the quotes or the tag."""
+    value = text or ""
+    for raw, escaped in (("&", "&amp;"), ('"', "&quot;"), ("<", "&lt;"), (">", "&gt;")):
+        value = value.replace(raw, escaped)
+    return value
+
+
 def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
     """The per-ticket message, redacted once as a whole (the single chokepoint)."""
     t = data.ticket
     lines = [
-        f'<ticket id="{fence(t.id)}" priority="{fence(t.priority)}" status="{fence(t.status)}" '
+        f'<ticket id="{attr(t.id)}" priority="{attr(t.priority)}" status="{attr(t.status)}" '
         f'created_at="{t.created_at.isoformat()}">',
         f"<subject>{fence(t.subject[:2000])}</subject>",
         f"<requester>{fence(t.requester.name)} {fence(t.requester.email)} / "
@@ -89,7 +97,7 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
     for c in t.comments[:20]:
         visibility = "public" if c.public else "internal"
         lines.append(
-            f'<comment author="{fence(c.author)}" {visibility} at="{c.created_at or ""}">'
+            f'<comment author="{attr(c.author)}" {visibility} at="{c.created_at or ""}">'
             f"{fence(c.body[:5000])}</comment>"
         )
     lines += [
@@ -129,7 +137,7 @@ def render_evidence(e: Evidence) -> str:
     when = e.first_seen or e.timestamp
     attrs = [
         f'id="{e.id}"',
-        f'source="{fence(e.source)}"',
+        f'source="{attr(e.source)}"',
         f'kind="{e.kind}"',
         f'time="{when.isoformat() if when else ""}"',
     ]
@@ -140,7 +148,7 @@ def render_evidence(e: Evidence) -> str:
     if e.count > 1:
         attrs.append(f'count="{e.count}"')
     if e.matched:
-        attrs.append(f'matched="{fence(", ".join(e.matched[:6]))}"')
+        attrs.append(f'matched="{attr(", ".join(e.matched[:6]))}"')
     body = [f"title: {fence(e.title[:300])}"]
     if e.detail:
         body.append(f"detail: {fence(e.detail[:1500])}")

@@ -101,7 +101,10 @@ class Drain:
         anchor = self._anchor
         if anchor is None:
             return False
-        return any(x != y and (anchor.fullmatch(x) or anchor.fullmatch(y)) for x, y in zip(a, b, strict=True))
+        return any(
+            x != y and (anchor.fullmatch(x) or anchor.fullmatch(y))
+            for x, y in zip(a, b, strict=True)
+        )
 
     def _best(self, leaf: _Node, tokens: list[str], threshold: float) -> Cluster | None:
         best, best_sim, best_wild = None, -1.0, -1

@@ -171,11 +171,10 @@ def ticket(
     ] = False,
 ) -> None:
     """Investigate one ticket and print the report."""
-    import asyncio
-
     from investigate.pipeline import RunOptions, investigate, strict_failures
     from investigate.progress import connector_progress
     from investigate.render.output import emit
+    from investigate.threads import run as run_async
 
     if not _TICKET_ID.match(ticket_id):
         raise UsageError(
@@ -216,7 +215,7 @@ def ticket(
         from investigate.pipeline import preview_prompt
 
         with connector_progress(ctx) as progress:
-            text = asyncio.run(preview_prompt(ctx, options, progress))
+            text = run_async(preview_prompt(ctx, options, progress))
         if ctx.out.is_terminal:  # what is sent, minus sequences that would drive the terminal
             from investigate.render import safe
 
@@ -224,7 +223,7 @@ def ticket(
         ctx.out.file.write(text + "\n")
         return
     with connector_progress(ctx, enabled=not (output is None and chosen == "json")) as progress:
-        report = asyncio.run(investigate(ctx, options, progress))
+        report = run_async(investigate(ctx, options, progress))
     emit(ctx, report, chosen, output, verbose)
     if strict and (failed := strict_failures(report)):
         raise StrictFailure(
@@ -293,10 +292,9 @@ def batch(
 
     A summary goes to stderr. Exits 0 unless a ticket failed entirely (3 when every failure
     was a missing ticket, else 4); Ctrl-C stops cleanly, keeping the finished reports (130)."""
-    import asyncio
-
     from investigate.batch import BatchOptions, exit_code, run_batch, summary_lines
     from investigate.pipeline import RunOptions
+    from investigate.threads import run as run_async
 
     ctx = _context(config, verbose)
     if ctx.config.path is None:
@@ -361,7 +359,7 @@ def batch(
     interrupted = False
     with bar:
         try:
-            asyncio.run(
+            run_async(
                 run_batch(ctx, base, options, outcomes, emit_line, lambda _o: bar.advance(task))
             )
         except KeyboardInterrupt:
@@ -399,7 +397,7 @@ def _check_replay(folder: Path, ticket_id: str) -> None:
 
 
 def _batch_ids(ctx: Context, given: list[str], query: str | None, limit: int) -> list[str]:
-    import asyncio
+    from investigate.threads import run as run_async
 
     ids: list[str] = []
     read_stdin = given == ["-"] or (not given and query is None and not sys.stdin.isatty())
@@ -408,7 +406,7 @@ def _batch_ids(ctx: Context, given: list[str], query: str | None, limit: int) ->
     else:
         ids = [i for i in given if i != "-"]
     if query is not None:
-        ids += asyncio.run(_search(ctx, query, limit))
+        ids += run_async(_search(ctx, query, limit))
     return list(dict.fromkeys(ids))  # once each, in order
 
 
@@ -442,12 +440,11 @@ def check(
     """Check each configured connector: config, reachability, auth, read-only posture.
 
     Exits 0 when every check passes, 4 when one fails, 5 with --strict when one warns."""
-    import asyncio
-
     from investigate.checks import run_checks
+    from investigate.threads import run as run_async
 
     ctx = _context(config, verbose)
-    outcome = asyncio.run(run_checks(ctx))
+    outcome = run_async(run_checks(ctx))
     if not outcome.ok:
         raise typer.Exit(ExitCode.SOURCE_FAILED)
     if strict and outcome.warnings:

@@ -7,7 +7,6 @@ analyst and returns a ``Summary``; ``render_table`` and ``summary_json`` present
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -146,6 +145,7 @@ def run_case(case_dir: Path) -> CaseResult:
     from investigate.config import load_config
     from investigate.context import Context
     from investigate.pipeline import RunOptions, investigate
+    from investigate.threads import run as run_async
 
     started = time.monotonic()
     result = CaseResult(name=case_dir.name, tags=[])
@@ -162,7 +162,7 @@ def run_case(case_dir: Path) -> CaseResult:
         if until is not None and not isinstance(until, str):
             until = until.isoformat().replace("+00:00", "Z")
         options = RunOptions(ticket_id=result.ticket, analyst="offline", until=until)
-        report = asyncio.run(investigate(ctx, options))
+        report = run_async(investigate(ctx, options))
         score_report(report, decisive, result.expected_category, result)
     except BaseException as exc:  # a broken case is a row, never a crash
         if isinstance(exc, KeyboardInterrupt):

@@ -49,6 +49,8 @@ from investigate.sla import sla_for
 AnyConnector = Connector[Any]
 Progress = Callable[[str, str, str], None]
 """progress(connector name, "start" | "done", status or "")."""
+RESOLVE_SHARE = 0.4
+"""Identity resolution may use this share of the time left; the fan-out gets the rest."""
 Limits = dict[str, asyncio.Semaphore]
 """Per-connector concurrency caps shared by the investigations of a batch."""
 
@@ -353,8 +355,12 @@ async def gather(
 
         def query_for(stage: Stage) -> Callable[[AnyConnector], Query]:
             def make(c: AnyConnector) -> Query:
+                now = time.monotonic()
                 own = (c.config.timeout or settings.investigation.connector_timeout).total_seconds()
-                return Query(ticket, found, window, stage, min(time.monotonic() + own, deadline))
+                end = deadline
+                if stage == "resolve":  # a stalled resolver must leave the others their time
+                    end = now + RESOLVE_SHARE * max(deadline - now, 0.0)
+                return Query(ticket, found, window, stage, min(now + own, end))
 
             return make
 

@@ -9,11 +9,12 @@ gives up (a deadline cancels the await) the pipeline goes on, and the process ca
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import threading
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -44,3 +45,38 @@ async def in_thread(fn: Callable[..., T], /, *args: object) -> T:
     name = f"investigate-{getattr(fn, '__name__', 'work')}"
     threading.Thread(target=target, name=name, daemon=True).start()
     return await future
+
+
+class DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The event loop's default executor (DNS lookups, `loop.run_in_executor(None, …)`), on
+    daemon threads: a lookup hanging in the resolver cannot hold the process past its
+    deadline, as the stock executor does when `asyncio.run` waits for it at shutdown. (A
+    ThreadPoolExecutor subclass only because the event loop insists; it never starts the
+    pool's own threads.)"""
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: object, **kwargs: object
+    ) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        context = contextvars.copy_context()
+
+        def target() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(context.run(fn, *args, **kwargs))
+            except BaseException as exc:  # handed to the waiter, never lost
+                future.set_exception(exc)
+
+        threading.Thread(target=target, name="investigate-executor", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to wait for: the threads are daemons and their callers have moved on."""
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, with `DaemonExecutor` as the loop's default executor."""
+    with asyncio.Runner() as runner:
+        runner.get_loop().set_default_executor(DaemonExecutor())
+        return runner.run(coro)

@@ -9,9 +9,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import hypothesis  # noqa: F401 - imported up front, see below
 import pytest
 import yaml
 
+# hypothesis is imported here, not first at the terminal summary: on CPython 3.11 a test that
+# survives a RecursionError (deeply nested JSON/YAML) can leave the parser's recursion counter
+# off, and the late import's ast.parse then fails with "AST constructor recursion depth
+# mismatch" after every test has passed.
 from investigate import registry
 from investigate.cli import run
 from investigate.secrets import MASKER

@@ -73,3 +73,23 @@ def test_a_connector_stuck_in_blocking_work_is_a_timeout_and_the_report_still_co
     source = next(s for s in json.loads(result.out)["sources"] if s["name"] == "parser")
     assert source["status"] == "timeout"
     assert elapsed < 30  # nowhere near the 60 s of blocked work
+
+
+def test_the_loops_default_executor_cannot_hold_the_process_either() -> None:
+    code = (
+        "import asyncio, time\n"
+        "from investigate.threads import run\n"
+        "async def main():\n"
+        "    loop = asyncio.get_running_loop()\n"
+        "    try:\n"
+        "        async with asyncio.timeout(0.2):  # e.g. a DNS lookup stuck in getaddrinfo\n"
+        "            await loop.run_in_executor(None, time.sleep, 60)\n"
+        "    except TimeoutError:\n"
+        "        return 'gave up'\n"
+        "print(run(main()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "gave up"

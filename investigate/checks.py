@@ -114,7 +114,13 @@ def _posture_table(
 
 
 def list_connectors(ctx: Context) -> None:
-    registry = discover()
+    registry = discover()  # every type: this command is the catalogue
+    for name, why in sorted(registry.broken.items()):
+        ctx.err.print(
+            f"warning: connector plugin '{name}' failed to load and is skipped: {why}",
+            markup=False,
+            highlight=False,
+        )
     table = Table(
         title="Connector types (entry points: investigate.connectors.v1)", title_justify="left"
     )

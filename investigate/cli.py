@@ -73,7 +73,15 @@ def _context(config: Path | None, verbose: bool = False) -> Context:
     loaded = load_config(find_config(config))
     MASKER.collect(loaded.settings)
     ctx = Context(config=loaded, verbose=verbose)
-    for name, why in discover().broken.items():
+    wanted = {
+        str(section.get("type"))
+        for section in loaded.settings.connectors.values()
+        if isinstance(section, dict)
+    }
+    registry = discover(only=wanted)
+    for name, why in registry.broken.items():
+        if name not in wanted:
+            continue
         ctx.err.print(
             f"warning: connector plugin '{name}' failed to load and is skipped: {why}",
             markup=False,

@@ -93,8 +93,10 @@ def build_connectors(
     ctx: Context, only: Sequence[str] = (), skip: Sequence[str] = ()
 ) -> Connectors:
     """Instantiate every configured connector, each validating its own section."""
-    registry = discover()
     configured = ctx.config.settings.connectors
+    registry = discover(
+        only={str(v.get("type")) for v in configured.values() if isinstance(v, dict)}
+    )
     for name in [*only, *skip]:
         if name not in configured:
             raise UsageError(
@@ -109,7 +111,7 @@ def build_connectors(
             line = ctx.config.lines.get(("connectors", name))
             raise ConfigError(
                 f"{ctx.config.path}:{line}: connectors.{name}: missing 'type'",
-                hint=f"available types: {', '.join(sorted(registry.types))}",
+                hint=f"available types: {', '.join(sorted(registry.points))}",
             )
         if type_name in registry.broken:
             reason = f"connector type '{type_name}' failed to load: {registry.broken[type_name]}"
@@ -120,7 +122,7 @@ def build_connectors(
             line = ctx.config.lines.get(("connectors", name, "type"))
             raise ConfigError(
                 f"{ctx.config.path}:{line}: connectors.{name}.type: unknown connector type '{type_name}'",
-                hint=f"available types: {', '.join(sorted(registry.types))} (investigate connectors)",
+                hint=f"available types: {', '.join(sorted(registry.points))} (investigate connectors)",
             )
         config = ctx.config.connector_config(name, cls.config_model)
         MASKER.collect(config)

@@ -45,3 +45,29 @@ def test_a_plugin_that_fails_to_import_is_reported_and_skipped(cli, write_config
     assert report.code == 0, report.err
     skipped = {s["name"]: s for s in report.json()["sources"]}["b"]
     assert skipped["status"] == "skipped" and "failed to load" in skipped["error"]
+
+
+def test_a_run_imports_only_the_connector_types_its_config_uses() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[1] / "config.example.yaml"
+    code = (
+        "import contextlib, io, sys\n"
+        "from investigate.cli import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert run(['ticket', '4812', '--config', {str(demo)!r}, '-f', 'json']) == 0\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('connectors.'))\n"
+        "print(' '.join(loaded))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert {
+        "connectors.file",
+        "connectors.log_file",
+        "connectors.sqlite",
+        "connectors.records",
+    } <= loaded
+    assert not loaded & {"connectors.stripe", "connectors.prometheus", "connectors.jira"}

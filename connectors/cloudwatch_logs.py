@@ -53,6 +53,7 @@ from investigate.remote_logs import (
     RemoteScan,
     drain,
     entity_values,
+    epoch_ms,
     flatten,
     level_of,
 )
@@ -205,10 +206,6 @@ class Stats:
     retries: int = 0
 
 
-def _ms(value: datetime) -> int:
-    return int((value - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
-
-
 def any_of(values: list[str], limit: int = MAX_PATTERN) -> list[str]:
     """Filter patterns matching events that contain any value (`?"a" ?"b"`), each pattern at
     most `limit` characters; one value is a bare quoted term. Unusable values are skipped."""
@@ -247,7 +244,7 @@ def console_url(region: str, group: str, pattern: str, start: datetime, end: dat
 
     fragment = (
         f"logsV2:log-groups/log-group/{dollar(group)}/log-events"
-        f"$3FfilterPattern$3D{dollar(pattern)}$26start$3D{_ms(start)}$26end$3D{_ms(end)}"
+        f"$3FfilterPattern$3D{dollar(pattern)}$26start$3D{epoch_ms(start)}$26end$3D{epoch_ms(end)}"
     )
     return (
         f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={quote(region)}#{fragment}"
@@ -551,8 +548,8 @@ class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
         c = self.config
         args: dict[str, Any] = {
             "logGroupName": group,
-            "startTime": _ms(start),
-            "endTime": _ms(end),
+            "startTime": epoch_ms(start),
+            "endTime": epoch_ms(end),
             "filterPattern": pattern,
             "limit": c.page_size,
         }
@@ -644,7 +641,7 @@ class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
         account, _, name = group.partition(":")
         group = name if name and account.isdigit() else group  # "123456789012:/ecs/api"
         event = {
-            "timestamp": _ms(ts),
+            "timestamp": epoch_ms(ts),
             "message": cells.get("@message", ""),
             "logStreamName": cells.get("@logStream", ""),
         }

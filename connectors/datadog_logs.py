@@ -40,6 +40,7 @@ from investigate.remote_logs import (
     bad_shape,
     drain,
     entity_values,
+    epoch_ms,
     flatten,
     link,
     read_json,
@@ -118,10 +119,6 @@ class DatadogLogsConfig(RemoteLogsConfig):
         )
 
 
-def _ms(value: datetime) -> int:
-    return int((value - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
-
-
 class DatadogLogs(Connector[DatadogLogsConfig]):
     type_name = "datadog_logs"
     config_model = DatadogLogsConfig
@@ -183,8 +180,8 @@ class DatadogLogs(Connector[DatadogLogsConfig]):
         return {
             "filter": {
                 "query": text,
-                "from": str(_ms(start)),
-                "to": str(_ms(end)),
+                "from": str(epoch_ms(start)),
+                "to": str(epoch_ms(end)),
                 "indexes": list(self.config.indexes),
             },
             "sort": "-timestamp",

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncGenerator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -47,6 +47,7 @@ from investigate.remote_logs import (
     bad_shape,
     drain,
     entity_values,
+    epoch_ms,
     flatten,
     link,
     read_json,
@@ -126,10 +127,6 @@ class ElasticsearchConfig(RemoteLogsConfig):
         if self.api_key is not None and self.password is not None:
             raise ValueError("use either api_key or username/password, not both")
         return self
-
-
-def _ms(value: datetime) -> int:
-    return int((value - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
 
 
 def dig(source: Mapping[str, Any], path: str) -> Any:
@@ -217,7 +214,9 @@ class Elasticsearch(Connector[ElasticsearchConfig]):
     ) -> dict[str, Any]:
         c = self.config
         ts = c.fields.timestamp
-        time_range = {"range": {ts: {"gte": _ms(start), "lte": _ms(end), "format": "epoch_millis"}}}
+        time_range = {
+            "range": {ts: {"gte": epoch_ms(start), "lte": epoch_ms(end), "format": "epoch_millis"}}
+        }
         sort: list[dict[str, Any]] = [{ts: {"order": "desc"}}]
         if c.tiebreaker:
             sort.append({c.tiebreaker: {"order": "desc"}})

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -471,3 +471,8 @@ def bad_shape(label: str, sent: str, what: str) -> SourceError:
         f"{label}: unexpected response from {sent}: {what}",
         hint="check that base_url points at the log API (not a UI or proxy)",
     )
+
+
+def epoch_ms(value: datetime) -> int:
+    """An aware time as Unix milliseconds (Elasticsearch, Datadog, CloudWatch)."""
+    return int((value - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))

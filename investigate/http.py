@@ -25,10 +25,15 @@ from datetime import UTC, datetime
 
 import httpx2
 import stamina
+import stamina.instrumentation
 
 from investigate import __version__
 from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
 from investigate.secrets import MASKER
+
+# A retry is part of a source's result (its status and time), not a log line on the user's
+# terminal: stamina would otherwise print `stamina.retry_scheduled` warnings to stderr.
+stamina.instrumentation.set_on_retry_hooks([])
 
 USER_AGENT = f"investigate/{__version__} (+read-only ticket investigator)"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})

@@ -203,6 +203,16 @@ async def test_503_503_200_returns_200_after_three_calls() -> None:
 
 
 @pytest.mark.usefixtures("no_backoff")
+async def test_retries_print_nothing_on_the_terminal(capfd: pytest.CaptureFixture[str]) -> None:
+    script = Script([503, 200])
+    async with client_for(script) as client:
+        assert (await client.get("/x")).status_code == 200
+    out, err = capfd.readouterr()
+    assert script.calls == 2
+    assert "retry" not in (out + err).lower()
+
+
+@pytest.mark.usefixtures("no_backoff")
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
 async def test_transient_statuses_are_retried(status: int) -> None:
     script = Script([status, 200])

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from rich.table import Table
+
 from investigate.context import Context
 from investigate.errors import ExitCode, InvestigateError, TicketNotFound
 from investigate.models import Report
@@ -149,6 +151,7 @@ def exit_code(outcomes: list[Outcome], strict: bool) -> int:
 
 
 def summary_lines(outcomes: list[Outcome], total: int) -> list[str]:
+    """The headline (`12 tickets: 10 ok, 1 partial, 1 failed`) and one line per failure."""
     counts = Counter(o.status for o in outcomes)
     noun = "ticket" if total == 1 else "tickets"
     done = f"{len(outcomes)} of {total} {noun}" if len(outcomes) < total else f"{total} {noun}"
@@ -156,14 +159,29 @@ def summary_lines(outcomes: list[Outcome], total: int) -> list[str]:
         f"{done}: {counts['ok']} ok, {counts['partial']} partial, {counts['failed']} failed"
         + (f", {counts['skipped']} skipped (already done)" if counts["skipped"] else "")
     ]
-    categories = Counter(o.category for o in outcomes if o.category)
-    if categories:
-        lines.append("categories: " + ", ".join(f"{c} {n}" for c, n in categories.most_common()))
-    tiers = Counter(o.tier for o in outcomes if o.tier)
-    if tiers:
-        lines.append("escalations: " + ", ".join(f"{t} {n}" for t, n in sorted(tiers.items())))
     incidents = [o.ticket_id for o in outcomes if o.incident]
     if incidents:
         lines.append(f"incident suspected: {', '.join(incidents[:20])}")
     lines += [f"failed {o.ticket_id}: {o.error}" for o in outcomes if o.status == "failed"][:50]
     return lines
+
+
+def summary_table(outcomes: list[Outcome]) -> Table | None:
+    """Categories × escalation tiers, with how many were partial or suspected incidents."""
+    done = [o for o in outcomes if o.category]
+    if not done:
+        return None
+    tiers = sorted({o.tier for o in done if o.tier})
+    table = Table(title="Batch summary", title_justify="left")
+    for column in ("Category", "Tickets", *tiers, "Partial", "Incident"):
+        table.add_column(column, justify="left" if column == "Category" else "right")
+    for category, count in Counter(o.category for o in done).most_common():
+        rows = [o for o in done if o.category == category]
+        table.add_row(
+            category,
+            str(count),
+            *(str(sum(o.tier == t for o in rows)) for t in tiers),
+            str(sum(o.status == "partial" for o in rows)),
+            str(sum(o.incident for o in rows)),
+        )
+    return table

@@ -300,7 +300,13 @@ def batch(
 
     A summary goes to stderr. Exits 0 unless a ticket failed entirely (3 when every failure
     was a missing ticket, else 4); Ctrl-C stops cleanly, keeping the finished reports (130)."""
-    from investigate.batch import BatchOptions, exit_code, run_batch, summary_lines
+    from investigate.batch import (
+        BatchOptions,
+        exit_code,
+        run_batch,
+        summary_lines,
+        summary_table,
+    )
     from investigate.pipeline import RunOptions
     from investigate.threads import run as run_async
 
@@ -372,6 +378,9 @@ def batch(
             )
         except KeyboardInterrupt:
             interrupted = True
+    table = summary_table(outcomes)
+    if table is not None:
+        ctx.err.print(table)
     for line in summary_lines(outcomes, len(ids)):
         ctx.err.print(line, markup=False, highlight=False)
     if interrupted:

@@ -280,7 +280,8 @@ async def investigate(
         analysis.analyst = f"{analysis.analyst} (replayed)"
     else:
         analyst = choose_analyst(ctx, options)  # its configuration errors come before any work
-        data = await gather(ctx, options, progress, limits=limits, replay=replay)
+        recorder = _recorder(ctx, options) if options.record is not None else None
+        data = await gather(ctx, options, progress, limits=limits, replay=replay, recorder=recorder)
         label = f"analyst {analyst.name}"
         if progress and analyst.name != "offline":
             progress(label, "start", "")
@@ -290,8 +291,8 @@ async def investigate(
         )
         if progress and analyst.name != "offline":
             progress(label, "done", "error" if "fallback" in analysis.analyst else "ok")
-        if options.record is not None:
-            _recorder(ctx, options, options.record).analysis(analysis, usage)
+        if recorder is not None:
+            recorder.analysis(analysis, usage)
     usage.elapsed_ms = int((time.monotonic() - started) * 1000)
     return Report(
         ticket=TicketSummary(**data.ticket.model_dump(include=set(TicketSummary.model_fields))),
@@ -314,6 +315,7 @@ async def gather(
     *,
     limits: Limits | None = None,
     replay: Replay | None = None,
+    recorder: Recorder | None = None,
 ) -> AnalystInput:
     """Fetch the ticket, resolve identities, fan out to every connector, rank, budget."""
     settings = ctx.config.settings
@@ -387,29 +389,22 @@ async def gather(
         await connectors.aclose()
 
     types = {n: c.type_name for n, c in evidence_sources.items()}
-    if options.record is not None:
-        _recorder(ctx, options, options.record).evidence_run(
-            ticket, found, window, types, {"resolve": first, "collect": second}
-        )
+    if recorder is not None:
+        recorder.evidence_run(ticket, found, window, types, {"resolve": first, "collect": second})
     return _assemble(ctx, ticket, found, window, types, first, second, skipped)
 
 
-def _recorder(ctx: Context, options: RunOptions, folder: Path) -> Recorder:
-    """One redaction mapping per recording, so a value is the same placeholder everywhere."""
-    key = str(folder.resolve())
-    recorder = _RECORDERS.get(key)
-    if recorder is None:
-        redaction = ctx.config.settings.redaction
-        redactor = (
-            Redactor(redaction.sensitive, enabled=True)
-            if options.redact and redaction.enabled
-            else None
-        )
-        recorder = _RECORDERS[key] = Recorder(folder, redactor)
-    return recorder
-
-
-_RECORDERS: dict[str, Recorder] = {}
+def _recorder(ctx: Context, options: RunOptions) -> Recorder:
+    """One recorder (and one redaction mapping) per run, so a value is the same placeholder in
+    every file of the recording."""
+    assert options.record is not None
+    redaction = ctx.config.settings.redaction
+    redactor = (
+        Redactor(redaction.sensitive, enabled=True)
+        if options.redact and redaction.enabled
+        else None
+    )
+    return Recorder(options.record, redactor)
 
 
 def _assemble(

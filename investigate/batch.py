@@ -44,6 +44,8 @@ class BatchOptions:
     output_dir: Path | None = None
     file_format: str = "json"
     force: bool = False
+    record: Path | None = None
+    """Record each ticket's run into its own folder here (`--replay DIR/<id>`)."""
 
 
 @dataclass
@@ -62,8 +64,11 @@ def target(options: BatchOptions, ticket_id: str) -> Path | None:
     if options.output_dir is None:
         return None
     suffix = ".md" if options.file_format == "markdown" else ".json"
-    safe_name = ticket_id.replace(":", "_").replace("#", "_")
-    return options.output_dir / f"{safe_name}{suffix}"
+    return options.output_dir / f"{_file_name(ticket_id)}{suffix}"
+
+
+def _file_name(ticket_id: str) -> str:
+    return ticket_id.replace(":", "_").replace("#", "_")
 
 
 async def run_batch(
@@ -108,7 +113,10 @@ async def _investigate_one(
         return Outcome(ticket_id, "skipped", error=f"{path.name} exists (use --force to redo)")
     async with slots:
         try:
-            report = await investigate(ctx, replace(base, ticket_id=ticket_id), limits=limits)
+            record = options.record / _file_name(ticket_id) if options.record else None
+            report = await investigate(
+                ctx, replace(base, ticket_id=ticket_id, record=record), limits=limits
+            )
         except TicketNotFound as exc:
             return Outcome(ticket_id, "failed", error=exc.message, not_found=True)
         except InvestigateError as exc:

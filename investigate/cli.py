@@ -294,6 +294,14 @@ def batch(
         str | None,
         typer.Option(help="Reuse connector results younger than this (e.g. 10m) [default: off]."),
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            help="Record each ticket's run into DIR/<id> (replay one with "
+            "`investigate ticket ID --replay DIR/<id>`).",
+            file_okay=False,
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Investigate many tickets concurrently: JSON lines on stdout or one file per ticket.
@@ -351,6 +359,7 @@ def batch(
         output_dir=output_dir,
         file_format=fmt,
         force=force,
+        record=record,
     )
     outcomes: list[Outcome] = []
 

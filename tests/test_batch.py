@@ -65,6 +65,18 @@ def test_output_dir_writes_one_file_each_then_skips_then_force_redoes(cli, tmp_p
     assert (out / "4812.md").read_text().startswith("# Ticket 4812:")
 
 
+def test_batch_records_each_ticket_for_replay(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rec = tmp_path / "rec"
+    live = cli("batch", "4812", "4813", "-c", DEMO, "--record", str(rec))
+    assert live.code == 0, live.err
+    assert sorted(p.name for p in rec.iterdir()) == ["4812", "4813"]
+    reports = {json.loads(x)["ticket"]["id"]: json.loads(x) for x in live.out.splitlines()}
+    again = cli("ticket", "4813", "--replay", str(rec / "4813"), "-f", "json")
+    assert again.code == 0, again.err
+    shape = lambda r: [(e["id"], e["score"], e["kind"]) for e in r["evidence"]]  # noqa: E731
+    assert shape(json.loads(again.out)) == shape(reports["4813"])
+
+
 def test_ids_from_stdin(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("sys.stdin", io.StringIO("4812\n# a comment\n\n4813\n4812\n"))
     result = cli("batch", "-", "-c", DEMO)

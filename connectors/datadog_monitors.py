@@ -155,6 +155,7 @@ class DatadogMonitors(Connector[DatadogMonitorsConfig]):
             "/api/v1/monitor",
             params,
             label=self.label,
+            name=self.name,
             max_bytes=self.config.max_response_bytes,
             hints=self.hints,
         )

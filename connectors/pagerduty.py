@@ -32,7 +32,6 @@ The small HTTP helpers here (`fetch_json`, `SecretConfig`) are shared with the `
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -42,10 +41,10 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from investigate import jsonapi
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError
-from investigate.http import HttpOptions, describe, source_error
-from investigate.jsonapi import HttpFailure
+from investigate.http import HttpOptions
 from investigate.models import Evidence, Level
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
@@ -83,61 +82,22 @@ async def fetch_json(
     params: Mapping[str, str | Sequence[str]] | None,
     *,
     label: str,
+    name: str,
     max_bytes: int,
     hints: Mapping[int, str],
 ) -> tuple[Any, str]:
-    """GET and decode JSON, reading at most `max_bytes` while streaming.
-
-    Every failure is a one-line `SourceError` that starts with `label` and carries a hint from
-    `hints` (by HTTP status; 0 is the hint for a body that is not JSON)."""
-    try:
-        async with client.stream("GET", path, params=params) as response:
-            sent = MASKER.mask(f"GET {response.request.url}")
-            if not response.is_success:
-                error = httpx2.HTTPStatusError("", request=response.request, response=response)
-                status = response.status_code
-                hint = hints.get(status) or (
-                    "the service had a server error; try again later" if status >= 500 else None
-                )
-                raise HttpFailure(f"{label}: {describe(error)}", hint=hint, http_status=status)
-            raw = await _read_capped(response, max_bytes, label)
-    except httpx2.HTTPError as exc:
-        failure = source_error(exc)
-        failure.message = f"{label}: {failure.message}"
-        raise failure from None
-    try:
-        return json.loads(raw), sent
-    except (ValueError, UnicodeDecodeError):
-        kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
-        start = raw[:200].lstrip().lower()
-        what = (
-            f"got an HTML page ({kind})"
-            if start.startswith((b"<!doctype", b"<html")) or "html" in kind
-            else f"got invalid JSON ({kind}, {len(raw):,} bytes)"
-        )
-        raise SourceError(
-            f"{label}: expected JSON from {sent} but {what}",
-            hint=hints.get(0) or "check base_url: a proxy or login page may be answering",
-        ) from None
-
-
-async def _read_capped(response: httpx2.Response, max_bytes: int, label: str) -> bytes:
-    too_big = SourceError(
-        f"{label}: the response from {response.request.url.copy_with(query=None)} is larger "
-        f"than {max_bytes:,} bytes; stopped reading",
-        hint="narrow the filters or raise max_response_bytes in the connector's config",
+    """GET and decode JSON with a streamed size cap: (body, the request as sent). Every failure
+    is a one-line `SourceError` starting with `label`; `hints` by HTTP status (0: not JSON)."""
+    found = await jsonapi.fetch_json(
+        client,
+        path,
+        label=label,
+        name=name,
+        params={k: v if isinstance(v, str) else list(v) for k, v in (params or {}).items()},
+        max_bytes=max_bytes,
+        hints=hints,
     )
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_big
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_big
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return found.body, found.request
 
 
 def timeout_for(config: ConnectorConfig, query: Query | None) -> float:
@@ -253,6 +213,7 @@ class PagerDuty(Connector[PagerDutyConfig]):
             path,
             params,
             label=self.label,
+            name=self.name,
             max_bytes=self.config.max_response_bytes,
             hints=self.hints,
         )

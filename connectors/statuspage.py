@@ -108,6 +108,7 @@ class Statuspage(Connector[StatuspageConfig]):
             path,
             None,
             label=self.label,
+            name=self.name,
             max_bytes=self.config.max_response_bytes,
             hints=self.hints,
         )

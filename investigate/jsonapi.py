@@ -193,11 +193,14 @@ async def fetch_json(
                 return JsonResponse(response.status_code, None, response.headers, sent)
             if not response.is_success:
                 error = httpx2.HTTPStatusError("", request=response.request, response=response)
-                hint = {**_HINTS, **(hints or {})}.get(response.status_code)
+                status = response.status_code
+                hint = {**_HINTS, **(hints or {})}.get(status)
+                if hint is None and status >= 500:
+                    hint = "the service had a server error; try again later"
                 raise HttpFailure(
                     f"{label}: {describe(error)}",
-                    hint=hint.format(name=name) if hint else None,
-                    http_status=response.status_code,
+                    hint=hint.replace("{name}", name) if hint else None,
+                    http_status=status,
                 )
             raw = await _read_capped(response, max_bytes, label, name)
     except httpx2.HTTPError as exc:
@@ -205,7 +208,10 @@ async def fetch_json(
         failure.message = f"{label}: {failure.message}"
         raise failure from None
     return JsonResponse(
-        response.status_code, _decode(raw, response, label, sent), response.headers, sent
+        response.status_code,
+        _decode(raw, response, label, sent, (hints or {}).get(0)),
+        response.headers,
+        sent,
     )
 
 
@@ -228,18 +234,24 @@ async def _read_capped(response: httpx2.Response, max_bytes: int, label: str, na
     return b"".join(chunks)
 
 
-def _decode(raw: bytes, response: httpx2.Response, label: str, sent: str) -> Any:
+def _decode(
+    raw: bytes, response: httpx2.Response, label: str, sent: str, hint: str | None = None
+) -> Any:
+    """JSON, or a one-line error saying what came instead (`hint`: the connector's own)."""
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
         looks_html = raw.lstrip()[:1] == b"<" or "html" in kind
-        what = "an HTML page" if looks_html else f"invalid JSON ({kind}: {exc})"
+        what = f"an HTML page ({kind})" if looks_html else f"invalid JSON ({kind}: {exc})"
         raise SourceError(
             f"{label}: expected JSON from {sent} but got {what}",
-            hint="a login page or proxy may be answering; check the URL and credentials"
-            if looks_html
-            else "check that the endpoint returns JSON",
+            hint=hint
+            or (
+                "a login page or proxy may be answering; check the URL and credentials"
+                if looks_html
+                else "check that the endpoint returns JSON"
+            ),
         ) from None
 
 

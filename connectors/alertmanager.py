@@ -145,10 +145,12 @@ class Alertmanager(Connector[AlertmanagerConfig]):
         now = self.ctx.clock()
         found: list[Evidence] = []
         outside = 0
+        malformed = 0
         for alert in body:
-            if not isinstance(alert, dict):
+            labels = _strings(alert.get("labels")) if isinstance(alert, dict) else {}
+            if not isinstance(alert, dict) or not labels.get("alertname"):
+                malformed += 1  # every v2 alert has an alertname label: this is not one
                 continue
-            labels = _strings(alert.get("labels"))
             if not keep_alert(labels, cfg, wanted):
                 continue
             started, ends = _time(alert.get("startsAt")), _time(alert.get("endsAt"))
@@ -162,6 +164,8 @@ class Alertmanager(Connector[AlertmanagerConfig]):
         out = Collected(evidence=found[: cfg.max_alerts])
         if outside:
             out.notes.append(f"{self.label}: {outside} alert(s) outside the window; left out")
+        if malformed:
+            out.notes.append(f"{self.label}: {malformed} item(s) that are not alerts; left out")
         if len(found) > cfg.max_alerts:
             out.notes.append(f"{self.label}: {len(found)} alerts; kept {cfg.max_alerts}")
         if not found:

@@ -27,7 +27,8 @@ _PATTERNS = [
     # ?api_key=…&token=…  and  "password": "…"
     (
         re.compile(
-            r"(?i)\b(?![a-z_-]*(?:error|exception)s?\b)"  # KeyError: <str> names no secret
+            # not `KeyError: <str>`, and not a URL path segment (`…/oauth2/token: [Errno -2]`)
+            r"(?i)(?<!/)\b(?![a-z_-]*(?:error|exception)s?\b)"
             r"([a-z_-]*(?:key|token|secret|password|passwd|signature|auth)[a-z_-]*)"
             r"(\"?\s*[=:]\s*\"?)(?!\$\{)(?=[^\s&\"',}]*[^A-Za-z\s&\"',}])([^\s&\"',}]{4,})"  # not a plain word, not ${VAR}
         ),

@@ -86,6 +86,7 @@ def test_masking_keeps_the_rest_of_the_message(masker: SecretMasker) -> None:
         "sk_live_short",  # too short to be a real key
         "unhandled exception: KeyError: <str> [ERR_INTERNAL]",  # an exception, not a label
         "TokenExpiredError: <num> seconds ago",
+        "POST https://api.helpscout.net/v2/oauth2/token: [Errno -2] Name or service not known",
     ],
 )
 def test_ordinary_text_is_left_alone(masker: SecretMasker, text: str) -> None:

@@ -357,6 +357,15 @@ async def test_a_huge_response_is_capped(fake: Any, tmp_path: Path) -> None:
     assert len(sent) < 200
 
 
+async def test_items_that_are_not_alerts_are_left_out_with_a_note(
+    fake: Any, tmp_path: Path
+) -> None:
+    fake.reply_raw(200, json.dumps(["unexpected", 1, None, {"id": None}, am_alert("Real")]))
+    out = await connector(tmp_path, fake.url).collect(make_query())
+    assert list(by_name(out.evidence)) == ["Real"]
+    assert any("4 item(s) that are not alerts" in n for n in out.notes)
+
+
 async def test_many_alerts_are_capped(fake: Any, tmp_path: Path) -> None:
     fake.reply_raw(200, json.dumps([am_alert(f"A{i}") for i in range(30)]))
     out = await connector(tmp_path, fake.url, max_alerts=5).collect(make_query())

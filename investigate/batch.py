@@ -63,7 +63,7 @@ class Outcome:
 def target(options: BatchOptions, ticket_id: str) -> Path | None:
     if options.output_dir is None:
         return None
-    suffix = ".md" if options.file_format == "markdown" else ".json"
+    suffix = {"markdown": ".md", "text": ".txt"}.get(options.file_format, ".json")
     return options.output_dir / f"{_file_name(ticket_id)}{suffix}"
 
 

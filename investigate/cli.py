@@ -17,6 +17,9 @@ import typer
 from investigate import __version__
 from investigate.durations import parse_duration
 from investigate.errors import ExitCode, InvestigateError, StrictFailure, UsageError
+from investigate.init import no_config
+from investigate.pipes import PipeWriter
+from investigate.suggest import ticket_id_hint, unknown_command
 
 if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fast
     from investigate.batch import Outcome
@@ -27,7 +30,7 @@ app = typer.Typer(
     name="investigate",
     help="Investigate a support ticket: read-only evidence from logs, databases, billing, bug "
     "trackers and monitoring, ranked, explained, with a draft reply.\n\n"
-    "Try the bundled demo:  investigate ticket 4812 --config config.example.yaml",
+    "Try the bundled demo:  investigate demo 4812",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -42,6 +45,7 @@ class Format(str, Enum):
     rich = "rich"
     markdown = "markdown"
     json = "json"
+    text = "text"
 
 
 class AnalystChoice(str, Enum):
@@ -132,10 +136,14 @@ def ticket(
         typer.Option(
             "--output",
             "-o",
-            help="Write the report to this file (format from --format or the extension).",
+            help="Write the report to this file (format from --format or the extension: "
+            ".json, .md, .txt).",
             dir_okay=False,
         ),
     ] = None,
+    reply: Annotated[
+        bool, typer.Option("--reply", help="Print only the draft reply, as plain text.")
+    ] = False,
     no_redact: Annotated[
         bool, typer.Option("--no-redact", help="Send PII to a hosted LLM unredacted.")
     ] = False,
@@ -182,18 +190,15 @@ def ticket(
     from investigate.pipeline import RunOptions, investigate, strict_failures
     from investigate.progress import connector_progress
     from investigate.render.output import emit
+    from investigate.render.target import resolve_format
     from investigate.threads import run as run_async
 
     if not _TICKET_ID.match(ticket_id):
-        raise UsageError(
-            f"not a ticket ID: {ticket_id!r}", hint="IDs are letters, digits and _ . : # -"
-        )
+        raise UsageError(f"not a ticket ID: {ticket_id!r}", hint=ticket_id_hint(ticket_id))
+    chosen = resolve_format(format.value if format else None, output, reply=reply)
     ctx = _context(config, verbose)
     if ctx.config.path is None and replay is None:
-        raise UsageError(
-            "no config file found",
-            hint="try the demo: investigate ticket 4812 --config config.example.yaml",
-        )
+        raise no_config()
     if record is not None and replay is not None:
         raise UsageError("--record and --replay cannot be combined")
     try:
@@ -218,7 +223,6 @@ def ticket(
     )
     if replay is not None:
         _check_replay(replay, ticket_id)
-    chosen = format.value if format else None
     if show_prompt:
         from investigate.pipeline import preview_prompt
 
@@ -230,7 +234,8 @@ def ticket(
             text = safe(text)
         ctx.out.file.write(text + "\n")
         return
-    with connector_progress(ctx, enabled=not (output is None and chosen == "json")) as progress:
+    quiet = output is None and chosen in ("json", "reply")
+    with connector_progress(ctx, enabled=not quiet) as progress:
         report = run_async(investigate(ctx, options, progress))
     emit(ctx, report, chosen, output, verbose)
     if strict and (failed := strict_failures(report)):
@@ -320,7 +325,7 @@ def batch(
 
     ctx = _context(config, verbose)
     if ctx.config.path is None:
-        raise UsageError("no config file found", hint="pass --config FILE")
+        raise no_config()
     ids = _batch_ids(ctx, ticket_ids or [], query, limit)
     if not ids:
         raise UsageError(
@@ -329,7 +334,7 @@ def batch(
         )
     fmt = format.value if format else "json"
     if fmt == "rich":
-        raise UsageError("--format rich is for a terminal; use json or markdown for files")
+        raise UsageError("--format rich is for a terminal; use json, markdown or text for files")
     if output_dir is not None:
         try:
             output_dir.mkdir(parents=True, exist_ok=True)
@@ -363,9 +368,7 @@ def batch(
     )
     outcomes: list[Outcome] = []
 
-    def emit_line(line: str) -> None:
-        ctx.out.file.write(line + "\n")
-        ctx.out.file.flush()
+    emit_line = PipeWriter(ctx.out.file)  # `| head`: the rest runs on, its lines dropped
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -470,6 +473,8 @@ def check(
     from investigate.threads import run as run_async
 
     ctx = _context(config, verbose)
+    if ctx.config.path is None:
+        raise no_config()
     outcome = run_async(run_checks(ctx))
     if not outcome.ok:
         raise typer.Exit(ExitCode.SOURCE_FAILED)
@@ -513,6 +518,51 @@ def eval_cases(
 
 
 @app.command()
+def demo(
+    ticket_id: Annotated[
+        str | None, typer.Argument(help="A demo ticket to investigate; none lists them.")
+    ] = None,
+    format: Annotated[
+        Format | None, typer.Option("--format", "-f", help="Output format (as for `ticket`).")
+    ] = None,
+    analyst: Annotated[
+        AnalystChoice | None, typer.Option(help="Who writes the analysis [default: auto].")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to this file.", dir_okay=False),
+    ] = None,
+    reply: Annotated[bool, typer.Option("--reply", help="Print only the draft reply.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """List the bundled demo tickets, or investigate one (offline, from any folder)."""
+    from investigate.demo import demo_config, demo_tickets, listing
+
+    config = demo_config()
+    if ticket_id is None:
+        typer.echo(listing(demo_tickets(config)))
+        return
+    ticket(
+        ticket_id, config=config, format=format, analyst=analyst, output=output, reply=reply,
+        verbose=verbose,
+    )  # fmt: skip
+
+
+@app.command()
+def init(
+    path: Annotated[
+        Path, typer.Argument(help="Where to write the starter config.", dir_okay=False)
+    ] = Path("investigate.yaml"),
+    force: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented starter config (./investigate.yaml) and say what to run next."""
+    from investigate.init import write_starter
+
+    write_starter(path, force=force)
+    typer.echo(f"wrote {path}: point its connectors at your systems, then run: investigate check")
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of the report (`--format json`)."""
     from investigate.models import Report
@@ -524,6 +574,11 @@ def schema() -> None:
 def version() -> None:
     """Print the version."""
     typer.echo(f"investigate {__version__} (Python {sys.version.split()[0]})")
+
+
+def _command_names() -> list[str]:
+    names = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
+    return [n.replace("_", "-") for n in names if n]
 
 
 def _fail(message: str, hint: str | None, code: int) -> int:
@@ -548,6 +603,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if (unknown := unknown_command(args, _command_names())) is not None:
+        return _fail(unknown.message, unknown.hint, unknown.exit_code)
     try:
         result = app(args=argv, prog_name="investigate", standalone_mode=False)
         code = result if isinstance(result, int) else 0

@@ -6,7 +6,7 @@
     ├── TicketNotFound          the ticket source has no such ticket         exit 3
     ├── TicketSourceError       the ticket source itself failed              exit 4
     ├── StrictFailure           --strict and a source or the LLM failed      exit 5
-    └── SourceError             one connector failed (never fatal on its own)
+    └── SourceError             one connector failed (in a report: never fatal)  exit 4
         ├── SourceTimeout
         └── ReadOnlyViolation   a write was about to leave the machine
 
@@ -63,8 +63,10 @@ class StrictFailure(InvestigateError):
 
 
 class SourceError(InvestigateError):
-    """A connector failed; `status` is the value shown in the report's `sources`."""
+    """A connector failed; `status` is the value shown in the report's `sources`. One that
+    reaches the CLI's boundary (`batch --query` against a tracker that is down) exits 4."""
 
+    exit_code = ExitCode.SOURCE_FAILED
     status = "error"
 
 

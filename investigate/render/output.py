@@ -11,18 +11,24 @@ from investigate.context import Context
 from investigate.errors import UsageError
 from investigate.models import Report
 from investigate.render.markdown import render_markdown
+from investigate.render.plain import render_reply, render_text
+from investigate.render.target import resolve_format
 from investigate.render.terminal import render_terminal
 
 
 def to_text(report: Report, fmt: str, verbose: bool = False) -> str:
     if fmt == "json":
         return report.model_dump_json(indent=2) + "\n"
+    if fmt == "text":
+        return render_text(report, verbose)
+    if fmt == "reply":
+        return render_reply(report)
     return render_markdown(report, verbose)
 
 
 def emit(ctx: Context, report: Report, fmt: str | None, output: Path | None, verbose: bool) -> None:
     if output is not None:
-        chosen = fmt or ("json" if output.suffix == ".json" else "markdown")
+        chosen = resolve_format(fmt, output) or "markdown"  # checked before the run too
         write_atomic(output, to_text(report, "markdown" if chosen == "rich" else chosen, verbose))
         ctx.err.print(f"report written to {output}", markup=False, highlight=False)
         return

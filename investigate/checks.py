@@ -10,6 +10,7 @@ from rich.text import Text
 
 from investigate.connector import Check, Connector, TicketSource
 from investigate.context import Context
+from investigate.demo import example_config_location
 from investigate.errors import ConfigError, InvestigateError
 from investigate.pipeline import build_connectors
 from investigate.registry import discover
@@ -47,13 +48,11 @@ async def run_checks(ctx: Context) -> CheckOutcome:
     names = list(built.instances)
     if not names and not built.skipped:
         raise ConfigError(
-            f"no connectors are configured in {ctx.config.path or 'the default config'}",
-            hint="add a `connectors:` section; config.example.yaml shows one of each type",
+            f"no connectors are configured in {ctx.config.path}",
+            hint=f"add a `connectors:` section; {example_config_location()} shows one of each type",
         )
     results = await asyncio.gather(*(_check_one(built.instances[n]) for n in names))
-    table = Table(
-        title=f"Connectors in {ctx.config.path or 'the default config'}", title_justify="left"
-    )
+    table = Table(title=f"Connectors in {ctx.config.path}", title_justify="left")
     for column in ("", "Connector", "Type", "Check", "Detail"):
         table.add_column(column)
     ok = True

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from investigate import __version__
-from investigate.durations import parse_duration
+from investigate.durations import option_duration, parse_duration
 from investigate.errors import ExitCode, InvestigateError, StrictFailure, UsageError
 from investigate.init import no_config
 from investigate.pipes import PipeWriter
@@ -201,10 +201,7 @@ def ticket(
         raise no_config()
     if record is not None and replay is not None:
         raise UsageError("--record and --replay cannot be combined")
-    try:
-        deadline = parse_duration(timeout) if timeout else None
-    except ValueError as exc:
-        raise UsageError(f"--timeout: {exc}") from None
+    deadline = option_duration("--timeout", timeout)
     options = RunOptions(
         ticket_id=ticket_id,
         analyst=analyst.value if analyst else "auto",
@@ -340,10 +337,7 @@ def batch(
             output_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create {output_dir}: {exc.strerror or exc}") from None
-    try:
-        deadline = parse_duration(timeout) if timeout else None
-    except ValueError as exc:
-        raise UsageError(f"--timeout: {exc}") from None
+    deadline = option_duration("--timeout", timeout)
     base = RunOptions(
         ticket_id="",
         analyst=analyst.value,

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -31,6 +32,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     ValidationInfo,
+    field_validator,
 )
 
 from investigate.durations import parse_duration
@@ -55,6 +57,12 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
     return value
 
 
+def _numeric(annotation: Any) -> bool:
+    """int, float, or an optional one (bool is not a number here)."""
+    members = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else ()
+    return annotation in (int, float) or any(m in (int, float) for m in members)
+
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
@@ -68,6 +76,16 @@ ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """`max_rows: true` is a mistake, not 1: a number field refuses YAML booleans."""
+        if isinstance(value, bool) and info.field_name is not None:
+            field = cls.model_fields.get(info.field_name)
+            if field is not None and _numeric(field.annotation):
+                raise ValueError("should be a number, not true/false")
+        return value
 
 
 class Price(Strict):
@@ -157,7 +175,7 @@ def find_config(explicit: Path | None, env: Mapping[str, str] | None = None) -> 
         if not explicit.is_file():
             raise ConfigError(
                 f"config file not found: {explicit}",
-                hint="check the path, or try the demo: --config config.example.yaml",
+                hint="check the path, or try the demo: investigate demo 4812",
             )
         return explicit
     if env.get("INVESTIGATE_CONFIG"):
@@ -196,13 +214,19 @@ def validate(model: type[M], data: Any, config: LoadedConfig, prefix: Key = ()) 
     try:
         return model.model_validate(data, context={"base_dir": config.base_dir})
     except ValidationError as exc:
+        from investigate.demo import example_config_location
+
         raise ConfigError(
-            _describe(exc, config, prefix),
-            hint="see config.example.yaml for every key, its type and an example",
+            _describe(exc, config, prefix, model),
+            hint=f"every key, its type and an example: {example_config_location()}",
         ) from None
 
 
-def _describe(exc: ValidationError, config: LoadedConfig, prefix: Key) -> str:
+def _describe(
+    exc: ValidationError, config: LoadedConfig, prefix: Key, model: type[BaseModel]
+) -> str:
+    from investigate.suggest import allowed_keys, did_you_mean
+
     problems = []
     for err in exc.errors(include_url=False):
         loc: Key = prefix + tuple(err["loc"])
@@ -210,15 +234,28 @@ def _describe(exc: ValidationError, config: LoadedConfig, prefix: Key) -> str:
         line = _line_for(loc, config.lines)
         location = f"{config.path or 'config'}:{line}" if line else f"{config.path or 'config'}"
         if err["type"] == "extra_forbidden":
-            message = f"unknown key '{loc[-1]}'"
+            keys = allowed_keys(model, [str(p) for p in err["loc"][:-1]])
+            message = f"unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), keys)}"
+            where = ".".join(str(p) for p in loc[:-1]) or "(top level)"
+        elif err["type"] == "missing":
+            message = f"required key '{loc[-1]}' is missing"
             where = ".".join(str(p) for p in loc[:-1]) or "(top level)"
         else:
-            message = err["msg"]
-            if err["type"] not in ("missing",) and "input" in err:
+            message = _plain(err["msg"])
+            if "input" in err:
                 message += f" (got {_preview(err['input'], loc)})"
         problems.append(f"{location}: {where}: {message}")
     head = problems[0] if len(problems) == 1 else f"{len(problems)} problems in the config:"
     return head if len(problems) == 1 else "\n  ".join([head, *problems])
+
+
+_PYDANTIC_PREFIX = re.compile(r"^(Value error|Assertion failed), ")
+
+
+def _plain(message: str) -> str:
+    """A validation message without Pydantic's framing ("Value error, …")."""
+    text = _PYDANTIC_PREFIX.sub("", message)
+    return text.replace("Input should be", "should be")
 
 
 _SECRET_KEY = re.compile(r"key|token|secret|passw|pwd|dsn|credential|auth|cookie", re.I)
@@ -255,6 +292,8 @@ class _Reader:
         self.nodes = 0
         self.active: set[int] = set()  # nodes being converted: an alias to one is a cycle
         self.constructor = yaml.SafeLoader("")
+        self.missing: dict[str, int] = {}
+        """Unset ${VAR} → the first line naming it; reported together once the file is read."""
 
     def read(self, text: str) -> dict[str, Any]:
         try:
@@ -278,6 +317,8 @@ class _Reader:
             raise ConfigError(f"{self.path}: the config must be a mapping of keys to values")
         value = self._convert(root, ())
         assert isinstance(value, dict)
+        if self.missing:
+            raise _missing_variables(self.path, self.missing)
         return value
 
     def _fail(self, node: yaml.Node, message: str) -> ConfigError:
@@ -335,9 +376,25 @@ class _Reader:
                 return self.env[name]
             if default is not None:
                 return default
-            raise self._fail(
-                node,
-                f"environment variable {name} is not set (referenced as ${{{name}}})",
-            )
+            self.missing.setdefault(name, node.start_mark.line + 1)
+            return ""
 
         return _VAR.sub(substitute, value)
+
+
+def _missing_variables(path: Path, missing: dict[str, int]) -> ConfigError:
+    """Every unset ${VAR} at once, with the lines that use them and how to set them."""
+    if len(missing) == 1:
+        ((name, line),) = missing.items()
+        message = (
+            f"{path}:{line}: environment variable {name} is not set (referenced as ${{{name}}})"
+        )
+    else:
+        listed = ", ".join(f"{name} (line {line})" for name, line in missing.items())
+        message = f"{path}: {len(missing)} environment variables are not set: {listed}"
+    first = next(iter(missing))
+    return ConfigError(
+        message,
+        hint=f"export {first}=… (each of them) before running, or give a default: "
+        f"${{{first}:-value}}",
+    )

@@ -23,9 +23,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away (`| head`): rich would exit 1; the CLI's boundary ends quietly
+        with 0 instead (`cli.run`)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def make_console(*, stderr: bool, force_color: bool | None = None) -> Console:
     no_color = "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != ""
-    return Console(
+    console = _Console(
         stderr=stderr,
         no_color=no_color,
         force_terminal=force_color,
@@ -34,6 +42,9 @@ def make_console(*, stderr: bool, force_color: bool | None = None) -> Console:
         emoji=False,
         markup=True,
     )
+    if stderr and not console.is_terminal:  # CI logs: a path or URL stays on one line
+        console.soft_wrap = True
+    return console
 
 
 @dataclass

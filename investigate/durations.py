@@ -33,6 +33,8 @@ def _parse_duration(value: str | int | float | timedelta) -> timedelta:
     if not isinstance(value, str):  # null, a list, a mapping, a date from YAML
         raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 15m, 24h, 7d)")
     text = value.strip().lower().replace(" ", "")
+    if text.startswith("-") and _parses(text[1:]):
+        raise ValueError(f"a duration must be positive: {value!r}")
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return timedelta(seconds=float(text))
     pos, total = 0, 0.0
@@ -44,6 +46,31 @@ def _parse_duration(value: str | int | float | timedelta) -> timedelta:
     if pos != len(text) or not text:
         raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 15m, 24h, 7d)")
     return timedelta(seconds=total)
+
+
+def _parses(text: str) -> bool:
+    try:
+        _parse_duration(text)
+    except ValueError:
+        return False
+    return True
+
+
+def option_duration(option: str, value: str | None) -> timedelta | None:
+    """A command-line duration that must be more than zero (`--timeout 0` is a mistake)."""
+    from investigate.errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        parsed = parse_duration(value)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}", hint=f"e.g. {option} 30s") from None
+    if parsed.total_seconds() <= 0:
+        raise UsageError(
+            f"{option}: must be more than 0 (got {value!r})", hint=f"e.g. {option} 30s"
+        )
+    return parsed
 
 
 def parse_time(value: str, *, now: datetime) -> datetime:

@@ -45,6 +45,7 @@ from investigate.redaction import Redactor
 from investigate.registry import discover
 from investigate.secrets import MASKER
 from investigate.sla import sla_for
+from investigate.suggest import did_you_mean
 
 AnyConnector = Connector[Any]
 Progress = Callable[[str, str, str], None]
@@ -100,7 +101,7 @@ def build_connectors(
     for name in [*only, *skip]:
         if name not in configured:
             raise UsageError(
-                f"no connector named '{name}' in the config",
+                f"no connector named '{name}' in the config{did_you_mean(name, configured)}",
                 hint=f"configured: {', '.join(configured) or 'none'}",
             )
     instances: dict[str, AnyConnector] = {}
@@ -121,7 +122,8 @@ def build_connectors(
         if cls is None:
             line = ctx.config.lines.get(("connectors", name, "type"))
             raise ConfigError(
-                f"{ctx.config.path}:{line}: connectors.{name}.type: unknown connector type '{type_name}'",
+                f"{ctx.config.path}:{line}: connectors.{name}.type: unknown connector type "
+                f"'{type_name}'{did_you_mean(type_name, registry.points)}",
                 hint=f"available types: {', '.join(sorted(registry.points))} (investigate connectors)",
             )
         config = ctx.config.connector_config(name, cls.config_model)

@@ -27,6 +27,8 @@ def resolve_format(fmt: str | None, output: Path | None, *, reply: bool = False)
     if fmt is not None:
         return "markdown" if fmt == "rich" else fmt
     chosen = EXTENSIONS.get(output.suffix.lower())
+    if chosen is None and not output.suffix and output.exists() and not output.is_file():
+        chosen = "markdown"  # /dev/stdout, a FIFO: a stream, not a file with a type
     if chosen is None:
         shown = f"extension '{output.suffix}'" if output.suffix else "no extension"
         raise UsageError(

@@ -52,6 +52,10 @@ from investigate.secrets import MASKER
 from investigate.sqlparams import bindings
 from investigate.textmatch import EntityMatcher
 
+CHECK_PROBE = "investigate-check"
+"""The value `check` puts in every placeholder: it names no record, so 404 is a fine answer."""
+CHECK_TIMEOUT = 10.0
+
 _LEVELS: dict[str, Level] = {
     "fatal": "critical",
     "critical": "critical",
@@ -199,10 +203,23 @@ class HttpJson(Connector[HttpJsonConfig]):
         return HttpOptions(timeout=timeout, headers=headers, deadline=deadline)
 
     async def check(self) -> list[Check]:
+        """One real read-only GET: the URL with every placeholder filled by a probe value that
+        names no record (`investigate-check`), so a 2xx or a 404 both prove that the endpoint
+        answers JSON and takes the credentials; 401/403, a refused connection or a non-JSON
+        answer fail the check with the connector's own hint."""
         names = self.config.placeholders()
-        host = urlsplit(self.config.url).netloc
-        detail = f"GET {host}, one request per {', '.join(names)}" if names else f"GET {host}"
-        return [Check("configured", True, detail)]
+        parts = urlsplit(self.config.url)
+        host = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+        per = f", one request per {', '.join(names)}" if names else ""
+        timeout = self.config.timeout.total_seconds() if self.config.timeout else CHECK_TIMEOUT
+        try:
+            async with self.ctx.http(self._options(None, timeout)) as client:
+                answer = await self._get(client, dict.fromkeys(names, CHECK_PROBE))
+        except SourceError as exc:
+            hint = f" ({exc.hint})" if exc.hint else ""
+            return [Check("reachable", False, f"GET {host}{per}: {exc.message}{hint}")]
+        what = "404, no record for the probe value" if answer.status == 404 else str(answer.status)
+        return [Check("reachable", True, f"GET {host}{per}: answered {what}")]
 
     async def collect(self, query: Query) -> Collected:
         cfg = self.config

@@ -429,11 +429,40 @@ async def test_check_describes_the_endpoint_without_secrets(
     tmp_path: Path, fake: FakeAdminAPI
 ) -> None:
     [line] = await connector(tmp_path, section(fake)).check()
-    assert (
-        line.ok
-        and line.detail == f"GET {fake.url.removeprefix('http://')}, one request per account_id"
+    host = fake.url.removeprefix("http://")
+    assert line.ok, line.detail
+    assert line.detail == (
+        f"GET {host}, one request per account_id: answered 404, no record for the probe value"
     )
     assert TOKEN not in line.detail
+
+
+async def test_check_makes_one_real_read_only_request(tmp_path: Path, fake: FakeAdminAPI) -> None:
+    """`check` contacts the endpoint (a GET with the probe value) instead of saying
+    "configured": a wrong token or a dead server fails the check."""
+    [line] = await connector(tmp_path, section(fake, params={"include": "plan"})).check()
+    assert line.ok
+    assert [(r.method, r.path) for r in fake.requests] == [
+        ("GET", "/api/accounts/investigate-check")
+    ]
+    [bad] = await connector(tmp_path, section(fake), env={"ADMIN_TOKEN": "wrong"}).check()
+    assert not bad.ok and "401" in bad.detail
+    assert "check the headers (e.g. Authorization) in connectors.admin" in bad.detail
+    fake.accounts["investigate-check"] = {"id": "x"}
+    [found] = await connector(tmp_path, section(fake)).check()
+    assert found.ok and found.detail.endswith("answered 200")
+
+
+async def test_check_fails_when_nothing_listens(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cfg = {"type": "http", "url": f"http://127.0.0.1:{port}/api/{{account_id}}", "timeout": "3s"}
+    [line] = await connector(tmp_path, cfg).check()
+    assert not line.ok and line.name == "reachable"
+    assert f"GET 127.0.0.1:{port}, one request per account_id:" in line.detail
 
 
 # --- end to end -----------------------------------------------------------------------------

@@ -370,6 +370,6 @@ class ServerSQL(Connector[C], Generic[C]):
 
 def driver_missing(label: str, driver: str, extra: str) -> SourceError:
     return SourceError(
-        f"{label}: the {driver} driver is not installed; run: pip install 'investigate[{extra}]'",
-        hint=f"pip install 'investigate[{extra}]'",
+        # the command is in the message itself; a hint repeating it would print it twice
+        f"{label}: the {driver} driver is not installed; run: pip install 'investigate[{extra}]'"
     )

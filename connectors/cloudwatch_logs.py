@@ -285,6 +285,7 @@ def parse_event(message: str) -> tuple[str, str | None, str | None, dict[str, An
 
 class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
     type_name = "cloudwatch_logs"
+    driver = ("boto3", "cloudwatch")
     config_model = CloudWatchLogsConfig
     description = "AWS CloudWatch Logs events (FilterLogEvents), grouped into patterns"
     read_only_by = "botocore before-call guard: only Describe/Filter/Get log reads and StartQuery"

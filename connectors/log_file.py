@@ -111,7 +111,13 @@ class LogFile(Connector[LogFileConfig]):
         if not files:
             return [Check("files", False, f"no file matches {', '.join(self.config.paths)}")]
         size = sum(f.stat().st_size for f in files)
-        return [Check("files", True, f"{len(files)} files, {size / 1e6:.1f} MB")]
+        return [
+            Check(
+                "files",
+                True,
+                f"{len(files)} file{'s' if len(files) != 1 else ''}, {size / 1e6:.1f} MB",
+            )
+        ]
 
     async def collect(self, query: Query) -> Collected:
         files = self.files()

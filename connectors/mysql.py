@@ -73,6 +73,7 @@ class MySQL(ServerSQL[MySQLConfig]):
     config_model = MySQLConfig
     description = "MariaDB / MySQL: named read-only queries bound to ticket entities (aiomysql)"
     extra = "mysql"
+    driver = ("aiomysql", "mysql")
 
     def _secrets(self) -> list[str]:
         password = dsn_password(self.config.dsn.get_secret_value())

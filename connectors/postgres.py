@@ -51,6 +51,7 @@ class Postgres(ServerSQL[PostgresConfig]):
     config_model = PostgresConfig
     description = "PostgreSQL: named read-only queries bound to ticket entities (psycopg 3)"
     extra = "postgres"
+    driver = ("psycopg", "postgres")
 
     def _secrets(self) -> list[str]:
         password = dsn_password(self.config.dsn.get_secret_value())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from dataclasses import dataclass
 
 from rich.table import Table
@@ -125,11 +126,27 @@ def list_connectors(ctx: Context) -> None:
     )
     for column in ("Type", "From", "Description"):
         table.add_column(column)
+    missing: list[tuple[str, str]] = []
     for name, cls in sorted(registry.types.items()):
-        table.add_row(name, registry.origins.get(name, ""), cls.description)
+        description = Text(cls.description)
+        if cls.driver is not None and importlib.util.find_spec(cls.driver[0]) is None:
+            missing.append((name, cls.driver[1]))
+            description.append(
+                f" — driver missing: pip install 'investigate[{cls.driver[1]}]'", "yellow"
+            )
+        table.add_row(name, registry.origins.get(name, ""), description)
     for name, why in sorted(registry.broken.items()):
         table.add_row(name, "", Text(f"failed to load: {why}", style="red"))
     ctx.out.print(table)
+    if missing:
+        extras = ",".join(sorted({extra for _, extra in missing}))
+        ctx.out.print(
+            f"{len(missing)} type{'s' if len(missing) != 1 else ''} need an optional driver "
+            f"that is not installed ({', '.join(n for n, _ in missing)}): "
+            f"pip install 'investigate[{extras}]'",
+            markup=False,
+            highlight=False,
+        )
     configured = ctx.config.settings.connectors
     if configured:
         inst = Table(title=f"Configured in {ctx.config.path}", title_justify="left")

@@ -149,6 +149,9 @@ class Connector(ABC, Generic[C]):
     """False for a pure ticket source, which the fan-out leaves out."""
     read_only_by: ClassVar[str] = "HTTP guard: only GET/HEAD and allow-listed read-only POSTs"
     """What keeps this connector from writing, whatever its credential (`investigate check`)."""
+    driver: ClassVar[tuple[str, str] | None] = None
+    """An optional driver: (module to import, pip extra), e.g. ("psycopg", "postgres");
+    `investigate connectors` shows when it is missing and the command that installs it."""
 
     def __init__(self, name: str, config: C, ctx: Context) -> None:
         self.name = name

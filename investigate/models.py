@@ -188,6 +188,7 @@ class SourceResult(_Model):
     items: int = 0
     elapsed_ms: int = 0
     error: str | None = None
+    cached: bool = Field(False, description="Answered from the --cache, not asked this run.")
 
 
 class RootCause(_Model):

@@ -48,6 +48,8 @@ from investigate.sla import sla_for
 from investigate.suggest import did_you_mean
 
 AnyConnector = Connector[Any]
+CACHED_MS = -1
+"""The elapsed time `_run_one` gives a cache hit: shown as "cached", counted as 0 ms."""
 Progress = Callable[[str, str, str], None]
 """progress(connector name, "start" | "done", status or "")."""
 RESOLVE_SHARE = 0.4
@@ -202,7 +204,7 @@ async def _run_one(
     if cache is not None and (hit := cache.get(key)) is not None:
         if progress:
             progress(connector.name, "done", "cached")
-        return hit[0], 0
+        return hit[0], CACHED_MS
     started = time.monotonic()
     budget = max(query.deadline - started, 0.05)
     gate = limits.get(connector.name) if limits is not None else None
@@ -481,7 +483,8 @@ def _combine(
     notes: list[str] = []
     for name, type_name in types.items():
         runs = [r for r in (first.get(name), second.get(name)) if r is not None]
-        elapsed = sum(ms for _, ms in runs)
+        elapsed = sum(max(ms, 0) for _, ms in runs)
+        cached = bool(runs) and all(ms == CACHED_MS for _, ms in runs)
         errors = [r for r, _ in runs if isinstance(r, SourceError)]
         found = [e for r, _ in runs if isinstance(r, Collected) for e in r.evidence]
         notes += [n for r, _ in runs if isinstance(r, Collected) for n in r.notes]
@@ -500,6 +503,7 @@ def _combine(
             status=status,
             items=len(found),
             elapsed_ms=elapsed,
+            cached=cached,
             error=message,
         )
         sources.append(result)

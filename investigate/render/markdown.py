@@ -114,7 +114,7 @@ def render_markdown(report: Report, verbose: bool = False) -> str:
         "|---|---|---|---|---|---|",
     ]
     out += [
-        f"| {_cell(s.name)} | {s.type} | {s.status} | {s.items} | {s.elapsed_ms} | {_cell(s.error, 200)} |"
+        f"| {_cell(s.name)} | {s.type} | {s.status}{' (cached)' if s.cached else ''} | {s.items} | {s.elapsed_ms} | {_cell(s.error, 200)} |"
         for s in report.sources
     ]
     if a.gaps:

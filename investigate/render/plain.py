@@ -59,7 +59,7 @@ def render_text(report: Report, verbose: bool = False) -> str:
     for s in report.sources:
         note = f"  {safe(s.error, 200)}" if s.error else ""
         out.append(
-            f"{safe(s.name)} ({s.type}): {s.status}, {s.items} items, {s.elapsed_ms} ms{note}"
+            f"{safe(s.name)} ({s.type}): {s.status}{' (cached)' if s.cached else ''}, {s.items} items, {s.elapsed_ms} ms{note}"
         )
     if a.gaps:
         out += [*_heading("Gaps"), *(f"- {safe(g, 300)}" for g in a.gaps)]

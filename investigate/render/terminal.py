@@ -155,7 +155,7 @@ def _sources_table(report: Report) -> Table:
         table.add_row(
             _t(s.name),
             s.type,
-            Text(s.status, style=_STATUS[s.status]),
+            Text(f"{s.status} (cached)" if s.cached else s.status, style=_STATUS[s.status]),
             str(s.items),
             str(s.elapsed_ms),
             _t(s.error, "dim", 160),

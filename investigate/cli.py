@@ -527,6 +527,9 @@ def demo(
         typer.Option("--output", "-o", help="Write the report to this file.", dir_okay=False),
     ] = None,
     reply: Annotated[bool, typer.Option("--reply", help="Print only the draft reply.")] = False,
+    show_prompt: Annotated[
+        bool, typer.Option("--show-prompt", help="Print what would be sent to the LLM.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """List the bundled demo tickets, or investigate one (offline, from any folder)."""
@@ -538,7 +541,7 @@ def demo(
         return
     ticket(
         ticket_id, config=config, format=format, analyst=analyst, output=output, reply=reply,
-        verbose=verbose,
+        show_prompt=show_prompt, verbose=verbose,
     )  # fmt: skip
 
 

@@ -38,3 +38,37 @@ def test_ci_recipe_workflow_is_valid_and_uses_real_options() -> None:
     ).stdout
     for option in set(re.findall(r"(--[a-z-]+)", run)):
         assert option in help_text, f"docs/ci.md uses {option}, which `batch` does not have"
+
+
+def _quickstart_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.*?)\n```", section, re.S)
+
+
+def test_readme_quickstart_is_two_commands_and_ci_runs_the_second() -> None:
+    """Command 1 installs the plain package (no test extras) and runs the demo; command 2
+    installs the test extras and runs the tests; `.ci/run` runs command 2's exact steps."""
+    first, second = _quickstart_commands()
+    assert "pip install . " in first + " " and "[test]" not in first
+    assert first.rstrip().endswith("investigate demo 4812")
+    assert '".[test]"' in second
+    ci_lines = {
+        line.split("#", 1)[0].replace(" --quiet", "").strip()
+        for line in (ROOT / ".ci/run").read_text().splitlines()
+    }
+    for step in second.split(" && "):
+        assert step.strip() in ci_lines, f".ci/run does not run the README's `{step}`"
+    assert any('investigate" demo 4812' in line for line in ci_lines), (
+        ".ci/run does not run the README's demo command from a plain install"
+    )
+
+
+def test_readme_report_excerpt_matches_the_demo() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "docs/gen_readme_excerpt.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -18,7 +18,7 @@ from investigate import __version__
 from investigate.durations import option_duration, parse_duration
 from investigate.errors import ExitCode, InvestigateError, StrictFailure, UsageError
 from investigate.init import no_config
-from investigate.pipes import PipeWriter
+from investigate.pipes import PipeWriter, click_saw_closed_pipe
 from investigate.suggest import ticket_id_hint, unknown_command
 
 if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fast
@@ -616,6 +616,13 @@ def run(argv: list[str] | None = None) -> int:
 
         silence_stdout()
         return ExitCode.OK
+    except SystemExit as exc:  # click's own way of meeting a closed pipe: exit 1
+        if not click_saw_closed_pipe():
+            raise
+        from investigate.render.output import silence_stdout
+
+        silence_stdout()
+        return ExitCode.OK if exc.code == 1 else int(exc.code or 0)
     except typer.Exit as exc:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):

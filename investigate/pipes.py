@@ -4,6 +4,7 @@ and summary on stderr are not lost); only the lines nobody reads are dropped."""
 
 from __future__ import annotations
 
+import sys
 from typing import IO
 
 
@@ -25,3 +26,15 @@ class PipeWriter:
 
             self.closed = True
             silence_stdout()
+
+
+def click_saw_closed_pipe() -> bool:
+    """Click turns a closed stdout into `sys.exit(1)`, wrapping both streams in its
+    "pacify flush" wrapper first; undo the wrapping and say so, so that the CLI can end with 0
+    like every other closed pipe. (Duck-typed: the wrapper's class is private to click.)"""
+    wrapped = getattr(sys.stdout, "wrapped", None)
+    if "PacifyFlushWrapper" not in type(sys.stdout).__name__ or wrapped is None:
+        return False
+    sys.stdout = wrapped
+    sys.stderr = getattr(sys.stderr, "wrapped", sys.stderr)
+    return True

@@ -46,8 +46,8 @@ def unknown_command(args: Sequence[str], commands: Sequence[str]) -> UsageError 
     ):
         bare = word.lstrip("#")
         return UsageError(
-            f"no such command: '{word}'",
-            hint=f"to investigate a ticket: investigate ticket {bare} {rest}".rstrip(),
+            f"no such command: '{word}' (to investigate a ticket, say `ticket`)",
+            hint=f"investigate ticket {bare} {rest}".rstrip(),
         )
     match = closest(word, commands)
     if match:

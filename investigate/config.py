@@ -238,8 +238,7 @@ def _describe(
             message = f"unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), keys)}"
             where = ".".join(str(p) for p in loc[:-1]) or "(top level)"
         elif err["type"] == "missing":
-            message = f"required key '{loc[-1]}' is missing"
-            where = ".".join(str(p) for p in loc[:-1]) or "(top level)"
+            message = "required, but missing"
         else:
             message = _plain(err["msg"])
             if "input" in err:

@@ -34,7 +34,7 @@ def _parse_duration(value: str | int | float | timedelta) -> timedelta:
         raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 15m, 24h, 7d)")
     text = value.strip().lower().replace(" ", "")
     if text.startswith("-") and _parses(text[1:]):
-        raise ValueError(f"a duration must be positive: {value!r}")
+        raise ValueError(f"a duration must be positive: {value!r} (use e.g. 30s, 15m, 24h, 7d)")
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return timedelta(seconds=float(text))
     pos, total = 0, 0.0

@@ -324,4 +324,4 @@ def test_a_ticket_time_without_zone_is_utc_and_int_org_ids_are_fine(cli, write_c
 def test_config_errors_about_token_settings_are_not_masked_into_nonsense(cli, write_config) -> None:  # type: ignore[no-untyped-def]
     result = cli("ticket", "1", "-c", str(write_config("llm:\n  max_tokens: 0\n")))
     assert result.code == 2
-    assert "llm.max_tokens: Input should be greater than 0" in result.err
+    assert "llm.max_tokens: should be greater than 0" in result.err

@@ -47,7 +47,15 @@ def test_parse_duration_passes_a_timedelta_through() -> None:
     assert parse_duration(delta) is delta
 
 
-@pytest.mark.parametrize("text", ["abc", "-5", "", "   ", "1x", "1m30", "h", "1e5", "5 minutes"])
+@pytest.mark.parametrize("text", ["-5", "-5s", "-1h30m"])
+def test_a_negative_duration_is_told_to_be_positive_not_garbage(text: str) -> None:
+    """`--timeout -5s` is a duration with the wrong sign, not "not a duration" (issue 15)."""
+    with pytest.raises(ValueError, match=r"a duration must be positive") as info:
+        parse_duration(text)
+    assert "30s" in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["abc", "--5", "", "   ", "1x", "1m30", "h", "1e5", "5 minutes"])
 def test_parse_duration_rejects_garbage_with_an_example(text: str) -> None:
     with pytest.raises(ValueError, match=r"not a duration") as info:
         parse_duration(text)

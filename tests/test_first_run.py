@@ -337,7 +337,7 @@ def test_mistyped_commands_say_what_to_type(
         ("investigation:\n  lookbak: 1h\n", "unknown key 'lookbak' (did you mean 'lookback'?)"),
         ("llm:\n  max_retires: 2\n", "unknown key 'max_retires' (did you mean 'max_retries'?)"),
         ("investigation:\n  max_evidence: true\n", "should be a number, not true/false"),
-        ("sla:\n  high: {resolution: 4h}\n", "required key 'first_response' is missing"),
+        ("sla:\n  high: {resolution: 4h}\n", "sla.high.first_response: required, but missing"),
         ("investigation:\n  timeout: -5s\n", "a duration must be positive: '-5s'"),
     ],
 )

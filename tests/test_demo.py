@@ -135,7 +135,7 @@ def test_a_scan_cut_off_by_the_deadline_is_a_timeout_not_ok(cli) -> None:  # typ
         "--only",
         "logs",
         "--timeout",
-        "0s",
+        "1ms",  # `0s` is a usage error now; 1 ms is the smallest deadline there is
         "--format",
         "json",
     )
@@ -150,7 +150,7 @@ def test_a_scan_cut_off_by_the_deadline_is_a_timeout_not_ok(cli) -> None:  # typ
         "--only",
         "logs",
         "--timeout",
-        "0s",
+        "1ms",
         "--format",
         "json",
         "--strict",

@@ -308,6 +308,7 @@ def batch(
 ) -> None:
     """Investigate many tickets concurrently: JSON lines on stdout or one file per ticket.
 
+    Reports come in completion order (match them by .ticket.id), not argument order.
     A summary goes to stderr. Exits 0 unless a ticket failed entirely (3 when every failure
     was a missing ticket, else 4); Ctrl-C stops cleanly, keeping the finished reports (130)."""
     from investigate.batch import (
@@ -493,14 +494,19 @@ def connectors(config: ConfigOpt = None) -> None:
 @app.command(name="eval")
 def eval_cases(
     cases_dir: Annotated[
-        Path, typer.Argument(help="A folder of cases (each a folder with case.yaml).")
+        Path,
+        typer.Argument(
+            help="A folder of cases, each a folder with case.yaml (this repository's: tests/evals)."
+        ),
     ],
     only: Annotated[list[str] | None, typer.Option(help="Case names or tags to run.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary.")] = False,
 ) -> None:
     """Run evaluation cases: decisive-evidence recall@5/@10, category accuracy, citation validity.
 
-    Exits 0 when every case ran (whatever its score), 1 when a case could not run."""
+    case.yaml keys: ticket, config (relative to the case folder), until, category, decisive
+    (a list of {source, kind, contains}), tags; docs/formats.md has the details. Cases run with
+    the offline analyst. Exits 0 when every case ran (whatever its score), 1 when one could not."""
     from investigate.evals import render_table, run_cases, summary_json
 
     if not cases_dir.is_dir():

@@ -72,3 +72,48 @@ def test_readme_report_excerpt_matches_the_demo() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _table_keys(section: str) -> set[str]:
+    """The keys of a docs table: the first cell of each row, when it is `code`."""
+    return set(re.findall(r"^\| `([a-z_]+)` \|", section, re.M))
+
+
+def _section(text: str, heading: str) -> str:
+    return text.split(heading, 1)[1].split("\n#", 1)[0]
+
+
+def test_formats_doc_names_every_key_and_only_real_ones() -> None:
+    from connectors.records import RecordsConfig
+    from investigate.connector import ConnectorConfig
+    from investigate.models import Ticket
+    from investigate.sqlparams import NamedQuery
+
+    doc = (ROOT / "docs/formats.md").read_text()
+    ticket_keys = set(Ticket.model_fields) - {"raw"}
+    assert _table_keys(_section(doc, "## Ticket files")) == ticket_keys
+    assert _table_keys(_section(doc, "### SQL queries")) == set(NamedQuery.model_fields)
+    records = set(RecordsConfig.model_fields) - set(ConnectorConfig.model_fields)
+    assert _table_keys(_section(doc, "### Records")) == records
+    eval_keys = _table_keys(_section(doc, "## Eval cases"))
+    for case in (ROOT / "tests/evals").glob("*/case.yaml"):
+        used = set(yaml.safe_load(case.read_text()))
+        assert used <= eval_keys, f"{case} uses keys docs/formats.md does not describe"
+    eval_help = subprocess.run(
+        [sys.executable, "-m", "investigate", "eval", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert "tests/evals" in eval_help and "case.yaml" in eval_help
+
+
+def test_ci_doc_lists_every_exit_code_and_the_example_config_variables() -> None:
+    from investigate.errors import ExitCode
+
+    text = (ROOT / "docs/ci.md").read_text()
+    for code in ExitCode:
+        assert re.search(rf"^\| {code.value} \|", text, re.M), f"docs/ci.md lacks exit code {code}"
+    example = (ROOT / "config.example.yaml").read_text()
+    for name in set(re.findall(r"\b(ZENDESK_[A-Z_]+|STRIPE_[A-Z_]+)\b", text)):
+        assert "${" + name + "}" in example, f"docs/ci.md says {name}; the example config does not"

@@ -542,9 +542,17 @@ def demo(
     from investigate.demo import demo_config, demo_tickets, listing
 
     config = demo_config()
+    tickets = demo_tickets(config)
     if ticket_id is None:
-        typer.echo(listing(demo_tickets(config)))
+        typer.echo(listing(tickets))
         return
+    if ticket_id not in {t.id for t in tickets}:
+        from investigate.suggest import did_you_mean
+
+        raise UsageError(
+            f"no demo ticket {ticket_id}{did_you_mean(ticket_id, [t.id for t in tickets])}",
+            hint="investigate demo lists them",
+        )
     ticket(
         ticket_id, config=config, format=format, analyst=analyst, output=output, reply=reply,
         show_prompt=show_prompt, verbose=verbose,

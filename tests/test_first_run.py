@@ -450,3 +450,10 @@ def test_cached_sources_say_cached(cli: Any, cfg: Path, tmp_path: Path, monkeypa
     assert all(s.cached for s in Report.model_validate_json(second.out).sources)
     assert "logs | example | ok (cached)" in cli(*args, "-f", "markdown").out
     assert "logs (example): ok (cached)" in cli(*args, "-f", "text").out
+
+
+def test_an_unknown_demo_ticket_points_at_the_list(cli: Any, empty_dir: Path) -> None:
+    result = cli("demo", "4831")
+    assert result.code == 2
+    assert "no demo ticket 4831 (did you mean '4821'?)" in result.err
+    assert "hint: investigate demo lists them" in result.err

@@ -50,24 +50,29 @@ def reference() -> str:
     return "\n".join(parts)
 
 
-def splice(text: str, block: str) -> str:
-    if START not in text or END not in text:
-        raise SystemExit(f"README.md has no {START} … {END} block")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
+def splice(text: str, block: str, start: str = START, end: str = END) -> str:
+    if start not in text or end not in text:
+        raise SystemExit(f"README.md has no {start} … {end} block")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
     return head + block + tail
 
 
-def main() -> int:
+def update(block: str, start: str, end: str, what: str, script: str) -> int:
+    """Put `block` between the markers in README.md, or with --check report a drift (exit 1)."""
     current = README.read_text(encoding="utf-8")
-    wanted = splice(current, reference())
+    wanted = splice(current, block, start, end)
     if "--check" in sys.argv[1:]:
         if wanted != current:
-            print("README.md's CLI reference is out of date: run python docs/gen_cli_reference.py")
+            print(f"README.md's {what} is out of date: run python {script}")
             return 1
         return 0
     README.write_text(wanted, encoding="utf-8")
     return 0
+
+
+def main() -> int:
+    return update(reference(), START, END, "CLI reference", "docs/gen_cli_reference.py")
 
 
 if __name__ == "__main__":

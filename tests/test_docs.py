@@ -13,14 +13,27 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_readme_cli_reference_matches_help() -> None:
+def _generator_check(script: str) -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "docs/gen_cli_reference.py"), "--check"],
+        [sys.executable, str(ROOT / "docs" / script), "--check"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_readme_cli_reference_matches_help() -> None:
+    _generator_check("gen_cli_reference.py")
+
+
+def _help(command: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "investigate", command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
 
 
 def test_ci_recipe_workflow_is_valid_and_uses_real_options() -> None:
@@ -30,12 +43,7 @@ def test_ci_recipe_workflow_is_valid_and_uses_real_options() -> None:
     workflow = yaml.safe_load(block.group(1))
     steps = workflow["jobs"]["investigate"]["steps"]
     run = next(s["run"] for s in steps if s.get("name") == "Investigate")
-    help_text = subprocess.run(
-        [sys.executable, "-m", "investigate", "batch", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
+    help_text = _help("batch")
     for option in set(re.findall(r"(--[a-z-]+)", run)):
         assert option in help_text, f"docs/ci.md uses {option}, which `batch` does not have"
 
@@ -65,13 +73,7 @@ def test_readme_quickstart_is_two_commands_and_ci_runs_the_second() -> None:
 
 
 def test_readme_report_excerpt_matches_the_demo() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "docs/gen_readme_excerpt.py"), "--check"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    _generator_check("gen_readme_excerpt.py")
 
 
 def _table_keys(section: str) -> set[str]:
@@ -99,12 +101,7 @@ def test_formats_doc_names_every_key_and_only_real_ones() -> None:
     for case in (ROOT / "tests/evals").glob("*/case.yaml"):
         used = set(yaml.safe_load(case.read_text()))
         assert used <= eval_keys, f"{case} uses keys docs/formats.md does not describe"
-    eval_help = subprocess.run(
-        [sys.executable, "-m", "investigate", "eval", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
+    eval_help = _help("eval")
     assert "tests/evals" in eval_help and "case.yaml" in eval_help
 
 

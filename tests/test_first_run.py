@@ -81,25 +81,17 @@ def test_the_wheel_carries_the_demo_and_runs_it_from_an_empty_folder(tmp_path: P
     env = {k: v for k, v in os.environ.items() if k not in ("INVESTIGATE_CONFIG", "PYTHONPATH")}
     env.update(PYTHONPATH=str(site), XDG_CONFIG_HOME=str(tmp_path / "xdg"), NO_COLOR="1")
     env.pop("ANTHROPIC_API_KEY", None)
-    where = subprocess.run(
-        [sys.executable, "-c", "from investigate.demo import demo_config; print(demo_config())"],
-        cwd=empty,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert where.returncode == 0, where.stderr
+
+    def python(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, *args], cwd=empty, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    where = python("-c", "from investigate.demo import demo_config; print(demo_config())")
     assert Path(where.stdout.strip()).is_relative_to(site)  # the packaged copy, not the checkout
-    run = subprocess.run(
-        [sys.executable, "-m", "investigate", "demo", "4813", "--format", "json"],
-        cwd=empty,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr
+    run = python("-m", "investigate", "demo", "4813", "--format", "json")
     assert json.loads(run.stdout)["analysis"]["root_cause"]["category"] == "bug"
     assert list(empty.iterdir()) == []
 

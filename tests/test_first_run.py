@@ -449,3 +449,12 @@ def test_an_unknown_demo_ticket_points_at_the_list(cli: Any, empty_dir: Path) ->
     assert result.code == 2
     assert "no demo ticket 4831 (did you mean '4821'?)" in result.err
     assert "hint: investigate demo lists them" in result.err
+
+
+def test_batch_writes_plain_text_files_with_format_text(cli: Any, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    config = str(ROOT / "config.example.yaml")
+    result = cli("batch", "4812", "4819", "-c", config, "-d", str(out), "-f", "text")
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in out.iterdir()) == ["4812.txt", "4819.txt"]
+    assert (out / "4819.txt").read_text().startswith("Ticket 4819: ")

@@ -348,7 +348,7 @@ def flatten(data: Mapping[str, Any], limit: int = 80) -> dict[str, Any]:
             if len(out) >= limit:
                 return
             name = f"{prefix}{key}"
-            if isinstance(value, Mapping) and value and depth < 4:
+            if isinstance(value, Mapping) and value and depth < 4 and "seconds" not in value:
                 walk(name + ".", value, depth + 1)
             else:
                 out[name] = value
@@ -472,7 +472,7 @@ class JsonFormat(LogFormat):
         return when.timestamp() if when else None
 
     def starts_record(self, line: bytes) -> bool:
-        return True
+        return line.lstrip()[:1] == b"{"
 
     def is_continuation(self, line: bytes) -> bool:
         return False

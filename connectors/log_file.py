@@ -27,7 +27,6 @@ from __future__ import annotations
 import glob
 import gzip
 import itertools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime

@@ -35,22 +35,71 @@ from investigate.models import Level
 
 _LEVEL_WORDS: dict[str, Level] = {
     **dict.fromkeys(
-        ("trace", "trc", "trce", "debug", "dbg", "dbug", "debu", "verbose", "vrb", "fine", "finer",
-         "finest", "debug1", "debug2", "debug3", "debug4", "debug5", "d", "t", "v"),
+        (
+            "trace",
+            "trc",
+            "trce",
+            "debug",
+            "dbg",
+            "dbug",
+            "debu",
+            "verbose",
+            "vrb",
+            "fine",
+            "finer",
+            "finest",
+            "debug1",
+            "debug2",
+            "debug3",
+            "debug4",
+            "debug5",
+            "d",
+            "t",
+            "v",
+        ),
         "debug",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(
-        ("info", "inf", "information", "informational", "notice", "ok", "log", "default",
-         "config", "i", "n", "statement", "detail", "hint", "context"),
+        (
+            "info",
+            "inf",
+            "information",
+            "informational",
+            "notice",
+            "ok",
+            "log",
+            "default",
+            "config",
+            "i",
+            "n",
+            "statement",
+            "detail",
+            "hint",
+            "context",
+        ),
         "info",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(("warn", "wrn", "warning", "w"), "warning"),
     **dict.fromkeys(("err", "erro", "error", "eror", "fail", "severe", "e"), "error"),
     **dict.fromkeys(
-        ("fatal", "fata", "ftl", "crit", "critical", "alert", "emerg", "emergency", "panic",
-         "pani", "dpanic", "f", "c", "a"),
+        (
+            "fatal",
+            "fata",
+            "ftl",
+            "crit",
+            "critical",
+            "alert",
+            "emerg",
+            "emergency",
+            "panic",
+            "pani",
+            "dpanic",
+            "f",
+            "c",
+            "a",
+        ),
         "critical",
-    ),  # fmt: skip
+    ),
 }
 _SYSLOG_SEVERITY: tuple[Level, ...] = (
     "critical", "critical", "critical", "error", "warning", "info", "info", "debug",
@@ -63,8 +112,8 @@ def level_of(value: object, default: Level = "info") -> Level:
         return default
     if isinstance(value, int | float):
         number = int(value)
-        if number >= 1000:  # log4j / logstash `level_value`
-            number //= 1000
+        if number >= 1000:  # log4j / logstash `level_value`: 10000 DEBUG … 50000 FATAL
+            number = {1: 20, 2: 30, 3: 40, 4: 50}.get(number // 10000, 60 if number > 0 else 10)
         if number <= 20:
             return "debug"
         return "info" if number < 40 else "warning" if number < 50 else "error" if number < 60 else "critical"  # fmt: skip
@@ -117,16 +166,21 @@ def _micro(digits: str | None) -> int:
     return int((digits or "0")[:6].ljust(6, "0"))
 
 
-def _infer_year(month: int, day: int, rest: tuple[int, ...], reference: datetime) -> datetime:
+Clock = tuple[int, int, int, int]
+"""Hours, minutes, seconds, microseconds."""
+
+
+def _infer_year(month: int, day: int, clock: Clock, reference: datetime) -> datetime:
     """The latest date with this month and day that is not after the reference (+1 day)."""
+    hh, mm, ss, us = clock
     for year in (reference.year, reference.year - 1):
         try:
-            value = datetime(year, month, day, *rest, tzinfo=UTC)
+            value = datetime(year, month, day, hh, mm, ss, us, tzinfo=UTC)
         except ValueError:
             continue
         if value <= reference + timedelta(days=1):
             return value
-    return datetime(reference.year - 1, month, min(day, 28), *rest, tzinfo=UTC)
+    return datetime(reference.year - 1, month, min(day, 28), hh, mm, ss, us, tzinfo=UTC)
 
 
 def parse_time(text: str, reference: datetime | None = None) -> datetime | None:
@@ -145,29 +199,28 @@ def parse_time(text: str, reference: datetime | None = None) -> datetime | None:
     if match:
         day, mon, year, hh, mm, ss, frac, off = match.groups()
         month = _MONTHS.get(mon.lower())
-        if not month:
-            return None
+        clock = (int(hh), int(mm), int(ss), _micro(frac))
         zone = _offset(off) if off else UTC
-        return _build(int(year), month, int(day), int(hh), int(mm), int(ss), _micro(frac), zone=zone)
+        return _build(int(year), month, int(day), clock, zone) if month else None
     match = _SLASHED.fullmatch(text)
     if match:
-        year, month, day, hh, mm, ss, frac = match.groups()
-        return _build(int(year), int(month), int(day), int(hh), int(mm), int(ss), _micro(frac))
+        year, mo, day, hh, mm, ss, frac = match.groups()
+        return _build(int(year), int(mo), int(day), (int(hh), int(mm), int(ss), _micro(frac)))
     match = _CTIME.fullmatch(text)
     if match:
         mon, day, hh, mm, ss, frac, year = match.groups()
         month = _MONTHS.get(mon.lower())
+        clock = (int(hh), int(mm), int(ss), _micro(frac))
         if not month:
             return None
-        rest = (int(hh), int(mm), int(ss), _micro(frac))
         if year:
-            return _build(int(year), month, int(day), *rest)
-        return _infer_year(month, int(day), rest, reference or datetime.now(UTC))
+            return _build(int(year), month, int(day), clock)
+        return _infer_year(month, int(day), clock, reference or datetime.now(UTC))
     match = _CLOCK.fullmatch(text)
     if match:
         ref = reference or datetime.now(UTC)
         hh, mm, ss, frac = match.groups()
-        value = _build(ref.year, ref.month, ref.day, int(hh), int(mm), int(ss), _micro(frac))
+        value = _build(ref.year, ref.month, ref.day, (int(hh), int(mm), int(ss), _micro(frac)))
         if value and value > ref + timedelta(minutes=5):
             value -= timedelta(days=1)
         return value
@@ -179,9 +232,10 @@ def _offset(text: str) -> timezone:
     return timezone(sign * timedelta(hours=int(text[1:3]), minutes=int(text[-2:])))
 
 
-def _build(*parts: int, zone: timezone = UTC) -> datetime | None:
+def _build(year: int, month: int, day: int, clock: Clock, zone: timezone = UTC) -> datetime | None:
+    hh, mm, ss, us = clock
     try:
-        return datetime(*parts, tzinfo=zone).astimezone(UTC)  # type: ignore[misc]
+        return datetime(year, month, day, hh, mm, ss, us, tzinfo=zone).astimezone(UTC)
     except (ValueError, OverflowError):
         return None
 
@@ -367,8 +421,10 @@ def _flavour(data: Mapping[str, Any]) -> str:
         return "serilog-json"
     if "ecs.version" in keys or "log.level" in keys or "ecs" in keys:
         return "ecs-json"
-    if "logName" in keys or "logging.googleapis.com/trace" in keys or (
-        "severity" in keys and ("textPayload" in keys or "jsonPayload" in keys)
+    if (
+        "logName" in keys
+        or "logging.googleapis.com/trace" in keys
+        or ("severity" in keys and ("textPayload" in keys or "jsonPayload" in keys))
     ):
         return "gcp-json"
     if isinstance(data.get("level"), int) and "hostname" in keys:
@@ -403,7 +459,7 @@ class JsonFormat(LogFormat):
         )
 
     def _parse_one(self, line: bytes) -> ParsedLine | None:
-        if not line.lstrip()[:1] == b"{":
+        if line.lstrip()[:1] != b"{":
             return None
         try:
             data = loads(line)
@@ -741,7 +797,12 @@ def _heroku(groups: dict[str, str], fmt: TextFormat) -> ParsedLine | None:
     else:
         service = groups["dyno"].split(".")[0]
     if pairs.get("code"):
-        parts = [pairs["code"], pairs.get("desc", ""), pairs.get("method", ""), pairs.get("path", "")]
+        parts = [
+            pairs["code"],
+            pairs.get("desc", ""),
+            pairs.get("method", ""),
+            pairs.get("path", ""),
+        ]
         message = " ".join(p for p in parts if p)
     if str(pairs.get("status", "")).isdigit():
         fields["status"] = int(pairs["status"])
@@ -841,6 +902,19 @@ class LogfmtFormat(TextFormat):
         return LogFormat.time_of(self, line)
 
 
+def _serilog_text(groups: dict[str, str], fmt: TextFormat) -> ParsedLine | None:
+    """The file sink's full timestamp, or the console's clock (the date from the file)."""
+    when = groups.pop("time", None) or groups.pop("clock", "")
+    groups.pop("clock", None)
+    return _standard({**groups, "time": when}, fmt)
+
+
+def _python(groups: dict[str, str], fmt: TextFormat) -> ParsedLine | None:
+    """`asctime - name - LEVEL - message`, or `basicConfig`'s `LEVEL:name:message`."""
+    basic = {"level": groups.pop("blevel", ""), "service": groups.pop("bservice", "")}
+    return _standard({**basic, **groups}, fmt)
+
+
 _ISO = rb"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _PG = (
     rb"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [A-Z]{2,5}| ?[+-]\d\d(?::?\d\d)?)?)"
@@ -918,7 +992,7 @@ FORMATS: tuple[TextFormat, ...] = (
         "serilog-text",
         rb"^(?:(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [+-]\d\d:\d\d) \[|\[(?P<clock>"
         rb"\d\d:\d\d:\d\d) )(?P<level>VRB|DBG|INF|WRN|ERR|FTL)\] (?P<message>.*)",
-        lambda g, f: _standard({**g, "time": g.pop("time", None) or g.pop("clock")}, f),
+        _serilog_text,
     ),
     DotnetFormat(),
     TextFormat(
@@ -926,11 +1000,7 @@ FORMATS: tuple[TextFormat, ...] = (
         rb"^(?:(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - (?P<service>\S+) - "
         rb"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) - |"
         rb"(?P<blevel>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?P<bservice>[^:\s]*):)(?P<message>.*)",
-        lambda g, f: _standard(
-            {"level": g.get("level") or g.get("blevel", ""), "service": g.get("service") or
-             g.get("bservice", ""), "message": g["message"], **({"time": g["time"]} if "time" in g else {})},  # fmt: skip
-            f,
-        ),
+        _python,
     ),
     LogfmtFormat(),
     TextFormat(
@@ -1005,9 +1075,7 @@ class Detection:
         return f"{self.format.name}, {self.parsed} of {self.records} sampled records parsed{extra}"
 
 
-def detect(
-    sample_lines: Sequence[bytes], reference: datetime | None = None
-) -> LogFormat:
+def detect(sample_lines: Sequence[bytes], reference: datetime | None = None) -> LogFormat:
     """The format that reads the most of these lines (ties go to the more specific one)."""
     return assess(sample_lines, reference).format
 
@@ -1023,7 +1091,7 @@ def assess(
     best: tuple[int, LogFormat] | None = None
     for candidate in _candidates(lines, reference, keys):
         score = sum(_score(candidate, ln) for ln in lines)
-        if best is None or score > best[0]:
+        if score and (best is None or score > best[0]):
             best = (score, candidate)
     chosen = best[1] if best else _BY_NAME["text"].at(reference)
     fallbacks = [JsonFormat("json", keys, reference), _BY_NAME["text"].at(reference)]
@@ -1069,7 +1137,9 @@ def _candidates(
         flavours = [_flavour(o) for o in objects]
         top = max(set(flavours), key=lambda f: (flavours.count(f), f != "json"))
         out.append(JsonFormat(top, keys, reference))
-    out += [LogfmtFormat(keys, reference) if f.name == "logfmt" else f.at(reference) for f in FORMATS]
+    out += [
+        LogfmtFormat(keys, reference) if f.name == "logfmt" else f.at(reference) for f in FORMATS
+    ]
     return out
 
 

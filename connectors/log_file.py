@@ -230,14 +230,14 @@ class LogFile(Connector[LogFileConfig]):
                 if stats.lines % 20_000 == 0 and query.expired():
                     stats.stopped_early = True
                     return
+                matched = matcher.find_bytes(raw)
+                if not matched and not fmt.interesting(raw):
+                    continue
                 parsed = fmt.parse(raw)
                 if parsed is None or parsed.time is None:
                     continue
                 ts, level = parsed.time, parsed.level
-                if ts > end:
-                    continue
-                matched = matcher.find_bytes(raw)
-                if not matched and level not in _INTERESTING:
+                if ts > end or (not matched and level not in _INTERESTING):
                     continue
                 line = self._line(parsed, ts, matched)
                 if ts < start:

@@ -362,3 +362,22 @@ def test_time_zone_offset_record_is_converted() -> None:
     _, parsed, _ = read("syslog-5424.log")
     assert parsed[2] is not None
     assert parsed[2].time == datetime(2026, 11, 24, 9, 13, 9, tzinfo=timezone(timedelta(hours=1)))
+
+
+def test_the_cheap_level_check_never_drops_a_warning_or_worse() -> None:
+    # A scanner parses only records that match an entity or pass `interesting`: it must hold
+    # for every warning-or-worse record of every format.
+    checked = 0
+    for path in sorted(FIXTURES.iterdir()):
+        if path.name == "README.md":
+            continue
+        lines = path.read_bytes().splitlines(keepends=True)
+        fmt = assess(lines, REFERENCE).format
+        for record in records(lines, fmt):
+            item = fmt.parse(record)
+            if item is not None and item.level in ("warning", "error", "critical"):
+                assert fmt.interesting(record), (path.name, record[:80])
+                checked += 1
+    assert checked >= 40
+    quiet = b'{"ts":"2026-11-24T08:45:49Z","level":"info","msg":"request 7 served","attempt":1}'
+    assert not logformats.detect([quiet]).interesting(quiet)

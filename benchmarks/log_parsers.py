@@ -58,72 +58,68 @@ def import_cost(module: str) -> str:
     return f"{(time.perf_counter() - start) * 1000:.1f} ms import"
 
 
+def measured(label: str, fn: Callable[[Any], object] | None, items: list[Any], unit: str,
+             note: str = "") -> tuple[str, str, str]:  # fmt: skip
+    """One table row; `fn` None means its library is not installed."""
+    if fn is None:
+        return (label, "-", "not installed")
+    return (label, f"{per_line(fn, items):.2f} µs/{unit}", note)
+
+
+def library(module: str, attribute: str) -> Callable[[Any], object] | None:
+    found = optional(module)
+    return getattr(found, attribute) if found is not None else None
+
+
+def cycle(items: list[Any], n: int) -> list[Any]:
+    return (items * (n // len(items) + 1))[:n]
+
+
 def rows(n: int) -> list[tuple[str, str, str]]:
-    out: list[tuple[str, str, str]] = []
-    json_lines = []
+    json_lines: list[bytes] = []
     for name in ("ecs.jsonl", "zap.jsonl", "pino.jsonl", "gcp.jsonl", "serilog.clef"):
         json_lines += (FIXTURES / name).read_bytes().splitlines()
-    json_lines = (json_lines * (n // len(json_lines) + 1))[:n]
-    out.append(("json.loads", f"{per_line(json.loads, json_lines):.2f} µs/line", "stdlib"))
-    orjson = optional("orjson")
-    if orjson:
-        out.append(("orjson.loads", f"{per_line(orjson.loads, json_lines):.2f} µs/line", ""))
-    else:
-        out.append(("orjson.loads", "-", "not installed"))
-
-    stamps = [
-        "2026-11-24T09:13:02.120Z",
-        "2026-11-24T09:13:02.120931512Z",
-        "2026-11-24T10:13:02+01:00",
-        "2026-11-24 09:13:02,618",
-    ] * (n // 4)
-    iso = [s.replace(",", ".") for s in stamps]
-    out.append(
-        ("datetime.fromisoformat", f"{per_line(_fromiso, iso):.2f} µs/time", "stdlib (3.11)")
+    json_lines = cycle(json_lines, n)
+    stamps = cycle(
+        [
+            "2026-11-24T09:13:02.120Z",
+            "2026-11-24T09:13:02.120931512Z",
+            "2026-11-24T10:13:02+01:00",
+            "2026-11-24 09:13:02,618",
+        ],
+        n,
     )
-    out.append(("logformats.parse_time", f"{per_line(logformats.parse_time, stamps):.2f} µs/time",
-                "ours: fromisoformat + UTC + zone names, CLF, epoch"))  # fmt: skip
-    ciso = optional("ciso8601")
-    if ciso:
-        out.append(("ciso8601.parse_datetime", f"{per_line(ciso.parse_datetime, iso):.2f} µs/time",
-                    ""))  # fmt: skip
-    else:
-        out.append(("ciso8601.parse_datetime", "-", "not installed"))
-    dateutil_parser = optional("dateutil.parser")
-    if dateutil_parser:
-        out.append(("dateutil.parser.isoparse",
-                    f"{per_line(dateutil_parser.isoparse, iso):.2f} µs/time", ""))  # fmt: skip
-    else:
-        out.append(("dateutil.parser.isoparse", "-", "not installed"))
-
+    iso = [s.replace(",", ".") for s in stamps]
     logfmt_lines = (FIXTURES / "logfmt.log").read_text().splitlines()
     logfmt_lines += [
         'at=error code=H12 desc="Request timeout" method=GET path="/" host=myapp.herokuapp.com '
         "fwd=17.17.17.17 dyno=web.1 connect=6ms service=30001ms status=503 bytes=0"
     ]
-    logfmt_lines = (logfmt_lines * (n // len(logfmt_lines) + 1))[:n]
-    out.append(("logformats.kv_fields", f"{per_line(logformats.kv_fields, logfmt_lines):.2f} µs/line",
-                "ours: one regex"))  # fmt: skip
-    logfmt = optional("logfmt")
-    if logfmt:
-        out.append(("logfmt.parse_line", f"{per_line(logfmt.parse_line, logfmt_lines):.2f} µs/line",
-                    "pure Python state machine"))  # fmt: skip
-    else:
-        out.append(("logfmt.parse_line", "-", "not installed"))
-    logfmtkv = optional("logfmtkv")
-    if logfmtkv:
-        out.append(("logfmtkv.parse", f"{per_line(logfmtkv.parse, logfmt_lines):.2f} µs/line", ""))
-    else:
-        out.append(("logfmtkv.parse", "-", "not installed"))
-
+    logfmt_lines = cycle(logfmt_lines, n)
+    out = [
+        measured("json.loads", json.loads, json_lines, "line", "stdlib"),
+        measured("orjson.loads", library("orjson", "loads"), json_lines, "line"),
+        measured("datetime.fromisoformat", _fromiso, iso, "time", "stdlib (3.11)"),
+        measured(
+            "logformats.parse_time",
+            logformats.parse_time,
+            stamps,
+            "time",
+            "ours: fromisoformat + UTC + zone names, CLF, epoch",
+        ),
+        measured("ciso8601.parse_datetime", library("ciso8601", "parse_datetime"), iso, "time"),
+        measured("dateutil.parser.isoparse", library("dateutil.parser", "isoparse"), iso, "time"),
+        measured("logformats.kv_fields", logformats.kv_fields, logfmt_lines, "line", "ours"),
+        measured("logfmt.parse_line", library("logfmt", "parse_line"), logfmt_lines, "line"),
+        measured("logfmtkv.parse", library("logfmtkv", "parse"), logfmt_lines, "line"),
+    ]
     for path in sorted(FIXTURES.iterdir()):
         if path.name == "README.md":
             continue
         lines = path.read_bytes().splitlines(keepends=True)
         fmt = logformats.detect(lines)
-        recs = list(logformats.records(lines, fmt))
-        recs = (recs * (n // 10 // len(recs) + 1))[: n // 10]
-        out.append((f"parse {path.name}", f"{per_line(fmt.parse, recs):.1f} µs/record", fmt.name))
+        recs = cycle(list(logformats.records(lines, fmt)), max(n // 10, 1))
+        out.append(measured(f"parse {path.name}", fmt.parse, recs, "record", fmt.name))
     return out
 
 

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from investigate import logformats
 from investigate.logformats import ParsedLine, assess, detect, records
@@ -381,3 +383,22 @@ def test_the_cheap_level_check_never_drops_a_warning_or_worse() -> None:
     assert checked >= 40
     quiet = b'{"ts":"2026-11-24T08:45:49Z","level":"info","msg":"request 7 served","attempt":1}'
     assert not logformats.detect([quiet]).interesting(quiet)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300), st.sampled_from(sorted(p.name for p in FIXTURES.glob("*.*"))))
+def test_no_line_makes_a_reader_raise(line: bytes, fixture: str) -> None:
+    if fixture == "README.md":
+        return
+    fmt = detect((FIXTURES / fixture).read_bytes().splitlines(), REFERENCE)
+    for candidate in (
+        line,
+        b"{" + line,
+        b"<13>" + line,
+        b"2026-11-24 09:13:02,1 - a - ERROR - " + line,
+    ):
+        parsed = fmt.parse(candidate)
+        assert parsed is None or parsed.time is None or parsed.time.tzinfo is UTC
+        fmt.is_continuation(candidate)
+        fmt.time_of(candidate)
+        fmt.interesting(candidate)

@@ -71,30 +71,42 @@ class LogFileConfig(ConnectorConfig):
     def _one_path(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @model_validator(mode="after")
-    def _format_options(self) -> LogFileConfig:
-        if self.format not in logformats.NAMES:
-            raise ValueError(
-                f"unknown log format {self.format!r}; use auto, regex or one of "
-                + ", ".join(n for n in logformats.NAMES if n not in ("auto", "regex"))
-            )
-        if self.format == "regex":
-            if not self.regex:
-                raise ValueError(
-                    "format: regex needs a `regex:` with named groups, e.g. "
-                    "'^(?P<time>\\S+) (?P<level>\\w+) (?P<message>.*)'"
-                )
-            problem = logformats.check_regex(self.regex)
-            if problem:
-                raise ValueError(
-                    f"{problem} (hint: Python `re` syntax; groups time, level, service, "
-                    "message, any other named group becomes a field)"
-                )
-        elif self.regex:
-            raise ValueError("`regex:` is used only with format: regex")
-        problem = logformats.check_keys(self.fields or {})
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in logformats.NAMES:
+            names = ", ".join(n for n in logformats.NAMES if n not in ("auto", "regex"))
+            raise ValueError(f"unknown log format {value!r}; use auto, regex or one of {names}")
+        return value
+
+    @field_validator("regex")
+    @classmethod
+    def _usable_regex(cls, value: str | None) -> str | None:
+        problem = logformats.check_regex(value) if value is not None else None
         if problem:
-            raise ValueError(f"fields: {problem}")
+            raise ValueError(
+                f"{problem} (hint: Python `re` syntax; groups time, level, service, message, "
+                "any other named group becomes a field)"
+            )
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _known_roles(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        problem = logformats.check_keys(value or {})
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _regex_with_format_regex(self) -> LogFileConfig:
+        if self.format == "regex" and not self.regex:
+            raise ValueError(
+                "format: regex needs a `regex:` with named groups, e.g. "
+                "'^(?P<time>\\S+) (?P<level>\\w+) (?P<message>.*)'"
+            )
+        if self.regex and self.format != "regex":
+            raise ValueError("`regex:` is used only with format: regex")
         return self
 
 
@@ -138,7 +150,10 @@ class LogFile(Connector[LogFileConfig]):
                 continue
             if found.sampled and not found.parsed:
                 ok = False
-                lines.append(f"{path.name}: no sampled line has a time and is read (set format:)")
+                lines.append(
+                    f"{path.name}: {found.format.name}, none of {found.records} sampled records "
+                    "has a time it can read; set format: (or regex:)"
+                )
             else:
                 lines.append(f"{path.name}: {found.describe()}")
         if len(files) > 20:

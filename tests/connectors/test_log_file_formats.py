@@ -144,8 +144,8 @@ async def test_a_named_format_is_used_as_is(tmp_path: Path) -> None:
         ({"format": "regex", "regex": "(?P<time>[0-9"}, "the regex does not compile"),
         ({"format": "regex", "regex": "(?P<message>.*)"}, "no (?P<time>...) group"),
         ({"format": "nginx"}, "unknown log format 'nginx'; use auto, regex or one of"),
-        ({"regex": "(?P<time>.*)"}, "`regex:` is used only with format: regex"),
-        ({"fields": {"when": "eventTime"}}, "fields: unknown roles ['when']"),
+        ({"regex": "(?P<time>\\S+) (?P<message>.*)"}, "`regex:` is used only with format: regex"),
+        ({"fields": {"when": "eventTime"}}, "unknown roles ['when']"),
     ],
 )
 def test_bad_format_options_are_a_config_error_with_a_hint(
@@ -192,9 +192,10 @@ async def test_check_fails_for_a_file_it_cannot_place_in_time(tmp_path: Path) ->
     (check,) = await conn.check()
 
     assert not check.ok
-    assert "python-basic.log: no sampled line has a time and is read (set format:)" in (
-        check.detail
-    )
+    assert (
+        "python-basic.log: python, none of 2 sampled records has a time it can read; "
+        "set format: (or regex:)"
+    ) in check.detail
 
 
 def test_investigate_check_prints_the_formats(cli, write_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

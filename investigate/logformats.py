@@ -324,20 +324,26 @@ def _with_stack(line: ParsedLine, rest: str) -> ParsedLine:
     return replace(line, fields=fields)
 
 
-_LEVEL_WORDS_RE = re.compile(
-    rb"warn|err|fail|fatal|crit|panic|alert|emerg|severe|wrn|ftl|exception|traceback"
+_PRI_WARNING_OR_WORSE = "|".join(str(p) for p in range(192) if p % 8 <= 4)
+LEVEL_MARKERS: tuple[bytes, ...] = (
+    rb"warn|wrn|err|eror|fail|fatal|ftl|crit|panic|alert|emerg|severe",
+    rb'":\s*(?:[4-6]\d|[3-5]0000)[,}\s]|" [45]\d\d ',
+    rb"^(?:<(?:" + _PRI_WARNING_OR_WORSE.encode() + rb")>|[ewf]\d{4} |[ewfa], \[)",
 )
-_LEVEL_NUMBERS_RE = re.compile(rb'":\s*(?:[4-6]\d|[3-5]0000)[,}\s]|" [45]\d\d ')
-_LEVEL_HEAD_RE = re.compile(rb"<\d{1,3}>|[EWF]\d{4} |[EWFA], \[")
+"""Byte patterns, matched case-insensitively with `^` at a line's start, that every warning-or-
+worse record of every format here contains: level words and abbreviations (.NET `fail`, Serilog
+`WRN`/`FTL`, zap `dpanic`); JSON numbers 40–69 (pino, bunyan, Python's levelno) and
+30000–50000 (log4j); an HTTP 4xx/5xx in an access line; a syslog PRI of severity warning or
+worse; klog's and Ruby's level letters. A line with none of them is never warning or worse; a
+superset only costs a parse (`tests/test_logformats.py` holds this over every fixture)."""
+_WORDS_RE = re.compile(LEVEL_MARKERS[0])
+_NUMBERS_RE = re.compile(LEVEL_MARKERS[1])
+_HEADS_RE = re.compile(LEVEL_MARKERS[2])
 
 
 def _interesting(line: bytes) -> bool:
-    """Level words and abbreviations in any case; JSON numbers 40–69 (pino, bunyan, Python's
-    levelno) and 30000–50000 (log4j); an HTTP 4xx/5xx in an access line; a syslog PRI; klog's
-    and Ruby's level letters. False positives only cost a parse."""
-    if _LEVEL_WORDS_RE.search(line.lower()) or _LEVEL_NUMBERS_RE.search(line):
-        return True
-    return line[:1] in b"<EWFA" and _LEVEL_HEAD_RE.match(line) is not None
+    low = line.lower()
+    return bool(_WORDS_RE.search(low) or _NUMBERS_RE.search(line) or _HEADS_RE.match(low))
 
 
 class LogFormat:

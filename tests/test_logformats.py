@@ -4,6 +4,7 @@ message; continuation lines join their record; ambiguous samples; regex and key 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -369,6 +370,7 @@ def test_time_zone_offset_record_is_converted() -> None:
 def test_the_cheap_level_check_never_drops_a_warning_or_worse() -> None:
     # A scanner parses only records that match an entity or pass `interesting`: it must hold
     # for every warning-or-worse record of every format.
+    markers = re.compile(b"|".join(logformats.LEVEL_MARKERS), re.IGNORECASE | re.MULTILINE)
     checked = 0
     for path in sorted(FIXTURES.iterdir()):
         if path.name == "README.md":
@@ -379,10 +381,14 @@ def test_the_cheap_level_check_never_drops_a_warning_or_worse() -> None:
             item = fmt.parse(record)
             if item is not None and item.level in ("warning", "error", "critical"):
                 assert fmt.interesting(record), (path.name, record[:80])
+                assert markers.search(record), (path.name, record[:80])
                 checked += 1
     assert checked >= 40
     quiet = b'{"ts":"2026-11-24T08:45:49Z","level":"info","msg":"request 7 served","attempt":1}'
     assert not logformats.detect([quiet]).interesting(quiet)
+    assert not markers.search(quiet)
+    notice = b"<13>Nov 24 09:14:20 web-1 exporter[990]: export finished"  # severity 5
+    assert not logformats.detect([notice]).interesting(notice)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

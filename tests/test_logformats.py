@@ -408,3 +408,34 @@ def test_no_line_makes_a_reader_raise(line: bytes, fixture: str) -> None:
         fmt.is_continuation(candidate)
         fmt.time_of(candidate)
         fmt.interesting(candidate)
+
+
+def test_record_span_widens_a_candidate_line_to_its_record_in_a_block() -> None:
+    block = (FIXTURES / "spring-boot.log").read_bytes()
+    fmt = detect(block.splitlines(), REFERENCE)
+
+    def line_of(text: bytes) -> tuple[int, int]:
+        start = block.index(text)
+        return start, block.index(b"\n", start)
+
+    error = line_of(b"2026-11-24T09:13:02.120Z ERROR")
+    cause = line_of(b"Caused by: java.net.SocketTimeoutException")
+    frames = line_of(b"\t... 12 common frames omitted")
+
+    span = logformats.record_span(block, *cause, fmt)
+
+    assert span == logformats.record_span(block, *error, fmt) == (error[0], frames[1])
+    item = fmt.parse(block[span[0] : span[1]])
+    assert item is not None
+    assert (item.message, item.fields["exception"]) == (
+        "Export failed for acc_1042",
+        "java.net.SocketTimeoutException",
+    )
+    first = line_of(b"2026-11-24T09:12:41.608Z")
+    assert logformats.record_span(block, *first, fmt) == first  # a one-line record
+    json_block = (FIXTURES / "zap.jsonl").read_bytes()
+    json_fmt = detect(json_block.splitlines())
+    assert logformats.record_span(json_block, 0, json_block.index(b"\n"), json_fmt) == (
+        0,
+        json_block.index(b"\n"),
+    )

@@ -4,20 +4,25 @@
     fmt.parse(b'I1107 12:34:56.789012 1 main.go:9] started')   # -> ParsedLine | None
     fmt.is_continuation(b'\\tat com.example.Run(Run.java:3)')  # joined to the record above
     fmt.time_of(line)                                          # epoch seconds, cheaply
+    fmt.interesting(line)        # False: cannot be warning or worse (skip unless an entity matches)
+    assess(first_lines, reference, keys)  # the format and how many sampled records it read
 
 Formats (`NAMES`): JSON lines in their common dialects (ECS, GCP, zap, pino, bunyan, logstash,
 Serilog compact, and Docker's json-file wrapper around any of these), logfmt, syslog RFC 3164 and
 RFC 5424, nginx/Apache access and error logs, Python `logging`, Rails (Ruby `Logger`), Go's `log`,
 klog, Heroku (logplex), PostgreSQL, Serilog's text layouts, .NET's console, Spring Boot, and the
-generic "timestamp LEVEL [service] message" text. `regex_format` and `json_format(keys=...)`
-cover anything else. Levels are normalised from words, abbreviations (WRN, FTL, E/W/I/F) and
+generic "timestamp LEVEL [service] message" text. `regex_format(pattern)` (named groups) and
+`JsonFormat(keys={...})` / `assess(..., keys=...)` (a file's own JSON or logfmt keys) cover the
+rest. Levels are normalised from words, abbreviations (WRN, FTL, E/W/I/F) and
 numbers (pino 10–60, syslog PRI); times become aware UTC datetimes (naive ones are read as UTC;
 a year or a date missing from the line is inferred from `reference`, the file's mtime).
 
 A record can span lines (stack traces, tracebacks, a .NET message under its header, PostgreSQL's
 DETAIL/STATEMENT lines): `records()` joins continuation lines to the line that starts the record,
 and `parse` keeps them in `fields["stack_trace"]` (and the exception it names in
-`fields["exception"]`), the message being the first line's.
+`fields["exception"]`), the message being the first line's. A block scanner finds candidate
+lines with `LEVEL_MARKERS` (and its entity strings), widens each with `record_span`, and parses
+only those.
 """
 
 from __future__ import annotations

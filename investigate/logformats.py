@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -737,13 +738,18 @@ class TextFormat(LogFormat):
         flags: int = 0,
     ) -> None:
         self.name = name
-        self.regex = re.compile(pattern, flags)
+        self.pattern, self.flags = pattern, flags
         self.build = build or _standard
         self.reference = reference
 
     def at(self, reference: datetime | None) -> TextFormat:
         """The same format, inferring missing years and dates from `reference`."""
-        return TextFormat(self.name, self.regex.pattern, self.build, reference, self.regex.flags)
+        return TextFormat(self.name, self.pattern, self.build, reference, self.flags)
+
+    @cached_property
+    def regex(self) -> re.Pattern[bytes]:
+        """Compiled on first use (start-up stays cheap; `re` caches across instances)."""
+        return re.compile(self.pattern, self.flags)
 
     def groups(self, line: bytes) -> dict[str, str] | None:
         match = self.regex.match(line)
@@ -1263,7 +1269,7 @@ def by_name(
 def check_regex(pattern: str) -> str | None:
     """Why `pattern` cannot be a `format: regex`, or None if it can."""
     try:
-        compiled = re.compile(pattern)
+        compiled = re.compile(pattern.encode())  # lines are matched as bytes
     except re.error as exc:
         return f"the regex does not compile: {exc}"
     if "time" not in compiled.groupindex:

@@ -4,11 +4,19 @@
       type: log_file
       paths: ["logs/*.jsonl", "logs/web.log.gz"]   # globs, relative to the config file
 
+      format: auto        # or a name from `investigate.logformats.NAMES`, or regex:
+      # format: regex
+      # regex: '^(?P<time>[^ ]+ [^ ]+) (?P<level>[A-Z]+) (?P<service>[^:]+): (?P<message>.*)'
+      # fields: {time: eventTime, level: sev, message: body, service: component}  # JSON keys
+
 A file is read line by line (a line is capped at `max_line_bytes`; memory stays flat for a 1 GB
-file). JSON lines: `timestamp|ts|time|@timestamp`, `level|severity|lvl`, `message|msg` are
-detected and every other key is kept as a field. Plain text: a leading timestamp, a level word,
-an optional `[service]`, then the message (`key=value` pairs become fields). Invalid UTF-8 is
-replaced, broken lines are read as text, lines without a timestamp are skipped.
+file). `format: auto` detects each file's format from its first lines (`investigate check` shows
+which, and how many sampled lines it read): JSON lines (ECS, GCP, zap, pino, bunyan, logstash,
+Serilog, Docker json-file), logfmt, syslog, nginx/Apache, Python, Rails, Go, klog, Heroku,
+PostgreSQL, Serilog text, .NET console, Spring Boot, or "timestamp LEVEL [service] message".
+Continuation lines (stack traces, tracebacks) are joined to the record they follow. Invalid
+UTF-8 is replaced, broken lines are read as text, records without a timestamp are skipped;
+naive timestamps are UTC, a missing year or date is inferred from the file's mtime.
 
 Returned: lines in the window that mention the ticket's entities, and error-level patterns that
 are new (or spiking) in the window compared with the same files before it, grouped into patterns.
@@ -18,56 +26,39 @@ from __future__ import annotations
 
 import glob
 import gzip
-import json
-import re
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from investigate import logformats
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError
-from investigate.models import Level
 from investigate.patterns import LogLine, PatternGrouper
 from investigate.textmatch import EntityMatcher
 from investigate.threads import in_thread
 
-_JSON_TS = re.compile(rb'"(?:@timestamp|timestamp|ts|time)"\s*:\s*"([^"]{10,40})"')
-_JSON_LEVEL = re.compile(rb'"(?:level|severity|lvl|log\.level)"\s*:\s*"(\w{1,12})"')
-_TEXT = re.compile(
-    r"^\s*(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
-    r"\s+\[?(?P<level>[A-Za-z]{3,9})\]?:?\s+(?:\[(?P<service>[^\]]{1,60})\]\s+)?(?P<msg>.*)$"
-)
-_KV = re.compile(r"(\w{1,40})=(\"[^\"]{0,300}\"|\S{1,300})")
-_LEVELS: dict[str, Level] = {
-    "trace": "debug",
-    "debug": "debug",
-    "info": "info",
-    "information": "info",
-    "notice": "info",
-    "warn": "warning",
-    "warning": "warning",
-    "err": "error",
-    "error": "error",
-    "fatal": "critical",
-    "crit": "critical",
-    "critical": "critical",
-    "alert": "critical",
-    "emerg": "critical",
-    "panic": "critical",
-}
 _INTERESTING = {"warning", "error", "critical"}
-_MESSAGE_KEYS = ("message", "msg", "log", "text")
 _CODE_KEYS = ("error_code", "error.code", "err_code", "code")
-_META_KEYS = {"@timestamp", "timestamp", "ts", "time", "level", "severity", "lvl", "log.level"}
+_SAMPLE_LINES = 50
+_SAMPLE_BYTES = 256_000
 
 
 class LogFileConfig(ConnectorConfig):
     paths: list[str] = Field(min_length=1, description="Globs; relative to the config file.")
-    format: Literal["auto", "json", "text"] = "auto"
+    format: str = Field(
+        "auto", description="auto (per file), regex, or a format name (logformats.NAMES)."
+    )
+    regex: str | None = Field(
+        None, description="For format: regex; named groups time, level, service, message."
+    )
+    fields: dict[str, str] | None = Field(
+        None, description="JSON/logfmt keys for time, level, message, service."
+    )
     service: str | None = Field(None, description="Service name for lines that carry none.")
     max_line_bytes: int = Field(65_536, ge=256)
     max_patterns: int = Field(60, ge=1)
@@ -79,6 +70,44 @@ class LogFileConfig(ConnectorConfig):
     @classmethod
     def _one_path(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in logformats.NAMES:
+            names = ", ".join(n for n in logformats.NAMES if n not in ("auto", "regex"))
+            raise ValueError(f"unknown log format {value!r}; use auto, regex or one of {names}")
+        return value
+
+    @field_validator("regex")
+    @classmethod
+    def _usable_regex(cls, value: str | None) -> str | None:
+        problem = logformats.check_regex(value) if value is not None else None
+        if problem:
+            raise ValueError(
+                f"{problem} (hint: Python `re` syntax; groups time, level, service, message, "
+                "any other named group becomes a field)"
+            )
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _known_roles(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        problem = logformats.check_keys(value or {})
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _regex_with_format_regex(self) -> LogFileConfig:
+        if self.format == "regex" and not self.regex:
+            raise ValueError(
+                "format: regex needs a `regex:` with named groups, e.g. "
+                "'^(?P<time>\\S+) (?P<level>\\w+) (?P<message>.*)'"
+            )
+        if self.regex and self.format != "regex":
+            raise ValueError("`regex:` is used only with format: regex")
+        return self
 
 
 @dataclass
@@ -111,13 +140,42 @@ class LogFile(Connector[LogFileConfig]):
         if not files:
             return [Check("files", False, f"no file matches {', '.join(self.config.paths)}")]
         size = sum(f.stat().st_size for f in files)
-        return [
-            Check(
-                "files",
-                True,
-                f"{len(files)} file{'s' if len(files) != 1 else ''}, {size / 1e6:.1f} MB",
-            )
-        ]
+        plural = "s" if len(files) != 1 else ""
+        lines, ok = [f"{len(files)} file{plural}, {size / 1e6:.1f} MB"], True
+        for path in files[:20]:
+            try:
+                found = self.detection(path)
+            except OSError as exc:
+                lines.append(f"{path.name}: cannot read: {exc.strerror or exc}")
+                ok = False
+                continue
+            if found.sampled and not found.parsed:
+                ok = False
+                lines.append(
+                    f"{path.name}: {found.format.name}, none of {found.records} sampled records "
+                    "has a time it can read; set format: (or regex:)"
+                )
+            else:
+                lines.append(f"{path.name}: {found.describe()}")
+        if len(files) > 20:
+            lines.append(f"… and {len(files) - 20} more files")
+        return [Check("files", ok, "\n".join(lines))]
+
+    def detection(self, path: Path) -> logformats.Detection:
+        """The format this file is read with, and how much of its first lines it reads."""
+        sample = _sample(path)
+        reference = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        keys = self.config.fields
+        name = self.config.format
+        if name == "auto":
+            return logformats.assess(sample, reference, keys)
+        if name == "regex":
+            fmt: logformats.LogFormat = logformats.regex_format(self.config.regex or "", reference)
+        elif name == "text":  # the generic reader, as before formats were detected
+            fmt = logformats.by_name("text", keys, reference)
+        else:
+            fmt = logformats.by_name(name, keys, reference)
+        return logformats.measure(fmt, sample)
 
     async def collect(self, query: Query) -> Collected:
         files = self.files()
@@ -180,67 +238,38 @@ class LogFile(Connector[LogFileConfig]):
         stats: ScanStats,
     ) -> None:
         start, end = query.window.start, query.window.end
+        fmt = self.detection(path).format
+        limit = self.config.max_line_bytes
         with _open(path) as handle:
-            for raw in _lines(handle, self.config.max_line_bytes):
+            for raw in logformats.records(_lines(handle, limit), fmt, limit):
                 stats.lines += 1
                 if stats.lines % 20_000 == 0 and query.expired():
                     stats.stopped_early = True
                     return
-                head = self._head(raw)
-                if head is None:
-                    continue
-                ts, level = head
-                if ts > end:
-                    continue
                 matched = matcher.find_bytes(raw)
-                if not matched and level not in _INTERESTING:
+                if not matched and not fmt.interesting(raw):
                     continue
-                line = self._parse(raw.decode("utf-8", errors="replace"), ts, level, matched)
+                parsed = fmt.parse(raw)
+                if parsed is None or parsed.time is None:
+                    continue
+                ts, level = parsed.time, parsed.level
+                if ts > end or (not matched and level not in _INTERESTING):
+                    continue
+                line = self._line(parsed, ts, matched)
                 if ts < start:
                     grouper.add_baseline(line)
                 else:
                     grouper.add(line)
 
-    def _head(self, raw: bytes) -> tuple[datetime, Level] | None:
-        """Timestamp and level, read cheaply without a full parse."""
-        if self.config.format != "text" and raw.lstrip()[:1] == b"{":
-            ts_match = _JSON_TS.search(raw)
-            if ts_match:
-                ts = _parse_ts(ts_match.group(1).decode("ascii", "replace"))
-                level_match = _JSON_LEVEL.search(raw)
-                level = _level(level_match.group(1).decode("ascii") if level_match else "info")
-                return (ts, level) if ts else None
-        if self.config.format == "json":
-            return None
-        match = _TEXT.match(raw[:200].decode("utf-8", errors="replace"))
-        if not match:
-            return None
-        ts = _parse_ts(match.group("ts"))
-        return (ts, _level(match.group("level"))) if ts else None
-
-    def _parse(self, text: str, ts: datetime, level: Level, matched: frozenset[str]) -> LogLine:
-        service = self.config.service or ""
-        if text.lstrip().startswith("{"):
-            try:
-                data = json.loads(text)
-            except ValueError:
-                data = None
-            if isinstance(data, dict):
-                message = next((str(data[k]) for k in _MESSAGE_KEYS if k in data), text.strip())
-                fields = {
-                    k: v for k, v in data.items() if k not in _META_KEYS and k not in _MESSAGE_KEYS
-                }
-                code = next((str(fields[k]) for k in _CODE_KEYS if fields.get(k)), "")
-                if code and code not in message:  # keep error codes visible and in the template
-                    message = f"{message} [{code}]"
-                service = str(fields.get("service") or service)
-                return LogLine(ts, level, message, service, fields, matched)
-        match = _TEXT.match(text)
-        message = match.group("msg") if match else text.strip()
-        if match and match.group("service"):
-            service = match.group("service")
-        fields = {k: v.strip('"') for k, v in _KV.findall(message)}
-        return LogLine(ts, level, message, service, fields, matched)
+    def _line(
+        self, parsed: logformats.ParsedLine, ts: datetime, matched: frozenset[str]
+    ) -> LogLine:
+        message, fields = parsed.message.strip(), parsed.fields
+        code = next((str(fields[k]) for k in _CODE_KEYS if fields.get(k)), "")
+        if code and code not in message:  # keep error codes visible and in the template
+            message = f"{message} [{code}]"
+        service = parsed.service or self.config.service or ""
+        return LogLine(ts, parsed.level, message, service, fields, matched)
 
 
 class _Missing(dict[str, str]):
@@ -252,6 +281,13 @@ def _open(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
         return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
+
+
+def _sample(path: Path) -> list[bytes]:
+    """The first lines of a file (a .gz too), for format detection."""
+    with _open(path) as handle:
+        lines = itertools.islice(_lines(handle, _SAMPLE_BYTES // 4), _SAMPLE_LINES)
+        return [line for line in lines if line.strip()]
 
 
 def _lines(handle: IO[bytes], limit: int) -> Iterator[bytes]:
@@ -268,15 +304,3 @@ def _lines(handle: IO[bytes], limit: int) -> Iterator[bytes]:
         if not skipping:
             yield chunk
         skipping = not complete and len(chunk) >= limit
-
-
-def _level(word: str) -> Level:
-    return _LEVELS.get(word.lower(), "info")
-
-
-def _parse_ts(text: str) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(text.replace(",", ".", 1))
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None

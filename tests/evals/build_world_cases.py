@@ -596,6 +596,7 @@ class World:
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)
         self.background(background)
+        self._tracker_backlog()
         volume = self._fill(ratio)
         d = self.d
         files: dict[str, list[tuple[datetime, str]]] = {}
@@ -632,6 +633,20 @@ class World:
             case["reply_must_not_contain"] = reply_must_not_contain
         case["volume"] = volume
         dump_yaml(self.dir / "case.yaml", case)
+
+    def _tracker_backlog(self) -> None:
+        """The tracker's everyday backlog: the background errors and some chores, old and new."""
+        prefix = self.d.product[:3].upper()
+        chores = ["Upgrade the base image", "Flaky integration test in CI", "Dark mode polish",
+                  "Translate settings page", "Reduce bundle size", "Audit log export as CSV"]  # fmt: skip
+        for i, (_, service, msg, code) in enumerate(self.d.background):
+            status = "open" if i % 2 else "closed"
+            self.issue(f"{prefix}-{310 + 7 * i}", status, msg.capitalize(),
+                       f"Seen now and then ({code}); low impact", service,
+                       self.t0 - (30 + 9 * i) * 24 * H)  # fmt: skip
+        for i, title in enumerate(chores):
+            self.issue(f"{prefix}-{402 + 5 * i}", "open", title, "Housekeeping", "platform",
+                       self.t0 - (12 + 4 * i) * 24 * H)  # fmt: skip
 
     def _write_records(self) -> None:
         d, out = self.d, self.dir
@@ -1189,6 +1204,318 @@ def freight_perf_quotes() -> None:
             "Quotes for this shipper (48k rate zones) take 11-17 s: warnings only, no errors; the "
             "steady background errors of every shipper are not the cause.", ratio=25,
             reply_must_not_contain=NEVER)
+
+
+# ------------------------------------------------------------------------ payroll (PayStream)
+
+
+@case
+def payroll_bug_steady_share_de() -> None:
+    w = World("gen-payroll-bug-steady-share-de", "payroll")
+    T = w.t0
+    # the trap: a render timeout that every company hits all week at the same rate; this
+    # customer's share of it rises in the window, the total does not
+    others = [t for t in w.tenants if t.id != w.customer.id]
+    w.steady("ERROR", "payslips", "payslip pdf render timeout", 1.8, others, code="PDF_TIMEOUT")
+    w.burst(T - 20 * H, 7, 20 * 60, "ERROR", "payslips", "payslip pdf render timeout", code="PDF_TIMEOUT")
+    w.deploy("tax", "3.12.0", T - 10 * H, "Q4 tax tables; church tax per state")
+    w.signal(T - 2 * H, 35, 115, "ERROR", "tax", "tax calculation failed: KeyError 'BY' in church_tax_rates",
+             [w.customer, *w.others(7)], code="TAX_LOOKUP")
+    w.signal(T - 2 * H, 12, 115, "ERROR", "payrun", "payrun aborted: tax step failed", [w.customer],
+             code="PAYRUN_ABORTED")
+    w.ticket("3301", "Lohnlauf Oktober bricht ab – dringend",
+             "Seit heute früh bricht der Lohnlauf mit 'Berechnung fehlgeschlagen' ab. Außerdem sehen "
+             "wir seit gestern öfter 'PDF-Zeitüberschreitung' bei den Lohnzetteln. Wir müssen heute "
+             "auszahlen, bitte dringend prüfen!", priority="urgent")
+    w.write("bug",
+            [dec("logs", "log_pattern", "church_tax_rates"), dec("deploys", "deploy", "3.12.0")],
+            ["lang:de", "tone:urgent", "distractor:steady-background-share", "change-8h-before",
+             "many-tenants"],
+            "The payslip PDF timeout has fired for every company all week at the same rate (this "
+            "customer's share of it rose from ~1 to 7 lines, the total did not) and the ticket "
+            "mentions it; the cause is the tax deploy 10 h before the first KeyError, 8 companies "
+            "affected.", ratio=12, reply_must_not_contain=NEVER)
+
+
+@case
+def payroll_integration_ledger() -> None:
+    w = World("gen-payroll-integration-ledger", "payroll")
+    T = w.t0
+    w.signal(T - 6 * H, 70, 350, "ERROR", "ledger-export",
+             "journal push to api.ledgerloop.example failed: read ECONNRESET",
+             [w.customer, *w.others(19)], code="LEDGER_PUSH_FAILED")
+    w.deploy("payslips", "2.40.0", T - 3 * H, "Payslips: new footer")
+    w.ticket("3302", "journals",
+             "hi, the journals from yesterday's run aren't showing in our accounting. can you check")
+    w.write("integration", [dec("logs", "log_pattern", "ledgerloop")],
+            ["tone:vague", "phrasing:can-you-check", "third-party-not-in-code", "many-tenants",
+             "distractor:decoy-deploy"],
+            "The accounting vendor resets connections for 20 companies since 6 h; the vendor is "
+            "named only in log lines; a payslips deploy is unrelated.", ratio=15,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def payroll_access_role_blames_bug() -> None:
+    w = World("gen-payroll-access-role-blames-bug", "payroll")
+    T = w.t0
+    dom = w.customer.email.split("@")[1]
+    email = f"finance@{dom}"
+    w.member("usr_8120", email, "Finance Team", "viewer", "active", T - 4 * H, w.customer.email)
+    w.audit_row(T - 4 * H, w.customer.email, "user.role_changed", email, "payroll_admin -> viewer")
+    w.signal(T - 90 * MIN, 11, 80, "WARN", "payrun", "approve payrun forbidden: role viewer",
+             status=403, user=email)
+    w.ticket("3303", "Approve button broken",
+             "The Approve button on the October payrun is broken, it just says 'not allowed'. Looks "
+             "like a bug on your side. We need to pay people TODAY.", email=email, name="Finance Team",
+             priority="high")
+    w.write("access", [dec("db", "db_row", "role_changed"), dec("logs", "log_pattern", "approve payrun forbidden")],
+            ["tone:urgent", "blames-wrong-thing", "requester-not-admin"],
+            "The company owner changed the requester's role to viewer (audit row) 4 h ago; the "
+            "ticket calls it a bug.", ratio=25, reply_must_not_contain=NEVER)
+
+
+@case
+def payroll_user_error_locked() -> None:
+    w = World("gen-payroll-user-error-locked", "payroll")
+    T = w.t0
+    for i in range(5):
+        w.line(T - 50 * MIN + i * MIN, "WARN", "auth", "login failed: wrong password", w.customer, "signal",
+               user=w.customer.email)
+    w.line(T - 45 * MIN, "WARN", "auth", "login locked after 5 failed attempts", w.customer, "signal",
+           status=423, user=w.customer.email, unlock_in="30m")
+    w.ticket("3304", "YOUR LOGIN IS BROKEN",
+             "I can't get in, it says my account is locked. I didn't do anything. Fix it now, I have "
+             "a deadline!!!", priority="high")
+    w.write("user_error", [dec("logs", "log_pattern", "login locked")],
+            ["tone:angry", "blames-wrong-thing", "healthy-world"],
+            "Five wrong passwords, then a 30-minute lock (HTTP 423): the customer's own action; "
+            "nothing else is wrong.", ratio=40, reply_must_not_contain=NEVER)
+
+
+@case
+def payroll_perf_payrun() -> None:
+    w = World("gen-payroll-perf-payrun", "payroll")
+    T = w.t0
+    for _ in range(25):
+        t = T - 5 * H + timedelta(seconds=w.rng.randrange(5 * 3600))
+        w.line(t, "WARN", "payrun", "payrun step gross-to-net exceeded budget", w.customer, "signal",
+               duration_ms=150000 + w.rng.randrange(60000), employees=2400)
+    w.ticket("3305", "Preview takes forever",
+             "The payrun preview now takes 3-4 minutes for us. Last month it was a few seconds. "
+             "Anything we can do?")
+    w.write("performance", [dec("logs", "log_pattern", "exceeded budget")],
+            ["tone:neutral", "no-errors", "distractor:steady-slow-warnings"],
+            "Gross-to-net takes 150-210 s for this 2,400-employee company (warnings only); generic "
+            "'payrun preview slow' warnings hit everybody all week.", ratio=30,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def payroll_billing_sepa_return() -> None:
+    w = World("gen-payroll-billing-sepa-return", "payroll")
+    T = w.t0
+    w.customer.status = "past_due"
+    w.payment("pay_7F3K21", "failed", 34900, "EUR", "SEPA direct debit returned: AM04 insufficient funds",
+              T - 30 * H)
+    w.payment("pay_6Q2M90", "succeeded", 34900, "EUR", "", T - 30 * 24 * H)
+    w.signal(T - 6 * H, 18, 340, "WARN", "payrun", "payrun locked: subscription past due", status=402)
+    w.burst(T - 8 * H, 30, 400, "ERROR", "billing", "invoice pdf render failed", w.others(6),
+            code="INVOICE_PDF_FAILED")
+    w.ticket("3306", "Can't run payroll",
+             "Why can't we run payroll? The 'Run' button is greyed out since this morning.")
+    w.write("billing",
+            [dec("db", "payment", "AM04"), dec("logs", "log_pattern", "subscription past due")],
+            ["tone:neutral", "decisive-db-row", "distractor:unrelated-invoice-pdf-error"],
+            "The last direct debit was returned (payments row, AM04) and the company is past due; "
+            "an invoice-PDF render error on six other companies is unrelated.", ratio=20,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def payroll_unknown_no_account() -> None:
+    w = World("gen-payroll-unknown-no-account", "payroll")
+    T = w.t0
+    w.burst(T - 3 * H, 35, 150, "ERROR", "timesheets", "timesheet import failed: column 'hours' missing",
+            w.others(1), code="TS_IMPORT_COLUMN")
+    w.alert("PayrunQueueBacklog", "resolved", "payrun", REGIONS[0], T - 7 * H, T - 6 * H, "payrun queue > 500")
+    w.ticket("3307", "numbers look wrong",
+             "hi, numbers look wrong on the last run, pls check", email="mikko.v@gmail.example")
+    w.write("unknown", [],
+            ["tone:vague", "no-account-info", "distractor:second-customer-errors", "distractor:resolved-old-alert"],
+            "The requester is in no table and names nothing; another company's timesheet errors and "
+            "a resolved queue alert are not about them.", ratio=20, reply_must_not_contain=NEVER)
+
+
+@case
+def payroll_data_hris_duplicates() -> None:
+    w = World("gen-payroll-data-hris-duplicates", "payroll")
+    T = w.t0
+    w.job("job_hris_5512", "hris-import", "completed_with_errors", T - 16 * H, T - 15 * H,
+          "1180/1392 employees", "212 skipped: duplicate employee_number")
+    w.line(T - 15 * H, "WARN", "timesheets", "hris import finished with skipped rows", w.customer, "signal",
+           skipped=212)
+    w.ticket("3308", "Employees missing",
+             "About 200 of our employees are missing from the new pay run since the HRIS import "
+             "yesterday. Is this a bug?")
+    w.write("data",
+            [dec("db", "db_row", "duplicate employee_number")],
+            ["tone:neutral", "decisive-db-row", "phrasing:is-this-a-bug"],
+            "The HRIS import skipped 212 rows as duplicates (jobs row); the logs show only one "
+            "warning.", ratio=30, reply_must_not_contain=NEVER)
+
+
+# ---------------------------------------------------------------------- e-learning (Coursely)
+
+
+@case
+def elearn_bug_question_phrasing() -> None:
+    w = World("gen-elearn-bug-question-phrasing", "elearn")
+    T = w.t0
+    w.signal(T - 5 * H, 30, 290, "error", "grading",
+             "quiz submission failed: NullPointerException at WeightedScore.compute", code="GRADE_NPE",
+             status=500)
+    w.issue("LMS-812", "open", "Quiz submission fails: grade calculation crashes on weighted quizzes",
+            "NullPointerException in WeightedScore.compute when a quiz has weighted sections", "grading",
+            T - 3 * H)
+    w.issue("LMS-640", "closed", "Quiz timer resets on reload", "Fixed in 5.2", "player", T - 40 * 24 * H)
+    w.ticket("3401", "Is your grading broken?",
+             "Is your grading broken? Students can't submit the final quiz in 'Anatomy 101', they get "
+             "'grade calculation failed' when they submit.")
+    w.write("bug",
+            [dec("logs", "log_pattern", "NullPointerException"), dec("tracker", "issue", "LMS-812")],
+            ["tone:worried", "phrasing:is-your-x-broken", "known-issue"],
+            "A known open bug (tracker) hits this workspace's weighted quizzes; the ticket is "
+            "phrased as a question but reports a failure.", ratio=20, reply_must_not_contain=NEVER)
+
+
+@case
+def elearn_outage_video_oom() -> None:
+    w = World("gen-elearn-outage-video-oom", "elearn")
+    T = w.t0
+    w.alert("TranscodeWorkersCrashLooping", "firing", "video", w.customer.region, T - 3 * H, None,
+            "video workers restarting (OOMKilled)")
+    w.alert("RosterSyncSlow", "firing", "roster-sync", w.other_region(), T - 10 * H, None,
+            "roster sync p95 above 5 min", "warning")
+    hit = [w.customer, *same_region(w, 19)]
+    w.signal(T - 3 * H, 40, 175, "error", "video", "transcode worker exited: OOMKilled", hit,
+             code="WORKER_OOM")
+    w.signal(T - 3 * H, 70, 175, "error", "video", "stream manifest unavailable", hit, code="MANIFEST_503",
+             status=503)
+    w.ticket("3402", "videos", "videos not loading")
+    w.write("outage",
+            [dec("alerts", "alert", "TranscodeWorkersCrashLooping"), dec("logs", "log_pattern", "OOMKilled")],
+            ["tone:vague", "alert:state-field", "many-tenants", "distractor:alert-other-region"],
+            "Video workers crash-loop (alert with `state: firing`, customer's region); 20 "
+            "workspaces get 503 manifests; a roster alert fires in another region.", ratio=10,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def elearn_perf_gradebook() -> None:
+    w = World("gen-elearn-perf-gradebook", "elearn")
+    T = w.t0
+    for _ in range(30):
+        t = T - 8 * H + timedelta(seconds=w.rng.randrange(8 * 3600))
+        w.line(t, "warn", "lms", "gradebook export query took too long", w.customer, "signal",
+               duration_ms=9000 + w.rng.randrange(6000), learners=38000)
+    w.deploy("notifications", "1.14.0", T - 1 * H, "Digest: group by course")
+    w.ticket("3403", "Gradebook super slow",
+             "Opening or exporting the gradebook takes forever (10+ seconds), sometimes the browser "
+             "gives up. We have ~38k learners.")
+    w.write("performance", [dec("logs", "log_pattern", "gradebook export query")],
+            ["tone:neutral", "no-errors", "distractor:decoy-deploy"],
+            "Gradebook queries for this 38k-learner workspace take 9-15 s (warnings only); a "
+            "notifications deploy an hour ago is unrelated.", ratio=25, reply_must_not_contain=NEVER)
+
+
+@case
+def elearn_config_enrolment_rule() -> None:
+    w = World("gen-elearn-config-enrolment-rule", "elearn")
+    T = w.t0
+    w.audit_row(T - 12 * H, w.customer.email, "enrolment_rule.deleted", "Auto-enrol: group 'New hires'",
+                "rule removed (courses: Onboarding 1-3)")
+    w.signal(T - 2 * H, 14, 60, "info", "roster-sync", "auto-enrolment skipped: no rule matches group",
+             group="New hires")
+    w.ticket("3404", "Onboarding course not assigned",
+             "The new hires who started this morning didn't get their onboarding course. Last month "
+             "it happened automatically.")
+    w.write("configuration",
+            [dec("db", "db_row", "enrolment_rule.deleted"), dec("logs", "log_pattern", "no rule matches")],
+            ["tone:neutral", "change-10h-before", "info-level-signal"],
+            "The customer's admin deleted the auto-enrolment rule (audit row) 10 h before the first "
+            "new hires synced; the sync says, at info level, that no rule matched.", ratio=30,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def elearn_billing_readonly() -> None:
+    w = World("gen-elearn-billing-readonly", "elearn")
+    T = w.t0
+    w.customer.status = "read_only"
+    w.payment("py_9XK2L1", "failed", 129900, "USD", "card_expired", T - 50 * H)
+    w.signal(T - 20 * H, 20, 19 * 60, "warn", "lms", "write blocked: workspace read-only (payment overdue)",
+             status=402)
+    w.burst(T - 10 * H, 30, 500, "error", "billing", "invoice pdf render failed", w.others(5),
+            code="INVOICE_PDF_FAILED")
+    w.ticket("3405", "Is your upload broken?",
+             "Is your upload broken? We can't add new learners or upload course files since Monday.")
+    w.write("billing",
+            [dec("db", "payment", "card_expired"), dec("logs", "log_pattern", "payment overdue")],
+            ["tone:worried", "phrasing:is-your-x-broken", "blames-wrong-thing", "decisive-db-row",
+             "distractor:unrelated-invoice-pdf-error"],
+            "The renewal failed (expired card, payments row) and the workspace is read-only; the "
+            "customer blames uploads; other workspaces' invoice-PDF errors are unrelated.", ratio=20,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def elearn_data_duplicates_fr() -> None:
+    w = World("gen-elearn-data-duplicates-fr", "elearn")
+    T = w.t0
+    w.job("job_rs_9071", "roster-sync", "completed", T - 9 * H, T - 8 * H, "term roster reprocessed",
+          "340 duplicate enrolments created (replay without idempotency key)")
+    w.signal(T - 9 * H, 30, 50, "warn", "roster-sync", "enrolment already exists, created duplicate")
+    w.ticket("3406", "Élèves en double",
+             "Bonjour, depuis hier chaque élève apparaît deux fois dans nos cours et les "
+             "statistiques sont faussées. Pouvez-vous corriger ? Merci.")
+    w.write("data",
+            [dec("db", "db_row", "duplicate enrolments"), dec("logs", "log_pattern", "created duplicate")],
+            ["lang:fr", "tone:neutral", "decisive-db-row"],
+            "A roster replay created 340 duplicate enrolments (jobs row, warnings); ticket in French.",
+            ratio=30, reply_must_not_contain=NEVER)
+
+
+@case
+def elearn_integration_video_vendor() -> None:
+    w = World("gen-elearn-integration-video-vendor", "elearn")
+    T = w.t0
+    w.signal(T - 5 * H, 60, 290, "error", "video",
+             "upload to api.streamly.example rejected: 429 Too Many Requests (account quota)",
+             [w.customer, *w.others(17)], code="VIDEO_VENDOR_429")
+    w.alert("LMSLatency", "resolved", "lms", w.customer.region, T - 22 * H, T - 21 * H, "p95 above 2 s")
+    w.ticket("3407", "Video uploads stuck",
+             "Course video uploads are stuck on 'processing' since this morning. Any idea?")
+    w.write("integration", [dec("logs", "log_pattern", "streamly")],
+            ["tone:neutral", "third-party-not-in-code", "many-tenants", "distractor:resolved-old-alert"],
+            "The video vendor answers 429 for 18 workspaces: an integration limit, not an outage.",
+            ratio=15, reply_must_not_contain=NEVER)
+
+
+@case
+def elearn_feature_vote() -> None:
+    w = World("gen-elearn-feature-vote", "elearn")
+    w.idea("CRS-203", "under consideration", "SCORM 2004 (4th edition) package import",
+           "Import SCORM 2004 packages in addition to SCORM 1.2", 57)
+    w.idea("CRS-150", "shipped", "xAPI statements export", "Export learner activity as xAPI", 88)
+    w.steady("error", "lms", "embedded iframe blocked by CSP", 1.0, [w.customer], code="CSP_BLOCKED")
+    w.ticket("3408", "SCORM 2004?",
+             "Do you support SCORM 2004 packages? Our content vendor only exports 2004 4th edition. "
+             "If not, consider this a vote!")
+    w.write("feature_request", [dec("roadmap", "issue", "CRS-203")],
+            ["tone:friendly", "phrasing:consider-this-a-vote", "roadmap-item", "distractor:steady-background-errors"],
+            "A feature question and vote; the roadmap has the item; this workspace's own CSP error "
+            "has fired all week and is not the point.", ratio=20, reply_must_not_contain=NEVER)
 
 # fmt: on
 

@@ -1517,6 +1517,312 @@ def elearn_feature_vote() -> None:
             "A feature question and vote; the roadmap has the item; this workspace's own CSP error "
             "has fired all week and is not the point.", ratio=20, reply_must_not_contain=NEVER)
 
+
+# ------------------------------------------------------------------------- IoT (FleetPulse)
+
+
+@case
+def iot_outage_state_firing() -> None:
+    w = World("gen-iot-outage-state-firing", "iot")
+    T = w.t0
+    w.alert("IngestGatewayDown", "firing", "ingest-gateway", w.customer.region, T - 3 * H, None,
+            "MQTT brokers unreachable from the ingest gateway")
+    w.alert("MapsTileLatency", "firing", "maps", w.other_region(), T - 6 * H, None, "tile p95 above 3 s",
+            "warning")
+    w.signal(T - 3 * H, 100, 175, "ERROR", "ingest-gateway", "mqtt broker unavailable: 503 from broker pool",
+             [w.customer, *same_region(w, 29)], err_code="BROKER_UNAVAILABLE")
+    w.ticket("3501", "All trucks offline",
+             "All our trucks show 'offline' on the map since about 6am. The drivers say the devices "
+             "are on. Please help.", priority="high")
+    w.write("outage",
+            [dec("alerts", "alert", "IngestGatewayDown"), dec("logs", "log_pattern", "mqtt broker unavailable")],
+            ["tone:worried", "alert:state-field", "many-tenants", "distractor:alert-other-region"],
+            "The ingest gateway alert (`state: firing`) is in the customer's region and 30 fleets "
+            "lose telemetry; a maps alert fires in another region.", ratio=10,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def iot_config_geofence_other_region_alert() -> None:
+    w = World("gen-iot-config-geofence", "iot")
+    T = w.t0
+    w.audit_row(T - 9 * H, w.customer.email, "geofence.updated", "Depot North",
+                "radius 500 m -> 50 m")
+    w.signal(T - 8 * H, 80, 470, "WARNING", "alerts-engine", "geofence exit alert sent",
+             err_code="GEOFENCE_EXIT", geofence="Depot North")
+    w.alert("AlertsEngineQueueBacklog", "firing", "alerts-engine", w.other_region(), T - 5 * H, None,
+            "alert queue above 10k")
+    w.ticket("3502", "STOP THE SPAM",
+             "We're getting hundreds of geofence alerts for trucks that are parked in the depot. Your "
+             "system is spamming us!!! Turn it off.", priority="high")
+    w.write("configuration",
+            [dec("db", "db_row", "geofence.updated"), dec("logs", "log_pattern", "geofence exit alert")],
+            ["tone:angry", "change-9h-before", "distractor:alert-other-region", "blames-wrong-thing"],
+            "The customer shrank the depot geofence to 50 m (audit row) 9 h ago; parked trucks "
+            "drift in and out; an alerts-engine alert fires, but for another region.", ratio=15,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def iot_access_scim() -> None:
+    w = World("gen-iot-access-scim", "iot")
+    T = w.t0
+    dom = w.customer.email.split("@")[1]
+    email = f"dispatch.lead@{dom}"
+    w.member("opr_2291", email, "Dispatch Lead", "operator", "deprovisioned", T - 5 * H, "scim:okta")
+    w.signal(T - 4 * H, 16, 220, "WARNING", "fleet-api", "token rejected: operator deprovisioned",
+             status=401, user=email)
+    w.ticket("3503", "401 in the app",
+             "Getting 401 in the FleetPulse app since lunch. Is your login down?", email=email,
+             name="Dispatch Lead")
+    w.write("access", [dec("db", "db_row", "deprovisioned"), dec("logs", "log_pattern", "operator deprovisioned")],
+            ["tone:neutral", "requester-not-admin", "decisive-db-row", "phrasing:is-your-x-broken"],
+            "Okta deprovisioned the requester via SCIM (operators row) 5 h ago; the ticket asks "
+            "whether login is down.", ratio=25, reply_must_not_contain=NEVER)
+
+
+@case
+def iot_data_replay_queued() -> None:
+    w = World("gen-iot-data-replay-queued", "iot")
+    T = w.t0
+    w.job("replay_4410", "telemetry-replay", "queued", T - 10 * H, None, "0% (waiting for worker)")
+    for i in range(10):
+        w.line(T - 10 * H + i * H, "WARNING", "telemetry", "telemetry backlog for fleet growing", w.customer,
+               "signal", points_behind=18000 * (i + 1))
+    w.burst(T - 2 * H, 40, 100, "ERROR", "ota", "firmware signature invalid", w.others(1),
+            err_code="OTA_SIGNATURE")
+    w.ticket("3504", "Trips missing",
+             "Yesterday's trips are missing from the reports for about half of our vans.")
+    w.write("data", [dec("db", "db_row", "replay_4410"), dec("logs", "log_pattern", "backlog")],
+            ["tone:neutral", "decisive-db-row", "distractor:second-customer-errors"],
+            "A telemetry replay has been queued for 10 h (jobs row) and the backlog grows; another "
+            "fleet's new OTA errors are error level and loud.", ratio=25, reply_must_not_contain=NEVER)
+
+
+@case
+def iot_billing_invoice_blames_devices() -> None:
+    w = World("gen-iot-billing-invoice", "iot")
+    T = w.t0
+    w.invoice("FP-2026-0912", "past_due", 4820, "SIM data plan 120 devices", T - 20 * 24 * H,
+              error="card_declined")
+    w.invoice("FP-2026-0811", "paid", 4820, "SIM data plan 120 devices", T - 50 * 24 * H)
+    w.signal(T - 7 * H, 40, 400, "WARNING", "fleet-api", "sim data plan suspended: invoice past due",
+             status=402)
+    w.ticket("3505", "trackers broken",
+             "Half of our trackers stopped reporting this morning. I think the devices from the last "
+             "batch are faulty, can you send replacements?")
+    w.write("billing",
+            [dec("invoices", "invoice", "FP-2026-0912"), dec("logs", "log_pattern", "invoice past due")],
+            ["tone:neutral", "blames-wrong-thing", "records-invoice"],
+            "The SIM data plan was suspended because the invoice is past due (invoice record); the "
+            "customer blames the hardware.", ratio=20, reply_must_not_contain=NEVER)
+
+
+@case
+def iot_user_error_archived() -> None:
+    w = World("gen-iot-user-error-archived", "iot")
+    T = w.t0
+    w.audit_row(T - 20 * H, w.customer.email, "vehicle.archived", "Truck 17 (WX-7781)", "archived from the fleet list")
+    w.deploy("maps", "6.3.0", T - 3 * H, "Map: cluster markers at low zoom")
+    w.ticket("3506", "Truck 17 disappeared!!",
+             "Truck 17 disappeared from the map!! Where is it? Did your update lose it?")
+    w.write("user_error", [dec("db", "db_row", "vehicle.archived")],
+            ["tone:worried", "healthy-world", "blames-wrong-thing", "distractor:decoy-deploy", "decisive-db-row"],
+            "The requester archived the truck themselves yesterday (audit row); a maps deploy 3 h "
+            "ago is a coincidence.", ratio=20, reply_must_not_contain=NEVER)
+
+
+@case
+def iot_feature_can_you() -> None:
+    w = World("gen-iot-feature-can-you", "iot")
+    w.idea("FP-310", "planned", "SMS channel for alert rules", "Send alert rules (geofence, idling) by SMS", 42)
+    w.idea("FP-288", "under consideration", "Driver scorecards", "Weekly driving behaviour score", 19)
+    w.ticket("3507", "SMS for geofence alerts",
+             "Can you add SMS notifications for geofence alerts? E-mail is too slow for our "
+             "dispatchers. We'd happily pay extra for it.")
+    w.write("feature_request", [dec("roadmap", "issue", "FP-310")],
+            ["tone:friendly", "phrasing:can-you", "roadmap-item", "distractor:steady-background-errors"],
+            "A request phrased 'Can you add…'; the roadmap has it; a steady 'sms alert number "
+            "invalid' error for everybody is tempting and irrelevant.", ratio=20,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def iot_perf_map() -> None:
+    w = World("gen-iot-perf-map", "iot")
+    T = w.t0
+    for _ in range(35):
+        t = T - 7 * H + timedelta(seconds=w.rng.randrange(7 * 3600))
+        w.line(t, "WARNING", "maps", "live map render slow", w.customer, "signal",
+               p95_ms=7000 + w.rng.randrange(4000), vehicles=3150)
+    w.ticket("3508", "map", "the live map is super slow for us today, takes ages to load")
+    w.write("performance", [dec("logs", "log_pattern", "live map render slow")],
+            ["tone:vague", "no-errors"],
+            "Map renders for this 3,150-vehicle fleet take 7-11 s (warnings only).", ratio=25,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def iot_unknown_question() -> None:
+    w = World("gen-iot-unknown-question", "iot")
+    T = w.t0
+    w.burst(T - 4 * H, 40, 200, "ERROR", "ota", "firmware download failed: disk full on device", w.others(1),
+            err_code="OTA_DISK_FULL")
+    w.deploy("alerts-engine", "4.0.2", T - 2 * H, "Rules: idle threshold per vehicle type")
+    w.ticket("3509", "question", "Is something wrong on your side? Things feel off this week.")
+    w.write("unknown", [],
+            ["tone:vague", "distractor:second-customer-errors", "distractor:decoy-deploy"],
+            "A known fleet with no problem in its data asks a vague question; another fleet's new "
+            "OTA errors and an alerts-engine deploy are not about it.", ratio=20,
+            reply_must_not_contain=NEVER)
+
+
+# -------------------------------------------------------------------- e-signature (Inkflow)
+
+
+@case
+def esign_integration_webhook_signature() -> None:
+    w = World("gen-esign-integration-webhook-signature", "esign")
+    T = w.t0
+    w.deploy("inkflow-webhooks", "keyset-2026-q4", T - 11 * H,
+             "Quarterly rotation of webhook signing secrets (v1 secrets retired)")
+    w.deploy("inkflow-templates", "12.1.0", T - 1 * H, "Templates: conditional fields")
+    w.signal(T - 10 * H, 60, 590, "error", "webhooks",
+             "webhook delivery rejected by receiver: 401 Unauthorized (signature mismatch)",
+             [w.customer, *w.others(4)], **{"error.code": "WEBHOOK_REJECTED", "http.status": 401})
+    w.ticket("3601", "Did you revoke our API access?",
+             "Our endpoint logs show '401 unauthorized' for your webhooks since last night and our "
+             "CRM no longer gets 'envelope completed' events. Did you revoke our API access?")
+    w.write("integration",
+            [dec("logs", "log_pattern", "signature mismatch"), dec("deploys", "deploy", "keyset-2026-q4")],
+            ["tone:neutral", "blames-wrong-thing", "key-rotation", "401-not-access", "distractor:decoy-deploy",
+             "alias:deploy-app-name"],
+            "The webhook signing secrets were rotated 11 h ago; the customer's receiver still "
+            "verifies with the old one and answers 401: an integration problem, not access.",
+            ratio=15, reply_must_not_contain=[*NEVER, "password", "permission"])
+
+
+@case
+def esign_bug_fr() -> None:
+    w = World("gen-esign-bug-fr", "esign")
+    T = w.t0
+    w.deploy("inkflow-render", "5.2.0", T - 9 * H, "PDF flattening: new XFA handling")
+    w.signal(T - 1 * H, 40, 55, "error", "render", "envelope flattening failed: XFA form not supported",
+             [w.customer, *w.others(6)], **{"error.code": "RENDER_XFA", "http.status": 500})
+    w.ticket("3602", "Impossible d'envoyer nos contrats",
+             "Bonjour, impossible d'envoyer nos contrats depuis ce matin : 'échec de la préparation "
+             "du document'. C'est urgent, nous avons des signatures à obtenir aujourd'hui.",
+             priority="high")
+    w.write("bug", [dec("logs", "log_pattern", "XFA"), dec("deploys", "deploy", "5.2.0")],
+            ["lang:fr", "tone:urgent", "change-8h-before", "alias:deploy-app-name"],
+            "The render deploy (`inkflow-render`) 9 h before; first flattening failures 8 h later "
+            "for 7 workspaces; ticket in French.", ratio=15, reply_must_not_contain=NEVER)
+
+
+@case
+def esign_access_seat_de() -> None:
+    w = World("gen-esign-access-seat-de", "esign")
+    T = w.t0
+    dom = w.customer.email.split("@")[1]
+    email = f"j.wagner@{dom}"
+    w.member("seat_5521", email, "Julia Wagner", "sender", "active")
+    w.audit_row(T - 5 * H, w.customer.email, "seat.unassigned", email, "signing seat moved to k.berger")
+    w.signal(T - 4 * H, 9, 200, "warn", "envelopes", "send envelope forbidden: no signing seat",
+             **{"http.status": 403, "user": email})
+    w.ticket("3603", "Keine Berechtigung beim Versenden",
+             "Hallo, ich kann seit heute keine Umschläge mehr versenden, es kommt 'keine "
+             "Berechtigung'. Gestern ging es noch. Was ist passiert?", email=email, name="Julia Wagner")
+    w.write("access", [dec("db", "db_row", "seat.unassigned"), dec("logs", "log_pattern", "no signing seat")],
+            ["lang:de", "tone:neutral", "requester-not-admin"],
+            "The workspace owner moved the requester's signing seat to a colleague (audit row); "
+            "ticket in German.", ratio=25, reply_must_not_contain=NEVER)
+
+
+@case
+def esign_config_redirect() -> None:
+    w = World("gen-esign-config-redirect", "esign")
+    T = w.t0
+    slug = w.customer.email.split("@")[1].split(".")[0]
+    w.audit_row(T - 3 * H, w.customer.email, "settings.allowed_redirects_updated", "workspace settings",
+                f"removed https://portal.{slug}.example")
+    w.signal(T - 170 * MIN, 30, 165, "warn", "signing", "redirect_uri not in allowed list",
+             **{"http.status": 400})
+    w.deploy("inkflow-identity", "2.8.0", T - 2 * H, "OTP: new SMS sender")
+    w.ticket("3604", "Error page after signing",
+             "After signing, our customers land on an error page instead of going back to our "
+             "portal. Started today.")
+    w.write("configuration",
+            [dec("db", "db_row", "allowed_redirects"), dec("logs", "log_pattern", "redirect_uri not in allowed list")],
+            ["tone:neutral", "customer-change-then-4xx", "distractor:decoy-deploy"],
+            "The workspace owner removed their portal from the allowed redirect URLs (audit row) "
+            "10 min before the 400s; an identity deploy is unrelated.", ratio=20,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def esign_billing_invoice_higher() -> None:
+    w = World("gen-esign-billing-invoice-higher", "esign")
+    T = w.t0
+    w.invoice("INK-2026-1043", "open", 1890, "base 490 + envelope overage 1400 (2800 sent, 1000 included)",
+              T - 20 * H)
+    w.invoice("INK-2026-0977", "paid", 490, "base 490", T - 31 * 24 * H)
+    w.burst(T - 10 * H, 30, 500, "error", "billing", "invoice pdf render failed", w.others(5),
+            **{"error.code": "INVOICE_PDF_FAILED"})
+    w.ticket("3605", "Invoice almost 4x higher??",
+             "Why is this month's invoice almost FOUR times higher than usual?? Nobody told us about "
+             "a price change. Explain.")
+    w.write("billing", [dec("invoices", "invoice", "INK-2026-1043")],
+            ["tone:angry", "records-invoice", "distractor:unrelated-invoice-pdf-error"],
+            "The invoice record shows an envelope overage (2,800 sent, 1,000 included); other "
+            "workspaces' invoice-PDF errors are not this customer's.", ratio=20,
+            reply_must_not_contain=[*NEVER, "card_declined", "price change"])
+
+
+@case
+def esign_unknown_nothing() -> None:
+    w = World("gen-esign-unknown-nothing", "esign")
+    T = w.t0
+    w.alert("RenderQueueBacklog", "firing", "render", w.other_region(), T - 4 * H, None, "render queue > 2k")
+    w.deploy("inkflow-templates", "12.2.0", T - 2 * H, "Templates: bulk edit")
+    w.burst(T - 3 * H, 35, 150, "error", "signing", "signer otp expired before use", w.others(1),
+            **{"error.code": "OTP_EXPIRED"})
+    w.ticket("3606", "last week's documents",
+             "something's off with last week's documents, can you look into it?")
+    w.write("unknown", [],
+            ["tone:vague", "distractor:alert-other-region", "distractor:decoy-deploy",
+             "distractor:second-customer-errors"],
+            "Nothing in this workspace's data is wrong; an alert in another region, a templates "
+            "deploy and another workspace's new error all compete.", ratio=20,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def esign_user_error_howto_fr() -> None:
+    w = World("gen-esign-user-error-howto-fr", "esign")
+    w.ticket("3607", "Deuxième signataire",
+             "Bonjour, comment ajouter un deuxième signataire dans un modèle ? Je ne trouve pas "
+             "l'option. Merci d'avance.")
+    w.write("user_error", [dec("db", "customer", w.customer.id)],
+            ["lang:fr", "tone:friendly", "how-to", "healthy-world", "distractor:steady-background-errors"],
+            "A how-to question in French; the workspace is healthy.", ratio=20,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def esign_perf_bulk_send() -> None:
+    w = World("gen-esign-perf-bulk-send", "esign")
+    T = w.t0
+    for _ in range(30):
+        t = T - 4 * H + timedelta(seconds=w.rng.randrange(4 * 3600))
+        w.line(t, "warn", "envelopes", "bulk send queue wait above target", w.customer, "signal",
+               wait_s=60 + w.rng.randrange(60), batch=4000)
+    w.ticket("3608", "Bulk send crawling",
+             "Our bulk send of 4,000 contracts is crawling, recipients get them an hour later.")
+    w.write("performance", [dec("logs", "log_pattern", "queue wait above target")],
+            ["tone:neutral", "no-errors"],
+            "Bulk-send queue waits of 1-2 min per batch for this workspace (warnings only).",
+            ratio=25, reply_must_not_contain=NEVER)
+
 # fmt: on
 
 

@@ -1823,6 +1823,290 @@ def esign_perf_bulk_send() -> None:
             "Bulk-send queue waits of 1-2 min per batch for this workspace (warnings only).",
             ratio=25, reply_must_not_contain=NEVER)
 
+
+# --------------------------------------------------------------------- restaurant POS (Tabletop)
+
+
+@case
+def pos_bug_rounding_blames_reader() -> None:
+    w = World("gen-pos-bug-rounding-blames-reader", "pos")
+    T = w.t0
+    w.deploy("pos-api", "7.4.0", T - 3 * H, "Split bill: new rounding of shares")
+    w.deploy("reports", "2.2.0", T - 30 * MIN, "End of day: tips per server")
+    w.signal(T - 170 * MIN, 40, 160, "ERROR", "pos-api", "split bill total mismatch: expected 4210 got 4209",
+             [w.customer, *w.others(11)], code="SPLIT_MISMATCH", status=409)
+    w.ticket("3701", "Card reader keeps failing",
+             "The card reader keeps failing when guests split the bill! It works for single "
+             "payments. Is the reader broken? Do we need a new one?")
+    w.write("bug",
+            [dec("logs", "log_pattern", "split bill total mismatch"), dec("deploys", "deploy", "7.4.0")],
+            ["tone:worried", "blames-wrong-thing", "distractor:decoy-deploy", "many-tenants"],
+            "A pos-api deploy 3 h ago changed split-bill rounding and 12 restaurants get a 1-cent "
+            "mismatch; the customer blames the card reader; a reports deploy is the decoy.",
+            ratio=15, reply_must_not_contain=[*NEVER, "card_declined", "replace the reader"])
+
+
+@case
+def pos_outage_menu_sync() -> None:
+    w = World("gen-pos-outage-menu-sync", "pos")
+    T = w.t0
+    w.alert("MenuSyncDBDown", "firing", "menu-sync", w.customer.region, T - 80 * MIN, None,
+            "menu database primary unreachable")
+    w.alert("KitchenPrinterErrors", "resolved", "kitchen", w.other_region(), T - 30 * H, T - 29 * H,
+            "printer errors above 5%")
+    w.signal(T - 80 * MIN, 90, 80, "ERROR", "menu-sync", "menu sync failed: connection refused (db-menu-primary:5432)",
+             [w.customer, *same_region(w, 29)], code="MENU_DB_REFUSED")
+    w.ticket("3702", "URGENT: CAN'T CHANGE MENU BEFORE DINNER SERVICE",
+             "WE CAN'T SAVE ANY MENU CHANGE. DINNER SERVICE STARTS IN AN HOUR. CALL ME.",
+             priority="urgent")
+    w.write("outage",
+            [dec("alerts", "alert", "MenuSyncDBDown"), dec("logs", "log_pattern", "connection refused")],
+            ["tone:angry", "tone:caps", "many-tenants", "distractor:resolved-old-alert"],
+            "The menu database is down (firing alert in the customer's region), 30 restaurants "
+            "fail to sync; the reply must not quote the shouting subject back.", ratio=10,
+            reply_must_not_contain=[*NEVER, "URGENT:"])
+
+
+@case
+def pos_billing_es() -> None:
+    w = World("gen-pos-billing-es", "pos")
+    T = w.t0
+    w.customer.status = "suspended"
+    w.payment("pay_ES44821", "failed", 8900, "EUR", "sepa_return AM04 insufficient funds", T - 40 * H)
+    w.signal(T - 3 * H, 25, 170, "WARN", "devices", "terminal licence suspended: payment overdue", status=402)
+    w.ticket("3703", "Terminales bloqueados",
+             "Los terminales dicen 'licencia suspendida' desde esta mañana y no podemos cobrar. "
+             "¿Qué pasa? Es urgente.", priority="high")
+    w.write("billing",
+            [dec("db", "payment", "AM04"), dec("logs", "log_pattern", "licence suspended")],
+            ["lang:es", "tone:urgent", "decisive-db-row"],
+            "The monthly direct debit was returned (payments row) and the terminal licence is "
+            "suspended; ticket in Spanish.", ratio=20, reply_must_not_contain=NEVER)
+
+
+@case
+def pos_integration_delivery_413() -> None:
+    w = World("gen-pos-integration-delivery-413", "pos")
+    T = w.t0
+    w.signal(T - 6 * H, 24, 350, "ERROR", "menu-sync",
+             "menu push to partner-api.deliverly.example failed: HTTP 413 Payload Too Large",
+             code="PARTNER_PUSH_FAILED", items=940)
+    w.ticket("3704", "Old menu on Deliverly",
+             "Our menu on Deliverly still shows the old prices, even though we changed them in "
+             "Tabletop this morning.")
+    w.write("integration", [dec("logs", "log_pattern", "deliverly")],
+            ["tone:neutral", "third-party-not-in-code"],
+            "The delivery partner rejects this restaurant's 940-item menu with 413: an integration "
+            "failure (not the customer's upload, not an outage).", ratio=20,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def pos_user_error_can_you_check() -> None:
+    w = World("gen-pos-user-error-can-you-check", "pos")
+    w.ticket("3705", "split by seat",
+             "Can you check how we split a bill by seat? The new staff keep doing it wrong and we "
+             "end up with one big bill.")
+    w.write("user_error", [dec("db", "customer", w.customer.id)],
+            ["tone:neutral", "how-to", "phrasing:can-you-check", "healthy-world"],
+            "A how-to phrased 'Can you check…'; nothing is failing.", ratio=20,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def pos_feature_roadmap_dark() -> None:
+    w = World("gen-pos-feature-roadmap-dark", "pos")
+    w.idea("TT-88", "planned", "Dark theme for the kitchen display", "Dark mode for KDS screens at night", 73)
+    w.idea("TT-61", "shipped", "Allergen labels on kitchen tickets", "Print allergens", 40)
+    w.ticket("3706", "kitchen display",
+             "Our chefs hate the bright kitchen display at night. A dark mode would be great. Is "
+             "that on your roadmap?")
+    w.write("feature_request", [dec("roadmap", "issue", "TT-88")],
+            ["tone:friendly", "phrasing:on-your-roadmap", "roadmap-item"],
+            "A roadmap question; the roadmap item is planned.", ratio=20, reply_must_not_contain=NEVER)
+
+
+@case
+def pos_config_tax_profile() -> None:
+    w = World("gen-pos-config-tax-profile", "pos")
+    T = w.t0
+    dom = w.customer.email.split("@")[1]
+    w.member("stf_6612", f"manager@{dom}", "Manager", "manager", "active")
+    w.audit_row(T - 10 * H, f"manager@{dom}", "tax_profile.updated", "Takeaway food", "VAT rate 7% -> 19%")
+    w.deploy("reports", "2.3.0", T - 2 * H, "VAT report: new layout")
+    w.ticket("3707", "Wrong VAT on receipts",
+             "Receipts show the wrong VAT on takeaway orders since this morning. Did you change the "
+             "tax rules?")
+    w.write("configuration", [dec("db", "db_row", "tax_profile.updated")],
+            ["tone:neutral", "change-10h-before", "no-errors", "decisive-db-row", "distractor:decoy-deploy",
+             "blames-wrong-thing"],
+            "The restaurant's manager changed the takeaway VAT rate (audit row) last night; no "
+            "error anywhere; a VAT-report deploy 2 h ago is the decoy.", ratio=20,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def pos_data_eod_stuck() -> None:
+    w = World("gen-pos-data-eod-stuck", "pos")
+    T = w.t0
+    w.job("eod_0912_rst", "end-of-day", "running", T - 9 * H, None, "closing tills 3/5")
+    w.job("eod_0911_rst", "end-of-day", "succeeded", T - 33 * H, T - 32 * H, "5/5")
+    w.ticket("3708", "No end of day report",
+             "Yesterday's end-of-day report is missing, the accountant needs it.")
+    w.write("data", [dec("db", "db_row", "eod_0912_rst")],
+            ["tone:neutral", "decisive-db-row", "no-errors"],
+            "The end-of-day job has been `running` for 9 h at 3/5 tills (jobs row); no log line "
+            "says so.", ratio=20, reply_must_not_contain=NEVER)
+
+
+# ---------------------------------------------------------------------- game servers (Fragrun)
+
+
+@case
+def games_bug_deploy_11h() -> None:
+    w = World("gen-games-bug-deploy-11h", "games")
+    T = w.t0
+    w.deploy("fragrun-matchmaker", "9.1.0", T - 13 * H, "Party merge rewrite")
+    w.deploy("fragrun-lobby", "3.8.0", T - 30 * MIN, "Lobby: new party UI")
+    w.alert("EdgeRelayLoss", "firing", "edge", w.other_region(), T - 2 * H, None, "relay packet loss > 3%")
+    w.signal(T - 2 * H, 80, 115, "error", "matchmaker", "party merge failed: index out of range",
+             [w.customer, *w.others(19)], code="MM_MERGE")
+    w.ticket("3801", "Matchmaking broken for parties",
+             "Matchmaking is completely broken for parties, players are leaving our game. Is this "
+             "your lobby update from today? Roll it back!", priority="high")
+    w.write("bug",
+            [dec("logs", "log_pattern", "party merge failed"), dec("deploys", "deploy", "9.1.0")],
+            ["tone:angry", "blames-wrong-thing", "change-11h-before", "alias:deploy-app-name",
+             "distractor:decoy-deploy", "distractor:alert-other-region", "many-tenants"],
+            "The matchmaker deploy 13 h before; the first party-merge errors come 11 h later at the "
+            "evening peak for 20 studios; the customer blames the lobby deploy 30 min ago; an edge "
+            "alert fires in another region.", ratio=12, reply_must_not_contain=NEVER)
+
+
+@case
+def games_outage_question() -> None:
+    w = World("gen-games-outage-question", "games")
+    T = w.t0
+    w.alert("GameServerFleetCapacity", "firing", "gamesrv", w.customer.region, T - 90 * MIN, None,
+            "no free game server capacity")
+    w.signal(T - 90 * MIN, 90, 90, "error", "gamesrv", "session allocation failed: no capacity in region",
+             [w.customer, *same_region(w, 24)], code="ALLOC_FAILED", status=503)
+    w.ticket("3802", "Is your server down?", "Is your server down? Our players can't join matches.")
+    w.write("outage",
+            [dec("alerts", "alert", "GameServerFleetCapacity"), dec("logs", "log_pattern", "session allocation failed")],
+            ["tone:worried", "phrasing:is-your-x-broken", "alert:state-field", "many-tenants"],
+            "The capacity alert fires (`state: firing`) in the customer's region; 25 studios "
+            "cannot allocate sessions.", ratio=10, reply_must_not_contain=NEVER)
+
+
+@case
+def games_perf_tick() -> None:
+    w = World("gen-games-perf-tick", "games")
+    T = w.t0
+    for _ in range(50):
+        t = T - 20 * H + timedelta(seconds=w.rng.randrange(20 * 3600))
+        w.line(t, "warn", "gamesrv", "tick overrun", w.customer, "signal",
+               tick_ms=40 + w.rng.randrange(15), budget_ms=33, players=64)
+    w.ticket("3803", "rubber-banding",
+             "Players report rubber-banding and lag in 64-player matches since yesterday.")
+    w.write("performance", [dec("logs", "log_pattern", "tick overrun")],
+            ["tone:neutral", "no-errors"],
+            "Game-server ticks overrun their 33 ms budget for this studio's 64-player sessions "
+            "(warnings only).", ratio=20, reply_must_not_contain=NEVER)
+
+
+@case
+def games_access_key_revoked() -> None:
+    w = World("gen-games-access-key-revoked", "games")
+    T = w.t0
+    dom = w.customer.email.split("@")[1]
+    w.member("mbr_9920", f"devops@{dom}", "DevOps", "admin", "active")
+    w.audit_row(T - 4 * H, f"devops@{dom}", "api_key.revoked", "key 'ci-upload'", "revoked by teammate")
+    w.signal(T - 3 * H, 12, 170, "warn", "builds", "build upload rejected: api key revoked", status=401)
+    w.ticket("3804", "401 on build upload",
+             "Our CI gets 401 when uploading builds since this afternoon. Did you change auth?")
+    w.write("access", [dec("db", "db_row", "api_key.revoked"), dec("logs", "log_pattern", "api key revoked")],
+            ["tone:neutral", "blames-wrong-thing"],
+            "A teammate revoked the CI upload key (audit row) an hour before the 401s.", ratio=25,
+            reply_must_not_contain=NEVER)
+
+
+@case
+def games_user_error_upload_413() -> None:
+    w = World("gen-games-user-error-upload-413", "games")
+    T = w.t0
+    w.signal(T - 2 * H, 5, 110, "warn", "builds", "build upload rejected: 413 file exceeds 4 GB limit",
+             status=413, size_gb=6.2)
+    w.ticket("3805", "Is your upload broken?",
+             "Is your upload broken? Our build upload fails every time since we added the HD texture "
+             "pack.")
+    w.write("user_error", [dec("logs", "log_pattern", "exceeds 4 GB limit")],
+            ["tone:worried", "phrasing:is-your-x-broken", "blames-wrong-thing", "healthy-world"],
+            "The studio's new 6.2 GB build exceeds the documented 4 GB limit (413): their own "
+            "change, nothing is broken.", ratio=30, reply_must_not_contain=NEVER)
+
+
+@case
+def games_billing_spend_cap() -> None:
+    w = World("gen-games-billing-spend-cap", "games")
+    T = w.t0
+    w.invoice("FR-INV-5521", "open", 5000, "usage to date 5000 EUR (monthly spend cap reached)", T - 6 * H)
+    w.signal(T - 6 * H, 30, 350, "warn", "gamesrv", "fleet scale-up blocked: monthly spend cap reached")
+    w.ticket("3806", "servers not scaling",
+             "Our servers are not scaling up tonight and the match queue is 5 minutes long. Is "
+             "autoscaling broken?")
+    w.write("billing",
+            [dec("logs", "log_pattern", "spend cap reached"), dec("invoices", "invoice", "FR-INV-5521")],
+            ["tone:worried", "blames-wrong-thing", "records-invoice"],
+            "The studio reached its own monthly spend cap (invoice record, warnings); autoscaling "
+            "works.", ratio=20, reply_must_not_contain=NEVER)
+
+
+@case
+def games_data_leaderboard() -> None:
+    w = World("gen-games-data-leaderboard", "games")
+    T = w.t0
+    w.job("lb_rebuild_3391", "leaderboard-rebuild", "failed", T - 18 * H, T - 17 * H, "season board",
+          "timeout after 3600 s")
+    w.ticket("3807", "Leaderboard stale",
+             "Our season leaderboard hasn't updated since yesterday, players are complaining on "
+             "Discord.")
+    w.write("data", [dec("db", "db_row", "lb_rebuild_3391")],
+            ["tone:neutral", "decisive-db-row", "no-errors"],
+            "The leaderboard rebuild job failed with a timeout 18 h ago (jobs row); nothing in the "
+            "logs.", ratio=20, reply_must_not_contain=NEVER)
+
+
+@case
+def games_unknown_vague() -> None:
+    w = World("gen-games-unknown-vague", "games")
+    T = w.t0
+    w.burst(T - 3 * H, 40, 150, "error", "leaderboards", "score write conflict", w.others(1), code="LB_CONFLICT")
+    w.alert("MatchmakerLatency", "resolved", "matchmaker", REGIONS[2], T - 5 * H, T - 4 * H, "wait p95 > 60 s")
+    w.ticket("3808", "broken again", "it's broken again. fix it.", email="xx_sniper_xx@gmail.example")
+    w.write("unknown", [],
+            ["tone:angry", "tone:vague", "no-account-info", "distractor:second-customer-errors",
+             "distractor:resolved-old-alert"],
+            "An unknown requester names nothing; another studio's errors and a resolved alert are "
+            "not about them.", ratio=20, reply_must_not_contain=NEVER)
+
+
+@case
+def games_integration_platform() -> None:
+    w = World("gen-games-integration-platform", "games")
+    T = w.t0
+    w.signal(T - 3 * H, 70, 175, "error", "lobby",
+             "platform token exchange with auth.playnet.example failed: ETIMEDOUT",
+             [w.customer, *w.others(21)], code="PLATFORM_AUTH_TIMEOUT")
+    w.deploy("fragrun-leaderboards", "5.0.1", T - 2 * H, "Leaderboards: weekly reset at 00:00 UTC")
+    w.ticket("3809", "PlayNet players can't log in",
+             "Players on PlayNet can't log in to our game since this afternoon, Steam players are "
+             "fine.")
+    w.write("integration", [dec("logs", "log_pattern", "playnet")],
+            ["tone:neutral", "third-party-not-in-code", "many-tenants", "distractor:decoy-deploy"],
+            "The console platform's token endpoint times out for 22 studios: integration, not an "
+            "outage of the product.", ratio=15, reply_must_not_contain=NEVER)
+
 # fmt: on
 
 

@@ -1043,7 +1043,7 @@ def freight_integration_carrier_timeout() -> None:
     w = World("gen-freight-integration-carrier-timeout", "freight")
     T = w.t0
     hit = [w.customer, *w.others(24)]
-    w.extra_log = "carrier-gw.log"  # the gateway writes plain text
+    w.extra_log = "carrier-gw.log.gz"  # the gateway writes plain text
     w.signal(T - 4 * H, 120, 235, "error", "carrier-gw",
              "POST https://api.nordpost-cargo.example/v2/labels failed: ETIMEDOUT after 30000ms",
              hit, fmt="plain", code="CARRIER_TIMEOUT")

@@ -411,6 +411,17 @@ class World:
                **fields: object) -> None:  # fmt: skip
         self.burst(start, count, minutes, level, service, msg, tenants, "signal", fmt, **fields)
 
+    def spread(self, hours: float, count: int, level: str, service: str, msg: str,
+               **fields: object) -> None:  # fmt: skip
+        """`count` signal lines of the customer over the last `hours` before the ticket; a
+        field given as a (low, high) pair gets a random value in that range on every line."""
+        for _ in range(count):
+            t = self.t0 - hours * H + timedelta(seconds=self.rng.randrange(int(hours * 3600)))
+            values = {
+                k: self.rng.randrange(*v) if isinstance(v, tuple) else v for k, v in fields.items()
+            }
+            self.line(t, level, service, msg, self.customer, "signal", **values)
+
     def steady(self, level: str, service: str, msg: str, per_hour: float,
                tenants: list[Tenant] | None = None, role: str = "background",
                **fields: object) -> None:  # fmt: skip
@@ -1191,11 +1202,7 @@ def freight_feature_roadmap() -> None:
 @case
 def freight_perf_quotes() -> None:
     w = World("gen-freight-perf-quotes", "freight")
-    T = w.t0
-    for _ in range(40):
-        t = T - 6 * H + timedelta(seconds=w.rng.randrange(6 * 3600))
-        w.line(t, "warn", "rating", "quote computation slow", w.customer, "signal",
-               duration_ms=11000 + w.rng.randrange(6000), zones=48120)
+    w.spread(6, 40, "warn", "rating", "quote computation slow", duration_ms=(11000, 17000), zones=48120)
     w.ticket("3208", "Quotes take ages",
              "Getting a quote takes 15 seconds per shipment now, it used to be instant. Our sales team "
              "is going crazy.")
@@ -1296,11 +1303,7 @@ def payroll_user_error_locked() -> None:
 @case
 def payroll_perf_payrun() -> None:
     w = World("gen-payroll-perf-payrun", "payroll")
-    T = w.t0
-    for _ in range(25):
-        t = T - 5 * H + timedelta(seconds=w.rng.randrange(5 * 3600))
-        w.line(t, "WARN", "payrun", "payrun step gross-to-net exceeded budget", w.customer, "signal",
-               duration_ms=150000 + w.rng.randrange(60000), employees=2400)
+    w.spread(5, 25, "WARN", "payrun", "payrun step gross-to-net exceeded budget", duration_ms=(150000, 210000), employees=2400)
     w.ticket("3305", "Preview takes forever",
              "The payrun preview now takes 3-4 minutes for us. Last month it was a few seconds. "
              "Anything we can do?")
@@ -1415,10 +1418,7 @@ def elearn_outage_video_oom() -> None:
 def elearn_perf_gradebook() -> None:
     w = World("gen-elearn-perf-gradebook", "elearn")
     T = w.t0
-    for _ in range(30):
-        t = T - 8 * H + timedelta(seconds=w.rng.randrange(8 * 3600))
-        w.line(t, "warn", "lms", "gradebook export query took too long", w.customer, "signal",
-               duration_ms=9000 + w.rng.randrange(6000), learners=38000)
+    w.spread(8, 30, "warn", "lms", "gradebook export query took too long", duration_ms=(9000, 15000), learners=38000)
     w.deploy("notifications", "1.14.0", T - 1 * H, "Digest: group by course")
     w.ticket("3403", "Gradebook super slow",
              "Opening or exporting the gradebook takes forever (10+ seconds), sometimes the browser "
@@ -1650,11 +1650,7 @@ def iot_feature_can_you() -> None:
 @case
 def iot_perf_map() -> None:
     w = World("gen-iot-perf-map", "iot")
-    T = w.t0
-    for _ in range(35):
-        t = T - 7 * H + timedelta(seconds=w.rng.randrange(7 * 3600))
-        w.line(t, "WARNING", "maps", "live map render slow", w.customer, "signal",
-               p95_ms=7000 + w.rng.randrange(4000), vehicles=3150)
+    w.spread(7, 35, "WARNING", "maps", "live map render slow", p95_ms=(7000, 11000), vehicles=3150)
     w.ticket("3508", "map", "the live map is super slow for us today, takes ages to load")
     w.write("performance", [dec("logs", "log_pattern", "live map render slow")],
             ["tone:vague", "no-errors"],
@@ -1811,11 +1807,7 @@ def esign_user_error_howto_fr() -> None:
 @case
 def esign_perf_bulk_send() -> None:
     w = World("gen-esign-perf-bulk-send", "esign")
-    T = w.t0
-    for _ in range(30):
-        t = T - 4 * H + timedelta(seconds=w.rng.randrange(4 * 3600))
-        w.line(t, "warn", "envelopes", "bulk send queue wait above target", w.customer, "signal",
-               wait_s=60 + w.rng.randrange(60), batch=4000)
+    w.spread(4, 30, "warn", "envelopes", "bulk send queue wait above target", wait_s=(60, 120), batch=4000)
     w.ticket("3608", "Bulk send crawling",
              "Our bulk send of 4,000 contracts is crawling, recipients get them an hour later.")
     w.write("performance", [dec("logs", "log_pattern", "queue wait above target")],
@@ -2002,11 +1994,7 @@ def games_outage_question() -> None:
 @case
 def games_perf_tick() -> None:
     w = World("gen-games-perf-tick", "games")
-    T = w.t0
-    for _ in range(50):
-        t = T - 20 * H + timedelta(seconds=w.rng.randrange(20 * 3600))
-        w.line(t, "warn", "gamesrv", "tick overrun", w.customer, "signal",
-               tick_ms=40 + w.rng.randrange(15), budget_ms=33, players=64)
+    w.spread(20, 50, "warn", "gamesrv", "tick overrun", tick_ms=(40, 55), budget_ms=33, players=64)
     w.ticket("3803", "rubber-banding",
              "Players report rubber-banding and lag in 64-player matches since yesterday.")
     w.write("performance", [dec("logs", "log_pattern", "tick overrun")],

@@ -29,6 +29,7 @@ import json
 import random
 import shutil
 import sqlite3
+import unicodedata
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -318,7 +319,7 @@ def _norm_level(level: str) -> str:
 
 
 class World:
-    def __init__(self, name: str, domain: str) -> None:
+    def __init__(self, name: str, domain: str, customer: str | None = None) -> None:
         seed = zlib.crc32(name.encode())
         day = seed % 90
         self.name = name
@@ -344,6 +345,8 @@ class World:
         self.extra_log: str | None = None  # a second log file in another layout
         self.tenants = self._tenants()
         self.customer = self.tenants[self.rng.randrange(len(self.tenants))]
+        if customer:  # a named tenant (e.g. one whose staff writes in their own language)
+            self.customer = next(t for t in self.tenants if t.name == customer)
         self.ticket_data: dict[str, object] = {}
 
     def _tenants(self) -> list[Tenant]:
@@ -356,7 +359,8 @@ class World:
                 if i < len(self.d.names)
                 else f"{base} {['II', 'North', 'South', 'West'][i // 10 - 1]}"
             )
-            slug = "".join(c for c in name.lower() if c.isalnum())[:16]
+            ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+            slug = "".join(c for c in ascii_name.lower() if c.isalnum())[:16]
             first = FIRST[rng.randrange(len(FIRST))]
             last = LAST[rng.randrange(len(LAST))]
             out.append(
@@ -849,10 +853,9 @@ def case(fn: Callable[[], None]) -> Callable[[], None]:
 NEVER = ["Settings → SSO", "Settings → Billing", "Settings → Members", "We are restarting", "<add"]
 
 
-def same_region(w: World, n: int) -> list[Tenant]:
-    pool = [t for t in w.tenants if t.region == w.customer.region and t.id != w.customer.id]
-    pool += [t for t in w.tenants if t.region != w.customer.region]
-    return pool[:n]
+def same_region(w: World) -> list[Tenant]:
+    """The other tenants in the customer's region (a regional outage hits them all)."""
+    return [t for t in w.tenants if t.region == w.customer.region and t.id != w.customer.id]
 
 
 # ------------------------------------------------------------------------ clinic (MediBook)
@@ -884,7 +887,7 @@ def clinic_bug_deploy_9h() -> None:
 
 @case
 def clinic_outage_region_es() -> None:
-    w = World("gen-clinic-outage-region-es", "clinic")
+    w = World("gen-clinic-outage-region-es", "clinic", "Clínica Solana")
     T = w.t0
     w.alert("BookingDBPoolExhausted", "firing", "booking", w.customer.region, T - 2 * H, None,
             "booking DB connection pool saturated (100/100) for 15 min")
@@ -894,14 +897,14 @@ def clinic_outage_region_es() -> None:
             "booking DB connection pool saturated")
     w.signal(T - 2 * H, 90, 115, "error", "booking",
              "db pool exhausted: timeout acquiring connection after 5000ms",
-             [w.customer, *same_region(w, 24)], **{"error.code": "DB_POOL_EXHAUSTED", "http.status": 503})
+             [w.customer, *same_region(w)], **{"error.code": "DB_POOL_EXHAUSTED", "http.status": 503})
     w.ticket("3102", "No podemos reservar citas",
              "Hola, desde esta mañana ni nosotros ni los pacientes podemos reservar citas online, "
              "sale un error 503 al confirmar. ¿Tenéis algún problema? Gracias.")
     w.write("outage", [dec("alerts", "alert", "BookingDBPoolExhausted"), dec("logs", "log_pattern", "db pool exhausted")],
             ["lang:es", "tone:neutral", "distractor:alert-other-region", "distractor:resolved-old-alert",
              "many-tenants"],
-            "The booking DB pool alert fires in the customer's region and 25 clinics get 503s; a "
+            "The booking DB pool alert fires in the customer's region and every clinic there gets 503s; a "
             "latency alert for the portal fires in another region; the ticket is in Spanish.",
             ratio=10, reply_must_not_contain=NEVER)
 
@@ -1012,7 +1015,7 @@ def clinic_user_error_deleted_type() -> None:
 
 @case
 def clinic_feature_de() -> None:
-    w = World("gen-clinic-feature-de", "clinic")
+    w = World("gen-clinic-feature-de", "clinic", "Praxis am Ring")
     w.idea("RM-41", "planned", "Waitlist for fully booked days (Warteliste)",
            "Patients join a waitlist when no slot is free and are offered cancelled slots", 64)
     w.idea("RM-12", "shipped", "Online payments at booking", "Deposit at booking time", 120)
@@ -1147,7 +1150,7 @@ def freight_outage_tracking() -> None:
     w.alert("TrackingAPI5xx", "firing", "tracking", w.other_region(), T - 26 * H, T - 25 * H,
             "tracking API 5xx ratio 12%")
     w.signal(T - 100 * MIN, 110, 100, "error", "tracking",
-             "upstream connect error or disconnect/reset before headers", [w.customer, *same_region(w, 29)],
+             "upstream connect error or disconnect/reset before headers", [w.customer, *same_region(w)],
              code="UPSTREAM_RESET", status=503)
     w.deploy("haulr-manifests", "2026.39.0", T - 70 * MIN, "Manifests: bulk close")
     w.ticket("3205", "tracking page DEAD",
@@ -1156,14 +1159,14 @@ def freight_outage_tracking() -> None:
     w.write("outage",
             [dec("alerts", "alert", "TrackingAPI5xx"), dec("logs", "log_pattern", "upstream connect error")],
             ["tone:angry", "alert:state-field", "many-tenants", "distractor:decoy-deploy"],
-            "The tracking 5xx alert (`state: firing`) covers the customer's region; 30 shippers get "
-            "503s; a manifests deploy 30 min after the start is the decoy.", ratio=10,
+            "The tracking 5xx alert (`state: firing`) covers the customer's region; every shipper "
+            "there gets 503s; a manifests deploy 30 min after the start is the decoy.", ratio=10,
             reply_must_not_contain=NEVER)
 
 
 @case
 def freight_access_depot_scope() -> None:
-    w = World("gen-freight-access-depot-scope", "freight")
+    w = World("gen-freight-access-depot-scope", "freight", "Ruta Norte Logística")
     T = w.t0
     dom = w.customer.email.split("@")[1]
     email = f"lucia.romero@{dom}"
@@ -1218,7 +1221,7 @@ def freight_perf_quotes() -> None:
 
 @case
 def payroll_bug_steady_share_de() -> None:
-    w = World("gen-payroll-bug-steady-share-de", "payroll")
+    w = World("gen-payroll-bug-steady-share-de", "payroll", "Müller Metallbau")
     T = w.t0
     # the trap: a render timeout that every company hits all week at the same rate; this
     # customer's share of it rises in the window, the total does not
@@ -1400,7 +1403,7 @@ def elearn_outage_video_oom() -> None:
             "video workers restarting (OOMKilled)")
     w.alert("RosterSyncSlow", "firing", "roster-sync", w.other_region(), T - 10 * H, None,
             "roster sync p95 above 5 min", "warning")
-    hit = [w.customer, *same_region(w, 19)]
+    hit = [w.customer, *same_region(w)]
     w.signal(T - 3 * H, 40, 175, "error", "video", "transcode worker exited: OOMKilled", hit,
              code="WORKER_OOM")
     w.signal(T - 3 * H, 70, 175, "error", "video", "stream manifest unavailable", hit, code="MANIFEST_503",
@@ -1409,8 +1412,8 @@ def elearn_outage_video_oom() -> None:
     w.write("outage",
             [dec("alerts", "alert", "TranscodeWorkersCrashLooping"), dec("logs", "log_pattern", "OOMKilled")],
             ["tone:vague", "alert:state-field", "many-tenants", "distractor:alert-other-region"],
-            "Video workers crash-loop (alert with `state: firing`, customer's region); 20 "
-            "workspaces get 503 manifests; a roster alert fires in another region.", ratio=10,
+            "Video workers crash-loop (alert with `state: firing`, customer's region); every "
+            "workspace there gets 503 manifests; a roster alert fires in another region.", ratio=10,
             reply_must_not_contain=NEVER)
 
 
@@ -1471,7 +1474,7 @@ def elearn_billing_readonly() -> None:
 
 @case
 def elearn_data_duplicates_fr() -> None:
-    w = World("gen-elearn-data-duplicates-fr", "elearn")
+    w = World("gen-elearn-data-duplicates-fr", "elearn", "Lycée Voltaire Online")
     T = w.t0
     w.job("job_rs_9071", "roster-sync", "completed", T - 9 * H, T - 8 * H, "term roster reprocessed",
           "340 duplicate enrolments created (replay without idempotency key)")
@@ -1530,15 +1533,15 @@ def iot_outage_state_firing() -> None:
     w.alert("MapsTileLatency", "firing", "maps", w.other_region(), T - 6 * H, None, "tile p95 above 3 s",
             "warning")
     w.signal(T - 3 * H, 100, 175, "ERROR", "ingest-gateway", "mqtt broker unavailable: 503 from broker pool",
-             [w.customer, *same_region(w, 29)], err_code="BROKER_UNAVAILABLE")
+             [w.customer, *same_region(w)], err_code="BROKER_UNAVAILABLE")
     w.ticket("3501", "All trucks offline",
              "All our trucks show 'offline' on the map since about 6am. The drivers say the devices "
              "are on. Please help.", priority="high")
     w.write("outage",
             [dec("alerts", "alert", "IngestGatewayDown"), dec("logs", "log_pattern", "mqtt broker unavailable")],
             ["tone:worried", "alert:state-field", "many-tenants", "distractor:alert-other-region"],
-            "The ingest gateway alert (`state: firing`) is in the customer's region and 30 fleets "
-            "lose telemetry; a maps alert fires in another region.", ratio=10,
+            "The ingest gateway alert (`state: firing`) is in the customer's region and every fleet "
+            "there loses telemetry; a maps alert fires in another region.", ratio=10,
             reply_must_not_contain=NEVER)
 
 
@@ -1700,7 +1703,7 @@ def esign_integration_webhook_signature() -> None:
 
 @case
 def esign_bug_fr() -> None:
-    w = World("gen-esign-bug-fr", "esign")
+    w = World("gen-esign-bug-fr", "esign", "Atelier Rousseau")
     T = w.t0
     w.deploy("inkflow-render", "5.2.0", T - 9 * H, "PDF flattening: new XFA handling")
     w.signal(T - 1 * H, 40, 55, "error", "render", "envelope flattening failed: XFA form not supported",
@@ -1717,7 +1720,7 @@ def esign_bug_fr() -> None:
 
 @case
 def esign_access_seat_de() -> None:
-    w = World("gen-esign-access-seat-de", "esign")
+    w = World("gen-esign-access-seat-de", "esign", "Keller & Partner Notariat")
     T = w.t0
     dom = w.customer.email.split("@")[1]
     email = f"j.wagner@{dom}"
@@ -1794,7 +1797,7 @@ def esign_unknown_nothing() -> None:
 
 @case
 def esign_user_error_howto_fr() -> None:
-    w = World("gen-esign-user-error-howto-fr", "esign")
+    w = World("gen-esign-user-error-howto-fr", "esign", "Atelier Rousseau")
     w.ticket("3607", "Deuxième signataire",
              "Bonjour, comment ajouter un deuxième signataire dans un modèle ? Je ne trouve pas "
              "l'option. Merci d'avance.")
@@ -1847,21 +1850,21 @@ def pos_outage_menu_sync() -> None:
     w.alert("KitchenPrinterErrors", "resolved", "kitchen", w.other_region(), T - 30 * H, T - 29 * H,
             "printer errors above 5%")
     w.signal(T - 80 * MIN, 90, 80, "ERROR", "menu-sync", "menu sync failed: connection refused (db-menu-primary:5432)",
-             [w.customer, *same_region(w, 29)], code="MENU_DB_REFUSED")
+             [w.customer, *same_region(w)], code="MENU_DB_REFUSED")
     w.ticket("3702", "URGENT: CAN'T CHANGE MENU BEFORE DINNER SERVICE",
              "WE CAN'T SAVE ANY MENU CHANGE. DINNER SERVICE STARTS IN AN HOUR. CALL ME.",
              priority="urgent")
     w.write("outage",
             [dec("alerts", "alert", "MenuSyncDBDown"), dec("logs", "log_pattern", "connection refused")],
             ["tone:angry", "tone:caps", "many-tenants", "distractor:resolved-old-alert"],
-            "The menu database is down (firing alert in the customer's region), 30 restaurants "
-            "fail to sync; the reply must not quote the shouting subject back.", ratio=10,
+            "The menu database is down (firing alert in the customer's region), every "
+            "restaurant there fails to sync; the reply must not quote the shouting subject back.", ratio=10,
             reply_must_not_contain=[*NEVER, "URGENT:"])
 
 
 @case
 def pos_billing_es() -> None:
-    w = World("gen-pos-billing-es", "pos")
+    w = World("gen-pos-billing-es", "pos", "El Patio Tapas")
     T = w.t0
     w.customer.status = "suspended"
     w.payment("pay_ES44821", "failed", 8900, "EUR", "sepa_return AM04 insufficient funds", T - 40 * H)
@@ -1982,13 +1985,13 @@ def games_outage_question() -> None:
     w.alert("GameServerFleetCapacity", "firing", "gamesrv", w.customer.region, T - 90 * MIN, None,
             "no free game server capacity")
     w.signal(T - 90 * MIN, 90, 90, "error", "gamesrv", "session allocation failed: no capacity in region",
-             [w.customer, *same_region(w, 24)], code="ALLOC_FAILED", status=503)
+             [w.customer, *same_region(w)], code="ALLOC_FAILED", status=503)
     w.ticket("3802", "Is your server down?", "Is your server down? Our players can't join matches.")
     w.write("outage",
             [dec("alerts", "alert", "GameServerFleetCapacity"), dec("logs", "log_pattern", "session allocation failed")],
             ["tone:worried", "phrasing:is-your-x-broken", "alert:state-field", "many-tenants"],
-            "The capacity alert fires (`state: firing`) in the customer's region; 25 studios "
-            "cannot allocate sessions.", ratio=10, reply_must_not_contain=NEVER)
+            "The capacity alert fires (`state: firing`) in the customer's region; every studio "
+            "there fails to allocate sessions.", ratio=10, reply_must_not_contain=NEVER)
 
 
 @case

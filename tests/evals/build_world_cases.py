@@ -2098,6 +2098,52 @@ def games_integration_platform() -> None:
             "The console platform's token endpoint times out for 22 studios: integration, not an "
             "outage of the product.", ratio=15, reply_must_not_contain=NEVER)
 
+
+# ------------------------------------------------------------------------ two late additions
+
+
+@case
+def elearn_config_sender_nxdomain() -> None:
+    w = World("gen-elearn-config-sender-nxdomain", "elearn")
+    T = w.t0
+    slug = w.customer.email.split("@")[1].split(".")[0]
+    w.audit_row(T - 9 * H, w.customer.email, "email.sender_domain_set", "course invitations",
+                f"sender domain set to mail.{slug}-academy.example (DNS not verified)")
+    w.signal(T - 8 * H, 45, 470, "error", "notifications",
+             f"invitation bounced: 550 5.1.2 sender domain mail.{slug}-academy.example NXDOMAIN",
+             code="MAIL_BOUNCE_NXDOMAIN")
+    w.deploy("player", "8.0.3", T - 2 * H, "Player: resume at last position")
+    w.ticket("3409", "invites never arrive",
+             "Learners say they never got the course invitation e-mails we sent this morning. Is "
+             "your e-mail broken? Spam folder is empty too.")
+    w.write("configuration",
+            [dec("db", "db_row", "sender_domain_set"), dec("logs", "log_pattern", "NXDOMAIN")],
+            ["tone:worried", "phrasing:is-your-x-broken", "change-9h-before", "customer-change-then-5xx",
+             "distractor:decoy-deploy"],
+            "The workspace admin set a custom sender domain that does not resolve (audit row) 9 h "
+            "before; every invitation since bounces with NXDOMAIN; a player deploy is unrelated.",
+            ratio=15, reply_must_not_contain=NEVER)
+
+
+@case
+def payroll_bug_csv_unicode() -> None:
+    w = World("gen-payroll-bug-csv-unicode", "payroll", "Lindqvist Bygg AB")
+    T = w.t0
+    w.deploy("timesheets", "6.0.0", T - 11 * H, "CSV import: new streaming parser")
+    w.deploy("payslips", "2.41.0", T - 1 * H, "Payslips: QR code for the employee portal")
+    w.signal(T - 2 * H, 30, 115, "ERROR", "timesheets",
+             "timesheet csv import failed: UnicodeDecodeError: 'utf-8' codec can't decode byte 0xe4 in position 1187",
+             [w.customer, *w.others(9)], code="TS_IMPORT_DECODE")
+    w.ticket("3309", "Timesheet upload fails",
+             "Our timesheet CSV upload fails since this morning with 'import failed'. It's the same "
+             "export from our time clock we upload every week. Names with å/ä/ö maybe?")
+    w.write("bug",
+            [dec("logs", "log_pattern", "UnicodeDecodeError"), dec("deploys", "deploy", "6.0.0")],
+            ["tone:neutral", "change-9h-before", "distractor:decoy-deploy", "many-tenants"],
+            "The timesheets deploy 11 h before (new CSV parser) fails on Windows-1252 files from 10 "
+            "companies once they upload in the morning; a payslips deploy 1 h ago is the decoy.",
+            ratio=15, reply_must_not_contain=NEVER)
+
 # fmt: on
 
 

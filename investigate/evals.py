@@ -1,8 +1,10 @@
 """Evaluation harness: run investigation cases and score the reports.
 
-A case is a folder holding ``case.yaml`` (ticket, config, until, category, decisive, tags)
+A case is a folder holding ``case.yaml`` (ticket, config, until, category, decisive, tags,
+and optionally ``reply_must_not_contain``: strings a correct draft reply must not contain)
 plus whatever data its config points at. ``run_cases`` runs every case with the offline
-analyst and returns a ``Summary``; ``render_table`` and ``summary_json`` present it.
+analyst and returns a ``Summary`` (per case, per tag, per expected category, overall);
+``render_table`` and ``summary_json`` present it.
 """
 
 from __future__ import annotations
@@ -49,13 +51,15 @@ class CaseResult:
     citations_exist: bool = False
     cites_decisive: bool = False
     citation_valid: bool = False
+    reply_ok: bool = True  # the draft reply contains none of `reply_must_not_contain`
+    reply_forbidden: list[str] = field(default_factory=list)  # the ones it did contain
     sources: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     wall_s: float = 0.0
     error: str | None = None
 
     @property
     def passed(self) -> bool:
-        return self.error is None and self.category_ok and self.recall_10 == 1.0
+        return self.error is None and self.category_ok and self.recall_10 == 1.0 and self.reply_ok
 
 
 @dataclass
@@ -67,6 +71,7 @@ class Aggregate:
     recall_10: float = 0.0
     category_accuracy: float = 0.0
     citation_validity: float = 0.0
+    reply_failures: int = 0  # cases whose draft reply contains a forbidden string
     passed: int = 0
     sources: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     wall_s: float = 0.0
@@ -78,6 +83,7 @@ class Summary:
     by_tag: dict[str, Aggregate]
     overall: Aggregate
     wall_s: float = 0.0
+    by_category: dict[str, Aggregate] = field(default_factory=dict)  # by expected category
 
 
 def _ev_kind(ev: Any) -> str:
@@ -86,7 +92,11 @@ def _ev_kind(ev: Any) -> str:
 
 
 def score_report(
-    report: Any, decisive: list[Decisive], expected_category: str, result: CaseResult
+    report: Any,
+    decisive: list[Decisive],
+    expected_category: str,
+    result: CaseResult,
+    reply_must_not_contain: list[str] | None = None,
 ) -> None:
     """Fill the metric fields of ``result`` from a Report."""
     evidence = list(report.evidence)
@@ -129,6 +139,9 @@ def score_report(
     else:  # nothing decisive to cite (e.g. `unknown`): citing nothing is right
         result.cites_decisive = True
     result.citation_valid = result.citations_exist and result.cites_decisive
+    reply = str(getattr(report.analysis, "draft_reply", "") or "").lower()
+    result.reply_forbidden = [w for w in reply_must_not_contain or [] if w.lower() in reply]
+    result.reply_ok = not result.reply_forbidden
     for s in report.sources:
         st = getattr(s.status, "value", s.status)
         result.sources[st] = result.sources.get(st, 0) + 1
@@ -163,7 +176,8 @@ def run_case(case_dir: Path) -> CaseResult:
             until = until.isoformat().replace("+00:00", "Z")
         options = RunOptions(ticket_id=result.ticket, analyst="offline", until=until)
         report = run_async(investigate(ctx, options))
-        score_report(report, decisive, result.expected_category, result)
+        forbidden = [str(w) for w in data.get("reply_must_not_contain") or []]
+        score_report(report, decisive, result.expected_category, result, forbidden)
     except BaseException as exc:  # a broken case is a row, never a crash
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -182,6 +196,7 @@ def _aggregate(name: str, results: list[CaseResult]) -> Aggregate:
     agg.recall_10 = sum(r.recall_10 for r in results) / n
     agg.category_accuracy = sum(r.category_ok for r in results) / n
     agg.citation_validity = sum(r.citation_valid for r in results) / n
+    agg.reply_failures = sum(1 for r in results if not r.error and not r.reply_ok)
     agg.passed = sum(r.passed for r in results)
     agg.wall_s = sum(r.wall_s for r in results)
     for r in results:
@@ -218,7 +233,14 @@ def run_cases(
         by_tag=by_tag,
         overall=_aggregate("overall", results),
         wall_s=time.monotonic() - started,
+        by_category=by_category(results),
     )
+
+
+def by_category(results: list[CaseResult]) -> dict[str, Aggregate]:
+    """One aggregate per expected category (cases that could not run count as misses)."""
+    names = sorted({r.expected_category for r in results if r.expected_category})
+    return {c: _aggregate(c, [r for r in results if r.expected_category == c]) for c in names}
 
 
 def _pct(x: float) -> str:
@@ -226,29 +248,45 @@ def _pct(x: float) -> str:
 
 
 def render_table(summary: Summary) -> str:
-    """One row per case, then one per tag, then the overall row."""
-    head = f"{'case':<34} {'expected':<15} {'got':<15} {'R@5':>6} {'R@10':>6} {'cat':>4} {'cite':>4} {'src ok/empty/err/to/skip':>24} {'time':>6}"
+    """One row per case, then one per tag, one per expected category, and the overall row."""
+    head = f"{'case':<34} {'expected':<15} {'got':<15} {'R@5':>6} {'R@10':>6} {'cat':>4} {'cite':>4} {'reply':>5} {'src ok/empty/err/to/skip':>24} {'time':>6}"
     lines = [head, "-" * len(head)]
     for r in summary.cases:
         src = "/".join(str(r.sources.get(s, 0)) for s in STATUSES)
         if r.error:
             lines.append(
-                f"{r.name:<34} {r.expected_category:<15} {'ERROR':<15} {'-':>6} {'-':>6} {'-':>4} {'-':>4} {src:>24} {r.wall_s:5.2f}s  {r.error}"
+                f"{r.name:<34} {r.expected_category:<15} {'ERROR':<15} {'-':>6} {'-':>6} {'-':>4} {'-':>4} {'-':>5} {src:>24} {r.wall_s:5.2f}s  {r.error}"
             )
             continue
         lines.append(
             f"{r.name:<34} {r.expected_category:<15} {r.category!s:<15} {_pct(r.recall_5):>6} {_pct(r.recall_10):>6}"
-            f" {'✓' if r.category_ok else '✗':>4} {'✓' if r.citation_valid else '✗':>4} {src:>24} {r.wall_s:5.2f}s"
+            f" {'✓' if r.category_ok else '✗':>4} {'✓' if r.citation_valid else '✗':>4}"
+            f" {'✓' if r.reply_ok else '✗':>5} {src:>24} {r.wall_s:5.2f}s"
+            + (f"  reply contains: {', '.join(r.reply_forbidden)}" if r.reply_forbidden else "")
         )
     lines.append("")
-    head2 = f"{'group':<34} {'cases':>5} {'err':>4} {'R@5':>6} {'R@10':>6} {'cat acc':>7} {'cite ok':>7} {'pass':>5} {'time':>7}"
-    lines += [head2, "-" * len(head2)]
-    for agg in [*summary.by_tag.values(), summary.overall]:
-        lines.append(
-            f"{('tag:' + agg.name) if agg is not summary.overall else 'OVERALL':<34} {agg.cases:>5} {agg.errors:>4}"
+    head2 = f"{'group':<34} {'cases':>5} {'err':>4} {'R@5':>6} {'R@10':>6} {'cat acc':>7} {'cite ok':>7} {'reply✗':>6} {'pass':>5} {'time':>7}"
+
+    def row(label: str, agg: Aggregate) -> str:
+        return (
+            f"{label:<34} {agg.cases:>5} {agg.errors:>4}"
             f" {_pct(agg.recall_5):>6} {_pct(agg.recall_10):>6} {_pct(agg.category_accuracy):>7}"
-            f" {_pct(agg.citation_validity):>7} {agg.passed:>5} {agg.wall_s:6.2f}s"
+            f" {_pct(agg.citation_validity):>7} {agg.reply_failures:>6} {agg.passed:>5} {agg.wall_s:6.2f}s"
         )
+
+    lines += [head2, "-" * len(head2)]
+    lines += [row("tag:" + agg.name, agg) for agg in summary.by_tag.values()]
+    if summary.by_category:
+        lines += ["", f"{'by expected category':<34}", "-" * len(head2)]
+        lines += [row("category:" + agg.name, agg) for agg in summary.by_category.values()]
+        lines.append("-" * len(head2))
+    lines.append(row("OVERALL", summary.overall))
+    o = summary.overall
+    lines.append(
+        f"category accuracy {_pct(o.category_accuracy).strip()}, recall@5 {_pct(o.recall_5).strip()},"
+        f" recall@10 {_pct(o.recall_10).strip()}, citation validity {_pct(o.citation_validity).strip()},"
+        f" reply failures {o.reply_failures}, errors {o.errors}, passed {o.passed}/{o.cases}"
+    )
     lines.append(f"total wall time {summary.wall_s:.2f}s")
     return "\n".join(lines)
 
@@ -257,6 +295,7 @@ def summary_json(summary: Summary) -> dict[str, Any]:
     return {
         "cases": [{**asdict(r), "passed": r.passed} for r in summary.cases],
         "by_tag": {k: asdict(v) for k, v in summary.by_tag.items()},
+        "by_category": {k: asdict(v) for k, v in summary.by_category.items()},
         "overall": asdict(summary.overall),
         "wall_s": summary.wall_s,
     }

@@ -10,8 +10,11 @@ import pytest
 import yaml
 
 from investigate.evals import (
+    Aggregate,
     CaseResult,
     Decisive,
+    Summary,
+    by_category,
     render_table,
     run_cases,
     score_report,
@@ -20,6 +23,7 @@ from investigate.evals import (
 from investigate.models import CATEGORIES
 
 CASES = Path(__file__).parent / "evals"
+HELD_OUT = "held-out"  # the tag of the gen-* worlds (tests/evals/build_world_cases.py)
 
 
 def ev(
@@ -36,7 +40,11 @@ def ev(
 
 
 def report(
-    evidence: list[NS], category: str, cited: list[str], alt_cited: list[str] | None = None
+    evidence: list[NS],
+    category: str,
+    cited: list[str],
+    alt_cited: list[str] | None = None,
+    draft_reply: str = "",
 ) -> NS:
     return NS(
         evidence=evidence,
@@ -44,6 +52,7 @@ def report(
             root_cause=NS(category=category, evidence=cited),
             alternatives=[NS(evidence=alt_cited or [])],
             timeline=[],
+            draft_reply=draft_reply,
         ),
         sources=[NS(status="ok"), NS(status="empty"), NS(status="error")],
     )
@@ -106,6 +115,79 @@ def test_citation_validity() -> None:
     wrong = CaseResult(name="w", tags=[])
     score_report(report(items, "outage", ["E1"]), d, "bug", wrong)
     assert not wrong.category_ok
+
+
+def test_reply_must_not_contain() -> None:
+    items = [ev(1, title="ERR_A")]
+    d = [Decisive(contains="ERR_A")]
+    reply = "Hi Ana, please re-upload the certificate in settings → sso. We are restarting it now."
+    bad = CaseResult(name="b", tags=[])
+    score_report(
+        report(items, "bug", ["E1"], draft_reply=reply),
+        d,
+        "bug",
+        bad,
+        ["Settings → SSO", "We are restarting", "Settings → Billing"],
+    )
+    assert not bad.reply_ok  # case-insensitive, every hit listed
+    assert bad.reply_forbidden == ["Settings → SSO", "We are restarting"]
+    assert bad.category_ok and bad.recall_10 == 1.0 and not bad.passed  # a bad reply fails the case
+    good = CaseResult(name="g", tags=[])
+    score_report(report(items, "bug", ["E1"], draft_reply=reply), d, "bug", good, ["SAML"])
+    assert good.reply_ok and good.reply_forbidden == [] and good.passed
+    unset = CaseResult(name="u", tags=[])  # no list: nothing to fail
+    score_report(report(items, "bug", ["E1"], draft_reply=reply), d, "bug", unset)
+    assert unset.reply_ok
+
+
+def result(
+    name: str,
+    expected: str,
+    got: str,
+    r5: float = 1.0,
+    r10: float = 1.0,
+    cite: bool = True,
+    reply_ok: bool = True,
+    error: str | None = None,
+) -> CaseResult:
+    r = CaseResult(name=name, tags=["t"], expected_category=expected, category=got)
+    r.category_ok, r.recall_5, r.recall_10, r.citation_valid = got == expected, r5, r10, cite
+    r.reply_ok, r.error = reply_ok, error
+    r.reply_forbidden = [] if reply_ok else ["SSO"]
+    return r
+
+
+def test_per_category_accuracy_and_reply_failures() -> None:
+    results = [
+        result("a", "bug", "bug", r5=0.5),
+        result("b", "bug", "outage", reply_ok=False),
+        result("c", "bug", "bug", r10=0.0, cite=False),
+        result("d", "access", "access"),
+        result(
+            "e", "access", "unknown", error="boom"
+        ),  # could not run: a miss, not a reply failure
+        result("f", "integration", "outage", r5=0.0, r10=0.5),
+    ]
+    cats = by_category(results)
+    assert list(cats) == ["access", "bug", "integration"]
+    assert cats["bug"].cases == 3 and cats["bug"].category_accuracy == pytest.approx(2 / 3)
+    assert cats["bug"].recall_5 == pytest.approx(2.5 / 3)
+    assert cats["bug"].recall_10 == pytest.approx(2 / 3)
+    assert cats["bug"].citation_validity == pytest.approx(2 / 3)
+    assert cats["bug"].reply_failures == 1 and cats["bug"].passed == 1
+    assert cats["access"].category_accuracy == 0.5 and cats["access"].errors == 1
+    assert cats["access"].reply_failures == 0
+    assert cats["integration"].category_accuracy == 0.0 and cats["integration"].recall_10 == 0.5
+
+    summary = Summary(cases=results, by_tag={}, overall=Aggregate(name="overall"), by_category=cats)
+    table = render_table(summary)
+    assert "category:bug" in table and "category:integration" in table
+    assert "reply contains: SSO" in table  # the failing case says which string
+    data = summary_json(summary)
+    json.dumps(data)
+    assert data["by_category"]["bug"]["reply_failures"] == 1
+    assert data["by_category"]["access"]["category_accuracy"] == 0.5
+    assert data["cases"][1]["reply_forbidden"] == ["SSO"] and not data["cases"][1]["passed"]
 
 
 # ------------------------------------------------------------------ end to end on tmp cases
@@ -211,9 +293,13 @@ def test_run_cases_end_to_end_with_broken_case(tmp_path: Path) -> None:
 
     table = render_table(summary)
     assert "c-broken" in table and "ERROR" in table and "OVERALL" in table and "tag:easy" in table
+    assert "category:billing" in table and "category:bug" in table  # per expected category
+    assert summary.by_category["bug"].cases == 2 and summary.by_category["bug"].errors == 1
+    assert summary.by_category["billing"].category_accuracy == 0.0
     data = summary_json(summary)
     json.dumps(data)  # serialisable
     assert data["overall"]["cases"] == 4
+    assert data["by_category"]["bug"]["cases"] == 2 and data["by_category"]["bug"]["errors"] == 1
     assert next(c["name"] for c in data["cases"]) == "a-good"
 
     only = run_cases(tmp_path, only=["x"])  # by tag
@@ -240,7 +326,8 @@ def test_case_suite_shape() -> None:
 
 
 def test_regression_gate() -> None:
-    summary = run_cases(CASES)
+    # the held-out `gen-*` worlds have their own gate (test_held_out_gate below)
+    summary = run_cases(CASES, exclude_tags=[HELD_OUT])
     gated = [r for r in summary.cases if not {"slow", "known-failing"} & set(r.tags)]
     assert gated and all(r.error is None for r in summary.cases), render_table(summary)
     recall = sum(r.recall_10 for r in gated) / len(gated)
@@ -251,3 +338,50 @@ def test_regression_gate() -> None:
     assert summary.overall.recall_10 >= ALL_RECALL_10, table
     assert summary.overall.category_accuracy >= ALL_CATEGORY, table
     assert summary.overall.recall_5 >= ALL_RECALL_5, table
+
+
+# ------------------------------------------------------------- the held-out worlds (gen-*)
+
+HELD_OUT_CATEGORY = 0.9  # issue 13's gate, not met yet by the offline analyst
+HELD_OUT_RECALL_5 = 0.95
+
+
+def held_out_cases() -> dict[str, dict]:
+    return {
+        p.parent.name: yaml.safe_load(p.read_text()) for p in sorted(CASES.glob("gen-*/case.yaml"))
+    }
+
+
+def test_held_out_suite_shape() -> None:
+    cases = held_out_cases()
+    assert len(cases) >= 60
+    tags = [set(c["tags"]) for c in cases.values()]
+    assert all(HELD_OUT in t for t in tags)
+    domains = {t for ts in tags for t in ts if t.startswith("domain:")}
+    assert len(domains) >= 6
+    formats = {t for ts in tags for t in ts if t.startswith("format:")}
+    assert {"format:json", "format:logfmt", "format:plain"} <= formats
+    assert len({f for f in formats if f.startswith("format:json-")}) >= 3  # JSON key layouts
+    per_category = dict.fromkeys(CATEGORIES, 0)
+    for case in cases.values():
+        per_category[case["category"]] += 1
+        for d in case["decisive"]:
+            assert d["contains"] and d["source"]
+    assert min(per_category.values()) >= 4, per_category
+    languages = {t for ts in tags for t in ts if t.startswith("lang:") and t != "lang:en"}
+    assert len(languages) >= 2
+    assert sum(1 for ts in tags if "tone:angry" in ts) >= 3
+    assert sum(1 for ts in tags if "tone:vague" in ts) >= 3
+    assert any(name.startswith("gen-newuser-") for name in cases)
+
+
+@pytest.mark.xfail(
+    strict=False, reason="held-out set; the rules helper turns this into the real gate"
+)
+def test_held_out_gate() -> None:
+    summary = run_cases(CASES, only=[HELD_OUT])
+    table = render_table(summary)
+    assert summary.overall.cases >= 60 and summary.overall.errors == 0, table
+    assert summary.overall.category_accuracy >= HELD_OUT_CATEGORY, table
+    assert summary.overall.recall_5 >= HELD_OUT_RECALL_5, table
+    assert summary.overall.reply_failures == 0, table

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import traceback
 from enum import Enum
@@ -34,7 +33,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-_TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:#-]{0,127}$")
 _STATE = {"verbose": False}
 
 
@@ -150,6 +148,10 @@ def ticket(
             help="Print exactly what would be sent to the LLM (after redaction); send nothing.",
         ),
     ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option("--raw", help="With --show-prompt: print control characters as they are."),
+    ] = False,
     record: Annotated[
         Path | None,
         typer.Option(
@@ -179,12 +181,13 @@ def ticket(
     ] = False,
 ) -> None:
     """Investigate one ticket and print the report."""
+    from investigate.batch import TICKET_ID
     from investigate.pipeline import RunOptions, investigate, strict_failures
     from investigate.progress import connector_progress
     from investigate.render.output import emit
     from investigate.threads import run as run_async
 
-    if not _TICKET_ID.match(ticket_id):
+    if not TICKET_ID.match(ticket_id):
         raise UsageError(
             f"not a ticket ID: {ticket_id!r}", hint="IDs are letters, digits and _ . : # -"
         )
@@ -224,11 +227,9 @@ def ticket(
 
         with connector_progress(ctx) as progress:
             text = run_async(preview_prompt(ctx, options, progress))
-        if ctx.out.is_terminal:  # what is sent, minus sequences that would drive the terminal
-            from investigate.render import safe
+        from investigate.render.output import write_prompt
 
-            text = safe(text)
-        ctx.out.file.write(text + "\n")
+        write_prompt(text, raw=raw)
         return
     with connector_progress(ctx, enabled=not (output is None and chosen == "json")) as progress:
         report = run_async(investigate(ctx, options, progress))
@@ -548,6 +549,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
+    from investigate.termsafe import guard_streams
+
+    with guard_streams():  # the one place every printed byte goes through
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         result = app(args=argv, prog_name="investigate", standalone_mode=False)
         code = result if isinstance(result, int) else 0

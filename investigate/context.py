@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from investigate.config import LoadedConfig, load_config
+from investigate.termsafe import SafeConsole
 
 if TYPE_CHECKING:
     import httpx2
@@ -25,7 +26,7 @@ def _now() -> datetime:
 
 def make_console(*, stderr: bool, force_color: bool | None = None) -> Console:
     no_color = "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != ""
-    return Console(
+    return SafeConsole(
         stderr=stderr,
         no_color=no_color,
         force_terminal=force_color,

@@ -12,11 +12,13 @@ from investigate.errors import UsageError
 from investigate.models import Report
 from investigate.render.markdown import render_markdown
 from investigate.render.terminal import render_terminal
+from investigate.render import safe
+from investigate.termsafe import escape_json, raw_stdout
 
 
 def to_text(report: Report, fmt: str, verbose: bool = False) -> str:
     if fmt == "json":
-        return report.model_dump_json(indent=2) + "\n"
+        return escape_json(report.model_dump_json(indent=2)) + "\n"
     return render_markdown(report, verbose)
 
 
@@ -35,6 +37,17 @@ def emit(ctx: Context, report: Report, fmt: str | None, output: Path | None, ver
             ctx.out.file.flush()
     except BrokenPipeError:  # `investigate ticket 4812 | head`: the reader had enough
         silence_stdout()
+
+
+def write_prompt(text: str, *, raw: bool) -> None:
+    """`--show-prompt`: what is sent, minus sequences that would drive the terminal (which
+    `--raw` keeps, bypassing the stdout guard)."""
+    if raw:
+        stream = raw_stdout()
+        stream.write(text + "\n")
+        stream.flush()
+    else:
+        sys.stdout.write(safe(text) + "\n")
 
 
 def silence_stdout() -> None:

@@ -105,8 +105,8 @@ def raw_stdout() -> IO[str]:
 def guard_streams() -> Iterator[None]:
     """For the length of a run, stdout and stderr carry only terminal-safe bytes."""
     saved = sys.stdout, sys.stderr
-    sys.stdout = SafeStream(saved[0])  # type: ignore[assignment]
-    sys.stderr = SafeStream(saved[1])  # type: ignore[assignment]
+    sys.stdout = SafeStream(saved[0])
+    sys.stderr = SafeStream(saved[1])
     try:
         yield
     finally:

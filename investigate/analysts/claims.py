@@ -15,7 +15,10 @@ from investigate.models import Analysis, Evidence
 
 _ID = re.compile(r"\bE\d{1,3}\b")
 _SENTENCE = re.compile(r"((?<=[.!?])\s+|\n+)")
-_CITATION_LEFTOVER = re.compile(r"\(\s*(?:[,;]\s*)*\)|\[\s*(?:[,;]\s*)*\]")
+_CITATION_LEFTOVER = re.compile(
+    r"\s*\(\s*(?:[,;]\s*)*\)|\s*\[\s*(?:[,;]\s*)*\]|(?<=[(\[])\s*[,;]\s*|\s*[,;]\s*(?=[)\]])"
+)
+"""What is left of `(E2, E77)` once E77 is gone: the comma, or the empty brackets."""
 _MONEY_PROMISE = re.compile(
     r"\b(?:refund\w*|reimburs\w*|compensat\w*|credit(?:s|ed)?\b(?!\s+card)|money back|"
     r"free (?:month|months|of charge)|discount\w*|waive\w*|charge\s?back)",

@@ -27,6 +27,14 @@ class LLMError(Exception):
         self.config_problem = config_problem
 
 
+def redirect_refused(who: str, status: int) -> str:
+    """No LLM endpoint's redirect is followed: the prompt would go wherever it points."""
+    return (
+        f"{who} answered HTTP {status} (a redirect), which is not followed so the prompt goes "
+        "nowhere else; set llm.base_url to the final address"
+    )
+
+
 class Provider(Protocol):
     name: str
     model: str

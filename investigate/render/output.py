@@ -10,9 +10,9 @@ from pathlib import Path
 from investigate.context import Context
 from investigate.errors import UsageError
 from investigate.models import Report
+from investigate.render import safe
 from investigate.render.markdown import render_markdown
 from investigate.render.terminal import render_terminal
-from investigate.render import safe
 from investigate.termsafe import escape_json, raw_stdout
 
 

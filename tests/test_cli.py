@@ -286,16 +286,25 @@ def test_a_reader_that_stops_early_is_not_an_error() -> None:
 
 
 def test_output_to_a_device_writes_through_and_keeps_it(cli, cfg, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    fifo_free = tmp_path / "link.md"
-    target = tmp_path / "real.md"
-    target.write_text("old")
-    fifo_free.symlink_to(target)
-    result = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "-o", str(fifo_free))
-    assert result.code == 0
-    assert fifo_free.is_symlink()  # not replaced by a regular file
-    assert target.read_text().startswith("# Ticket 4812")
+    link = tmp_path / "null.md"
+    link.symlink_to("/dev/null")
+    result = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "-o", str(link))
+    assert result.code == 0, result.err
+    assert link.is_symlink()  # not replaced by a regular file
     devnull = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "-o", "/dev/null")
     assert devnull.code == 0 and Path("/dev/null").is_char_device()
+
+
+def test_output_refuses_to_write_through_a_link_to_a_file(cli, cfg, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # issue 14: `-o report.md` planted as a link to ~/.bashrc must not overwrite it
+    link = tmp_path / "link.md"
+    target = tmp_path / "real.md"
+    target.write_text("old")
+    link.symlink_to(target)
+    result = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "-o", str(link))
+    assert result.code == 2
+    assert "refusing to write" in result.err and "symbolic link" in result.err
+    assert target.read_text() == "old" and link.is_symlink()
 
 
 @pytest.mark.usefixtures("example_plugin")

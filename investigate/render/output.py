@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -59,12 +61,32 @@ def silence_stdout() -> None:
         pass
 
 
+_STREAMS = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/self/fd/\d+")
+
+
+def _stream_link(path: Path) -> bool:
+    """A link we write through: /dev/stdout and friends, or one to a terminal, another
+    character device or a pipe. Never one to a regular file or a folder."""
+    if _STREAMS.fullmatch(str(path)):
+        return True
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder and rename: never a half-written report."""
     folder = path.parent if str(path.parent) else Path()
     if not folder.is_dir():
         raise UsageError(f"cannot write {path}: folder {folder} does not exist")
-    if path.exists() and (path.is_symlink() or not path.is_file()):  # /dev/stdout, a FIFO, a link
+    if path.is_symlink() and not _stream_link(path):
+        raise UsageError(
+            f"refusing to write {path}: it is a symbolic link to {os.path.realpath(path)}",
+            hint="give the real path, or remove the link",
+        )
+    if path.exists() and (path.is_symlink() or not path.is_file()):  # /dev/stdout, a FIFO
         try:
             with path.open("w", encoding="utf-8") as handle:
                 handle.write(text)

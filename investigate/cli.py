@@ -67,9 +67,11 @@ def _context(config: Path | None, verbose: bool = False) -> Context:
     from investigate.context import Context
     from investigate.registry import discover
     from investigate.secrets import MASKER
+    from investigate.urlcreds import mask_url_credentials
 
     loaded = load_config(find_config(config))
     MASKER.collect(loaded.settings)
+    mask_url_credentials(loaded.settings.connectors)
     ctx = Context(config=loaded, verbose=verbose)
     wanted = {
         str(section.get("type"))

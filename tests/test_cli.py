@@ -226,6 +226,35 @@ def test_check_ends_with_the_read_only_posture_and_strict_fails_on_warnings(
     assert strict.code == 5 and "1 warning(s)" in strict.err
 
 
+def test_check_masks_the_user_info_of_every_connector_url(cli, write_config, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ADMIN_URL", "https://alice:Env%2FPassw0rd@127.0.0.1:9/api/{account_id}")
+    config = write_config(
+        {
+            "connectors": {
+                "literal": {
+                    "type": "http",
+                    "url": "https://bob:Lit3ralPassw0rd@127.0.0.1:9/api/{account_id}",
+                },
+                "from_env": {"type": "http", "url": "${ADMIN_URL}"},
+                "token_only": {"type": "http", "url": "https://ghp_TokenAsUser0123@127.0.0.1:9/x"},
+            }
+        }
+    )
+    result = cli("check", "-c", str(config))
+    assert result.code == 0, result.out + result.err
+    shown = result.out + result.err
+    assert "127.0.0.1:9" in shown
+    for secret in (
+        "Lit3ralPassw0rd",
+        "bob:",
+        "Env%2FPassw0rd",
+        "Env/Passw0rd",
+        "alice:",
+        "ghp_Token",
+    ):
+        assert secret not in shown, secret
+
+
 def test_check_with_no_connectors_is_a_config_error_not_an_empty_success(cli, write_config) -> None:  # type: ignore[no-untyped-def]
     result = cli("check", "-c", str(write_config("connectors: {}\n")))
     assert result.code == 2

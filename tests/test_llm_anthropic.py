@@ -387,4 +387,6 @@ def test_an_error_body_cannot_drive_the_terminal(run, fake_anthropic) -> None:  
     assert "warning: anthropic 400" in result.err
     for sequence in ("\x1b]2;", "\x1b]52;", "\x1b[2J", "\x1b[H", "\u202e", "\x9b"):
         assert sequence not in result.err and sequence not in result.out
-    assert Report.model_validate_json(result.out).analysis.analyst.startswith("offline")
+    analysis = Report.model_validate_json(result.out).analysis
+    assert analysis.analyst.startswith("offline") and "\x1b" not in analysis.analyst
+    assert not any("\x1b" in gap or "\u202e" in gap for gap in analysis.gaps)

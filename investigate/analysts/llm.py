@@ -113,8 +113,9 @@ class LLMAnalyst:
 
     async def _fallback(self, data: AnalystInput, reason: str) -> Analysis:
         from investigate.secrets import MASKER
+        from investigate.termsafe import strip
 
-        reason = MASKER.mask(reason)
+        reason = strip(MASKER.mask(reason))  # a server's error body is untrusted text
         if self.warn is not None:
             self.warn(f"warning: {reason}; the offline analyst wrote the report")
         offline = OfflineAnalyst(

@@ -71,7 +71,7 @@ def _context(config: Path | None, verbose: bool = False) -> Context:
 
     loaded = load_config(find_config(config))
     MASKER.collect(loaded.settings)
-    mask_url_credentials(loaded.settings.connectors)
+    mask_url_credentials(loaded.settings)
     ctx = Context(config=loaded, verbose=verbose)
     wanted = {
         str(section.get("type"))

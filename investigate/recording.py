@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import stat
@@ -40,6 +41,8 @@ from investigate.secrets import MASKER
 FORMAT = 1
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """A recorded file larger than this is refused, not read (a link to /dev/zero ends here)."""
+MAX_SOURCE_FILES = 1000
+"""More files than this in `sources/` is not a recording this tool wrote."""
 StageResults = dict[str, tuple[Collected | SourceError, int]]
 
 
@@ -188,6 +191,8 @@ def load_replay(folder: Path) -> Replay:
             raise UsageError(
                 f"--replay: {exc}", hint="a recording holds only the files --record wrote"
             ) from None
+        except RecursionError:
+            raise UsageError(f"--replay: {path} is nested too deeply to be a recording") from None
         except (OSError, ValueError) as exc:
             raise UsageError(f"--replay: cannot read {path}: {exc}") from None
 
@@ -197,7 +202,10 @@ def load_replay(folder: Path) -> Replay:
     try:
         context = read("context.json")
         stages: dict[str, StageResults] = {"resolve": {}, "collect": {}}
-        for path in sorted((folder / "sources").glob("*.json")):
+        files = sorted(itertools.islice((folder / "sources").glob("*.json"), MAX_SOURCE_FILES + 1))
+        if len(files) > MAX_SOURCE_FILES:
+            raise UsageError(f"--replay: {folder}/sources holds more than {MAX_SOURCE_FILES} files")
+        for path in files:
             name, _, stage = path.stem.rpartition(".")
             if stage in stages:
                 stages[stage][name] = result_from_json(read(f"sources/{path.name}"))

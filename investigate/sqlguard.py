@@ -253,6 +253,12 @@ def _escape_patterns(tree: exp.Expression) -> dict[str, str]:
     brackets. A parameter used both in a pattern and as a plain value is refused: one bound
     value cannot be both."""
     escapes: dict[str, str] = {}
+    for node in tree.find_all(exp.SimilarTo, exp.RegexpLike, exp.RegexpILike):
+        if any(p.name for p in node.expression.find_all(exp.Placeholder)):
+            raise _refuse(
+                "a parameter in a regular-expression or SIMILAR TO pattern could match every "
+                "row (its value cannot be escaped portably); use = or LIKE"
+            )
     for node in list(tree.find_all(exp.Like, exp.ILike, exp.Glob)):
         names = {p.name for p in node.expression.find_all(exp.Placeholder) if p.name}
         if not names:

@@ -9,6 +9,8 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
+from pydantic import BaseModel
+
 from investigate.secrets import MASKER
 
 _USERINFO = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://([^/?#\s@]+)@")
@@ -24,6 +26,9 @@ def url_credentials(value: Any) -> set[str]:
             _, colon, password = userinfo.partition(":")
             for item in (userinfo, password if colon else ""):
                 found |= {item, unquote(item)} - {""}
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            found |= url_credentials(getattr(value, name))
     elif isinstance(value, dict):
         for item in value.values():
             found |= url_credentials(item)
@@ -33,6 +38,7 @@ def url_credentials(value: Any) -> set[str]:
     return found
 
 
-def mask_url_credentials(connectors: dict[str, Any]) -> None:
-    for secret in url_credentials(connectors):
+def mask_url_credentials(settings: Any) -> None:
+    """Register the URL credentials found anywhere in the settings (connectors, llm)."""
+    for secret in url_credentials(settings):
         MASKER.add(secret)

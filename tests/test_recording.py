@@ -180,7 +180,7 @@ def test_the_cache_key_covers_secrets_without_storing_them() -> None:
     assert a != b and "canary" not in a
 
 
-@pytest.mark.parametrize("kind", ["dev-zero", "fifo-source", "oversized"])
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo-source", "oversized", "deep"])
 def test_a_recording_is_read_only_from_regular_files_of_bounded_size(  # type: ignore[no-untyped-def]
     cli, tmp_path, monkeypatch, kind
 ) -> None:
@@ -197,6 +197,9 @@ def test_a_recording_is_read_only_from_regular_files_of_bounded_size(  # type: i
     elif kind == "fifo-source":
         os.mkfifo(rec / "sources" / "aaa.collect.json")
         expected = "aaa.collect.json is not a regular file"
+    elif kind == "deep":
+        (rec / "ticket.json").write_text("[" * 200_000 + "]" * 200_000)
+        expected = "ticket.json is nested too deeply"
     else:
         monkeypatch.setattr(recording, "MAX_FILE_BYTES", 1024 * 1024)
         (rec / "ticket.json").write_text(" " * (1024 * 1024 + 1) + "{}")

@@ -764,3 +764,16 @@ def test_a_parameter_in_a_like_pattern_gets_an_escape_clause(dialect: str) -> No
 def test_a_parameter_both_in_a_pattern_and_plain_is_refused() -> None:
     with pytest.raises(ReadOnlyViolation, match="both in a LIKE pattern and as a plain value"):
         check_sql("SELECT id FROM a WHERE email LIKE :email OR owner = :email", "sqlite")
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql"),
+    [
+        ("postgres", "SELECT id FROM a WHERE email SIMILAR TO :email"),
+        ("postgres", "SELECT id FROM a WHERE email ~* :email"),
+        ("mysql", "SELECT id FROM a WHERE email REGEXP :email"),
+    ],
+)
+def test_a_parameter_in_a_regex_pattern_is_refused(dialect: str, sql: str) -> None:
+    with pytest.raises(ReadOnlyViolation, match="regular-expression or SIMILAR TO pattern"):
+        check_sql(sql, dialect)

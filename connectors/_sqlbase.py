@@ -30,7 +30,7 @@ from investigate.models import Evidence
 from investigate.rows import row_evidence
 from investigate.secrets import MASKER
 from investigate.sqlguard import CheckedSQL, check_sql, regenerate
-from investigate.sqlparams import NamedQuery, SQLConnectorConfig, bindings
+from investigate.sqlparams import NamedQuery, SQLConnectorConfig, bindings, bound
 from investigate.textmatch import EntityMatcher
 
 _MARK = f"invparam{secrets.token_hex(6)}x"
@@ -316,7 +316,9 @@ class ServerSQL(Connector[C], Generic[C]):
             for params in runs:
                 run = Run(name, named, checked.sql, params)
                 try:
-                    rows = await self.execute(sql, params, f"query '{name}'", query.deadline)
+                    rows = await self.execute(
+                        sql, bound(checked, params), f"query '{name}'", query.deadline
+                    )
                 except SkippedValue as exc:
                     out.notes.append(f"{self.name}.{name}: skipped a value: {exc.message}")
                     continue

@@ -7,7 +7,8 @@
         account: {sql: "SELECT ... WHERE email = :requester_email", kind: customer,
                   provides: {account_id: id}}
 
-The file is opened read-only (`mode=ro`) with `PRAGMA query_only`, every query is checked by
+The file is opened read-only (`mode=ro`) with `PRAGMA query_only`, no attached databases
+(`SQLITE_LIMIT_ATTACHED` 0) and an authorizer that allows only reads; every query is checked by
 the SQL guard and regenerated from its parse tree at config load, values are bound parameters,
 results are capped at `max_rows`, and a progress handler aborts a query at the deadline.
 """
@@ -26,10 +27,22 @@ from investigate.connector import Check, Collected, Connector, Query
 from investigate.errors import SourceError, SourceTimeout
 from investigate.models import Evidence
 from investigate.rows import row_evidence
-from investigate.sqlguard import check_sql
-from investigate.sqlparams import NamedQuery, SQLConnectorConfig, bindings
+from investigate.sqlguard import check_sql, is_denied_function
+from investigate.sqlparams import NamedQuery, SQLConnectorConfig, bindings, bound
 from investigate.textmatch import EntityMatcher
 from investigate.threads import in_thread
+
+_READ_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
+
+
+def _reads_only(action: int, arg1: str | None, arg2: str | None, *_: str | None) -> int:
+    """SQLite's authorizer: SELECT, column reads, functions the guard allowed and recursive
+    CTEs; every write, PRAGMA, ATTACH, transaction or schema change is denied."""
+    if action == sqlite3.SQLITE_FUNCTION and arg2 is not None and is_denied_function(arg2):
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK if action in _READ_ACTIONS else sqlite3.SQLITE_DENY
 
 
 class SQLiteConfig(SQLConnectorConfig):
@@ -40,7 +53,9 @@ class SQLiteConfig(SQLConnectorConfig):
 
 class SQLite(Connector[SQLiteConfig]):
     type_name = "sqlite"
-    read_only_by = "local file opened mode=ro, PRAGMA query_only, SQL guard"
+    read_only_by = (
+        "local file opened mode=ro, PRAGMA query_only, a reads-only authorizer, SQL guard"
+    )
     config_model = SQLiteConfig
     description = "SQLite database: named read-only queries bound to ticket entities"
 
@@ -63,6 +78,9 @@ class SQLite(Connector[SQLiteConfig]):
         )
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA query_only = ON")
+        # Defence in depth past the guard: no ATTACH (it creates files), nothing but reads.
+        conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+        conn.set_authorizer(_reads_only)
         conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
         return conn
 
@@ -111,7 +129,7 @@ class SQLite(Connector[SQLiteConfig]):
                 continue
             self._ran.add(name)
             for params in runs:
-                rows = self._execute(conn, checked.sql, params, name)
+                rows = self._execute(conn, checked.sql, bound(checked, params), name)
                 if len(rows) > self.config.max_rows:
                     out.notes.append(
                         f"{self.name}.{name}: more than {self.config.max_rows} rows; showing the first"

@@ -31,8 +31,10 @@ from investigate.pipeline import (
 )
 from investigate.render.output import to_text, write_atomic
 from investigate.secrets import MASKER
+from investigate.termsafe import escape_json
 
-TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:#-]{0,127}$")
+TICKET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:#-]{0,127}\Z")
+"""Use with `match`: `\\Z`, not `$`, so an ID with a trailing newline is refused."""
 Status = Literal["ok", "partial", "failed", "skipped"]
 
 
@@ -130,7 +132,7 @@ async def _investigate_one(
     if path is not None:
         write_atomic(path, to_text(report, options.file_format, False))
     else:
-        emit(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
+        emit(escape_json(json.dumps(report.model_dump(mode="json"), ensure_ascii=False)))
     return _outcome(report)
 
 

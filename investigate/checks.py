@@ -76,7 +76,9 @@ async def run_checks(ctx: Context) -> CheckOutcome:
                 mark, name, instance.type_name, item.name, Text(MASKER.mask(safe(item.detail)))
             )
     for skipped in built.skipped:
-        table.add_row("➖", skipped.name, skipped.type, "skipped", Text(skipped.error or ""))
+        table.add_row(
+            "➖", skipped.name, skipped.type, "skipped", Text(MASKER.mask(safe(skipped.error)))
+        )
     if source and source not in built.instances:
         ok = False
         table.add_row(

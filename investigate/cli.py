@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import traceback
 from enum import Enum
@@ -37,7 +36,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-_TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:#-]{0,127}$")
 _STATE = {"verbose": False}
 
 
@@ -73,9 +71,11 @@ def _context(config: Path | None, verbose: bool = False) -> Context:
     from investigate.context import Context
     from investigate.registry import discover
     from investigate.secrets import MASKER
+    from investigate.urlcreds import mask_url_credentials
 
     loaded = load_config(find_config(config))
     MASKER.collect(loaded.settings)
+    mask_url_credentials(loaded.settings)
     ctx = Context(config=loaded, verbose=verbose)
     wanted = {
         str(section.get("type"))
@@ -158,6 +158,10 @@ def ticket(
             help="Print exactly what would be sent to the LLM (after redaction); send nothing.",
         ),
     ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option("--raw", help="With --show-prompt: print control characters as they are."),
+    ] = False,
     record: Annotated[
         Path | None,
         typer.Option(
@@ -187,13 +191,14 @@ def ticket(
     ] = False,
 ) -> None:
     """Investigate one ticket and print the report."""
+    from investigate.batch import TICKET_ID
     from investigate.pipeline import RunOptions, investigate, strict_failures
     from investigate.progress import connector_progress
     from investigate.render.output import emit
     from investigate.render.target import resolve_format
     from investigate.threads import run as run_async
 
-    if not _TICKET_ID.match(ticket_id):
+    if not TICKET_ID.match(ticket_id):
         raise UsageError(f"not a ticket ID: {ticket_id!r}", hint=ticket_id_hint(ticket_id))
     chosen = resolve_format(format.value if format else None, output, reply=reply)
     ctx = _context(config, verbose)
@@ -225,11 +230,9 @@ def ticket(
 
         with connector_progress(ctx) as progress:
             text = run_async(preview_prompt(ctx, options, progress))
-        if ctx.out.is_terminal:  # what is sent, minus sequences that would drive the terminal
-            from investigate.render import safe
+        from investigate.render.output import write_prompt
 
-            text = safe(text)
-        ctx.out.file.write(text + "\n")
+        write_prompt(text, raw=raw)
         return
     quiet = output is None and chosen in ("json", "reply")
     with connector_progress(ctx, enabled=not quiet) as progress:
@@ -614,6 +617,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
+    from investigate.termsafe import guard_streams
+
+    with guard_streams():  # the one place every printed byte goes through
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if (unknown := unknown_command(args, _command_names())) is not None:
         return _fail(unknown.message, unknown.hint, unknown.exit_code)

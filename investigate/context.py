@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from investigate.config import LoadedConfig, load_config
+from investigate.termsafe import SafeConsole
 
 if TYPE_CHECKING:
     import httpx2
@@ -23,7 +24,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Console(Console):
+class _Console(SafeConsole):
     def on_broken_pipe(self) -> None:
         """The reader went away (`| head`): rich would exit 1; the CLI's boundary ends quietly
         with 0 instead (`cli.run`)."""

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -37,6 +39,10 @@ from investigate.redaction import Redactor
 from investigate.secrets import MASKER
 
 FORMAT = 1
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""A recorded file larger than this is refused, not read (a link to /dev/zero ends here)."""
+MAX_SOURCE_FILES = 1000
+"""More files than this in `sources/` is not a recording this tool wrote."""
 StageResults = dict[str, tuple[Collected | SourceError, int]]
 
 
@@ -71,6 +77,25 @@ def result_from_json(data: dict[str, Any]) -> tuple[Collected | SourceError, int
         ),
         elapsed,
     )
+
+
+class NotARegularFile(OSError):
+    """A recording file that is a device, a FIFO or a folder, or larger than the cap."""
+
+
+def read_text_capped(path: Path, limit: int | None = None) -> str:
+    """A regular file's text, at most `limit` bytes: a FIFO is refused without waiting for a
+    writer (O_NONBLOCK), a device without reading it, an oversized file without loading it."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(f"{path} is not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise NotARegularFile(f"{path} is larger than {limit // (1024 * 1024)} MiB")
+    return data.decode("utf-8")
 
 
 def write_json(path: Path, data: Any, *, private: bool = False) -> None:
@@ -156,12 +181,18 @@ def load_replay(folder: Path) -> Replay:
     def read(name: str) -> Any:
         path = folder / name
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            return json.loads(read_text_capped(path))
         except FileNotFoundError:
             raise UsageError(
                 f"--replay: {path} is missing",
                 hint="record a run first: investigate ticket ID --record DIR",
             ) from None
+        except NotARegularFile as exc:
+            raise UsageError(
+                f"--replay: {exc}", hint="a recording holds only the files --record wrote"
+            ) from None
+        except RecursionError:
+            raise UsageError(f"--replay: {path} is nested too deeply to be a recording") from None
         except (OSError, ValueError) as exc:
             raise UsageError(f"--replay: cannot read {path}: {exc}") from None
 
@@ -171,10 +202,13 @@ def load_replay(folder: Path) -> Replay:
     try:
         context = read("context.json")
         stages: dict[str, StageResults] = {"resolve": {}, "collect": {}}
-        for path in sorted((folder / "sources").glob("*.json")):
+        files = sorted(itertools.islice((folder / "sources").glob("*.json"), MAX_SOURCE_FILES + 1))
+        if len(files) > MAX_SOURCE_FILES:
+            raise UsageError(f"--replay: {folder}/sources holds more than {MAX_SOURCE_FILES} files")
+        for path in files:
             name, _, stage = path.stem.rpartition(".")
             if stage in stages:
-                stages[stage][name] = result_from_json(json.loads(path.read_text("utf-8")))
+                stages[stage][name] = result_from_json(read(f"sources/{path.name}"))
         recorded = read("analysis.json") if (folder / "analysis.json").exists() else None
         return Replay(
             ticket=Ticket.model_validate(read("ticket.json")),
@@ -249,7 +283,7 @@ class Cache:
         try:
             if time.time() - path.stat().st_mtime > self.ttl:
                 return None
-            return result_from_json(json.loads(path.read_text(encoding="utf-8")))
+            return result_from_json(json.loads(read_text_capped(path)))
         except (OSError, ValueError, ValidationError, KeyError, TypeError):
             return None  # a missing, stale or damaged entry is a miss
 

@@ -33,6 +33,7 @@ import logging
 import os
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 import sqlglot
@@ -207,6 +208,22 @@ _EXECUTABLE_COMMENT_DIALECTS = ("mysql",)
 class CheckedSQL:
     sql: str
     params: tuple[str, ...]
+    like_escapes: tuple[tuple[str, str], ...] = ()
+    """Parameters bound into a LIKE (or GLOB) pattern, with the escape character their value
+    needs (`bind_pattern`): an entity holding `%` must not match every row."""
+
+
+LIKE_ESCAPE = "!"
+"""The ESCAPE character added to a LIKE whose pattern holds a parameter (plain in every
+dialect, unlike a backslash)."""
+GLOB = "["
+
+
+def bind_pattern(value: str, escape: str) -> str:
+    """`value` as a literal inside a LIKE pattern with ESCAPE `escape` (or a GLOB, `[`)."""
+    if escape == GLOB:
+        return re.sub(r"[*?\[]", lambda m: f"[{m.group(0)}]", value)
+    return "".join(escape + c if c in ("%", "_", escape) else c for c in value)
 
 
 def check_sql(sql: str, dialect: str) -> CheckedSQL:
@@ -215,14 +232,64 @@ def check_sql(sql: str, dialect: str) -> CheckedSQL:
     try:
         tree = _parse_one(sql, dialect)
         _check_tree(tree, dialect)
+        escapes = _escape_patterns(tree)
         regenerated = regenerate(tree, dialect)
         # What is sent is `regenerated`: read it back as a server would and check it again.
         again = _parse_one(regenerated, dialect, what="the regenerated SQL")
         _check_tree(again, dialect)
         _check_output(regenerated, dialect)
-        return CheckedSQL(sql=regenerated, params=_params_in_order(tree, dialect))
+        return CheckedSQL(
+            sql=regenerated,
+            params=_params_in_order(tree, dialect),
+            like_escapes=tuple(sorted(escapes.items())),
+        )
     except RecursionError:
         raise _refuse("it is nested too deeply; simplify the query") from None
+
+
+def _escape_patterns(tree: exp.Expression) -> dict[str, str]:
+    """Give every LIKE/ILIKE whose pattern holds a parameter an ESCAPE clause (in place) and
+    return each such parameter with its escape character; GLOB patterns are escaped with
+    brackets. A parameter used both in a pattern and as a plain value is refused: one bound
+    value cannot be both."""
+    escapes: dict[str, str] = {}
+    for node in tree.find_all(exp.SimilarTo, exp.RegexpLike, exp.RegexpILike):
+        if any(p.name for p in node.expression.find_all(exp.Placeholder)):
+            raise _refuse(
+                "a parameter in a regular-expression or SIMILAR TO pattern could match every "
+                "row (its value cannot be escaped portably); use = or LIKE"
+            )
+    for node in list(tree.find_all(exp.Like, exp.ILike, exp.Glob)):
+        names = {p.name for p in node.expression.find_all(exp.Placeholder) if p.name}
+        if not names:
+            continue
+        parent = node.parent
+        if isinstance(node, exp.Glob):
+            char = GLOB
+        elif isinstance(parent, exp.Escape) and parent.this is node:
+            char = parent.expression.name
+            if not (isinstance(parent.expression, exp.Literal) and len(char) == 1):
+                raise _refuse("ESCAPE must be a one-character string literal")
+        else:
+            node.replace(exp.Escape(this=node.copy(), expression=exp.Literal.string(LIKE_ESCAPE)))
+            char = LIKE_ESCAPE
+        for name in names:
+            if escapes.setdefault(name, char) != char:
+                raise _refuse(f"parameter :{name} is used in patterns with different escapes")
+    uses = Counter(p.name for p in tree.find_all(exp.Placeholder) if p.name in escapes)
+    in_patterns = Counter(
+        p.name
+        for node in tree.find_all(exp.Like, exp.ILike, exp.Glob)
+        for p in node.expression.find_all(exp.Placeholder)
+        if p.name in escapes
+    )
+    both = sorted(n for n in escapes if uses[n] > in_patterns[n])
+    if both:
+        raise _refuse(
+            f"parameter :{both[0]} is used both in a LIKE pattern and as a plain value; "
+            "use it in one place (the pattern's value is escaped so % and _ match literally)"
+        )
+    return escapes
 
 
 def is_denied_function(name: str) -> bool:

@@ -24,7 +24,7 @@ from investigate.connector import ConnectorConfig, Provides
 from investigate.entities import PARAMS
 from investigate.errors import ReadOnlyViolation
 from investigate.models import EvidenceKind
-from investigate.sqlguard import CheckedSQL, check_sql
+from investigate.sqlguard import CheckedSQL, bind_pattern, check_sql
 
 
 class NamedQuery(Strict):
@@ -87,3 +87,10 @@ def bindings(
         return []
     combos = itertools.islice(itertools.product(*lists), max_runs)
     return [dict(zip(params, combo, strict=True)) for combo in combos]
+
+
+def bound(checked: CheckedSQL, params: dict[str, str]) -> dict[str, str]:
+    """The values as sent: one bound into a LIKE or GLOB pattern is escaped, so `%` or `_`
+    in an entity matches only itself, never every account."""
+    escapes = dict(checked.like_escapes)
+    return {k: bind_pattern(v, escapes[k]) if k in escapes else v for k, v in params.items()}

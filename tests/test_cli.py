@@ -227,6 +227,36 @@ def test_check_ends_with_the_read_only_posture_and_strict_fails_on_warnings(
     assert strict.code == 5 and "1 warning(s)" in strict.err
 
 
+def test_check_masks_the_user_info_of_every_connector_url(cli, write_config, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ADMIN_URL", "https://alice:Env%2FPassw0rd@127.0.0.1:9/api/{account_id}")
+    config = write_config(
+        {
+            "connectors": {
+                "literal": {
+                    "type": "http",
+                    "url": "https://bob:Lit3ralPassw0rd@127.0.0.1:9/api/{account_id}",
+                },
+                "from_env": {"type": "http", "url": "${ADMIN_URL}"},
+                "token_only": {"type": "http", "url": "https://ghp_TokenAsUser0123@127.0.0.1:9/x"},
+            }
+        }
+    )
+    result = cli("check", "-c", str(config))
+    # `check` contacts every http connector: nothing listens on port 9, so it fails (exit 4)
+    assert result.code == 4, result.out + result.err
+    shown = result.out + result.err
+    assert "127.0.0.1:9" in shown
+    for secret in (
+        "Lit3ralPassw0rd",
+        "bob:",
+        "Env%2FPassw0rd",
+        "Env/Passw0rd",
+        "alice:",
+        "ghp_Token",
+    ):
+        assert secret not in shown, secret
+
+
 def test_check_with_no_connectors_is_a_config_error_not_an_empty_success(cli, write_config) -> None:  # type: ignore[no-untyped-def]
     result = cli("check", "-c", str(write_config("connectors: {}\n")))
     assert result.code == 2
@@ -287,16 +317,25 @@ def test_a_reader_that_stops_early_is_not_an_error() -> None:
 
 
 def test_output_to_a_device_writes_through_and_keeps_it(cli, cfg, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    fifo_free = tmp_path / "link.md"
-    target = tmp_path / "real.md"
-    target.write_text("old")
-    fifo_free.symlink_to(target)
-    result = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "-o", str(fifo_free))
-    assert result.code == 0
-    assert fifo_free.is_symlink()  # not replaced by a regular file
-    assert target.read_text().startswith("# Ticket 4812")
+    link = tmp_path / "null.md"
+    link.symlink_to("/dev/null")
+    result = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "-o", str(link))
+    assert result.code == 0, result.err
+    assert link.is_symlink()  # not replaced by a regular file
     devnull = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "-o", "/dev/null")
     assert devnull.code == 0 and Path("/dev/null").is_char_device()
+
+
+def test_output_refuses_to_write_through_a_link_to_a_file(cli, cfg, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # issue 14: `-o report.md` planted as a link to ~/.bashrc must not overwrite it
+    link = tmp_path / "link.md"
+    target = tmp_path / "real.md"
+    target.write_text("old")
+    link.symlink_to(target)
+    result = cli("ticket", "4812", "-c", str(cfg), "--until", NOW, "-o", str(link))
+    assert result.code == 2
+    assert "refusing to write" in result.err and "symbolic link" in result.err
+    assert target.read_text() == "old" and link.is_symlink()
 
 
 @pytest.mark.usefixtures("example_plugin")

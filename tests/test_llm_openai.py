@@ -112,3 +112,18 @@ def test_openai_needs_base_url_and_model(cli, tmp_path) -> None:  # type: ignore
     result = cli("ticket", "4812", "--config", str(config))
     assert result.code == 2
     assert "llm.base_url and llm.model" in result.err
+
+
+def test_a_redirect_from_the_endpoint_is_not_followed(run, fake_openai) -> None:  # type: ignore[no-untyped-def]
+    from fakes import FakeOpenAI
+
+    with FakeOpenAI() as elsewhere:
+        elsewhere.reply_json_content(tool_input())
+        fake_openai.reply_raw(
+            307, b"", {"location": f"{elsewhere.url}/v1/chat/completions", "content-length": "0"}
+        )
+        result = run("7001", llm={"max_retries": 0})
+        assert result.code == 0, result.err
+        assert elsewhere.requests == []
+    analyst = Report.model_validate_json(result.out).analysis.analyst
+    assert analyst.startswith("offline (fallback: openai-compatible endpoint answered HTTP 307")

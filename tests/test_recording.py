@@ -178,3 +178,32 @@ def test_the_cache_key_covers_secrets_without_storing_them() -> None:
         Cfg(type="x", api_key=SecretStr("canary-bbbb")), "collect", "1", start, None, Entities()
     )
     assert a != b and "canary" not in a
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo-source", "oversized", "deep"])
+def test_a_recording_is_read_only_from_regular_files_of_bounded_size(  # type: ignore[no-untyped-def]
+    cli, tmp_path, monkeypatch, kind
+) -> None:
+    import os
+
+    from investigate import recording
+
+    rec = tmp_path / "rec"
+    assert cli("ticket", "4812", "-c", DEMO, "--record", str(rec)).code == 0
+    if kind == "dev-zero":
+        (rec / "ticket.json").unlink()
+        (rec / "ticket.json").symlink_to("/dev/zero")
+        expected = "ticket.json is not a regular file"
+    elif kind == "fifo-source":
+        os.mkfifo(rec / "sources" / "aaa.collect.json")
+        expected = "aaa.collect.json is not a regular file"
+    elif kind == "deep":
+        (rec / "ticket.json").write_text("[" * 200_000 + "]" * 200_000)
+        expected = "ticket.json is nested too deeply"
+    else:
+        monkeypatch.setattr(recording, "MAX_FILE_BYTES", 1024 * 1024)
+        (rec / "ticket.json").write_text(" " * (1024 * 1024 + 1) + "{}")
+        expected = "ticket.json is larger than 1 MiB"
+    result = cli("ticket", "4812", "--replay", str(rec))
+    assert result.code == 2, result.err
+    assert expected in result.err and "Traceback" not in result.err

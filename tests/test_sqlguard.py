@@ -746,3 +746,34 @@ def test_postgres_string_ending_in_backslash_cannot_hide_a_call() -> None:
     # one string and then a pg_sleep call: the E-string form closes the first literal.
     checked = check_sql("SELECT 'a\\' , ' , pg_sleep(10) , '", PG)
     assert checked.sql == "SELECT e'a\\\\', ' , pg_sleep(10) , '"
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres", "mysql"])
+def test_a_parameter_in_a_like_pattern_gets_an_escape_clause(dialect: str) -> None:
+    from investigate.sqlguard import bind_pattern
+
+    checked = check_sql("SELECT id FROM a WHERE email LIKE :email AND b GLOB :org_id", dialect)
+    assert "ESCAPE '!'" in checked.sql
+    assert dict(checked.like_escapes) == {"email": "!", "org_id": "["}
+    assert bind_pattern("50%_off!", "!") == "50!%!_off!!"
+    assert bind_pattern("a*b?[c", "[") == "a[*]b[?][[]c"
+    own = check_sql("SELECT id FROM a WHERE email LIKE :email ESCAPE '#'", dialect)
+    assert dict(own.like_escapes) == {"email": "#"} and "'!'" not in own.sql
+
+
+def test_a_parameter_both_in_a_pattern_and_plain_is_refused() -> None:
+    with pytest.raises(ReadOnlyViolation, match="both in a LIKE pattern and as a plain value"):
+        check_sql("SELECT id FROM a WHERE email LIKE :email OR owner = :email", "sqlite")
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql"),
+    [
+        ("postgres", "SELECT id FROM a WHERE email SIMILAR TO :email"),
+        ("postgres", "SELECT id FROM a WHERE email ~* :email"),
+        ("mysql", "SELECT id FROM a WHERE email REGEXP :email"),
+    ],
+)
+def test_a_parameter_in_a_regex_pattern_is_refused(dialect: str, sql: str) -> None:
+    with pytest.raises(ReadOnlyViolation, match="regular-expression or SIMILAR TO pattern"):
+        check_sql(sql, dialect)

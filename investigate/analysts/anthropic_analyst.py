@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from investigate.analysts.checking import InvalidOutput
-from investigate.analysts.llm import LLMError
+from investigate.analysts.llm import LLMError, redirect_refused
 from investigate.analysts.prompt import TOOL_NAME, Prompt, tool_definition
 from investigate.models import Usage
 
@@ -32,7 +32,7 @@ class AnthropicProvider:
         max_retries: int,
         stream: bool = False,
     ) -> None:
-        from anthropic import AsyncAnthropic
+        from anthropic import AsyncAnthropic, DefaultAsyncHttpxClient
 
         self.model = model
         self.max_tokens = max_tokens
@@ -40,7 +40,12 @@ class AnthropicProvider:
         self.tries = max_retries + 1
         self.base_url = base_url
         self.client: AsyncAnthropic = AsyncAnthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            # a redirect to another origin would carry the whole prompt (and the key) there
+            http_client=DefaultAsyncHttpxClient(follow_redirects=False),
         )
         self.system: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
@@ -124,6 +129,8 @@ class AnthropicProvider:
             kind = str((body.get("error") or {}).get("type") or "")
         if status == 200:  # an `error` event in the middle of a stream
             return LLMError(f"anthropic {kind or 'error'} during streaming")
+        if 300 <= status < 400:
+            return LLMError(redirect_refused("anthropic", status), config_problem=True)
         if status == 401:
             return LLMError(
                 "anthropic 401: the API key was rejected (set ANTHROPIC_API_KEY or llm.api_key)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from investigate.analysts.claims import check_claims
 from investigate.models import Analysis, Evidence
 from investigate.redaction import PLACEHOLDER, Redactor
 
@@ -27,7 +28,7 @@ def to_analysis(raw: Any, label: str, evidence: list[Evidence], redactor: Redact
     except ValueError as exc:
         raise InvalidOutput(str(exc)) from None
     restored = Analysis.model_validate(_restore(analysis.model_dump(mode="json"), redactor))
-    return check_citations(restored, {e.id for e in evidence})
+    return check_citations(check_claims(restored, evidence), {e.id for e in evidence})
 
 
 def check_citations(analysis: Analysis, known: set[str]) -> Analysis:

@@ -27,6 +27,14 @@ class LLMError(Exception):
         self.config_problem = config_problem
 
 
+def redirect_refused(who: str, status: int) -> str:
+    """No LLM endpoint's redirect is followed: the prompt would go wherever it points."""
+    return (
+        f"{who} answered HTTP {status} (a redirect), which is not followed so the prompt goes "
+        "nowhere else; set llm.base_url to the final address"
+    )
+
+
 class Provider(Protocol):
     name: str
     model: str
@@ -105,8 +113,9 @@ class LLMAnalyst:
 
     async def _fallback(self, data: AnalystInput, reason: str) -> Analysis:
         from investigate.secrets import MASKER
+        from investigate.termsafe import strip
 
-        reason = MASKER.mask(reason)
+        reason = strip(MASKER.mask(reason))  # a server's error body is untrusted text
         if self.warn is not None:
             self.warn(f"warning: {reason}; the offline analyst wrote the report")
         offline = OfflineAnalyst(

@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 
 from investigate.analysts.checking import InvalidOutput
-from investigate.analysts.llm import LLMError
+from investigate.analysts.llm import LLMError, redirect_refused
 from investigate.analysts.prompt import TOOL_NAME, Prompt, analysis_schema
 from investigate.http import HttpOptions, ReadOnlyPost, describe, make_client
 from investigate.models import Usage
@@ -84,6 +84,11 @@ class OpenAIProvider:
         if response.status_code in (401, 403):
             raise LLMError(
                 f"openai-compatible endpoint {response.status_code}: the key was rejected (llm.api_key)",
+                config_problem=True,
+            )
+        if response.is_redirect:
+            raise LLMError(
+                redirect_refused("openai-compatible endpoint", response.status_code),
                 config_problem=True,
             )
         if not response.is_success:

@@ -15,6 +15,7 @@ from investigate.budget import CHARS_PER_TOKEN
 from investigate.models import Analysis, Evidence
 from investigate.prompts import load
 from investigate.redaction import Redactor
+from investigate.termsafe import invisible
 
 TOOL_NAME = "report_analysis"
 TOOL_DESCRIPTION = (
@@ -22,9 +23,10 @@ TOOL_DESCRIPTION = (
     "appear in the evidence."
 )
 _FENCES = (
-    r"ticket|evidence|sources|source|entities|omitted|subject|description|comment|requester|window"
+    r"ticket|evidence|sources|source|entities|omitted|subject|description|comment|requester|"
+    r"window|notes"
 )
-_FENCE_RE = re.compile(rf"<(/?\s*(?:{_FENCES})\b)", re.I)
+_FENCE_RE = re.compile(rf"<(\s*/?\s*(?:{_FENCES})\b)", re.I)
 
 
 @cache
@@ -71,13 +73,14 @@ class Prompt:
 
 
 def fence(text: str | None) -> str:
-    """Untrusted text cannot open or close our tags: `</evidence>` becomes `&lt;/evidence>`."""
-    return _FENCE_RE.sub(r"&lt;\1", text or "")
+    """Untrusted text cannot open or close our tags: `</evidence>` becomes `&lt;/evidence>`.
+    Invisible characters go first, so `</no\u200btes>` cannot close a fence once they are gone."""
+    return _FENCE_RE.sub(r"&lt;\1", invisible(text))
 
 
 def attr(text: str | None) -> str:
     """Untrusted text inside an attribute value: it cannot close the quotes or the tag."""
-    value = text or ""
+    value = invisible(text)
     for raw, escaped in (("&", "&amp;"), ('"', "&quot;"), ("<", "&lt;"), (">", "&gt;")):
         value = value.replace(raw, escaped)
     return value

@@ -6,15 +6,13 @@ characters (ANSI escapes, RTL overrides, NULs) and rich renders it as plain `Tex
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+from investigate.termsafe import strip
 
 
 def safe(text: str | None, limit: int | None = None) -> str:
-    value = _CONTROL.sub("", _ANSI.sub("", text or ""))
+    value = strip(text)
     if limit is not None and len(value) > limit:
         value = value[: limit - 1] + "…"
     return value

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -10,15 +12,17 @@ from pathlib import Path
 from investigate.context import Context
 from investigate.errors import UsageError
 from investigate.models import Report
+from investigate.render import safe
 from investigate.render.markdown import render_markdown
 from investigate.render.plain import render_reply, render_text
 from investigate.render.target import resolve_format
 from investigate.render.terminal import render_terminal
+from investigate.termsafe import escape_json, raw_stdout
 
 
 def to_text(report: Report, fmt: str, verbose: bool = False) -> str:
     if fmt == "json":
-        return report.model_dump_json(indent=2) + "\n"
+        return escape_json(report.model_dump_json(indent=2)) + "\n"
     if fmt == "text":
         return render_text(report, verbose)
     if fmt == "reply":
@@ -43,6 +47,17 @@ def emit(ctx: Context, report: Report, fmt: str | None, output: Path | None, ver
         silence_stdout()
 
 
+def write_prompt(text: str, *, raw: bool) -> None:
+    """`--show-prompt`: what is sent, minus sequences that would drive the terminal (which
+    `--raw` keeps, bypassing the stdout guard)."""
+    if raw:
+        stream = raw_stdout()
+        stream.write(text + "\n")
+        stream.flush()
+    else:
+        sys.stdout.write(safe(text) + "\n")
+
+
 def silence_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
     try:
@@ -52,12 +67,32 @@ def silence_stdout() -> None:
         pass
 
 
+_STREAMS = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/self/fd/\d+")
+
+
+def _stream_link(path: Path) -> bool:
+    """A link we write through: /dev/stdout and friends, or one to a terminal, another
+    character device or a pipe. Never one to a regular file or a folder."""
+    if _STREAMS.fullmatch(str(path)):
+        return True
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder and rename: never a half-written report."""
     folder = path.parent if str(path.parent) else Path()
     if not folder.is_dir():
         raise UsageError(f"cannot write {path}: folder {folder} does not exist")
-    if path.exists() and (path.is_symlink() or not path.is_file()):  # /dev/stdout, a FIFO, a link
+    if path.is_symlink() and not _stream_link(path):
+        raise UsageError(
+            f"refusing to write {path}: it is a symbolic link to {os.path.realpath(path)}",
+            hint="give the real path, or remove the link",
+        )
+    if path.exists() and (path.is_symlink() or not path.is_file()):  # /dev/stdout, a FIFO
         try:
             with path.open("w", encoding="utf-8") as handle:
                 handle.write(text)

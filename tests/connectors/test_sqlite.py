@@ -306,6 +306,64 @@ async def test_the_database_is_read_only_even_if_the_sql_guard_is_bypassed(
 
 
 @pytest.mark.parametrize(
+    ("sql", "made"),
+    [
+        ("ATTACH DATABASE 'made.db' AS other", "made.db"),
+        ("PRAGMA query_only = OFF", None),
+        ("VACUUM INTO 'copy.db'", "copy.db"),
+        ("SELECT writefile('out.txt', 'x')", None),
+    ],
+)
+async def test_attach_and_pragmas_fail_even_past_the_guard(
+    tmp_path: Path,
+    db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sql: str,
+    made: str | None,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    conn = make_conn(tmp_path, {"harmless": "SELECT id FROM accounts"})
+    monkeypatch.setattr(sqlite_module, "check_sql", lambda _sql, _dialect: CheckedSQL(sql, ()))
+
+    with pytest.raises(SourceError) as caught:
+        await conn.collect(query(ticket("anything")))
+
+    assert "harmless" in caught.value.message
+    if made:
+        assert not (tmp_path / made).exists()
+    raw = conn._connect(time.monotonic() + 5)  # the connection the connector queries through
+    try:
+        with pytest.raises(sqlite3.DatabaseError):
+            raw.execute("PRAGMA query_only = OFF")
+        with pytest.raises(sqlite3.DatabaseError):
+            raw.execute("INSERT INTO accounts VALUES ('a', 'b', 'c', 'd')")
+    finally:
+        raw.close()
+
+
+async def test_percent_or_underscore_in_an_entity_matches_only_itself(
+    tmp_path: Path, db: Path
+) -> None:
+    queries = {
+        "by_email": {
+            "sql": "SELECT id FROM accounts WHERE owner_email LIKE :requester_email",
+            "kind": "customer",
+        },
+        "by_part": "SELECT id FROM accounts WHERE owner_email LIKE '%' || :requester_email",
+    }
+
+    async def ids(email: str) -> dict[str, set[str]]:
+        result = await make_conn(tmp_path, queries).collect(query(ticket("hi", email=email)))
+        return {
+            n: {e.attributes["row"]["id"] for e in v} for n, v in by_query(result.evidence).items()
+        }
+
+    for wildcard in ("%", "%@%", "_%", "dana@acme.i_", "%.com"):
+        assert await ids(wildcard) == {}, wildcard
+    assert await ids("dana@acme.io") == {"by_email": {"acc_1042"}, "by_part": {"acc_1042"}}
+
+
+@pytest.mark.parametrize(
     ("name", "sql"),
     [
         ("wipe", "DELETE FROM accounts"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Literal
 
 from rich.table import Table
 from rich.text import Text
@@ -84,7 +85,10 @@ async def collect_checks(ctx: Context) -> CheckRun:
     return CheckRun(built.instances, per_connector, built.skipped, missing)
 
 
-def posture(instance: Connector, checks: list[Check]) -> tuple[str, str]:  # type: ignore[type-arg]
+Posture = Literal["ok", "warning", "unverified"]
+
+
+def posture(instance: Connector, checks: list[Check]) -> tuple[Posture, str]:  # type: ignore[type-arg]
     """How read-only is guaranteed beyond the tool's own guard: ("ok" | "warning" | "unverified",
     what the credential was found to be)."""
     risky = [c for c in checks if c.ok and c.warning]

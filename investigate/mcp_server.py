@@ -33,6 +33,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from investigate import __version__
+from investigate.checks import Posture
 from investigate.context import Context, make_console
 from investigate.errors import InvestigateError, UsageError
 from investigate.models import Evidence, Report, SourceResult
@@ -110,7 +111,7 @@ class ConnectorCheck(BaseModel):
     type: str
     checks: list[CheckItem]
     read_only_by: str = Field(description="What guarantees read-only access.")
-    posture: Literal["ok", "warning", "unverified"]
+    posture: Posture
     credential: str
 
 
@@ -138,10 +139,10 @@ def _tool_errors() -> Iterator[None]:
 
 
 def _clean(value: Any, redactor: Redactor | None) -> Any:
-    """Mask secrets, strip terminal control sequences and (optionally) redact PII in every
-    string of a JSON value."""
+    """Mask the configured secrets, strip terminal control sequences and (optionally) redact
+    PII in every string of a JSON value."""
     if isinstance(value, str):
-        text = safe(MASKER.mask(value))
+        text = safe(MASKER.mask_known(value))
         return redactor.redact(text) if redactor is not None else text
     if isinstance(value, dict):
         return {k: _clean(v, redactor) for k, v in value.items()}

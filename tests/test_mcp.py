@@ -211,30 +211,68 @@ async def test_stdio_bad_arguments_and_hostile_ids_are_tool_errors() -> None:
 
 
 @pytest.fixture
-def stall_config(tmp_path: Path) -> Iterator[tuple[Path, Path, dict[str, str]]]:
-    """A config whose only evidence source never answers, and the env that registers it."""
+def plugin_env(tmp_path: Path) -> dict[str, str]:
+    """The environment under which tests/plugins/mcp_connectors.py is an installed plugin."""
     site = tmp_path / "site"
-    dist = site / "stall_plugin-0.1.dist-info"
+    dist = site / "mcp_test_plugins-0.1.dist-info"
     dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: stall-plugin\nVersion: 0.1\n")
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mcp-test-plugins\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text(
-        "[investigate.connectors.v1]\nstall = stall_connector:Stall\n"
+        "[investigate.connectors.v1]\nstall = mcp_connectors:Stall\necho = mcp_connectors:Echo\n"
     )
-    marker = tmp_path / "marker.txt"
+    return {"PYTHONPATH": os.pathsep.join([str(site), str(PLUGINS), str(ROOT)])}
+
+
+def _config(tmp_path: Path, connectors: dict[str, Any], **top: Any) -> Path:
     config = tmp_path / "investigate.yaml"
+    tickets = {"type": "file", "path": str(ROOT / "examples/demo/tickets")}
     config.write_text(
         yaml.safe_dump(
-            {
-                "ticket_source": "tickets",
-                "investigation": {"timeout": "10m", "connector_timeout": "10m"},
-                "connectors": {
-                    "tickets": {"type": "file", "path": str(ROOT / "examples/demo/tickets")},
-                    "stalled": {"type": "stall", "marker": str(marker)},
-                },
-            }
+            {"ticket_source": "tickets", **top, "connectors": {"tickets": tickets, **connectors}}
         )
     )
-    yield config, marker, {"PYTHONPATH": os.pathsep.join([str(site), str(PLUGINS), str(ROOT)])}
+    return config
+
+
+@pytest.fixture
+def stall_config(tmp_path: Path, plugin_env: dict[str, str]) -> tuple[Path, Path, dict[str, str]]:
+    """A config whose only evidence source never answers."""
+    marker = tmp_path / "marker.txt"
+    config = _config(
+        tmp_path,
+        {"stalled": {"type": "stall", "marker": str(marker)}},
+        investigation={"timeout": "10m", "connector_timeout": "10m"},
+    )
+    return config, marker, plugin_env
+
+
+async def test_stdio_redaction_on_by_config_and_secrets_never_returned(
+    tmp_path: Path, plugin_env: dict[str, str]
+) -> None:
+    secret = "echo-secret-0123456789"
+    config = _config(tmp_path, {"echo": {"type": "echo", "api_key": secret}}, mcp={"redact": True})
+    async with Client(_stdio(config, **plugin_env)) as client:
+        result = await client.call_tool(
+            "investigate_ticket", {"ticket_id": "4813", "analyst": "offline"}
+        )
+        assert not result.is_error, _text(result)
+        assert result.structured_content is not None
+        evidence = next(e for e in result.structured_content["evidence"] if e["source"] == "echo")
+        item = await client.call_tool(
+            "get_evidence", {"ticket_id": "4813", "evidence_id": evidence["id"]}
+        )
+        resource = await client.read_resource("investigate://ticket/4813")
+        returned = [
+            json.dumps(result.structured_content),
+            _text(result),
+            json.dumps(item.structured_content),
+            resource.contents[0].text,  # type: ignore[union-attr]
+        ]
+    for text in returned:
+        assert secret not in text
+        assert DEMO_EMAIL not in text
+    assert evidence["title"].startswith("auth failed for <EMAIL_1> with ***")
+    assert result.structured_content["ticket"]["requester"]["email"] == "<EMAIL_1>"
 
 
 async def test_stdio_cancel_stops_the_investigation(

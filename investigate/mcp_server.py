@@ -302,8 +302,12 @@ def build_server(ctx: Context, redact: bool) -> MCPServer:
         data = _clean(report.model_dump(mode="json"), state.redactor())
         kept = Report.model_validate(data)
         state.keep(kept)
-        return CallToolResult(
-            content=[TextContent(type="text", text=summary(kept))], structured_content=data
+        return CallToolResult(  # the summary, then the report as JSON text (as the spec asks)
+            content=[
+                TextContent(type="text", text=summary(kept)),
+                TextContent(type="text", text=json.dumps(data, ensure_ascii=False)),
+            ],
+            structured_content=data,
         )
 
     @server.tool(

@@ -4,6 +4,7 @@ Every server here is a real `investigate mcp` subprocess; the client is `mcp.Cli
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -107,8 +108,9 @@ async def test_stdio_demo_report_evidence_resource_prompt() -> None:
         assert parsed.ticket.id == "4813"
         assert parsed.analysis.root_cause.category == "bug"
         # the Markdown summary names the root cause and cites evidence IDs
-        summary = _text(result)
+        summary, as_json = (c.text for c in result.content if isinstance(c, TextContent))
         assert summary.startswith("# Ticket 4813")
+        assert json.loads(as_json) == report
         cited = parsed.analysis.root_cause.evidence
         assert cited and all(f"**{e}**" in summary or e in summary for e in cited)
         # stdio default: no redaction (the user's own machine)
@@ -275,32 +277,44 @@ async def test_stdio_redaction_on_by_config_and_secrets_never_returned(
     assert result.structured_content["ticket"]["requester"]["email"] == "<EMAIL_1>"
 
 
+async def _cancel_a_stalled_investigation(client: Client, marker: Path) -> None:
+    def lines() -> list[str]:
+        return marker.read_text().split() if marker.exists() else []
+
+    async with anyio.create_task_group() as group:
+
+        async def call() -> None:
+            await client.call_tool("investigate_ticket", {"ticket_id": "4813"})
+
+        group.start_soon(call)
+        with anyio.fail_after(60):
+            while "started" not in lines():
+                await anyio.sleep(0.1)
+        group.cancel_scope.cancel()  # the client gives up: notifications/cancelled
+    with anyio.fail_after(30):
+        while "cancelled" not in lines():
+            await anyio.sleep(0.1)
+    # the server is still there for the next request
+    after = await client.call_tool("list_connectors", {})
+    assert not after.is_error
+    assert lines() == ["started", "cancelled"]
+
+
 async def test_stdio_cancel_stops_the_investigation(
     stall_config: tuple[Path, Path, dict[str, str]],
 ) -> None:
     config, marker, env = stall_config
-
-    def lines() -> list[str]:
-        return marker.read_text().split() if marker.exists() else []
-
     async with Client(_stdio(config, **env)) as client:
-        async with anyio.create_task_group() as group:
+        await _cancel_a_stalled_investigation(client, marker)
 
-            async def call() -> None:
-                await client.call_tool("investigate_ticket", {"ticket_id": "4813"})
 
-            group.start_soon(call)
-            with anyio.fail_after(60):
-                while "started" not in lines():
-                    await anyio.sleep(0.1)
-            group.cancel_scope.cancel()  # the client gives up: notifications/cancelled
-        with anyio.fail_after(30):
-            while "cancelled" not in lines():
-                await anyio.sleep(0.1)
-        # the server is still there for the next request
-        after = await client.call_tool("list_connectors", {})
-        assert not after.is_error
-    assert lines() == ["started", "cancelled"]
+async def test_http_cancel_stops_the_investigation(
+    stall_config: tuple[Path, Path, dict[str, str]],
+) -> None:
+    config, marker, env = stall_config
+    with _serve_http(config, _env(**env)) as url:
+        async with Client(url) as client:
+            await _cancel_a_stalled_investigation(client, marker)
 
 
 def test_missing_sdk_is_one_line_with_the_install_hint(
@@ -344,18 +358,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def http_server(request: pytest.FixtureRequest) -> Iterator[str]:
-    """`investigate mcp --http 127.0.0.1:<free port>` on the demo; with a token (through the
-    environment variable) when parametrized with one."""
+@contextlib.contextmanager
+def _serve_http(config: Path, env: dict[str, str]) -> Iterator[str]:
+    """`investigate mcp --http 127.0.0.1:<free port>`: the URL once it listens."""
     port = _free_port()
-    env = _env()
-    env.pop("INVESTIGATE_MCP_TOKEN", None)
-    token: str | None = getattr(request, "param", None)
-    if token is not None:
-        env["INVESTIGATE_MCP_TOKEN"] = token
     proc = subprocess.Popen(
-        [*_COMMAND, "--config", str(DEMO), "--http", f"127.0.0.1:{port}"],
+        [*_COMMAND, "--config", str(config), "--http", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=env,
         stderr=subprocess.PIPE,
@@ -380,6 +388,19 @@ def http_server(request: pytest.FixtureRequest) -> Iterator[str]:
             proc.wait()
         if proc.stderr:
             proc.stderr.close()
+
+
+@pytest.fixture
+def http_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The demo over streamable HTTP; with a token (through the environment variable) when
+    parametrized with one."""
+    env = _env()
+    env.pop("INVESTIGATE_MCP_TOKEN", None)
+    token: str | None = getattr(request, "param", None)
+    if token is not None:
+        env["INVESTIGATE_MCP_TOKEN"] = token
+    with _serve_http(DEMO, env) as url:
+        yield url
 
 
 async def _demo_over_http(url: str, headers: dict[str, str]) -> dict[str, Any]:

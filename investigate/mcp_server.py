@@ -54,6 +54,9 @@ INSTRUCTIONS = (
 )
 
 
+InvestigatedTicket = Annotated[str, Field(description="A ticket investigated by this server.")]
+
+
 @dataclass
 class ServeOptions:
     http: tuple[str, int] | None = None
@@ -331,7 +334,7 @@ def build_server(ctx: Context, redact: bool) -> MCPServer:
         "last investigation of the ticket, by its ID (E1, E2, ...).",
     )
     def get_evidence(
-        ticket_id: Annotated[str, Field(description="A ticket investigated by this server.")],
+        ticket_id: InvestigatedTicket,
         evidence_id: Annotated[str, Field(description="An evidence ID such as E3.")],
     ) -> Evidence:
         with _tool_errors():
@@ -351,7 +354,7 @@ def build_server(ctx: Context, redact: bool) -> MCPServer:
         "some words (BM25 over titles and details; nothing is sent to a connector).",
     )
     def search_evidence(
-        ticket_id: Annotated[str, Field(description="A ticket investigated by this server.")],
+        ticket_id: InvestigatedTicket,
         text: Annotated[str, Field(min_length=1, max_length=2000, description="Words to find.")],
         limit: Annotated[int, Field(ge=1, le=50)] = 5,
     ) -> EvidenceMatches:

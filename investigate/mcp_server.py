@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context as RequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.resources import FunctionResource
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
@@ -243,11 +244,32 @@ class Investigator:
             )
         return report
 
-    def keep(self, report: Report) -> None:
+    def keep(self, report: Report) -> bool:
+        """Keep the report as the ticket's last; True when the ticket is new to the server."""
+        new = report.ticket.id not in self.reports
         self.reports[report.ticket.id] = report
         self.reports.move_to_end(report.ticket.id)
         while len(self.reports) > KEEP_REPORTS:
             self.reports.popitem(last=False)
+        return new
+
+
+def _report_resource(state: Investigator, ticket_id: str) -> FunctionResource:
+    """`investigate://ticket/<id>` in the resource list, read fresh each time."""
+
+    async def read() -> str:
+        try:
+            return state.last(ticket_id).model_dump_json(indent=2)
+        except InvestigateError as exc:
+            raise ResourceNotFoundError(safe(exc.message)) from None
+
+    return FunctionResource(
+        uri=f"investigate://ticket/{ticket_id}",
+        name=f"ticket {ticket_id}",
+        description=f"The last report of ticket {ticket_id} (report JSON).",
+        mime_type="application/json",
+        fn=read,
+    )
 
 
 def build_server(ctx: Context, redact: bool) -> MCPServer:
@@ -304,7 +326,10 @@ def build_server(ctx: Context, redact: bool) -> MCPServer:
                 await progress.close()
         data = _clean(report.model_dump(mode="json"), state.redactor())
         kept = Report.model_validate(data)
-        state.keep(kept)
+        if state.keep(kept):
+            server.add_resource(_report_resource(state, kept.ticket.id))
+            with contextlib.suppress(Exception):  # a client that went away stops nothing
+                await request.notify_resources_changed()
         return CallToolResult(  # the summary, then the report as JSON text (as the spec asks)
             content=[
                 TextContent(type="text", text=summary(kept)),

@@ -144,6 +144,12 @@ async def test_stdio_demo_report_evidence_resource_prompt() -> None:
         assert missing.is_error
         assert "no evidence 'E999'" in _text(missing) and "hint: evidence IDs: E1" in _text(missing)
 
+        listed = await client.list_resources()
+        assert "investigate://ticket/4813" in {str(r.uri) for r in listed.resources}
+        templates = await client.list_resource_templates()
+        assert "investigate://ticket/{ticket_id}" in {
+            t.uri_template for t in templates.resource_templates
+        }
         resource = await client.read_resource("investigate://ticket/4813")
         body = json.loads(resource.contents[0].text)  # type: ignore[union-attr]
         assert body["ticket"]["id"] == "4813"

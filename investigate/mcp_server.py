@@ -190,16 +190,16 @@ class _Progress:
 
     def __init__(self, request: RequestContext) -> None:
         self._request = request
-        self._queue: asyncio.Queue[tuple[str, str, str]] = asyncio.Queue()
-        self.task = asyncio.create_task(self._pump())
+        self._queue: asyncio.Queue[tuple[str, str, str] | None] = asyncio.Queue()
+        self._task = asyncio.create_task(self._pump())
 
     def hook(self, name: str, event: str, status: str) -> None:
         self._queue.put_nowait((name, event, status))
 
     async def _pump(self) -> None:
         started = done = 0
-        while True:
-            name, event, status = await self._queue.get()
+        while (item := await self._queue.get()) is not None:
+            name, event, status = item
             if event == "start":
                 started += 1
                 continue
@@ -209,13 +209,16 @@ class _Progress:
                     done, max(started, done), safe(f"{name}: {status}")
                 )
 
-    async def close(self) -> None:
-        await asyncio.sleep(0)  # let the last events out
-        while not self._queue.empty() and not self.task.done():
-            await asyncio.sleep(0.01)
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+    async def finish(self) -> None:
+        """Send what is queued, then stop."""
+        self._queue.put_nowait(None)
+        try:
+            await self._task
+        finally:
+            self._task.cancel()
+
+    def abandon(self) -> None:
+        self._task.cancel()
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -244,11 +247,11 @@ class Investigator:
             )
         return report
 
-    def keep(self, report: Report) -> bool:
+    def keep(self, ticket_id: str, report: Report) -> bool:
         """Keep the report as the ticket's last; True when the ticket is new to the server."""
-        new = report.ticket.id not in self.reports
-        self.reports[report.ticket.id] = report
-        self.reports.move_to_end(report.ticket.id)
+        new = ticket_id not in self.reports
+        self.reports[ticket_id] = report
+        self.reports.move_to_end(ticket_id)
         while len(self.reports) > KEEP_REPORTS:
             self.reports.popitem(last=False)
         return new
@@ -322,12 +325,14 @@ def build_server(ctx: Context, redact: bool) -> MCPServer:
             progress = _Progress(request)
             try:
                 report = await investigate(ctx, options, progress.hook)
-            finally:
-                await progress.close()
+            except BaseException:  # an error, or the client cancelled the request
+                progress.abandon()
+                raise
+            await progress.finish()
         data = _clean(report.model_dump(mode="json"), state.redactor())
         kept = Report.model_validate(data)
-        if state.keep(kept):
-            server.add_resource(_report_resource(state, kept.ticket.id))
+        if state.keep(ticket_id, kept):
+            server.add_resource(_report_resource(state, ticket_id))
             with contextlib.suppress(Exception):  # a client that went away stops nothing
                 await request.notify_resources_changed()
         return CallToolResult(  # the summary, then the report as JSON text (as the spec asks)

@@ -20,7 +20,9 @@ import contextlib
 import hmac
 import ipaddress
 import json
+import logging
 import sys
+import traceback
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -556,6 +558,8 @@ def serve(ctx: Context, options: ServeOptions) -> None:
     # stdout is the protocol on stdio: anything a stage prints goes to stderr instead
     ctx.out = make_console(stderr=True)
     server = build_server(ctx, redact)
+    for handler in logging.getLogger().handlers:  # the SDK's, on stderr
+        handler.addFilter(_MaskedLog(ctx.verbose))
     if options.http is None:
         asyncio.run(_stdio(server))
     else:
@@ -593,6 +597,26 @@ async def _http(
     )
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     await uvicorn.Server(config).serve()
+
+
+class _MaskedLog(logging.Filter):
+    """The SDK's log lines as the CLI's errors: secrets masked, tracebacks only with -v."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__()
+        self.verbose = verbose
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if record.exc_info and self.verbose:
+            text += "\n" + "".join(traceback.format_exception(*record.exc_info))
+        record.msg, record.args, record.exc_info, record.exc_text = (
+            MASKER.mask(text),
+            None,
+            None,
+            None,
+        )
+        return True
 
 
 class BearerGate:

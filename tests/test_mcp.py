@@ -470,3 +470,35 @@ async def test_http_with_token_is_enforced_on_every_request(http_server: str) ->
     with pytest.raises(BaseException):  # noqa: B017 - the SDK wraps the 401 in a task group
         async with Client(http_server) as client:
             await client.list_tools()
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_server_log_lines_mask_secrets_and_show_tracebacks_only_verbose(verbose: bool) -> None:
+    import logging
+
+    from investigate.mcp_server import _MaskedLog
+    from investigate.secrets import MASKER
+
+    secret = "log-secret-0123456789"
+    MASKER.add(secret)
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Keep()
+    handler.addFilter(_MaskedLog(verbose))
+    logger = logging.getLogger("test_mcp_masked")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        raise RuntimeError(f"connect failed with {secret}")
+    except RuntimeError:
+        logger.exception("Tool %r raised with %s", "check", secret)
+    finally:
+        logger.removeHandler(handler)
+    text = "\n".join(lines)
+    assert secret not in text
+    assert "Tool 'check' raised with ***" in text
+    assert ("Traceback" in text) is verbose

@@ -25,6 +25,7 @@ COMMANDS = [
     "batch",
     "check",
     "connectors",
+    "mcp",
     "eval",
     "schema",
     "version",

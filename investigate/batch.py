@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -32,8 +31,8 @@ from investigate.pipeline import (
 from investigate.render.output import to_text, write_atomic
 from investigate.secrets import MASKER
 from investigate.termsafe import escape_json
+from investigate.ticket_ids import TICKET_ID
 
-TICKET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:#-]{0,127}\Z")
 """Use with `match`: `\\Z`, not `$`, so an ID with a trailing newline is refused."""
 Status = Literal["ok", "partial", "failed", "skipped"]
 
@@ -108,7 +107,7 @@ async def _investigate_one(
     limits: Limits,
     emit: Callable[[str], None],
 ) -> Outcome:
-    if not TICKET_ID.match(ticket_id):
+    if not TICKET_ID.fullmatch(ticket_id):
         return Outcome(ticket_id, "failed", error="not a ticket ID")
     path = target(options, ticket_id)
     if path is not None and path.exists() and not options.force:

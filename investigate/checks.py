@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 from dataclasses import dataclass
+from typing import Literal
 
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +14,7 @@ from investigate.connector import Check, Connector, TicketSource
 from investigate.context import Context
 from investigate.demo import example_config_location
 from investigate.errors import ConfigError, InvestigateError
+from investigate.models import SourceResult
 from investigate.pipeline import build_connectors
 from investigate.registry import discover
 from investigate.render import safe
@@ -43,8 +45,27 @@ class CheckOutcome:
     """Checks that passed with a warning (a credential that could write, say)."""
 
 
-async def run_checks(ctx: Context) -> CheckOutcome:
-    """Print one row per check, then the read-only posture of each connector."""
+@dataclass
+class CheckRun:
+    """Every check of every configured connector, before any printing."""
+
+    instances: dict[str, Connector]  # type: ignore[type-arg]
+    checks: dict[str, list[Check]]
+    skipped: list[SourceResult]
+    missing_source: str | None
+    """The configured ticket source when it is not a configured, enabled connector."""
+
+    @property
+    def outcome(self) -> CheckOutcome:
+        items = [c for checks in self.checks.values() for c in checks]
+        return CheckOutcome(
+            ok=all(c.ok for c in items) and self.missing_source is None,
+            warnings=sum(c.ok and c.warning for c in items),
+        )
+
+
+async def collect_checks(ctx: Context) -> CheckRun:
+    """Run every connector's checks concurrently (`investigate check`, the MCP `check` tool)."""
     built = build_connectors(ctx)
     names = list(built.instances)
     if not names and not built.skipped:
@@ -53,40 +74,68 @@ async def run_checks(ctx: Context) -> CheckOutcome:
             hint=f"add a `connectors:` section; {example_config_location()} shows one of each type",
         )
     results = await asyncio.gather(*(_check_one(built.instances[n]) for n in names))
-    table = Table(title=f"Connectors in {ctx.config.path}", title_justify="left")
-    for column in ("", "Connector", "Type", "Check", "Detail"):
-        table.add_column(column)
-    ok = True
-    warnings = 0
     source = ctx.config.settings.ticket_source
     per_connector: dict[str, list[Check]] = {}
     for name, checks in zip(names, results, strict=True):
-        instance = built.instances[name]
-        if name == source and not isinstance(instance, TicketSource):
+        if name == source and not isinstance(built.instances[name], TicketSource):
             checks = [
                 *checks,
                 Check("ticket source", False, "this connector cannot supply tickets"),
             ]
         per_connector[name] = checks
+    missing = source if source and source not in built.instances else None
+    return CheckRun(built.instances, per_connector, built.skipped, missing)
+
+
+Posture = Literal["ok", "warning", "unverified"]
+
+
+def posture(instance: Connector, checks: list[Check]) -> tuple[Posture, str]:  # type: ignore[type-arg]
+    """How read-only is guaranteed beyond the tool's own guard: ("ok" | "warning" | "unverified",
+    what the credential was found to be)."""
+    risky = [c for c in checks if c.ok and c.warning]
+    verified = next((c.verified for c in checks if c.verified), None)
+    if risky:
+        return "warning", "; ".join(c.detail for c in risky)
+    if verified:
+        return "ok", f"verified: {verified}"
+    if instance.read_only_by.startswith("local files"):
+        return "ok", "no credential"
+    return "unverified", "not verified: the guard is the boundary"
+
+
+async def run_checks(ctx: Context) -> CheckOutcome:
+    """Print one row per check, then the read-only posture of each connector."""
+    run = await collect_checks(ctx)
+    table = Table(title=f"Connectors in {ctx.config.path}", title_justify="left")
+    for column in ("", "Connector", "Type", "Check", "Detail"):
+        table.add_column(column)
+    for name, checks in run.checks.items():
+        instance = run.instances[name]
         for item in checks:
-            ok &= item.ok
-            warnings += item.ok and item.warning
             mark = "✅" if item.ok and not item.warning else "⚠️" if item.ok else "❌"
             table.add_row(
                 mark, name, instance.type_name, item.name, Text(MASKER.mask(safe(item.detail)))
             )
-    for skipped in built.skipped:
+    for skipped in run.skipped:
         table.add_row(
-            "➖", skipped.name, skipped.type, "skipped", Text(MASKER.mask(safe(skipped.error)))
+            "➖",
+            skipped.name,
+            skipped.type,
+            "skipped",
+            Text(MASKER.mask(safe(skipped.error or ""))),
         )
-    if source and source not in built.instances:
-        ok = False
+    if run.missing_source is not None:
         table.add_row(
-            "❌", source, "?", "ticket source", Text("not a configured, enabled connector")
+            "❌",
+            run.missing_source,
+            "?",
+            "ticket source",
+            Text("not a configured, enabled connector"),
         )
     ctx.out.print(table)
-    ctx.out.print(_posture_table(built.instances, per_connector))
-    return CheckOutcome(ok=ok, warnings=warnings)
+    ctx.out.print(_posture_table(run.instances, run.checks))
+    return run.outcome
 
 
 def _posture_table(
@@ -99,19 +148,12 @@ def _posture_table(
     table = Table(title="Read-only posture", title_justify="left")
     for column in ("", "Connector", "Guaranteed by", "Credential"):
         table.add_column(column)
+    marks = {"ok": "✅", "warning": "⚠️", "unverified": "➖"}
     for name, instance in instances.items():
-        items = checks.get(name, [])
-        risky = [c for c in items if c.ok and c.warning]
-        verified = next((c.verified for c in items if c.verified), None)
-        if risky:
-            mark, credential = "⚠️", "; ".join(c.detail for c in risky)
-        elif verified:
-            mark, credential = "✅", f"verified: {verified}"
-        elif instance.read_only_by.startswith("local files"):
-            mark, credential = "✅", "no credential"
-        else:
-            mark, credential = "➖", "not verified: the guard is the boundary"
-        table.add_row(mark, name, instance.read_only_by, Text(MASKER.mask(safe(credential))))
+        level, credential = posture(instance, checks.get(name, []))
+        table.add_row(
+            marks[level], name, instance.read_only_by, Text(MASKER.mask(safe(credential)))
+        )
     return table
 
 

@@ -18,7 +18,7 @@ from investigate.durations import option_duration, parse_duration
 from investigate.errors import ExitCode, InvestigateError, StrictFailure, UsageError
 from investigate.init import no_config
 from investigate.pipes import PipeWriter, click_saw_closed_pipe
-from investigate.suggest import ticket_id_hint, unknown_command
+from investigate.suggest import unknown_command
 
 if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fast
     from investigate.batch import Outcome
@@ -191,15 +191,14 @@ def ticket(
     ] = False,
 ) -> None:
     """Investigate one ticket and print the report."""
-    from investigate.batch import TICKET_ID
     from investigate.pipeline import RunOptions, investigate, strict_failures
     from investigate.progress import connector_progress
     from investigate.render.output import emit
     from investigate.render.target import resolve_format
     from investigate.threads import run as run_async
+    from investigate.ticket_ids import check_ticket_id
 
-    if not TICKET_ID.match(ticket_id):
-        raise UsageError(f"not a ticket ID: {ticket_id!r}", hint=ticket_id_hint(ticket_id))
+    check_ticket_id(ticket_id)
     chosen = resolve_format(format.value if format else None, output, reply=reply)
     ctx = _context(config, verbose)
     if ctx.config.path is None and replay is None:
@@ -433,27 +432,10 @@ def _batch_ids(ctx: Context, given: list[str], query: str | None, limit: int) ->
     else:
         ids = [i for i in given if i != "-"]
     if query is not None:
-        ids += run_async(_search(ctx, query, limit))
+        from investigate.pipeline import search_tickets
+
+        ids += run_async(search_tickets(ctx, query, limit))
     return list(dict.fromkeys(ids))  # once each, in order
-
-
-async def _search(ctx: Context, query: str, limit: int) -> list[str]:
-    from investigate.connector import TicketSearch
-    from investigate.pipeline import build_connectors
-
-    name = ctx.config.settings.ticket_source
-    connectors = build_connectors(ctx)
-    try:
-        source = connectors.instances.get(name or "")
-        if source is None or not isinstance(source, TicketSearch):
-            kind = source.type_name if source is not None else "none"
-            raise UsageError(
-                f"the ticket source '{name}' ({kind}) cannot search tickets",
-                hint="give the IDs as arguments or on stdin instead",
-            )
-        return await source.search_tickets(query, limit)
-    finally:
-        await connectors.aclose()
 
 
 @app.command()
@@ -492,6 +474,48 @@ def connectors(config: ConfigOpt = None) -> None:
 
     ctx = _context(config)
     list_connectors(ctx)
+
+
+@app.command(name="mcp")
+def mcp_server(
+    config: ConfigOpt = None,
+    http: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HOST:PORT",
+            help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio; a host "
+            "other than loopback needs --token.",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="INVESTIGATE_MCP_TOKEN",
+            help="Bearer token every HTTP request must carry (prefer the environment variable).",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Serve investigations to AI assistants over the Model Context Protocol (stdio or HTTP).
+
+    Needs the optional extra: pip install "investigate[mcp]". See the README for client setup."""
+    try:
+        from investigate.mcp_server import ServeOptions, parse_bind, serve
+    except ImportError as exc:
+        if not (exc.name or "").startswith("mcp"):
+            raise
+        raise UsageError(
+            "investigate mcp needs the MCP SDK, which is not installed",
+            hint='pip install "investigate[mcp]"',
+        ) from None
+    bind = parse_bind(http) if http is not None else None
+    ctx = _context(config, verbose)
+    if ctx.config.path is None:
+        raise UsageError(
+            "no config file found",
+            hint="try the demo: investigate mcp --config config.example.yaml",
+        )
+    serve(ctx, ServeOptions(http=bind, token=token))
 
 
 @app.command(name="eval")

@@ -128,6 +128,14 @@ class RedactionSettings(Strict):
     )
 
 
+class MCPSettings(Strict):
+    redact: bool | None = Field(
+        None,
+        description="Redact PII in what `investigate mcp` returns [default: true over HTTP, "
+        "false over stdio].",
+    )
+
+
 class SLAPolicy(Strict):
     first_response: Duration
     resolution: Duration
@@ -148,6 +156,7 @@ class Settings(Strict):
     redaction: RedactionSettings = Field(default_factory=RedactionSettings)
     sla: dict[str, SLAPolicy] = Field(default_factory=_default_sla)
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    mcp: MCPSettings = Field(default_factory=MCPSettings)
 
 
 @dataclass

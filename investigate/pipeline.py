@@ -19,7 +19,7 @@ from investigate import entities as entity_mod
 from investigate import incidents
 from investigate.analysts import AnalystInput, choose_analyst
 from investigate.budget import apply_budget
-from investigate.connector import Collected, Connector, Query, Stage, TicketSource
+from investigate.connector import Collected, Connector, Query, Stage, TicketSearch, TicketSource
 from investigate.context import Context
 from investigate.durations import parse_time
 from investigate.errors import (
@@ -164,6 +164,24 @@ async def fetch_ticket(
         raise TicketSourceError(
             f"ticket source '{name}' failed: {exc.message}", hint=exc.hint
         ) from None
+
+
+async def search_tickets(ctx: Context, query: str, limit: int) -> list[str]:
+    """Ticket IDs from the ticket source's own search (`batch --query`, the MCP server)."""
+
+    name = ctx.config.settings.ticket_source
+    connectors = build_connectors(ctx)
+    try:
+        source = connectors.instances.get(name or "")
+        if source is None or not isinstance(source, TicketSearch):
+            kind = source.type_name if source is not None else "none"
+            raise UsageError(
+                f"the ticket source '{name}' ({kind}) cannot search tickets",
+                hint="give the IDs as arguments or on stdin instead",
+            )
+        return await source.search_tickets(query, limit)
+    finally:
+        await connectors.aclose()
 
 
 def window_for(ctx: Context, ticket: Ticket, options: RunOptions) -> Window:

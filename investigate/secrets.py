@@ -72,13 +72,19 @@ class SecretMasker:
                 self.collect(item)
 
     def mask(self, text: str) -> str:
+        text = self.mask_known(text)
+        for pattern, repl in _PATTERNS:
+            text = pattern.sub(repl, text)
+        return text
+
+    def mask_known(self, text: str) -> str:
+        """Only the registered secret values: for data (evidence, reports), where the
+        secret-shaped patterns of `mask` would also hit ordinary text such as `key=BUG-231`."""
         with self._lock:
             values = sorted(self._values, key=len, reverse=True)
         for value in values:
             if value in text:
                 text = text.replace(value, MASK)
-        for pattern, repl in _PATTERNS:
-            text = pattern.sub(repl, text)
         return text
 
     def clear(self) -> None:

@@ -21,6 +21,7 @@ from investigate.errors import ExitCode, InvestigateError, StrictFailure, UsageE
 if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fast
     from investigate.batch import Outcome
     from investigate.context import Context
+    from investigate.models import Report
     from investigate.recording import Cache
 
 app = typer.Typer(
@@ -173,6 +174,18 @@ def ticket(
             "$XDG_CACHE_HOME/investigate [default: off]."
         ),
     ] = None,
+    post_note: Annotated[
+        bool,
+        typer.Option(
+            "--post-note",
+            help="Post the report as an internal note on the ticket (needs write_back: in "
+            "the ticket source's config).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="With --post-note: print the exact request, send nothing."),
+    ] = False,
     verbose: Annotated[
         bool,
         typer.Option("--verbose", "-v", help="Ranking reasons, queries, and tracebacks on errors."),
@@ -196,6 +209,8 @@ def ticket(
         )
     if record is not None and replay is not None:
         raise UsageError("--record and --replay cannot be combined")
+    if dry_run and not post_note:
+        raise UsageError("--dry-run goes with --post-note")
     try:
         deadline = parse_duration(timeout) if timeout else None
     except ValueError as exc:
@@ -233,6 +248,8 @@ def ticket(
     with connector_progress(ctx, enabled=not (output is None and chosen == "json")) as progress:
         report = run_async(investigate(ctx, options, progress))
     emit(ctx, report, chosen, output, verbose)
+    if post_note:
+        _post_note(ctx, report, dry_run)
     if strict and (failed := strict_failures(report)):
         raise StrictFailure(
             f"--strict: {', '.join(failed)} failed", hint="the report above is complete otherwise"
@@ -302,6 +319,18 @@ def batch(
             file_okay=False,
         ),
     ] = None,
+    post_note: Annotated[
+        bool,
+        typer.Option(
+            "--post-note",
+            help="Post the report as an internal note on the ticket (needs write_back: in "
+            "the ticket source's config).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="With --post-note: print the exact request, send nothing."),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Investigate many tickets concurrently: JSON lines on stdout or one file per ticket.
@@ -321,6 +350,8 @@ def batch(
     ctx = _context(config, verbose)
     if ctx.config.path is None:
         raise UsageError("no config file found", hint="pass --config FILE")
+    if dry_run and not post_note:
+        raise UsageError("--dry-run goes with --post-note")
     ids = _batch_ids(ctx, ticket_ids or [], query, limit)
     if not ids:
         raise UsageError(
@@ -360,6 +391,8 @@ def batch(
         file_format=fmt,
         force=force,
         record=record,
+        post_note=post_note,
+        dry_run=dry_run,
     )
     outcomes: list[Outcome] = []
 
@@ -397,6 +430,16 @@ def batch(
     code = exit_code(outcomes, strict)
     if code:
         raise typer.Exit(code)
+
+
+def _post_note(ctx: Context, report: Report, dry_run: bool) -> None:
+    from investigate.threads import run as run_async
+    from investigate.writeback import post_note, print_outcome
+
+    outcome = run_async(post_note(ctx, report, dry_run=dry_run))
+    print_outcome(ctx, outcome)
+    if outcome.status == "failed":
+        raise typer.Exit(ExitCode.SOURCE_FAILED)
 
 
 def _cache(value: str | None, until: str | None) -> Cache | None:

@@ -15,6 +15,7 @@ from investigate.pipeline import build_connectors
 from investigate.registry import discover
 from investigate.render import safe
 from investigate.secrets import MASKER
+from investigate.writeback import write_permission
 
 CHECK_TIMEOUT = 15.0
 
@@ -95,7 +96,7 @@ def _posture_table(
     verified as unable to write where the system can tell; a warning with the fix where the
     credential could write."""
     table = Table(title="Read-only posture", title_justify="left")
-    for column in ("", "Connector", "Guaranteed by", "Credential"):
+    for column in ("", "Connector", "Guaranteed by", "Credential", "Write"):
         table.add_column(column)
     for name, instance in instances.items():
         items = checks.get(name, [])
@@ -109,7 +110,13 @@ def _posture_table(
             mark, credential = "✅", "no credential"
         else:
             mark, credential = "➖", "not verified: the guard is the boundary"
-        table.add_row(mark, name, instance.read_only_by, Text(MASKER.mask(safe(credential))))
+        table.add_row(
+            mark,
+            name,
+            instance.read_only_by,
+            Text(MASKER.mask(safe(credential))),
+            Text(write_permission(instance)),
+        )
     return table
 
 

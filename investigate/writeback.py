@@ -29,6 +29,7 @@ of the ticket text it investigates, so a note never feeds the next run.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -148,6 +149,19 @@ def without_our_notes(ticket: Ticket) -> Ticket:
     )
 
 
+def write_permission(connector: object) -> str:
+    """For `investigate check`: "none", or the one note endpoint and whether it is on."""
+    if not isinstance(connector, NoteTarget):
+        return "none"
+    channel = connector.note_channel()
+    if not channel.settings.enabled:
+        return f"none (write-back disabled; would be {channel.label})"
+    if channel.public and not channel.settings.public_ok:
+        return f"none ({channel.vendor} comments are public; public_ok is off)"
+    state = f" — not ready: {channel.problem}" if channel.problem else ""
+    return f"{channel.label}{state}"
+
+
 def show_request(request: Any) -> str:
     """`METHOD URL`, the headers (secrets masked) and the body: what would be sent."""
     lines = [f"{request.method} {request.url}"]
@@ -221,6 +235,12 @@ async def _send(
     body = render_note(report, channel.format, marker, redactor)
     note = channel.build(ticket, body)
     options = replace(channel.options, write=channel.endpoint, max_attempts=1, read_only_posts=())
+    if isinstance(options.auth, tuple):  # a header, so that the dry run shows what is sent
+        user, password = options.auth
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        options = replace(
+            options, auth=None, headers={**options.headers, "Authorization": f"Basic {basic}"}
+        )
     async with ctx.http(options) as client:
         request = client.build_request(note.method, note.path, json=note.json)
         ReadOnlyGuard((), channel.endpoint).check(request)  # a dry run proves the guard passes

@@ -71,7 +71,7 @@ def test_injection_cannot_add_links_mentions_macros_or_placeholders(
         assert "\n# heading" not in body and "\\[x\\]" in body
     if fmt == "jira":
         assert not re.search(r"(?<!\\)(\[~admin|\{color|\[link)", body)
-        assert "\\[~admin\\]" in body
+        assert "\\[\\~admin\\]" in body
 
 
 @pytest.mark.parametrize("fmt", ["html", "markdown", "jira"])

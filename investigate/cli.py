@@ -499,6 +499,62 @@ async def _search(ctx: Context, query: str, limit: int) -> list[str]:
 
 
 @app.command()
+def ask(
+    ticket_id: Annotated[str, typer.Argument(help="The ticket ID.")],
+    question: Annotated[
+        str | None, typer.Argument(help="The question (optional with --interactive).")
+    ] = None,
+    config: ConfigOpt = None,
+    analyst: Annotated[
+        AnalystChoice | None, typer.Option(help="Who answers [default: auto].")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", "-i", help="Keep asking until an empty line or Ctrl-D."),
+    ] = False,
+    fresh: Annotated[
+        bool, typer.Option(help="Investigate again instead of using the kept investigation.")
+    ] = False,
+    replay: Annotated[
+        Path | None,
+        typer.Option(help="Answer from a --record folder instead.", file_okay=False),
+    ] = None,
+    no_redact: Annotated[
+        bool, typer.Option("--no-redact", help="Send PII to a hosted LLM unredacted.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Ask a follow-up question about the last investigation of a ticket (evidence cited).
+
+    Uses the investigation kept from the last `ask` (or --replay DIR), else runs one."""
+    from investigate.ask import AskOptions, ask_session
+
+    if not _TICKET_ID.match(ticket_id):
+        raise UsageError(
+            f"not a ticket ID: {ticket_id!r}", hint="IDs are letters, digits and _ . : # -"
+        )
+    if not (question and question.strip()) and not interactive:
+        raise UsageError(
+            "no question", hint='investigate ask 4813 "what changed before the errors?"'
+        )
+    ctx = _context(config, verbose)
+    if ctx.config.path is None and replay is None:
+        raise UsageError("no config file found", hint="pass --config FILE")
+    if replay is not None:
+        _check_replay(replay, ticket_id)
+    options = AskOptions(
+        ticket_id=ticket_id,
+        analyst=analyst.value if analyst else "auto",
+        model=model,
+        redact=not no_redact,
+        fresh=fresh,
+        replay=replay,
+    )
+    ask_session(ctx, options, question.strip() if question else None, interactive)
+
+
+@app.command()
 def check(
     config: ConfigOpt = None,
     strict: Annotated[

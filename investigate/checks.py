@@ -96,7 +96,7 @@ def _posture_table(
     verified as unable to write where the system can tell; a warning with the fix where the
     credential could write."""
     table = Table(title="Read-only posture", title_justify="left")
-    for column in ("", "Connector", "Guaranteed by", "Credential", "Write"):
+    for column in ("", "Connector", "Guaranteed by", "Credential"):
         table.add_column(column)
     for name, instance in instances.items():
         items = checks.get(name, [])
@@ -110,13 +110,10 @@ def _posture_table(
             mark, credential = "✅", "no credential"
         else:
             mark, credential = "➖", "not verified: the guard is the boundary"
-        table.add_row(
-            mark,
-            name,
-            instance.read_only_by,
-            Text(MASKER.mask(safe(credential))),
-            Text(write_permission(instance)),
-        )
+        table.add_row(mark, name, instance.read_only_by, Text(MASKER.mask(safe(credential))))
+        write = write_permission(instance)
+        if write is not None:  # a ticket source that can take notes: its one write, on or off
+            table.add_row(write[0], name, Text(write[1]), Text(MASKER.mask(safe(write[2]))))
     return table
 
 

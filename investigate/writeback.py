@@ -149,17 +149,20 @@ def without_our_notes(ticket: Ticket) -> Ticket:
     )
 
 
-def write_permission(connector: object) -> str:
-    """For `investigate check`: "none", or the one note endpoint and whether it is on."""
+def write_permission(connector: object) -> tuple[str, str, str] | None:
+    """For `investigate check`'s posture table: (mark, the one write, its state), or None for a
+    connector that cannot take notes."""
     if not isinstance(connector, NoteTarget):
-        return "none"
+        return None
     channel = connector.note_channel()
+    what = f"write-back: {channel.label}"
     if not channel.settings.enabled:
-        return f"none (write-back disabled; would be {channel.label})"
+        return "➖", what, "write-back disabled (write_back.enabled: false)"
     if channel.public and not channel.settings.public_ok:
-        return f"none ({channel.vendor} comments are public; public_ok is off)"
-    state = f" — not ready: {channel.problem}" if channel.problem else ""
-    return f"{channel.label}{state}"
+        return "➖", what, f"refused: {channel.vendor} comments are public (public_ok: false)"
+    if channel.problem:
+        return "❌", what, f"enabled but not ready: {channel.problem}"
+    return "✍️", what, "enabled, with its own write_back credential"
 
 
 def show_request(request: Any) -> str:

@@ -48,7 +48,14 @@ from investigate.jsonapi import JsonResponse
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
-from investigate.writeback import NoteChannel, NoteRequest, WriteBack, only_keys, require_json
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 _DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(\.freshdesk\.com)?$")
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
@@ -133,11 +140,8 @@ class Freshdesk(Connector[FreshdeskConfig]):
         """A private note: `POST /api/v2/tickets/{id}/notes` with `{"body": html, "private":
         true}` (nothing else: no notify_emails, no status)."""
         wb = self.config.write_back
-        options = HttpOptions(
-            base_url=self.config.root,
-            timeout=self.config.timeout.total_seconds() if self.config.timeout else 30.0,
-            auth=(wb.token.get_secret_value(), "X") if wb.token else None,
-        )
+        auth = (wb.token.get_secret_value(), "X") if wb.token else None
+        options = note_options(self.config.root, self.config.timeout, auth=auth)
 
         def build(ticket: Ticket, body: str) -> NoteRequest:
             number = ticket_number(ticket.id, "Freshdesk")

@@ -48,7 +48,14 @@ from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
 from investigate.models import Comment, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
-from investigate.writeback import NoteChannel, NoteRequest, WriteBack, only_keys, require_json
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _TICKET = re.compile(r"^(?:([A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100})#)?#?(\d{1,12})$")
@@ -207,13 +214,11 @@ class GitHub(Connector[GitHubConfig]):
         """An issue comment: `POST /repos/{owner}/{repo}/issues/{n}/comments` with `{"body":
         markdown}`. Public: refused unless `write_back.public_ok: true`."""
         wb = self.config.write_back
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-        if wb.token:
-            headers["Authorization"] = f"Bearer {wb.token.get_secret_value()}"
-        options = HttpOptions(
-            base_url=self.config.base_url,
-            timeout=self.config.timeout.total_seconds() if self.config.timeout else 30.0,
-            headers=headers,
+        options = note_options(
+            self.config.base_url,
+            self.config.timeout,
+            bearer=wb.token,
+            headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
         )
 
         def build(ticket: Ticket, body: str) -> NoteRequest:

@@ -59,7 +59,14 @@ from investigate.jsonapi import HttpFailure, JsonResponse
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
-from investigate.writeback import NoteChannel, NoteRequest, WriteBack, only_keys, require_json
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 TOKEN_PATH = "/v2/oauth2/token"  # noqa: S105 (a path, not a secret)
 _UNSAFE = re.compile(r"[\"\\()\[\]{}\x00-\x1f\x7f\u2028\u2029]+")
@@ -190,11 +197,7 @@ class HelpScout(Connector[HelpScoutConfig]):
         """A note thread: `POST /v2/conversations/{id}/notes` with `{"text": html}` only (a
         `status` field would change the conversation: refused)."""
         wb = self.config.write_back
-        options = HttpOptions(
-            base_url=self.config.base_url,
-            timeout=self.config.timeout.total_seconds() if self.config.timeout else 30.0,
-            headers={"Authorization": f"Bearer {wb.token.get_secret_value()}"} if wb.token else {},
-        )
+        options = note_options(self.config.base_url, self.config.timeout, bearer=wb.token)
 
         def build(ticket: Ticket, body: str) -> NoteRequest:
             number = ticket_number(ticket.id, "Help Scout")

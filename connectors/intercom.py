@@ -54,7 +54,14 @@ from investigate.http import HttpOptions, ReadOnlyPost, WriteEndpoint, make_clie
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
-from investigate.writeback import NoteChannel, NoteRequest, WriteBack, only_keys, require_json
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 VERSION = "2.14"
 _HOSTS = {"us": "https://api.intercom.io", "eu": "https://api.eu.intercom.io"}
@@ -169,13 +176,11 @@ class Intercom(Connector[IntercomConfig]):
         """An admin note: `POST /conversations/{id}/reply` (or `/tickets/{id}/reply`) with
         `{"message_type": "note", "type": "admin", "admin_id": …, "body": html}` only."""
         wb = self.config.write_back
-        headers = {"Intercom-Version": VERSION}
-        if wb.token:
-            headers["Authorization"] = f"Bearer {wb.token.get_secret_value()}"
-        options = HttpOptions(
-            base_url=self.config.root,
-            timeout=self.config.timeout.total_seconds() if self.config.timeout else 30.0,
-            headers=headers,
+        options = note_options(
+            self.config.root,
+            self.config.timeout,
+            bearer=wb.token,
+            headers={"Intercom-Version": VERSION},
         )
 
         def build(ticket: Ticket, body: str) -> NoteRequest:

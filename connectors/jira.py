@@ -48,7 +48,14 @@ from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
 from investigate.models import Comment, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
-from investigate.writeback import NoteChannel, NoteRequest, WriteBack, only_keys, require_json
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,49}-\d{1,12}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -198,17 +205,12 @@ class Jira(Connector[JiraConfig]):
         `POST /rest/servicedeskapi/request/{key}/comment` with `{"body": wiki, "public": false}`.
         The v2 comment API takes wiki markup on Cloud and Data Center alike."""
         wb = self.config.write_back
-        headers: dict[str, str] = {}
-        auth: tuple[str, str] | None = None
-        if wb.token and wb.email:
-            auth = (wb.email, wb.token.get_secret_value())
-        elif wb.token:
-            headers["Authorization"] = f"Bearer {wb.token.get_secret_value()}"
-        options = HttpOptions(
-            base_url=self.config.base_url,
-            timeout=self.config.timeout.total_seconds() if self.config.timeout else 30.0,
-            headers=headers,
-            auth=auth,
+        basic = wb.token is not None and bool(wb.email)
+        options = note_options(  # Cloud: email + API token; Data Center: a PAT as bearer
+            self.config.base_url,
+            self.config.timeout,
+            bearer=None if basic else wb.token,
+            auth=(str(wb.email), wb.token.get_secret_value()) if basic and wb.token else None,
         )
         problem = None if wb.token else "set token (and email for Jira Cloud)"
         if self.config.service_desk:

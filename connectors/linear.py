@@ -52,7 +52,14 @@ from investigate.jsonapi import request_timeout
 from investigate.models import Comment, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
-from investigate.writeback import NoteChannel, NoteRequest, WriteBack, only_keys, require_json
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 PEEK_BYTES = 65_536
 _ISSUE_FIELDS = """
@@ -324,14 +331,8 @@ class Linear(Connector[LinearConfig]):
         """A comment: `POST /graphql` with the `commentCreate` mutation (`issueId`, `body`) —
         the one mutation the write client lets through; any other document is refused."""
         wb = self.config.write_back
-        headers = {"Content-Type": "application/json"}
-        if wb.token:
-            headers["Authorization"] = wb.token.get_secret_value()
-        options = HttpOptions(
-            base_url=self.config.base_url,
-            timeout=self.config.timeout.total_seconds() if self.config.timeout else 30.0,
-            headers=headers,
-        )
+        key = {"Authorization": wb.token.get_secret_value()} if wb.token else {}  # no "Bearer"
+        options = note_options(self.config.base_url, self.config.timeout, headers=key)
 
         def build(ticket: Ticket, body: str) -> NoteRequest:
             issue = as_dict(ticket.raw.get("issue"))

@@ -63,6 +63,7 @@ from investigate.writeback import (
     NoteChannel,
     NoteRequest,
     WriteBack,
+    note_options,
     only_keys,
     require_json,
 )
@@ -165,11 +166,7 @@ class Zendesk(Connector[ZendeskConfig]):
         {"html_body": …, "public": false}}}` — the body check refuses any other ticket field."""
         wb = self.config.write_back
         auth = (f"{wb.email}/token", wb.token.get_secret_value()) if wb.token else None
-        options = HttpOptions(
-            base_url=self.config.root,
-            timeout=self.config.timeout.total_seconds() if self.config.timeout else 30.0,
-            auth=auth,
-        )
+        options = note_options(self.config.root, self.config.timeout, auth=auth)
 
         def build(ticket: Ticket, body: str) -> NoteRequest:
             number = ticket_number(ticket.id, "Zendesk")

@@ -63,6 +63,19 @@ ConfigOpt = Annotated[
     ),
 ]
 
+PostNoteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--post-note",
+        help="Post the report as an internal note on the ticket (needs write_back: in the "
+        "ticket source's config).",
+    ),
+]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option("--dry-run", help="With --post-note: print the exact request, send nothing."),
+]
+
 
 def _context(config: Path | None, verbose: bool = False) -> Context:
     _STATE["verbose"] = verbose
@@ -174,18 +187,8 @@ def ticket(
             "$XDG_CACHE_HOME/investigate [default: off]."
         ),
     ] = None,
-    post_note: Annotated[
-        bool,
-        typer.Option(
-            "--post-note",
-            help="Post the report as an internal note on the ticket (needs write_back: in "
-            "the ticket source's config).",
-        ),
-    ] = False,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="With --post-note: print the exact request, send nothing."),
-    ] = False,
+    post_note: PostNoteOpt = False,
+    dry_run: DryRunOpt = False,
     verbose: Annotated[
         bool,
         typer.Option("--verbose", "-v", help="Ranking reasons, queries, and tracebacks on errors."),
@@ -319,18 +322,8 @@ def batch(
             file_okay=False,
         ),
     ] = None,
-    post_note: Annotated[
-        bool,
-        typer.Option(
-            "--post-note",
-            help="Post the report as an internal note on the ticket (needs write_back: in "
-            "the ticket source's config).",
-        ),
-    ] = False,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="With --post-note: print the exact request, send nothing."),
-    ] = False,
+    post_note: PostNoteOpt = False,
+    dry_run: DryRunOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Investigate many tickets concurrently: JSON lines on stdout or one file per ticket.

@@ -35,6 +35,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import SecretStr
@@ -109,6 +110,22 @@ class NoteOutcome:
     detail: str
     request: str = ""
     """With a dry run: the exact request (secrets masked)."""
+
+
+def note_options(
+    base_url: str,
+    timeout: timedelta | None,
+    *,
+    bearer: SecretStr | None = None,
+    headers: dict[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+) -> HttpOptions:
+    """The note client's options for `NoteChannel.options` (the core adds the write fence)."""
+    extra = dict(headers or {})
+    if bearer is not None:
+        extra["Authorization"] = f"Bearer {bearer.get_secret_value()}"
+    seconds = timeout.total_seconds() if timeout else 30.0
+    return HttpOptions(base_url=base_url, timeout=seconds, headers=extra, auth=auth)
 
 
 def evidence_hash(report: Report) -> str:
@@ -234,7 +251,8 @@ async def _send(
     marker: str,
     dry_run: bool,
 ) -> NoteOutcome:
-    redactor = Redactor(enabled=True) if channel.settings.redact_notes else None
+    sensitive = ctx.config.settings.redaction.sensitive
+    redactor = Redactor(sensitive, enabled=True) if channel.settings.redact_notes else None
     body = render_note(report, channel.format, marker, redactor)
     note = channel.build(ticket, body)
     options = replace(channel.options, write=channel.endpoint, max_attempts=1, read_only_posts=())

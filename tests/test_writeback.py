@@ -271,3 +271,20 @@ def test_demo_file_source_dry_run_renders_the_note_and_says_it_cannot_take_notes
     assert "### Root cause" in result.err and "investigate-note:v1:" in result.err
     real = cli("ticket", "4813", "--config", str(DEMO_CONFIG), "--post-note")
     assert real.code == 2 and "cannot take notes" in real.err
+
+
+def test_redact_notes_applies_the_llm_redaction_to_the_note(cli, write_config, fake) -> None:  # type: ignore[no-untyped-def]
+    fake.add_ticket(
+        make_ticket(4901, description="ERR_EXPORT_SERIALIZE for ops@brightline.example"),
+        comments=[],
+    )
+    plain_cfg = config(fake, enabled=True)
+    assert cli("ticket", "4901", "-c", str(write_config(plain_cfg)), "--post-note").code == 0
+    assert "Dana" in notes(fake)[0]["html_body"]  # agents see real values by default
+    redacted_cfg = config(fake, enabled=True, redact_notes=True)
+    redacted_cfg["redaction"] = {"sensitive": ["Dana Scully", "Dana"]}
+    fake.add_ticket(make_ticket(4902, description="ERR_EXPORT_SERIALIZE again"), comments=[])
+    path = str(write_config(redacted_cfg, name="redacted.yaml"))
+    assert cli("ticket", "4902", "-c", path, "--post-note").code == 0
+    body = notes(fake)[1]["html_body"]
+    assert "Dana" not in body and "&lt;SENSITIVE_1&gt;" in body

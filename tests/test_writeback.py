@@ -288,3 +288,22 @@ def test_redact_notes_applies_the_llm_redaction_to_the_note(cli, write_config, f
     assert cli("ticket", "4902", "-c", path, "--post-note").code == 0
     body = notes(fake)[1]["html_body"]
     assert "Dana" not in body and "&lt;SENSITIVE_1&gt;" in body
+
+
+def test_batch_dry_run_prints_each_request_and_sends_nothing(cli, write_config, fake) -> None:  # type: ignore[no-untyped-def]
+    fake.add_ticket(make_ticket(4813, subject="Login loop"), comments=[])
+    path = str(write_config(config(fake, enabled=True)))
+    result = cli("batch", "4812", "4813", "-c", path, "--post-note", "--dry-run")
+    assert result.code == 0, result.err
+    assert "notes: 2 dry-run" in result.err
+    assert result.err.count("PUT ") == 2 and NOTE_TOKEN not in result.err
+    assert fake.updates == [] and all(r.method == "GET" for r in fake.requests)
+
+
+def test_a_failed_post_is_exit_4_with_the_reason(cli, write_config, fake) -> None:  # type: ignore[no-untyped-def]
+    fake.writer = (NOTE_EMAIL, "a-different-token-000")
+    path = str(write_config(config(fake, enabled=True)))
+    result = cli("ticket", "4812", "-c", path, "-f", "json", "--post-note")
+    assert result.code == 4
+    assert "HTTP 401 from PUT" in result.err and NOTE_TOKEN not in result.err
+    assert result.json()["ticket"]["id"] == "4812"  # the report was still printed

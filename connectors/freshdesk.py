@@ -41,13 +41,21 @@ from connectors._helpdesk import (
     with_hint,
 )
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import SourceError, TicketNotFound
+from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
 from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, make_client
+from investigate.http import HttpOptions, WriteEndpoint, make_client
 from investigate.jsonapi import JsonResponse
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 _DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(\.freshdesk\.com)?$")
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
@@ -61,6 +69,8 @@ _HINTS = {
 
 
 class FreshdeskConfig(ConnectorConfig):
+    write_back: WriteBack = Field(default_factory=WriteBack)
+    """`--post-note`: a private note, with its own API key as `token`."""
     domain: str | None = None
     base_url: str | None = Field(None, description="Overrides domain (proxies, tests).")
     api_key: SecretStr
@@ -124,6 +134,30 @@ class Freshdesk(Connector[FreshdeskConfig]):
             params=params,
             max_bytes=self.config.max_response_bytes,
             hints=_HINTS,
+        )
+
+    def note_channel(self) -> NoteChannel:
+        """A private note: `POST /api/v2/tickets/{id}/notes` with `{"body": html, "private":
+        true}` (nothing else: no notify_emails, no status)."""
+        wb = self.config.write_back
+        auth = (wb.token.get_secret_value(), "X") if wb.token else None
+        options = note_options(self.config.root, self.config.timeout, auth=auth)
+
+        def build(ticket: Ticket, body: str) -> NoteRequest:
+            number = ticket_number(ticket.id, "Freshdesk")
+            return NoteRequest(
+                "POST", f"/api/v2/tickets/{number}/notes", {"body": body, "private": True}
+            )
+
+        return NoteChannel(
+            vendor="Freshdesk",
+            format="html",
+            settings=wb,
+            endpoint=WriteEndpoint("POST", r"/api/v2/tickets/\d{1,20}/notes", _private_note_only),
+            label="POST /api/v2/tickets/{id}/notes (private note only)",
+            options=options,
+            build=build,
+            problem=None if wb.token else "set token (an agent's API key)",
         )
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
@@ -286,3 +320,10 @@ def _comment(c: dict[str, Any], authors: dict[str, Any]) -> Comment:
         created_at=parse_time(c.get("created_at")),
         public=not c.get("private", False),
     )
+
+
+def _private_note_only(body: bytes) -> None:
+    data = require_json(body)
+    only_keys(data, {"body", "private"}, "Freshdesk note")
+    if data.get("private") is not True:
+        raise ReadOnlyViolation("refused a Freshdesk note that is not private (private: true)")

@@ -43,11 +43,19 @@ from connectors._helpdesk import as_dict, as_list, id_str, same_origin, with_hin
 from connectors._trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError, TicketNotFound
-from investigate.http import HttpOptions, make_client, ssl_context
+from investigate.http import HttpOptions, WriteEndpoint, make_client, ssl_context
 from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
 from investigate.models import Comment, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _TICKET = re.compile(r"^(?:([A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100})#)?#?(\d{1,12})$")
@@ -66,6 +74,8 @@ _HINTS = {
 
 
 class GitHubConfig(ConnectorConfig):
+    write_back: WriteBack = Field(default_factory=WriteBack)
+    """`--post-note`: issue comments are public, so it also needs `public_ok: true`."""
     token: SecretStr
     repo: str | None = Field(None, description="owner/name the ticket numbers belong to.")
     repos: list[str] = Field(default_factory=list, description="Known-issue search scope.")
@@ -199,6 +209,39 @@ class GitHub(Connector[GitHubConfig]):
                 hint=f"pass an issue number; set connectors.{self.name}.repo for bare numbers",
             )
         return repo, match.group(2)
+
+    def note_channel(self) -> NoteChannel:
+        """An issue comment: `POST /repos/{owner}/{repo}/issues/{n}/comments` with `{"body":
+        markdown}`. Public: refused unless `write_back.public_ok: true`."""
+        wb = self.config.write_back
+        options = note_options(
+            self.config.base_url,
+            self.config.timeout,
+            bearer=wb.token,
+            headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
+        )
+
+        def build(ticket: Ticket, body: str) -> NoteRequest:
+            repo, number = self._locate(ticket.id)
+            return NoteRequest(
+                "POST", f"/repos/{_path(repo)}/issues/{number}/comments", {"body": body}
+            )
+
+        return NoteChannel(
+            vendor="GitHub",
+            format="markdown",
+            settings=wb,
+            endpoint=WriteEndpoint(
+                "POST",
+                r"/repos/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/issues/\d{1,20}/comments",
+                _body_only,
+            ),
+            label="POST /repos/{owner}/{repo}/issues/{n}/comments (public comment)",
+            options=options,
+            build=build,
+            public=True,
+            problem=None if wb.token else "set token (Issues: write)",
+        )
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         repo, number = self._locate(ticket_id)
@@ -466,3 +509,7 @@ def github_issue(item: dict[str, Any], request: str) -> KnownIssue:
         labels=[str(label.get("name")) for label in as_list(item.get("labels"))],
         request=request,
     )
+
+
+def _body_only(body: bytes) -> None:
+    only_keys(require_json(body), {"body"}, "GitHub issue comment")

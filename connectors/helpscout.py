@@ -54,11 +54,19 @@ from investigate.config import Duration
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
 from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, ReadOnlyPost, make_client
+from investigate.http import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
 from investigate.jsonapi import HttpFailure, JsonResponse
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 TOKEN_PATH = "/v2/oauth2/token"  # noqa: S105 (a path, not a secret)
 _UNSAFE = re.compile(r"[\"\\()\[\]{}\x00-\x1f\x7f\u2028\u2029]+")
@@ -86,6 +94,8 @@ def token_body_only(content: bytes) -> None:
 
 
 class HelpScoutConfig(ConnectorConfig):
+    write_back: WriteBack = Field(default_factory=WriteBack)
+    """`--post-note`: a note thread, with an OAuth access token as `token`."""
     app_id: SecretStr
     app_secret: SecretStr
     base_url: str = "https://api.helpscout.net"
@@ -182,6 +192,27 @@ class HelpScout(Connector[HelpScoutConfig]):
         )
 
     # ticket source ----------------------------------------------------------------------
+
+    def note_channel(self) -> NoteChannel:
+        """A note thread: `POST /v2/conversations/{id}/notes` with `{"text": html}` only (a
+        `status` field would change the conversation: refused)."""
+        wb = self.config.write_back
+        options = note_options(self.config.base_url, self.config.timeout, bearer=wb.token)
+
+        def build(ticket: Ticket, body: str) -> NoteRequest:
+            number = ticket_number(ticket.id, "Help Scout")
+            return NoteRequest("POST", f"/v2/conversations/{number}/notes", {"text": body})
+
+        return NoteChannel(
+            vendor="Help Scout",
+            format="html",
+            settings=wb,
+            endpoint=WriteEndpoint("POST", r"/v2/conversations/\d{1,20}/notes", _note_text_only),
+            label="POST /v2/conversations/{id}/notes (note thread only)",
+            options=options,
+            build=build,
+            problem=None if wb.token else "set token (an OAuth access token of a Help Scout user)",
+        )
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         number = ticket_number(ticket_id, "Help Scout")
@@ -430,3 +461,10 @@ def _comment(thread: dict[str, Any]) -> Comment | None:
         created_at=parse_time(thread.get("createdAt")),
         public=kind != "note",
     )
+
+
+def _note_text_only(body: bytes) -> None:
+    data = require_json(body)
+    only_keys(data, {"text"}, "Help Scout note")
+    if not isinstance(data.get("text"), str):
+        raise ReadOnlyViolation("refused a Help Scout note without text")

@@ -50,10 +50,18 @@ from investigate.config import Duration
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
 from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, ReadOnlyPost, make_client
+from investigate.http import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 VERSION = "2.14"
 _HOSTS = {"us": "https://api.intercom.io", "eu": "https://api.eu.intercom.io"}
@@ -87,7 +95,14 @@ READ_ONLY_POSTS = (
 )
 
 
+class IntercomWriteBack(WriteBack):
+    admin_id: str | None = Field(None, pattern=r"^[0-9]{1,20}$")
+    """The teammate the note is posted as (Settings → Teammates, or GET /admins)."""
+
+
 class IntercomConfig(ConnectorConfig):
+    write_back: IntercomWriteBack = Field(default_factory=IntercomWriteBack)
+    """`--post-note`: an admin note, with its own access token and the admin who writes it."""
     access_token: SecretStr
     region: Literal["us", "eu", "au"] = "us"
     base_url: str | None = Field(None, description="Overrides region (proxies, tests).")
@@ -156,6 +171,42 @@ class Intercom(Connector[IntercomConfig]):
         return found.body
 
     # ticket source ----------------------------------------------------------------------
+
+    def note_channel(self) -> NoteChannel:
+        """An admin note: `POST /conversations/{id}/reply` (or `/tickets/{id}/reply`) with
+        `{"message_type": "note", "type": "admin", "admin_id": …, "body": html}` only."""
+        wb = self.config.write_back
+        options = note_options(
+            self.config.root,
+            self.config.timeout,
+            bearer=wb.token,
+            headers={"Intercom-Version": VERSION},
+        )
+
+        def build(ticket: Ticket, body: str) -> NoteRequest:
+            number = ticket_number(ticket.id, "Intercom")
+            kind = "ticket" if "ticket" in ticket.raw else "conversation"
+            note = {
+                "message_type": "note",
+                "type": "admin",
+                "admin_id": wb.admin_id or "",
+                "body": body,
+            }
+            return NoteRequest("POST", f"/{kind}s/{number}/reply", note)
+
+        missing = [n for n, v in (("token", wb.token), ("admin_id", wb.admin_id)) if not v]
+        return NoteChannel(
+            vendor="Intercom",
+            format="html",
+            settings=wb,
+            endpoint=WriteEndpoint(
+                "POST", r"/(conversations|tickets)/\d{1,30}/reply", _admin_note_only
+            ),
+            label="POST /conversations/{id}/reply (admin note only)",
+            options=options,
+            build=build,
+            problem=f"set {' and '.join(missing)}" if missing else None,
+        )
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         number = ticket_number(ticket_id, "Intercom")
@@ -445,3 +496,10 @@ def _comment(part: dict[str, Any]) -> Comment | None:
         created_at=parse_time(part.get("created_at")),
         public=part.get("part_type") != "note",
     )
+
+
+def _admin_note_only(body: bytes) -> None:
+    data = require_json(body)
+    only_keys(data, {"message_type", "type", "admin_id", "body"}, "Intercom reply")
+    if data.get("message_type") != "note" or data.get("type") != "admin":
+        raise ReadOnlyViolation("refused an Intercom reply that is not an admin note")

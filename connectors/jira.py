@@ -42,12 +42,20 @@ from connectors._helpdesk import as_dict, as_list, attachment_note, id_str, with
 from connectors._trackers import KnownIssue, issue_evidence, search_terms
 from investigate.adf import adf_to_text
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import SourceError, TicketNotFound
-from investigate.http import HttpOptions
+from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
+from investigate.http import HttpOptions, WriteEndpoint
 from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
 from investigate.models import Comment, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,49}-\d{1,12}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -68,7 +76,15 @@ _HINTS = {
 }
 
 
+class JiraWriteBack(WriteBack):
+    visibility_type: Literal["role", "group"] = "role"
+    visibility: str | None = None
+    """The project role (or group) that may see the comment, e.g. Developers."""
+
+
 class JiraConfig(ConnectorConfig):
+    write_back: JiraWriteBack = Field(default_factory=JiraWriteBack)
+    """`--post-note`: a comment restricted to a role/group (JSM: an internal comment)."""
     base_url: str
     deployment: Literal["cloud", "datacenter"] | None = Field(
         None, description="Default: cloud for *.atlassian.net, else datacenter."
@@ -181,6 +197,59 @@ class Jira(Connector[JiraConfig]):
         return TicketNotFound(
             f"ticket {key} not found in Jira ({self.config.base_url})",
             hint="check the key, and that the account can browse the project",
+        )
+
+    def note_channel(self) -> NoteChannel:
+        """Jira: `POST /rest/api/2/issue/{key}/comment` with `{"body": wiki, "visibility":
+        {"type": "role"|"group", "value": …}}`; Jira Service Management (`service_desk: true`):
+        `POST /rest/servicedeskapi/request/{key}/comment` with `{"body": wiki, "public": false}`.
+        The v2 comment API takes wiki markup on Cloud and Data Center alike."""
+        wb = self.config.write_back
+        basic = wb.token is not None and bool(wb.email)
+        options = note_options(  # Cloud: email + API token; Data Center: a PAT as bearer
+            self.config.base_url,
+            self.config.timeout,
+            bearer=None if basic else wb.token,
+            auth=(str(wb.email), wb.token.get_secret_value()) if basic and wb.token else None,
+        )
+        problem = None if wb.token else "set token (and email for Jira Cloud)"
+        if self.config.service_desk:
+
+            def internal(ticket: Ticket, body: str) -> NoteRequest:
+                path = f"/rest/servicedeskapi/request/{quote(self._key(ticket.id))}/comment"
+                return NoteRequest("POST", path, {"body": body, "public": False})
+
+            return NoteChannel(
+                vendor="Jira Service Management",
+                format="jira",
+                settings=wb,
+                endpoint=WriteEndpoint(
+                    "POST",
+                    r"/rest/servicedeskapi/request/[A-Za-z0-9_-]{1,64}/comment",
+                    _jsm_internal,
+                ),
+                label="POST /rest/servicedeskapi/request/{key}/comment (internal comment only)",
+                options=options,
+                build=internal,
+                problem=problem,
+            )
+
+        def restricted(ticket: Ticket, body: str) -> NoteRequest:
+            path = f"/rest/api/2/issue/{quote(self._key(ticket.id))}/comment"
+            visibility = {"type": wb.visibility_type, "value": wb.visibility or ""}
+            return NoteRequest("POST", path, {"body": body, "visibility": visibility})
+
+        return NoteChannel(
+            vendor="Jira",
+            format="jira",
+            settings=wb,
+            endpoint=WriteEndpoint(
+                "POST", r"/rest/api/2/issue/[A-Za-z0-9_-]{1,64}/comment", _restricted_comment
+            ),
+            label="POST /rest/api/2/issue/{key}/comment (restricted by visibility only)",
+            options=options,
+            build=restricted,
+            problem=problem or (None if wb.visibility else "set visibility (a role or group)"),
         )
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
@@ -498,3 +567,23 @@ def _jsm_time(value: Any) -> datetime | None:
 
 
 __all__ = ["Jira", "JiraConfig", "jql_string", "jql_text"]
+
+
+def _restricted_comment(body: bytes) -> None:
+    data = require_json(body)
+    only_keys(data, {"body", "visibility"}, "Jira comment")
+    seen = data.get("visibility")
+    if (
+        not isinstance(seen, dict)
+        or seen.get("type") not in ("role", "group")
+        or not isinstance(seen.get("value"), str)
+        or not seen["value"].strip()
+    ):
+        raise ReadOnlyViolation("refused a Jira comment without a role/group visibility")
+
+
+def _jsm_internal(body: bytes) -> None:
+    data = require_json(body)
+    only_keys(data, {"body", "public"}, "Jira Service Management comment")
+    if data.get("public") is not False:
+        raise ReadOnlyViolation("refused a Jira Service Management comment that is public")

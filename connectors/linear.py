@@ -40,11 +40,26 @@ from connectors._helpdesk import as_dict, as_list, id_str, with_hint
 from connectors._trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
-from investigate.http import HttpOptions, ReadOnlyPost, describe, make_client, ssl_context
+from investigate.http import (
+    HttpOptions,
+    ReadOnlyPost,
+    WriteEndpoint,
+    describe,
+    make_client,
+    ssl_context,
+)
 from investigate.jsonapi import request_timeout
 from investigate.models import Comment, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 PEEK_BYTES = 65_536
 _ISSUE_FIELDS = """
@@ -140,6 +155,8 @@ def refuse_writes(body: bytes) -> None:
 
 
 class LinearConfig(ConnectorConfig):
+    write_back: WriteBack = Field(default_factory=WriteBack)
+    """`--post-note`: a comment via `commentCreate`, the one mutation ever sent."""
     api_key: SecretStr | None = None
     oauth_token: SecretStr | None = None
     base_url: str = "https://api.linear.app"
@@ -309,6 +326,32 @@ class Linear(Connector[LinearConfig]):
         )
 
     # ticket source ----------------------------------------------------------------------
+
+    def note_channel(self) -> NoteChannel:
+        """A comment: `POST /graphql` with the `commentCreate` mutation (`issueId`, `body`) —
+        the one mutation the write client lets through; any other document is refused."""
+        wb = self.config.write_back
+        key = {"Authorization": wb.token.get_secret_value()} if wb.token else {}  # no "Bearer"
+        options = note_options(self.config.base_url, self.config.timeout, headers=key)
+
+        def build(ticket: Ticket, body: str) -> NoteRequest:
+            issue = as_dict(ticket.raw.get("issue"))
+            issue_id = id_str(issue.get("id")) or ticket.id
+            variables = {"input": {"issueId": issue_id, "body": body}}
+            return NoteRequest(
+                "POST", "/graphql", {"query": COMMENT_CREATE, "variables": variables}
+            )
+
+        return NoteChannel(
+            vendor="Linear",
+            format="markdown",
+            settings=wb,
+            endpoint=WriteEndpoint("POST", "/graphql", only_comment_create),
+            label="POST /graphql commentCreate (the one mutation)",
+            options=options,
+            build=build,
+            problem=None if wb.token else "set token (a Linear API key with comment access)",
+        )
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         key = ticket_id.strip()
@@ -541,3 +584,32 @@ def _not_found(error: dict[str, Any]) -> bool:
 
 
 __all__ = ["Linear", "LinearConfig", "ensure_query", "refuse_writes", "reset_wait"]
+
+
+COMMENT_CREATE = (
+    "mutation InvestigateNote($input: CommentCreateInput!) "
+    "{ commentCreate(input: $input) { success comment { id } } }"
+)
+
+
+def only_comment_create(body: bytes) -> None:
+    """The write client's check: one mutation, `commentCreate`, with `issueId` and `body`."""
+    data = require_json(body)
+    only_keys(data, {"query", "variables"}, "Linear request")
+    try:
+        parsed = graphql.parse(str(data.get("query") or ""))
+    except graphql.GraphQLError:
+        raise ReadOnlyViolation("refused a GraphQL document that does not parse") from None
+    ops = [d for d in parsed.definitions if isinstance(d, graphql.OperationDefinitionNode)]
+    if len(parsed.definitions) != 1 or len(ops) != 1 or ops[0].operation.value != "mutation":
+        raise ReadOnlyViolation("refused a GraphQL request that is not one commentCreate mutation")
+    fields = ops[0].selection_set.selections
+    if (
+        len(fields) != 1
+        or not isinstance(fields[0], graphql.FieldNode)
+        or (fields[0].name.value != "commentCreate")
+    ):
+        raise ReadOnlyViolation("refused a GraphQL mutation other than commentCreate")
+    variables = as_dict(data.get("variables"))
+    only_keys(variables, {"input"}, "Linear commentCreate")
+    only_keys(as_dict(variables.get("input")), {"issueId", "body"}, "Linear commentCreate")

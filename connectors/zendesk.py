@@ -52,13 +52,21 @@ from connectors._helpdesk import (
 )
 from investigate.config import Duration
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import SourceError, TicketNotFound
+from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
 from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, make_client
+from investigate.http import HttpOptions, WriteEndpoint, make_client
 from investigate.jsonapi import JsonResponse
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.writeback import (
+    NoteChannel,
+    NoteRequest,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,200}\.[A-Za-z]{2,}$")
@@ -83,6 +91,8 @@ class ZendeskConfig(ConnectorConfig):
     max_signatures: int = Field(3, ge=0, le=10)
     max_comment_pages: int = Field(20, ge=1, le=200)
     max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
+    write_back: WriteBack = Field(default_factory=WriteBack)
+    """`--post-note`: a private comment, with its own agent email + API token."""
 
     @field_validator("subdomain")
     @classmethod
@@ -147,6 +157,33 @@ class Zendesk(Connector[ZendeskConfig]):
             params=params,
             max_bytes=self.config.max_response_bytes,
             hints=_HINTS,
+        )
+
+    # write-back: the one write ------------------------------------------------------------
+
+    def note_channel(self) -> NoteChannel:
+        """A private comment: `PUT /api/v2/tickets/{id}.json` with `{"ticket": {"comment":
+        {"html_body": …, "public": false}}}` — the body check refuses any other ticket field."""
+        wb = self.config.write_back
+        auth = (f"{wb.email}/token", wb.token.get_secret_value()) if wb.token else None
+        options = note_options(self.config.root, self.config.timeout, auth=auth)
+
+        def build(ticket: Ticket, body: str) -> NoteRequest:
+            number = ticket_number(ticket.id, "Zendesk")
+            comment = {"html_body": body, "public": False}
+            return NoteRequest(
+                "PUT", f"/api/v2/tickets/{number}.json", {"ticket": {"comment": comment}}
+            )
+
+        return NoteChannel(
+            vendor="Zendesk",
+            format="html",
+            settings=wb,
+            endpoint=WriteEndpoint("PUT", r"/api/v2/tickets/\d{1,20}\.json", _private_comment_only),
+            label="PUT /api/v2/tickets/{id}.json (private comment only)",
+            options=options,
+            build=build,
+            problem=None if wb.token and wb.email else "set email and token (an agent's API token)",
         )
 
     # ticket source ----------------------------------------------------------------------
@@ -419,3 +456,16 @@ def _own_ticket(ticket: Ticket) -> dict[str, Any]:
 
 
 # --- shared by the helpdesk connectors ------------------------------------------------------
+
+
+def _private_comment_only(body: bytes) -> None:
+    data = require_json(body)
+    only_keys(data, {"ticket"}, "Zendesk ticket update")
+    ticket = data.get("ticket")
+    if not isinstance(ticket, dict):
+        raise ReadOnlyViolation("refused a Zendesk ticket update without a ticket object")
+    only_keys(ticket, {"comment"}, "Zendesk ticket update")
+    comment = ticket.get("comment")
+    if not isinstance(comment, dict) or comment.get("public") is not False:
+        raise ReadOnlyViolation("refused a Zendesk comment that is not private (public: false)")
+    only_keys(comment, {"html_body", "body", "public"}, "Zendesk comment")

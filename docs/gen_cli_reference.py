@@ -23,6 +23,7 @@ COMMANDS = [
     "demo",
     "init",
     "batch",
+    "ask",
     "check",
     "connectors",
     "mcp",

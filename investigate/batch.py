@@ -32,6 +32,7 @@ from investigate.render.output import to_text, write_atomic
 from investigate.secrets import MASKER
 from investigate.termsafe import escape_json
 from investigate.ticket_ids import TICKET_ID
+from investigate.writeback import NoteOutcome, post_note
 
 """Use with `match`: `\\Z`, not `$`, so an ID with a trailing newline is refused."""
 Status = Literal["ok", "partial", "failed", "skipped"]
@@ -47,6 +48,9 @@ class BatchOptions:
     force: bool = False
     record: Path | None = None
     """Record each ticket's run into its own folder here (`--replay DIR/<id>`)."""
+    post_note: bool = False
+    """Post each report as an internal note on its ticket (`investigate.writeback`)."""
+    dry_run: bool = False
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Outcome:
     error: str = ""
     not_found: bool = False
     failed_sources: list[str] = field(default_factory=list)
+    note: NoteOutcome | None = None
 
 
 def target(options: BatchOptions, ticket_id: str) -> Path | None:
@@ -132,7 +137,13 @@ async def _investigate_one(
         write_atomic(path, to_text(report, options.file_format, False))
     else:
         emit(escape_json(json.dumps(report.model_dump(mode="json"), ensure_ascii=False)))
-    return _outcome(report)
+    outcome = _outcome(report)
+    if options.post_note:
+        try:
+            outcome.note = await post_note(ctx, report, dry_run=options.dry_run)
+        except InvestigateError as exc:
+            outcome.note = NoteOutcome(ticket_id, "failed", exc.message)
+    return outcome
 
 
 def _outcome(report: Report) -> Outcome:
@@ -154,6 +165,8 @@ def exit_code(outcomes: list[Outcome], strict: bool) -> int:
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         return ExitCode.NOT_FOUND if all(o.not_found for o in failed) else ExitCode.SOURCE_FAILED
+    if any(o.note is not None and o.note.status in ("failed", "refused") for o in outcomes):
+        return ExitCode.SOURCE_FAILED
     if strict and any(o.status == "partial" for o in outcomes):
         return ExitCode.STRICT
     return ExitCode.OK
@@ -172,6 +185,15 @@ def summary_lines(outcomes: list[Outcome], total: int) -> list[str]:
     if incidents:
         lines.append(f"incident suspected: {', '.join(incidents[:20])}")
     lines += [f"failed {o.ticket_id}: {o.error}" for o in outcomes if o.status == "failed"][:50]
+    notes = [o.note for o in outcomes if o.note is not None]
+    if notes:
+        by = Counter(n.status for n in notes)
+        lines.append("notes: " + ", ".join(f"{n} {status}" for status, n in sorted(by.items())))
+        lines += [
+            f"note {n.ticket_id}: {n.detail}" + (f"\n{n.request.rstrip()}" if n.request else "")
+            for n in notes
+            if n.status in ("refused", "failed", "dry-run")
+        ][:50]
     return lines
 
 

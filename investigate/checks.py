@@ -19,6 +19,7 @@ from investigate.pipeline import build_connectors
 from investigate.registry import discover
 from investigate.render import safe
 from investigate.secrets import MASKER
+from investigate.writeback import write_permission
 
 CHECK_TIMEOUT = 15.0
 
@@ -154,6 +155,9 @@ def _posture_table(
         table.add_row(
             marks[level], name, instance.read_only_by, Text(MASKER.mask(safe(credential)))
         )
+        write = write_permission(instance)
+        if write is not None:  # a ticket source that can take notes: its one write, on or off
+            table.add_row(write[0], name, Text(write[1]), Text(MASKER.mask(safe(write[2]))))
     return table
 
 

@@ -23,6 +23,7 @@ from investigate.suggest import unknown_command
 if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fast
     from investigate.batch import Outcome
     from investigate.context import Context
+    from investigate.models import Report
     from investigate.recording import Cache
 
 app = typer.Typer(
@@ -62,6 +63,19 @@ ConfigOpt = Annotated[
         "$XDG_CONFIG_HOME/investigate/config.yaml).",
         dir_okay=False,
     ),
+]
+
+PostNoteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--post-note",
+        help="Post the report as an internal note on the ticket (needs write_back: in the "
+        "ticket source's config).",
+    ),
+]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option("--dry-run", help="With --post-note: print the exact request, send nothing."),
 ]
 
 
@@ -185,6 +199,8 @@ def ticket(
             "$XDG_CACHE_HOME/investigate [default: off]."
         ),
     ] = None,
+    post_note: PostNoteOpt = False,
+    dry_run: DryRunOpt = False,
     verbose: Annotated[
         bool,
         typer.Option("--verbose", "-v", help="Ranking reasons, queries, and tracebacks on errors."),
@@ -205,6 +221,8 @@ def ticket(
         raise no_config()
     if record is not None and replay is not None:
         raise UsageError("--record and --replay cannot be combined")
+    if dry_run and not post_note:
+        raise UsageError("--dry-run goes with --post-note")
     deadline = option_duration("--timeout", timeout)
     options = RunOptions(
         ticket_id=ticket_id,
@@ -237,6 +255,8 @@ def ticket(
     with connector_progress(ctx, enabled=not quiet) as progress:
         report = run_async(investigate(ctx, options, progress))
     emit(ctx, report, chosen, output, verbose)
+    if post_note:
+        _post_note(ctx, report, dry_run)
     if strict and (failed := strict_failures(report)):
         raise StrictFailure(
             f"--strict: {', '.join(failed)} failed", hint="the report above is complete otherwise"
@@ -306,6 +326,8 @@ def batch(
             file_okay=False,
         ),
     ] = None,
+    post_note: PostNoteOpt = False,
+    dry_run: DryRunOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Investigate many tickets concurrently: JSON lines on stdout or one file per ticket.
@@ -326,6 +348,8 @@ def batch(
     ctx = _context(config, verbose)
     if ctx.config.path is None:
         raise no_config()
+    if dry_run and not post_note:
+        raise UsageError("--dry-run goes with --post-note")
     ids = _batch_ids(ctx, ticket_ids or [], query, limit)
     if not ids:
         raise UsageError(
@@ -362,6 +386,8 @@ def batch(
         file_format=fmt,
         force=force,
         record=record,
+        post_note=post_note,
+        dry_run=dry_run,
     )
     outcomes: list[Outcome] = []
 
@@ -397,6 +423,16 @@ def batch(
     code = exit_code(outcomes, strict)
     if code:
         raise typer.Exit(code)
+
+
+def _post_note(ctx: Context, report: Report, dry_run: bool) -> None:
+    from investigate.threads import run as run_async
+    from investigate.writeback import post_note, print_outcome
+
+    outcome = run_async(post_note(ctx, report, dry_run=dry_run))
+    print_outcome(ctx, outcome)
+    if outcome.status == "failed":
+        raise typer.Exit(ExitCode.SOURCE_FAILED)
 
 
 def _cache(value: str | None, until: str | None) -> Cache | None:
@@ -436,6 +472,60 @@ def _batch_ids(ctx: Context, given: list[str], query: str | None, limit: int) ->
 
         ids += run_async(search_tickets(ctx, query, limit))
     return list(dict.fromkeys(ids))  # once each, in order
+
+
+@app.command()
+def ask(
+    ticket_id: Annotated[str, typer.Argument(help="The ticket ID.")],
+    question: Annotated[
+        str | None, typer.Argument(help="The question (optional with --interactive).")
+    ] = None,
+    config: ConfigOpt = None,
+    analyst: Annotated[
+        AnalystChoice | None, typer.Option(help="Who answers [default: auto].")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", "-i", help="Keep asking until an empty line or Ctrl-D."),
+    ] = False,
+    fresh: Annotated[
+        bool, typer.Option(help="Investigate again instead of using the kept investigation.")
+    ] = False,
+    replay: Annotated[
+        Path | None,
+        typer.Option(help="Answer from a --record folder instead.", file_okay=False),
+    ] = None,
+    no_redact: Annotated[
+        bool, typer.Option("--no-redact", help="Send PII to a hosted LLM unredacted.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Ask a follow-up question about the last investigation of a ticket (evidence cited).
+
+    Uses the investigation kept from the last `ask` (or --replay DIR), else runs one."""
+    from investigate.ask import AskOptions, ask_session
+    from investigate.ticket_ids import check_ticket_id
+
+    check_ticket_id(ticket_id)
+    if not (question and question.strip()) and not interactive:
+        raise UsageError(
+            "no question", hint='investigate ask 4813 "what changed before the errors?"'
+        )
+    ctx = _context(config, verbose)
+    if ctx.config.path is None and replay is None:
+        raise no_config()
+    if replay is not None:
+        _check_replay(replay, ticket_id)
+    options = AskOptions(
+        ticket_id=ticket_id,
+        analyst=analyst.value if analyst else "auto",
+        model=model,
+        redact=not no_redact,
+        fresh=fresh,
+        replay=replay,
+    )
+    ask_session(ctx, options, question.strip() if question else None, interactive)
 
 
 @app.command()

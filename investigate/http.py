@@ -8,6 +8,10 @@ honouring `Retry-After` but never waiting past the caller's deadline, and the re
 GET and HEAD pass; a POST passes only to an allow-listed read endpoint (search APIs, GraphQL
 queries), optionally with a body check; anything else raises `ReadOnlyViolation` before a
 byte is sent. Error messages go through the secret masker.
+
+The one exception is `HttpOptions.write`: the client that posts an internal note
+(`investigate.writeback`) allows exactly one documented create-note endpoint (method, path
+pattern and a body check); no data connector ever sets it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import email.utils
 import fnmatch
 import functools
 import random
+import re
 import ssl
 import time
 import urllib.parse
@@ -54,6 +59,21 @@ class ReadOnlyPost:
 
 
 @dataclass(frozen=True)
+class WriteEndpoint:
+    """The one write a note client may send, e.g. `WriteEndpoint("POST", r"/api/v2/tickets/\\d+/notes")`.
+
+    `path` must match the whole request path; `check` inspects the body and raises
+    `ReadOnlyViolation` for anything but an internal note (a status change, a public reply)."""
+
+    method: str
+    path: str
+    check: BodyCheck | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method.upper() and re.fullmatch(self.path, path) is not None
+
+
+@dataclass(frozen=True)
 class HttpOptions:
     base_url: str = ""
     timeout: float = 30.0
@@ -64,11 +84,17 @@ class HttpOptions:
     max_wait: float = 30.0
     deadline: float | None = None
     """Absolute `time.monotonic()` after which no retry starts and no wait is begun."""
+    write: WriteEndpoint | None = None
+    """The one create-note endpoint a write-back client may call (never set by a connector's
+    data client)."""
 
 
 class ReadOnlyGuard:
-    def __init__(self, posts: Sequence[ReadOnlyPost | str]) -> None:
+    def __init__(
+        self, posts: Sequence[ReadOnlyPost | str], write: WriteEndpoint | None = None
+    ) -> None:
         self.posts = [p if isinstance(p, ReadOnlyPost) else ReadOnlyPost(p) for p in posts]
+        self.write = write
 
     def check(self, request: httpx2.Request) -> None:
         method = request.method.upper()
@@ -77,7 +103,18 @@ class ReadOnlyGuard:
         target = f"{method} {request.url.copy_with(query=None)}"
         raw_path = request.url.raw_path.split(b"?")[0].decode("ascii", "replace")
         segments = urllib.parse.unquote(raw_path).split("/")
-        if method == "POST" and not {".", ".."} & set(segments):
+        traversal = bool({".", ".."} & set(segments))
+        if self.write is not None and not traversal and self.write.matches(method, raw_path):
+            if self.write.check is not None:
+                self.write.check(request.content)
+            return
+        if self.write is not None:
+            raise ReadOnlyViolation(
+                f"refused {target}: the note client may only {self.write.method} the create-note "
+                "endpoint",
+                hint="write-back posts one internal note and changes nothing else on the ticket",
+            )
+        if method == "POST" and not traversal:
             for allowed in self.posts:
                 if fnmatch.fnmatchcase(request.url.path, allowed.path):
                     if allowed.check is not None:
@@ -117,7 +154,7 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
     def __init__(self, inner: httpx2.AsyncBaseTransport, options: HttpOptions) -> None:
         self.inner = inner
         self.options = options
-        self.guard = ReadOnlyGuard(options.read_only_posts)
+        self.guard = ReadOnlyGuard(options.read_only_posts, options.write)
         self._attempt = 0
 
     def _backoff(self, exc: Exception) -> bool | float:

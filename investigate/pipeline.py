@@ -46,6 +46,7 @@ from investigate.registry import discover
 from investigate.secrets import MASKER
 from investigate.sla import sla_for
 from investigate.suggest import did_you_mean
+from investigate.writeback import without_our_notes
 
 AnyConnector = Connector[Any]
 CACHED_MS = -1
@@ -157,7 +158,8 @@ async def fetch_ticket(
         raise ConfigError(f"connector '{name}' ({source.type_name}) cannot supply tickets")
     try:
         async with asyncio.timeout(max(deadline - time.monotonic(), 0.1)):
-            return await source.fetch_ticket(ticket_id)
+            # the notes investigate posted (--post-note) are not evidence about the ticket
+            return without_our_notes(await source.fetch_ticket(ticket_id))
     except TimeoutError:
         raise TicketSourceError(f"ticket source '{name}' did not answer in time") from None
     except SourceError as exc:

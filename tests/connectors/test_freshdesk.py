@@ -193,3 +193,26 @@ def test_cli_exit_codes(cli, write_config, fake, monkeypatch) -> None:  # type: 
     denied = cli("ticket", "7", "-c", path)
     assert denied.code == 4 and "HTTP 401" in denied.err and "FRESHDESK_API_KEY" in denied.err
     assert "bad-key-000" not in denied.err + denied.out
+
+
+# --- --post-note: a private note -------------------------------------------------------------
+
+
+def test_post_note_adds_one_private_note_and_a_rerun_none(cli, write_config, fake) -> None:  # type: ignore[no-untyped-def]
+    from notes_support import post_twice
+
+    seed(fake)
+    fake.note_key = "fd_note_key_999"
+    section = {"type": "freshdesk", "base_url": fake.url, "api_key": KEY}
+    section["write_back"] = {"enabled": True, "token": "fd_note_key_999"}
+    config = {
+        "ticket_source": "helpdesk",
+        "llm": {"provider": "offline"},
+        "investigation": {"timeout": "10s"},
+        "connectors": {"helpdesk": section},
+    }
+    note = post_twice(cli, write_config, config, "7", lambda: fake.notes)
+    assert note["private"] is True and set(note) == {"body", "private"}
+    assert "<h3>Root cause</h3>" in note["body"] and "investigate-note:v1:" in note["body"]
+    writes = [r for r in fake.requests if r.method != "GET"]
+    assert [r.path for r in writes] == ["/api/v2/tickets/7/notes"]

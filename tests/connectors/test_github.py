@@ -614,3 +614,27 @@ def test_a_config_without_any_repository_is_an_error(tmp_path: Path) -> None:
     path.write_text(json.dumps({"connectors": {"bugs": section}}))
     with pytest.raises(ConfigError, match="repo must be owner/name"):
         load_config(path, env={}).connector_config("bugs", GitHub.config_model)
+
+
+# --- --post-note: public comments need public_ok ---------------------------------------------
+
+
+def test_post_note_is_refused_on_public_issues_unless_public_ok(
+    cli, write_config, fake, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from notes_support import post_twice, with_write_back
+
+    monkeypatch.setenv("GITHUB_TEST_TOKEN", TOKEN)
+    seed(fake)
+    refused = cli(
+        "ticket",
+        "7",
+        "-c",
+        str(write_config(with_write_back(cli_config(fake), token=TOKEN), name="no.yaml")),
+        "--post-note",
+    )
+    assert refused.code == 2 and "GitHub comments are public" in refused.err
+    assert fake.notes == []
+    config = with_write_back(cli_config(fake), token=TOKEN, public_ok=True)
+    note = post_twice(cli, write_config, config, "7", lambda: fake.notes)
+    assert set(note) == {"body"} and "### Root cause" in note["body"]

@@ -246,3 +246,24 @@ async def test_huge_conversation_is_capped(fake: FakeHelpScout) -> None:
     )
     with pytest.raises(SourceError, match="larger than 20,000 bytes"):
         await connector(fake, max_response_bytes=20_000).fetch_ticket("1001")
+
+
+# --- --post-note: a note thread --------------------------------------------------------------
+
+
+def test_post_note_adds_one_note_thread_and_a_rerun_none(cli, write_config, fake) -> None:  # type: ignore[no-untyped-def]
+    from notes_support import post_twice
+
+    seed(fake)
+    section = {"type": "helpscout", "base_url": fake.url, "app_id": APP_ID, "app_secret": SECRET}
+    section["write_back"] = {"enabled": True, "token": fake.note_token}
+    config = {
+        "ticket_source": "helpdesk",
+        "llm": {"provider": "offline"},
+        "investigation": {"timeout": "10s"},
+        "connectors": {"helpdesk": section},
+    }
+    note = post_twice(cli, write_config, config, "1001", lambda: fake.notes)
+    assert set(note) == {"text"} and "DRAFT reply" in note["text"]
+    writes = [r for r in fake.requests if r.path.endswith("/notes")]
+    assert len(writes) == 1 and writes[0].headers["authorization"] == f"Bearer {fake.note_token}"

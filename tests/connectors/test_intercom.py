@@ -271,3 +271,33 @@ async def test_huge_responses_are_capped_on_get_and_on_search(fake: FakeIntercom
         await connector(fake, workspace_id="ws1", max_response_bytes=20_000, max_recent=0).collect(
             Query(ticket, found, WINDOW)
         )
+
+
+# --- --post-note: an admin note --------------------------------------------------------------
+
+
+def test_post_note_adds_one_admin_note_and_a_rerun_none(
+    cli, write_config, fake, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from notes_support import post_twice, with_write_back
+
+    monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", TOKEN)
+    seed(fake)
+    fake.note_token = "ic_note_token_777"
+    config = with_write_back(cli_config(fake), token="ic_note_token_777", admin_id="274")
+    note = post_twice(cli, write_config, config, "101", lambda: fake.notes)
+    assert note["message_type"] == "note" and note["type"] == "admin"
+    assert note["admin_id"] == "274" and "Root cause" in note["body"]
+    writes = [r for r in fake.requests if r.method == "POST" and r.path.endswith("/reply")]
+    assert [r.path for r in writes] == ["/conversations/101/reply"]
+
+
+def test_post_note_without_an_admin_id_is_refused(cli, write_config, fake, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from notes_support import with_write_back
+
+    monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", TOKEN)
+    seed(fake)
+    config = with_write_back(cli_config(fake), token="ic_note_token_777")
+    result = cli("ticket", "101", "-c", str(write_config(config)), "--post-note")
+    assert result.code == 2 and "set admin_id" in result.err
+    assert fake.notes == []

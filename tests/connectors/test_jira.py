@@ -514,3 +514,37 @@ def test_cli_report_from_a_jira_issue_lists_known_issues(  # type: ignore[no-unt
     keys = {e["title"].split(":")[0] for e in report["evidence"] if e["kind"] == "issue"}
     assert "BUG-101" in keys and "SUP-7" not in keys
     assert TOKEN not in result.out + result.err
+
+
+# --- --post-note: a restricted comment; JSM: an internal comment ----------------------------
+
+
+def test_post_note_adds_one_restricted_comment_and_a_rerun_none(
+    cli, write_config, fake, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from notes_support import post_twice, with_write_back
+
+    monkeypatch.setenv("JIRA_TEST_TOKEN", TOKEN)
+    seed(fake)
+    config = with_write_back(cli_config(fake), email=EMAIL, token=TOKEN, visibility="Developers")
+    note = post_twice(cli, write_config, config, "SUP-7", lambda: fake.notes)
+    assert note["visibility"] == {"type": "role", "value": "Developers"}
+    assert "h3. Root cause" in note["body"] and "{quote}" in note["body"]
+    writes = [r for r in fake.requests if r.method == "POST"]
+    assert [r.path for r in writes] == ["/rest/api/2/issue/SUP-7/comment"]
+
+
+def test_post_note_on_jsm_adds_one_internal_comment(cli, write_config, fake, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from notes_support import post_twice, with_write_back
+
+    monkeypatch.setenv("JIRA_TEST_TOKEN", TOKEN)
+    fake.add_request(
+        make_request("HELP-9", "Can't export", "Export fails with ERR_EXPORT_SERIALIZE"),
+        comments=[make_jsm_comment(1, "note 1")],
+    )
+    config = with_write_back(cli_config(fake), email=EMAIL, token=TOKEN)
+    config["connectors"]["bugs"].update(service_desk=True, known_issues=False)
+    note = post_twice(cli, write_config, config, "HELP-9", lambda: fake.notes)
+    assert note["public"] is False and set(note) == {"body", "public"}
+    writes = [r for r in fake.requests if r.method == "POST"]
+    assert [r.path for r in writes] == ["/rest/servicedeskapi/request/HELP-9/comment"]

@@ -484,3 +484,36 @@ async def test_an_unreachable_server_is_one_line_within_the_deadline() -> None:
     assert time.monotonic() - started < 3
     assert info.value.message.startswith("linear 'bugs': cannot connect to POST")
     assert "\n" not in info.value.message and KEY not in info.value.message
+
+
+# --- --post-note: commentCreate, the one mutation ---------------------------------------------
+
+
+def test_post_note_sends_one_comment_create_and_a_rerun_none(
+    cli, write_config, fake, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from notes_support import post_twice, with_write_back
+
+    monkeypatch.setenv("LINEAR_TEST_KEY", KEY)
+    seed(fake)
+    config = with_write_back(cli_config(fake), token=KEY)
+    note = post_twice(cli, write_config, config, "SUP-7", lambda: fake.notes)
+    assert note["issueId"] == "uuid-sup-7" and "### Root cause" in note["body"]
+    assert fake.writes == [] and fake.problems == []  # valid against Linear's schema
+
+
+def test_the_note_client_refuses_any_other_mutation() -> None:
+    from connectors.linear import COMMENT_CREATE, only_comment_create
+
+    ok = {"query": COMMENT_CREATE, "variables": {"input": {"issueId": "x", "body": "hi"}}}
+    only_comment_create(json.dumps(ok).encode())
+    bad = [
+        {"query": 'mutation { issueUpdate(id: "x", input: {stateId: "done"}) { success } }'},
+        {"query": COMMENT_CREATE.replace("commentCreate(", "issueDelete(")},
+        {"query": COMMENT_CREATE + " query Q { viewer { id } }"},
+        {**ok, "variables": {"input": {"issueId": "x", "body": "hi", "parentId": "p"}}},
+        {"query": "{ viewer { id } }"},
+    ]
+    for body in bad:
+        with pytest.raises(ReadOnlyViolation):
+            only_comment_create(json.dumps(body).encode())

@@ -147,6 +147,10 @@ class FakeFreshdesk(ScriptedServer):
         }
         self.problems: list[str] = []
         self._scripted: list[_Scripted] = []
+        self.notes: list[dict[str, Any]] = []
+        """Bodies of `POST /api/v2/tickets/{id}/notes` (Freshdesk's "Create a Note")."""
+        self.note_key: str | None = None
+        """The API key notes must use (default: the read key)."""
 
     def add_ticket(
         self,
@@ -175,7 +179,43 @@ class FakeFreshdesk(ScriptedServer):
                 self._scripted.remove(hit)
         if hit is not None:
             return hit.reply.render(self, request)
+        parts = request.path.strip("/").split("/")
+        if (
+            request.method == "POST"
+            and parts[:3] == ["api", "v2", "tickets"]
+            and parts[4:] == ["notes"]
+        ):
+            return self._note(parts[3], request)
         return self._route(request)
+
+    def _note(self, ticket_id: str, request: Recorded) -> Response:
+        key = self.note_key or self.api_key
+        expected = "Basic " + base64.b64encode(f"{key}:X".encode()).decode()
+        if request.headers.get("authorization") != expected:
+            return self._json(401, {"code": "invalid_credentials", "message": "Login required"})
+        if ticket_id not in self.tickets:
+            return self._json(404, {"code": "access_denied", "message": "Not found"})
+        body = request.json if isinstance(request.json, dict) else {}
+        allowed = {"body", "incoming", "notify_emails", "private", "user_id", "attachments"}
+        extra = sorted(set(body) - allowed)
+        if extra:
+            return self._invalid(extra[0], "Unexpected/invalid field in request", "invalid_field")
+        if not isinstance(body.get("body"), str) or not body["body"]:
+            return self._invalid("body", "It should be a/an String", "missing_field")
+        if not isinstance(body.get("private", True), bool):
+            return self._invalid("private", "It should be a/an Boolean", "datatype_mismatch")
+        with self._lock:
+            self.notes.append(body)
+            thread = self.conversations.setdefault(ticket_id, [])
+            note = make_conversation(
+                8_000_000 + len(thread),
+                int(ticket_id),
+                body=body["body"],
+                private=body.get("private", True),
+                when="2026-11-24T12:30:00Z",
+            )
+            thread.append(note)
+        return self._json(201, note)
 
     def _invalid(self, field: str, message: str, code: str = "invalid_field") -> Response:
         with self._lock:

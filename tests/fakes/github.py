@@ -221,6 +221,8 @@ class FakeGitHub(ScriptedServer):
         self.comments: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.timelines: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.parsed: list[list[Token]] = []
+        self.notes: list[dict[str, Any]] = []
+        """Bodies of `POST /repos/{owner}/{repo}/issues/{n}/comments` (public comments)."""
         self.problems: list[str] = []
         self.validated = 0
         self._scripted: list[_Scripted] = []
@@ -254,6 +256,8 @@ class FakeGitHub(ScriptedServer):
     # serving --------------------------------------------------------------------------------
 
     def _handle(self, request: Recorded) -> Response:
+        if request.method == "POST" and (m := _COMMENTS.match(request.path)):
+            return self._create_comment(m, request)  # not in the trimmed spec
         specced = request.path != "/user"
         if self._spec is not None and specced:
             with self._spec_lock:
@@ -279,6 +283,22 @@ class FakeGitHub(ScriptedServer):
                     body=response.body,
                 )
         return response
+
+    def _create_comment(self, m: re.Match[str], request: Recorded) -> Response:
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return self._error(401, "Bad credentials")
+        key = (f"{unquote(m.group(1))}/{unquote(m.group(2))}".lower(), int(m.group(3)))
+        if m.group(4) != "comments" or key not in self.issues:
+            return self._error(404, "Not Found")
+        body = request.json if isinstance(request.json, dict) else {}
+        if set(body) != {"body"} or not isinstance(body["body"], str):
+            return self._error(422, "Invalid request.")
+        with self._lock:
+            self.notes.append(body)
+            thread = self.comments.setdefault(key, [])
+            comment = make_comment(5000 + len(thread), body["body"], "support-bot")
+            thread.append(comment)
+        return self._json(201, comment)
 
     def _error(self, status: int, message: str) -> Response:
         return self._json(

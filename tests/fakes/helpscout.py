@@ -159,6 +159,10 @@ class FakeHelpScout(ScriptedServer):
         self.queries: list[str] = []
         self.problems: list[str] = []
         self._scripted: list[_Scripted] = []
+        self.notes: list[dict[str, Any]] = []
+        """Bodies of `POST /v2/conversations/{id}/notes` (Help Scout's "Create Note")."""
+        self.note_token = "hs_note_token_789"
+        """The bearer token notes must carry (a user's OAuth access token)."""
 
     def add_customer(self, customer: dict[str, Any]) -> None:
         self.customers[str(customer["id"])] = customer
@@ -188,7 +192,27 @@ class FakeHelpScout(ScriptedServer):
             return hit.reply.render(self, request)
         if request.path == "/v2/oauth2/token":
             return self._grant(request)
+        parts = request.path.strip("/").split("/")
+        if request.method == "POST" and len(parts) == 4 and parts[3] == "notes":
+            return self._note(parts[2], request)
         return self._route(request)
+
+    def _note(self, conv_id: str, request: Recorded) -> Response:
+        if request.headers.get("authorization") != f"Bearer {self.note_token}":
+            return self._json(401, {"error": "Invalid access token"})
+        if conv_id not in self.conversations:
+            return Response(404, [("content-type", "application/json")], b"")
+        body = request.json if isinstance(request.json, dict) else {}
+        allowed = {"text", "user", "status", "imported", "createdAt", "attachments"}
+        if set(body) - allowed or not isinstance(body.get("text"), str) or not body["text"]:
+            return self._bad(f"invalid note fields: {sorted(body)}")
+        with self._lock:
+            self.notes.append(body)
+            threads = self.threads[conv_id]
+            tid = 7_000_000 + len(threads)
+            threads.insert(0, make_thread(tid, "note", body["text"], when="2026-11-24T12:30:00Z"))
+            self.conversations[conv_id]["threads"] = len(threads)
+        return Response(201, [("resource-id", str(tid))], b"")
 
     def _bad(self, message: str) -> Response:
         with self._lock:

@@ -277,6 +277,9 @@ class FakeIntercom(ScriptedServer):
             "app": {"type": "app", "id_code": "abc123de", "name": "Acme"},
         }
         self.searches: list[Any] = []
+        self.notes: list[dict[str, Any]] = []
+        """Bodies of `POST /conversations/{id}/reply` (and tickets) with message_type note."""
+        self.note_token: str | None = None
         self.problems: list[str] = []
         self.validated = 0
         self._scripted: list[_Scripted] = []
@@ -325,6 +328,9 @@ class FakeIntercom(ScriptedServer):
         }
 
     def _handle(self, request: Recorded) -> Response:
+        parts = request.path.strip("/").split("/")
+        if request.method == "POST" and len(parts) == 3 and parts[2] == "reply":
+            return self._reply(parts[0], parts[1], request)  # not in the trimmed spec
         if self._spec is not None and self._in_spec(request.path):
             with self._spec_lock:
                 self.validated += 1
@@ -354,6 +360,36 @@ class FakeIntercom(ScriptedServer):
                     body=response.body,
                 )
         return response
+
+    def _reply(self, kind: str, item_id: str, request: Recorded) -> Response:
+        if request.headers.get("authorization") != f"Bearer {self.note_token or self.token}":
+            return self._error(401, "unauthorized", "Access Token Invalid")
+        store = {"conversations": self.conversations, "tickets": self.tickets}.get(kind)
+        found = store.get(item_id) if store is not None else None
+        if found is None:
+            return self._error(404, "not_found", "Resource Not Found")
+        body = request.json if isinstance(request.json, dict) else {}
+        if (
+            body.get("type") != "admin"
+            or body.get("message_type") not in ("comment", "note", "quick_reply")
+            or not str(body.get("admin_id") or "").isdigit()
+            or not isinstance(body.get("body"), str)
+        ):
+            return self._error(400, "parameter_invalid", "invalid admin reply")
+        with self._lock:
+            self.notes.append(body)
+            parts = found.setdefault(f"{kind[:-1]}_parts", {"type": "conversation_part.list"})
+            items = parts.setdefault(f"{kind[:-1]}_parts", [])
+            items.append(
+                make_part(
+                    f"part_{len(self.notes)}",
+                    body["body"],
+                    part_type=body["message_type"],
+                    author=("admin", str(body["admin_id"]), "Support Bot"),
+                )
+            )
+            parts["total_count"] = len(items)
+        return self._json(200, copy.deepcopy(found))
 
     def _error(self, status: int, code: str, message: str) -> Response:
         return self._json(

@@ -348,6 +348,8 @@ class FakeJira(ScriptedServer):
         self.jsm_attachments: dict[str, list[dict[str, Any]]] = {}
         self.parsed: list[list[Clause]] = []
         self.orders: list[list[str]] = []
+        self.notes: list[dict[str, Any]] = []
+        """Bodies of `POST …/issue/{key}/comment` and `POST …/request/{key}/comment`."""
         self._scripted: list[_Scripted] = []
 
     def add_issue(self, issue: dict[str, Any]) -> None:
@@ -393,6 +395,8 @@ class FakeJira(ScriptedServer):
         return header == f"Basic {basic}"
 
     def _route(self, request: Recorded) -> Response:
+        if request.method == "POST" and request.path.endswith("/comment"):
+            return self._add_comment(request)
         if request.method != "GET":
             return self._errors(405, "Method not allowed")
         if not self._authorised(request):
@@ -448,6 +452,47 @@ class FakeJira(ScriptedServer):
         if m := _REQUEST.match(path):
             return self._jsm(unquote(m.group(1)).upper(), m.group(2), args)
         return self._errors(404, "null for uri: " + path)
+
+    def _add_comment(self, request: Recorded) -> Response:
+        if not self._authorised(request):
+            return self._json(401, {"message": "Client must be authenticated."})
+        body = request.json if isinstance(request.json, dict) else {}
+        if not isinstance(body.get("body"), str | dict):
+            return self._errors(400, "Comment body can not be empty!")
+        if m := _ISSUE.match(request.path):
+            key = unquote(m.group(2)).upper()
+            if key not in self.issues:
+                return self._errors(404, "Issue does not exist or you do not have permission.")
+            visibility = body.get("visibility")
+            if visibility is not None and (
+                not isinstance(visibility, dict) or visibility.get("type") not in ("role", "group")
+            ):
+                return self._errors(400, "Invalid visibility")
+            if set(body) - {"body", "visibility", "properties"}:
+                return self._errors(400, f"Unrecognized fields: {sorted(body)}")
+            with self._lock:
+                self.notes.append(body)
+                items = self.comments.setdefault(key, [])
+                comment = make_comment(9000 + len(items), body["body"], "Support Bot")
+                if visibility is not None:
+                    comment["visibility"] = visibility
+                items.append(comment)
+            return self._json(201, comment)
+        if m := _REQUEST.match(request.path):
+            key = unquote(m.group(1)).upper()
+            if key not in self.requests_jsm:
+                return self._errors(404, "The request could not be found.")
+            if set(body) - {"body", "public"} or not isinstance(body.get("public", True), bool):
+                return self._errors(400, f"Unrecognized fields: {sorted(body)}")
+            with self._lock:
+                self.notes.append(body)
+                items = self.jsm_comments[key]
+                comment = make_jsm_comment(
+                    9001 + 2 * len(items), body["body"], body.get("public", True)
+                )
+                items.append(comment)
+            return self._json(201, comment)
+        return self._errors(404, "null for uri: " + request.path)
 
     def _jsm(self, key: str, sub: str | None, args: dict[str, str]) -> Response:
         found = self.requests_jsm.get(key)

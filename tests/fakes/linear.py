@@ -91,6 +91,9 @@ class FakeLinear(ScriptedServer):
         self.queries: list[dict[str, Any]] = []
         """Every executed operation: {"name", "variables", "root"}."""
         self.writes: list[str] = []
+        """Any other mutation or subscription (tests assert it stays empty)."""
+        self.notes: list[dict[str, Any]] = []
+        """`commentCreate` inputs (the one write investigate may send, with --post-note)."""
         self.problems: list[str] = []
         self._scripted: list[_Scripted] = []
         self.schema = linear_schema()
@@ -130,7 +133,7 @@ class FakeLinear(ScriptedServer):
             for d in parsed.definitions
             if isinstance(d, graphql.OperationDefinitionNode)
         }
-        if kinds - {"query"}:
+        if kinds - {"query"} and not _only_comment_create(parsed):
             with self._lock:
                 self.writes.append(document)
             return self._json(400, error_body("writes are not served", "FORBIDDEN"))
@@ -187,7 +190,18 @@ class FakeLinear(ScriptedServer):
             "searchIssues": self._search,
             "issues": self._issues,
             "viewer": {"id": "user-1", "name": "Support Bot", "email": "bot@acme.io"},
+            "commentCreate": self._comment_create,
         }
+
+    def _comment_create(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        issue = self._find(str(input.get("issueId", "")))
+        if issue is None:
+            raise graphql.GraphQLError("Entity not found: Issue")
+        with self._lock:
+            self.notes.append(dict(input))
+            thread = self.comments[issue["identifier"]]
+            thread.append(make_comment(40 + len(thread), str(input.get("body", "")), "Support Bot"))
+        return {"success": True, "comment": {"id": f"comment-{len(self.notes)}"}}
 
     def _find(self, key: str) -> dict[str, Any] | None:
         return self.issues.get(key.upper()) or next(
@@ -260,3 +274,17 @@ class FakeLinear(ScriptedServer):
 
 def rate_limited_reply_body() -> str:
     return json.dumps(error_body("Rate limit exceeded", "RATELIMITED"))
+
+
+def _only_comment_create(parsed: graphql.DocumentNode) -> bool:
+    ops = [d for d in parsed.definitions if isinstance(d, graphql.OperationDefinitionNode)]
+    return (
+        len(ops) == 1
+        and ops[0].operation.value == "mutation"
+        and [
+            s.name.value
+            for s in ops[0].selection_set.selections
+            if isinstance(s, graphql.FieldNode)
+        ]
+        == ["commentCreate"]
+    )

@@ -10,7 +10,12 @@ Serves `GET /api/v2/tickets/{id}.json` (`include=users,organizations` sideloads)
 `/api/v2/tickets/{id}/comments.json` (cursor paging: `page[size]`, `page[after]`, `meta.has_more`,
 absolute `links.next`, `include=users`), `/api/v2/search.json` (Zendesk search syntax, parsed:
 `key:value`, `key>value`, `"phrase"` — no escapes inside a phrase — and bare words; every parsed
-query is kept in `fake.parsed`) and `/api/v2/users/me.json`. Auth is enforced like Zendesk:
+query is kept in `fake.parsed`) and `/api/v2/users/me.json`. The one write: `PUT /api/v2/tickets/{id}.json` with
+`{"ticket": {"comment": {"body"|"html_body": …, "public": …}}}` (Zendesk's documented way to add a
+comment; the Ticket Comments API has no create endpoint) appends the comment, answers
+`{"ticket": …, "audit": …}` and records the body in `fake.updates`; any other ticket field is
+applied too (so a test sees a status change the guard should have stopped). Writes need
+`fake.writer = (email, token)` when set. Auth is enforced like Zendesk:
 `{email}/token:{token}` basic or a bearer token; a wrong one is 401, none is the anonymous user.
 
 When ../shared/specs/zendesk.json is present every request to an operation it describes is
@@ -234,6 +239,9 @@ class FakeZendesk(ScriptedServer):
         self.next_host: str | None = None
         """Write `links.next` on this host instead of the fake's own (off-host paging test)."""
         self.parsed: list[list[tuple[str, str, str]]] = []
+        self.updates: list[dict[str, Any]] = []
+        """The body of every ticket update (`PUT /api/v2/tickets/{id}.json`)."""
+        self.writer: tuple[str, str] | None = None
         self.problems: list[str] = []
         self.validated = 0
         self._scripted: list[_Scripted] = []
@@ -314,6 +322,8 @@ class FakeZendesk(ScriptedServer):
 
     def _handle(self, request: Recorded) -> Response:
         path = unquote(request.path)
+        if request.method == "PUT" and (m := _TICKET.match(path)):  # not in the trimmed spec
+            return self._update(m.group(1), request)
         spec_path = path.removesuffix(".json")
         if self._spec is not None and not spec_path.startswith("/api/v2/users/me"):
             self._validate_request(request, spec_path)
@@ -374,6 +384,39 @@ class FakeZendesk(ScriptedServer):
         if path == "/api/v2/search.json":
             return self._search(args)
         return self._json(404, {"error": "InvalidEndpoint", "description": "Not found"})
+
+    def _update(self, ticket_id: str, request: Recorded) -> Response:
+        email, token = self.writer or (self.email, self.token)
+        expected = "Basic " + base64.b64encode(f"{email}/token:{token}".encode()).decode()
+        if request.headers.get("authorization") != expected:
+            return self._json(401, {"error": "Couldn't authenticate you"})
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            return self._json(404, {"error": "RecordNotFound", "description": "Not found"})
+        body = request.json
+        if not isinstance(body, dict) or not isinstance(body.get("ticket"), dict):
+            return self._json(400, {"error": "InvalidValue", "description": "ticket is required"})
+        with self._lock:
+            self.updates.append(body)
+        changes = dict(body["ticket"])
+        comment = changes.pop("comment", None)
+        if comment is not None:
+            text = comment.get("html_body") or comment.get("body")
+            if not isinstance(text, str) or not isinstance(comment.get("public", True), bool):
+                return self._json(422, {"error": "RecordInvalid", "description": "bad comment"})
+            thread = self.comments.setdefault(ticket_id, [])
+            thread.append(
+                make_comment(
+                    9_000_000 + len(thread),
+                    text,
+                    author_id=int(self.me["id"]),
+                    public=bool(comment.get("public", True)),
+                    when="2026-11-24T12:30:00Z",
+                )
+            )
+        ticket.update(changes)
+        audit = {"id": 7_000_000 + len(self.updates), "ticket_id": int(ticket_id), "events": []}
+        return self._json(200, {"ticket": copy.deepcopy(ticket), "audit": audit})
 
     def _auth(self, header: str) -> bool | None:
         """True for valid credentials, False for invalid ones, None for none."""

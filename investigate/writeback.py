@@ -1,0 +1,327 @@
+"""`--post-note`: the report as an internal note on the ticket it came from — the one write.
+
+A ticket source that can take notes implements `NoteTarget` (one method, `note_channel()`):
+it describes, as data, the documented create-note endpoint (method, path pattern, a body
+check that refuses anything but an internal note), the markup its helpdesk renders, the write
+credential from its own `write_back:` section, and how to build the request. The core does the
+rest: idempotency, rendering, the guarded client, dry runs. Connectors are never imported here.
+
+    connectors:
+      helpdesk:
+        type: zendesk
+        ...                                   # the read-only credential, as before
+        write_back:
+          enabled: true                       # default false: nothing is ever written
+          email: ${ZENDESK_NOTE_EMAIL}
+          token: ${ZENDESK_NOTE_TOKEN}        # a separate credential, used for the note only
+          redact_notes: false                 # true: PII as placeholders, as for a hosted LLM
+
+Fences: the write client's guard (`investigate.http.WriteEndpoint`) allows exactly that one
+method and path, with the body check, and refuses every other write (status, assignee, tags,
+a public reply); it sends once (no retry: a retried POST could post twice). A public channel
+(GitHub issue comments) is refused unless `public_ok: true`.
+
+Idempotent: the note ends with `investigate-note:v<schema>:<evidence hash>`. Before posting, the
+ticket is read again (read-only) and nothing is posted when its last marker is the same; a
+changed evidence set posts a new note (never an edit). The pipeline leaves our own notes out
+of the ticket text it investigates, so a note never feeds the next run.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from pydantic import SecretStr
+
+from investigate.config import Strict
+from investigate.connector import TicketSource
+from investigate.errors import ReadOnlyViolation, UsageError
+from investigate.http import HttpOptions, ReadOnlyGuard, WriteEndpoint, describe
+from investigate.models import SCHEMA_VERSION, Comment, Report, Ticket
+from investigate.redaction import Redactor
+from investigate.render.note import NoteFormat, render_note
+from investigate.secrets import MASK, MASKER
+
+if TYPE_CHECKING:
+    from investigate.context import Context
+
+MARKER = re.compile(r"investigate-note:v(\d+):([0-9a-f]{16})")
+NoteStatus = Literal["posted", "unchanged", "dry-run", "refused", "failed"]
+_SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "private-token"})
+
+
+class WriteBack(Strict):
+    """A ticket source's `write_back:` section: off unless enabled, with its own credential."""
+
+    enabled: bool = False
+    token: SecretStr | None = None
+    """The write credential (API token, key or bearer token), separate from the read one."""
+    email: str | None = None
+    """The user for basic auth where the helpdesk wants one (Zendesk agent, Jira account)."""
+    redact_notes: bool = False
+    """Apply the hosted-LLM redaction to the note (default: agents see real values)."""
+    public_ok: bool = False
+    """Allow a channel whose comments are public (GitHub issues)."""
+
+
+@dataclass(frozen=True)
+class NoteRequest:
+    method: str
+    path: str
+    json: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NoteChannel:
+    """What a ticket source tells the core about its one write."""
+
+    vendor: str
+    format: NoteFormat
+    settings: WriteBack
+    endpoint: WriteEndpoint
+    label: str
+    """The documented endpoint for people, e.g. `PUT /api/v2/tickets/{id} (private comment)`."""
+    options: HttpOptions
+    """Base URL, timeout and the write credential's headers/auth (no `write`: the core sets it)."""
+    build: Callable[[Ticket, str], NoteRequest]
+    public: bool = False
+    problem: str | None = None
+    """Why a real post cannot happen (e.g. no credential); a dry run still shows the request."""
+
+
+@runtime_checkable
+class NoteTarget(Protocol):
+    def note_channel(self) -> NoteChannel:
+        """The create-note endpoint and the write credential from `write_back:`."""
+        ...
+
+
+@dataclass
+class NoteOutcome:
+    ticket_id: str
+    status: NoteStatus
+    detail: str
+    request: str = ""
+    """With a dry run: the exact request (secrets masked)."""
+
+
+def note_options(
+    base_url: str,
+    timeout: timedelta | None,
+    *,
+    bearer: SecretStr | None = None,
+    headers: dict[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+) -> HttpOptions:
+    """The note client's options for `NoteChannel.options` (the core adds the write fence)."""
+    extra = dict(headers or {})
+    if bearer is not None:
+        extra["Authorization"] = f"Bearer {bearer.get_secret_value()}"
+    seconds = timeout.total_seconds() if timeout else 30.0
+    return HttpOptions(base_url=base_url, timeout=seconds, headers=extra, auth=auth)
+
+
+def evidence_hash(report: Report) -> str:
+    """A fingerprint of the evidence (not of scores, counts or times that drift)."""
+    items = [
+        [e.id, e.source, e.kind, e.title, e.url, e.timestamp.isoformat() if e.timestamp else None]
+        for e in report.evidence
+    ]
+    data = json.dumps(items, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def marker_for(report: Report) -> str:
+    return f"investigate-note:v{SCHEMA_VERSION}:{evidence_hash(report)}"
+
+
+def is_our_note(text: str) -> bool:
+    return MARKER.search(text) is not None
+
+
+def last_marker(comments: list[Comment]) -> str | None:
+    """The marker of the newest note we posted (comments in order), if any."""
+    for comment in reversed(comments):
+        found = MARKER.findall(comment.body)
+        if found:
+            version, digest = found[-1]
+            return f"investigate-note:v{version}:{digest}"
+    return None
+
+
+def without_our_notes(ticket: Ticket) -> Ticket:
+    """The ticket minus the notes investigate posted: they are not evidence about the ticket."""
+    kept = [c for c in ticket.comments if not is_our_note(c.body)]
+    return (
+        ticket
+        if len(kept) == len(ticket.comments)
+        else ticket.model_copy(update={"comments": kept})
+    )
+
+
+def write_permission(connector: object) -> tuple[str, str, str] | None:
+    """For `investigate check`'s posture table: (mark, the one write, its state), or None for a
+    connector that cannot take notes."""
+    if not isinstance(connector, NoteTarget):
+        return None
+    channel = connector.note_channel()
+    what = f"write-back: {channel.label}"
+    if not channel.settings.enabled:
+        return "➖", what, "write-back disabled (write_back.enabled: false)"
+    if channel.public and not channel.settings.public_ok:
+        return "➖", what, f"refused: {channel.vendor} comments are public (public_ok: false)"
+    if channel.problem:
+        return "❌", what, f"enabled but not ready: {channel.problem}"
+    return "✍️", what, "enabled, with its own write_back credential"
+
+
+def show_request(request: Any) -> str:
+    """`METHOD URL`, the headers (secrets masked) and the body: what would be sent."""
+    lines = [f"{request.method} {request.url}"]
+    for name, value in request.headers.items():
+        shown = MASK if name.lower() in _SECRET_HEADERS else value
+        lines.append(f"{name}: {shown}")
+    lines += ["", request.content.decode("utf-8", "replace")]
+    return MASKER.mask("\n".join(lines))
+
+
+async def post_note(ctx: Context, report: Report, *, dry_run: bool = False) -> NoteOutcome:
+    """Post the report as an internal note on its ticket (or, with `dry_run`, show the request).
+
+    Refusals (no channel, disabled, public) come back as outcomes, not exceptions, so a batch
+    carries on; the CLI turns a refusal of a single ticket into a usage error."""
+    from investigate.pipeline import build_connectors
+
+    tid = report.ticket.id
+    name = ctx.config.settings.ticket_source or ""
+    connectors = build_connectors(ctx)
+    try:
+        source = connectors.instances.get(name)
+        if source is None:
+            return NoteOutcome(tid, "refused", f"no enabled ticket source '{name}'")
+        if not isinstance(source, NoteTarget):
+            text = f"ticket source '{name}' ({source.type_name}) cannot take notes"
+            if not dry_run:
+                return NoteOutcome(tid, "refused", text)
+            body = render_note(report, "markdown", marker_for(report))
+            return NoteOutcome(
+                tid, "dry-run", f"{text}: nothing would be sent. The note would read:", body
+            )
+        channel = source.note_channel()
+        settings = channel.settings
+        where = f"connectors.{name}.write_back"
+        if channel.public and not settings.public_ok:
+            return NoteOutcome(
+                tid,
+                "refused",
+                f"{channel.vendor} comments are public: refusing to post the report there "
+                f"(set {where}.public_ok: true to allow it)",
+            )
+        if not dry_run and not settings.enabled:
+            return NoteOutcome(
+                tid, "refused", f"write-back is disabled for '{name}' (set {where}.enabled: true)"
+            )
+        if not dry_run and channel.problem:
+            return NoteOutcome(tid, "refused", f"{where}: {channel.problem}")
+        if not isinstance(source, TicketSource):
+            return NoteOutcome(tid, "refused", f"connector '{name}' cannot supply tickets")
+        ticket = await source.fetch_ticket(tid)  # read-only: what is on the ticket now
+        marker = marker_for(report)
+        if last_marker(ticket.comments) == marker:
+            return NoteOutcome(
+                tid, "unchanged", f"the last note on {tid} has the same evidence: nothing to post"
+            )
+        return await _send(ctx, channel, report, ticket, marker, dry_run)
+    finally:
+        await connectors.aclose()
+
+
+async def _send(
+    ctx: Context,
+    channel: NoteChannel,
+    report: Report,
+    ticket: Ticket,
+    marker: str,
+    dry_run: bool,
+) -> NoteOutcome:
+    sensitive = ctx.config.settings.redaction.sensitive
+    redactor = Redactor(sensitive, enabled=True) if channel.settings.redact_notes else None
+    body = render_note(report, channel.format, marker, redactor)
+    note = channel.build(ticket, body)
+    options = replace(channel.options, write=channel.endpoint, max_attempts=1, read_only_posts=())
+    if isinstance(options.auth, tuple):  # a header, so that the dry run shows what is sent
+        user, password = options.auth
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        options = replace(
+            options, auth=None, headers={**options.headers, "Authorization": f"Basic {basic}"}
+        )
+    async with ctx.http(options) as client:
+        request = client.build_request(note.method, note.path, json=note.json)
+        ReadOnlyGuard((), channel.endpoint).check(request)  # a dry run proves the guard passes
+        if dry_run:
+            state = (
+                ""
+                if channel.settings.enabled
+                else " (write-back is disabled: a real run would refuse)"
+            )
+            return NoteOutcome(
+                report.ticket.id,
+                "dry-run",
+                f"would send this request to {channel.vendor}{state}; nothing was sent",
+                show_request(request),
+            )
+        try:
+            response = await client.send(request)
+        except ReadOnlyViolation:
+            raise
+        except Exception as exc:
+            return NoteOutcome(report.ticket.id, "failed", describe(exc))
+        await response.aread()
+        if not response.is_success:
+            failure = f"HTTP {response.status_code} from {note.method} {request.url}"
+            return NoteOutcome(report.ticket.id, "failed", MASKER.mask(failure))
+    return NoteOutcome(
+        report.ticket.id,
+        "posted",
+        f"posted an internal note on {channel.vendor} ticket {report.ticket.id}",
+    )
+
+
+def require_json(body: bytes) -> dict[str, Any]:
+    """For body checks: the JSON object sent, or a refusal."""
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        raise ReadOnlyViolation("refused a note request whose body is not JSON") from None
+    if not isinstance(data, dict):
+        raise ReadOnlyViolation("refused a note request whose body is not a JSON object")
+    return data
+
+
+def only_keys(data: dict[str, Any], allowed: set[str], what: str) -> None:
+    """Refuse a body with any field beyond the documented note fields."""
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise ReadOnlyViolation(
+            f"refused a {what} that also sets {', '.join(extra)}: only an internal note is allowed"
+        )
+
+
+def print_outcome(ctx: Context, outcome: NoteOutcome) -> None:
+    """One line on stderr (and the request with a dry run); a refusal is a usage error."""
+    from investigate.render import safe
+
+    if outcome.status == "refused":
+        raise UsageError(outcome.detail, hint="see 'Post to the helpdesk' in the README")
+    text = f"note: {safe(outcome.detail)}\n"
+    if outcome.request:  # as is: rich would wrap the lines of the request
+        text += "\n".join(safe(line) for line in outcome.request.rstrip("\n").split("\n")) + "\n"
+    ctx.err.file.write(text)
+    ctx.err.file.flush()

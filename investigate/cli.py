@@ -456,6 +456,50 @@ async def _search(ctx: Context, query: str, limit: int) -> list[str]:
 
 
 @app.command()
+def stats(
+    config: ConfigOpt = None,
+    query: Annotated[
+        str, typer.Option(help="Only tickets matching the source's own search syntax.")
+    ] = "",
+    since: Annotated[
+        str | None, typer.Option(help="Period start: a duration before --until (30d) or a time.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Period end [default: now].")] = None,
+    reports: Annotated[
+        Path | None,
+        typer.Option(
+            help="A folder of batch reports (escalation tiers, root causes).", file_okay=False
+        ),
+    ] = None,
+    no_source: Annotated[
+        bool, typer.Option("--no-source", help="Use only --reports, not the ticket source.")
+    ] = False,
+    radar: Annotated[
+        bool, typer.Option(help="Add the incident radar: signatures shared across customers.")
+    ] = False,
+    format: Annotated[
+        Format | None, typer.Option("--format", "-f", help="rich (default) or json.")
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(help="Also write a self-contained HTML page with charts.", dir_okay=False),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Support metrics: FRT, MTTR, SLA attainment, escalation, CSAT, NPS, root causes, and the
+    incident radar, each with its sample size."""
+    from investigate.stats.run import StatsOptions, gather, write_outputs
+    from investigate.threads import run as run_async
+
+    ctx = _context(config, verbose)
+    if format is Format.markdown:
+        raise UsageError("--format markdown is not available for stats", hint="use rich or json")
+    options = StatsOptions(query, since, until, reports, radar or html is not None, not no_source)
+    report = run_async(gather(ctx, options))
+    write_outputs(ctx, report, format.value if format else "rich", html)
+
+
+@app.command()
 def check(
     config: ConfigOpt = None,
     strict: Annotated[
@@ -513,11 +557,19 @@ def eval_cases(
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the report (`--format json`)."""
-    from investigate.models import Report
+def schema(
+    kind: Annotated[str, typer.Argument(help="report (ticket, batch) or stats.")] = "report",
+) -> None:
+    """Print the JSON Schema of the report (`--format json`), or of `stats --format json`."""
+    from pydantic import BaseModel
 
-    typer.echo(json.dumps(Report.model_json_schema(), indent=2))
+    from investigate.models import Report
+    from investigate.stats.models import StatsReport
+
+    models: dict[str, type[BaseModel]] = {"report": Report, "stats": StatsReport}
+    if kind not in models:
+        raise UsageError(f"no schema named '{kind}'", hint="investigate schema report|stats")
+    typer.echo(json.dumps(models[kind].model_json_schema(), indent=2))
 
 
 @app.command()

@@ -58,6 +58,8 @@ class Outcome:
     error: str = ""
     not_found: bool = False
     failed_sources: list[str] = field(default_factory=list)
+    report: Report | None = field(default=None, repr=False)
+    """Kept for the summary's incident radar."""
 
 
 def target(options: BatchOptions, ticket_id: str) -> Path | None:
@@ -144,6 +146,7 @@ def _outcome(report: Report) -> Outcome:
         tier=a.escalation.tier,
         incident=a.incident.suspected,
         failed_sources=failed,
+        report=report,
     )
 
 

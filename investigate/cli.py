@@ -44,6 +44,11 @@ class Format(str, Enum):
     json = "json"
 
 
+class StatsFormat(str, Enum):
+    rich = "rich"
+    json = "json"
+
+
 class AnalystChoice(str, Enum):
     auto = "auto"
     anthropic = "anthropic"
@@ -392,6 +397,10 @@ def batch(
         ctx.err.print(table)
     for line in summary_lines(outcomes, len(ids)):
         ctx.err.print(line, markup=False, highlight=False)
+    from investigate.stats.run import batch_radar_lines
+
+    for line in batch_radar_lines(ctx, [o.report for o in outcomes if o.report is not None]):
+        ctx.err.print(line, markup=False, highlight=False)
     if interrupted:
         raise typer.Exit(ExitCode.INTERRUPTED)
     code = exit_code(outcomes, strict)
@@ -475,11 +484,10 @@ def stats(
         bool, typer.Option("--no-source", help="Use only --reports, not the ticket source.")
     ] = False,
     radar: Annotated[
-        bool, typer.Option(help="Add the incident radar: signatures shared across customers.")
+        bool,
+        typer.Option("--radar", help="Add the incident radar: signatures shared across customers."),
     ] = False,
-    format: Annotated[
-        Format | None, typer.Option("--format", "-f", help="rich (default) or json.")
-    ] = None,
+    format: Annotated[StatsFormat, typer.Option("--format", "-f")] = StatsFormat.rich,
     html: Annotated[
         Path | None,
         typer.Option(help="Also write a self-contained HTML page with charts.", dir_okay=False),
@@ -492,11 +500,9 @@ def stats(
     from investigate.threads import run as run_async
 
     ctx = _context(config, verbose)
-    if format is Format.markdown:
-        raise UsageError("--format markdown is not available for stats", hint="use rich or json")
     options = StatsOptions(query, since, until, reports, radar or html is not None, not no_source)
     report = run_async(gather(ctx, options))
-    write_outputs(ctx, report, format.value if format else "rich", html)
+    write_outputs(ctx, report, format.value, html)
 
 
 @app.command()

@@ -146,7 +146,8 @@ class RadarSettings(Strict):
     window: Duration = Field(timedelta(hours=24), description="Tickets this recent are clustered.")
     min_customers: int = Field(3, ge=2)
     alerts: list[str] = Field(
-        default_factory=list, description="Connector instances whose alerts/incidents cover a cluster."
+        default_factory=list,
+        description="Connector instances whose alerts/incidents cover a cluster.",
     )
 
 
@@ -154,7 +155,9 @@ class StatsSettings(Strict):
     source: str | None = Field(None, description="Ticket history source [default: ticket_source].")
     since: Duration = timedelta(days=30)
     as_of: datetime | None = Field(None, description="Pin 'now' (the demo; reproducible reports).")
-    min_samples: int = Field(5, ge=1, description="Fewer samples are flagged, not shown as precise.")
+    min_samples: int = Field(
+        5, ge=1, description="Fewer samples are flagged, not shown as precise."
+    )
     escalation: EscalationFields = Field(default_factory=EscalationFields)
     nps: NPSSource | None = None
     radar: RadarSettings = Field(default_factory=RadarSettings)

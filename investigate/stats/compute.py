@@ -305,7 +305,7 @@ def causes(inputs: Inputs) -> CauseStats | None:
         t = solved.get(r.ticket.id)
         spent = mttr_minutes(t) if t is not None else None
         if spent is None:  # still open, or not in the ticket history: open time so far
-            end = t.solved_at if t is not None and t.solved_at else r.generated_at
+            end = t.solved_at if t is not None and t.solved_at else min(r.generated_at, inputs.now)
             spent = minutes(utc(end) - utc(r.ticket.created_at))
         hours[category] += max(spent, 0) / 60
     rows = [Cause(category=c, tickets=count[c], hours_lost=round(hours[c], 1)) for c in count]

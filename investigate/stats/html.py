@@ -5,7 +5,7 @@ the incident radar. Every chart is an `<svg class="chart">`; every drawn value i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 
 from investigate.render import safe
@@ -131,7 +131,12 @@ def _grid(lo: float, hi: float, y: Callable[[float], float], unit: str) -> str:
     return "".join(out)
 
 
-def _bars(name: str, rows: Sequence[tuple[str, float | None, str]], high: float = 1.0) -> str:
+def _bars(
+    name: str,
+    rows: Sequence[tuple[str, float | None, str]],
+    high: float = 1.0,
+    graded: bool = False,
+) -> str:
     """Horizontal bars: (label, value 0..high, text shown after the bar)."""
     if not any(v is not None for _, v, _ in rows):
         return _empty(name, "no data in this period")
@@ -143,13 +148,9 @@ def _bars(name: str, rows: Sequence[tuple[str, float | None, str]], high: float 
         out.append(f"<text x='{left - 6}' y='{top + 13}' text-anchor='end'>{_t(label)}</text>")
         if value is not None:
             width = max(1.0, (W - left - right) * max(0.0, value) / (high or 1))
-            color = (
-                COLORS[0]
-                if value >= 0.9 * high or high != 1.0
-                else COLORS[1]
-                if value >= 0.75
-                else COLORS[3]
-            )
+            color = COLORS[0]
+            if graded:  # attainment: green from 90%, amber from 75%, else red
+                color = COLORS[2] if value >= 0.9 else COLORS[1] if value >= 0.75 else COLORS[3]
             out.append(
                 f"<rect class='mark' x='{left}' y='{top}' width='{width:.1f}' height='16' rx='2' fill='{color}'/>"
             )
@@ -199,7 +200,7 @@ def _sla(report: StatsReport) -> str:
                     f"{mark}{pct(t.attainment)} of {t.n} ≤ {duration(t.target_minutes)}",
                 )
             )
-    return _bars("sla", rows)
+    return _bars("sla", rows, graded=True)
 
 
 def _funnel(report: StatsReport) -> str:
@@ -272,23 +273,27 @@ def _radar(report: StatsReport) -> str:
         return _empty("radar", "run with --radar")
     if not radar.clusters:
         return _empty("radar", "no signature shared by enough customers")
-    start, end = radar.window_start, radar.window_end
-    span = (end - start).total_seconds() or 1.0
-    left = 150
+    shown = radar.clusters[:8]
+    moments = [m for c in shown for m in (c.first_at, c.last_at)]
+    moments += [a.started_at for c in shown for a in c.covered_by[:1] if a.started_at is not None]
+    pad = max((max(moments) - min(moments)) * 0.15, timedelta(minutes=10))
+    start, end = min(moments) - pad, max(moments) + pad
+    span = (end - start).total_seconds()
+    left = 190
+    height = 34 * len(shown) + 40
 
     def x(t: datetime) -> float:
         return left + (W - left - 16) * (t - start).total_seconds() / span
 
-    height = 34 * len(radar.clusters) + 40
     out = [f"<line class='axis' x1='{left}' x2='{W - 16}' y1='{height - 24}' y2='{height - 24}'/>"]
     out.append(f"<text x='{left}' y='{height - 8}'>{start:%b %d %H:%M}</text>")
     out.append(
         f"<text x='{W - 16}' y='{height - 8}' text-anchor='end'>{end:%b %d %H:%M} UTC</text>"
     )
-    for i, c in enumerate(radar.clusters[:8]):
+    for i, c in enumerate(shown):
         top = 14 + 34 * i
         out.append(
-            f"<text x='{left - 6}' y='{top + 4}' text-anchor='end'>{_t(c.signature[:22])}</text>"
+            f"<text x='{left - 6}' y='{top + 4}' text-anchor='end'>{_t(_short(c.signature))}</text>"
         )
         out.append(
             f"<rect class='mark' x='{x(c.first_at):.1f}' y='{top - 6}' height='12' rx='3' fill='{COLORS[3]}' "
@@ -299,7 +304,7 @@ def _radar(report: StatsReport) -> str:
                 f"<circle class='mark' cx='{x(ticket_time):.1f}' cy='{top}' r='4' fill='{COLORS[3]}'/>"
             )
         for a in c.covered_by[:1]:
-            if a.started_at is not None and start <= a.started_at <= end:
+            if a.started_at is not None:
                 ax = x(a.started_at)
                 out.append(
                     f"<line class='mark' x1='{ax:.1f}' x2='{ax:.1f}' y1='{top - 10}' y2='{top + 10}' stroke='{COLORS[4]}' stroke-width='2'/>"
@@ -308,6 +313,10 @@ def _radar(report: StatsReport) -> str:
                     f"<text x='{ax + 4:.1f}' y='{top + 16}'>alert {a.started_at:%H:%M}</text>"
                 )
     return _svg("radar", "".join(out), height)
+
+
+def _short(signature: str, limit: int = 26) -> str:
+    return signature if len(signature) <= limit else signature[: limit - 1] + "…"
 
 
 def _radar_note(r: StatsReport) -> str:

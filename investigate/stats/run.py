@@ -200,3 +200,18 @@ def write_outputs(ctx: Context, report: StatsReport, fmt: str, html: Path | None
     from investigate.stats.render import render
 
     render(report, ctx.out, radar_only=False)
+
+
+def batch_radar_lines(ctx: Context, reports: list[Report]) -> list[str]:
+    """The radar over a batch's reports (the summary section of `batch`): clusters of the
+    tickets investigated, with the alerts their reports matched. Nothing when none."""
+    from investigate.stats.render import radar_lines
+
+    if len(reports) < 2:
+        return []
+    cfg = ctx.config.settings.stats.radar
+    tickets = [_from_report(r) for r in reports]
+    until = max(t.created_at for t in tickets)
+    window = max(cfg.window, until - min(t.created_at for t in tickets))
+    found = radar(tickets, until, window, cfg.min_customers, _report_alerts(reports), reports)
+    return radar_lines(found) if found.clusters else []

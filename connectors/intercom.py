@@ -56,6 +56,7 @@ from investigate.connector import Check, Collected, Connector, ConnectorConfig, 
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
 from investigate.html_text import html_to_text
 from investigate.http import HttpOptions, ReadOnlyPost, make_client
+from investigate.jsonapi import JsonResponse
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
@@ -292,18 +293,7 @@ class Intercom(Connector[IntercomConfig]):
         after: str | None = None
         async with self._client() as client:
             for _ in range(self.config.max_history_pages):
-                pagination: dict[str, Any] = {"per_page": 150}
-                if after:
-                    pagination["starting_after"] = after
-                page = await post_json(
-                    client,
-                    "/conversations/search",
-                    {"query": filters, "pagination": pagination},
-                    label=self.label,
-                    name=self.name,
-                    max_bytes=self.config.max_response_bytes,
-                    hints=_HINTS,
-                )
+                page = await self._search_page(client, filters, 150, after)
                 body = as_dict(page.body)
                 out.tickets += [
                     t for c in as_list(body.get("conversations")) if (t := _history(c)) is not None
@@ -370,24 +360,30 @@ class Intercom(Connector[IntercomConfig]):
                 out.append(("same_signature", flt, text, self.config.max_related))
         return out
 
+    async def _search_page(
+        self, client: httpx2.AsyncClient, filters: dict[str, Any], per_page: int, after: str | None
+    ) -> JsonResponse:
+        """One page of `POST /conversations/search` (read-only: a search body, nothing else)."""
+        pagination: dict[str, Any] = {"per_page": per_page}
+        if after:
+            pagination["starting_after"] = after
+        return await post_json(
+            client,
+            "/conversations/search",
+            {"query": filters, "pagination": pagination},
+            label=self.label,
+            name=self.name,
+            max_bytes=self.config.max_response_bytes,
+            hints=_HINTS,
+        )
+
     async def _search(
         self, client: httpx2.AsyncClient, filters: dict[str, Any], cap: int, query: Query
     ) -> list[tuple[dict[str, Any], str]]:
         found: list[tuple[dict[str, Any], str]] = []
         after: str | None = None
         for _ in range(self.config.max_pages):
-            pagination: dict[str, Any] = {"per_page": min(max(cap * 2, 5), 150)}
-            if after:
-                pagination["starting_after"] = after
-            page = await post_json(
-                client,
-                "/conversations/search",
-                {"query": filters, "pagination": pagination},
-                label=self.label,
-                name=self.name,
-                max_bytes=self.config.max_response_bytes,
-                hints=_HINTS,
-            )
+            page = await self._search_page(client, filters, min(max(cap * 2, 5), 150), after)
             body = as_dict(page.body)
             sent = f"{page.request} {json.dumps({'query': filters})}"
             found += [(c, sent) for c in as_list(body.get("conversations"))]

@@ -207,3 +207,25 @@ def test_html_opens_in_chromium_with_every_chart_drawn(
         shot.stat().st_size,
         blank.stat().st_size,
     )
+
+
+def test_nps_from_an_http_endpoint(tmp_path: Path) -> None:
+    import httpx2
+
+    from investigate.config import NPSSource
+    from investigate.stats.inputs import read_nps
+    from investigate.threads import run as run_async
+
+    answers = {
+        "data": [{"score": 10, "at": "2026-11-01T00:00:00Z"}, {"score": 3}, {"score": "n/a"}]
+    }
+
+    def reply(request: httpx2.Request) -> httpx2.Response:
+        assert request.method == "GET" and request.url.path == "/nps"
+        return httpx2.Response(200, json=answers)
+
+    ctx = Context(transport=httpx2.MockTransport(reply))
+    source = NPSSource(url="https://surveys.example/nps", items="data", time_field="at")
+    found, invalid, where = run_async(read_nps(ctx, source))
+    assert [s for _, s in found] == [10.0, 3.0] and invalid == 1 and where.endswith("/nps")
+    assert found[0][0] == datetime(2026, 11, 1, tzinfo=UTC)

@@ -350,12 +350,17 @@ def trend(inputs: Inputs) -> list[Bucket]:
                 start=start,
                 tickets=len(group),
                 frt_median=round(statistics.median(first), 1) if first else None,
+                frt_n=len(first),
                 mttr_median=round(statistics.median(solve), 1) if solve else None,
+                mttr_n=len(solve),
                 sla_attainment=round(met / total, 3) if total else None,
+                sla_n=total,
                 csat=round(sum(r.satisfied for r in ratings) / len(ratings), 3)
                 if ratings
                 else None,
+                csat_n=len(ratings),
                 nps=nps(scores, 1, "").nps if scores else None,
+                nps_n=len(scores),
             )
         )
     return out

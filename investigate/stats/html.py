@@ -78,15 +78,22 @@ def _empty(name: str, why: str) -> str:
     return _svg(name, f"<text x='{W / 2}' y='{H / 2}' text-anchor='middle'>{_t(why)}</text>", 80)
 
 
+Series = tuple[str, Sequence[float | None], Sequence[int]]
+"""Label, one value a week, and the sample size behind each value."""
+
+
 def _lines(
     name: str,
     labels: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float | None]]],
+    series: Sequence[Series],
     low: float | None = None,
     high: float | None = None,
     unit: str = "",
+    min_samples: int = 1,
 ) -> str:
-    known = [v for _, values in series for v in values if v is not None]
+    """Lines with a dot a week; a dot from fewer than `min_samples` samples is hollow, and
+    every dot's tooltip gives its sample size."""
+    known = [v for _, values, _ in series for v in values if v is not None]
     if not known:
         return _empty(name, "no data in this period")
     lo = min(known) if low is None else low
@@ -104,17 +111,20 @@ def _lines(
     for i, label in enumerate(labels):
         if i % max(1, len(labels) // 7) == 0:
             out.append(f"<text x='{x(i):.1f}' y='{H - 12}' text-anchor='middle'>{_t(label)}</text>")
-    for k, (label, values) in enumerate(series):
+    for k, (label, values, counts) in enumerate(series):
         color = COLORS[k % len(COLORS)]
-        points = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]
-        path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+        points = [(x(i), y(v), counts[i]) for i, v in enumerate(values) if v is not None]
+        path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _ in points)
         out.append(
             f"<polyline class='mark' points='{path}' fill='none' stroke='{color}' stroke-width='2'/>"
         )
-        out += [
-            f"<circle class='mark' cx='{px:.1f}' cy='{py:.1f}' r='3' fill='{color}'/>"
-            for px, py in points
-        ]
+        for px, py, count in points:
+            few = count < min_samples
+            out.append(
+                f"<circle class='mark' cx='{px:.1f}' cy='{py:.1f}' r='3' "
+                f"fill='{'#fff' if few else color}' stroke='{color}'>"
+                f"<title>n={count}{' (too few)' if few else ''}</title></circle>"
+            )
         out.append(f"<rect x='{PAD + 120 * k}' y='4' width='10' height='10' fill='{color}'/>")
         out.append(f"<text x='{PAD + 120 * k + 14}' y='13'>{_t(label)}</text>")
     return _svg(name, "".join(out))
@@ -167,11 +177,12 @@ def _hours(value: float | None) -> float | None:
 
 
 def _frt_mttr(report: StatsReport) -> str:
-    series = [
-        ("FRT median", [_hours(b.frt_median) for b in report.trend]),
-        ("MTTR median", [_hours(b.mttr_median) for b in report.trend]),
+    t = report.trend
+    series: list[Series] = [
+        ("FRT median", [_hours(b.frt_median) for b in t], [b.frt_n for b in t]),
+        ("MTTR median", [_hours(b.mttr_median) for b in t], [b.mttr_n for b in t]),
     ]
-    return _lines("frt-mttr", _week_labels(report), series, low=0, unit="h")
+    return _lines("frt-mttr", _week_labels(report), series, 0, None, "h", report.min_samples)
 
 
 def _frt_note(r: StatsReport) -> str:
@@ -228,9 +239,8 @@ def _esc_note(r: StatsReport) -> str:
 
 def _csat(report: StatsReport) -> str:
     values = [None if b.csat is None else round(100 * b.csat, 1) for b in report.trend]
-    return _lines(
-        "csat", _week_labels(report), [("CSAT % satisfied", values)], low=0, high=100, unit="%"
-    )
+    series: list[Series] = [("CSAT % satisfied", values, [b.csat_n for b in report.trend])]
+    return _lines("csat", _week_labels(report), series, 0, 100, "%", report.min_samples)
 
 
 def _csat_note(r: StatsReport) -> str:
@@ -241,8 +251,8 @@ def _csat_note(r: StatsReport) -> str:
 
 
 def _nps(report: StatsReport) -> str:
-    values = [b.nps for b in report.trend]
-    return _lines("nps", _week_labels(report), [("NPS", values)], low=-100, high=100)
+    series: list[Series] = [("NPS", [b.nps for b in report.trend], [b.nps_n for b in report.trend])]
+    return _lines("nps", _week_labels(report), series, -100, 100, "", report.min_samples)
 
 
 def _nps_note(r: StatsReport) -> str:
@@ -257,7 +267,11 @@ def _causes(report: StatsReport) -> str:
         return _empty("causes", "no batch reports (--reports DIR)")
     top = max([c.hours_lost for c in report.causes.by_time] + [1.0])
     rows = [
-        (c.category, c.hours_lost, f"{c.hours_lost:.0f}h, {c.tickets} tickets")
+        (
+            c.category,
+            c.hours_lost,
+            f"{c.hours_lost:.0f}h, {c.tickets} ticket{'' if c.tickets == 1 else 's'}",
+        )
         for c in report.causes.by_time[:8]
     ]
     return _bars("causes", rows, high=top)

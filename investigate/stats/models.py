@@ -111,10 +111,15 @@ class Bucket(_Model):
     start: datetime
     tickets: int = 0
     frt_median: float | None = None
+    frt_n: int = 0
     mttr_median: float | None = None
+    mttr_n: int = 0
     sla_attainment: float | None = None
+    sla_n: int = Field(0, description="Targets measured (first response and resolution).")
     csat: float | None = None
+    csat_n: int = 0
     nps: float | None = None
+    nps_n: int = 0
 
 
 class RadarAlert(_Model):

@@ -136,7 +136,10 @@ def sla(inputs: Inputs) -> SLAStats:
         res, res_breaches = _target(per[name], policy.resolution, inputs, "resolution")
         out.priorities.append(SLAPriority(priority=name, first_response=first, resolution=res))
         out.breaches += first_breaches + res_breaches
-    out.breaches.sort(key=lambda b: (b.priority, b.target, -(b.actual_minutes - b.target_minutes)))
+    order = {name: i for i, name in enumerate(inputs.policies)}  # as configured: urgent first
+    out.breaches.sort(
+        key=lambda b: (order[b.priority], b.target, -(b.actual_minutes - b.target_minutes))
+    )
     return out
 
 

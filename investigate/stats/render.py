@@ -27,6 +27,16 @@ def duration(value: float | None) -> str:
     return f"{value / 1440:.1f}d"
 
 
+def precise(value: float) -> str:
+    """Minutes as 4h 01m or 2d 03h: breaches sit near their targets, so no rounding."""
+    whole = round(value)
+    if whole < 60:
+        return f"{whole}m"
+    if whole < 48 * 60:
+        return f"{whole // 60}h {whole % 60:02d}m"
+    return f"{whole // 1440}d {whole % 1440 // 60:02d}h"
+
+
 def pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.0f}%"
 
@@ -167,7 +177,7 @@ def render(report: StatsReport, console: Console, radar_only: bool = False) -> N
     for b in breaches[:10]:
         state = "still open" if b.open else "took"
         say(
-            f"  {b.ticket_id} {b.priority} {b.target.replace('_', ' ')}: {state} {duration(b.actual_minutes)} (target {duration(b.target_minutes)})"
+            f"  {b.ticket_id} {b.priority} {b.target.replace('_', ' ')}: {state} {precise(b.actual_minutes)} (target {duration(b.target_minutes)})"
         )
     if len(breaches) > 10:
         say(f"  … and {len(breaches) - 10} more (--format json lists all)")

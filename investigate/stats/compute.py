@@ -225,13 +225,15 @@ def funnel(tiers: Sequence[str], source: str, min_samples: int) -> Funnel:
 def escalation(inputs: Inputs) -> EscalationStats:
     out = EscalationStats()
     helpdesk: dict[str, str] = {}
-    if configured(inputs.escalation):
-        helpdesk = {t.id: helpdesk_tier(t, inputs.escalation) for t in inputs.tickets}
-        out.funnels.append(funnel(list(helpdesk.values()), "helpdesk", inputs.min_samples))
-    else:
+    if not configured(inputs.escalation):
         out.notes.append(
             "helpdesk escalation not configured (stats.escalation: field, tags or groups)"
         )
+    elif not inputs.tickets:
+        out.notes.append("no helpdesk tickets in the period for the helpdesk's tiers")
+    else:
+        helpdesk = {t.id: helpdesk_tier(t, inputs.escalation) for t in inputs.tickets}
+        out.funnels.append(funnel(list(helpdesk.values()), "helpdesk", inputs.min_samples))
     reported = {r.ticket.id: r.analysis.escalation.tier for r in inputs.reports}
     if reported:
         out.funnels.append(funnel(list(reported.values()), "reports", inputs.min_samples))

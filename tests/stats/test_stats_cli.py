@@ -229,3 +229,17 @@ def test_nps_from_an_http_endpoint(tmp_path: Path) -> None:
     found, invalid, where = run_async(read_nps(ctx, source))
     assert [s for _, s in found] == [10.0, 3.0] and invalid == 1 and where.endswith("/nps")
     assert found[0][0] == datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_reports_only_and_query(capsys: pytest.CaptureFixture[str], reports_dir: Path) -> None:
+    code, out, err = stats(
+        capsys, "--no-source", "--reports", str(reports_dir), "-f", "json", "--since", "60d"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["tickets"] == 0 and data["reports"] == 3 and data["frt"]["overall"]["n"] == 0
+    assert [f["source"] for f in data["escalation"]["funnels"]] == ["reports"]
+    code, out, err = stats(capsys, "--query", "priority:urgent", "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert 0 < data["tickets"] < 60 and set(data["frt"]["by"]["priority"]) == {"urgent"}

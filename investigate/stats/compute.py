@@ -113,7 +113,14 @@ def frt(tickets: Sequence[HistoryTicket], min_samples: int) -> Breakdown:
 
 def mttr(tickets: Sequence[HistoryTicket], min_samples: int) -> Breakdown:
     dims = {"priority": _priority, "category": lambda t: t.category}
-    return breakdown(tickets, mttr_minutes, UNSOLVED, dims, min_samples)
+    out = breakdown(tickets, mttr_minutes, UNSOLVED, dims, min_samples)
+    solved = [t for t in tickets if mttr_minutes(t) is not None]
+    known = sum(t.paused is not None for t in solved)
+    if solved:
+        out.note = f"pending/on-hold time excluded for {known} of {len(solved)} solved tickets" + (
+            f"; not exposed for {len(solved) - known} (counted in)" if known < len(solved) else ""
+        )
+    return out
 
 
 def _priority(t: HistoryTicket) -> str:

@@ -189,7 +189,8 @@ def _frt_note(r: StatsReport) -> str:
     f, m = r.frt.overall, r.mttr.overall
     return (
         f"FRT median {duration(f.median)}, p90 {duration(f.p90)} ({sample_note(f)}); "
-        f"MTTR median {duration(m.median)}, p90 {duration(m.p90)} ({sample_note(m)})"
+        f"MTTR median {duration(m.median)}, p90 {duration(m.p90)} ({sample_note(m)}); "
+        f"{r.mttr.note}"
     )
 
 

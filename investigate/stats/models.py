@@ -31,6 +31,7 @@ class Durations(Sample):
 
 class Breakdown(_Model):
     overall: Durations
+    note: str = Field("", description="What the figures include, e.g. pending time or not.")
     by: dict[str, dict[str, Durations]] = Field(
         default_factory=dict, description="Dimension (priority, channel, category) → value → stats."
     )

@@ -168,7 +168,10 @@ def render(report: StatsReport, console: Console, radar_only: bool = False) -> N
         ),
         _sla_table(report),
     ]
-    console.print(Group(*parts))
+    console.print(Group(*parts[:2]))
+    if report.mttr.note:
+        say(f"  ({report.mttr.note})", "dim")
+    console.print(parts[2])
     breaches = report.sla.breaches
     say(
         f"SLA breaches: {len(breaches)}"

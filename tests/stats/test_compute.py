@@ -221,3 +221,16 @@ def test_weekly_trend_buckets_start_on_monday() -> None:
     trend = compute.trend(compute.Inputs(tickets, h(24 * 8), POLICIES))
     assert [b.start.weekday() for b in trend] == [0, 0]
     assert [b.frt_median for b in trend] == [60.0, 180.0]
+
+
+def test_mttr_says_where_pending_time_was_excluded() -> None:
+    tickets = [
+        ticket("1", status="solved", solved_at=h(10), paused=timedelta(hours=4)),
+        ticket("2", status="solved", solved_at=h(5)),
+        ticket("3", status="open"),
+    ]
+    note = compute.mttr(tickets, min_samples=1).note
+    assert (
+        note
+        == "pending/on-hold time excluded for 1 of 2 solved tickets; not exposed for 1 (counted in)"
+    )

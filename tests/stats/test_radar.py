@@ -98,3 +98,43 @@ def test_the_demo_burst_is_found_before_its_alert(capsys: pytest.CaptureFixture[
     assert burst["covered_by"][0]["name"] == "APIHighErrorRate"
     assert burst["lead_minutes"] > 20  # the tickets came first
     assert "Orchid Labs" not in burst["customers"]
+
+
+def test_reports_citing_the_same_deploy_cluster_without_an_error_code() -> None:
+    from investigate.models import (
+        SLA,
+        Analysis,
+        Entities,
+        Organization,
+        Report,
+        RootCause,
+        TicketSummary,
+        Window,
+    )
+
+    deploy = Evidence(
+        id="E3", source="deploys", kind="deploy", title="Deploy web v2.14.0 by a.b", timestamp=T0
+    )
+
+    def report(tid: str, org: str) -> Report:
+        return Report(
+            ticket=TicketSummary(id=tid, created_at=T0, organization=Organization(name=org)),
+            window=Window(start=T0, end=T0),
+            entities=Entities(),
+            sources=[],
+            evidence=[deploy],
+            analysis=Analysis(
+                analyst="offline", summary="", root_cause=RootCause(statement="x", evidence=["E3"])
+            ),
+            sla=SLA(),
+            generated_at=T0,
+        )
+
+    reports = [report(str(i), org) for i, org in enumerate(["Acme", "Globex", "Initech"])]
+    tickets = [
+        t(str(i), r.ticket.organization.name or "", "Page looks odd", 5 * i)
+        for i, r in enumerate(reports)
+    ]
+    found = radar(tickets, T0 + timedelta(hours=1), timedelta(hours=2), 3, reports=reports)
+    (cluster,) = found.clusters
+    assert cluster.kind == "deploy" and cluster.signature.startswith("Deploy web v2.14.0")

@@ -243,3 +243,20 @@ def test_reports_only_and_query(capsys: pytest.CaptureFixture[str], reports_dir:
     assert code == 0, err
     data = json.loads(out)
     assert 0 < data["tickets"] < 60 and set(data["frt"]["by"]["priority"]) == {"urgent"}
+
+
+def test_the_committed_demo_history_is_what_the_script_builds(tmp_path: Path) -> None:
+    import sys
+
+    folder = ROOT / "examples/demo/history"
+    done = subprocess.run(
+        [sys.executable, str(folder / "build_history.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("tickets.jsonl", "nps.csv"):
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+    assert (folder / "tickets.jsonl").stat().st_size < 1_000_000

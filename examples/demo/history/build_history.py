@@ -1,7 +1,7 @@
 """Build the demo's ticket history for `investigate stats` (deterministic: run it again and
 the files come out byte for byte the same).
 
-    python examples/demo/history/build_history.py
+    python examples/demo/history/build_history.py [OUT_DIR]   # default: next to this script
 
 Writes, next to this script:
   tickets.jsonl  ~300 past tickets (2026-10-12 → 2026-11-25) in the `file` source's shape, with
@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -292,13 +293,13 @@ def nps(rng: random.Random) -> list[dict[str, object]]:
     when = START
     while when < END:
         when += timedelta(hours=rng.uniform(4, 14))
-        org, domain = rng.choice(CUSTOMERS)
+        _org, domain = rng.choice(CUSTOMERS)
         score = rng.choices(range(11), weights=[2, 1, 1, 2, 2, 3, 5, 9, 16, 24, 20])[0]
         rows.append({"submitted_at": iso(when), "account": domain, "score": score})
     return rows
 
 
-def main() -> None:
+def main(out_dir: Path = HERE) -> None:
     rng = random.Random(20)
     tickets = []
     when = START
@@ -311,17 +312,17 @@ def main() -> None:
         number += 1
     tickets += noisy(number)
     tickets += burst(number + 10)
-    with (HERE / "tickets.jsonl").open("w", encoding="utf-8", newline="\n") as out:
+    with (out_dir / "tickets.jsonl").open("w", encoding="utf-8", newline="\n") as out:
         for ticket in tickets:
             out.write(json.dumps(ticket, ensure_ascii=False, sort_keys=True) + "\n")
-    with (HERE / "nps.csv").open("w", encoding="utf-8", newline="") as out:
+    with (out_dir / "nps.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(
             out, fieldnames=["submitted_at", "account", "score"], lineterminator="\n"
         )
         writer.writeheader()
         writer.writerows(nps(rng))
-    print(f"{len(tickets)} tickets, {(HERE / 'tickets.jsonl').stat().st_size // 1024} KB")
+    print(f"{len(tickets)} tickets, {(out_dir / 'tickets.jsonl').stat().st_size // 1024} KB")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)

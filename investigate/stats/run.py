@@ -204,7 +204,7 @@ def write_outputs(ctx: Context, report: StatsReport, fmt: str, html: Path | None
 
 def batch_radar_lines(ctx: Context, reports: list[Report]) -> list[str]:
     """The radar over a batch's reports (the summary section of `batch`): clusters of the
-    tickets investigated, with the alerts their reports matched. Nothing when none."""
+    tickets investigated, with the alerts their reports matched; one line when there is none."""
     from investigate.stats.render import radar_lines
 
     if len(reports) < 2:
@@ -214,4 +214,9 @@ def batch_radar_lines(ctx: Context, reports: list[Report]) -> list[str]:
     until = max(t.created_at for t in tickets)
     window = max(cfg.window, until - min(t.created_at for t in tickets))
     found = radar(tickets, until, window, cfg.min_customers, _report_alerts(reports), reports)
-    return radar_lines(found) if found.clusters else []
+    if not found.clusters:
+        return [
+            f"incident radar: no signature shared by {cfg.min_customers}+ customers "
+            f"across these {len(reports)} tickets"
+        ]
+    return radar_lines(found)

@@ -5,7 +5,10 @@ JSON/JSONL/YAML file holding a list. Exports from any helpdesk fit once mapped t
     updated_at, requester {name, email}, organization {id, name}, tags, custom_fields,
     comments [{author, body, created_at, public}], url
 
-Unknown fields are kept in `Ticket.raw`.
+Unknown fields are kept in `Ticket.raw`. For `investigate stats` (`TicketHistorySource`) a
+ticket may also carry `channel`, `group`, `category`, `solved_at`, `status_changes`
+[{status, at}] (pending/on-hold time and reopens come from these) and `satisfaction`
+{score: 1–5 or good/bad, rated_at}; the first public agent reply is read from `comments`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,16 @@ from investigate.config import ConfigPath
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import TicketNotFound, TicketSourceError
 from investigate.models import Comment, Organization, Person, Ticket
+from investigate.rows import parse_time
+from investigate.stats.history import (
+    History,
+    HistoryQuery,
+    HistoryTicket,
+    Rating,
+    StatusChange,
+    first_agent_reply,
+    from_status_changes,
+)
 from investigate.threads import in_thread
 
 _SUFFIXES = (".json", ".yaml", ".yml", ".jsonl")
@@ -55,6 +68,34 @@ class FileTickets(Connector[FileConfig]):
         """`status:new priority:high export`: every `field:value` must equal the ticket's field
         (caseless); bare words must appear in the subject or description. Newest first."""
         return await in_thread(self._search, query, limit)
+
+    async def ticket_history(self, query: HistoryQuery) -> History:
+        """Every ticket created in [since, until] that matches `query` (as for search)."""
+        return await in_thread(self._history, query)
+
+    def _history(self, query: HistoryQuery) -> History:
+        wanted = set(self._search(query.query, 10**9)) if query.query.strip() else None
+        out = History()
+        skipped = 0
+        for data, origin in self._all():
+            if "id" not in data or (wanted is not None and str(data["id"]) not in wanted):
+                continue
+            try:
+                ticket = to_ticket(data, origin)
+            except TicketSourceError:
+                skipped += 1
+                continue
+            if query.since <= ticket.created_at <= query.until:
+                out.tickets.append(history_ticket(ticket, data))
+        out.tickets.sort(key=lambda t: t.created_at)
+        if len(out.tickets) > query.limit:
+            out.notes.append(
+                f"only the newest {query.limit} of {len(out.tickets)} tickets were read"
+            )
+            out.tickets = out.tickets[-query.limit :]
+        if skipped:
+            out.notes.append(f"{skipped} invalid ticket(s) in {self.config.path} were skipped")
+        return out
 
     def _search(self, query: str, limit: int) -> list[str]:
         filters: dict[str, str] = {}
@@ -163,6 +204,63 @@ def to_ticket(data: Any, origin: Path) -> Ticket:
         raise TicketSourceError(f"{origin.name}: invalid ticket: {_first_error(exc)}") from None
     except RecursionError:
         raise TicketSourceError(f"{origin.name}: ticket is nested too deeply") from None
+
+
+def history_ticket(ticket: Ticket, data: dict[str, Any]) -> HistoryTicket:
+    """The stats view of a file ticket: times from its comments and status history."""
+    changes = [
+        StatusChange(str(c.get("status")), at)
+        for c in data.get("status_changes") or []
+        if isinstance(c, dict) and (at := parse_time(c.get("at"))) is not None
+    ]
+    solved_at, reopens, paused = from_status_changes(ticket.created_at, changes)
+    if not changes:
+        solved_at = parse_time(data.get("solved_at"))
+    cf = ticket.custom_fields
+    return HistoryTicket(
+        id=ticket.id,
+        created_at=ticket.created_at,
+        subject=ticket.subject,
+        text=ticket.description,
+        customer=ticket.organization.name or _domain(ticket.requester.email),
+        priority=ticket.priority,
+        channel=_str(data.get("channel")),
+        category=_str(data.get("category") or cf.get("category")),
+        service=_str(cf.get("service") or cf.get("product_area")),
+        status=ticket.status,
+        first_reply_at=first_agent_reply(ticket.comments, ticket.requester),
+        solved_at=solved_at,
+        reopens=reopens,
+        paused=paused if changes else None,
+        group=_str(data.get("group")),
+        tags=ticket.tags,
+        custom_fields=cf,
+        rating=_rating(data.get("satisfaction")),
+    )
+
+
+def _rating(value: Any) -> Rating | None:
+    if not isinstance(value, dict) or value.get("score") in (None, "", "offered", "unoffered"):
+        return None
+    score = value["score"]
+    rated_at = parse_time(value.get("rated_at"))
+    if isinstance(score, str) and score.lower() in ("good", "bad"):
+        return Rating(
+            score=1 if score.lower() == "good" else 0, scale="good_bad", rated_at=rated_at
+        )
+    try:
+        number = float(score)
+    except (TypeError, ValueError):
+        return None
+    return Rating(score=number, scale="1-5", rated_at=rated_at) if 1 <= number <= 5 else None
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and str(value).strip() else None
+
+
+def _domain(email: str | None) -> str | None:
+    return email.rpartition("@")[2].lower() if email and "@" in email else None
 
 
 def _mapping(value: Any, name: str) -> dict[str, Any]:

@@ -18,12 +18,21 @@ Evidence (kind "ticket"): the requester's recent tickets
 (`GET /api/v2/tickets?requester_id=…&order_by=created_at`). Freshdesk's ticket search filters
 fields only (no free text), so other customers' tickets quoting the same error are not
 searched: `collect` says so in its notes.
+
+History (`investigate stats`): `GET /api/v2/tickets?updated_since=…&include=stats&order_by=
+created_at&order_type=desc` (pages via the `link` header, stopping once older than the period)
+gives `stats.first_responded_at`, `resolved_at`/`closed_at` and `reopened_at`; Freshdesk does
+not expose time spent pending (only `pending_since`), which the stats say. Ratings:
+`GET /api/v2/surveys/satisfaction_ratings?created_since=…`; the default question's answer
+(103 … -103) counts as satisfied above 100 (neutral and below: not), on the good/bad scale.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -41,13 +50,14 @@ from connectors._helpdesk import (
     with_hint,
 )
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
+from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound, TicketSourceError
 from investigate.html_text import html_to_text
 from investigate.http import HttpOptions, WriteEndpoint, make_client
 from investigate.jsonapi import JsonResponse
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.writeback import (
     NoteChannel,
     NoteRequest,
@@ -60,6 +70,7 @@ from investigate.writeback import (
 _DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(\.freshdesk\.com)?$")
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 STATUS = {2: "open", 3: "pending", 4: "solved", 5: "closed"}
+SOURCE = {1: "email", 2: "portal", 3: "phone", 7: "chat", 9: "feedback widget", 10: "email"}
 PRIORITY = {1: "low", 2: "normal", 3: "high", 4: "urgent"}
 _HINTS = {
     401: "set connectors.{name}.api_key (e.g. ${{FRESHDESK_API_KEY}}) to an agent's API key "
@@ -230,6 +241,68 @@ class Freshdesk(Connector[FreshdeskConfig]):
             raw=raw,
         )
 
+    async def ticket_history(self, query: HistoryQuery) -> History:
+        if query.query.strip():
+            raise TicketSourceError(
+                f"{self.label}: --query is not supported for Freshdesk history",
+                hint="leave out --query (Freshdesk's list cannot filter by free text)",
+            )
+        out = History(notes=[f"{self.label}: Freshdesk does not expose time spent pending"])
+        since = query.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        params = {
+            "updated_since": since,
+            "include": "stats",
+            "order_by": "created_at",
+            "order_type": "desc",
+            "per_page": "100",
+        }
+
+        def older(batch: list[dict[str, Any]]) -> bool:
+            times = [parse_time(t.get("created_at")) for t in batch]
+            return any(t is not None and t < query.since for t in times)
+
+        async with self._client() as client:
+            tickets = await self._pages(client, "/api/v2/tickets", params, out.notes, older)
+            ratings = await self._pages(
+                client,
+                "/api/v2/surveys/satisfaction_ratings",
+                {"created_since": since, "per_page": "100"},
+                out.notes,
+            )
+        by_ticket = {id_str(r.get("ticket_id")): r for r in ratings}
+        for t in tickets:
+            created = parse_time(t.get("created_at"))
+            if created is not None and query.since <= created <= query.until:
+                out.tickets.append(_history(t, created, by_ticket.get(id_str(t.get("id")))))
+        out.tickets = out.tickets[: query.limit]
+        return out
+
+    async def _pages(
+        self,
+        client: httpx2.AsyncClient,
+        url: str,
+        params: dict[str, str],
+        notes: list[str],
+        stop: Callable[[list[dict[str, Any]]], bool] = lambda _batch: False,
+    ) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        next_url: str | None = url
+        query: dict[str, str] | None = {**params, "page": "1"}
+        for _ in range(self.config.max_pages):
+            assert next_url is not None
+            page = await self._get(client, next_url, query)
+            batch = as_list(page.body)
+            out += batch
+            match = _NEXT.search(page.headers.get("link", ""))
+            if match is None or stop(batch):
+                return out
+            next_url, query = match.group(1), None
+            if not same_origin(next_url, self.config.root):
+                notes.append(f"{self.label}: stopped paging {url}: next link leaves the host")
+                return out
+        notes.append(f"{self.label}: read only the first {self.config.max_pages} pages of {url}")
+        return out
+
     async def collect(self, query: Query) -> Collected:
         out = Collected(
             notes=[
@@ -296,6 +369,38 @@ class Freshdesk(Connector[FreshdeskConfig]):
                 warning=True,
             ),
         ]
+
+
+def _history(t: dict[str, Any], created: datetime, rating: dict[str, Any] | None) -> HistoryTicket:
+    stats = as_dict(t.get("stats"))
+    value = as_dict(as_dict(rating).get("ratings")).get("default_question")
+    company, group = id_str(t.get("company_id")), id_str(t.get("group_id"))
+    return HistoryTicket(
+        id=id_str(t.get("id")),
+        created_at=created,
+        subject=str(t.get("subject") or ""),
+        text=str(t.get("description_text") or "")[:2000],
+        customer=f"company {company}" if company else f"requester {id_str(t.get('requester_id'))}",
+        priority=PRIORITY.get(t["priority"]) if isinstance(t.get("priority"), int) else None,
+        channel=SOURCE.get(t["source"]) if isinstance(t.get("source"), int) else None,
+        category=t.get("type") if isinstance(t.get("type"), str) else None,
+        status=STATUS.get(t["status"], str(t["status"])) if t.get("status") else None,
+        first_reply_at=parse_time(stats.get("first_responded_at")),
+        solved_at=parse_time(stats.get("resolved_at")) or parse_time(stats.get("closed_at")),
+        reopens=1 if stats.get("reopened_at") else 0,
+        group=group or None,
+        tags=[str(x) for x in t.get("tags") or [] if isinstance(x, str)],
+        custom_fields={
+            k: v for k, v in as_dict(t.get("custom_fields")).items() if v not in (None, "")
+        },
+        rating=Rating(
+            score=1 if value > 100 else 0,
+            scale="good_bad",
+            rated_at=parse_time(as_dict(rating).get("created_at")),
+        )
+        if isinstance(value, int) and not isinstance(value, bool)
+        else None,
+    )
 
 
 def _text(html: Any, plain: Any) -> str:

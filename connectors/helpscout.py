@@ -25,13 +25,20 @@ Evidence (kind "ticket"), via `GET /v2/conversations?query=…&status=all`: the 
 conversations (`(customerIds:…)`) and, per error signature, conversations created in
 `related_lookback` whose body quotes it (`(body:"ERR_X" AND createdAt:[… TO *])`). Values are
 phrase-quoted with quotes, backslashes, parentheses and control characters removed.
+
+History (`investigate stats`): `GET /v2/conversations?query=(createdAt:[A TO B])&status=all&
+embed=threads` (pages via `_links.next.href`): the first agent reply is the first `reply`/
+`message`/`chat` thread by a user, and the threads' `status` (active, pending, closed) give the
+solve, reopens and time spent pending. Ratings: the happiness ratings report
+(`GET /v2/reports/happiness/ratings`, Plus and Pro plans; otherwise said): great counts as
+satisfied, okay and not good do not (the good/bad scale).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -59,6 +66,14 @@ from investigate.jsonapi import HttpFailure, JsonResponse
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.stats.history import (
+    History,
+    HistoryQuery,
+    HistoryTicket,
+    Rating,
+    StatusChange,
+    from_status_changes,
+)
 from investigate.writeback import (
     NoteChannel,
     NoteRequest,
@@ -312,6 +327,67 @@ class HelpScout(Connector[HelpScoutConfig]):
 
     # evidence ---------------------------------------------------------------------------
 
+    async def ticket_history(self, query: HistoryQuery) -> History:
+        span = f"(createdAt:[{_hs_time(query.since)} TO {_hs_time(query.until)}])"
+        text = f"{span} AND ({query.query.strip()})" if query.query.strip() else span
+        params = {"query": text, "status": "all", "embed": "threads", "sortField": "createdAt"}
+        out = History()
+        token = await self._access_token(None)
+        async with self._client(None, token) as client:
+            convs = await self._hal_pages(client, "/v2/conversations", params, out.notes)
+            ratings = await self._happiness(client, query, out.notes)
+        for conv in convs[: query.limit]:
+            found = _history(conv, ratings.get(id_str(conv.get("id"))))
+            if found is not None:
+                out.tickets.append(found)
+        return out
+
+    async def _hal_pages(
+        self, client: httpx2.AsyncClient, url: str, params: dict[str, str], notes: list[str]
+    ) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        next_url: str | None = url
+        query: dict[str, str] | None = params
+        for _ in range(self.config.max_pages):
+            assert next_url is not None
+            body = as_dict((await self._get(client, next_url, query)).body)
+            items += as_list(as_dict(body.get("_embedded")).get("conversations"))
+            href = as_dict(as_dict(body.get("_links")).get("next")).get("href")
+            if not isinstance(href, str) or not href:
+                return items
+            if not same_origin(href, self.config.base_url):
+                notes.append(f"{self.label}: stopped paging: next link leaves the host")
+                return items
+            next_url, query = href, None
+        notes.append(f"{self.label}: read only the first {self.config.max_pages} pages")
+        return items
+
+    async def _happiness(
+        self, client: httpx2.AsyncClient, query: HistoryQuery, notes: list[str]
+    ) -> dict[str, int]:
+        """Conversation id → ratingId (1 great, 2 okay, 3 not good)."""
+        out: dict[str, int] = {}
+        base = {"start": _hs_time(query.since), "end": _hs_time(query.until), "rating": "all"}
+        for number in range(1, self.config.max_pages + 1):
+            try:
+                found = await self._get(
+                    client, "/v2/reports/happiness/ratings", {**base, "page": str(number)}
+                )
+            except SourceError as exc:
+                notes.append(
+                    f"{self.label}: no happiness ratings ({exc.message}; Plus and Pro plans)"
+                )
+                return out
+            body = as_dict(found.body)
+            for row in as_list(body.get("results")):
+                if isinstance(row.get("ratingId"), int):
+                    out[id_str(row.get("id"))] = row["ratingId"]
+            pages = body.get("pages")
+            if not isinstance(pages, int) or number >= pages:
+                return out
+        notes.append(f"{self.label}: read only the first {self.config.max_pages} pages of ratings")
+        return out
+
     async def collect(self, query: Query) -> Collected:
         out = Collected()
         searches = self._searches(query)
@@ -434,6 +510,63 @@ class HelpScout(Connector[HelpScoutConfig]):
                 warning=True,
             ),
         ]
+
+
+_AGENT_THREADS = frozenset({"reply", "message", "chat", "phone"})
+_STATUS = {"active": "open", "closed": "closed", "pending": "pending", "spam": "closed"}
+
+
+def _hs_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _history(conv: dict[str, Any], rating_id: int | None) -> HistoryTicket | None:
+    created = parse_time(conv.get("createdAt"))
+    if created is None:
+        return None
+    threads = sorted(
+        as_list(as_dict(conv.get("_embedded")).get("threads")),
+        key=lambda t: str(t.get("createdAt") or ""),
+    )
+    replies = [
+        when
+        for t in threads
+        if t.get("type") in _AGENT_THREADS
+        and as_dict(t.get("createdBy")).get("type") == "user"
+        and (when := parse_time(t.get("createdAt"))) is not None
+    ]
+    changes = [
+        StatusChange(_STATUS.get(str(t.get("status")), str(t.get("status"))), when)
+        for t in threads
+        if t.get("status") not in (None, "", "nochange")
+        and (when := parse_time(t.get("createdAt"))) is not None
+    ]
+    solved_at, reopens, paused = from_status_changes(created, changes)
+    status = _STATUS.get(str(conv.get("status")), str(conv.get("status") or "")) or None
+    if status == "closed" and solved_at is None:
+        solved_at = parse_time(conv.get("closedAt"))
+    customer = id_str(as_dict(conv.get("primaryCustomer")).get("id"))
+    return HistoryTicket(
+        id=id_str(conv.get("id")),
+        created_at=created,
+        subject=str(conv.get("subject") or ""),
+        text=str(conv.get("preview") or ""),
+        customer=f"customer {customer}" if customer else None,
+        channel=str(conv.get("type")) if conv.get("type") else None,
+        status=status,
+        first_reply_at=min(replies) if replies else None,
+        solved_at=solved_at,
+        reopens=reopens,
+        paused=paused if changes else None,
+        group=id_str(conv.get("mailboxId")) or None,
+        tags=[str(t.get("tag")) for t in as_list(conv.get("tags")) if t.get("tag")],
+        custom_fields={
+            str(f.get("name")): f.get("value") for f in as_list(conv.get("customFields"))
+        },
+        rating=Rating(score=1 if rating_id == 1 else 0, scale="good_bad")
+        if rating_id in (1, 2, 3)
+        else None,
+    )
 
 
 def _first_email(customer: dict[str, Any]) -> str | None:

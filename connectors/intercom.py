@@ -23,6 +23,11 @@ client allows (the body must be a search: `query` and `pagination` only) — for
 other conversations and, per error signature, conversations created in `related_lookback`
 whose `source.body` contains it, paged with `pages.next.starting_after`. Values travel as JSON
 strings, never as query syntax.
+
+History (`investigate stats`): the same search for conversations created in the period (and
+whose `source.body` contains `--query`), 150 a page; each carries `statistics`
+(`first_admin_reply_at`, `last_close_at`, `count_reopens`) and `conversation_rating` (1–5).
+Intercom does not expose time spent snoozed, which the stats say.
 """
 
 from __future__ import annotations
@@ -51,9 +56,11 @@ from investigate.connector import Check, Collected, Connector, ConnectorConfig, 
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
 from investigate.html_text import html_to_text
 from investigate.http import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
+from investigate.jsonapi import JsonResponse
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.writeback import (
     NoteChannel,
     NoteRequest,
@@ -113,6 +120,9 @@ class IntercomConfig(ConnectorConfig):
     max_recent: int = Field(5, ge=0, le=150)
     max_signatures: int = Field(3, ge=0, le=10)
     max_pages: int = Field(3, ge=1, le=50)
+    max_history_pages: int = Field(
+        20, ge=1, le=500, description="`investigate stats`: pages of 150 conversations."
+    )
     max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
 
     @field_validator("base_url")
@@ -310,6 +320,46 @@ class Intercom(Connector[IntercomConfig]):
             raw=raw,
         )
 
+    # history (`investigate stats`) -------------------------------------------------------
+
+    async def ticket_history(self, query: HistoryQuery) -> History:
+        terms: list[dict[str, Any]] = [
+            {
+                "field": "created_at",
+                "operator": ">",
+                "value": str(int(query.since.timestamp()) - 1),
+            },
+            {
+                "field": "created_at",
+                "operator": "<",
+                "value": str(int(query.until.timestamp()) + 1),
+            },
+        ]
+        if query.query.strip():
+            terms.append(
+                {"field": "source.body", "operator": "~", "value": query.query.strip()[:200]}
+            )
+        filters = {"operator": "AND", "value": terms}
+        out = History(notes=[f"{self.label}: Intercom does not expose time spent snoozed"])
+        after: str | None = None
+        async with self._client() as client:
+            for _ in range(self.config.max_history_pages):
+                page = await self._search_page(client, filters, 150, after)
+                body = as_dict(page.body)
+                out.tickets += [
+                    t for c in as_list(body.get("conversations")) if (t := _history(c)) is not None
+                ]
+                nxt = as_dict(as_dict(body.get("pages")).get("next")).get("starting_after")
+                if not nxt or len(out.tickets) >= query.limit:
+                    break
+                after = str(nxt)
+            else:
+                out.notes.append(
+                    f"{self.label}: read only the first {self.config.max_history_pages} pages"
+                )
+        out.tickets = out.tickets[: query.limit]
+        return out
+
     # evidence ---------------------------------------------------------------------------
 
     async def collect(self, query: Query) -> Collected:
@@ -361,24 +411,30 @@ class Intercom(Connector[IntercomConfig]):
                 out.append(("same_signature", flt, text, self.config.max_related))
         return out
 
+    async def _search_page(
+        self, client: httpx2.AsyncClient, filters: dict[str, Any], per_page: int, after: str | None
+    ) -> JsonResponse:
+        """One page of `POST /conversations/search` (read-only: a search body, nothing else)."""
+        pagination: dict[str, Any] = {"per_page": per_page}
+        if after:
+            pagination["starting_after"] = after
+        return await post_json(
+            client,
+            "/conversations/search",
+            {"query": filters, "pagination": pagination},
+            label=self.label,
+            name=self.name,
+            max_bytes=self.config.max_response_bytes,
+            hints=_HINTS,
+        )
+
     async def _search(
         self, client: httpx2.AsyncClient, filters: dict[str, Any], cap: int, query: Query
     ) -> list[tuple[dict[str, Any], str]]:
         found: list[tuple[dict[str, Any], str]] = []
         after: str | None = None
         for _ in range(self.config.max_pages):
-            pagination: dict[str, Any] = {"per_page": min(max(cap * 2, 5), 150)}
-            if after:
-                pagination["starting_after"] = after
-            page = await post_json(
-                client,
-                "/conversations/search",
-                {"query": filters, "pagination": pagination},
-                label=self.label,
-                name=self.name,
-                max_bytes=self.config.max_response_bytes,
-                hints=_HINTS,
-            )
+            page = await self._search_page(client, filters, min(max(cap * 2, 5), 150), after)
             body = as_dict(page.body)
             sent = f"{page.request} {json.dumps({'query': filters})}"
             found += [(c, sent) for c in as_list(body.get("conversations"))]
@@ -472,6 +528,38 @@ class Intercom(Connector[IntercomConfig]):
                 warning=True,
             ),
         ]
+
+
+def _history(c: dict[str, Any]) -> HistoryTicket | None:
+    created = parse_time(c.get("created_at"))
+    if created is None:
+        return None
+    stats = as_dict(c.get("statistics"))
+    rating = as_dict(c.get("conversation_rating")).get("rating")
+    source = as_dict(c.get("source"))
+    text = html_to_text(source.get("body"))
+    contacts = as_list(as_dict(c.get("contacts")).get("contacts"))
+    contact = id_str(contacts[0].get("id")) if contacts else ""
+    closed = c.get("state") == "closed"
+    return HistoryTicket(
+        id=id_str(c.get("id")),
+        created_at=created,
+        subject=str(c.get("title") or html_to_text(source.get("subject")) or text[:120]),
+        text=text[:2000],
+        customer=f"contact {contact}" if contact else None,
+        priority=_PRIORITY.get(str(c.get("priority"))),
+        channel=str(source.get("type")) if source.get("type") else None,
+        status="closed" if closed else str(c.get("state") or "") or None,
+        first_reply_at=parse_time(stats.get("first_admin_reply_at")),
+        solved_at=parse_time(stats.get("last_close_at")) if closed else None,
+        reopens=int(stats.get("count_reopens") or 0),
+        group=id_str(c.get("team_assignee_id")) or None,
+        tags=[str(t.get("name")) for t in as_list(as_dict(c.get("tags")).get("tags"))],
+        custom_fields=as_dict(c.get("custom_attributes")),
+        rating=Rating(score=float(rating), scale="1-5")
+        if isinstance(rating, int) and 1 <= rating <= 5
+        else None,
+    )
 
 
 def _own(ticket: Ticket) -> dict[str, Any]:

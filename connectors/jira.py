@@ -22,6 +22,14 @@ paging; the old `/search` answers 410), Data Center `GET /rest/api/2/search` (`s
 string with `\\` and `"` escaped, control characters removed and Lucene operators stripped, so
 it is one phrase and can never close the string, add a clause or an operator.
 
+History (`investigate stats`): the JQL search for issues created in the period (`--query` is
+your own JQL, ANDed), with the JSM SLA custom fields named in `sla_fields` (`first_response`,
+`resolution`: `completedCycles` / `ongoingCycle` with `elapsedTime.millis`): the first response
+is when the first-response cycle stopped; the resolution cycle's wall time less its elapsed time
+is its paused time (JSM also leaves out time outside the SLA calendar), and each cycle after
+the first is a reopen. `resolutiondate` is the solve; `satisfaction_field` (JSM's request
+feedback field, `{"rating": 1–5}`) is the rating. Without `sla_fields` the stats say so.
+
 `check()` calls `/myself` and `/mypermissions?permissions=EDIT_ISSUES` and warns when the
 account could edit issues (investigate never does, but a read-only account is safer).
 """
@@ -31,7 +39,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -42,12 +50,13 @@ from connectors._helpdesk import as_dict, as_list, attachment_note, id_str, with
 from connectors._trackers import KnownIssue, issue_evidence, search_terms
 from investigate.adf import adf_to_text
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
+from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound, UsageError
 from investigate.http import HttpOptions, WriteEndpoint
 from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
 from investigate.models import Comment, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.writeback import (
     NoteChannel,
     NoteRequest,
@@ -100,6 +109,10 @@ class JiraConfig(ConnectorConfig):
     max_comment_pages: int = Field(20, ge=1, le=200)
     max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
     known_issues: bool = Field(True, description="false: only a ticket source (no search).")
+    sla_fields: dict[Literal["first_response", "resolution"], str] = Field(
+        default_factory=dict, description="JSM SLA custom fields, e.g. customfield_10030."
+    )
+    satisfaction_field: str | None = Field(None, description="JSM request feedback field.")
 
     @field_validator("base_url")
     @classmethod
@@ -455,6 +468,82 @@ class Jira(Connector[JiraConfig]):
                 break
         return issues[:limit], first
 
+    # history (`investigate stats`) --------------------------------------------------------
+
+    async def ticket_history(self, query: HistoryQuery) -> History:
+        cfg = self.config
+        span = f'created >= "{_jql_time(query.since)}" AND created <= "{_jql_time(query.until)}"'
+        mine = query.query.strip()
+        if _ORDER_BY.search(mine):
+            raise UsageError("--query: leave out ORDER BY (history is read newest first)")
+        jql = f"({mine}) AND {span}" if mine else span
+        extra = [
+            *cfg.sla_fields.values(),
+            *([cfg.satisfaction_field] if cfg.satisfaction_field else []),
+        ]
+        fields = ",".join([*_HISTORY_FIELDS, *extra])
+        async with self._client(None) as client:
+            issues, _ = await self._search(
+                client, f"{jql} ORDER BY created DESC", query.limit, fields
+            )
+        out = History()
+        if not cfg.sla_fields:
+            out.notes.append(
+                f"{self.label}: no sla_fields configured: first response unknown, "
+                "pending time not excluded"
+            )
+        for issue in issues:
+            found = self._history(issue)
+            if found is not None:
+                out.tickets.append(found)
+        return out
+
+    def _history(self, issue: dict[str, Any]) -> HistoryTicket | None:
+        f = as_dict(issue.get("fields"))
+        created = parse_time(f.get("created"))
+        if created is None:
+            return None
+        first = as_dict(f.get(self.config.sla_fields.get("first_response", "")))
+        resolution = as_dict(f.get(self.config.sla_fields.get("resolution", "")))
+        cycles = as_list(resolution.get("completedCycles"))
+        paused: timedelta | None = None
+        if self.config.sla_fields.get("resolution"):
+            paused = timedelta()
+            for c in cycles:
+                start, stop = _jsm_time(c.get("startTime")), _jsm_time(c.get("stopTime"))
+                elapsed = as_dict(c.get("elapsedTime")).get("millis")
+                if start and stop and isinstance(elapsed, int):
+                    paused += max(stop - start - timedelta(milliseconds=elapsed), timedelta())
+        replied = [_jsm_time(c.get("stopTime")) for c in as_list(first.get("completedCycles"))]
+        rating = as_dict(f.get(self.config.satisfaction_field or "")).get("rating")
+        reporter = as_dict(f.get("reporter"))
+        email = str(reporter.get("emailAddress") or "")
+        status = as_dict(f.get("status"))
+        done = as_dict(status.get("statusCategory")).get("key") == "done"
+        return HistoryTicket(
+            id=id_str(issue.get("key")),
+            created_at=created,
+            subject=str(f.get("summary") or ""),
+            text=adf_to_text(f.get("description"))[:2000]
+            if isinstance(f.get("description"), dict)
+            else str(f.get("description") or "")[:2000],
+            customer=email.rpartition("@")[2].lower()
+            if "@" in email
+            else reporter.get("displayName"),
+            priority=str(as_dict(f.get("priority")).get("name") or "").lower() or None,
+            category=as_dict(f.get("issuetype")).get("name"),
+            status="resolved" if done else status.get("name"),
+            first_reply_at=next((r for r in replied if r is not None), None),
+            solved_at=parse_time(f.get("resolutiondate")) if done else None,
+            reopens=max(len(cycles) - 1, 0)
+            + (1 if cycles and resolution.get("ongoingCycle") else 0),
+            paused=paused,
+            tags=[str(x) for x in f.get("labels") or [] if isinstance(x, str)],
+            rating=Rating(score=float(rating), scale="1-5")
+            if isinstance(rating, int) and 1 <= rating <= 5
+            else None,
+        )
+
     # known issues -----------------------------------------------------------------------
 
     def search_jql(self, query: Query) -> str | None:
@@ -559,6 +648,18 @@ def jql_text(value: str, limit: int = 100) -> str | None:
     if len(text) < 2:
         return None
     return jql_string(f'"{text}"')
+
+
+_HISTORY_FIELDS = (
+    *("summary", "description", "created", "resolutiondate", "priority", "status"),
+    *("labels", "reporter", "issuetype"),
+)
+
+
+def _jql_time(value: datetime) -> str:
+    """JQL's date format, in UTC (a JQL date has no zone: the searching user's is assumed,
+    so give the Jira account the UTC time zone for exact boundaries)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def _jsm_time(value: Any) -> datetime | None:

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -59,6 +59,7 @@ from investigate.jsonapi import JsonResponse
 from investigate.models import Comment, Evidence, Organization, Person, Ticket
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.writeback import (
     NoteChannel,
     NoteRequest,
@@ -90,6 +91,9 @@ class ZendeskConfig(ConnectorConfig):
     max_recent: int = Field(5, ge=0, le=100)
     max_signatures: int = Field(3, ge=0, le=10)
     max_comment_pages: int = Field(20, ge=1, le=200)
+    max_history_pages: int = Field(
+        10, ge=1, le=500, description="`investigate stats`: pages of tickets, metrics, ratings."
+    )
     max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
     write_back: WriteBack = Field(default_factory=WriteBack)
     """`--post-note`: a private comment, with its own agent email + API token."""
@@ -400,6 +404,121 @@ class Zendesk(Connector[ZendeskConfig]):
             },
         )
 
+    # history (`investigate stats`) --------------------------------------------------------
+
+    async def ticket_history(self, query: HistoryQuery) -> History:
+        """Tickets created in the period (`GET /api/v2/search.json`, offset pages, Zendesk's cap
+        of 1000 results), their metrics (`GET /api/v2/ticket_metrics.json`, cursor pages,
+        newest first, read until older than the period) and satisfaction ratings
+        (`GET /api/v2/satisfaction_ratings.json?score=received`, admins only: otherwise the
+        rating on the ticket)."""
+        out = History()
+        async with self._client() as client:
+            found = await self._history_tickets(client, query, out.notes)
+            metrics = await self._metrics(client, query, out.notes)
+            ratings = await self._ratings(client, query, out.notes)
+        for t in found:
+            tid = id_str(t.get("id"))
+            if tid:
+                rating = ratings.get(tid) if ratings is not None else t.get("satisfaction_rating")
+                out.tickets.append(_history_ticket(t, metrics.get(tid, {}), as_dict(rating)))
+        missing = sum(1 for t in out.tickets if t.first_reply_at is None and t.solved_at is None)
+        if found and len(metrics) == 0:
+            out.notes.append(
+                f"{self.label}: no ticket metrics were readable; FRT and MTTR are empty"
+            )
+        elif missing:
+            out.notes.append(f"{self.label}: {missing} tickets have no metrics (archived or new)")
+        return out
+
+    async def _pages(
+        self,
+        client: httpx2.AsyncClient,
+        url: str,
+        params: dict[str, str] | None,
+        key: str,
+        notes: list[str],
+        stop: Callable[[list[dict[str, Any]]], bool] = lambda _page: False,
+    ) -> list[dict[str, Any]]:
+        """Every item under `key`, following `links.next` (cursor) or `next_page` (offset) on
+        the Zendesk host, at most `max_history_pages` pages."""
+        items: list[dict[str, Any]] = []
+        next_url: str | None = url
+        for _ in range(self.config.max_history_pages):
+            assert next_url is not None
+            page = await self._get(client, next_url, params)
+            body = page.body if isinstance(page.body, dict) else {}
+            batch = as_list(body.get(key))
+            items += batch
+            links, meta = as_dict(body.get("links")), as_dict(body.get("meta"))
+            cursor = links.get("next") if meta.get("has_more") else None
+            nxt = cursor if isinstance(cursor, str) else body.get("next_page")
+            next_url, params = (nxt if isinstance(nxt, str) and nxt else None), None
+            if next_url is None or stop(batch):
+                return items
+            if not same_origin(next_url, self.config.root):
+                notes.append(f"{self.label}: stopped paging {key}: next link leaves the host")
+                return items
+        notes.append(
+            f"{self.label}: read only the first {self.config.max_history_pages} pages of {key}"
+        )
+        return items
+
+    async def _history_tickets(
+        self, client: httpx2.AsyncClient, query: HistoryQuery, notes: list[str]
+    ) -> list[dict[str, Any]]:
+        text = f"type:ticket created>={_zd_time(query.since)} created<={_zd_time(query.until)}"
+        if query.query.strip():
+            text += " " + query.query.strip()
+        params = {"query": text, "sort_by": "created_at", "sort_order": "desc"}
+        results = await self._pages(client, "/api/v2/search.json", params, "results", notes)
+        tickets = [r for r in results if r.get("result_type", "ticket") == "ticket"]
+        if len(tickets) >= 1000:
+            notes.append(
+                f"{self.label}: Zendesk search returns at most 1000 tickets; narrow --since"
+            )
+        return tickets[: query.limit]
+
+    async def _metrics(
+        self, client: httpx2.AsyncClient, query: HistoryQuery, notes: list[str]
+    ) -> dict[str, dict[str, Any]]:
+        def older(batch: list[dict[str, Any]]) -> bool:
+            times = [parse_time(m.get("created_at")) for m in batch]
+            known = [t for t in times if t is not None]
+            return bool(known) and min(known) < query.since
+
+        params = {"page[size]": "100"}
+        try:
+            found = await self._pages(
+                client, "/api/v2/ticket_metrics.json", params, "ticket_metrics", notes, older
+            )
+        except SourceError as exc:
+            notes.append(f"{self.label}: ticket metrics unreadable: {exc.message}")
+            return {}
+        return {id_str(m.get("ticket_id")): m for m in found if id_str(m.get("ticket_id"))}
+
+    async def _ratings(
+        self, client: httpx2.AsyncClient, query: HistoryQuery, notes: list[str]
+    ) -> dict[str, dict[str, Any]] | None:
+        """Received ratings by ticket, or None when the list cannot be read."""
+        params = {
+            "score": "received",
+            "start_time": str(int(query.since.timestamp())),
+            "end_time": str(int(query.until.timestamp())),
+            "page[size]": "100",
+        }
+        try:
+            found = await self._pages(
+                client, "/api/v2/satisfaction_ratings.json", params, "satisfaction_ratings", notes
+            )
+        except SourceError as exc:
+            notes.append(
+                f"{self.label}: satisfaction ratings list unreadable ({exc.message}); "
+                "using the rating on each ticket"
+            )
+            return None
+        return {id_str(r.get("ticket_id")): r for r in found if id_str(r.get("ticket_id"))}
+
     # check --------------------------------------------------------------------------------
 
     async def check(self) -> list[Check]:
@@ -438,6 +557,60 @@ class Zendesk(Connector[ZendeskConfig]):
             )
         )
         return checks
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+def _zd_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _calendar(metric: dict[str, Any], key: str) -> float | None:
+    value = as_dict(metric.get(key)).get("calendar")
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _history_ticket(
+    t: dict[str, Any], metric: dict[str, Any], rating: dict[str, Any]
+) -> HistoryTicket:
+    """A search result plus its metric set: the first reply and the solve from Zendesk's own
+    calendar minutes, pending (agent wait) plus on-hold time as the paused time."""
+    created = parse_time(t.get("created_at")) or datetime.now(UTC)
+    reply = _calendar(metric, "reply_time_in_minutes")
+    waits = [
+        _calendar(metric, "agent_wait_time_in_minutes"),
+        _calendar(metric, "on_hold_time_in_minutes"),
+    ]
+    known = [w for w in waits if w is not None]
+    score = rating.get("score")
+    org, requester = id_str(t.get("organization_id")), id_str(t.get("requester_id"))
+    fields = {
+        str(f.get("id")): f.get("value")
+        for f in as_list(t.get("custom_fields"))
+        if f.get("value") not in (None, "", [])
+    }
+    return HistoryTicket(
+        id=id_str(t.get("id")),
+        created_at=created,
+        subject=str(t.get("subject") or t.get("raw_subject") or ""),
+        text=str(t.get("description") or "")[:2000],
+        customer=f"organization {org}" if org else f"requester {requester}" if requester else None,
+        priority=t.get("priority"),
+        channel=as_dict(t.get("via")).get("channel"),
+        category=t.get("type"),
+        status=t.get("status"),
+        first_reply_at=created + timedelta(minutes=reply) if reply is not None else None,
+        solved_at=parse_time(metric.get("solved_at")),
+        reopens=int(metric.get("reopens") or 0),
+        paused=timedelta(minutes=sum(known)) if metric and known else None,
+        group=id_str(t.get("group_id")) or None,
+        tags=[str(x) for x in as_any_list(t.get("tags"))],
+        custom_fields=fields,
+        rating=Rating(score=1 if score == "good" else 0, scale="good_bad")
+        if score in ("good", "bad")
+        else None,
+    )
 
 
 # --- Zendesk search syntax ------------------------------------------------------------------

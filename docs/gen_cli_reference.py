@@ -24,6 +24,7 @@ COMMANDS = [
     "init",
     "batch",
     "ask",
+    "stats",
     "check",
     "connectors",
     "mcp",

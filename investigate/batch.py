@@ -64,6 +64,8 @@ class Outcome:
     not_found: bool = False
     failed_sources: list[str] = field(default_factory=list)
     note: NoteOutcome | None = None
+    report: Report | None = field(default=None, repr=False)
+    """Kept for the summary's incident radar."""
 
 
 def target(options: BatchOptions, ticket_id: str) -> Path | None:
@@ -156,6 +158,7 @@ def _outcome(report: Report) -> Outcome:
         tier=a.escalation.tier,
         incident=a.incident.suspected,
         failed_sources=failed,
+        report=report,
     )
 
 

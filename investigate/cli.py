@@ -47,6 +47,11 @@ class Format(str, Enum):
     text = "text"
 
 
+class StatsFormat(str, Enum):
+    rich = "rich"
+    json = "json"
+
+
 class AnalystChoice(str, Enum):
     auto = "auto"
     anthropic = "anthropic"
@@ -418,6 +423,10 @@ def batch(
         ctx.err.print(table)
     for line in summary_lines(outcomes, len(ids)):
         ctx.err.print(line, markup=False, highlight=False)
+    from investigate.stats.run import batch_radar_lines
+
+    for line in batch_radar_lines(ctx, [o.report for o in outcomes if o.report is not None]):
+        ctx.err.print(line, markup=False, highlight=False)
     if interrupted:
         raise typer.Exit(ExitCode.INTERRUPTED)
     code = exit_code(outcomes, strict)
@@ -526,6 +535,47 @@ def ask(
         replay=replay,
     )
     ask_session(ctx, options, question.strip() if question else None, interactive)
+
+
+@app.command()
+def stats(
+    config: ConfigOpt = None,
+    query: Annotated[
+        str, typer.Option(help="Only tickets matching the source's own search syntax.")
+    ] = "",
+    since: Annotated[
+        str | None, typer.Option(help="Period start: a duration before --until (30d) or a time.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Period end [default: now].")] = None,
+    reports: Annotated[
+        Path | None,
+        typer.Option(
+            help="A folder of batch reports (escalation tiers, root causes).", file_okay=False
+        ),
+    ] = None,
+    no_source: Annotated[
+        bool, typer.Option("--no-source", help="Use only --reports, not the ticket source.")
+    ] = False,
+    radar: Annotated[
+        bool,
+        typer.Option("--radar", help="Add the incident radar: signatures shared across customers."),
+    ] = False,
+    format: Annotated[StatsFormat, typer.Option("--format", "-f")] = StatsFormat.rich,
+    html: Annotated[
+        Path | None,
+        typer.Option(help="Also write a self-contained HTML page with charts.", dir_okay=False),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Support metrics: FRT, MTTR, SLA attainment, escalation, CSAT, NPS, root causes, and the
+    incident radar, each with its sample size."""
+    from investigate.stats.run import StatsOptions, gather, write_outputs
+    from investigate.threads import run as run_async
+
+    ctx = _context(config, verbose)
+    options = StatsOptions(query, since, until, reports, radar or html is not None, not no_source)
+    report = run_async(gather(ctx, options))
+    write_outputs(ctx, report, format.value, html)
 
 
 @app.command()
@@ -691,11 +741,19 @@ def init(
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the report (`--format json`)."""
-    from investigate.models import Report
+def schema(
+    kind: Annotated[str, typer.Argument(help="report (ticket, batch) or stats.")] = "report",
+) -> None:
+    """Print the JSON Schema of the report (`--format json`), or of `stats --format json`."""
+    from pydantic import BaseModel
 
-    typer.echo(json.dumps(Report.model_json_schema(), indent=2))
+    from investigate.models import Report
+    from investigate.stats.models import StatsReport
+
+    models: dict[str, type[BaseModel]] = {"report": Report, "stats": StatsReport}
+    if kind not in models:
+        raise UsageError(f"no schema named '{kind}'", hint="investigate schema report|stats")
+    typer.echo(json.dumps(models[kind].model_json_schema(), indent=2))
 
 
 @app.command()

@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
@@ -149,12 +149,53 @@ def _default_sla() -> dict[str, SLAPolicy]:
     }
 
 
+class EscalationFields(Strict):
+    """Where the helpdesk records escalation: a custom field holding the tier, and tags or
+    groups mapped to a tier. A ticket's tier is the highest one found (L1 when none)."""
+
+    field: str | None = Field(None, description="Custom field whose value is L1, L2 or L3.")
+    tags: dict[str, Literal["L1", "L2", "L3"]] = Field(default_factory=dict)
+    groups: dict[str, Literal["L1", "L2", "L3"]] = Field(default_factory=dict)
+
+
+class NPSSource(Strict):
+    """Survey answers (0–10): a JSON/JSONL/CSV export (`path`) or a JSON endpoint (`url`)."""
+
+    path: ConfigPath | None = None
+    url: str | None = None
+    items: str | None = Field(None, description="Key of the list in a JSON object answer.")
+    score_field: str = "score"
+    time_field: str = "created_at"
+
+
+class RadarSettings(Strict):
+    window: Duration = Field(timedelta(hours=24), description="Tickets this recent are clustered.")
+    min_customers: int = Field(3, ge=2)
+    alerts: list[str] = Field(
+        default_factory=list,
+        description="Connector instances whose alerts/incidents cover a cluster.",
+    )
+
+
+class StatsSettings(Strict):
+    source: str | None = Field(None, description="Ticket history source [default: ticket_source].")
+    since: Duration = timedelta(days=30)
+    as_of: datetime | None = Field(None, description="Pin 'now' (the demo; reproducible reports).")
+    min_samples: int = Field(
+        5, ge=1, description="Fewer samples are flagged, not shown as precise."
+    )
+    escalation: EscalationFields = Field(default_factory=EscalationFields)
+    nps: NPSSource | None = None
+    radar: RadarSettings = Field(default_factory=RadarSettings)
+
+
 class Settings(Strict):
     ticket_source: str | None = None
     llm: LLMSettings = Field(default_factory=LLMSettings)
     investigation: InvestigationSettings = Field(default_factory=InvestigationSettings)
     redaction: RedactionSettings = Field(default_factory=RedactionSettings)
     sla: dict[str, SLAPolicy] = Field(default_factory=_default_sla)
+    stats: StatsSettings = Field(default_factory=StatsSettings)
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     mcp: MCPSettings = Field(default_factory=MCPSettings)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from investigate.config import SLAPolicy
 from investigate.models import SLA, Ticket
+from investigate.stats.history import is_agent_reply
 
 _DONE = {"solved", "closed", "resolved"}
 
@@ -17,13 +18,7 @@ def sla_for(ticket: Ticket, policies: dict[str, SLAPolicy], now: datetime) -> SL
         return SLA(policy=None)
     first_due = ticket.created_at + policy.first_response
     resolution_due = ticket.created_at + policy.resolution
-    requester = (ticket.requester.email or "").lower()
-    responded = any(
-        c.public
-        and c.author
-        and c.author.lower() not in (requester, (ticket.requester.name or "").lower())
-        for c in ticket.comments
-    )
+    responded = any(is_agent_reply(c, ticket.requester) for c in ticket.comments)
     if (ticket.status or "").lower() in _DONE:
         return SLA(policy=priority, first_response_due=first_due, resolution_due=resolution_due)
     next_due = resolution_due if responded else first_due

@@ -8,7 +8,10 @@ spec, so the fake enforces what the docs say instead.
 Serves `GET /api/v2/tickets/{id}` (`include=requester,company,stats,…`),
 `/api/v2/tickets/{id}/conversations` (`page`, `per_page` ≤ 100, a `link: <…>; rel="next"`
 header while more remain), `/api/v2/tickets` (filters `requester_id`, `email`, `company_id`;
-`order_by`, `order_type`, `per_page`, `page`) and `/api/v2/agents/me`. Like Freshdesk it
+`updated_since`, `include=stats|requester|description`; `order_by`, `order_type`, `per_page`,
+`page`; a `link` header while more remain), `/api/v2/surveys/satisfaction_ratings`
+(`created_since`, `page`, `per_page`; ratings as `{"default_question": 103 … -103}`) and
+`/api/v2/agents/me`. Like Freshdesk it
 answers 400 `invalid_field` / `invalid_value` to unknown parameters or bad values (recorded in
 `fake.problems`, which fail `fake.check()`), 401 to a wrong key (basic `key:X`), 404 with an
 empty body to unknown tickets, and 405 to anything but GET.
@@ -26,8 +29,45 @@ from .anthropic_api import Recorded, Reply, Response, ScriptedServer, raw_reply
 
 _INCLUDES = frozenset({"requester", "company", "stats", "conversations", "description"})
 _LIST_PARAMS = frozenset(
-    {"requester_id", "email", "company_id", "order_by", "order_type", "per_page", "page"}
+    {
+        *("requester_id", "email", "company_id", "order_by", "order_type", "per_page", "page"),
+        *("updated_since", "include"),
+    }
 )
+_LIST_INCLUDES = frozenset({"requester", "stats", "description"})
+RATING_VALUES = frozenset({103, 102, 101, 100, -101, -102, -103})
+
+
+def make_stats(**overrides: Any) -> dict[str, Any]:
+    """A ticket's `stats` block (include=stats), as documented."""
+    stats: dict[str, Any] = {
+        "agent_responded_at": None,
+        "requester_responded_at": None,
+        "first_responded_at": None,
+        "status_updated_at": None,
+        "reopened_at": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "pending_since": None,
+    }
+    stats.update(overrides)
+    return stats
+
+
+def make_rating(rating_id: int, ticket_id: int, value: int, created_at: str) -> dict[str, Any]:
+    """A satisfaction rating as `List All Satisfaction Ratings` documents it."""
+    return {
+        "id": rating_id,
+        "survey_id": 1,
+        "user_id": 11,
+        "agent_id": 3001,
+        "feedback": "",
+        "group_id": None,
+        "ticket_id": ticket_id,
+        "ratings": {"default_question": value},
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
 
 
 def make_requester(user_id: int, **overrides: Any) -> dict[str, Any]:
@@ -146,6 +186,8 @@ class FakeFreshdesk(ScriptedServer):
             "contact": {"name": "Agent Kay", "email": "kay@acme.io", "active": True},
         }
         self.problems: list[str] = []
+        self.stats: dict[str, dict[str, Any]] = {}
+        self.ratings: list[dict[str, Any]] = []
         self._scripted: list[_Scripted] = []
         self.notes: list[dict[str, Any]] = []
         """Bodies of `POST /api/v2/tickets/{id}/notes` (Freshdesk's "Create a Note")."""
@@ -245,7 +287,9 @@ class FakeFreshdesk(ScriptedServer):
         if parts == ["api", "v2", "agents", "me"]:
             return self._json(200, self.me)
         if parts == ["api", "v2", "tickets"]:
-            return self._list(args)
+            return self._list(args, request)
+        if parts == ["api", "v2", "surveys", "satisfaction_ratings"]:
+            return self._ratings(args, request)
         if len(parts) == 4 and parts[:3] == ["api", "v2", "tickets"]:
             return self._ticket(parts[3], args)
         if (
@@ -274,7 +318,7 @@ class FakeFreshdesk(ScriptedServer):
         if "company" in includes:
             body["company"] = self.companies.get(str(ticket.get("company_id")))
         if "stats" in includes:
-            body["stats"] = {"agent_responded_at": None, "first_responded_at": None}
+            body["stats"] = copy.deepcopy(self.stats.get(ticket_id, make_stats()))
         return self._json(200, body)
 
     def _page(self, args: dict[str, str], allowed: frozenset[str]) -> tuple[int, int] | Response:
@@ -304,7 +348,34 @@ class FakeFreshdesk(ScriptedServer):
             headers.append(("link", f'<{nxt}>; rel="next"'))
         return self._json(200, copy.deepcopy(chunk), headers)
 
-    def _list(self, args: dict[str, str]) -> Response:
+    def _ratings(self, args: dict[str, str], request: Recorded) -> Response:
+        paging = self._page(args, frozenset({"created_since", "page", "per_page"}))
+        if isinstance(paging, Response):
+            return paging
+        for r in self.ratings:
+            if r["ratings"].get("default_question") not in RATING_VALUES:
+                self.problems.append(f"rating {r['id']}: not a Freshdesk rating value")
+        since = args.get("created_since", "")
+        hits = [r for r in self.ratings if r["created_at"] >= since]
+        return self._paged(hits, paging, args, request)
+
+    def _paged(
+        self,
+        hits: list[dict[str, Any]],
+        paging: tuple[int, int],
+        args: dict[str, str],
+        request: Recorded,
+    ) -> Response:
+        page, size = paging
+        headers: list[tuple[str, str]] = []
+        if page * size < len(hits):
+            rest = "&".join(f"{k}={v}" for k, v in args.items() if k != "page")
+            headers.append(
+                ("link", f'<{self.url}{request.path}?{rest}&page={page + 1}>; rel="next"')
+            )
+        return self._json(200, copy.deepcopy(hits[(page - 1) * size : page * size]), headers)
+
+    def _list(self, args: dict[str, str], request: Recorded) -> Response:
         paging = self._page(args, _LIST_PARAMS)
         if isinstance(paging, Response):
             return paging
@@ -326,9 +397,15 @@ class FakeFreshdesk(ScriptedServer):
                 for t in hits
                 if self.requesters.get(str(t["requester_id"]), {}).get("email") == args["email"]
             ]
+        if "updated_since" in args:
+            hits = [t for t in hits if t["updated_at"] >= args["updated_since"]]
+        includes = [i for i in args.get("include", "").split(",") if i]
+        if set(includes) - _LIST_INCLUDES:
+            return self._invalid("include", f"It should be one of {sorted(_LIST_INCLUDES)}")
         hits.sort(key=lambda t: t["created_at"], reverse=args.get("order_type") != "asc")
-        page, size = paging
-        return self._json(200, copy.deepcopy(hits[(page - 1) * size : page * size]))
+        if "stats" in includes:
+            hits = [{**t, "stats": self.stats.get(str(t["id"]), make_stats())} for t in hits]
+        return self._paged(hits, paging, args, request)
 
     def _overrun_reply(self, request: Recorded) -> Reply:
         return raw_reply(500, "{}")

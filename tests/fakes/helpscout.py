@@ -11,7 +11,10 @@ enforced: `GET /v2/conversations/{id}` (`embed=threads` puts at most `embed_limi
 `_embedded.threads`), `/v2/conversations/{id}/threads` (`page`, `_links.next.href` while more
 remain, `page_size` a page), `/v2/customers/{id}`, `/v2/users/me` and `/v2/conversations`
 (search: `query` in Help Scout's syntax, reduced to `(customerIds:N)` and
-`(body:"…" AND createdAt:[T TO *])`; kept in `fake.queries`). Unknown parameters or a query it
+`(body:"…" AND createdAt:[T TO *])` and `(createdAt:[A TO B])`; kept in `fake.queries`;
+`embed=threads`; `page` of `list_page_size`, `_links.next.href` while more remain) and
+`/v2/reports/happiness/ratings` (`start`, `end`, `rating`, `page`; Plus/Pro plans only:
+`fake.reports_forbidden` answers 403). Unknown parameters or a query it
 cannot parse are a 400 recorded in `fake.problems` (failing `fake.check()`).
 """
 
@@ -22,13 +25,35 @@ import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qs, parse_qsl, quote
 
 from .anthropic_api import Recorded, Reply, Response, ScriptedServer, raw_reply
 
 _BODY = re.compile(r'^\(body:"([^"\\()]*)" AND createdAt:\[(\S+) TO \*\]\)$')
 _CUSTOMER = re.compile(r"^\(customerIds:(\d+)\)$")
-_SEARCH_PARAMS = frozenset({"query", "status", "sortField", "sortOrder", "page", "mailbox"})
+_SEARCH_PARAMS = frozenset(
+    {"query", "status", "sortField", "sortOrder", "page", "mailbox", "embed"}
+)
+_RANGE = re.compile(r"^\(createdAt:\[(\S+) TO (\S+)\]\)$")
+_RATING_PARAMS = frozenset({"start", "end", "rating", "page", "sortField", "sortOrder"})
+
+
+def make_rating_row(conv_id: int, rating_id: int, created_at: str) -> dict[str, Any]:
+    """One row of the happiness ratings report (ratingId 1 great, 2 okay, 3 not good)."""
+    return {
+        "number": conv_id - 1000 + 50,
+        "threadid": conv_id * 10,
+        "threadCreatedAt": created_at,
+        "id": conv_id,
+        "type": "email",
+        "ratingId": rating_id,
+        "ratingCustomerId": 501,
+        "ratingComments": "",
+        "ratingCreatedAt": created_at,
+        "ratingCustomerName": "Dana Scully",
+        "ratingUserId": 9,
+        "ratingUserName": "Agent Kay",
+    }
 
 
 def make_customer(customer_id: int, *, first: str, email: str, **overrides: Any) -> dict[str, Any]:
@@ -157,6 +182,9 @@ class FakeHelpScout(ScriptedServer):
             "role": "admin",
         }
         self.queries: list[str] = []
+        self.ratings: list[dict[str, Any]] = []
+        self.reports_forbidden = False
+        self.list_page_size = 25
         self.problems: list[str] = []
         self._scripted: list[_Scripted] = []
         self.notes: list[dict[str, Any]] = []
@@ -259,7 +287,9 @@ class FakeHelpScout(ScriptedServer):
         if parts == ["v2", "users", "me"]:
             return self._json(200, self.me)
         if parts == ["v2", "conversations"]:
-            return self._search(args)
+            return self._search(args, request)
+        if parts == ["v2", "reports", "happiness", "ratings"]:
+            return self._ratings(args, request)
         if len(parts) == 3 and parts[1] == "customers":
             found = self.customers.get(parts[2])
             return self._json(200, copy.deepcopy(found)) if found else self._json(404, {})
@@ -308,7 +338,29 @@ class FakeHelpScout(ScriptedServer):
             },
         )
 
-    def _search(self, args: dict[str, str]) -> Response:
+    def _ratings(self, args: dict[str, str], request: Recorded) -> Response:
+        if self.reports_forbidden:
+            return self._json(403, {"message": "Reports are available on Plus and Pro plans"})
+        if set(args) - _RATING_PARAMS or not {"start", "end"} <= set(args):
+            return self._bad(f"bad report parameters {sorted(args)}")
+        if args.get("rating", "all") not in ("all", "great", "ok", "not-good"):
+            return self._bad(f"bad rating {args['rating']!r}")
+        rows = [r for r in self.ratings if args["start"] <= r["ratingCreatedAt"] <= args["end"]]
+        page = int(args.get("page", "1"))
+        size = self.list_page_size
+        pages = max(1, -(-len(rows) // size))
+        return self._json(
+            200,
+            {
+                "facets": {},
+                "results": copy.deepcopy(rows[(page - 1) * size : page * size]),
+                "page": page,
+                "pages": pages,
+                "count": len(rows),
+            },
+        )
+
+    def _search(self, args: dict[str, str], request: Recorded) -> Response:
         if set(args) - _SEARCH_PARAMS:
             return self._bad(f"unexpected parameters {sorted(set(args) - _SEARCH_PARAMS)}")
         text = args.get("query", "")
@@ -319,6 +371,10 @@ class FakeHelpScout(ScriptedServer):
                 c
                 for c in self.conversations.values()
                 if str(c["primaryCustomer"]["id"]) == m.group(1)
+            ]
+        elif m := _RANGE.match(text):
+            hits = [
+                c for c in self.conversations.values() if m.group(1) <= c["createdAt"] <= m.group(2)
             ]
         elif m := _BODY.match(text):
             phrase, since = m.group(1).lower(), m.group(2)
@@ -332,13 +388,30 @@ class FakeHelpScout(ScriptedServer):
             ]
         else:
             return self._bad(f"cannot parse query {text!r}")
+        if args.get("embed", "threads") != "threads":
+            return self._bad(f"cannot embed {args['embed']!r}")
         hits.sort(key=lambda c: c["createdAt"], reverse=True)
+        size, page = self.list_page_size, int(args.get("page", "1"))
+        chunk = copy.deepcopy(hits[(page - 1) * size : page * size])
+        if args.get("embed") == "threads":
+            for conv in chunk:
+                conv["_embedded"] = {"threads": copy.deepcopy(self.threads[str(conv["id"])])}
+        pages = max(1, -(-len(hits) // size))
+        links: dict[str, Any] = {}
+        if page < pages:
+            rest = "&".join(f"{k}={quote(v)}" for k, v in args.items() if k != "page")
+            links["next"] = {"href": f"{self.url}{request.path}?{rest}&page={page + 1}"}
         return self._json(
             200,
             {
-                "_embedded": {"conversations": copy.deepcopy(hits[:25])},
-                "_links": {},
-                "page": {"size": 25, "totalElements": len(hits), "totalPages": 1, "number": 1},
+                "_embedded": {"conversations": chunk},
+                "_links": links,
+                "page": {
+                    "size": size,
+                    "totalElements": len(hits),
+                    "totalPages": pages,
+                    "number": page,
+                },
             },
         )
 

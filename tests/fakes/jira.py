@@ -10,7 +10,8 @@ Serves `/rest/api/{2,3}/issue/{key}` and `/comment` (`startAt`/`maxResults`/`tot
 `/rest/api/3/search/jql` (`nextPageToken`/`isLast`; the removed `/rest/api/3/search` answers
 410 as Jira Cloud does), `/rest/api/2/search` (Data Center, `startAt`), `/myself`,
 `/mypermissions`, and `/rest/servicedeskapi/request/{key}` with `/comment` (`start`/`limit`/
-`isLastPage`, `public`/`internal`) and `/attachment`. JQL is parsed by a small JQL grammar
+`isLastPage`, `public`/`internal`) and `/attachment`. JQL is parsed (with `>=`, `<=`, `>`, `<`
+on `created`, `updated` and `resolutiondate`, quoted "yyyy-MM-dd HH:mm" dates) by a small JQL grammar
 (clauses `field op value`, `AND`/`OR`/`NOT`, parentheses, `ORDER BY`, strings with `\\`
 escapes); a query that does not parse is a 400 with Jira's error body, and `fake.parsed` keeps
 the clauses of every query so tests can prove a hostile value stayed one string. Auth: Basic
@@ -23,6 +24,7 @@ import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -142,6 +144,11 @@ class _Parser:
             self.clauses.append((field, "in", ",".join(values)))
             return lambda issue: _field(issue, field) in {v.lower() for v in values}
         k, op = self.take()
+        if k == "op" and op in (">=", "<=", ">", "<") and field.lower() in _DATES:
+            k, value = self.take()
+            self.clauses.append((field, op, value))
+            bound = _jql_date(value)
+            return lambda issue: _compare(_issue_date(issue, field), op, bound)
         if k != "op" or op not in ("=", "!=", "~", "!~"):
             raise JqlError(f"Error in the JQL Query: expecting an operator after '{field}'")
         k, value = self.take()
@@ -155,6 +162,30 @@ class _Parser:
         if op == "=":
             return lambda issue: _field(issue, field) == value.lower()
         return lambda issue: _field(issue, field) != value.lower()
+
+
+_DATES = frozenset({"created", "updated", "resolutiondate"})
+
+
+def _jql_date(value: str) -> datetime:
+    """`"2026-11-01 09:00"` or `"2026/11/01"`: a JQL date (the fake's user is on UTC)."""
+    text = value.replace("/", "-")
+    fmt = "%Y-%m-%d %H:%M" if " " in text else "%Y-%m-%d"
+    try:
+        return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+    except ValueError:
+        raise JqlError(f"Date value '{value}' for field 'created' is invalid.") from None
+
+
+def _issue_date(issue: dict[str, Any], field: str) -> datetime | None:
+    raw = issue["fields"].get(field.lower())
+    return datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%f%z") if raw else None
+
+
+def _compare(when: datetime | None, op: str, bound: datetime) -> bool:
+    if when is None:
+        return False
+    return {">=": when >= bound, "<=": when <= bound, ">": when > bound, "<": when < bound}[op]
 
 
 def _and(a: Pred, b: Pred) -> Pred:

@@ -10,7 +10,11 @@ Serves `GET /api/v2/tickets/{id}.json` (`include=users,organizations` sideloads)
 `/api/v2/tickets/{id}/comments.json` (cursor paging: `page[size]`, `page[after]`, `meta.has_more`,
 absolute `links.next`, `include=users`), `/api/v2/search.json` (Zendesk search syntax, parsed:
 `key:value`, `key>value`, `"phrase"` — no escapes inside a phrase — and bare words; every parsed
-query is kept in `fake.parsed`) and `/api/v2/users/me.json`. The one write: `PUT /api/v2/tickets/{id}.json` with
+query is kept in `fake.parsed`; offset pages of `per_page`, `next_page`), `/api/v2/users/me.json`,
+and for `investigate stats` `/api/v2/ticket_metrics.json` (cursor pages, newest first) and
+`/api/v2/satisfaction_ratings.json` (`score`, `start_time`, `end_time`, cursor pages; admins only:
+`fake.ratings_forbidden` answers 403). Those two are not in the spec file: their objects are
+checked against the property tables of developer.zendesk.com (`METRIC_SCHEMA`, `RATING_SCHEMA`). The one write: `PUT /api/v2/tickets/{id}.json` with
 `{"ticket": {"comment": {"body"|"html_body": …, "public": …}}}` (Zendesk's documented way to add a
 comment; the Ticket Comments API has no create endpoint) appends the comment, answers
 `{"ticket": …, "audit": …}` and records the body in `fake.updates`; any other ticket field is
@@ -34,13 +38,111 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlencode
 
 from .anthropic_api import Recorded, Reply, Response, ScriptedServer, raw_reply
 
 _TICKET = re.compile(r"^/api/v2/tickets/([^/]+)\.json$")
 _COMMENTS = re.compile(r"^/api/v2/tickets/([^/]+)/comments\.json$")
 HOST_URL = "https://acme.zendesk.com"
+_UNSPECCED = ("/api/v2/users/me", "/api/v2/ticket_metrics", "/api/v2/satisfaction_ratings")
+_MINUTES = {
+    "type": "object",
+    "required": ["calendar", "business"],
+    "properties": {
+        "calendar": {"type": ["integer", "null"]},
+        "business": {"type": ["integer", "null"]},
+    },
+}
+_TIME = {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"}
+METRIC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "ticket_id", "created_at", "reopens", "replies", "reply_time_in_minutes"],
+    "properties": {
+        "id": {"type": "integer"},
+        "ticket_id": {"type": "integer"},
+        "created_at": _TIME,
+        "updated_at": _TIME,
+        "solved_at": _TIME,
+        "initially_assigned_at": _TIME,
+        "reopens": {"type": "integer"},
+        "replies": {"type": "integer"},
+        "group_stations": {"type": "integer"},
+        "assignee_stations": {"type": "integer"},
+        "reply_time_in_minutes": _MINUTES,
+        "first_resolution_time_in_minutes": _MINUTES,
+        "full_resolution_time_in_minutes": _MINUTES,
+        "agent_wait_time_in_minutes": _MINUTES,
+        "requester_wait_time_in_minutes": _MINUTES,
+        "on_hold_time_in_minutes": _MINUTES,
+    },
+}
+RATING_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "score", "ticket_id", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "score": {"enum": ["offered", "unoffered", "good", "bad"]},
+        "ticket_id": {"type": "integer"},
+        "assignee_id": {"type": ["integer", "null"]},
+        "group_id": {"type": ["integer", "null"]},
+        "requester_id": {"type": "integer"},
+        "comment": {"type": ["string", "null"]},
+        "created_at": _TIME,
+        "updated_at": _TIME,
+    },
+}
+
+
+def make_metric(ticket_id: int, created_at: str, **overrides: Any) -> dict[str, Any]:
+    """A ticket metric set as `ListTicketMetrics` returns it (minutes: calendar and business)."""
+
+    def minutes(value: int | None) -> dict[str, int | None]:
+        return {"calendar": value, "business": value}
+
+    metric: dict[str, Any] = {
+        "id": 90000 + ticket_id,
+        "url": f"{HOST_URL}/api/v2/ticket_metrics/{90000 + ticket_id}.json",
+        "ticket_id": ticket_id,
+        "created_at": created_at,
+        "updated_at": created_at,
+        "group_stations": 1,
+        "assignee_stations": 1,
+        "reopens": 0,
+        "replies": 1,
+        "assignee_updated_at": None,
+        "requester_updated_at": None,
+        "status_updated_at": created_at,
+        "initially_assigned_at": created_at,
+        "assigned_at": created_at,
+        "solved_at": None,
+        "latest_comment_added_at": created_at,
+        "reply_time_in_minutes": minutes(None),
+        "first_resolution_time_in_minutes": minutes(None),
+        "full_resolution_time_in_minutes": minutes(None),
+        "agent_wait_time_in_minutes": minutes(0),
+        "requester_wait_time_in_minutes": minutes(None),
+        "on_hold_time_in_minutes": minutes(0),
+    }
+    for key, value in overrides.items():
+        metric[key] = minutes(value) if key.endswith("_in_minutes") else value
+    return metric
+
+
+def make_rating(rating_id: int, ticket_id: int, score: str, created_at: str) -> dict[str, Any]:
+    return {
+        "id": rating_id,
+        "url": f"{HOST_URL}/api/v2/satisfaction_ratings/{rating_id}.json",
+        "assignee_id": 9001,
+        "group_id": 12,
+        "requester_id": 501,
+        "ticket_id": ticket_id,
+        "score": score,
+        "comment": None,
+        "reason": None,
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
 
 
 def make_ticket(ticket_id: int, **overrides: Any) -> dict[str, Any]:
@@ -242,6 +344,10 @@ class FakeZendesk(ScriptedServer):
         self.updates: list[dict[str, Any]] = []
         """The body of every ticket update (`PUT /api/v2/tickets/{id}.json`)."""
         self.writer: tuple[str, str] | None = None
+        self.metrics: list[dict[str, Any]] = []
+        self.ratings: list[dict[str, Any]] = []
+        self.ratings_forbidden = False
+        self.search_page_size = 100
         self.problems: list[str] = []
         self.validated = 0
         self._scripted: list[_Scripted] = []
@@ -280,6 +386,8 @@ class FakeZendesk(ScriptedServer):
         ):
             schema = json.loads((folder / file).read_text(encoding="utf-8"))
             self._schemas[kind] = jsonschema.Draft202012Validator(schema)
+        self._schemas["metric"] = jsonschema.Draft202012Validator(METRIC_SCHEMA)
+        self._schemas["rating"] = jsonschema.Draft202012Validator(RATING_SCHEMA)
 
     # script ---------------------------------------------------------------------------------
 
@@ -325,7 +433,7 @@ class FakeZendesk(ScriptedServer):
         if request.method == "PUT" and (m := _TICKET.match(path)):  # not in the trimmed spec
             return self._update(m.group(1), request)
         spec_path = path.removesuffix(".json")
-        if self._spec is not None and not spec_path.startswith("/api/v2/users/me"):
+        if self._spec is not None and not spec_path.startswith(_UNSPECCED):
             self._validate_request(request, spec_path)
         with self._lock:
             hit = next((s for s in self._scripted if s.path in request.path), None)
@@ -347,7 +455,7 @@ class FakeZendesk(ScriptedServer):
         assert isinstance(response.body, bytes)
         body = json.loads(response.body)
         with self._spec_lock:
-            if not spec_path.startswith("/api/v2/users/me"):
+            if not spec_path.startswith(_UNSPECCED):
                 self.problems += self._spec.response(
                     request.method,
                     spec_path,
@@ -359,6 +467,8 @@ class FakeZendesk(ScriptedServer):
             objects += [("user", u) for u in [*body.get("users", []), body.get("user")]]
             objects += [("comment", c) for c in body.get("comments", [])]
             objects += [("ticket", r) for r in body.get("results", [])]
+            objects += [("metric", m) for m in body.get("ticket_metrics", [])]
+            objects += [("rating", r) for r in body.get("satisfaction_ratings", [])]
             for kind, obj in objects:
                 if obj is None:
                     continue
@@ -383,6 +493,13 @@ class FakeZendesk(ScriptedServer):
             return self._comments(m.group(1), args)
         if path == "/api/v2/search.json":
             return self._search(args)
+        if path == "/api/v2/ticket_metrics.json":
+            ordered = sorted(self.metrics, key=lambda m: m["created_at"], reverse=True)
+            return self._cursor(path, "ticket_metrics", ordered, args)
+        if path == "/api/v2/satisfaction_ratings.json":
+            if self.ratings_forbidden:
+                return self._json(403, {"error": "Forbidden", "description": "admins only"})
+            return self._cursor(path, "satisfaction_ratings", self._rated(args), args)
         return self._json(404, {"error": "InvalidEndpoint", "description": "Not found"})
 
     def _update(self, ticket_id: str, request: Recorded) -> Response:
@@ -482,6 +599,46 @@ class FakeZendesk(ScriptedServer):
             body["users"] = [u for k, u in self.users.items() if int(k) in ids]
         return self._json(200, body)
 
+    def _rated(self, args: dict[str, list[str]]) -> list[dict[str, Any]]:
+        score = args.get("score", ["received"])[0]
+        start = int(args.get("start_time", ["0"])[0])
+        end = int(args.get("end_time", [str(2**40)])[0])
+        wanted = {"received": {"good", "bad"}, "good": {"good"}, "bad": {"bad"}}.get(score, {score})
+        return [
+            r
+            for r in sorted(self.ratings, key=lambda r: r["created_at"])
+            if r["score"] in wanted and start <= _time(r["created_at"]).timestamp() <= end
+        ]
+
+    def _cursor(
+        self, path: str, key: str, items: list[dict[str, Any]], args: dict[str, list[str]]
+    ) -> Response:
+        size_text = args.get("page[size]", ["100"])[0]
+        if not size_text.isdigit() or not 1 <= int(size_text) <= 100:
+            return self._json(400, {"error": "InvalidPaginationParameter"})
+        size = min(int(size_text), self.page_size or 100)
+        after = args.get("page[after]", [""])[0]
+        start = int(base64.urlsafe_b64decode(after.encode()).decode()) if after else 0
+        more = start + size < len(items)
+        cursor = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+        rest = "".join(
+            f"&{k}={v[0]}" for k, v in args.items() if k not in ("page[size]", "page[after]")
+        )
+        host = self.next_host or self.url
+        return self._json(
+            200,
+            {
+                key: copy.deepcopy(items[start : start + size]),
+                "meta": {"has_more": more, "after_cursor": cursor if more else None},
+                "links": {
+                    "next": f"{host}{path}?page%5Bsize%5D={size}&page%5Bafter%5D={cursor}{rest}"
+                    if more
+                    else None,
+                    "prev": None,
+                },
+            },
+        )
+
     def _search(self, args: dict[str, list[str]]) -> Response:
         text = args.get("query", [""])[0]
         try:
@@ -492,10 +649,18 @@ class FakeZendesk(ScriptedServer):
             self.parsed.append(tokens)
         hits = [t for t in self.tickets.values() if self._matches(t, tokens)]
         hits.sort(key=lambda t: t["created_at"], reverse=True)
-        results = [{**copy.deepcopy(t), "result_type": "ticket"} for t in hits[:100]]
+        size = self.search_page_size
+        page = int(args.get("page", ["1"])[0])
+        chunk = hits[(page - 1) * size : page * size]
+        results = [{**copy.deepcopy(t), "result_type": "ticket"} for t in chunk]
+        nxt = None
+        if page * size < len(hits):
+            nxt = f"{self.url}/api/v2/search.json?" + urlencode(
+                {**{k: v[0] for k, v in args.items()}, "page": str(page + 1)}
+            )
         return self._json(
             200,
-            {"results": results, "count": len(hits), "next_page": None, "previous_page": None},
+            {"results": results, "count": len(hits), "next_page": nxt, "previous_page": None},
         )
 
     def _matches(self, ticket: dict[str, Any], tokens: list[tuple[str, str, str]]) -> bool:
@@ -513,7 +678,12 @@ class FakeZendesk(ScriptedServer):
             elif key == "created":
                 when = _time(ticket["created_at"])
                 bound = _time(value)
-                ok = when > bound if op == ">" else when < bound if op == "<" else False
+                ok = {
+                    ">": when > bound,
+                    "<": when < bound,
+                    ">=": when >= bound,
+                    "<=": when <= bound,
+                }.get(op, False)
             else:
                 ok = False
             if not ok:

@@ -54,13 +54,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("EMAIL", "PHONE", "CARD", "IP", "SECRET", "SENSITIVE")
-PLACEHOLDER = re.compile(r"<(EMAIL|PHONE|CARD|IP|SECRET|SENSITIVE)_([0-9]{1,9})>")
+from investigate import detect
+from investigate.secrets import MASKER
+
+KINDS = ("EMAIL", "PHONE", "CARD", "IP", "SECRET", "SENSITIVE", "NAME", "ADDRESS", "ID", "DOB")
+PLACEHOLDER = re.compile(
+    r"<(EMAIL|PHONE|CARD|IP|SECRET|SENSITIVE|NAME|ADDRESS|ID|DOB)_([0-9]{1,9})>"
+)
 """Exactly the tokens `restore` replaces (and `redact` never lets through ambiguously)."""
 
 _LITERAL = ""  # the kind of a placeholder-shaped token found in the input
 _HIDE = "\x00"  # what a claimed region looks like to the detectors that run after it
-_CASELESS = frozenset({"EMAIL", "SENSITIVE"})
+_CASELESS = frozenset({"EMAIL", "SENSITIVE", "NAME", "ADDRESS"})
 
 Span = tuple[int, int]
 Finder = Callable[[str], Iterator[Span]]
@@ -107,6 +112,13 @@ def entropy(value: str) -> float:
 
 
 def _high_entropy(value: str) -> bool:
+    if len(value) >= 32 and _HEX.fullmatch(value) and not value.startswith("0x"):
+        # a 32+ hex API key under a secret label (`api_key: 3f…`); not all one case of digits
+        return (
+            any(c.isdigit() for c in value)
+            and any(c.isalpha() for c in value)
+            and entropy(value) >= 3.0
+        )
     return (
         len(value) >= 24
         and any(c.isdigit() for c in value)
@@ -206,8 +218,10 @@ _KNOWN_KEYS = _rx(
     r"|(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])"  # AWS access key IDs
     r")"
 )
-_SK_DASH = _rx(  # Anthropic (sk-ant-…) and OpenAI (sk-proj-…, sk-…)
-    r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,512}", check=lambda m: any(c.isdigit() for c in m[0])
+_SK_DASH = _rx(  # Anthropic (sk-ant-…) and OpenAI (sk-proj-…, sk-…); a bare sk- needs a digit
+    r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,512}",
+    check=lambda m: m[0].startswith(("sk-proj-", "sk-ant-", "sk-svcacct-", "sk-admin-"))
+    or any(c.isdigit() for c in m[0]),
 )
 _SLACK_WEBHOOK = _rx(r"hooks\.slack\.com/services/(?P<v>[A-Za-z0-9_/-]{8,256})", group="v")
 _AWS_SECRET = _rx(
@@ -241,15 +255,16 @@ _LABELLED = _rx(
     check=lambda m: _secret_label(m.group("label")) and _high_entropy(m.group("v")),
 )
 
-_EMAIL = _rx(
-    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}"
-    r"[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+_EMAIL = _rx(  # also internationalised (`jürgen@bücher.de`), quoted (`"j doe"@x.com`), `＠`
+    r"(?:(?<![\w.%+!#$&*/=?^{|}~'-])[\w.%+!#$&*/=?^{|}~'-]{1,64}|\"[^\"\s@]{1,64}(?: [^\"\s@]{1,64}){0,4}\")"
+    r"[ ]?(?:@|%40|＠|﹫)[ ]?(?:[\w-]{1,63}\.){1,8}(?:[^\W\d_]{2,24}|xn--[a-z0-9-]{2,59})(?![\w-])"
 )
 
 _CARD = re.compile(
     r"(?<![0-9A-Za-z_+-])(?:[0-9]{13,19}"
-    r"|[0-9]{4}(?P<s>[ -])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,4}(?:(?P=s)[0-9]{1,3})?"
-    r"|[0-9]{4}(?P<a>[ -])[0-9]{6}(?P=a)[0-9]{4,5})(?![0-9A-Za-z_])"
+    r"|[0-9]{4}(?P<s>[ .\u00a0\u202f\u2009-])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,4}"
+    r"(?:(?P=s)[0-9]{1,3})?"
+    r"|[0-9]{4}(?P<a>[ .\u00a0\u202f\u2009-])[0-9]{6}(?P=a)[0-9]{4,5})(?![0-9A-Za-z_])"
 )
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -261,7 +276,10 @@ def _cards(text: str) -> Iterator[Span]:
         groups = list(_DIGITS.finditer(m.group()))
         for j in range(len(groups), 0, -1):
             if _card_number("".join(g.group() for g in groups[:j])):
-                yield m.start(), m.start() + groups[j - 1].end()
+                end = m.start() + groups[j - 1].end()
+                yield m.start(), end
+                if (cvv := detect.cvv_after(text, end)) is not None:
+                    yield cvv  # the security code written beside it
                 break
 
 
@@ -309,12 +327,14 @@ class _Rule:
 
 
 _RULES = (
-    _Rule("SECRET", _PEM),
+    _Rule("SECRET", detect.key_blocks),  # before anything can take a piece of a key
     _Rule("SECRET", _URL_PASSWORD),
     _Rule("SECRET", _QUERY_SECRET),
     _Rule("SECRET", _JWT),
     _Rule("SECRET", _KNOWN_KEYS),
     _Rule("SECRET", _SK_DASH),
+    _Rule("SECRET", detect.our_keys),
+    _Rule("SECRET", detect.gitleaks),
     _Rule("SECRET", _SLACK_WEBHOOK),
     _Rule("SECRET", _AWS_SECRET),
     _Rule("SECRET", _AUTHORIZATION),
@@ -322,29 +342,66 @@ _RULES = (
     _Rule("SECRET", _PASSWORD),
     _Rule("SECRET", _LABELLED),
     _Rule("EMAIL", _EMAIL),
+    _Rule("EMAIL", detect.obfuscated_emails),
 )
-_LATE_RULES = (  # after the configured strings
+_LATE_RULES = (  # after the configured strings and learned values
+    _Rule("ID", detect.ibans),
+    _Rule("DOB", detect.births),
+    _Rule("ID", detect.labelled_ids),
+    _Rule("ID", detect.national_ids),
+    _Rule("CARD", detect.cvvs),
     _Rule("CARD", _cards),
     _Rule("IP", _IPV6),
     _Rule("IP", _IPV4),
+)
+_LAST_RULES = (  # our own phone shapes, where libphonenumber is stricter, then addresses
     _Rule("PHONE", _PHONE_INTL),
     _Rule("PHONE", _PHONE_NANP),
     _Rule("PHONE", _PHONE_NATIONAL),
     _Rule("PHONE", _PHONE_LABELLED),
+    _Rule("ADDRESS", detect.addresses),
 )
 
+_FIELD_KINDS = {
+    **dict.fromkeys(("phone", "phonenumber", "mobile", "mobilephone", "telephone", "tel"), "PHONE"),
+    **dict.fromkeys(("cell", "fax"), "PHONE"),
+    **dict.fromkeys(("email", "emailaddress", "mail", "contactemail", "billingemail"), "EMAIL"),
+    **dict.fromkeys(("dob", "dateofbirth", "birthdate", "birthday", "geburtsdatum"), "DOB"),
+    **dict.fromkeys(("card", "cardnumber", "pan", "creditcard", "cvv", "cvc"), "CARD"),
+    **dict.fromkeys(
+        ("address", "addressline1", "addressline2", "address1", "address2", "street"), "ADDRESS"
+    ),
+    **dict.fromkeys(("streetaddress", "billingaddress", "shippingaddress", "homeaddress"), "ADDRESS"),
+    **dict.fromkeys(("city", "town", "postcode", "postalcode", "zip", "zipcode", "plz"), "ADDRESS"),
+    **dict.fromkeys(("adresse", "strasse", "ort"), "ADDRESS"),
+}
 
-def _literals(values: Iterable[str]) -> Finder | None:
-    """Whole-word, case-insensitive, longest first."""
+
+def field_kind(field: str) -> str:
+    """The placeholder kind for a personal-data field's value (`first_name` → `NAME`)."""
+    key = detect.normalise_field(field)
+    if key in _FIELD_KINDS:
+        return _FIELD_KINDS[key]
+    return "NAME" if key in detect.PII_FIELDS and ("name" in key or key in _NAMEISH) else "ID"
+
+
+_NAMEISH = frozenset({"nom", "nome", "prenom", "vorname", "nombre", "apellido", "apellidos"})
+_NAMEISH |= {"cognome", "cardholder", "accountholder", "surname"}
+
+
+def _literals(values: Iterable[str], *, caseless: bool = True) -> Finder | None:
+    """Whole-word, case-insensitive (secrets: exact), longest first."""
     unique: dict[str, str] = {}
     for value in values:
         value = value.strip()
         if value and _HIDE not in value:
-            unique.setdefault(value.casefold(), value)
+            unique.setdefault(value.casefold() if caseless else value, value)
     if not unique:
         return None
     ordered = sorted(unique.values(), key=lambda v: (-len(v), v))
     alternatives = "|".join(re.escape(v) for v in ordered)
+    if not caseless:  # a configured secret: anywhere, even inside a longer token
+        return _rx(alternatives)
     return _rx(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
@@ -357,53 +414,109 @@ def _placeholders(text: str) -> Iterator[Span]:
 
 
 class Redactor:
-    """Replaces PII and secrets with placeholders, consistently, and puts them back."""
+    """Replaces PII and secrets with placeholders, consistently, and puts them back.
 
-    def __init__(self, sensitive: Iterable[str] = (), enabled: bool = True) -> None:
+    `sensitive`: configured strings; `fields`: extra field names whose values are personal
+    (`redaction.fields`); `names`: people and organisations to redact wherever they appear
+    (the requester and their organisation); `phone_region`: how national phone numbers are
+    read. Every secret the process-wide masker knows (config `SecretStr`s, connector headers)
+    is always redacted, even when redaction of personal data is off."""
+
+    def __init__(
+        self,
+        sensitive: Iterable[str] = (),
+        enabled: bool = True,
+        *,
+        fields: Iterable[str] = (),
+        names: Iterable[str] = (),
+        phone_region: str = "US",
+    ) -> None:
         self.enabled = enabled
-        literal = _literals(sensitive)
-        self._rules: tuple[_Rule, ...] = (
-            _Rule(_LITERAL, _placeholders),
-            *_RULES,
-            *((_Rule("SENSITIVE", literal),) if literal else ()),
-            *_LATE_RULES,
-        )
+        self._sensitive = [v for v in sensitive if v]
+        self._fields = tuple(fields)
+        self._phones = _Rule("PHONE", detect.phones(phone_region))
+        self._learned: dict[str, dict[str, str]] = {}  # kind -> casefolded value -> value
+        for name in names:
+            self.learn("NAME", detect.name_parts(name) if " " in name.strip() else [name])
+        self._secrets: frozenset[str] = frozenset()
+        self._rules: tuple[_Rule, ...] = ()
+        self._inner: tuple[_Rule, ...] = ()
+        self._dirty = True
         self._mapping: dict[str, str] = {}  # placeholder -> first-seen original
         self._issued: dict[tuple[str, str], str] = {}  # (kind, identity) -> placeholder
         self._last: dict[str, int] = dict.fromkeys(KINDS, 0)
         self._counts: dict[str, int] = dict.fromkeys(KINDS, 0)
         self._reserved: set[str] = set()  # placeholder-shaped input we must never issue
+        self.own_text = ""
+        """Casefolded text of the ticket's own fields: what may be restored for the customer."""
 
+    def learn(self, kind: str, values: Iterable[str]) -> None:
+        """Redact these values (of one kind) wherever they appear from now on."""
+        known = self._learned.setdefault(kind, {})
+        for value in values:
+            value = value.strip()
+            if len(value) >= 2 and value.casefold() not in known and _HIDE not in value:
+                known[value.casefold()] = value
+                self._dirty = True
+
+    def learn_fields(self, text: str) -> None:
+        """Values of personal-data fields (`name=…`, `"email": "…"`) in this text."""
+        for field, value in detect.field_values(text, self._fields):
+            kind = field_kind(field)
+            self.learn(kind, detect.name_parts(value) if kind == "NAME" else [value])
+
+    def _build(self) -> None:
+        secrets = MASKER.values()
+        if not self._dirty and secrets == self._secrets:
+            return
+        self._secrets = secrets
+        literal_rules: list[_Rule] = []
+        for kind in ("NAME", "ADDRESS", "ID", "DOB", "EMAIL", "PHONE", "CARD"):
+            finder = _literals(self._learned.get(kind, {}).values())
+            if finder:
+                literal_rules.append(_Rule(kind, finder))
+        sensitive = _literals(self._sensitive)
+        if sensitive:
+            literal_rules.append(_Rule("SENSITIVE", sensitive))
+        configured = _literals(secrets, caseless=False)
+        head = (_Rule(_LITERAL, _placeholders),)
+        if configured:
+            head += (_Rule("SECRET", configured),)
+        body = (*_RULES, *literal_rules, *_LATE_RULES, self._phones, *_LAST_RULES)
+        self._inner = (*head[1:], *body)
+        decoded = _Rule("SECRET", detect.encoded(self._finds_any))
+        self._rules = (*head, decoded, *body)
+        self._dirty = False
+
+    def _finds_any(self, text: str) -> bool:
+        for rule in self._inner:
+            if any(True for _ in rule.find(text)):
+                return True
+        return False
     @property
     def mapping(self) -> dict[str, str]:
         """Placeholder → original value (a copy)."""
         return dict(self._mapping)
 
     def counts(self) -> dict[str, int]:
-        """Kind (`email`, `phone`, `card`, `ip`, `secret`, `sensitive`) → distinct values."""
+        """Kind (`email`, `phone`, `card`, `ip`, `secret`, `sensitive`, `name`…) → distinct values."""
         return {kind.lower(): n for kind, n in self._counts.items() if n}
 
     def redact(self, text: str) -> str:
-        if not self.enabled or not text:
+        if not text:
             return text
+        if not self.enabled:  # personal data stays, configured secrets never do
+            configured = _literals(MASKER.values(), caseless=False)
+            if configured is None:
+                return text
+            return _splice(text, ((s, e, "SECRET") for s, e in configured(text)), self)
+        self.learn_fields(text)
+        self._build()
         found = self._scan(text)
         for start, end, kind in found:
             if kind == _LITERAL and text[start:end] not in self._mapping:
                 self._reserved.add(text[start:end])
-        out: list[str] = []
-        pos = 0
-        for start, end, kind in found:
-            value = text[start:end]
-            if kind != _LITERAL:
-                placeholder = self._placeholder(kind, value)
-            elif value in self._mapping:  # our own placeholder, typed by someone: escape it
-                placeholder = self._placeholder(value[1:].split("_")[0], value, literal=True)
-            else:
-                continue  # never issued, and now never will be: restore leaves it alone
-            out += (text[pos:start], placeholder)
-            pos = end
-        out.append(text[pos:])
-        return "".join(out)
+        return _splice(text, found, self)
 
     def restore(self, text: str) -> str:
         """Put the original values back; only exact, issued `<KIND_n>` tokens are replaced."""
@@ -411,11 +524,21 @@ class Redactor:
             return text
         return PLACEHOLDER.sub(lambda m: self._mapping.get(m[0], m[0]), text)
 
+    def is_own(self, placeholder: str) -> bool:
+        """Whether the value behind a placeholder is in the ticket's own fields (`own_text`)."""
+        value = self._mapping.get(placeholder)
+        return value is not None and bool(self.own_text) and value.casefold() in self.own_text
+
     def redact_json(self, value: Any) -> Any:
-        """Redact every string inside nested dicts, lists and tuples; keys are kept as they are."""
+        """Redact every string inside nested dicts, lists and tuples; keys are kept as they are,
+        and a value under a personal-data key (`first_name`, `iban`…) is redacted everywhere."""
         if isinstance(value, str):
             return self.redact(value)
         if isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(v, str | int) and detect.value_is_personal(str(k), str(v), self._fields):
+                    kind = field_kind(str(k))
+                    self.learn(kind, detect.name_parts(str(v)) if kind == "NAME" else [str(v)])
             return {k: self.redact_json(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.redact_json(v) for v in value]
@@ -424,6 +547,7 @@ class Redactor:
         return value
 
     def _scan(self, text: str) -> list[tuple[int, int, str]]:
+        self._build()
         """Every finding as (start, end, kind), in text order; earlier rules win overlaps."""
         work = text
         found: list[tuple[int, int, str]] = []
@@ -458,3 +582,20 @@ class Redactor:
             if not literal:
                 self._counts[kind] += 1
         return placeholder
+
+
+def _splice(text: str, found: Iterable[tuple[int, int, str]], redactor: Redactor) -> str:
+    out: list[str] = []
+    pos = 0
+    for start, end, kind in found:
+        value = text[start:end]
+        if kind != _LITERAL:
+            placeholder = redactor._placeholder(kind, value)
+        elif value in redactor._mapping:  # our own placeholder, typed by someone: escape it
+            placeholder = redactor._placeholder(value[1:].split("_")[0], value, literal=True)
+        else:
+            continue  # never issued, and now never will be: restore leaves it alone
+        out += (text[pos:start], placeholder)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)

@@ -54,8 +54,16 @@ class SecretMasker:
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         if value and len(value) >= _MIN_SECRET:
-            with self._lock:  # as written, and as it appears inside a URL
-                self._values.update({value, quote(value, safe=""), quote_plus(value)})
+            # as written, as it appears inside a URL, and the credential of `Bearer <token>`
+            parts = {value, *(p for p in value.split()[1:] if len(p) >= 8)}
+            with self._lock:
+                for part in parts:
+                    self._values.update({part, quote(part, safe=""), quote_plus(part)})
+
+    def values(self) -> frozenset[str]:
+        """Every registered secret (for the redactor, which replaces them with placeholders)."""
+        with self._lock:
+            return frozenset(self._values)
 
     def collect(self, obj: Any) -> None:
         """Register every SecretStr found in a model, dict or list (recursively)."""

@@ -195,16 +195,16 @@ def ibans(text: str) -> Iterator[Span]:
 
 _Validator = Callable[[str], bool]
 _FORMATTED_IDS: tuple[tuple[re.Pattern[str], _Validator], ...] = (
-    (re.compile(r"(?<![\w-])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![\w-])"), std_ssn.is_valid),  # US SSN
-    (re.compile(r"(?<![\w.-])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![\w-])"), std_cpf.is_valid),
-    (re.compile(r"(?<![\w-])[0-9]{3}[ -][0-9]{3}[ -][0-9]{3}(?![\w-])"), std_sin.is_valid),
-    (re.compile(r"(?<![\w-])[2-9][0-9]{3} [0-9]{4} [0-9]{4}(?![\w-])"), std_aadhaar.is_valid),
-    (re.compile(r"(?<![\w-])(?:19|20)?[0-9]{6}[-+][0-9]{4}(?![\w-])"), std_pnr.is_valid),
-    (re.compile(r"(?<![\w-])[0-9]{8}-?[A-Z](?![\w-])"), std_dni.is_valid),  # Spain DNI
-    (re.compile(r"(?<![\w-])[XYZ]-?[0-9]{7}-?[A-Z](?![\w-])"), std_nie.is_valid),
-    (re.compile(r"(?<![\w-])[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![\w-])"), std_cf.is_valid),
-    (re.compile(r"(?<![\w-])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![\w-])"), std_pan.is_valid),
-    (re.compile(r"(?<![\w-])(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK)U?[0-9][0-9A-Z]{7,11}(?![\w-])"), std_vat.is_valid),
+    (re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![\w-])(?![ .][0-9])"), std_ssn.is_valid),  # US SSN
+    (re.compile(r"(?<![\w.-])(?<![0-9][ .])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![\w-])(?![ .][0-9])"), std_cpf.is_valid),
+    (re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{3}[ -][0-9]{3}[ -][0-9]{3}(?![\w-])(?![ .][0-9])"), std_sin.is_valid),
+    (re.compile(r"(?<![\w-])(?<![0-9][ .])[2-9][0-9]{3} [0-9]{4} [0-9]{4}(?![\w-])(?![ .][0-9])"), std_aadhaar.is_valid),
+    (re.compile(r"(?<![\w-])(?<![0-9][ .])(?:19|20)?[0-9]{6}[-+][0-9]{4}(?![\w-])(?![ .][0-9])"), std_pnr.is_valid),
+    (re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{8}-?[A-Z](?![\w-])(?![ .][0-9])"), std_dni.is_valid),  # Spain DNI
+    (re.compile(r"(?<![\w-])(?<![0-9][ .])[XYZ]-?[0-9]{7}-?[A-Z](?![\w-])(?![ .][0-9])"), std_nie.is_valid),
+    (re.compile(r"(?<![\w-])(?<![0-9][ .])[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![\w-])(?![ .][0-9])"), std_cf.is_valid),
+    (re.compile(r"(?<![\w-])(?<![0-9][ .])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![\w-])(?![ .][0-9])"), std_pan.is_valid),
+    (re.compile(r"(?<![\w-])(?<![0-9][ .])(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK)U?[0-9][0-9A-Z]{7,11}(?![\w-])(?![ .][0-9])"), std_vat.is_valid),
 )
 
 
@@ -328,7 +328,7 @@ def obfuscated_emails(text: str) -> Iterator[Span]:
 
 # Tokens that may hide something behind an encoding: percent-escapes, HTML entities, JSON and
 # Python escapes, characters NFKC folds (fullwidth `＠`), base64 runs.
-_TOKEN = re.compile(r"[^\s\"'<>(),\[\]{}|`]{6,4096}")
+_TOKEN = re.compile(r"[^\s\"'<>(),\[\]{}|`\x00]{6,4096}")
 _ENCODED_HINT = re.compile(r"%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{2,8};|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}")
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{12,4096}={0,2}")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")

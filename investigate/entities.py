@@ -18,6 +18,7 @@ MAX_TEXT = 200_000
 MAX_PER_LIST = 20
 
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}\b")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,31}://)[^\s/?#@]{0,256}@")
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
 _PREFIXED = {
     "account_ids": re.compile(r"\bacc(?:ount|t)?_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{3,40}\b"),
@@ -93,7 +94,8 @@ _STOP = frozenset(
 
 def extract(ticket: Ticket) -> Entities:
     """Entities from the ticket's text, requester, organisation and custom fields."""
-    text = "\n".join(_texts(ticket))[:MAX_TEXT]
+    # `scheme://user:password@host`: user-info is a credential, never an e-mail or part of a URL
+    text = _USERINFO.sub(r"\1", "\n".join(_texts(ticket))[:MAX_TEXT])
     found: dict[str, list[Any]] = {name: [] for name in _PREFIXED}
     for name, pattern in _PREFIXED.items():
         found[name] += pattern.findall(text)

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from investigate import detect
+from investigate.models import Ticket
 from investigate.secrets import MASKER
 
 KINDS = ("EMAIL", "PHONE", "CARD", "IP", "SECRET", "SENSITIVE", "NAME", "ADDRESS", "ID", "DOB")
@@ -111,8 +112,16 @@ def entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
-def _high_entropy(value: str) -> bool:
-    if len(value) >= 32 and _HEX.fullmatch(value) and not value.startswith("0x"):
+def _key_label(label: str) -> bool:
+    """A label naming a key itself (not a signature or digest of something)."""
+    return any(c in _KEY_WORDS for c in _components(label))
+
+
+_KEY_WORDS = frozenset({"key", "apikey", "secret", "token", "password", "clientsecret"})
+
+
+def _high_entropy(value: str, *, hex_ok: bool = False) -> bool:
+    if hex_ok and 32 <= len(value) <= 64 and _HEX.fullmatch(value):
         # a 32+ hex API key under a secret label (`api_key: 3f…`); not all one case of digits
         return (
             any(c.isdigit() for c in value)
@@ -252,11 +261,12 @@ _PASSWORD = _rx(
 _LABELLED = _rx(
     _LABEL + r"[ \t\"'`:=|>]{1,8}(?P<v>[A-Za-z0-9+/_-]{24,4096}={0,2})(?![A-Za-z0-9+/=_-])",
     group="v",
-    check=lambda m: _secret_label(m.group("label")) and _high_entropy(m.group("v")),
+    check=lambda m: _secret_label(m.group("label"))
+    and _high_entropy(m.group("v"), hex_ok=_key_label(m.group("label"))),
 )
 
 _EMAIL = _rx(  # also internationalised (`jürgen@bücher.de`), quoted (`"j doe"@x.com`), `＠`
-    r"(?:(?<![\w.%+!#$&*/=?^{|}~'-])[\w.%+!#$&*/=?^{|}~'-]{1,64}|\"[^\"\s@]{1,64}(?: [^\"\s@]{1,64}){0,4}\")"
+    r"(?:(?<![\w.%+-])[\w.%+-]{1,64}|\"[^\"\s@]{1,64}(?: [^\"\s@]{1,64}){0,4}\")"
     r"[ ]?(?:@|%40|＠|﹫)[ ]?(?:[\w-]{1,63}\.){1,8}(?:[^\W\d_]{2,24}|xn--[a-z0-9-]{2,59})(?![\w-])"
 )
 
@@ -450,6 +460,16 @@ class Redactor:
         self.own_text = ""
         """Casefolded text of the ticket's own fields: what may be restored for the customer."""
 
+    @classmethod
+    def from_settings(cls, settings: Any, *, enabled: bool) -> Redactor:
+        """From the config's `redaction` section (`sensitive`, `fields`, `phone_region`)."""
+        return cls(
+            settings.sensitive,
+            enabled=enabled,
+            fields=settings.fields,
+            phone_region=settings.phone_region,
+        )
+
     def learn(self, kind: str, values: Iterable[str]) -> None:
         """Redact these values (of one kind) wherever they appear from now on."""
         known = self._learned.setdefault(kind, {})
@@ -485,7 +505,7 @@ class Redactor:
         body = (*_RULES, *literal_rules, *_LATE_RULES, self._phones, *_LAST_RULES)
         self._inner = (*head[1:], *body)
         decoded = _Rule("SECRET", detect.encoded(self._finds_any))
-        self._rules = (*head, decoded, *body)
+        self._rules = (*head, *_RULES, decoded, *body[len(_RULES) :])
         self._dirty = False
 
     def _finds_any(self, text: str) -> bool:
@@ -502,7 +522,21 @@ class Redactor:
         """Kind (`email`, `phone`, `card`, `ip`, `secret`, `sensitive`, `name`…) → distinct values."""
         return {kind.lower(): n for kind, n in self._counts.items() if n}
 
-    def redact(self, text: str) -> str:
+    def know_ticket(self, ticket: Ticket) -> None:
+        """The requester's and organisation's names are redacted wherever they appear, and the
+        ticket's own fields are what `is_own` accepts for restoring into a customer reply."""
+        if ticket.requester.name:
+            self.learn("NAME", detect.name_parts(ticket.requester.name))
+        if ticket.organization.name:
+            self.learn("NAME", [ticket.organization.name])
+        own = [ticket.subject, ticket.description, ticket.requester.name or ""]
+        own += [ticket.requester.email or "", ticket.organization.name or ""]
+        own += [c.body for c in ticket.comments if c.public]
+        own += [str(v) for v in ticket.custom_fields.values() if isinstance(v, str | int)]
+        self.own_text = "\n".join(own).casefold()
+
+    def redact(self, text: str, *, keep_issued: bool = False) -> str:
+        """`keep_issued`: text that has been redacted already (placeholders we issued stay)."""
         if not text:
             return text
         if not self.enabled:  # personal data stays, configured secrets never do
@@ -516,6 +550,8 @@ class Redactor:
         for start, end, kind in found:
             if kind == _LITERAL and text[start:end] not in self._mapping:
                 self._reserved.add(text[start:end])
+        if keep_issued:
+            found = [f for f in found if f[2] != _LITERAL]
         return _splice(text, found, self)
 
     def restore(self, text: str) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, SecretStr
 
+M = TypeVar("M", bound=BaseModel)
 MASK = "***"
 _MIN_SECRET = 4
 _PATTERNS = [
@@ -78,6 +79,31 @@ class SecretMasker:
         elif isinstance(obj, list | tuple | set):
             for item in obj:
                 self.collect(item)
+
+    def mask_values(self, text: str) -> str:
+        """Only the registered secrets (no shape patterns): safe on any report text."""
+        with self._lock:
+            values = sorted(self._values, key=len, reverse=True)
+        for value in values:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+    def scrub(self, model: M) -> M:
+        """A copy of a model with every registered secret masked in every string."""
+        if not self._values:
+            return model
+
+        def walk(value: Any) -> Any:
+            if isinstance(value, str):
+                return self.mask_values(value)
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            return value
+
+        return type(model).model_validate(walk(model.model_dump(mode="json")))
 
     def mask(self, text: str) -> str:
         with self._lock:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -84,21 +85,25 @@ def attr(text: str | None) -> str:
 
 
 def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
-    """The per-ticket message, redacted once as a whole (the single chokepoint)."""
+    """The per-ticket message. Each untrusted field is redacted whole and only then cut to its
+    limit (a cut key must not lose the END line that identifies it), and the message is
+    redacted once more as a whole (the single chokepoint)."""
     t = data.ticket
+    redactor.know_ticket(t)
+    r = redactor.redact
     lines = [
         f'<ticket id="{attr(t.id)}" priority="{attr(t.priority)}" status="{attr(t.status)}" '
         f'created_at="{t.created_at.isoformat()}">',
-        f"<subject>{fence(t.subject[:2000])}</subject>",
+        f"<subject>{fence(r(t.subject)[:2000])}</subject>",
         f"<requester>{fence(t.requester.name)} {fence(t.requester.email)} / "
         f"{fence(t.organization.name)} {fence(t.organization.id)}</requester>",
-        f"<description>{fence(t.description[:20_000])}</description>",
+        f"<description>{fence(r(t.description)[:20_000])}</description>",
     ]
     for c in t.comments[:20]:
         visibility = "public" if c.public else "internal"
         lines.append(
             f'<comment author="{attr(c.author)}" {visibility} at="{c.created_at or ""}">'
-            f"{fence(c.body[:5000])}</comment>"
+            f"{fence(r(c.body)[:5000])}</comment>"
         )
     lines += [
         "</ticket>",
@@ -111,7 +116,7 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
             for s in data.sources
         ),
         "</sources>",
-        *(render_evidence(e) for e in data.evidence),
+        *(render_evidence(e, r) for e in data.evidence),
     ]
     if data.omitted:
         lines.append(
@@ -124,7 +129,7 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
         + (", ".join(e.id for e in data.evidence) or "none (there is no evidence)")
         + "."
     )
-    return Prompt(system=load("system.md"), user=redactor.redact("\n".join(lines)))
+    return Prompt(system=load("system.md"), user=redactor.redact("\n".join(lines), keep_issued=True))
 
 
 def _entities(data: AnalystInput) -> dict[str, Any]:
@@ -132,8 +137,9 @@ def _entities(data: AnalystInput) -> dict[str, Any]:
     return {k: v for k, v in dumped.items() if v not in ([], None, {}, "")}
 
 
-def render_evidence(e: Evidence) -> str:
-    """One evidence item as the analyst sees it (the budget measures this same text)."""
+def render_evidence(e: Evidence, redact: Callable[[str], str] = str) -> str:
+    """One evidence item as the analyst sees it (the budget measures this same text); each
+    field is redacted before it is cut."""
     when = e.first_seen or e.timestamp
     attrs = [
         f'id="{e.id}"',
@@ -149,10 +155,10 @@ def render_evidence(e: Evidence) -> str:
         attrs.append(f'count="{e.count}"')
     if e.matched:
         attrs.append(f'matched="{attr(", ".join(e.matched[:6]))}"')
-    body = [f"title: {fence(e.title[:300])}"]
+    body = [f"title: {fence(redact(e.title)[:300])}"]
     if e.detail:
-        body.append(f"detail: {fence(e.detail[:1500])}")
-    body += [f"example: {fence(x[:300])}" for x in e.examples[:3]]
+        body.append(f"detail: {fence(redact(e.detail)[:1500])}")
+    body += [f"example: {fence(redact(x)[:300])}" for x in e.examples[:3]]
     if e.url:
-        body.append(f"url: {fence(e.url[:300])}")
+        body.append(f"url: {fence(redact(e.url)[:300])}")
     return f"<evidence {' '.join(attrs)}>\n" + "\n".join(body) + "\n</evidence>"

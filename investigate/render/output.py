@@ -12,6 +12,7 @@ from investigate.errors import UsageError
 from investigate.models import Report
 from investigate.render.markdown import render_markdown
 from investigate.render.terminal import render_terminal
+from investigate.secrets import MASKER
 
 
 def to_text(report: Report, fmt: str, verbose: bool = False) -> str:
@@ -21,6 +22,7 @@ def to_text(report: Report, fmt: str, verbose: bool = False) -> str:
 
 
 def emit(ctx: Context, report: Report, fmt: str | None, output: Path | None, verbose: bool) -> None:
+    report = MASKER.scrub(report)  # a configured secret quoted by a source is never printed
     if output is not None:
         chosen = fmt or ("json" if output.suffix == ".json" else "markdown")
         write_atomic(output, to_text(report, "markdown" if chosen == "rich" else chosen, verbose))

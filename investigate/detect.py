@@ -97,7 +97,7 @@ def gitleaks(text: str) -> Iterator[Span]:
 _NB = r"(?<![A-Za-z0-9_-])"
 _OUR_KEYS = re.compile(
     _NB + r"(?:"
-    r"[0-9]{8,10}:AA[A-Za-z0-9_-]{32,33}(?![A-Za-z0-9_-])"  # Telegram bot token, unlabelled
+    r"[0-9]{5,16}:AA[A-Za-z0-9_-]{32,40}(?![A-Za-z0-9_-])"  # Telegram bot token, unlabelled
     r"|sk-(?:proj|ant|svcacct|admin)-[A-Za-z0-9_-]{16,512}"  # OpenAI/Anthropic, any letters
     r"|(?:SK|AC)[0-9a-f]{32}(?![0-9A-Za-z])"  # Twilio API key / account SID
     r"|SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}"  # SendGrid
@@ -150,8 +150,25 @@ def phones(region: str) -> Finder:
                     continue
                 seen.add((start, end))
                 yield start, end
+        # Candidates the matcher gave up on (`0044 20 7946 0123 0`): the longest run of whole
+        # digit groups that libphonenumber says is a valid number.
+        for m in _PHONE_RUN.finditer(text):
+            groups = list(re.finditer(r"[0-9]+", m.group()))
+            for j in range(len(groups), 0, -1):
+                end = m.start() + groups[j - 1].end()
+                raw = text[m.start() : end]
+                if any(s <= m.start() < e for s, e in seen):
+                    break
+                reg = _INTL_REGION if raw.startswith(("+", "00", "(+")) else region
+                if _plausible(text, m.start(), end, raw) and valid_phone(raw, reg):
+                    seen.add((m.start(), end))
+                    yield m.start(), end
+                    break
 
     return find
+
+
+_PHONE_RUN = re.compile(r"(?<![\w+.-])(?:\(?\+|00)?[0-9][0-9 ().\u00a0-]{5,28}[0-9]")
 
 
 def _plausible(text: str, start: int, end: int, raw: str) -> bool:
@@ -357,7 +374,9 @@ def decodings(token: str) -> Iterator[str]:
         out = unicodedata.normalize("NFKC", out)
     if out != token:
         yield out
-    for piece in {token, token.rsplit("=", 1)[-1] if not token.endswith("=") else token}:
+    bare = token.rstrip(".,;:!?")
+    value = bare.rsplit("=", 1)[-1] if not bare.endswith("=") else bare.split("=", 1)[-1]
+    for piece in dict.fromkeys((bare, value)):
         m = _B64.fullmatch(piece)
         if m and (decoded := _b64_text(piece)) is not None:
             yield decoded
@@ -406,10 +425,10 @@ PII_FIELDS = frozenset(
 )
 _PERSON_FIELDS = frozenset(f for f in PII_FIELDS if "name" in f or f in ("nom", "nome", "prenom"))
 _FIELD = re.compile(
-    r"(?<![\w.-])[\"']?(?P<k>[A-Za-z][A-Za-z0-9_ .-]{0,40}?)[\"']?[ \t]{0,3}(?:=|:|=>)[ \t]{0,3}"
+    r"(?<![\w.-])[\"']?(?P<k>[A-Za-z][A-Za-z0-9_.-]{0,40})[\"']?[ \t]{0,3}(?:=|:|=>)[ \t]{0,3}"
     r"(?:(?P<q>[\"'])(?P<qv>[^\"'\n\\]{1,200})(?P=q)|(?P<v>[^\s\"'`,;|&{}()\[\]<>=][^\"'`,;|&{}()\[\]<>=\n]{0,119}))"
 )
-_PERSON = re.compile(r"[^\W\d_][\w'’.-]{0,40}(?: [^\W\d_][\w'’.-]{0,40}){0,4}")
+_PERSON = re.compile(r"[^\W\d_][\w'’-]{0,40}\.?(?: [^\W\d_][\w'’-]{0,40}\.?){0,4}")
 _BLANK = frozenset({"", "null", "none", "nil", "n/a", "na", "-", "true", "false", "unknown"})
 
 
@@ -421,15 +440,20 @@ def field_values(text: str, extra: Iterable[str] = ()) -> Iterator[tuple[str, st
     """(field, value) for every `field=value`, `"field": "value"`, `field: value` whose field
     name says it holds personal data."""
     fields = PII_FIELDS | {normalise_field(f) for f in extra}
-    for m in _FIELD.finditer(text):
+    pos = 0
+    while (m := _FIELD.search(text, pos)) is not None:
+        # a value may itself hold fields (`"value": "name=Dana Whitfield; city=Leeds"`)
+        pos = m.start("qv") if m.group("qv") is not None else m.start("v")
         key = normalise_field(m.group("k").rsplit(".", 1)[-1])
         if key not in fields:
             continue
         value = (m.group("qv") or m.group("v") or "").strip()
         if value.lower() in _BLANK or len(value) < 2:
             continue
-        if key in _PERSON_FIELDS and not _PERSON.fullmatch(value):
-            continue
+        if key in _PERSON_FIELDS:
+            value = person_name(value) or ""
+            if not value:
+                continue
         yield key, value
 
 
@@ -438,7 +462,27 @@ def value_is_personal(key: str, value: str, extra: Iterable[str] = ()) -> bool:
     key = normalise_field(key)
     if key not in fields or value.strip().lower() in _BLANK or len(value.strip()) < 2:
         return False
-    return key not in _PERSON_FIELDS or bool(_PERSON.fullmatch(value.strip()))
+    return key not in _PERSON_FIELDS or bool(person_name(value))
+
+
+def person_name(value: str) -> str | None:
+    """The name at the start of a value (`Maria Canaryson. Thanks!` → `Maria Canaryson`): up to
+    five words of letters; when it starts capitalised, only the capitalised words."""
+    m = _PERSON.match(value.strip())
+    if m is None:
+        return None
+    words: list[str] = []
+    for w in m.group().split():
+        words.append(w.rstrip("."))
+        if w.endswith(".") and len(w) > 2:  # the end of a sentence, not an initial
+            break
+    if words[0][:1].isupper():
+        for i, w in enumerate(words):
+            if not w[:1].isupper():
+                words = words[:i]
+                break
+    name = " ".join(w for w in words if w)
+    return name if len(name) >= 2 else None
 
 
 def name_parts(name: str) -> list[str]:

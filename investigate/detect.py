@@ -43,6 +43,8 @@ from investigate.gitleaks_rules import RULES as GITLEAKS
 Span = tuple[int, int]
 Finder = Callable[[str], Iterator[Span]]
 
+MAX_PHONE_CHECKS = 2_000
+"""At most this many candidates per text are validated one by one (hostile input stays fast)."""
 MAX_PHONE_TEXT = 400_000
 """libphonenumber's matcher is pure Python; beyond this many characters only our own patterns
 look for phone numbers."""
@@ -152,17 +154,24 @@ def phones(region: str) -> Finder:
                 yield start, end
         # Candidates the matcher gave up on (`0044 20 7946 0123 0`): the longest run of whole
         # digit groups that libphonenumber says is a valid number.
-        for m in _PHONE_RUN.finditer(text):
-            groups = list(re.finditer(r"[0-9]+", m.group()))
-            for j in range(len(groups), 0, -1):
-                end = m.start() + groups[j - 1].end()
-                raw = text[m.start() : end]
-                if any(s <= m.start() < e for s, e in seen):
-                    break
+        budget = MAX_PHONE_CHECKS
+        for run in _PHONE_RUN.finditer(text):
+            at = run.start()
+            if budget <= 0:
+                break
+            if any(s <= at < e for s, e in seen):
+                continue
+            groups = list(re.finditer(r"[0-9]+", run.group()))
+            for j in range(len(groups), max(0, len(groups) - 4), -1):
+                stop = at + groups[j - 1].end()
+                raw = text[at:stop]
+                if sum(c.isdigit() for c in raw) < 7 or not _plausible(text, at, stop, raw):
+                    continue
+                budget -= 1
                 reg = _INTL_REGION if raw.startswith(("+", "00", "(+")) else region
-                if _plausible(text, m.start(), end, raw) and valid_phone(raw, reg):
-                    seen.add((m.start(), end))
-                    yield m.start(), end
+                if valid_phone(raw, reg):
+                    seen.add((at, stop))
+                    yield at, stop
                     break
 
     return find
@@ -212,16 +221,58 @@ def ibans(text: str) -> Iterator[Span]:
 
 _Validator = Callable[[str], bool]
 _FORMATTED_IDS: tuple[tuple[re.Pattern[str], _Validator], ...] = (
-    (re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![\w-])(?![ .][0-9])"), std_ssn.is_valid),  # US SSN
-    (re.compile(r"(?<![\w.-])(?<![0-9][ .])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![\w-])(?![ .][0-9])"), std_cpf.is_valid),
-    (re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{3}[ -][0-9]{3}[ -][0-9]{3}(?![\w-])(?![ .][0-9])"), std_sin.is_valid),
-    (re.compile(r"(?<![\w-])(?<![0-9][ .])[2-9][0-9]{3} [0-9]{4} [0-9]{4}(?![\w-])(?![ .][0-9])"), std_aadhaar.is_valid),
-    (re.compile(r"(?<![\w-])(?<![0-9][ .])(?:19|20)?[0-9]{6}[-+][0-9]{4}(?![\w-])(?![ .][0-9])"), std_pnr.is_valid),
-    (re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{8}-?[A-Z](?![\w-])(?![ .][0-9])"), std_dni.is_valid),  # Spain DNI
-    (re.compile(r"(?<![\w-])(?<![0-9][ .])[XYZ]-?[0-9]{7}-?[A-Z](?![\w-])(?![ .][0-9])"), std_nie.is_valid),
-    (re.compile(r"(?<![\w-])(?<![0-9][ .])[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![\w-])(?![ .][0-9])"), std_cf.is_valid),
-    (re.compile(r"(?<![\w-])(?<![0-9][ .])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![\w-])(?![ .][0-9])"), std_pan.is_valid),
-    (re.compile(r"(?<![\w-])(?<![0-9][ .])(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK)U?[0-9][0-9A-Z]{7,11}(?![\w-])(?![ .][0-9])"), std_vat.is_valid),
+    (
+        re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![\w-])(?![ .][0-9])"),
+        std_ssn.is_valid,
+    ),  # US SSN
+    (
+        re.compile(
+            r"(?<![\w.-])(?<![0-9][ .])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![\w-])(?![ .][0-9])"
+        ),
+        std_cpf.is_valid,
+    ),
+    (
+        re.compile(
+            r"(?<![\w-])(?<![0-9][ .])[0-9]{3}[ -][0-9]{3}[ -][0-9]{3}(?![\w-])(?![ .][0-9])"
+        ),
+        std_sin.is_valid,
+    ),
+    (
+        re.compile(
+            r"(?<![\w-])(?<![0-9][ .])[2-9][0-9]{3} [0-9]{4} [0-9]{4}(?![\w-])(?![ .][0-9])"
+        ),
+        std_aadhaar.is_valid,
+    ),
+    (
+        re.compile(r"(?<![\w-])(?<![0-9][ .])(?:19|20)?[0-9]{6}[-+][0-9]{4}(?![\w-])(?![ .][0-9])"),
+        std_pnr.is_valid,
+    ),
+    (
+        re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{8}-?[A-Z](?![\w-])(?![ .][0-9])"),
+        std_dni.is_valid,
+    ),  # Spain DNI
+    (
+        re.compile(r"(?<![\w-])(?<![0-9][ .])[XYZ]-?[0-9]{7}-?[A-Z](?![\w-])(?![ .][0-9])"),
+        std_nie.is_valid,
+    ),
+    (
+        re.compile(
+            r"(?<![\w-])(?<![0-9][ .])[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![\w-])(?![ .][0-9])"
+        ),
+        std_cf.is_valid,
+    ),
+    (
+        re.compile(
+            r"(?<![\w-])(?<![0-9][ .])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![\w-])(?![ .][0-9])"
+        ),
+        std_pan.is_valid,
+    ),
+    (
+        re.compile(
+            r"(?<![\w-])(?<![0-9][ .])(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK)U?[0-9][0-9A-Z]{7,11}(?![\w-])(?![ .][0-9])"
+        ),
+        std_vat.is_valid,
+    ),
 )
 
 
@@ -346,7 +397,9 @@ def obfuscated_emails(text: str) -> Iterator[Span]:
 # Tokens that may hide something behind an encoding: percent-escapes, HTML entities, JSON and
 # Python escapes, characters NFKC folds (fullwidth `＠`), base64 runs.
 _TOKEN = re.compile(r"[^\s\"'<>(),\[\]{}|`\x00]{6,4096}")
-_ENCODED_HINT = re.compile(r"%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{2,8};|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}")
+_ENCODED_HINT = re.compile(
+    r"%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{2,8};|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}"
+)
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{12,4096}={0,2}")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
 

@@ -229,8 +229,10 @@ _KNOWN_KEYS = _rx(
 )
 _SK_DASH = _rx(  # Anthropic (sk-ant-…) and OpenAI (sk-proj-…, sk-…); a bare sk- needs a digit
     r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,512}",
-    check=lambda m: m[0].startswith(("sk-proj-", "sk-ant-", "sk-svcacct-", "sk-admin-"))
-    or any(c.isdigit() for c in m[0]),
+    check=lambda m: (
+        m[0].startswith(("sk-proj-", "sk-ant-", "sk-svcacct-", "sk-admin-"))
+        or any(c.isdigit() for c in m[0])
+    ),
 )
 _SLACK_WEBHOOK = _rx(r"hooks\.slack\.com/services/(?P<v>[A-Za-z0-9_/-]{8,256})", group="v")
 _AWS_SECRET = _rx(
@@ -261,8 +263,10 @@ _PASSWORD = _rx(
 _LABELLED = _rx(
     _LABEL + r"[ \t\"'`:=|>]{1,8}(?P<v>[A-Za-z0-9+/_-]{24,4096}={0,2})(?![A-Za-z0-9+/=_-])",
     group="v",
-    check=lambda m: _secret_label(m.group("label"))
-    and _high_entropy(m.group("v"), hex_ok=_key_label(m.group("label"))),
+    check=lambda m: (
+        _secret_label(m.group("label"))
+        and _high_entropy(m.group("v"), hex_ok=_key_label(m.group("label")))
+    ),
 )
 
 _EMAIL = _rx(  # also internationalised (`jürgen@bücher.de`), quoted (`"j doe"@x.com`), `＠`
@@ -381,7 +385,9 @@ _FIELD_KINDS = {
     **dict.fromkeys(
         ("address", "addressline1", "addressline2", "address1", "address2", "street"), "ADDRESS"
     ),
-    **dict.fromkeys(("streetaddress", "billingaddress", "shippingaddress", "homeaddress"), "ADDRESS"),
+    **dict.fromkeys(
+        ("streetaddress", "billingaddress", "shippingaddress", "homeaddress"), "ADDRESS"
+    ),
     **dict.fromkeys(("city", "town", "postcode", "postalcode", "zip", "zipcode", "plz"), "ADDRESS"),
     **dict.fromkeys(("adresse", "strasse", "ort"), "ADDRESS"),
 }
@@ -499,7 +505,7 @@ class Redactor:
         if sensitive:
             literal_rules.append(_Rule("SENSITIVE", sensitive))
         configured = _literals(secrets, caseless=False)
-        head = (_Rule(_LITERAL, _placeholders),)
+        head: tuple[_Rule, ...] = (_Rule(_LITERAL, _placeholders),)
         if configured:
             head += (_Rule("SECRET", configured),)
         body = (*_RULES, *literal_rules, *_LATE_RULES, self._phones, *_LAST_RULES)
@@ -509,10 +515,8 @@ class Redactor:
         self._dirty = False
 
     def _finds_any(self, text: str) -> bool:
-        for rule in self._inner:
-            if any(True for _ in rule.find(text)):
-                return True
-        return False
+        return any(any(True for _ in rule.find(text)) for rule in self._inner)
+
     @property
     def mapping(self) -> dict[str, str]:
         """Placeholder → original value (a copy)."""
@@ -572,7 +576,9 @@ class Redactor:
             return self.redact(value)
         if isinstance(value, dict):
             for k, v in value.items():
-                if isinstance(v, str | int) and detect.value_is_personal(str(k), str(v), self._fields):
+                if isinstance(v, str | int) and detect.value_is_personal(
+                    str(k), str(v), self._fields
+                ):
                     kind = field_kind(str(k))
                     self.learn(kind, detect.name_parts(str(v)) if kind == "NAME" else [str(v)])
             return {k: self.redact_json(v) for k, v in value.items()}

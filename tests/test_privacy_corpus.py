@@ -10,8 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fakes import FakeAnthropic, FakeOpenAI
-from fakes import fake_anthropic_fixture, fake_openai_fixture  # noqa: F401  (fixtures)
+from fakes import FakeAnthropic, FakeOpenAI, fake_anthropic_fixture, fake_openai_fixture  # noqa: F401  (fixtures)
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from llm_support import tool_input
@@ -25,7 +24,15 @@ from investigate.analysts.openai_analyst import OpenAIProvider
 from investigate.analysts.prompt import build_prompt
 from investigate.config import Settings
 from investigate.entities import extract
-from investigate.models import Comment, Entities, Evidence, Organization, Person, SourceResult, Ticket, Window
+from investigate.models import (
+    Comment,
+    Evidence,
+    Organization,
+    Person,
+    SourceResult,
+    Ticket,
+    Window,
+)
 from investigate.redaction import Redactor
 from investigate.secrets import MASKER
 
@@ -91,8 +98,12 @@ def _leaks(sent: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize(("cls", "text", "needles"), CANARIES, ids=[f"{c[0]}:{c[1][:28]}" for c in CANARIES])
-def test_each_canary_is_redacted_in_every_placement(cls: str, text: str, needles: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("cls", "text", "needles"), CANARIES, ids=[f"{c[0]}:{c[1][:28]}" for c in CANARIES]
+)
+def test_each_canary_is_redacted_in_every_placement(
+    cls: str, text: str, needles: tuple[str, ...]
+) -> None:
     data = _input([(kind, template.format(c=text)) for kind, template in PLACEMENTS])
     prompt = build_prompt(data, Redactor())
     sent = prompt.system + prompt.user
@@ -102,7 +113,10 @@ def test_each_canary_is_redacted_in_every_placement(cls: str, text: str, needles
 def _corpus_input() -> AnalystInput:
     """Every canary in three different places (over 300 shapes), in one investigation."""
     placed = [
-        (PLACEMENTS[(i + k * 3) % len(PLACEMENTS)][0], PLACEMENTS[(i + k * 3) % len(PLACEMENTS)][1].format(c=text))
+        (
+            PLACEMENTS[(i + k * 3) % len(PLACEMENTS)][0],
+            PLACEMENTS[(i + k * 3) % len(PLACEMENTS)][1].format(c=text),
+        )
         for i, (_cls, text, _n) in enumerate(CANARIES)
         for k in range(3)
     ]
@@ -113,7 +127,9 @@ def _corpus_input() -> AnalystInput:
 def _sent(requests: list[Any]) -> str:
     """Everything the fake received, JSON decoded (so `\\u00fc` escapes cannot hide a value)."""
     return "\n".join(
-        json.dumps(r.json, ensure_ascii=False) if r.json is not None else r.body.decode("utf-8", "replace")
+        json.dumps(r.json, ensure_ascii=False)
+        if r.json is not None
+        else r.body.decode("utf-8", "replace")
         for r in requests
     )
 
@@ -121,8 +137,13 @@ def _sent(requests: list[Any]) -> str:
 def test_the_corpus_never_reaches_anthropic(fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.reply_tool("report_analysis", tool_input())
     provider = AnthropicProvider(
-        model="claude-sonnet-4-5", api_key="sk-ant-test", base_url=fake_anthropic.url,
-        max_tokens=4000, timeout=20, max_retries=0, stream=False,
+        model="claude-sonnet-4-5",
+        api_key="sk-ant-test",
+        base_url=fake_anthropic.url,
+        max_tokens=4000,
+        timeout=20,
+        max_retries=0,
+        stream=False,
     )
     analyst = LLMAnalyst(provider, Settings(), redact=True)
     asyncio.run(analyst.analyse(_corpus_input()))
@@ -133,8 +154,12 @@ def test_the_corpus_never_reaches_anthropic(fake_anthropic: FakeAnthropic) -> No
 def test_the_corpus_never_reaches_an_openai_compatible_server(fake_openai: FakeOpenAI) -> None:
     fake_openai.reply_json_content(tool_input())
     provider = OpenAIProvider(
-        model="llama3.1", base_url=f"{fake_openai.url}/v1", api_key=None,
-        max_tokens=4000, timeout=20, max_retries=0,
+        model="llama3.1",
+        base_url=f"{fake_openai.url}/v1",
+        api_key=None,
+        max_tokens=4000,
+        timeout=20,
+        max_retries=0,
     )
     analyst = LLMAnalyst(provider, Settings(), redact=True)
     asyncio.run(analyst.analyse(_corpus_input()))
@@ -159,7 +184,9 @@ def test_a_configured_secret_is_redacted_even_without_pii_redaction() -> None:
     line = f"2026-11-24 upstream echoed Authorization: {CONFIGURED_TOKEN}"
     assert CONFIGURED_TOKEN not in Redactor().redact(line)
     assert CONFIGURED_TOKEN not in Redactor(enabled=False).redact(line)
-    assert CONFIGURED_TOKEN not in MASKER.scrub(Evidence(source="logs", kind="log", title=line)).title
+    assert (
+        CONFIGURED_TOKEN not in MASKER.scrub(Evidence(source="logs", kind="log", title=line)).title
+    )
 
 
 def test_url_user_info_is_never_an_email_entity() -> None:
@@ -179,11 +206,17 @@ def test_the_draft_gets_back_only_the_requesters_own_data() -> None:
     data = _input([("ticket", "reach me at dana.whitfield@northwind-logistics.com"), ("db", other)])
     redactor = Redactor()
     prompt = build_prompt(data, redactor).user
-    mine = next(p for p, v in redactor.mapping.items() if v == "dana.whitfield@northwind-logistics.com")
-    theirs = next(p for p, v in redactor.mapping.items() if v == "someone.else@other-customer.example")
+    mine = next(
+        p for p, v in redactor.mapping.items() if v == "dana.whitfield@northwind-logistics.com"
+    )
+    theirs = next(
+        p for p, v in redactor.mapping.items() if v == "someone.else@other-customer.example"
+    )
     phone = next(p for p, v in redactor.mapping.items() if "7946 0321" in v)
     assert theirs in prompt
-    analysis = _analysis_with_draft(f"Hi, we wrote to {mine}; {theirs} and {phone} were also affected.", redactor, data)
+    analysis = _analysis_with_draft(
+        f"Hi, we wrote to {mine}; {theirs} and {phone} were also affected.", redactor, data
+    )
     assert "dana.whitfield@northwind-logistics.com" in analysis.draft_reply
     assert "someone.else" not in analysis.draft_reply and "7946 0321" not in analysis.draft_reply
     assert theirs in analysis.draft_reply and theirs in analysis.internal_note
@@ -204,10 +237,14 @@ _SEPARATORS = st.sampled_from([" ", "\n", ": ", "\t", " (", ' "', "=", ", "])
 )
 @example(before="", after="", canary=CANARIES[0], left=" ", right=" ", placement=PLACEMENTS[0])
 def test_no_placement_of_a_canary_reaches_the_prompt(
-    before: str, after: str, canary: tuple[str, str, tuple[str, ...]], left: str, right: str,
+    before: str,
+    after: str,
+    canary: tuple[str, str, tuple[str, ...]],
+    left: str,
+    right: str,
     placement: tuple[str, str],
 ) -> None:
-    cls, text, needles = canary
+    _cls, text, needles = canary
     text_around = before + left + text + right + after
     data = _input([(placement[0], placement[1].format(c=text_around))])
     prompt = build_prompt(data, Redactor())
@@ -219,8 +256,12 @@ def test_no_placement_of_a_canary_reaches_the_prompt(
     picks=st.lists(st.integers(min_value=0, max_value=60), max_size=8),
     noise=st.text(max_size=80),
 )
-def test_restoration_never_adds_a_value_not_in_the_tickets_own_fields(picks: list[int], noise: str) -> None:
-    other = "email=someone.else@other-customer.example; name=Maria Canaryson; phone=+44 20 7946 0321"
+def test_restoration_never_adds_a_value_not_in_the_tickets_own_fields(
+    picks: list[int], noise: str
+) -> None:
+    other = (
+        "email=someone.else@other-customer.example; name=Maria Canaryson; phone=+44 20 7946 0321"
+    )
     data = _input([("ticket", "I am dana.whitfield@northwind-logistics.com"), ("db", other)])
     redactor = Redactor()
     build_prompt(data, redactor)

@@ -129,7 +129,9 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
         + (", ".join(e.id for e in data.evidence) or "none (there is no evidence)")
         + "."
     )
-    return Prompt(system=load("system.md"), user=redactor.redact("\n".join(lines), keep_issued=True))
+    return Prompt(
+        system=load("system.md"), user=redactor.redact("\n".join(lines), keep_issued=True)
+    )
 
 
 def _entities(data: AnalystInput) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from investigate.secrets import MASKER
 
 
 def to_text(report: Report, fmt: str, verbose: bool = False) -> str:
+    report = MASKER.scrub(report)  # a configured secret quoted by a source is never written
     if fmt == "json":
         return report.model_dump_json(indent=2) + "\n"
     return render_markdown(report, verbose)

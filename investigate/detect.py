@@ -18,25 +18,15 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+import importlib
+import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
+from typing import Any
 from urllib.parse import unquote
-
-import phonenumbers
-from phonenumbers import Leniency, PhoneNumberMatcher
-from stdnum import iban as std_iban
-from stdnum.br import cpf as std_cpf
-from stdnum.ca import sin as std_sin
-from stdnum.es import dni as std_dni
-from stdnum.es import nie as std_nie
-from stdnum.eu import vat as std_vat
-from stdnum.in_ import aadhaar as std_aadhaar
-from stdnum.in_ import pan as std_pan
-from stdnum.it import codicefiscale as std_cf
-from stdnum.se import personnummer as std_pnr
-from stdnum.us import ssn as std_ssn
 
 from investigate.gitleaks_rules import RULES as GITLEAKS
 
@@ -51,13 +41,19 @@ look for phone numbers."""
 
 
 def entropy(value: str) -> float:
-    import math
-    from collections import Counter
-
+    """Shannon entropy in bits per character."""
     if not value:
         return 0.0
     n = len(value)
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def _spans(rx: re.Pattern[str], group: str | int = 0) -> Finder:
+    def find(text: str) -> Iterator[Span]:
+        for m in rx.finditer(text):
+            yield m.span(group)
+
+    return find
 
 
 # --- secrets -----------------------------------------------------------------------------------
@@ -70,19 +66,19 @@ _GL_ALLOW = [
 
 
 @cache
-def _gitleaks() -> list[tuple[re.Pattern[str], int, float, tuple[str, ...], list[re.Pattern[str]]]]:
-    return [
-        (re.compile(rx), group, ent, keywords, [re.compile(a) for a in allow])
-        for _id, rx, group, ent, keywords, allow in GITLEAKS
-    ]
+def _gitleaks_rule(index: int) -> tuple[re.Pattern[str], list[re.Pattern[str]]]:
+    """Compiled on first use: most texts hold the keywords of only a few rules."""
+    _id, rx, _group, _entropy, _keywords, allow = GITLEAKS[index]
+    return re.compile(rx), [re.compile(a) for a in allow]
 
 
 def gitleaks(text: str) -> Iterator[Span]:
     """gitleaks' rules; a rule runs only when one of its keywords is in the text."""
     lower = text.lower()
-    for rx, group, min_entropy, keywords, allow in _gitleaks():
+    for index, (_id, _rx, group, min_entropy, keywords, _allow) in enumerate(GITLEAKS):
         if keywords and not any(k in lower for k in keywords):
             continue
+        rx, allow = _gitleaks_rule(index)
         for m in rx.finditer(text):
             g = group if group else (1 if rx.groups else 0)
             start, end = m.span(g)
@@ -112,9 +108,7 @@ _OUR_KEYS = re.compile(
 )
 
 
-def our_keys(text: str) -> Iterator[Span]:
-    for m in _OUR_KEYS.finditer(text):
-        yield m.span()
+our_keys = _spans(_OUR_KEYS)
 
 
 # A private key block: up to its END line, or (cut short somewhere upstream) to the end of its
@@ -126,9 +120,7 @@ _KEY_BLOCK = re.compile(
 )
 
 
-def key_blocks(text: str) -> Iterator[Span]:
-    for m in _KEY_BLOCK.finditer(text):
-        yield m.span()
+key_blocks = _spans(_KEY_BLOCK)
 
 
 # --- phone numbers -----------------------------------------------------------------------------
@@ -141,9 +133,11 @@ def phones(region: str) -> Finder:
     def find(text: str) -> Iterator[Span]:
         if len(text) > MAX_PHONE_TEXT:
             return
+        import phonenumbers as pn  # imported when first needed: it costs ~0.3 s
+
         seen: set[Span] = set()
         for reg in dict.fromkeys((region, _INTL_REGION)):
-            for m in PhoneNumberMatcher(text, reg, leniency=Leniency.VALID, max_tries=2000):
+            for m in pn.PhoneNumberMatcher(text, reg, leniency=pn.Leniency.VALID, max_tries=2000):
                 start, end = m.start, m.end
                 raw = m.raw_string
                 if reg != region and not raw.lstrip("(").startswith(("+", "00")):
@@ -196,6 +190,8 @@ def _plausible(text: str, start: int, end: int, raw: str) -> bool:
 
 
 def valid_phone(value: str, region: str) -> bool:
+    import phonenumbers
+
     try:
         return phonenumbers.is_valid_number(phonenumbers.parse(value, region))
     except phonenumbers.NumberParseException:
@@ -207,7 +203,22 @@ def valid_phone(value: str, region: str) -> bool:
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ \u00a0-]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 
 
+def _stdnum(module: str) -> Callable[[str], bool]:
+    """`is_valid` of a python-stdnum module, imported when first used."""
+
+    def valid(value: str) -> bool:
+        return bool(_stdnum_module(module).is_valid(value))
+
+    return valid
+
+
+@cache
+def _stdnum_module(module: str) -> Any:
+    return importlib.import_module(f"stdnum.{module}")
+
+
 def ibans(text: str) -> Iterator[Span]:
+    std_iban = _stdnum_module("iban")
     for m in _IBAN.finditer(text):
         # the longest prefix of whole groups that is a valid IBAN (`… 00 123` may follow)
         raw = m.group()
@@ -223,55 +234,55 @@ _Validator = Callable[[str], bool]
 _FORMATTED_IDS: tuple[tuple[re.Pattern[str], _Validator], ...] = (
     (
         re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![\w-])(?![ .][0-9])"),
-        std_ssn.is_valid,
+        _stdnum("us.ssn"),
     ),  # US SSN
     (
         re.compile(
             r"(?<![\w.-])(?<![0-9][ .])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![\w-])(?![ .][0-9])"
         ),
-        std_cpf.is_valid,
+        _stdnum("br.cpf"),
     ),
     (
         re.compile(
             r"(?<![\w-])(?<![0-9][ .])[0-9]{3}[ -][0-9]{3}[ -][0-9]{3}(?![\w-])(?![ .][0-9])"
         ),
-        std_sin.is_valid,
+        _stdnum("ca.sin"),
     ),
     (
         re.compile(
             r"(?<![\w-])(?<![0-9][ .])[2-9][0-9]{3} [0-9]{4} [0-9]{4}(?![\w-])(?![ .][0-9])"
         ),
-        std_aadhaar.is_valid,
+        _stdnum("in_.aadhaar"),
     ),
     (
         re.compile(r"(?<![\w-])(?<![0-9][ .])(?:19|20)?[0-9]{6}[-+][0-9]{4}(?![\w-])(?![ .][0-9])"),
-        std_pnr.is_valid,
+        _stdnum("se.personnummer"),
     ),
     (
         re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{8}-?[A-Z](?![\w-])(?![ .][0-9])"),
-        std_dni.is_valid,
+        _stdnum("es.dni"),
     ),  # Spain DNI
     (
         re.compile(r"(?<![\w-])(?<![0-9][ .])[XYZ]-?[0-9]{7}-?[A-Z](?![\w-])(?![ .][0-9])"),
-        std_nie.is_valid,
+        _stdnum("es.nie"),
     ),
     (
         re.compile(
             r"(?<![\w-])(?<![0-9][ .])[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![\w-])(?![ .][0-9])"
         ),
-        std_cf.is_valid,
+        _stdnum("it.codicefiscale"),
     ),
     (
         re.compile(
             r"(?<![\w-])(?<![0-9][ .])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![\w-])(?![ .][0-9])"
         ),
-        std_pan.is_valid,
+        _stdnum("in_.pan"),
     ),
     (
         re.compile(
             r"(?<![\w-])(?<![0-9][ .])(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK)U?[0-9][0-9A-Z]{7,11}(?![\w-])(?![ .][0-9])"
         ),
-        std_vat.is_valid,
+        _stdnum("eu.vat"),
     ),
 )
 
@@ -325,9 +336,7 @@ _DOB = re.compile(
 )
 
 
-def births(text: str) -> Iterator[Span]:
-    for m in _DOB.finditer(text):
-        yield m.span("v")
+births = _spans(_DOB, "v")
 
 
 _STREET = (
@@ -349,9 +358,7 @@ _ADDRESS = re.compile(
 )
 
 
-def addresses(text: str) -> Iterator[Span]:
-    for m in _ADDRESS.finditer(text):
-        yield m.span()
+addresses = _spans(_ADDRESS)
 
 
 _CVV = re.compile(
@@ -372,9 +379,7 @@ def cvv_after(text: str, card_end: int) -> Span | None:
     return m.span("v") if m else None
 
 
-def cvvs(text: str) -> Iterator[Span]:
-    for m in _CVV_LABELLED.finditer(text):
-        yield m.span("v")
+cvvs = _spans(_CVV_LABELLED, "v")
 
 
 # --- e-mail in disguise ------------------------------------------------------------------------

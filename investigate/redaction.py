@@ -26,6 +26,15 @@ consistently. `restore` puts the original values back into the model's answer, l
 |             |                 | (a leading 0, 9-12 digits in groups), and numbers labelled       |
 |             |                 | `phone:`/`tel:`/`mobile:`                                        |
 
+Built on libraries (see `investigate.detect`): vendor keys from the gitleaks rule list and key
+blocks cut short (`SECRET`); IBANs, SSNs and national IDs and tax numbers with their checksums,
+and IDs behind a label (`ID`); phone numbers in every region (`PHONE`, libphonenumber); dates of
+birth behind a label (`DOB`); street addresses and UK postcodes (`ADDRESS`); the requester's and
+organisation's names and the values of personal-data fields (`NAME`, and the field's kind);
+e-mails in disguise (`[at]`/`[dot]`); a CVV beside a card; and every configured secret the
+masker knows. Tokens are also decoded (percent, HTML entities, `\\u` escapes, NFKC, base64)
+and taken whole when what they decode to holds a finding.
+
 A *labelled high-entropy token* is 24+ characters of `[A-Za-z0-9+/=_-]` that mixes letters and
 digits, has a Shannon entropy of at least 4.0 bits per character, and follows a key whose name
 has a component `key`, `token`, `secret`, `password`, `passwd`, `credential`, `auth`,
@@ -47,14 +56,13 @@ hostile input costs linear time.
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from investigate import detect
+from investigate.detect import entropy
 from investigate.models import Ticket
 from investigate.secrets import MASKER
 
@@ -102,14 +110,6 @@ def _components(label: str) -> list[str]:
 
 def _secret_label(label: str) -> bool:
     return any(c in _SECRET_WORDS for c in _components(label))
-
-
-def entropy(value: str) -> float:
-    """Shannon entropy in bits per character."""
-    if not value:
-        return 0.0
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
 def _key_label(label: str) -> bool:

@@ -106,11 +106,7 @@ class SecretMasker:
         return type(model).model_validate(walk(model.model_dump(mode="json")))
 
     def mask(self, text: str) -> str:
-        with self._lock:
-            values = sorted(self._values, key=len, reverse=True)
-        for value in values:
-            if value in text:
-                text = text.replace(value, MASK)
+        text = self.mask_values(text)
         for pattern, repl in _PATTERNS:
             text = pattern.sub(repl, text)
         return text

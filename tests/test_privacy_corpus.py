@@ -272,3 +272,45 @@ def test_restoration_never_adds_a_value_not_in_the_tickets_own_fields(
     for value in redactor.mapping.values():
         if value not in draft and value in analysis.draft_reply:
             assert value.casefold() in own, value
+
+
+ADMIN_TOKEN = "adminTokenValueNotAnyKnownShape"
+
+
+def _leaky_config(tmp_path: Any) -> str:
+    """The demo world plus an `http` connector whose header holds `Bearer ${ADMIN_API_TOKEN}`,
+    and a log file that quotes that token next to the canary ticket's account."""
+    import yaml
+    from llm_support import demo_config
+
+    path = demo_config(tmp_path)
+    config = yaml.safe_load(path.read_text())
+    logs = tmp_path / "leaky.log"
+    logs.write_text(
+        "2026-11-24T08:10:00.000Z ERROR [api] upstream rejected header "
+        f"{ADMIN_TOKEN} for account_id=acc_1007 request failed\n"
+    )
+    config["connectors"]["leaky_logs"] = {"type": "log_file", "paths": [str(logs)]}
+    config["connectors"]["admin_api"] = {
+        "type": "http",
+        "enabled": False,
+        "url": "https://admin.internal/api/accounts/{account_id}/users",
+        "headers": {"Authorization": "Bearer ${ADMIN_API_TOKEN}"},
+        "items": "data",
+        "fields": {"title": "email"},
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return str(path)
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown"])
+def test_a_configured_secret_quoted_by_a_source_is_never_printed(cli, tmp_path, monkeypatch, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ADMIN_API_TOKEN", ADMIN_TOKEN)
+    config = _leaky_config(tmp_path)
+    report = cli("ticket", "7001", "--config", config, "--format", fmt)
+    assert report.code == 0, report.err
+    assert "upstream rejected header" in report.out  # the evidence is there …
+    assert ADMIN_TOKEN not in report.out + report.err  # … without the secret
+    prompt = cli("ticket", "7001", "--config", config, "--show-prompt")
+    assert "upstream rejected header" in prompt.out
+    assert ADMIN_TOKEN not in prompt.out + prompt.err

@@ -200,7 +200,9 @@ def valid_phone(value: str, region: str) -> bool:
 
 # --- national IDs, tax numbers, IBANs ----------------------------------------------------------
 
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ \u00a0-]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+_IBAN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \u00a0-]?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])"
+)
 
 
 def _stdnum(module: str) -> Callable[[str], bool]:
@@ -296,7 +298,7 @@ def national_ids(text: str) -> Iterator[Span]:
 
 # A value behind a label that says what it is: IDs, tax numbers, passports, SSNs (also bare).
 _ID_LABEL = (
-    r"(?:ssn|social[ _-]?security(?:[ _-]?(?:number|no))?|sozialversicherungs\w{0,8}|"
+    r"(?:ssn|ss\#|social(?:[ _-]?security)?(?:[ _-]?(?:number|no))?|sozialversicherungs\w{0,8}|"
     r"national[ _-]?(?:id|insurance)(?:[ _-]?(?:number|no))?|nino|id[ _-]?card|"
     r"passport|pass[ _-]?nr|reisepass(?:nummer)?|passeport|pasaporte|passaporto|"
     r"tax[ _-]?(?:id|number|no|code)|tin|vat[ _-]?(?:id|number|no)|ust-?id(?:nr)?|steuer-?(?:id|nummer)|"
@@ -304,8 +306,9 @@ _ID_LABEL = (
     r"driver'?s?[ _-]?licen[cs]e(?:[ _-]?(?:number|no))?|licen[cs]e[ _-]?(?:number|no))"
 )
 _LABELLED_ID = re.compile(
-    r"(?i)(?<![A-Za-z])" + _ID_LABEL + r"(?:[ _-]?(?:number|no|nr|num|#))?\.?[\"']?[ \t]{0,3}"
-    r"(?:[:=#]|is|was)?[ \t]{0,3}[\"']?(?P<v>(?=[A-Z0-9 ./-]{5,40})[A-Z0-9](?:[A-Z0-9]|[ ./-](?=[A-Z0-9])){4,39})",
+    r"(?<![A-Za-z])(?i:" + _ID_LABEL + r"(?:[ _-]?(?:number|no|nr|num|#))?)\.?[\"']?[ \t]{0,3}"
+    r"(?:[:=#]|(?i:is|was))?[ \t]{0,3}[\"']?"
+    r"(?P<v>[A-Z0-9](?:[A-Z0-9]|[./-](?=[A-Z0-9])|[ ](?=[0-9])){4,39})",
 )
 
 
@@ -482,6 +485,11 @@ PII_FIELDS = frozenset(
     }
 )
 _PERSON_FIELDS = frozenset(f for f in PII_FIELDS if "name" in f or f in ("nom", "nome", "prenom"))
+_WEAK_PERSON_FIELDS = frozenset(
+    {"user", "customer", "contact", "owner", "requester", "author", "assignee", "agent", "member"}
+)
+"""Fields that hold a person's name only sometimes (`user=admin`, `user=Maria Gonzalez`): taken
+when the value is two or more capitalised words."""
 _FIELD = re.compile(
     r"(?<![\w.-])[\"']?(?P<k>[A-Za-z][A-Za-z0-9_.-]{0,40})[\"']?[ \t]{0,3}(?:=|:|=>)[ \t]{0,3}"
     r"(?:(?P<q>[\"'])(?P<qv>[^\"'\n\\]{1,200})(?P=q)|(?P<v>[^\s\"'`,;|&{}()\[\]<>=][^\"'`,;|&{}()\[\]<>=\n]{0,119}))"
@@ -497,7 +505,7 @@ def normalise_field(name: str) -> str:
 def field_values(text: str, extra: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
     """(field, value) for every `field=value`, `"field": "value"`, `field: value` whose field
     name says it holds personal data."""
-    fields = PII_FIELDS | {normalise_field(f) for f in extra}
+    fields = PII_FIELDS | _WEAK_PERSON_FIELDS | {normalise_field(f) for f in extra}
     pos = 0
     while (m := _FIELD.search(text, pos)) is not None:
         # a value may itself hold fields (`"value": "name=Dana Whitfield; city=Leeds"`)
@@ -508,7 +516,13 @@ def field_values(text: str, extra: Iterable[str] = ()) -> Iterator[tuple[str, st
         value = (m.group("qv") or m.group("v") or "").strip()
         if value.lower() in _BLANK or len(value) < 2:
             continue
-        if key in _PERSON_FIELDS:
+        if key in _WEAK_PERSON_FIELDS:
+            name = person_name(value) or ""
+            words = name.split()
+            if len(words) < 2 or not all(w[:1].isupper() for w in words):
+                continue
+            key, value = "name", name
+        elif key in _PERSON_FIELDS:
             value = person_name(value) or ""
             if not value:
                 continue

@@ -276,9 +276,9 @@ _EMAIL = _rx(  # also internationalised (`jürgen@bücher.de`), quoted (`"j doe"
 
 _CARD = re.compile(
     r"(?<![0-9A-Za-z_+-])(?:[0-9]{13,19}"
-    r"|[0-9]{4}(?P<s>[ .\u00a0\u202f\u2009-])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,4}"
-    r"(?:(?P=s)[0-9]{1,3})?"
-    r"|[0-9]{4}(?P<a>[ .\u00a0\u202f\u2009-])[0-9]{6}(?P=a)[0-9]{4,5})(?![0-9A-Za-z_])"
+    r"|[0-9]{4}(?:[ .\u00a0\u202f\u2009-][0-9]{4}){2}[ .\u00a0\u202f\u2009-][0-9]{1,4}"
+    r"(?:[ .\u00a0\u202f\u2009-][0-9]{1,3})?"
+    r"|[0-9]{4}[ .\u00a0\u202f\u2009-][0-9]{6}[ .\u00a0\u202f\u2009-][0-9]{4,5})(?![0-9A-Za-z_])"
 )
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -393,6 +393,9 @@ _FIELD_KINDS = {
 }
 
 
+_LEARNED_KINDS = ("ADDRESS", "ID", "DOB", "EMAIL", "PHONE", "CARD")
+
+
 def field_kind(field: str) -> str:
     """The placeholder kind for a personal-data field's value (`first_name` → `NAME`)."""
     key = detect.normalise_field(field)
@@ -405,8 +408,9 @@ _NAMEISH = frozenset({"nom", "nome", "prenom", "vorname", "nombre", "apellido", 
 _NAMEISH |= {"cognome", "cardholder", "accountholder", "surname"}
 
 
-def _literals(values: Iterable[str], *, caseless: bool = True) -> Finder | None:
-    """Whole-word, case-insensitive (secrets: exact), longest first."""
+def _literals(values: Iterable[str], *, caseless: bool = True, words: bool = True) -> Finder | None:
+    """Whole words, case-insensitive, longest first; `caseless=False`: as written (and in
+    capitals); `words=False`: anywhere, even inside a longer token (configured secrets)."""
     unique: dict[str, str] = {}
     for value in values:
         value = value.strip()
@@ -416,9 +420,9 @@ def _literals(values: Iterable[str], *, caseless: bool = True) -> Finder | None:
         return None
     ordered = sorted(unique.values(), key=lambda v: (-len(v), v))
     alternatives = "|".join(re.escape(v) for v in ordered)
-    if not caseless:  # a configured secret: anywhere, even inside a longer token
+    if not words:
         return _rx(alternatives)
-    return _rx(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    return _rx(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE if caseless else 0)
 
 
 def _placeholders(text: str) -> Iterator[Span]:
@@ -497,14 +501,20 @@ class Redactor:
             return
         self._secrets = secrets
         literal_rules: list[_Rule] = []
-        for kind in ("NAME", "ADDRESS", "ID", "DOB", "EMAIL", "PHONE", "CARD"):
-            finder = _literals(self._learned.get(kind, {}).values())
+        names = list(self._learned.get("NAME", {}).values())
+        # One-word names (`Price`, `Long`) only as written or in capitals: `the price` stays.
+        single = [v for n in names if " " not in n for v in (n, n.upper())]
+        for kind, finder in (
+            ("NAME", _literals(n for n in names if " " in n)),
+            ("NAME", _literals(single, caseless=False)),
+            *((k, _literals(self._learned.get(k, {}).values())) for k in _LEARNED_KINDS),
+        ):
             if finder:
                 literal_rules.append(_Rule(kind, finder))
         sensitive = _literals(self._sensitive)
         if sensitive:
             literal_rules.append(_Rule("SENSITIVE", sensitive))
-        configured = _literals(secrets, caseless=False)
+        configured = _literals(secrets, caseless=False, words=False)
         head: tuple[_Rule, ...] = (_Rule(_LITERAL, _placeholders),)
         if configured:
             head += (_Rule("SECRET", configured),)
@@ -531,6 +541,9 @@ class Redactor:
         ticket's own fields are what `is_own` accepts for restoring into a customer reply."""
         if ticket.requester.name:
             self.learn("NAME", detect.name_parts(ticket.requester.name))
+        local = (ticket.requester.email or "").partition("@")[0]
+        if len(local) >= 6 and any(c in local for c in "._-0123456789"):
+            self.learn("NAME", [local])  # `dana.whitfield` as a user name in a log line
         if ticket.organization.name:
             self.learn("NAME", [ticket.organization.name])
         own = [ticket.subject, ticket.description, ticket.requester.name or ""]
@@ -544,7 +557,7 @@ class Redactor:
         if not text:
             return text
         if not self.enabled:  # personal data stays, configured secrets never do
-            configured = _literals(MASKER.values(), caseless=False)
+            configured = _literals(MASKER.values(), caseless=False, words=False)
             if configured is None:
                 return text
             return _splice(text, ((s, e, "SECRET") for s, e in configured(text)), self)

@@ -176,6 +176,28 @@ CANARIES: list[tuple[str, str, tuple[str, ...]]] = [
     ),
     ("phone", "mobile: 0151 23456789", ("0151 23456789",)),
     ("dob", "dob=1979-02-28", ("1979-02-28",)),
+    # shapes beyond the first pass
+    ("iban", "iban de89 3704 0044 0532 0130 00", ("de89 3704",)),
+    ("card", "4242-4242 4242.4242", ("4242-4242 4242.4242",)),
+    ("name", 'user="Marisol Canaria-Vega" action=login', ("Canaria-Vega",)),
+    ("name", "owner: Jean-Luc Kanarienhof", ("Kanarienhof",)),
+    ("ssn", "my social is 536-90-5174", ("536-90-5174",)),
+    ("email", "canary.fwdot＠canary-corp．example", ("canary.fwdot",)),
+    ("email", "ｃａｎａｒｙ.fwlocal@canary-corp.example", ("fwlocal",)),
+    ("email", "canary.hex&#x40;canary-corp.example", ("canary.hex",)),
+    (
+        "email",
+        '"payload":"eyJlbWFpbCI6ICJjYW5hcnkuanNvbkBjYW5hcnktY29ycC5leGFtcGxlIn0="',
+        ("eyJlbWFpbCI6ICJjYW5hcnkuanNvbk",),
+    ),
+    ("secret", "API-Key: 0cc175b9c0f1b6a831c399e269772669", ("0cc175b9c0f1b6a831c399e269772669",)),
+    (
+        "secret",
+        "auth_token=5d41402abc4b2a76b9719d911017c592",
+        ("5d41402abc4b2a76b9719d911017c592",),
+    ),
+    ("name", "login by dana.whitfield from the web app", ("dana.whitfield",)),
+    ("name", "WHITFIELD, DANA", ("WHITFIELD",)),
 ]
 
 REQUESTER = ("Dana Whitfield", "dana.whitfield@northwind-logistics.com", "Northwind Logistics")
@@ -400,4 +422,5 @@ BENIGN += [
     *("Steps: 1) open dashboard 2) click export", "see KB-1042", "docs section 4.2.1", "RFC 7231"),
     *("monday 09:00-17:00 CET", "UTC+01:00", "Europe/Berlin", "week 47", "Q4 2026", "FY2026"),
     *("nightly at 02:00", "every 15 minutes", "cron 0 2 * * *", "backoff 2^n", "ttl 3600"),
+    *("user=admin", "owner: platform-team", "customer=Acme", "the price changed", "a long field"),
 ]

@@ -304,7 +304,9 @@ def _leaky_config(tmp_path: Any) -> str:
 
 
 @pytest.mark.parametrize("fmt", ["json", "markdown"])
-def test_a_configured_secret_quoted_by_a_source_is_never_printed(cli, tmp_path, monkeypatch, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_configured_secret_quoted_by_a_source_is_never_printed(
+    cli, tmp_path, monkeypatch, fmt: str
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("ADMIN_API_TOKEN", ADMIN_TOKEN)
     config = _leaky_config(tmp_path)
     report = cli("ticket", "7001", "--config", config, "--format", fmt)

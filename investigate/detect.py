@@ -136,18 +136,13 @@ def phones(region: str) -> Finder:
         import phonenumbers as pn  # imported when first needed: it costs ~0.3 s
 
         seen: set[Span] = set()
-        for reg in dict.fromkeys((region, _INTL_REGION)):
-            for m in pn.PhoneNumberMatcher(text, reg, leniency=pn.Leniency.VALID, max_tries=2000):
-                start, end = m.start, m.end
-                raw = m.raw_string
-                if reg != region and not raw.lstrip("(").startswith(("+", "00")):
-                    continue
-                if (start, end) in seen or not _plausible(text, start, end, raw):
-                    continue
-                seen.add((start, end))
-                yield start, end
-        # Candidates the matcher gave up on (`0044 20 7946 0123 0`): the longest run of whole
-        # digit groups that libphonenumber says is a valid number.
+        for m in pn.PhoneNumberMatcher(text, region, leniency=pn.Leniency.VALID, max_tries=2000):
+            if _plausible(text, m.start, m.end, m.raw_string):
+                seen.add((m.start, m.end))
+                yield m.start, m.end
+        # Candidates the matcher does not take (`0044 20 …` outside 00-dialling regions, a number
+        # followed by more digits): the longest run of whole digit groups that libphonenumber
+        # validates, international ones as dialled from a 00 region.
         budget = MAX_PHONE_CHECKS
         for run in _PHONE_RUN.finditer(text):
             at = run.start()

@@ -489,6 +489,11 @@ class Redactor:
                 known[value.casefold()] = value
                 self._dirty = True
 
+    def learn_from(self, texts: Iterable[str]) -> None:
+        """Learn the personal-data fields of every text before any of them is redacted."""
+        for text in texts:
+            self.learn_fields(text)
+
     def learn_fields(self, text: str) -> None:
         """Values of personal-data fields (`name=…`, `"email": "…"`) in this text."""
         for field, value in detect.field_values(text, self._fields):

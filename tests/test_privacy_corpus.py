@@ -316,3 +316,45 @@ def test_a_configured_secret_quoted_by_a_source_is_never_printed(
     prompt = cli("ticket", "7001", "--config", config, "--show-prompt")
     assert "upstream rejected header" in prompt.out
     assert ADMIN_TOKEN not in prompt.out + prompt.err
+
+
+def test_a_field_value_is_redacted_in_text_that_comes_before_its_field() -> None:
+    """The description is cut at 20,000 characters; the name it ends with is only known from a
+    database row further down, and must not survive even half-cut."""
+    description = "x" * 19_990 + " Marisol Canaryson"
+    data = _input([("ticket", description), ("db", "id=9; name=Marisol Canaryson; plan=pro")])
+    user = build_prompt(data, Redactor()).user
+    assert "Canar" not in user and "Marisol" not in user
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    before=st.text(max_size=120),
+    canary=st.sampled_from(CANARIES),
+    placement=st.sampled_from(PLACEMENTS),
+)
+def test_no_placement_of_a_canary_reaches_the_openai_fake(
+    fake_openai: FakeOpenAI,
+    before: str,
+    canary: tuple[str, str, tuple[str, ...]],
+    placement: tuple[str, str],
+) -> None:
+    _cls, text, needles = canary
+    data = _input([(placement[0], placement[1].format(c=before + "\n" + text + " "))])
+    fake_openai.reply_json_content(tool_input())
+    seen = len(fake_openai.requests)
+    provider = OpenAIProvider(
+        model="llama3.1",
+        base_url=f"{fake_openai.url}/v1",
+        api_key=None,
+        max_tokens=4000,
+        timeout=20,
+        max_retries=0,
+    )
+    asyncio.run(LLMAnalyst(provider, Settings(), redact=True).analyse(data))
+    sent = _sent(fake_openai.requests[seen:])
+    assert sent and [n for n in needles if n in sent] == []

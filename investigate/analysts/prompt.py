@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -90,6 +90,7 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
     redacted once more as a whole (the single chokepoint)."""
     t = data.ticket
     redactor.know_ticket(t)
+    redactor.learn_from(_untrusted(data))  # a field's value is known before any text is cut
     r = redactor.redact
     lines = [
         f'<ticket id="{attr(t.id)}" priority="{attr(t.priority)}" status="{attr(t.status)}" '
@@ -132,6 +133,14 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
     return Prompt(
         system=load("system.md"), user=redactor.redact("\n".join(lines), keep_issued=True)
     )
+
+
+def _untrusted(data: AnalystInput) -> Iterator[str]:
+    yield from (data.ticket.subject, data.ticket.description)
+    yield from (c.body for c in data.ticket.comments)
+    for e in data.evidence:
+        yield from (e.title, e.detail, *e.examples)
+    yield from (s.error for s in data.sources if s.error)
 
 
 def _entities(data: AnalystInput) -> dict[str, Any]:

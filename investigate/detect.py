@@ -188,9 +188,18 @@ def valid_phone(value: str, region: str) -> bool:
     import phonenumbers
 
     try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(value, region))
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         return False
+    if phonenumbers.is_valid_number(number):
+        return not (value.startswith("00") and value.isdigit())  # `0012345678`: an ID
+    # `+44 7700 900123`: dialled with a `+`, a possible number of full length is enough (ranges
+    # kept for drama and tests are not "valid", but are numbers all the same)
+    return (
+        value.lstrip("(").startswith("+")
+        and len(str(number.national_number)) >= 9
+        and bool(phonenumbers.is_possible_number(number))
+    )
 
 
 # --- national IDs, tax numbers, IBANs ----------------------------------------------------------

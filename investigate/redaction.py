@@ -326,9 +326,10 @@ _PHONE_NATIONAL = _rx(  # unlabelled national formats: 020 7946 0958, 07700 9001
     check=lambda m: _digit_count(9, 12)(m[0]),
 )
 _PHONE_LABELLED = _rx(
-    r"(?i)(?<![A-Za-z])(?:telephone|phone|mobile|cell|fax|tel|sms|whatsapp)"
-    r"(?:[ _-]?(?:number|num|no|\#))?\.?[\"']?[ \t]{0,3}[:=\#][ \t]{0,3}[\"']?"
-    r"(?P<v>\+?\(?[0-9](?:[ .()-]{0,2}[0-9]){6,14})(?![0-9])",
+    r"(?i)(?<![A-Za-z])(?:telephone|phone|mobile|cell|fax|tel|sms|whatsapp|mobil|handy|telefon"
+    r"|téléphone|portable|móvil|teléfono|cellulare|telefono)"
+    r"(?:[ _-]?(?:number|num|no|nr|\#))?\.?[\"']?[ \t]{0,3}[:=\#][ \t]{0,3}[\"']?"
+    r"(?P<v>\+?\(?[0-9](?:[ ./()-]{0,2}[0-9]){6,14})(?![0-9])",
     group="v",
     check=_v(lambda v: _digit_count(7, 15)(v) and not _DATE.search(v)),
 )

@@ -96,14 +96,14 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
         f'<ticket id="{attr(t.id)}" priority="{attr(t.priority)}" status="{attr(t.status)}" '
         f'created_at="{t.created_at.isoformat()}">',
         f"<subject>{fence(r(t.subject)[:2000])}</subject>",
-        f"<requester>{fence(t.requester.name)} {fence(t.requester.email)} / "
-        f"{fence(t.organization.name)} {fence(t.organization.id)}</requester>",
+        f"<requester>{fence(r(t.requester.name or ''))} {fence(r(t.requester.email or ''))} / "
+        f"{fence(r(t.organization.name or ''))} {fence(t.organization.id)}</requester>",
         f"<description>{fence(r(t.description)[:20_000])}</description>",
     ]
     for c in t.comments[:20]:
         visibility = "public" if c.public else "internal"
         lines.append(
-            f'<comment author="{attr(c.author)}" {visibility} at="{c.created_at or ""}">'
+            f'<comment author="{attr(r(c.author or ""))}" {visibility} at="{c.created_at or ""}">'
             f"{fence(r(c.body)[:5000])}</comment>"
         )
     lines += [

@@ -498,7 +498,8 @@ _FIELD = re.compile(
     r"(?<![\w.-])[\"']?(?P<k>[A-Za-z][A-Za-z0-9_.-]{0,40})[\"']?[ \t]{0,3}(?:=|:|=>)[ \t]{0,3}"
     r"(?:(?P<q>[\"'])(?P<qv>[^\"'\n\\]{1,200})(?P=q)|(?P<v>[^\s\"'`,;|&{}()\[\]<>=][^\"'`,;|&{}()\[\]<>=\n]{0,119}))"
 )
-_PERSON = re.compile(r"[^\W\d_][\w'’-]{0,40}\.?(?: [^\W\d_][\w'’-]{0,40}\.?){0,4}")
+_NAME_WORD = r"[^\W\d_](?:[^\W\d_]|['’-]){0,40}\.?"  # letters, apostrophes, hyphens
+_PERSON = re.compile(rf"{_NAME_WORD}(?: (?:&[ ])?{_NAME_WORD}){{0,4}}(?![\w])")
 _BLANK = frozenset({"", "null", "none", "nil", "n/a", "na", "-", "true", "false", "unknown"})
 
 
@@ -554,7 +555,7 @@ def person_name(value: str) -> str | None:
             break
     if words[0][:1].isupper():
         for i, w in enumerate(words):
-            if not w[:1].isupper():
+            if not w[:1].isupper() and w != "&":
                 words = words[:i]
                 break
     name = " ".join(w for w in words if w)

@@ -435,8 +435,9 @@ def decodings(token: str) -> Iterator[str]:
     if _ENCODED_HINT.search(out):
         out = _ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)), out)
         out = html.unescape(unquote(html.unescape(out)))
-    if not out.isascii():
+    if not out.isascii():  # fullwidth forms fold; invisible format characters (U+200B…) go
         out = unicodedata.normalize("NFKC", out)
+        out = "".join(c for c in out if unicodedata.category(c) != "Cf")
     if out != token:
         yield out
     bare = token.rstrip(".,;:!?")

@@ -198,6 +198,9 @@ CANARIES: list[tuple[str, str, tuple[str, ...]]] = [
     ),
     ("name", "login by dana.whitfield from the web app", ("dana.whitfield",)),
     ("name", "WHITFIELD, DANA", ("WHITFIELD",)),
+    ("email", "canary.zw@canary\u200b-corp.example", ("canary.zw",)),
+    ("card", "4242\u200b4242\u200b4242\u200b4242", ("4242\u200b4242",)),
+    ("email", "canary.shy@canary-\u00adcorp.example", ("canary.shy",)),
 ]
 
 REQUESTER = ("Dana Whitfield", "dana.whitfield@northwind-logistics.com", "Northwind Logistics")

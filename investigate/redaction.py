@@ -121,6 +121,8 @@ _KEY_WORDS = frozenset({"key", "apikey", "secret", "token", "password", "clients
 
 
 def _high_entropy(value: str, *, hex_ok: bool = False) -> bool:
+    if hex_ok and _UUID.fullmatch(value):
+        return True  # `api_key: 3f2b1c4e-…`: a UUID-shaped key (a request ID has no key label)
     if hex_ok and 32 <= len(value) <= 64 and _HEX.fullmatch(value):
         # a 32+ hex API key under a secret label (`api_key: 3f…`); not all one case of digits
         return (

@@ -201,6 +201,7 @@ CANARIES: list[tuple[str, str, tuple[str, ...]]] = [
     ("email", "canary.zw@canary\u200b-corp.example", ("canary.zw",)),
     ("card", "4242\u200b4242\u200b4242\u200b4242", ("4242\u200b4242",)),
     ("email", "canary.shy@canary-\u00adcorp.example", ("canary.shy",)),
+    ("secret", "X-Api-Key: 7c9e6679-7425-40de-944b-e07fc1f90ae7", ("7c9e6679-7425-40de-944b",)),
 ]
 
 REQUESTER = ("Dana Whitfield", "dana.whitfield@northwind-logistics.com", "Northwind Logistics")
@@ -426,4 +427,8 @@ BENIGN += [
     *("monday 09:00-17:00 CET", "UTC+01:00", "Europe/Berlin", "week 47", "Q4 2026", "FY2026"),
     *("nightly at 02:00", "every 15 minutes", "cron 0 2 * * *", "backoff 2^n", "ttl 3600"),
     *("user=admin", "owner: platform-team", "customer=Acme", "the price changed", "a long field"),
+    *(
+        "request_id=3f2b1c4e-8a9d-4e2f-b1c3-9d8e7f6a5b4d",
+        "X-Request-Id: 7c9e6679-7425-40de-944b-e07fc1f90ae8",
+    ),
 ]

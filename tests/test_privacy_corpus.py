@@ -358,3 +358,17 @@ def test_no_placement_of_a_canary_reaches_the_openai_fake(
     asyncio.run(LLMAnalyst(provider, Settings(), redact=True).analyse(data))
     sent = _sent(fake_openai.requests[seen:])
     assert sent and [n for n in needles if n in sent] == []
+
+
+def test_redaction_fields_extends_the_personal_data_fields() -> None:
+    settings = Settings.model_validate(
+        {"redaction": {"fields": ["contact_person"], "phone_region": "GB"}}
+    )
+    redactor = Redactor.from_settings(settings.redaction, enabled=True)
+    out = redactor.redact(
+        "row: contact_person=Jane Kanarienberg; plan=pro\nlater Jane Kanarienberg called 020 7946 0111"
+    )
+    assert "Kanarienberg" not in out and "7946 0111" not in out
+    assert "plan=pro" in out
+    default = Redactor().redact("row: contact_person=Jane Kanarienberg; plan=pro")
+    assert "Kanarienberg" in default  # not a personal-data field unless configured

@@ -151,18 +151,22 @@ def test_the_corpus_never_reaches_anthropic(fake_anthropic: FakeAnthropic) -> No
     assert _leaks(_sent(fake_anthropic.requests)) == []
 
 
-def test_the_corpus_never_reaches_an_openai_compatible_server(fake_openai: FakeOpenAI) -> None:
-    fake_openai.reply_json_content(tool_input())
+def _openai_analyst(fake: FakeOpenAI) -> LLMAnalyst:
+    """The OpenAI-compatible analyst, with the real client, against the fake."""
     provider = OpenAIProvider(
         model="llama3.1",
-        base_url=f"{fake_openai.url}/v1",
+        base_url=f"{fake.url}/v1",
         api_key=None,
         max_tokens=4000,
         timeout=20,
         max_retries=0,
     )
-    analyst = LLMAnalyst(provider, Settings(), redact=True)
-    asyncio.run(analyst.analyse(_corpus_input()))
+    return LLMAnalyst(provider, Settings(), redact=True)
+
+
+def test_the_corpus_never_reaches_an_openai_compatible_server(fake_openai: FakeOpenAI) -> None:
+    fake_openai.reply_json_content(tool_input())
+    asyncio.run(_openai_analyst(fake_openai).analyse(_corpus_input()))
     assert fake_openai.requests
     assert _leaks(_sent(fake_openai.requests)) == []
 
@@ -347,15 +351,7 @@ def test_no_placement_of_a_canary_reaches_the_openai_fake(
     data = _input([(placement[0], placement[1].format(c=before + "\n" + text + " "))])
     fake_openai.reply_json_content(tool_input())
     seen = len(fake_openai.requests)
-    provider = OpenAIProvider(
-        model="llama3.1",
-        base_url=f"{fake_openai.url}/v1",
-        api_key=None,
-        max_tokens=4000,
-        timeout=20,
-        max_retries=0,
-    )
-    asyncio.run(LLMAnalyst(provider, Settings(), redact=True).analyse(data))
+    asyncio.run(_openai_analyst(fake_openai).analyse(data))
     sent = _sent(fake_openai.requests[seen:])
     assert sent and [n for n in needles if n in sent] == []
 

@@ -126,6 +126,15 @@ class RedactionSettings(Strict):
     sensitive: list[str] = Field(
         default_factory=list, description="Extra strings to redact: customer names, hostnames."
     )
+    fields: list[str] = Field(
+        default_factory=list,
+        description="Extra field names whose values are personal data (redacted everywhere).",
+    )
+    phone_region: str = Field(
+        "US",
+        pattern=r"^[A-Z]{2}$",
+        description="Region (ISO 3166 alpha-2) in which national phone numbers are read.",
+    )
 
 
 class MCPSettings(Strict):

@@ -18,6 +18,9 @@ MAX_TEXT = 200_000
 MAX_PER_LIST = 20
 
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}\b")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,31}://)[^\s/?#@]{0,256}@")
+_KEY_BEFORE = re.compile(r"(?i)(?:key|token|secret|password|passwd)[\"']?\s{0,3}[:=]\s{0,3}[\"']?$")
+"""A UUID right after `api_key:` is a credential, not a request ID to search for."""
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
 _PREFIXED = {
     "account_ids": re.compile(r"\bacc(?:ount|t)?_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{3,40}\b"),
@@ -93,11 +96,16 @@ _STOP = frozenset(
 
 def extract(ticket: Ticket) -> Entities:
     """Entities from the ticket's text, requester, organisation and custom fields."""
-    text = "\n".join(_texts(ticket))[:MAX_TEXT]
+    # `scheme://user:password@host`: user-info is a credential, never an e-mail or part of a URL
+    text = _USERINFO.sub(r"\1", "\n".join(_texts(ticket))[:MAX_TEXT])
     found: dict[str, list[Any]] = {name: [] for name in _PREFIXED}
     for name, pattern in _PREFIXED.items():
         found[name] += pattern.findall(text)
-    found["request_ids"] += [u.lower() for u in _UUID.findall(text)]
+    found["request_ids"] += [
+        m.group().lower()
+        for m in _UUID.finditer(text)
+        if not _KEY_BEFORE.search(text, max(0, m.start() - 40), m.start())
+    ]
     for label, value in _LABELLED_ID.findall(text):
         target = _LABEL_TO_LIST[label.lower()]
         if any(ch.isdigit() for ch in value):

@@ -148,7 +148,7 @@ def _clean(value: Any, redactor: Redactor | None) -> Any:
     """Mask the configured secrets, strip terminal control sequences and (optionally) redact
     PII in every string of a JSON value."""
     if isinstance(value, str):
-        text = safe(MASKER.mask_known(value))
+        text = safe(MASKER.mask_values(value))
         return redactor.redact(text) if redactor is not None else text
     if isinstance(value, dict):
         return {k: _clean(v, redactor) for k, v in value.items()}

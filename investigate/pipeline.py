@@ -424,7 +424,7 @@ def _recorder(ctx: Context, options: RunOptions) -> Recorder:
     assert options.record is not None
     redaction = ctx.config.settings.redaction
     redactor = (
-        Redactor(redaction.sensitive, enabled=True)
+        Redactor.from_settings(redaction, enabled=True)
         if options.redact and redaction.enabled
         else None
     )

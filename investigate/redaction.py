@@ -26,6 +26,15 @@ consistently. `restore` puts the original values back into the model's answer, l
 |             |                 | (a leading 0, 9-12 digits in groups), and numbers labelled       |
 |             |                 | `phone:`/`tel:`/`mobile:`                                        |
 
+Built on libraries (see `investigate.detect`): vendor keys from the gitleaks rule list and key
+blocks cut short (`SECRET`); IBANs, SSNs and national IDs and tax numbers with their checksums,
+and IDs behind a label (`ID`); phone numbers in every region (`PHONE`, libphonenumber); dates of
+birth behind a label (`DOB`); street addresses and UK postcodes (`ADDRESS`); the requester's and
+organisation's names and the values of personal-data fields (`NAME`, and the field's kind);
+e-mails in disguise (`[at]`/`[dot]`); a CVV beside a card; and every configured secret the
+masker knows. Tokens are also decoded (percent, HTML entities, `\\u` escapes, NFKC, base64)
+and taken whole when what they decode to holds a finding.
+
 A *labelled high-entropy token* is 24+ characters of `[A-Za-z0-9+/=_-]` that mixes letters and
 digits, has a Shannon entropy of at least 4.0 bits per character, and follows a key whose name
 has a component `key`, `token`, `secret`, `password`, `passwd`, `credential`, `auth`,
@@ -47,20 +56,25 @@ hostile input costs linear time.
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("EMAIL", "PHONE", "CARD", "IP", "SECRET", "SENSITIVE")
-PLACEHOLDER = re.compile(r"<(EMAIL|PHONE|CARD|IP|SECRET|SENSITIVE)_([0-9]{1,9})>")
+from investigate import detect
+from investigate.detect import entropy
+from investigate.models import Ticket
+from investigate.secrets import MASKER
+
+KINDS = ("EMAIL", "PHONE", "CARD", "IP", "SECRET", "SENSITIVE", "NAME", "ADDRESS", "ID", "DOB")
+PLACEHOLDER = re.compile(
+    r"<(EMAIL|PHONE|CARD|IP|SECRET|SENSITIVE|NAME|ADDRESS|ID|DOB)_([0-9]{1,9})>"
+)
 """Exactly the tokens `restore` replaces (and `redact` never lets through ambiguously)."""
 
 _LITERAL = ""  # the kind of a placeholder-shaped token found in the input
 _HIDE = "\x00"  # what a claimed region looks like to the detectors that run after it
-_CASELESS = frozenset({"EMAIL", "SENSITIVE"})
+_CASELESS = frozenset({"EMAIL", "SENSITIVE", "NAME", "ADDRESS"})
 
 Span = tuple[int, int]
 Finder = Callable[[str], Iterator[Span]]
@@ -98,15 +112,24 @@ def _secret_label(label: str) -> bool:
     return any(c in _SECRET_WORDS for c in _components(label))
 
 
-def entropy(value: str) -> float:
-    """Shannon entropy in bits per character."""
-    if not value:
-        return 0.0
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+def _key_label(label: str) -> bool:
+    """A label naming a key itself (not a signature or digest of something)."""
+    return any(c in _KEY_WORDS for c in _components(label))
 
 
-def _high_entropy(value: str) -> bool:
+_KEY_WORDS = frozenset({"key", "apikey", "secret", "token", "password", "clientsecret"})
+
+
+def _high_entropy(value: str, *, hex_ok: bool = False) -> bool:
+    if hex_ok and _UUID.fullmatch(value):
+        return True  # `api_key: 3f2b1c4e-…`: a UUID-shaped key (a request ID has no key label)
+    if hex_ok and 32 <= len(value) <= 64 and _HEX.fullmatch(value):
+        # a 32+ hex API key under a secret label (`api_key: 3f…`); not all one case of digits
+        return (
+            any(c.isdigit() for c in value)
+            and any(c.isalpha() for c in value)
+            and entropy(value) >= 3.0
+        )
     return (
         len(value) >= 24
         and any(c.isdigit() for c in value)
@@ -206,8 +229,12 @@ _KNOWN_KEYS = _rx(
     r"|(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])"  # AWS access key IDs
     r")"
 )
-_SK_DASH = _rx(  # Anthropic (sk-ant-…) and OpenAI (sk-proj-…, sk-…)
-    r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,512}", check=lambda m: any(c.isdigit() for c in m[0])
+_SK_DASH = _rx(  # Anthropic (sk-ant-…) and OpenAI (sk-proj-…, sk-…); a bare sk- needs a digit
+    r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,512}",
+    check=lambda m: (
+        m[0].startswith(("sk-proj-", "sk-ant-", "sk-svcacct-", "sk-admin-"))
+        or any(c.isdigit() for c in m[0])
+    ),
 )
 _SLACK_WEBHOOK = _rx(r"hooks\.slack\.com/services/(?P<v>[A-Za-z0-9_/-]{8,256})", group="v")
 _AWS_SECRET = _rx(
@@ -238,18 +265,22 @@ _PASSWORD = _rx(
 _LABELLED = _rx(
     _LABEL + r"[ \t\"'`:=|>]{1,8}(?P<v>[A-Za-z0-9+/_-]{24,4096}={0,2})(?![A-Za-z0-9+/=_-])",
     group="v",
-    check=lambda m: _secret_label(m.group("label")) and _high_entropy(m.group("v")),
+    check=lambda m: (
+        _secret_label(m.group("label"))
+        and _high_entropy(m.group("v"), hex_ok=_key_label(m.group("label")))
+    ),
 )
 
-_EMAIL = _rx(
-    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}"
-    r"[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+_EMAIL = _rx(  # also internationalised (`jürgen@bücher.de`), quoted (`"j doe"@x.com`), `＠`
+    r"(?:(?<![\w.%+-])[\w.%+-]{1,64}|\"[^\"\s@]{1,64}(?: [^\"\s@]{1,64}){0,4}\")"
+    r"[ ]?(?:@|%40|＠|﹫)[ ]?(?:[\w-]{1,63}\.){1,8}(?:[^\W\d_]{2,24}|xn--[a-z0-9-]{2,59})(?![\w-])"
 )
 
 _CARD = re.compile(
     r"(?<![0-9A-Za-z_+-])(?:[0-9]{13,19}"
-    r"|[0-9]{4}(?P<s>[ -])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,4}(?:(?P=s)[0-9]{1,3})?"
-    r"|[0-9]{4}(?P<a>[ -])[0-9]{6}(?P=a)[0-9]{4,5})(?![0-9A-Za-z_])"
+    r"|[0-9]{4}(?:[ .\u00a0\u202f\u2009-][0-9]{4}){2}[ .\u00a0\u202f\u2009-][0-9]{1,4}"
+    r"(?:[ .\u00a0\u202f\u2009-][0-9]{1,3})?"
+    r"|[0-9]{4}[ .\u00a0\u202f\u2009-][0-9]{6}[ .\u00a0\u202f\u2009-][0-9]{4,5})(?![0-9A-Za-z_])"
 )
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -261,7 +292,10 @@ def _cards(text: str) -> Iterator[Span]:
         groups = list(_DIGITS.finditer(m.group()))
         for j in range(len(groups), 0, -1):
             if _card_number("".join(g.group() for g in groups[:j])):
-                yield m.start(), m.start() + groups[j - 1].end()
+                end = m.start() + groups[j - 1].end()
+                yield m.start(), end
+                if (cvv := detect.cvv_after(text, end)) is not None:
+                    yield cvv  # the security code written beside it
                 break
 
 
@@ -294,9 +328,10 @@ _PHONE_NATIONAL = _rx(  # unlabelled national formats: 020 7946 0958, 07700 9001
     check=lambda m: _digit_count(9, 12)(m[0]),
 )
 _PHONE_LABELLED = _rx(
-    r"(?i)(?<![A-Za-z])(?:telephone|phone|mobile|cell|fax|tel|sms|whatsapp)"
-    r"(?:[ _-]?(?:number|num|no|\#))?\.?[\"']?[ \t]{0,3}[:=\#][ \t]{0,3}[\"']?"
-    r"(?P<v>\+?\(?[0-9](?:[ .()-]{0,2}[0-9]){6,14})(?![0-9])",
+    r"(?i)(?<![A-Za-z])(?:telephone|phone|mobile|cell|fax|tel|sms|whatsapp|mobil|handy|telefon"
+    r"|téléphone|portable|móvil|teléfono|cellulare|telefono)"
+    r"(?:[ _-]?(?:number|num|no|nr|\#))?\.?[\"']?[ \t]{0,3}[:=\#][ \t]{0,3}[\"']?"
+    r"(?P<v>\+?\(?[0-9](?:[ ./()-]{0,2}[0-9]){6,14})(?![0-9])",
     group="v",
     check=_v(lambda v: _digit_count(7, 15)(v) and not _DATE.search(v)),
 )
@@ -309,12 +344,14 @@ class _Rule:
 
 
 _RULES = (
-    _Rule("SECRET", _PEM),
+    _Rule("SECRET", detect.key_blocks),  # before anything can take a piece of a key
     _Rule("SECRET", _URL_PASSWORD),
     _Rule("SECRET", _QUERY_SECRET),
     _Rule("SECRET", _JWT),
     _Rule("SECRET", _KNOWN_KEYS),
     _Rule("SECRET", _SK_DASH),
+    _Rule("SECRET", detect.our_keys),
+    _Rule("SECRET", detect.gitleaks),
     _Rule("SECRET", _SLACK_WEBHOOK),
     _Rule("SECRET", _AWS_SECRET),
     _Rule("SECRET", _AUTHORIZATION),
@@ -322,30 +359,73 @@ _RULES = (
     _Rule("SECRET", _PASSWORD),
     _Rule("SECRET", _LABELLED),
     _Rule("EMAIL", _EMAIL),
+    _Rule("EMAIL", detect.obfuscated_emails),
 )
-_LATE_RULES = (  # after the configured strings
+_LATE_RULES = (  # after the configured strings and learned values
+    _Rule("ID", detect.ibans),
+    _Rule("DOB", detect.births),
+    _Rule("ID", detect.labelled_ids),
+    _Rule("ID", detect.national_ids),
+    _Rule("CARD", detect.cvvs),
     _Rule("CARD", _cards),
     _Rule("IP", _IPV6),
     _Rule("IP", _IPV4),
+)
+_LAST_RULES = (  # our own phone shapes, where libphonenumber is stricter, then addresses
     _Rule("PHONE", _PHONE_INTL),
     _Rule("PHONE", _PHONE_NANP),
     _Rule("PHONE", _PHONE_NATIONAL),
     _Rule("PHONE", _PHONE_LABELLED),
+    _Rule("ADDRESS", detect.addresses),
 )
 
+_FIELD_KINDS = {
+    **dict.fromkeys(("phone", "phonenumber", "mobile", "mobilephone", "telephone", "tel"), "PHONE"),
+    **dict.fromkeys(("cell", "fax"), "PHONE"),
+    **dict.fromkeys(("email", "emailaddress", "mail", "contactemail", "billingemail"), "EMAIL"),
+    **dict.fromkeys(("dob", "dateofbirth", "birthdate", "birthday", "geburtsdatum"), "DOB"),
+    **dict.fromkeys(("card", "cardnumber", "pan", "creditcard", "cvv", "cvc"), "CARD"),
+    **dict.fromkeys(
+        ("address", "addressline1", "addressline2", "address1", "address2", "street"), "ADDRESS"
+    ),
+    **dict.fromkeys(
+        ("streetaddress", "billingaddress", "shippingaddress", "homeaddress"), "ADDRESS"
+    ),
+    **dict.fromkeys(("city", "town", "postcode", "postalcode", "zip", "zipcode", "plz"), "ADDRESS"),
+    **dict.fromkeys(("adresse", "strasse", "ort"), "ADDRESS"),
+}
 
-def _literals(values: Iterable[str]) -> Finder | None:
-    """Whole-word, case-insensitive, longest first."""
+
+_LEARNED_KINDS = ("ADDRESS", "ID", "DOB", "EMAIL", "PHONE", "CARD")
+
+
+def field_kind(field: str) -> str:
+    """The placeholder kind for a personal-data field's value (`first_name` → `NAME`)."""
+    key = detect.normalise_field(field)
+    if key in _FIELD_KINDS:
+        return _FIELD_KINDS[key]
+    return "NAME" if key in detect.PII_FIELDS and ("name" in key or key in _NAMEISH) else "ID"
+
+
+_NAMEISH = frozenset({"nom", "nome", "prenom", "vorname", "nombre", "apellido", "apellidos"})
+_NAMEISH |= {"cognome", "cardholder", "accountholder", "surname"}
+
+
+def _literals(values: Iterable[str], *, caseless: bool = True, words: bool = True) -> Finder | None:
+    """Whole words, case-insensitive, longest first; `caseless=False`: as written (and in
+    capitals); `words=False`: anywhere, even inside a longer token (configured secrets)."""
     unique: dict[str, str] = {}
     for value in values:
         value = value.strip()
         if value and _HIDE not in value:
-            unique.setdefault(value.casefold(), value)
+            unique.setdefault(value.casefold() if caseless else value, value)
     if not unique:
         return None
     ordered = sorted(unique.values(), key=lambda v: (-len(v), v))
     alternatives = "|".join(re.escape(v) for v in ordered)
-    return _rx(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    if not words:
+        return _rx(alternatives)
+    return _rx(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE if caseless else 0)
 
 
 def _placeholders(text: str) -> Iterator[Span]:
@@ -357,22 +437,103 @@ def _placeholders(text: str) -> Iterator[Span]:
 
 
 class Redactor:
-    """Replaces PII and secrets with placeholders, consistently, and puts them back."""
+    """Replaces PII and secrets with placeholders, consistently, and puts them back.
 
-    def __init__(self, sensitive: Iterable[str] = (), enabled: bool = True) -> None:
+    `sensitive`: configured strings; `fields`: extra field names whose values are personal
+    (`redaction.fields`); `names`: people and organisations to redact wherever they appear
+    (the requester and their organisation); `phone_region`: how national phone numbers are
+    read. Every secret the process-wide masker knows (config `SecretStr`s, connector headers)
+    is always redacted, even when redaction of personal data is off."""
+
+    def __init__(
+        self,
+        sensitive: Iterable[str] = (),
+        enabled: bool = True,
+        *,
+        fields: Iterable[str] = (),
+        names: Iterable[str] = (),
+        phone_region: str = "US",
+    ) -> None:
         self.enabled = enabled
-        literal = _literals(sensitive)
-        self._rules: tuple[_Rule, ...] = (
-            _Rule(_LITERAL, _placeholders),
-            *_RULES,
-            *((_Rule("SENSITIVE", literal),) if literal else ()),
-            *_LATE_RULES,
-        )
+        self._sensitive = [v for v in sensitive if v]
+        self._fields = tuple(fields)
+        self._phones = _Rule("PHONE", detect.phones(phone_region))
+        self._learned: dict[str, dict[str, str]] = {}  # kind -> casefolded value -> value
+        for name in names:
+            self.learn("NAME", detect.name_parts(name) if " " in name.strip() else [name])
+        self._secrets: frozenset[str] = frozenset()
+        self._rules: tuple[_Rule, ...] = ()
+        self._inner: tuple[_Rule, ...] = ()
+        self._dirty = True
         self._mapping: dict[str, str] = {}  # placeholder -> first-seen original
         self._issued: dict[tuple[str, str], str] = {}  # (kind, identity) -> placeholder
         self._last: dict[str, int] = dict.fromkeys(KINDS, 0)
         self._counts: dict[str, int] = dict.fromkeys(KINDS, 0)
         self._reserved: set[str] = set()  # placeholder-shaped input we must never issue
+        self.own_text = ""
+        """Casefolded text of the ticket's own fields: what may be restored for the customer."""
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, enabled: bool) -> Redactor:
+        """From the config's `redaction` section (`sensitive`, `fields`, `phone_region`)."""
+        return cls(
+            settings.sensitive,
+            enabled=enabled,
+            fields=settings.fields,
+            phone_region=settings.phone_region,
+        )
+
+    def learn(self, kind: str, values: Iterable[str]) -> None:
+        """Redact these values (of one kind) wherever they appear from now on."""
+        known = self._learned.setdefault(kind, {})
+        for value in values:
+            value = value.strip()
+            if len(value) >= 2 and value.casefold() not in known and _HIDE not in value:
+                known[value.casefold()] = value
+                self._dirty = True
+
+    def learn_from(self, texts: Iterable[str]) -> None:
+        """Learn the personal-data fields of every text before any of them is redacted."""
+        for text in texts:
+            self.learn_fields(text)
+
+    def learn_fields(self, text: str) -> None:
+        """Values of personal-data fields (`name=…`, `"email": "…"`) in this text."""
+        for field, value in detect.field_values(text, self._fields):
+            kind = field_kind(field)
+            self.learn(kind, detect.name_parts(value) if kind == "NAME" else [value])
+
+    def _build(self) -> None:
+        secrets = MASKER.values()
+        if not self._dirty and secrets == self._secrets:
+            return
+        self._secrets = secrets
+        literal_rules: list[_Rule] = []
+        names = list(self._learned.get("NAME", {}).values())
+        # One-word names (`Price`, `Long`) only as written or in capitals: `the price` stays.
+        single = [v for n in names if " " not in n for v in (n, n.upper())]
+        for kind, finder in (
+            ("NAME", _literals(n for n in names if " " in n)),
+            ("NAME", _literals(single, caseless=False)),
+            *((k, _literals(self._learned.get(k, {}).values())) for k in _LEARNED_KINDS),
+        ):
+            if finder:
+                literal_rules.append(_Rule(kind, finder))
+        sensitive = _literals(self._sensitive)
+        if sensitive:
+            literal_rules.append(_Rule("SENSITIVE", sensitive))
+        configured = _literals(secrets, caseless=False, words=False)
+        head: tuple[_Rule, ...] = (_Rule(_LITERAL, _placeholders),)
+        if configured:
+            head += (_Rule("SECRET", configured),)
+        body = (*_RULES, *literal_rules, *_LATE_RULES, self._phones, *_LAST_RULES)
+        self._inner = (*head[1:], *body)
+        decoded = _Rule("SECRET", detect.encoded(self._finds_any))
+        self._rules = (*head, *_RULES, decoded, *body[len(_RULES) :])
+        self._dirty = False
+
+    def _finds_any(self, text: str) -> bool:
+        return any(any(True for _ in rule.find(text)) for rule in self._inner)
 
     @property
     def mapping(self) -> dict[str, str]:
@@ -380,30 +541,43 @@ class Redactor:
         return dict(self._mapping)
 
     def counts(self) -> dict[str, int]:
-        """Kind (`email`, `phone`, `card`, `ip`, `secret`, `sensitive`) → distinct values."""
+        """Kind (`email`, `phone`, `card`, `ip`, `secret`, `sensitive`, `name`…) → distinct values."""
         return {kind.lower(): n for kind, n in self._counts.items() if n}
 
-    def redact(self, text: str) -> str:
-        if not self.enabled or not text:
+    def know_ticket(self, ticket: Ticket) -> None:
+        """The requester's and organisation's names are redacted wherever they appear, and the
+        ticket's own fields are what `is_own` accepts for restoring into a customer reply."""
+        if ticket.requester.name:
+            self.learn("NAME", detect.name_parts(ticket.requester.name))
+        local = (ticket.requester.email or "").partition("@")[0]
+        if len(local) >= 6 and any(c in local for c in "._-0123456789"):
+            self.learn("NAME", [local])  # `dana.whitfield` as a user name in a log line
+        if ticket.organization.name:
+            self.learn("NAME", [ticket.organization.name])
+        own = [ticket.subject, ticket.description, ticket.requester.name or ""]
+        own += [ticket.requester.email or "", ticket.organization.name or ""]
+        own += [c.body for c in ticket.comments if c.public]
+        own += [str(v) for v in ticket.custom_fields.values() if isinstance(v, str | int)]
+        self.own_text = "\n".join(own).casefold()
+
+    def redact(self, text: str, *, keep_issued: bool = False) -> str:
+        """`keep_issued`: text that has been redacted already (placeholders we issued stay)."""
+        if not text:
             return text
+        if not self.enabled:  # personal data stays, configured secrets never do
+            configured = _literals(MASKER.values(), caseless=False, words=False)
+            if configured is None:
+                return text
+            return _splice(text, ((s, e, "SECRET") for s, e in configured(text)), self)
+        self.learn_fields(text)
+        self._build()
         found = self._scan(text)
         for start, end, kind in found:
             if kind == _LITERAL and text[start:end] not in self._mapping:
                 self._reserved.add(text[start:end])
-        out: list[str] = []
-        pos = 0
-        for start, end, kind in found:
-            value = text[start:end]
-            if kind != _LITERAL:
-                placeholder = self._placeholder(kind, value)
-            elif value in self._mapping:  # our own placeholder, typed by someone: escape it
-                placeholder = self._placeholder(value[1:].split("_")[0], value, literal=True)
-            else:
-                continue  # never issued, and now never will be: restore leaves it alone
-            out += (text[pos:start], placeholder)
-            pos = end
-        out.append(text[pos:])
-        return "".join(out)
+        if keep_issued:
+            found = [f for f in found if f[2] != _LITERAL]
+        return _splice(text, found, self)
 
     def restore(self, text: str) -> str:
         """Put the original values back; only exact, issued `<KIND_n>` tokens are replaced."""
@@ -411,11 +585,23 @@ class Redactor:
             return text
         return PLACEHOLDER.sub(lambda m: self._mapping.get(m[0], m[0]), text)
 
+    def is_own(self, placeholder: str) -> bool:
+        """Whether the value behind a placeholder is in the ticket's own fields (`own_text`)."""
+        value = self._mapping.get(placeholder)
+        return value is not None and bool(self.own_text) and value.casefold() in self.own_text
+
     def redact_json(self, value: Any) -> Any:
-        """Redact every string inside nested dicts, lists and tuples; keys are kept as they are."""
+        """Redact every string inside nested dicts, lists and tuples; keys are kept as they are,
+        and a value under a personal-data key (`first_name`, `iban`…) is redacted everywhere."""
         if isinstance(value, str):
             return self.redact(value)
         if isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(v, str | int) and detect.value_is_personal(
+                    str(k), str(v), self._fields
+                ):
+                    kind = field_kind(str(k))
+                    self.learn(kind, detect.name_parts(str(v)) if kind == "NAME" else [str(v)])
             return {k: self.redact_json(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.redact_json(v) for v in value]
@@ -424,6 +610,7 @@ class Redactor:
         return value
 
     def _scan(self, text: str) -> list[tuple[int, int, str]]:
+        self._build()
         """Every finding as (start, end, kind), in text order; earlier rules win overlaps."""
         work = text
         found: list[tuple[int, int, str]] = []
@@ -458,3 +645,20 @@ class Redactor:
             if not literal:
                 self._counts[kind] += 1
         return placeholder
+
+
+def _splice(text: str, found: Iterable[tuple[int, int, str]], redactor: Redactor) -> str:
+    out: list[str] = []
+    pos = 0
+    for start, end, kind in found:
+        value = text[start:end]
+        if kind != _LITERAL:
+            placeholder = redactor._placeholder(kind, value)
+        elif value in redactor._mapping:  # our own placeholder, typed by someone: escape it
+            placeholder = redactor._placeholder(value[1:].split("_")[0], value, literal=True)
+        else:
+            continue  # never issued, and now never will be: restore leaves it alone
+        out += (text[pos:start], placeholder)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, SecretStr
 
+M = TypeVar("M", bound=BaseModel)
 MASK = "***"
 _MIN_SECRET = 4
 _PATTERNS = [
@@ -54,8 +55,16 @@ class SecretMasker:
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         if value and len(value) >= _MIN_SECRET:
-            with self._lock:  # as written, and as it appears inside a URL
-                self._values.update({value, quote(value, safe=""), quote_plus(value)})
+            # as written, as it appears inside a URL, and the credential of `Bearer <token>`
+            parts = {value, *(p for p in value.split()[1:] if len(p) >= 8)}
+            with self._lock:
+                for part in parts:
+                    self._values.update({part, quote(part, safe=""), quote_plus(part)})
+
+    def values(self) -> frozenset[str]:
+        """Every registered secret (for the redactor, which replaces them with placeholders)."""
+        with self._lock:
+            return frozenset(self._values)
 
     def collect(self, obj: Any) -> None:
         """Register every SecretStr found in a model, dict or list (recursively)."""
@@ -71,20 +80,35 @@ class SecretMasker:
             for item in obj:
                 self.collect(item)
 
-    def mask(self, text: str) -> str:
-        text = self.mask_known(text)
-        for pattern, repl in _PATTERNS:
-            text = pattern.sub(repl, text)
-        return text
-
-    def mask_known(self, text: str) -> str:
-        """Only the registered secret values: for data (evidence, reports), where the
-        secret-shaped patterns of `mask` would also hit ordinary text such as `key=BUG-231`."""
+    def mask_values(self, text: str) -> str:
+        """Only the registered secrets (no shape patterns): safe on any report text."""
         with self._lock:
             values = sorted(self._values, key=len, reverse=True)
         for value in values:
             if value in text:
                 text = text.replace(value, MASK)
+        return text
+
+    def scrub(self, model: M) -> M:
+        """A copy of a model with every registered secret masked in every string."""
+        if not self._values:
+            return model
+
+        def walk(value: Any) -> Any:
+            if isinstance(value, str):
+                return self.mask_values(value)
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            return value
+
+        return type(model).model_validate(walk(model.model_dump(mode="json")))
+
+    def mask(self, text: str) -> str:
+        text = self.mask_values(text)
+        for pattern, repl in _PATTERNS:
+            text = pattern.sub(repl, text)
         return text
 
     def clear(self) -> None:

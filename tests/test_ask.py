@@ -10,12 +10,12 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_CONFIG
 from fakes import fake_anthropic_fixture  # noqa: F401  (fixture)
 from llm_support import demo_config, tool_input
 
 from investigate.ask import SYSTEM
 
+DEMO_CONFIG = Path(__file__).resolve().parents[1] / "config.example.yaml"
 QUESTION = "what changed before the errors?"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -261,15 +262,15 @@ def test_check_shows_the_write_permission(cli, write_config, fake, monkeypatch) 
 
 
 def test_demo_file_source_dry_run_renders_the_note_and_says_it_cannot_take_notes(cli) -> None:  # type: ignore[no-untyped-def]
-    from conftest import DEMO_CONFIG
+    demo_config = Path(__file__).resolve().parents[1] / "config.example.yaml"
 
     result = cli(
-        "ticket", "4813", "--config", str(DEMO_CONFIG), "-f", "json", "--post-note", "--dry-run"
+        "ticket", "4813", "--config", str(demo_config), "-f", "json", "--post-note", "--dry-run"
     )
     assert result.code == 0, result.err
     assert "ticket source 'tickets' (file) cannot take notes: nothing would be sent" in result.err
     assert "### Root cause" in result.err and "investigate-note:v1:" in result.err
-    real = cli("ticket", "4813", "--config", str(DEMO_CONFIG), "--post-note")
+    real = cli("ticket", "4813", "--config", str(demo_config), "--post-note")
     assert real.code == 2 and "cannot take notes" in real.err
 
 

@@ -27,7 +27,15 @@ def to_analysis(raw: Any, label: str, evidence: list[Evidence], redactor: Redact
         analysis = Analysis.model_validate({**raw, "analyst": label})
     except ValueError as exc:
         raise InvalidOutput(str(exc)) from None
-    restored = Analysis.model_validate(_restore(analysis.model_dump(mode="json"), redactor))
+    dumped = analysis.model_dump(mode="json")
+    draft, withheld = restore_for_customer(dumped.pop("draft_reply", ""), redactor)
+    restored = Analysis.model_validate({**_restore(dumped, redactor), "draft_reply": draft})
+    if withheld:
+        note = (
+            "Placeholders left in the draft reply (their values are not the requester's own "
+            f"data, check before sending): {', '.join(withheld)}"
+        )
+        restored.internal_note = f"{restored.internal_note}\n\n{note}".strip()
     return check_citations(check_claims(restored, evidence), {e.id for e in evidence})
 
 
@@ -68,8 +76,26 @@ def check_citations(analysis: Analysis, known: set[str]) -> Analysis:
     return analysis
 
 
-RESTORED_KINDS = frozenset({"EMAIL", "PHONE", "SENSITIVE"})
-"""Names and contact details come back for the agent; secrets, cards and IPs stay placeholders."""
+RESTORED_KINDS = frozenset({"EMAIL", "PHONE", "SENSITIVE", "NAME"})
+"""Names and contact details come back for the agent; secrets, cards, IPs, addresses, IDs and
+dates of birth stay placeholders."""
+
+
+def restore_for_customer(text: str, redactor: Redactor) -> tuple[str, list[str]]:
+    """Text a customer will read gets back only the requester's own data (values found in the
+    ticket's own fields); every other placeholder stays, and is returned to be noted."""
+    mapping = redactor.mapping
+    withheld: list[str] = []
+
+    def put_back(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if m.group(1) in RESTORED_KINDS and redactor.is_own(token):
+            return mapping[token]
+        if token in mapping and token not in withheld:
+            withheld.append(token)
+        return token
+
+    return PLACEHOLDER.sub(put_back, text), withheld
 
 
 def _restore(value: Any, redactor: Redactor) -> Any:

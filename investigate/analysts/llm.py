@@ -61,7 +61,7 @@ class LLMAnalyst:
         self.name = f"{provider.name}:{provider.model}"
 
     def redactor(self) -> Redactor:
-        return Redactor(self.settings.redaction.sensitive, enabled=self.redact)
+        return Redactor.from_settings(self.settings.redaction, enabled=self.redact)
 
     def prompt(self, data: AnalystInput) -> tuple[Prompt, Redactor]:
         redactor = self.redactor()
@@ -108,7 +108,7 @@ class LLMAnalyst:
             raw = await self.provider.ask(prompt, usage)
             return to_analysis(raw, self.name, data.evidence, redactor)
         except InvalidOutput as exc:  # unparsable or off-schema: one repair round
-            raw = await self.provider.repair(redactor.redact(str(exc)), usage)
+            raw = await self.provider.repair(redactor.redact(str(exc), keep_issued=True), usage)
             return to_analysis(raw, self.name, data.evidence, redactor)
 
     async def _fallback(self, data: AnalystInput, reason: str) -> Analysis:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -87,21 +88,26 @@ def attr(text: str | None) -> str:
 
 
 def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
-    """The per-ticket message, redacted once as a whole (the single chokepoint)."""
+    """The per-ticket message. Each untrusted field is redacted whole and only then cut to its
+    limit (a cut key must not lose the END line that identifies it), and the message is
+    redacted once more as a whole (the single chokepoint)."""
     t = data.ticket
+    redactor.know_ticket(t)
+    redactor.learn_from(_untrusted(data))  # a field's value is known before any text is cut
+    r = redactor.redact
     lines = [
         f'<ticket id="{attr(t.id)}" priority="{attr(t.priority)}" status="{attr(t.status)}" '
         f'created_at="{t.created_at.isoformat()}">',
-        f"<subject>{fence(t.subject[:2000])}</subject>",
-        f"<requester>{fence(t.requester.name)} {fence(t.requester.email)} / "
-        f"{fence(t.organization.name)} {fence(t.organization.id)}</requester>",
-        f"<description>{fence(t.description[:20_000])}</description>",
+        f"<subject>{fence(r(t.subject)[:2000])}</subject>",
+        f"<requester>{fence(r(t.requester.name or ''))} {fence(r(t.requester.email or ''))} / "
+        f"{fence(r(t.organization.name or ''))} {fence(t.organization.id)}</requester>",
+        f"<description>{fence(r(t.description)[:20_000])}</description>",
     ]
     for c in t.comments[:20]:
         visibility = "public" if c.public else "internal"
         lines.append(
-            f'<comment author="{attr(c.author)}" {visibility} at="{c.created_at or ""}">'
-            f"{fence(c.body[:5000])}</comment>"
+            f'<comment author="{attr(r(c.author or ""))}" {visibility} at="{c.created_at or ""}">'
+            f"{fence(r(c.body)[:5000])}</comment>"
         )
     lines += [
         "</ticket>",
@@ -114,7 +120,7 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
             for s in data.sources
         ),
         "</sources>",
-        *(render_evidence(e) for e in data.evidence),
+        *(render_evidence(e, r) for e in data.evidence),
     ]
     if data.omitted:
         lines.append(
@@ -127,7 +133,17 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
         + (", ".join(e.id for e in data.evidence) or "none (there is no evidence)")
         + "."
     )
-    return Prompt(system=load("system.md"), user=redactor.redact("\n".join(lines)))
+    return Prompt(
+        system=load("system.md"), user=redactor.redact("\n".join(lines), keep_issued=True)
+    )
+
+
+def _untrusted(data: AnalystInput) -> Iterator[str]:
+    yield from (data.ticket.subject, data.ticket.description)
+    yield from (c.body for c in data.ticket.comments)
+    for e in data.evidence:
+        yield from (e.title, e.detail, *e.examples)
+    yield from (s.error for s in data.sources if s.error)
 
 
 def _entities(data: AnalystInput) -> dict[str, Any]:
@@ -135,8 +151,9 @@ def _entities(data: AnalystInput) -> dict[str, Any]:
     return {k: v for k, v in dumped.items() if v not in ([], None, {}, "")}
 
 
-def render_evidence(e: Evidence) -> str:
-    """One evidence item as the analyst sees it (the budget measures this same text)."""
+def render_evidence(e: Evidence, redact: Callable[[str], str] = str) -> str:
+    """One evidence item as the analyst sees it (the budget measures this same text); each
+    field is redacted before it is cut."""
     when = e.first_seen or e.timestamp
     attrs = [
         f'id="{e.id}"',
@@ -152,10 +169,10 @@ def render_evidence(e: Evidence) -> str:
         attrs.append(f'count="{e.count}"')
     if e.matched:
         attrs.append(f'matched="{attr(", ".join(e.matched[:6]))}"')
-    body = [f"title: {fence(e.title[:300])}"]
+    body = [f"title: {fence(redact(e.title)[:300])}"]
     if e.detail:
-        body.append(f"detail: {fence(e.detail[:1500])}")
-    body += [f"example: {fence(x[:300])}" for x in e.examples[:3]]
+        body.append(f"detail: {fence(redact(e.detail)[:1500])}")
+    body += [f"example: {fence(redact(x)[:300])}" for x in e.examples[:3]]
     if e.url:
-        body.append(f"url: {fence(e.url[:300])}")
+        body.append(f"url: {fence(redact(e.url)[:300])}")
     return f"<evidence {' '.join(attrs)}>\n" + "\n".join(body) + "\n</evidence>"

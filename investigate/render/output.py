@@ -17,10 +17,12 @@ from investigate.render.markdown import render_markdown
 from investigate.render.plain import render_reply, render_text
 from investigate.render.target import resolve_format
 from investigate.render.terminal import render_terminal
+from investigate.secrets import MASKER
 from investigate.termsafe import escape_json, raw_stdout
 
 
 def to_text(report: Report, fmt: str, verbose: bool = False) -> str:
+    report = MASKER.scrub(report)  # a configured secret quoted by a source is never written
     if fmt == "json":
         return escape_json(report.model_dump_json(indent=2)) + "\n"
     if fmt == "text":
@@ -31,6 +33,7 @@ def to_text(report: Report, fmt: str, verbose: bool = False) -> str:
 
 
 def emit(ctx: Context, report: Report, fmt: str | None, output: Path | None, verbose: bool) -> None:
+    report = MASKER.scrub(report)  # a configured secret quoted by a source is never printed
     if output is not None:
         chosen = resolve_format(fmt, output) or "markdown"  # checked before the run too
         write_atomic(output, to_text(report, "markdown" if chosen == "rich" else chosen, verbose))

@@ -4,8 +4,12 @@
       type: log_file
       paths: ["logs/*.jsonl", "logs/web.log.gz"]   # globs, relative to the config file
 
-A file is read line by line (a line is capped at `max_line_bytes`; memory stays flat for a 1 GB
-file). JSON lines: `timestamp|ts|time|@timestamp`, `level|severity|lvl`, `message|msg` are
+A file is read in 4 MiB blocks; only the lines that contain an entity string or a level marker
+are split out and parsed (`connectors._logscan`), a line is capped at `max_line_bytes`, and
+memory stays flat for a 1 GB file. Only lines from `investigation.baseline` (default 3 days)
+before the window to its end count; in a time-ordered file that range is found by binary search
+on byte offsets, and a `.gz` whose first line is after the window, or that was last written a day
+before the baseline, is skipped. JSON lines: `timestamp|ts|time|@timestamp`, `level|severity|lvl`, `message|msg` are
 detected and every other key is kept as a field. Plain text: a leading timestamp, a level word,
 an optional `[service]`, then the message (`key=value` pairs become fields). Invalid UTF-8 is
 replaced, broken lines are read as text, lines without a timestamp are skipped.
@@ -20,14 +24,21 @@ import glob
 import gzip
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from pydantic import Field, field_validator
 
+from connectors._logscan import (
+    ORDER_SLACK,
+    Finder,
+    blocks,
+    first_time,
+    line_at,
+    seek_range,
+)
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError
 from investigate.models import Level
@@ -65,6 +76,13 @@ _CODE_KEYS = ("error_code", "error.code", "err_code", "code")
 _META_KEYS = {"@timestamp", "timestamp", "ts", "time", "level", "severity", "lvl", "log.level"}
 
 
+GZ_MTIME_SLACK = timedelta(days=1)
+
+
+def _finder(matcher: EntityMatcher) -> Finder:
+    return Finder([v.encode() for v in matcher.values])
+
+
 class LogFileConfig(ConnectorConfig):
     paths: list[str] = Field(min_length=1, description="Globs; relative to the config file.")
     format: Literal["auto", "json", "text"] = "auto"
@@ -84,6 +102,8 @@ class LogFileConfig(ConnectorConfig):
 @dataclass
 class ScanStats:
     lines: int = 0
+    """Lines kept (in the window or the baseline)."""
+    bytes: int = 0
     files: int = 0
     unreadable: int = 0
     stopped_early: bool = False
@@ -145,7 +165,9 @@ class LogFile(Connector[LogFileConfig]):
         )[: self.config.max_patterns]
         notes = []
         if stats.stopped_early:
-            notes.append(f"{self.name}: scan stopped at the deadline after {stats.lines:,} lines")
+            notes.append(
+                f"{self.name}: scan stopped at the deadline after {stats.bytes / 1e6:,.1f} MB"
+            )
         if stats.unreadable:
             notes.append(f"{self.name}: {stats.unreadable} log file(s) could not be read")
         return Collected(evidence=evidence, notes=notes, partial=stats.stopped_early)
@@ -173,27 +195,69 @@ class LogFile(Connector[LogFileConfig]):
         matcher: EntityMatcher,
         stats: ScanStats,
     ) -> None:
-        start, end = query.window.start, query.window.end
+        """Read the file in blocks; only candidate lines (an entity string or a level marker,
+        found in one pass over the block) are split out and parsed."""
+        since, start, end = query.baseline_start, query.window.start, query.window.end
+        limit = self.config.max_line_bytes
+        finder = _finder(matcher)
         with _open(path) as handle:
-            for raw in _lines(handle, self.config.max_line_bytes):
-                stats.lines += 1
-                if stats.lines % 20_000 == 0 and query.expired():
+            stop = self._seek(path, handle, since, end)
+            if stop is None:
+                return
+            for block in blocks(handle, limit, stop=stop):
+                if query.expired():
                     stats.stopped_early = True
                     return
-                head = self._head(raw)
-                if head is None:
-                    continue
-                ts, level = head
-                if ts > end:
-                    continue
-                matched = matcher.find_bytes(raw)
-                if not matched and level not in _INTERESTING:
-                    continue
-                line = self._parse(raw.decode("utf-8", errors="replace"), ts, level, matched)
-                if ts < start:
-                    grouper.add_baseline(line)
-                else:
-                    grouper.add(line)
+                stats.bytes += len(block)
+                for first, last in finder.lines(block):
+                    raw = line_at(block, first, last, limit)
+                    matched = matcher.find_bytes(raw)
+                    line = self._parse_line(raw, matched)
+                    if line is None or line.timestamp > end or line.timestamp < since:
+                        continue
+                    if not matched and line.level not in _INTERESTING:
+                        continue
+                    stats.lines += 1
+                    if line.timestamp < start:
+                        grouper.add_baseline(line)
+                    else:
+                        grouper.add(line)
+
+    def _seek(self, path: Path, handle: IO[bytes], since: datetime, until: datetime) -> int | None:
+        """Position the handle at the first line that can be timed `since` or later; the number
+        of bytes worth reading from there (-1: to the end), or None to skip the file."""
+        limit = self.config.max_line_bytes
+        if path.suffix == ".gz":
+            # A rotated .gz is written once: its modification time bounds its last line.
+            modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            if modified < since - GZ_MTIME_SLACK:
+                return None
+            try:
+                first, _ = first_time(handle, 0, self._time_of, limit)
+            except (EOFError, gzip.BadGzipFile, OSError):
+                first = None
+            handle.seek(0)
+            return None if first is not None and first > until + ORDER_SLACK else -1
+        size = path.stat().st_size
+        found = seek_range(handle, size, since, until, self._time_of, limit)
+        if found is None:
+            handle.seek(0)
+            return -1
+        begin, stop = found
+        handle.seek(begin)
+        return -1 if stop < 0 else max(stop - begin, 0)
+
+    def _time_of(self, raw: bytes) -> datetime | None:
+        head = self._head(raw)
+        return head[0] if head else None
+
+    def _parse_line(self, raw: bytes, matched: frozenset[str]) -> LogLine | None:
+        """One line (without its line ending) → a `LogLine`, or None when it has no time."""
+        head = self._head(raw)
+        if head is None:
+            return None
+        ts, level = head
+        return self._parse(raw.decode("utf-8", errors="replace"), ts, level, matched)
 
     def _head(self, raw: bytes) -> tuple[datetime, Level] | None:
         """Timestamp and level, read cheaply without a full parse."""
@@ -246,22 +310,6 @@ def _open(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
         return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
-
-
-def _lines(handle: IO[bytes], limit: int) -> Iterator[bytes]:
-    """Lines of at most `limit` bytes; the rest of an over-long line is skipped."""
-    skipping = False
-    while True:
-        try:
-            chunk = handle.readline(limit)
-        except (EOFError, gzip.BadGzipFile, OSError):
-            return  # a truncated .gz ends the file; what was read still counts
-        if not chunk:
-            return
-        complete = chunk.endswith(b"\n")
-        if not skipping:
-            yield chunk
-        skipping = not complete and len(chunk) >= limit
 
 
 def _level(word: str) -> Level:

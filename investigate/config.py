@@ -95,6 +95,11 @@ class LLMSettings(Strict):
 
 class InvestigationSettings(Strict):
     lookback: Duration = timedelta(hours=24)
+    baseline: Duration = Field(
+        timedelta(days=3),
+        description="Log lines this long before the window are the baseline for novelty; "
+        "older lines are not read.",
+    )
     timeout: Duration = Field(timedelta(seconds=60), description="Overall deadline.")
     connector_timeout: Duration = Field(
         timedelta(seconds=30), description="Default per-connector deadline."

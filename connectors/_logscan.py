@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import IO, Any
 
+hyperscan: Any
 try:  # an optional accelerator; the `re` path gives the same lines
     import hyperscan
 except ImportError:  # pragma: no cover - platform without wheels
@@ -92,6 +93,7 @@ class Finder:
         me = threading.get_ident()
         if self._scratch is None or self._owner != me:  # scratch space is per thread
             self._scratch, self._owner = hyperscan.Scratch(self._hs), me
+        assert self._hs is not None
         self._hs.scan(block, match_event_handler=on_match, scratch=self._scratch)
         return ends
 

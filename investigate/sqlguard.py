@@ -33,7 +33,6 @@ import logging
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import TokenType, exp
@@ -41,6 +40,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from investigate.errors import ReadOnlyViolation
+from investigate.sqltypes import CheckedSQL
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -201,12 +201,6 @@ _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _MYSQL_EXECUTABLE_COMMENT = re.compile(r"/\*(?:M?!|\+)")
 # Dialects whose servers execute /*! ... */ and read /*+ ... */ hints.
 _EXECUTABLE_COMMENT_DIALECTS = ("mysql",)
-
-
-@dataclass(frozen=True)
-class CheckedSQL:
-    sql: str
-    params: tuple[str, ...]
 
 
 def check_sql(sql: str, dialect: str) -> CheckedSQL:

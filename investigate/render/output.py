@@ -11,7 +11,6 @@ from investigate.context import Context
 from investigate.errors import UsageError
 from investigate.models import Report
 from investigate.render.markdown import render_markdown
-from investigate.render.terminal import render_terminal
 
 
 def to_text(report: Report, fmt: str, verbose: bool = False) -> str:
@@ -29,10 +28,12 @@ def emit(ctx: Context, report: Report, fmt: str | None, output: Path | None, ver
     chosen = fmt or ("rich" if ctx.out.is_terminal else "markdown")
     try:
         if chosen == "rich":
+            from investigate.render.terminal import render_terminal  # rich: terminal output only
+
             render_terminal(report, ctx.out, verbose)
         else:
-            ctx.out.file.write(to_text(report, chosen, verbose))
-            ctx.out.file.flush()
+            ctx.stdout.write(to_text(report, chosen, verbose))
+            ctx.stdout.flush()
     except BrokenPipeError:  # `investigate ticket 4812 | head`: the reader had enough
         silence_stdout()
 

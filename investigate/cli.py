@@ -302,6 +302,13 @@ def batch(
             file_okay=False,
         ),
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this machine's share K/N of the IDs (stable hash of each ID; "
+            "auto/N reads JOB_COMPLETION_INDEX). See docs/ci.md."
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Investigate many tickets concurrently: JSON lines on stdout or one file per ticket.
@@ -322,6 +329,14 @@ def batch(
     if ctx.config.path is None:
         raise UsageError("no config file found", hint="pass --config FILE")
     ids = _batch_ids(ctx, ticket_ids or [], query, limit)
+    if shard is not None:
+        from investigate.shard import parse_shard
+
+        share = parse_shard(shard, ctx.env)
+        total, ids = len(ids), share.select(ids)
+        ctx.err.print(f"shard {share}: {len(ids)} of {total} tickets", markup=False)
+        if total and not ids:
+            return  # nothing of this queue is ours: a success, not a usage error
     if not ids:
         raise UsageError(
             "no tickets to investigate",

@@ -79,3 +79,23 @@ def test_batch_shards_split_the_demo_queue(tmp_path: Path) -> None:
         reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
         seen += [r["ticket"]["id"] for r in reports]
     assert sorted(seen) == sorted(DEMO)
+
+
+def test_the_scale_out_recipes_in_docs_are_valid_yaml_using_real_options() -> None:
+    import re
+
+    import yaml
+
+    text = (ROOT / "docs/ci.md").read_text()
+    section = text[text.index("## Scaling out") :]
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", section, re.S)]
+    matrix, job = blocks
+    run = matrix["jobs"]["investigate"]["steps"][-2]["run"]
+    assert "--shard ${{ matrix.shard }}/4" in run
+    assert matrix["jobs"]["investigate"]["strategy"]["matrix"]["shard"] == [1, 2, 3, 4]
+    assert job["spec"]["completionMode"] == "Indexed"
+    args = job["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[args.index("--shard") + 1] == "auto/4"
+    help_text = CliRunner().invoke(app, ["batch", "--help"]).output
+    for option in set(re.findall(r"(--[a-z-]+)", run + " ".join(args))):
+        assert option in help_text, option

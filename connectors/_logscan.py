@@ -135,10 +135,13 @@ def _re_alternation(patterns: tuple[bytes, ...]) -> re.Pattern[bytes]:
     return re.compile(b"|".join(b"(?:" + p + b")" for p in patterns), re.M)
 
 
-def blocks(handle: IO[bytes], limit: int, size: int = 0, stop: int = -1) -> Iterator[bytes]:
-    """Blocks of whole lines read from the handle's position (the last may lack its newline). A
-    line longer than `limit` bytes is cut to `limit` and the rest of it skipped. With `stop` ≥ 0,
-    reading ends at the first line that starts at or after that many bytes from here."""
+def blocks(
+    handle: IO[bytes], limit: int, size: int = 0, stop: int = -1
+) -> Iterator[tuple[int, bytes]]:
+    """(offset, block) for blocks of whole lines read from the handle's position; `offset` counts
+    from there, and the last block may lack its newline. A line longer than `limit` bytes is cut
+    to `limit` and the rest of it skipped. With `stop` >= 0, reading ends once that many bytes
+    were read (the lines of the last block are whole)."""
     carry = b""
     skipping = False
     read = 0
@@ -153,17 +156,18 @@ def blocks(handle: IO[bytes], limit: int, size: int = 0, stop: int = -1) -> Iter
             chunk = chunk[newline + 1 :]
             skipping = False
         data = carry + chunk if carry else chunk
+        start = read - len(data)  # carry and chunk are contiguous in the file
         last = data.rfind(b"\n")
         if last < 0:
             carry = data
         else:
-            yield data[: last + 1]
+            yield start, data[: last + 1]
             carry = data[last + 1 :]
         if len(carry) >= limit:
-            yield carry[:limit]
+            yield read - len(carry), carry[:limit]
             carry, skipping = b"", True
     if carry and not skipping:
-        yield carry
+        yield read - len(carry), carry
 
 
 def _chunks(handle: IO[bytes], size: int) -> Iterator[bytes]:

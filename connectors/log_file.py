@@ -24,7 +24,7 @@ import glob
 import gzip
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -77,6 +77,9 @@ _META_KEYS = {"@timestamp", "timestamp", "ts", "time", "level", "severity", "lvl
 
 
 GZ_MTIME_SLACK = timedelta(days=1)
+MAX_PARSED_LINES = 100_000
+"""Parsed lines kept per file for the rest of a batch (a few hundred bytes each)."""
+_NOTHING_KEPT: dict[int, LogLine | None] = {}
 
 
 def _finder(matcher: EntityMatcher) -> Finder:
@@ -200,11 +203,13 @@ class LogFile(Connector[LogFileConfig]):
         since, start, end = query.baseline_start, query.window.start, query.window.end
         limit = self.config.max_line_bytes
         finder = _finder(matcher)
+        parsed = self._parsed(path)
         with _open(path) as handle:
             stop = self._seek(path, handle, since, end)
             if stop is None:
                 return
-            for block in blocks(handle, limit, stop=stop):
+            base = handle.tell()
+            for offset, block in blocks(handle, limit, stop=stop):
                 if query.expired():
                     stats.stopped_early = True
                     return
@@ -212,7 +217,19 @@ class LogFile(Connector[LogFileConfig]):
                 for first, last in finder.lines(block):
                     raw = line_at(block, first, last, limit)
                     matched = matcher.find_bytes(raw)
-                    line = self._parse_line(raw, matched)
+                    where = base + offset + first
+                    if where in parsed:  # parsed for an earlier ticket of this run
+                        line = parsed[where]
+                        if line is not None and matched:
+                            line = replace(line, matched=matched)
+                    else:
+                        line = self._parse_line(raw, matched)
+                        if parsed is not _NOTHING_KEPT and len(parsed) < MAX_PARSED_LINES:
+                            parsed[where] = (
+                                line
+                                if line is None or not matched
+                                else replace(line, matched=frozenset())
+                            )
                     if line is None or line.timestamp > end or line.timestamp < since:
                         continue
                     if not matched and line.level not in _INTERESTING:
@@ -222,6 +239,28 @@ class LogFile(Connector[LogFileConfig]):
                         grouper.add_baseline(line)
                     else:
                         grouper.add(line)
+
+    def _parsed(self, path: Path) -> dict[int, LogLine | None]:
+        """Lines of this file parsed earlier in the run, by byte offset: a batch parses each
+        candidate line once (a single ticket keeps nothing: memory stays flat). Keyed by the
+        file's size and modification time: a file that grows or changes starts afresh."""
+        if not self.ctx.batch:
+            return _NOTHING_KEPT
+        info = path.stat()
+        c = self.config
+        key = (
+            LogFile,
+            str(path),
+            info.st_size,
+            info.st_mtime_ns,
+            c.format,
+            c.service,
+            c.max_line_bytes,
+        )
+        found: dict[int, LogLine | None] | None = self.ctx.memo.get(key)
+        if found is None:
+            found = self.ctx.memo[key] = {}
+        return found
 
     def _seek(self, path: Path, handle: IO[bytes], since: datetime, until: datetime) -> int | None:
         """Position the handle at the first line that can be timed `since` or later; the number

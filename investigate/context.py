@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, overload
@@ -80,6 +80,12 @@ class Context:
     verbose: bool = False
     transport: httpx2.AsyncBaseTransport | None = None
     """Test seam: when set, every HTTP client uses this transport."""
+    memo: dict[Hashable, Any] = field(default_factory=dict)
+    """Per-run caches shared by the tickets of a batch (records files, parsed log lines), keyed
+    by their owner; each owner bounds what it keeps."""
+    batch: bool = False
+    """Many tickets in this run (`investigate batch`): caches that only pay off when work is
+    repeated are worth their memory."""
 
     @property
     def stderr_is_tty(self) -> bool:

@@ -154,11 +154,13 @@ def test_blocks_end_on_line_boundaries_and_cap_long_lines() -> None:
     for size in (3, 8, 100):
         got = [
             line[:20]
-            for block in blocks(io.BytesIO(data), limit=20, size=size)
+            for _, block in blocks(io.BytesIO(data), limit=20, size=size)
             for line in block.split(b"\n")
             if line
         ]
         assert got == [b"one", b"x" * 20, b"two", b"three"], size
+        for offset, block in blocks(io.BytesIO(data), limit=20, size=size):
+            assert data[offset : offset + 3] == block[:3]  # offsets are the file's
 
 
 # --- seek by time -------------------------------------------------------------------------
@@ -281,3 +283,56 @@ async def test_novelty_is_judged_against_the_configured_baseline_only(tmp_path: 
     assert item.novelty == "new"  # five days ago is outside a 3-day baseline: not read
     assert item.attributes["baseline_count"] == 0
     assert seven_days == []  # inside a 7-day baseline: steady, not worth showing
+
+
+# --- batches share parsed lines ---------------------------------------------------------------
+
+
+async def test_a_batch_parses_each_line_once_and_every_ticket_gets_its_own_evidence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from investigate.entities import extract
+    from investigate.models import Person, Ticket
+    from tests.connectors.test_log_file import TICKET
+
+    other = Ticket(
+        id="4813",
+        subject="Invoices missing",
+        description="Account acc_2077 sees no invoices; request req_77aa1234.",
+        requester=Person(name="Lee", email="lee@globex.io"),
+        created_at=END,
+    )
+    rows = [
+        jline(at(1), "info", "export queued for acc_1042"),
+        jline(at(2), "info", "invoice run for acc_2077 found 0 invoices"),
+        jline(at(3), "error", "invoice renderer crashed: ERR_PDF_FONT"),
+        jline(at(4), "warn", "slow export for acc_1042"),
+        jline(at(30, hour=8), "error", "ledger timeout after 30s"),
+        jline(at(5), "error", "ledger timeout after 30s"),
+    ]
+    write_lines(tmp_path / "app.jsonl", rows)
+    alone = {
+        t.id: summary((await make_logs(tmp_path, "app.jsonl").collect(query(t))).evidence)
+        for t in (TICKET, other)
+    }
+    conn = make_logs(tmp_path, "app.jsonl")
+    conn.ctx.batch = True
+    calls = 0
+    parse = conn._parse_line
+
+    def counting(raw: bytes, matched: frozenset[str]) -> Any:
+        nonlocal calls
+        calls += 1
+        return parse(raw, matched)
+
+    monkeypatch.setattr(conn, "_parse_line", counting)
+
+    first = summary((await conn.collect(query(TICKET))).evidence)
+    parsed_once = calls
+    second = summary((await conn.collect(query(other))).evidence)
+
+    assert first == alone[TICKET.id]
+    assert second == alone[other.id]
+    assert any("acc_2077" in t[3] for t in second) and not any("acc_1042" in t[3] for t in second)
+    assert calls - parsed_once == 1  # only the acc_2077 info line was new to the parser
+    assert extract(other).account_ids == ["acc_2077"]

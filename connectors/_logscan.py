@@ -64,26 +64,26 @@ class Finder:
     def engine(self) -> str:
         return "hyperscan" if self._hs is not None else "re"
 
-    def lines(self, block: bytes) -> list[tuple[int, int]]:
+    def lines(self, block: Block) -> list[tuple[int, int]]:
         """(start, end) of each candidate line, in order; `end` excludes the newline."""
         if self._hs is not None:
-            return _spans(block, self._hs_ends(block))
+            return _spans(_searchable(block), len(block), self._hs_ends(block))
         assert self._re is not None
         out: list[tuple[int, int]] = []
-        low = block.lower()  # ASCII-only, so offsets are the block's
+        low = bytes(block).lower()  # ASCII-only, so offsets are the block's
         pos, size, search = 0, len(block), self._re.search
         while pos < size:
             found = search(low, pos)
             if found is None:
                 break
-            start = block.rfind(b"\n", 0, found.start()) + 1
-            end = block.find(b"\n", found.end())
+            start = low.rfind(b"\n", 0, found.start()) + 1
+            end = low.find(b"\n", found.end())
             end = size if end < 0 else end
             out.append((start, end))
             pos = end + 1
         return out
 
-    def _hs_ends(self, block: bytes) -> list[int]:
+    def _hs_ends(self, block: Block) -> list[int]:
         ends: list[int] = []
         add = ends.append
 
@@ -98,16 +98,25 @@ class Finder:
         return ends
 
 
-def _spans(block: bytes, ends: list[int]) -> list[tuple[int, int]]:
+def _searchable(block: Block) -> bytes | bytearray:
+    """Something with find/rfind over the block's bytes, at the same offsets (a view of a
+    buffer starts at the buffer's first byte; see `blocks`)."""
+    if isinstance(block, memoryview):
+        assert isinstance(block.obj, bytes | bytearray)
+        return block.obj
+    return block
+
+
+def _spans(block: bytes | bytearray, size: int, ends: list[int]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
-    size, last_end = len(block), -1
+    last_end = -1
     for to in sorted(ends):
         if to <= last_end:
             continue  # another hit in the same line
         start = block.rfind(b"\n", 0, to) + 1
         if to > start and block[to - 1 : to] == b"\n":
             start = block.rfind(b"\n", 0, to - 1) + 1  # `$`-like matches end on the newline
-        end = block.find(b"\n", to)
+        end = block.find(b"\n", to, size)
         end = size if end < 0 else end
         if out and start <= out[-1][0]:
             continue
@@ -135,65 +144,96 @@ def _re_alternation(patterns: tuple[bytes, ...]) -> re.Pattern[bytes]:
     return re.compile(b"|".join(b"(?:" + p + b")" for p in patterns), re.M)
 
 
+Block = bytes | memoryview
+"""Bytes of whole lines. `blocks` yields memoryviews of one reused buffer (no allocation per
+block: fresh 4 MiB objects cost more in page faults than the scan itself), valid until the next
+block is asked for."""
+
+
 def blocks(
     handle: IO[bytes], limit: int, size: int = 0, stop: int = -1
-) -> Iterator[tuple[int, bytes]]:
+) -> Iterator[tuple[int, memoryview]]:
     """(offset, block) for blocks of whole lines read from the handle's position; `offset` counts
     from there, and the last block may lack its newline. A line longer than `limit` bytes is cut
     to `limit` and the rest of it skipped. With `stop` >= 0, reading ends once that many bytes
     were read (the lines of the last block are whole)."""
-    carry = b""
-    skipping = False
+    size = size or BLOCK_BYTES
+    buf = bytearray(size + limit)
+    view = memoryview(buf)
+    fill = _filler(handle)
+    carry = 0  # bytes of an unfinished line at the front of buf
     read = 0
-    for chunk in _chunks(handle, size or BLOCK_BYTES):
-        if 0 <= stop <= read:
+    skipping = False
+    while stop < 0 or read < stop:
+        got = fill(view[carry : carry + size])
+        if not got:
             break
-        read += len(chunk)
-        if skipping:
-            newline = chunk.find(b"\n")
+        read += got
+        end = carry + got
+        begin = 0
+        if skipping:  # the rest of an over-long line
+            newline = buf.find(b"\n", 0, end)
             if newline < 0:
                 continue
-            chunk = chunk[newline + 1 :]
-            skipping = False
-        data = carry + chunk if carry else chunk
-        start = read - len(data)  # carry and chunk are contiguous in the file
-        last = data.rfind(b"\n")
-        if last < 0:
-            carry = data
+            begin, skipping = newline + 1, False
+        last = buf.rfind(b"\n", begin, end)
+        if begin:  # keep blocks starting at buf[0]
+            buf[: end - begin] = view[begin:end]
+            end, last = end - begin, (last - begin if last >= 0 else -1)
+        start = read - end  # file offset of buf[0]
+        if last >= 0:
+            yield start, view[: last + 1]
+            tail = end - last - 1
+            buf[:tail] = view[last + 1 : end]
+            start, end = start + last + 1, tail
+        if end >= limit:
+            yield start, view[:limit]
+            carry, skipping = 0, True
         else:
-            yield start, data[: last + 1]
-            carry = data[last + 1 :]
-        if len(carry) >= limit:
-            yield read - len(carry), carry[:limit]
-            carry, skipping = b"", True
+            carry = end
     if carry and not skipping:
-        yield read - len(carry), carry
+        yield read - carry, view[:carry]
 
 
-def _chunks(handle: IO[bytes], size: int) -> Iterator[bytes]:
-    """About `size` bytes at a time; a damaged .gz ends the file after the last good bytes."""
-    read1 = getattr(handle, "read1", handle.read)
-    parts: list[bytes] = []
-    got = 0
-    try:
-        while True:
-            part = read1(size - got)
-            if not part:
+def _filler(handle: IO[bytes]) -> Callable[[memoryview], int]:
+    """`fill(view)`: read into `view` as far as the file allows, the bytes read (0 at the end).
+    A damaged .gz ends the file after the last good bytes."""
+    if isinstance(handle, gzip.GzipFile) or not hasattr(handle, "readinto"):
+        read1 = getattr(handle, "read1", handle.read)
+        broken = False
+
+        def by_parts(view: memoryview) -> int:
+            nonlocal broken
+            got = 0
+            while got < len(view) and not broken:
+                try:
+                    part = read1(len(view) - got)
+                except (EOFError, gzip.BadGzipFile, OSError):
+                    broken = True  # a truncated .gz ends the file; what was read still counts
+                    break
+                if not part:
+                    break
+                view[got : got + len(part)] = part
+                got += len(part)
+            return got
+
+        return by_parts
+
+    def into(view: memoryview) -> int:
+        got = 0
+        while got < len(view):
+            n = handle.readinto(view[got:])
+            if not n:
                 break
-            parts.append(part)
-            got += len(part)
-            if got >= size:
-                yield b"".join(parts)
-                parts, got = [], 0
-    except (EOFError, gzip.BadGzipFile, OSError):
-        pass  # a truncated .gz ends the file; what was read still counts
-    if parts:
-        yield b"".join(parts)
+            got += n
+        return got
+
+    return into
 
 
-def line_at(block: bytes, start: int, end: int, limit: int) -> bytes:
+def line_at(block: Block, start: int, end: int, limit: int) -> bytes:
     """The line's bytes without its line ending, capped at `limit`."""
-    raw = block[start : min(end, start + limit)]
+    raw = bytes(block[start : min(end, start + limit)])
     return raw[:-1] if raw.endswith(b"\r") else raw
 
 

@@ -155,12 +155,12 @@ def test_blocks_end_on_line_boundaries_and_cap_long_lines() -> None:
         got = [
             line[:20]
             for _, block in blocks(io.BytesIO(data), limit=20, size=size)
-            for line in block.split(b"\n")
+            for line in bytes(block).split(b"\n")
             if line
         ]
         assert got == [b"one", b"x" * 20, b"two", b"three"], size
         for offset, block in blocks(io.BytesIO(data), limit=20, size=size):
-            assert data[offset : offset + 3] == block[:3]  # offsets are the file's
+            assert data[offset : offset + 3] == bytes(block[:3])  # offsets are the file's
 
 
 # --- seek by time -------------------------------------------------------------------------

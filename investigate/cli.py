@@ -302,6 +302,15 @@ def batch(
             file_okay=False,
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=64,
+            help="Processes for the CPU-bound work; with N >= 1 reports come out in the "
+            "order of the IDs, the same for any N [default: 0, one process, in completion order].",
+        ),
+    ] = 0,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -397,9 +406,16 @@ def batch(
     interrupted = False
     with bar:
         try:
-            run_async(
-                run_batch(ctx, base, options, outcomes, emit_line, lambda _o: bar.advance(task))
-            )
+            if workers:
+                from investigate.workers import run_workers
+
+                run_workers(
+                    ctx, base, options, workers, outcomes, emit_line, lambda _o: bar.advance(task)
+                )
+            else:
+                run_async(
+                    run_batch(ctx, base, options, outcomes, emit_line, lambda _o: bar.advance(task))
+                )
         except KeyboardInterrupt:
             interrupted = True
     table = summary_table(outcomes)

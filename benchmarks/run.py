@@ -436,6 +436,12 @@ def script(name: str, full: list[str], quick: list[str], pick: Pick, needs_share
     return bench
 
 
+def pick_ratios(out: str) -> list[tuple[str, float, str, str]]:
+    """log_ratios.py --json: its last line is the list of rows."""
+    rows = json.loads(last_line(out))
+    return [(f"{r['benchmark']}: {r['metric']}", r["value"], "", r["notes"]) for r in rows]
+
+
 CORE: dict[str, Callable[[Settings], list[Row]]] = {
     "startup": bench_startup,
     "demo": bench_demo,
@@ -443,6 +449,11 @@ CORE: dict[str, Callable[[Settings], list[Row]]] = {
     "log_scan": bench_log_scan,
     "batch_scale": bench_batch_scale,
     "prompt_tokens": bench_prompt_tokens,
+    # side by side: log_file vs grep vs json.loads, window vs full scan, batch vs one ticket,
+    # --workers 2 vs 1, demo ticket and --help CPU (issue 17's targets)
+    "log_ratios": script(
+        "log_ratios", ["--big", "--json"], ["--mb", "50", "--runs", "3", "--json"], pick_ratios
+    ),
 }
 OPTIONAL: dict[str, Callable[[Settings], list[Row]]] = {
     "loghub_ga": script("loghub_ga", [], [], pick_loghub, needs_shared=True),

@@ -54,22 +54,26 @@ class Finder:
     """Offsets of candidate lines in a block: `Finder([b"acc_1042"]).lines(block)`."""
 
     def __init__(self, needles: Sequence[bytes], *, accelerate: bool = True) -> None:
-        self.patterns = tuple(re.escape(n) for n in needles if n) + LEVEL_MARKERS
-        self._hs = _hs_database(self.patterns) if accelerate and hyperscan is not None else None
-        self._scratch: Any = None
-        self._owner = 0
-        self._re = _re_alternation(self.patterns) if self._hs is None else None
+        self.entities = tuple(re.escape(n) for n in needles if n)
+        self.patterns = self.entities + LEVEL_MARKERS
+        fast = accelerate and hyperscan is not None
+        # Two databases: the level markers' is the same for every ticket (compiled once per
+        # process), the entities' is small literals (cheap to compile per ticket).
+        self._hs = [_hs_database(p) for p in (self.entities, LEVEL_MARKERS) if p] if fast else []
+        self._scratch: dict[tuple[int, int], Any] = {}
+        self._re = _re_alternation(self.patterns) if not fast else None
 
     @property
     def engine(self) -> str:
-        return "hyperscan" if self._hs is not None else "re"
+        return "hyperscan" if self._hs else "re"
 
-    def lines(self, block: Block) -> list[tuple[int, int]]:
-        """(start, end) of each candidate line, in order; `end` excludes the newline."""
-        if self._hs is not None:
+    def lines(self, block: Block) -> list[tuple[int, int, bool]]:
+        """(start, end, may_mention_an_entity) of each candidate line, in order; `end`
+        excludes the newline. A False flag means only a level marker was found."""
+        if self._hs:
             return _spans(_searchable(block), len(block), self._hs_ends(block))
         assert self._re is not None
-        out: list[tuple[int, int]] = []
+        out: list[tuple[int, int, bool]] = []
         low = bytes(block).lower()  # ASCII-only, so offsets are the block's
         pos, size, search = 0, len(block), self._re.search
         while pos < size:
@@ -79,22 +83,26 @@ class Finder:
             start = low.rfind(b"\n", 0, found.start()) + 1
             end = low.find(b"\n", found.end())
             end = size if end < 0 else end
-            out.append((start, end))
+            out.append((start, end, True))
             pos = end + 1
         return out
 
-    def _hs_ends(self, block: Block) -> list[int]:
-        ends: list[int] = []
+    def _hs_ends(self, block: Block) -> list[tuple[int, bool]]:
+        ends: list[tuple[int, bool]] = []
         add = ends.append
-
-        def on_match(_id: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-            add(to)
-
         me = threading.get_ident()
-        if self._scratch is None or self._owner != me:  # scratch space is per thread
-            self._scratch, self._owner = hyperscan.Scratch(self._hs), me
-        assert self._hs is not None
-        self._hs.scan(block, match_event_handler=on_match, scratch=self._scratch)
+        for db in self._hs:
+            entity = db is self._hs[0] and bool(self.entities)
+
+            def on_match(
+                _id: int, _from: int, to: int, _flags: int, _ctx: object, entity: bool = entity
+            ) -> None:
+                add((to, entity))
+
+            scratch = self._scratch.get((me, id(db)))
+            if scratch is None:  # scratch space is per thread and database
+                scratch = self._scratch[(me, id(db))] = hyperscan.Scratch(db)
+            db.scan(block, match_event_handler=on_match, scratch=scratch)
         return ends
 
 
@@ -107,20 +115,26 @@ def _searchable(block: Block) -> bytes | bytearray:
     return block
 
 
-def _spans(block: bytes | bytearray, size: int, ends: list[int]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
+def _spans(
+    block: bytes | bytearray, size: int, ends: list[tuple[int, bool]]
+) -> list[tuple[int, int, bool]]:
+    out: list[tuple[int, int, bool]] = []
     last_end = -1
-    for to in sorted(ends):
-        if to <= last_end:
-            continue  # another hit in the same line
+    for to, entity in sorted(ends):
+        if to <= last_end:  # another hit in the same line
+            if entity and not out[-1][2]:
+                out[-1] = (out[-1][0], out[-1][1], True)
+            continue
         start = block.rfind(b"\n", 0, to) + 1
         if to > start and block[to - 1 : to] == b"\n":
             start = block.rfind(b"\n", 0, to - 1) + 1  # `$`-like matches end on the newline
         end = block.find(b"\n", to, size)
         end = size if end < 0 else end
         if out and start <= out[-1][0]:
+            if entity and not out[-1][2]:
+                out[-1] = (out[-1][0], out[-1][1], True)
             continue
-        out.append((start, end))
+        out.append((start, end, entity))
         last_end = end
     return out
 

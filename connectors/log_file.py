@@ -80,6 +80,7 @@ GZ_MTIME_SLACK = timedelta(days=1)
 MAX_PARSED_LINES = 100_000
 """Parsed lines kept per file for the rest of a batch (a few hundred bytes each)."""
 _NOTHING_KEPT: dict[int, LogLine | None] = {}
+_NONE: frozenset[str] = frozenset()
 
 
 def _finder(matcher: EntityMatcher) -> Finder:
@@ -214,9 +215,9 @@ class LogFile(Connector[LogFileConfig]):
                     stats.stopped_early = True
                     return
                 stats.bytes += len(block)
-                for first, last in finder.lines(block):
+                for first, last, named in finder.lines(block):
                     raw = line_at(block, first, last, limit)
-                    matched = matcher.find_bytes(raw)
+                    matched = matcher.find_bytes(raw) if named else _NONE
                     where = base + offset + first
                     if where in parsed:  # parsed for an earlier ticket of this run
                         line = parsed[where]

@@ -141,7 +141,8 @@ def test_finder_returns_each_candidate_line_once() -> None:
     for accelerate in (False, True):
         finder = Finder([b"acc_1042"], accelerate=accelerate)
         spans = finder.lines(block)
-        assert [block[a:b] for a, b in spans] == [
+        assert [flag for *_, flag in spans] == [True, False, True, False] or not accelerate
+        assert [block[a:b] for a, b, _ in spans] == [
             b"a acc_1042 acc_1042",
             b"ERROR here",
             b"Warning: acc_1042",

@@ -69,7 +69,7 @@ ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Price(Strict):

@@ -32,12 +32,15 @@ def write(
     hits: float = 0.0005,
     end: float = END,
     seed: int = 7,
+    step: float | None = None,
+    start: float | None = None,
 ) -> dict[str, float]:
+    """Write the log; `step` (seconds between lines) and `start` override the span and end."""
     rng = random.Random(seed)
     target = int(megabytes * 1e6)
     total_lines = max(1, target // LINE_BYTES)
-    step = span_days * 86400 / total_lines
-    start = end - total_lines * step
+    step = step if step is not None else span_days * 86400 / total_lines
+    start = start if start is not None else end - total_lines * step
     services = ["api", "web", "worker", "ingest"]
     quiet = [
         ("info", "GET /api/v2/dashboards/{n} 200 in {ms}ms"),

@@ -337,3 +337,50 @@ async def test_a_batch_parses_each_line_once_and_every_ticket_gets_its_own_evide
     assert any("acc_2077" in t[3] for t in second) and not any("acc_1042" in t[3] for t in second)
     assert calls - parsed_once == 1  # only the acc_2077 info line was new to the parser
     assert extract(other).account_ids == ["acc_2077"]
+
+
+async def test_investigation_baseline_in_the_config_reaches_the_log_connector(
+    tmp_path: Path,
+) -> None:
+    """End to end: `investigation.baseline` decides whether an error seen 5 days ago is new."""
+    from investigate.config import load_config
+    from investigate.context import Context
+    from investigate.pipeline import RunOptions, investigate
+
+    (tmp_path / "tickets").mkdir()
+    (tmp_path / "tickets" / "7001.json").write_text(
+        json.dumps(
+            {
+                "id": "7001",
+                "subject": "Quota sync broken",
+                "description": "The quota sync fails for acc_5150 since this morning.",
+                "created_at": iso(END),
+                "requester": {"email": "ops@example.org"},
+            }
+        )
+    )
+    rows = [
+        jline(START - timedelta(days=5, minutes=m), "error", "quota sync failed") for m in (1, 2)
+    ]
+    rows += [jline(at(m), "error", "quota sync failed") for m in (10, 20, 30)]
+    write_lines(tmp_path / "app.jsonl", rows)
+
+    async def titles(baseline: str | None) -> list[str]:
+        settings = {"lookback": "1h", **({"baseline": baseline} if baseline else {})}
+        config = {
+            "ticket_source": "tickets",
+            "investigation": settings,
+            "connectors": {
+                "tickets": {"type": "file", "path": "tickets"},
+                "logs": {"type": "log_file", "paths": ["app.jsonl"]},
+            },
+        }
+        path = tmp_path / "investigate.yaml"
+        path.write_text(json.dumps(config))
+        ctx = Context(config=load_config(path, env={}))
+        options = RunOptions(ticket_id="7001", analyst="offline", until=iso(END))
+        report = await investigate(ctx, options)
+        return [e.title for e in report.evidence if e.source == "logs"]
+
+    assert any("quota sync failed" in t for t in await titles(None))  # 3 d: not read, so new
+    assert not any("quota sync failed" in t for t in await titles("7d"))  # 7 d: steady

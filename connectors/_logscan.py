@@ -12,6 +12,7 @@ same at about a tenth of the speed.
 from __future__ import annotations
 
 import gzip
+import importlib
 import itertools
 import re
 import threading
@@ -20,11 +21,22 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import IO, Any
 
-hyperscan: Any
-try:  # an optional accelerator; the `re` path gives the same lines
-    import hyperscan
-except ImportError:  # pragma: no cover - platform without wheels
-    hyperscan = None
+_UNLOADED: Any = object()
+hyperscan: Any = _UNLOADED
+"""The Hyperscan module, imported on first use (~10 ms); None where it cannot be (a platform
+without wheels: the `re` path gives the same lines, slower)."""
+
+
+def accelerated() -> bool:
+    """True when Hyperscan is available (importing it the first time)."""
+    global hyperscan
+    if hyperscan is _UNLOADED:
+        try:
+            hyperscan = importlib.import_module("hyperscan")
+        except ImportError:  # pragma: no cover - platform without wheels
+            hyperscan = None
+    return hyperscan is not None
+
 
 BLOCK_BYTES = 1 << 22
 """Bytes read at a time (4 MiB): large enough that per-block costs vanish, small enough that
@@ -56,7 +68,7 @@ class Finder:
     def __init__(self, needles: Sequence[bytes], *, accelerate: bool = True) -> None:
         self.entities = tuple(re.escape(n) for n in needles if n)
         self.patterns = self.entities + LEVEL_MARKERS
-        fast = accelerate and hyperscan is not None
+        fast = accelerate and accelerated()
         # Two databases: the level markers' is the same for every ticket (compiled once per
         # process), the entities' is small literals (cheap to compile per ticket).
         self._hs = [_hs_database(p) for p in (self.entities, LEVEL_MARKERS) if p] if fast else []

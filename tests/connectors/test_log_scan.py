@@ -31,7 +31,7 @@ from tests.connectors.test_log_file import (
     write_lines,
 )
 
-ENGINES = ["re"] + (["hyperscan"] if logscan.hyperscan is not None else [])
+ENGINES = ["re"] + (["hyperscan"] if logscan.accelerated() else [])
 
 
 def summary(evidence: list[Evidence]) -> list[tuple[Any, ...]]:

@@ -7,9 +7,11 @@
 A file is read in 4 MiB blocks; only the lines that contain an entity string or a level marker
 are split out and parsed (`connectors._logscan`), a line is capped at `max_line_bytes`, and
 memory stays flat for a 1 GB file. Only lines from `investigation.baseline` (default 3 days)
-before the window to its end count; in a time-ordered file that range is found by binary search
-on byte offsets, and a `.gz` whose first line is after the window, or that was last written a day
-before the baseline, is skipped. JSON lines: `timestamp|ts|time|@timestamp`, `level|severity|lvl`, `message|msg` are
+before the window to its end count; in a time-ordered file (nine sampled lines in order, give or
+take 10 minutes) that range is found by binary search on byte offsets, any other file is read
+whole; a `.gz` whose first line is after the window, or that was last written a day before the
+baseline, is skipped. In `investigate batch`, parsed lines are kept for the run (by offset, up
+to 100,000 per file), so tickets after the first parse only what is new to them. JSON lines: `timestamp|ts|time|@timestamp`, `level|severity|lvl`, `message|msg` are
 detected and every other key is kept as a field. Plain text: a leading timestamp, a level word,
 an optional `[service]`, then the message (`key=value` pairs become fields). Invalid UTF-8 is
 replaced, broken lines are read as text, lines without a timestamp are skipped.

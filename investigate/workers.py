@@ -44,7 +44,8 @@ def run_workers(
     ids = options.ids
     chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
     method = "fork" if sys.platform != "win32" else "spawn"
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    try:
         futures = [pool.submit(_work, base, replace(options, ids=chunk)) for chunk in chunks]
         for future in futures:  # in order of the IDs
             lines, done = future.result()
@@ -54,6 +55,10 @@ def run_workers(
                 outcomes.append(outcome)
                 if on_done is not None:
                     on_done(outcome)
+    except BaseException:  # Ctrl-C or a failed worker: drop the chunks not started
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _work(base: RunOptions, options: BatchOptions) -> tuple[list[str], list[Outcome]]:

@@ -7,10 +7,10 @@ import sys
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import IO, TYPE_CHECKING, Any, overload
 
 from investigate.config import LoadedConfig, load_config
-from investigate.termsafe import SafeConsole
 
 if TYPE_CHECKING:
     import httpx2
@@ -23,17 +23,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Console(SafeConsole):
-    def on_broken_pipe(self) -> None:
-        """The reader went away (`| head`): rich would exit 1; the CLI's boundary ends quietly
-        with 0 instead (`cli.run`)."""
-        self.quiet = True
-        raise BrokenPipeError
+@cache
+def _console_class() -> type[Console]:
+    from investigate.safeconsole import SafeConsole  # rich (~0.1 s): only when something prints
+
+    class _Console(SafeConsole):
+        def on_broken_pipe(self) -> None:
+            """The reader went away (`| head`): rich would exit 1; the CLI's boundary ends
+            quietly with 0 instead (`cli.run`)."""
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console
 
 
 def make_console(*, stderr: bool, force_color: bool | None = None) -> Console:
     no_color = "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != ""
-    console = _Console(
+    console = _console_class()(
         stderr=stderr,
         no_color=no_color,
         force_terminal=force_color,

@@ -21,19 +21,13 @@ from investigate.models import Evidence
 from investigate.patterns import PatternGrouper
 from investigate.textmatch import EntityMatcher
 from tests.connectors.test_log_file import make_logs, query
+from tests.connectors.test_log_scan import ENGINES, use
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "logformats"
 WRITTEN = 1795521600  # 2026-11-24T12:00Z: the day the fixtures' clock-only lines belong to
-ENGINES = ["re"] + (["hyperscan"] if logscan.accelerated() else [])
 BLOCKS = [64, 150, 333, logscan.BLOCK_BYTES]
 """Block sizes small enough that records straddle blocks (lines are never split: a block ends
 on a newline), and the real 4 MiB."""
-
-
-def use(monkeypatch: pytest.MonkeyPatch, engine: str, block: int) -> None:
-    if engine == "re":
-        monkeypatch.setattr(logscan, "hyperscan", None)
-    monkeypatch.setattr(logscan, "BLOCK_BYTES", block)
 
 
 def summary(evidence: list[Evidence]) -> list[tuple[Any, ...]]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import statistics
 import subprocess
@@ -30,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import genlog  # benchmarks/genlog.py (this script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -246,39 +247,10 @@ IN_WINDOW = 0.5
 
 
 def write_log(path: Path, gigabytes: float) -> int:
-    rng = random.Random(7)
-    target = int(gigabytes * 1e9)
-    services = ["api", "web", "worker", "ingest"]
-    messages = [
-        ("info", "GET /api/v2/dashboards/{n} 200 in {ms}ms"),
-        ("info", "job {n} finished in {ms}ms"),
-        ("warning", "redis connection reset, reconnecting"),
-        ("error", "ERR_WEBHOOK_DELIVERY_RETRY webhook {n} returned 500"),
-        ("debug", "cache hit for key dash:{n}"),
-    ]
-    start = LOG_START
-    written = lines = 0
-    with path.open("w") as handle:
-        while written < target:
-            chunk = []
-            for _ in range(5000):
-                level, template = rng.choice(messages)
-                ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start + lines * LOG_STEP))
-                account = "acc_1042" if rng.random() < 0.0005 else f"acc_{rng.randint(1000, 1999)}"
-                record = {
-                    "ts": f"{ts}.{lines % 1000:03d}Z",
-                    "level": level,
-                    "service": rng.choice(services),
-                    "msg": template.format(n=rng.randint(1, 99999), ms=rng.randint(1, 900)),
-                    "account_id": account,
-                    "request_id": f"req_{rng.getrandbits(80):020x}",
-                }
-                chunk.append(json.dumps(record))
-                lines += 1
-            text = "\n".join(chunk) + "\n"
-            handle.write(text)
-            written += len(text)
-    return lines
+    """`genlog.py`'s log with 40 % warnings/errors (the worst case of the issue's measurements),
+    one line every LOG_STEP seconds from LOG_START; the number of lines."""
+    info = genlog.write(path, gigabytes * 1000, errors=0.4, step=LOG_STEP, start=LOG_START)
+    return int(info["lines"])
 
 
 def bench_log_scan(s: Settings) -> list[Row]:
@@ -436,6 +408,12 @@ def script(name: str, full: list[str], quick: list[str], pick: Pick, needs_share
     return bench
 
 
+def pick_ratios(out: str) -> list[tuple[str, float, str, str]]:
+    """log_ratios.py --json: its last line is the list of rows."""
+    rows = json.loads(last_line(out))
+    return [(f"{r['benchmark']}: {r['metric']}", r["value"], "", r["notes"]) for r in rows]
+
+
 CORE: dict[str, Callable[[Settings], list[Row]]] = {
     "startup": bench_startup,
     "demo": bench_demo,
@@ -443,6 +421,11 @@ CORE: dict[str, Callable[[Settings], list[Row]]] = {
     "log_scan": bench_log_scan,
     "batch_scale": bench_batch_scale,
     "prompt_tokens": bench_prompt_tokens,
+    # side by side: log_file vs grep vs json.loads, window vs full scan, batch vs one ticket,
+    # --workers 2 vs 1, demo ticket and --help CPU (issue 17's targets)
+    "log_ratios": script(
+        "log_ratios", ["--big", "--json"], ["--mb", "50", "--runs", "3", "--json"], pick_ratios
+    ),
 }
 OPTIONAL: dict[str, Callable[[Settings], list[Row]]] = {
     "loghub_ga": script("loghub_ga", [], [], pick_loghub, needs_shared=True),

@@ -29,8 +29,10 @@ from investigate.errors import SourceError, SourceTimeout
 from investigate.models import Evidence
 from investigate.rows import row_evidence
 from investigate.secrets import MASKER
-from investigate.sqlguard import CheckedSQL, check_sql, regenerate
+from investigate.sqlcheck import checked as check_sql
+from investigate.sqlguard import regenerate
 from investigate.sqlparams import NamedQuery, SQLConnectorConfig, bindings, bound
+from investigate.sqltypes import CheckedSQL
 from investigate.textmatch import EntityMatcher
 
 _MARK = f"invparam{secrets.token_hex(6)}x"

@@ -51,6 +51,7 @@ from investigate.remote_logs import (
     Limits,
     Phase,
     RemoteScan,
+    baseline_of,
     drain,
     entity_values,
     epoch_ms,
@@ -132,7 +133,7 @@ class CloudWatchLogsConfig(ConnectorConfig):
     max_patterns: int = Field(60, ge=1)
     max_values: int = Field(20, ge=1, le=100, description="Entity values searched for.")
     max_attempts: int = Field(5, ge=1, le=20, description="botocore standard-mode attempts.")
-    baseline: Duration = Field(timedelta(hours=24))
+    baseline: Duration | None = Field(None, description="Default: investigation.baseline.")
     insights: bool = Field(
         False, description="Error and baseline searches as one Logs Insights query (StartQuery)."
     )
@@ -471,7 +472,7 @@ class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
             else any_of(c.error_terms)
         )
         out += [("errors", p) for p in errors]
-        if c.baseline and c.max_baseline_lines:
+        if baseline_of(c.baseline, query) and c.max_baseline_lines:
             out += [("baseline", p) for p in errors]
         return out
 
@@ -490,7 +491,10 @@ class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
             stop = False
             for phase, pattern in self.searches(query):
                 if phase == "baseline":
-                    start, end = window.start - c.baseline, window.start - timedelta(milliseconds=1)
+                    start, end = (
+                        window.start - baseline_of(c.baseline, query),
+                        window.start - timedelta(milliseconds=1),
+                    )
                 else:
                     start, end = window.start, window.end
                 sent.append(pattern)

@@ -38,6 +38,7 @@ from investigate.remote_logs import (
     RemoteLogsConfig,
     RemoteScan,
     bad_shape,
+    baseline_of,
     drain,
     entity_values,
     epoch_ms,
@@ -172,7 +173,7 @@ class DatadogLogs(Connector[DatadogLogsConfig]):
                 out.append(("matches", f"{base} {matches}".strip()))
         errors = "status:(" + " OR ".join(c.error_statuses) + ")"
         out.append(("errors", f"{base} {errors}".strip()))
-        if c.baseline and c.max_baseline_lines:
+        if baseline_of(c.baseline, query) and c.max_baseline_lines:
             out.append(("baseline", f"{base} {errors}".strip()))
         return out
 
@@ -198,7 +199,7 @@ class DatadogLogs(Connector[DatadogLogsConfig]):
         async with self._client(query.deadline, c.request_timeout(query)) as client:
             for phase, text in self.searches(query):
                 if phase == "baseline":
-                    start, end = window.start - c.baseline, window.start
+                    start, end = window.start - baseline_of(c.baseline, query), window.start
                 else:
                     start, end = window.start, window.end + timedelta(milliseconds=1)
                 sent.append(text)

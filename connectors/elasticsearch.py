@@ -45,6 +45,7 @@ from investigate.remote_logs import (
     RemoteLogsConfig,
     RemoteScan,
     bad_shape,
+    baseline_of,
     drain,
     entity_values,
     epoch_ms,
@@ -200,7 +201,7 @@ class Elasticsearch(Connector[ElasticsearchConfig]):
             out.append(("matches", [], {"should": should, "minimum_should_match": 1}))
         errors = [{"terms": {c.fields.level: c.error_levels}}]
         out.append(("errors", errors, {}))
-        if c.baseline and c.max_baseline_lines:
+        if baseline_of(c.baseline, query) and c.max_baseline_lines:
             out.append(("baseline", errors, {}))
         return out
 
@@ -237,7 +238,10 @@ class Elasticsearch(Connector[ElasticsearchConfig]):
         async with self._client(query.deadline, c.request_timeout(query)) as client:
             for phase, filters, extra in self.clauses(query):
                 if phase == "baseline":
-                    start, end = window.start - c.baseline, window.start - timedelta(milliseconds=1)
+                    start, end = (
+                        window.start - baseline_of(c.baseline, query),
+                        window.start - timedelta(milliseconds=1),
+                    )
                 else:
                     start, end = window.start, window.end
                 body = self.body(filters, extra, start, end, c.page_size)

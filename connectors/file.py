@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from investigate.config import ConfigPath
+from investigate.config import SAFE_LOADER, ConfigPath
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import TicketNotFound, TicketSourceError
 from investigate.models import Comment, Organization, Person, Ticket
@@ -167,7 +167,7 @@ def _read(path: Path) -> Any:
         if path.suffix == ".jsonl":
             return [json.loads(line) for line in text.splitlines() if line.strip()]
         if path.suffix in (".yaml", ".yml"):
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 (a safe loader)
         return json.loads(text)
     except RecursionError:
         raise TicketSourceError(f"{path.name}: ticket file is nested too deeply") from None

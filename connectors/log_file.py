@@ -9,14 +9,24 @@
       # regex: '^(?P<time>[^ ]+ [^ ]+) (?P<level>[A-Z]+) (?P<service>[^:]+): (?P<message>.*)'
       # fields: {time: eventTime, level: sev, message: body, service: component}  # JSON keys
 
-A file is read line by line (a line is capped at `max_line_bytes`; memory stays flat for a 1 GB
-file). `format: auto` detects each file's format from its first lines (`investigate check` shows
-which, and how many sampled lines it read): JSON lines (ECS, GCP, zap, pino, bunyan, logstash,
-Serilog, Docker json-file), logfmt, syslog, nginx/Apache, Python, Rails, Go, klog, Heroku,
-PostgreSQL, Serilog text, .NET console, Spring Boot, or "timestamp LEVEL [service] message".
-Continuation lines (stack traces, tracebacks) are joined to the record they follow. Invalid
-UTF-8 is replaced, broken lines are read as text, records without a timestamp are skipped;
-naive timestamps are UTC, a missing year or date is inferred from the file's mtime.
+A file is read in 4 MiB blocks; only the lines that contain an entity string or a level marker
+(`logformats.LEVEL_MARKERS`, found in one pass over the block, `connectors._logscan`) are split
+out, widened to their whole record and parsed; a line is capped at `max_line_bytes`, and memory
+stays flat for a 1 GB file. `format: auto` detects each file's format from its first lines
+(`investigate check` shows which, and how many sampled lines it read): JSON lines (ECS, GCP, zap,
+pino, bunyan, logstash, Serilog, Docker json-file), logfmt, syslog, nginx/Apache, Python, Rails,
+Go, klog, Heroku, PostgreSQL, Serilog text, .NET console, Spring Boot, or "timestamp LEVEL
+[service] message". Continuation lines (stack traces, tracebacks) are joined to the record they
+follow, across block boundaries too. Invalid UTF-8 is replaced, broken lines are read as text,
+records without a timestamp are skipped; naive timestamps are UTC, a missing year or date is
+inferred from the file's mtime.
+
+Only records from `investigation.baseline` (default 3 days) before the window to its end count;
+in a time-ordered file (nine sampled lines in order, give or take 10 minutes) that range is found
+by binary search on byte offsets, any other file is read whole; a `.gz` whose first line is after
+the window, or that was last written a day before the baseline, is skipped. In `investigate
+batch`, parsed records are kept for the run (by offset, up to 100,000 per file), so tickets after
+the first parse only what is new to them.
 
 Returned: lines in the window that mention the ticket's entities, and error-level patterns that
 are new (or spiking) in the window compared with the same files before it, grouped into patterns.
@@ -27,14 +37,16 @@ from __future__ import annotations
 import glob
 import gzip
 import itertools
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from connectors._logscan import ORDER_SLACK, Finder, Records, blocks, first_time, seek_range
 from investigate import logformats
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError
@@ -46,6 +58,18 @@ _INTERESTING = {"warning", "error", "critical"}
 _CODE_KEYS = ("error_code", "error.code", "err_code", "code")
 _SAMPLE_LINES = 50
 _SAMPLE_BYTES = 256_000
+GZ_MTIME_SLACK = timedelta(days=1)
+MAX_PARSED_LINES = 100_000
+"""Parsed records kept per file for the rest of a batch (a few hundred bytes each)."""
+_NOTHING_KEPT: dict[int, LogLine | None] = {}
+_NONE: frozenset[str] = frozenset()
+_READING = threading.local()
+"""The format of the file this thread is reading (`_parse_line`, `_time_of`): a connector may
+scan for several tickets at once, one thread each."""
+
+
+def _finder(matcher: EntityMatcher) -> Finder:
+    return Finder([v.encode() for v in matcher.values])
 
 
 class LogFileConfig(ConnectorConfig):
@@ -113,6 +137,8 @@ class LogFileConfig(ConnectorConfig):
 @dataclass
 class ScanStats:
     lines: int = 0
+    """Records kept (in the window or the baseline)."""
+    bytes: int = 0
     files: int = 0
     unreadable: int = 0
     stopped_early: bool = False
@@ -162,7 +188,17 @@ class LogFile(Connector[LogFileConfig]):
         return [Check("files", ok, "\n".join(lines))]
 
     def detection(self, path: Path) -> logformats.Detection:
-        """The format this file is read with, and how much of its first lines it reads."""
+        """The format this file is read with, and how much of its first lines it reads (in a
+        batch, detected once per file version for the run)."""
+        if not self.ctx.batch:
+            return self._detect(path)
+        key = ("detection", *self._file_key(path))
+        found: logformats.Detection | None = self.ctx.memo.get(key)
+        if found is None:
+            found = self.ctx.memo[key] = self._detect(path)
+        return found
+
+    def _detect(self, path: Path) -> logformats.Detection:
         sample = _sample(path)
         reference = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         keys = self.config.fields
@@ -209,7 +245,9 @@ class LogFile(Connector[LogFileConfig]):
         )[: self.config.max_patterns]
         notes = []
         if stats.stopped_early:
-            notes.append(f"{self.name}: scan stopped at the deadline after {stats.lines:,} lines")
+            notes.append(
+                f"{self.name}: scan stopped at the deadline after {stats.bytes / 1e6:,.1f} MB"
+            )
         if stats.unreadable:
             notes.append(f"{self.name}: {stats.unreadable} log file(s) could not be read")
         return Collected(evidence=evidence, notes=notes, partial=stats.stopped_early)
@@ -237,29 +275,120 @@ class LogFile(Connector[LogFileConfig]):
         matcher: EntityMatcher,
         stats: ScanStats,
     ) -> None:
-        start, end = query.window.start, query.window.end
-        fmt = self.detection(path).format
+        """Read the file in blocks; only candidate records (a line with an entity string or a
+        level marker, found in one pass over the block, widened to its record) are parsed."""
         limit = self.config.max_line_bytes
+        _READING.format = self.detection(path).format
+        records = Records(_finder(matcher), _READING.format, limit)
+        parsed = self._parsed(path)
         with _open(path) as handle:
-            for raw in logformats.records(_lines(handle, limit), fmt, limit):
-                stats.lines += 1
-                if stats.lines % 20_000 == 0 and query.expired():
+            stop = self._seek(path, handle, query.baseline_start, query.window.end)
+            if stop is None:
+                return
+            base = handle.tell()
+            for offset, block in blocks(handle, limit, stop=stop):
+                if query.expired():
                     stats.stopped_early = True
                     return
-                matched = matcher.find_bytes(raw)
-                if not matched and not fmt.interesting(raw):
-                    continue
-                parsed = fmt.parse(raw)
-                if parsed is None or parsed.time is None:
-                    continue
-                ts, level = parsed.time, parsed.level
-                if ts > end or (not matched and level not in _INTERESTING):
-                    continue
-                line = self._line(parsed, ts, matched)
-                if ts < start:
-                    grouper.add_baseline(line)
-                else:
-                    grouper.add(line)
+                stats.bytes += len(block)
+                for where, raw, named in records.block(base + offset, block):
+                    self._take(where, raw, named, query, grouper, matcher, parsed, stats)
+            for where, raw, named in records.finish():
+                self._take(where, raw, named, query, grouper, matcher, parsed, stats)
+
+    def _take(
+        self,
+        where: int,
+        raw: bytes,
+        named: bool,
+        query: Query,
+        grouper: PatternGrouper,
+        matcher: EntityMatcher,
+        parsed: dict[int, LogLine | None],
+        stats: ScanStats,
+    ) -> None:
+        """One candidate record at byte offset `where`: parsed (or found parsed earlier in the
+        run), kept when it names an entity or is warning or worse, in the window or baseline."""
+        matched = matcher.find_bytes(raw) if named else _NONE
+        if where in parsed:  # parsed for an earlier ticket of this run
+            line = parsed[where]
+            if line is not None and matched:
+                line = replace(line, matched=matched)
+        else:
+            line = self._parse_line(raw, matched)
+            if parsed is not _NOTHING_KEPT and len(parsed) < MAX_PARSED_LINES:
+                parsed[where] = (
+                    line if line is None or not matched else replace(line, matched=frozenset())
+                )
+        if line is None or line.timestamp > query.window.end:
+            return
+        if line.timestamp < query.baseline_start:
+            return
+        if not matched and line.level not in _INTERESTING:
+            return
+        stats.lines += 1
+        if line.timestamp < query.window.start:
+            grouper.add_baseline(line)
+        else:
+            grouper.add(line)
+
+    def _file_key(self, path: Path) -> tuple[object, ...]:
+        """This file's version and everything that decides how it is read."""
+        info = path.stat()
+        c = self.config
+        fields = tuple(sorted((c.fields or {}).items()))
+        return (LogFile, str(path), info.st_size, info.st_mtime_ns, c.format, c.regex, fields)
+
+    def _parsed(self, path: Path) -> dict[int, LogLine | None]:
+        """Records of this file parsed earlier in the run, by byte offset: a batch parses each
+        candidate record once (a single ticket keeps nothing: memory stays flat). Keyed by the
+        file's size and modification time and by how it is read (format, regex, fields): a
+        file that grows or changes, or another reading of it, starts afresh."""
+        if not self.ctx.batch:
+            return _NOTHING_KEPT
+        c = self.config
+        key = (*self._file_key(path), c.service, c.max_line_bytes)
+        found: dict[int, LogLine | None] | None = self.ctx.memo.get(key)
+        if found is None:
+            found = self.ctx.memo[key] = {}
+        return found
+
+    def _seek(self, path: Path, handle: IO[bytes], since: datetime, until: datetime) -> int | None:
+        """Position the handle at the first line that can be timed `since` or later; the number
+        of bytes worth reading from there (-1: to the end), or None to skip the file."""
+        limit = self.config.max_line_bytes
+        if path.suffix == ".gz":
+            # A rotated .gz is written once: its modification time bounds its last line.
+            modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            if modified < since - GZ_MTIME_SLACK:
+                return None
+            try:
+                first, _ = first_time(handle, 0, self._time_of, limit)
+            except (EOFError, gzip.BadGzipFile, OSError):
+                first = None
+            handle.seek(0)
+            return None if first is not None and first > until + ORDER_SLACK else -1
+        size = path.stat().st_size
+        found = seek_range(handle, size, since, until, self._time_of, limit)
+        if found is None:
+            handle.seek(0)
+            return -1
+        begin, stop = found
+        handle.seek(begin)
+        return -1 if stop < 0 else max(stop - begin, 0)
+
+    def _time_of(self, raw: bytes) -> datetime | None:
+        """A line's time, for seeking (a few dozen lines a file), read cheaply by the file's
+        format; None for a continuation line or one without a time."""
+        found = _READING.format.time_of(raw)
+        return logformats.epoch(found) if found is not None else None
+
+    def _parse_line(self, raw: bytes, matched: frozenset[str]) -> LogLine | None:
+        """One record (its lines joined by newlines) → a `LogLine`, or None without a time."""
+        parsed: logformats.ParsedLine | None = _READING.format.parse(raw)
+        if parsed is None or parsed.time is None:
+            return None
+        return self._line(parsed, parsed.time, matched)
 
     def _line(
         self, parsed: logformats.ParsedLine, ts: datetime, matched: frozenset[str]

@@ -41,6 +41,7 @@ from investigate.remote_logs import (
     RemoteLogsConfig,
     RemoteScan,
     bad_shape,
+    baseline_of,
     drain,
     entity_values,
     link,
@@ -153,7 +154,7 @@ class Loki(Connector[LokiConfig]):
         if values:
             out.append(("matches", f"{c.selector} {logql_regex_filter(values)}"))
         out.append(("errors", f"{c.selector} {c.error_filter}"))
-        if c.baseline and c.max_baseline_lines:
+        if baseline_of(c.baseline, query) and c.max_baseline_lines:
             out.append(("baseline", f"{c.selector} {c.error_filter}"))
         return out
 
@@ -167,7 +168,7 @@ class Loki(Connector[LokiConfig]):
         async with self._client(query.deadline, c.request_timeout(query)) as client:
             for phase, logql in self.queries(query):
                 if phase == "baseline":
-                    start, end = window.start - c.baseline, window.start
+                    start, end = window.start - baseline_of(c.baseline, query), window.start
                 else:
                     start, end = window.start, window.end
                 sent.append(logql)

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, field_validator
 
-from investigate.config import ConfigPath
+from investigate.config import SAFE_LOADER, ConfigPath
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Provides, Query
 from investigate.errors import SourceError
 from investigate.models import Evidence, EvidenceKind
@@ -87,8 +87,21 @@ class Records(Connector[RecordsConfig]):
         if self._done or (query.stage == "resolve" and not self.config.provides):
             return Collected()
         self._done = True
-        records = await in_thread(load_records, self.config.path, self.config.format)
+        records = await in_thread(self._records)
         return self._select(records, query)
+
+    def _records(self) -> list[dict[str, Any]]:
+        """The file's records, read once per run (a batch shares them; they are not changed)."""
+        path = self.config.path
+        try:
+            info = path.stat()
+        except OSError:
+            return load_records(path, self.config.format)  # worded by load_records
+        key = ("records", str(path), info.st_size, info.st_mtime_ns, self.config.format)
+        found: list[dict[str, Any]] | None = self.ctx.memo.get(key)
+        if found is None:
+            found = self.ctx.memo[key] = load_records(path, self.config.format)
+        return found
 
     def _select(self, records: list[dict[str, Any]], query: Query) -> Collected:
         cfg = self.config
@@ -202,5 +215,5 @@ def _parse(text: str, fmt: str) -> Any:
     if fmt == "csv":
         return list(csv.DictReader(io.StringIO(text)))
     if fmt == "yaml":
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 (a safe loader)
     return json.loads(text)

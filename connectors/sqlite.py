@@ -27,7 +27,8 @@ from investigate.connector import Check, Collected, Connector, Query
 from investigate.errors import SourceError, SourceTimeout
 from investigate.models import Evidence
 from investigate.rows import row_evidence
-from investigate.sqlguard import check_sql, is_denied_function
+from investigate.sqlcheck import checked as check_sql
+from investigate.sqlfuncs import is_denied_function
 from investigate.sqlparams import NamedQuery, SQLConnectorConfig, bindings, bound
 from investigate.textmatch import EntityMatcher
 from investigate.threads import in_thread

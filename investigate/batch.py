@@ -89,6 +89,7 @@ async def run_batch(
 ) -> None:
     """Investigate every ID; append to `outcomes` as each finishes (so an interrupted run
     still knows what it did)."""
+    ctx.batch = True  # per-run caches (parsed log lines) pay off
     connectors = build_connectors(ctx, base.only, base.skip)  # configuration errors first
     await connectors.aclose()
     limits: Limits = {

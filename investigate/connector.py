@@ -20,7 +20,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import (
     TYPE_CHECKING,
     Annotated,
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from investigate.context import Context
 
 Stage = Literal["resolve", "collect"]
+DEFAULT_BASELINE = timedelta(days=3)
+"""How far before the window log connectors look for the baseline (`investigation.baseline`)."""
 
 
 def _known_provides(value: dict[str, str]) -> dict[str, str]:
@@ -80,6 +82,12 @@ class Query:
     window: Window
     stage: Stage = "collect"
     deadline: float = field(default_factory=lambda: time.monotonic() + 30)
+    baseline: timedelta = DEFAULT_BASELINE
+    """The period before the window that novelty is judged against; nothing older is read."""
+
+    @property
+    def baseline_start(self) -> datetime:
+        return self.window.start - self.baseline
 
     @property
     def remaining(self) -> float:

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from investigate.config import SAFE_LOADER
+
 STATUSES = ("ok", "empty", "error", "timeout", "skipped")
 
 
@@ -148,7 +150,7 @@ def score_report(
 
 
 def load_case(case_dir: Path) -> dict[str, Any]:
-    data = yaml.safe_load((case_dir / "case.yaml").read_text()) or {}
+    data = yaml.load((case_dir / "case.yaml").read_text(), Loader=SAFE_LOADER) or {}  # noqa: S506
     if not isinstance(data, dict) or "ticket" not in data:
         raise ValueError(f"{case_dir / 'case.yaml'}: needs at least `ticket`")
     return data

@@ -417,27 +417,33 @@ def records(lines: Iterable[bytes], fmt: LogFormat, max_bytes: int = 65_536) -> 
 
 
 def record_span(
-    block: bytes, start: int, end: int, fmt: LogFormat, max_lines: int = 200
+    block: bytes | bytearray,
+    start: int,
+    end: int,
+    fmt: LogFormat,
+    max_lines: int = 200,
+    size: int | None = None,
 ) -> tuple[int, int]:
     """For a block scanner: widen the line `block[start:end]` (no newline) to the whole record
     it belongs to within the block: back to the line that starts it, on over the continuation
-    lines after it. Two candidate lines of one record give the same span (skip the repeat)."""
+    lines after it. Two candidate lines of one record give the same span (skip the repeat).
+    `size`: where the block ends when `block` is a larger (reused) buffer."""
     if not fmt.multiline:
         return start, end
     for _ in range(max_lines):
-        if start == 0 or not fmt.is_continuation(block[start:end]):
+        if start == 0 or not fmt.is_continuation(bytes(block[start:end])):
             break
         prev_start = block.rfind(b"\n", 0, start - 1) + 1
         if prev_start == start:
             break
         start, end = prev_start, start - 1
-    size = len(block)
+    size = len(block) if size is None else size
     for _ in range(max_lines):
         if end >= size:
             break
-        nxt_end = block.find(b"\n", end + 1)
+        nxt_end = block.find(b"\n", end + 1, size)
         nxt_end = size if nxt_end < 0 else nxt_end
-        if not fmt.is_continuation(block[end + 1 : nxt_end]):
+        if not fmt.is_continuation(bytes(block[end + 1 : nxt_end])):
             break
         end = nxt_end
     return start, end

@@ -51,7 +51,7 @@ Level = Literal["debug", "info", "warning", "error", "critical"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Person(_Model):

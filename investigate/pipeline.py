@@ -388,7 +388,14 @@ async def gather(
                 end = deadline
                 if stage == "resolve":  # a stalled resolver must leave the others their time
                     end = now + RESOLVE_SHARE * max(deadline - now, 0.0)
-                return Query(ticket, found, window, stage, min(now + own, end))
+                return Query(
+                    ticket,
+                    found,
+                    window,
+                    stage,
+                    min(now + own, end),
+                    baseline=settings.investigation.baseline,
+                )
 
             return make
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
 from investigate.context import Context
 from investigate.pipeline import Progress as ProgressHook
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 _ICONS = {"ok": "[green]✓[/]", "empty": "[dim]·[/]", "error": "[red]✗[/]", "timeout": "[red]⏱[/]"}
 
@@ -18,6 +20,8 @@ def connector_progress(ctx: Context, enabled: bool = True) -> Iterator[ProgressH
     if not (enabled and ctx.stderr_is_tty):
         yield None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         SpinnerColumn(finished_text=""),
         TextColumn("{task.description}"),

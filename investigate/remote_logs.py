@@ -86,8 +86,10 @@ class RemoteLogsConfig(ConnectorConfig):
     max_response_bytes: int = Field(20_000_000, ge=10_000, description="Per response.")
     max_patterns: int = Field(60, ge=1)
     max_values: int = Field(20, ge=1, le=200, description="Entity values put in one filter.")
-    baseline: Duration = Field(
-        timedelta(hours=24), description="How far before the window the baseline query looks."
+    baseline: Duration | None = Field(
+        None,
+        description="How far before the window the baseline query looks "
+        "(default: investigation.baseline).",
     )
     url_template: str | None = Field(
         None,
@@ -476,3 +478,8 @@ def bad_shape(label: str, sent: str, what: str) -> SourceError:
 def epoch_ms(value: datetime) -> int:
     """An aware time as Unix milliseconds (Elasticsearch, Datadog, CloudWatch)."""
     return int((value - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
+
+
+def baseline_of(configured: timedelta | None, query: Query) -> timedelta:
+    """The connector's own `baseline` if set, else the investigation's (`Query.baseline`)."""
+    return query.baseline if configured is None else configured

@@ -24,7 +24,8 @@ from investigate.connector import ConnectorConfig, Provides
 from investigate.entities import PARAMS
 from investigate.errors import ReadOnlyViolation
 from investigate.models import EvidenceKind
-from investigate.sqlguard import CheckedSQL, bind_pattern, check_sql
+from investigate.sqlcheck import checked as check_sql
+from investigate.sqltypes import CheckedSQL, bind_pattern
 
 
 class NamedQuery(Strict):

@@ -7,11 +7,12 @@ import difflib
 import types
 import typing
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from investigate.errors import UsageError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
@@ -62,6 +63,8 @@ def unknown_command(args: Sequence[str], commands: Sequence[str]) -> UsageError 
 
 def allowed_keys(model: type[BaseModel], path: Sequence[str | int]) -> list[str]:
     """The keys a config mapping at `path` (relative to `model`) may hold, [] if unknown."""
+    from pydantic import BaseModel  # not at import: `--help` stays fast
+
     current: Any = model
     i = 0
     while i < len(path):
@@ -87,6 +90,8 @@ def allowed_keys(model: type[BaseModel], path: Sequence[str | int]) -> list[str]
 
 def _unwrap(annotation: Any) -> Any:
     """`X | None` and `Annotated[X, …]` → X (the first model among union members)."""
+    from pydantic import BaseModel
+
     while True:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:

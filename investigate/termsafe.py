@@ -21,9 +21,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-from rich.console import Console
-from rich.segment import Segment
-
 _INVISIBLE = (
     "\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f"
     "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
@@ -113,12 +110,11 @@ def guard_streams() -> Iterator[None]:
         sys.stdout, sys.stderr = saved
 
 
-class SafeConsole(Console):
-    """A rich console whose text segments are stripped before styling: untrusted text printed
-    through it carries no escape sequence, not even a colour."""
+def __getattr__(name: str) -> Any:
+    """`SafeConsole` lives in `investigate.safeconsole` (rich costs ~0.1 s to import: only
+    when something is printed through it); importable from here as before."""
+    if name == "SafeConsole":
+        from investigate.safeconsole import SafeConsole
 
-    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
-        return super()._render_buffer(
-            segment if segment.control else Segment(strip(segment.text), segment.style)
-            for segment in buffer
-        )
+        return SafeConsole
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

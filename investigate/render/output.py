@@ -16,7 +16,6 @@ from investigate.render import safe
 from investigate.render.markdown import render_markdown
 from investigate.render.plain import render_reply, render_text
 from investigate.render.target import resolve_format
-from investigate.render.terminal import render_terminal
 from investigate.secrets import MASKER
 from investigate.termsafe import escape_json, raw_stdout
 
@@ -42,10 +41,12 @@ def emit(ctx: Context, report: Report, fmt: str | None, output: Path | None, ver
     chosen = fmt or ("rich" if ctx.out.is_terminal else "markdown")
     try:
         if chosen == "rich":
+            from investigate.render.terminal import render_terminal  # rich: terminal output only
+
             render_terminal(report, ctx.out, verbose)
         else:
-            ctx.out.file.write(to_text(report, chosen, verbose))
-            ctx.out.file.flush()
+            ctx.stdout.write(to_text(report, chosen, verbose))
+            ctx.stdout.flush()
     except BrokenPipeError:  # `investigate ticket 4812 | head`: the reader had enough
         silence_stdout()
 

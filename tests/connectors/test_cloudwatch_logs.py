@@ -276,7 +276,7 @@ async def test_entity_lines_and_new_errors_become_patterns(
     assert "ERROR" in parse_terms(bodies[1]["filterPattern"])
     assert bodies[0]["startTime"] == ms(START) and bodies[0]["endTime"] == ms(END)
     assert bodies[-1]["endTime"] == ms(START) - 1  # the baseline ends where the window starts
-    assert bodies[-1]["startTime"] == ms(START - timedelta(hours=24))
+    assert bodies[-1]["startTime"] == ms(START - timedelta(days=3))  # investigation.baseline
     assert set(proxy.calls) == {"FilterLogEvents"}
     auth = proxy.seen[0].headers.get("Authorization", "")
     assert auth.startswith("AWS4-HMAC-SHA256 Credential=testing/") and "/logs/aws4_request" in auth

@@ -129,9 +129,20 @@ async def test_queries_are_one_selector_and_one_stage_with_tenant_and_basic_auth
     assert first.startswith("(?i)(?:") and "acc_1042" in first and "dana@acme\\.io" in first
     windows = [(int(c["start"]), int(c["end"])) for c in fake.calls]
     assert windows[0] == (_ns(START), _ns(END) + 1)
-    assert windows[-1] == (_ns(START - timedelta(hours=24)), _ns(START) + 1)
+    # the baseline: investigation.baseline (3 days by default) before the window
+    assert windows[-1] == (_ns(START - timedelta(days=3)), _ns(START) + 1)
     assert all(c["direction"] == "backward" for c in fake.calls)
     assert all(r.headers["x-scope-orgid"] == "acme" for r in fake.requests)
+
+
+async def test_the_baseline_period_follows_the_investigation_unless_the_connector_sets_one(
+    fake: FakeLoki,
+) -> None:
+    seed(fake)
+    await connector(fake).collect(query(baseline=timedelta(hours=6)))
+    await connector(fake, baseline="24h").collect(query(baseline=timedelta(hours=6)))
+    baselines = [int(c["start"]) for c in fake.calls if int(c["end"]) == _ns(START) + 1]
+    assert baselines == [_ns(START - timedelta(hours=6)), _ns(START - timedelta(hours=24))]
 
 
 async def test_hostile_values_stay_one_literal_and_match_literally(fake: FakeLoki) -> None:

@@ -1,0 +1,449 @@
+"""Block scanning for `log_file`: large reads, candidate lines found in one pass over each
+block, widened to whole records (`Records`: a stack trace stays joined to the line that starts
+it, across block boundaries too), and seeking by time in time-ordered files. The file's
+`logformats.LogFormat` says what a record is; the caller passes the function that reads a
+line's time.
+
+Candidates are the lines that contain one of the entity strings (ASCII case-insensitive) or a
+level/error marker (`LEVEL_MARKERS`); every other line is skipped without being split out or
+decoded. With Hyperscan installed (x86-64), all patterns run in one SIMD pass over the block
+(about 2× the speed of `grep -c -i -F`); without it, one compiled `re` alternation does the
+same at about a tenth of the speed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import itertools
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import IO, Any
+
+from investigate import logformats
+
+_UNLOADED: Any = object()
+hyperscan: Any = _UNLOADED
+"""The Hyperscan module, imported on first use (~10 ms); None where it cannot be (a platform
+without wheels: the `re` path gives the same lines, slower)."""
+
+
+def accelerated() -> bool:
+    """True when Hyperscan is available (importing it the first time)."""
+    global hyperscan
+    if hyperscan is _UNLOADED:
+        try:
+            hyperscan = importlib.import_module("hyperscan")
+        except ImportError:  # pragma: no cover - platform without wheels
+            hyperscan = None
+    return hyperscan is not None
+
+
+BLOCK_BYTES = 1 << 22
+"""Bytes read at a time (4 MiB): large enough that per-block costs vanish, small enough that
+memory stays flat."""
+ORDER_SLACK = timedelta(minutes=10)
+"""Lines of a "time-ordered" file may be this much out of order (several writers)."""
+PROBES = 9
+"""Lines sampled across a file to decide whether it is time-ordered."""
+PROBE_BYTES = 1 << 16
+
+LEVEL_MARKERS = logformats.LEVEL_MARKERS
+"""A line with none of these (matched case-insensitively) is never warning or worse in any
+format `logformats` reads (its tests hold this over every fixture)."""
+
+
+class Finder:
+    """Offsets of candidate lines in a block: `Finder([b"acc_1042"]).lines(block)`."""
+
+    def __init__(self, needles: Sequence[bytes], *, accelerate: bool = True) -> None:
+        self.entities = tuple(re.escape(n) for n in needles if n)
+        self.patterns = self.entities + LEVEL_MARKERS
+        fast = accelerate and accelerated()
+        # Two databases: the level markers' is the same for every ticket (compiled once per
+        # process), the entities' is small literals (cheap to compile per ticket).
+        self._hs = [_hs_database(p) for p in (self.entities, LEVEL_MARKERS) if p] if fast else []
+        self._scratch: dict[tuple[int, int], Any] = {}
+        self._re = _re_alternation(self.patterns) if not fast else None
+
+    @property
+    def engine(self) -> str:
+        return "hyperscan" if self._hs else "re"
+
+    def lines(self, block: Block) -> list[tuple[int, int, bool]]:
+        """(start, end, may_mention_an_entity) of each candidate line, in order; `end`
+        excludes the newline. A False flag means only a level marker was found."""
+        if self._hs:
+            return _spans(_searchable(block), len(block), self._hs_ends(block))
+        assert self._re is not None
+        out: list[tuple[int, int, bool]] = []
+        low = bytes(block).lower()  # ASCII-only, so offsets are the block's
+        pos, size, search = 0, len(block), self._re.search
+        while pos < size:
+            found = search(low, pos)
+            if found is None:
+                break
+            start = low.rfind(b"\n", 0, found.start()) + 1
+            end = low.find(b"\n", found.end())
+            end = size if end < 0 else end
+            out.append((start, end, True))
+            pos = end + 1
+        return out
+
+    def _hs_ends(self, block: Block) -> list[tuple[int, bool]]:
+        ends: list[tuple[int, bool]] = []
+        add = ends.append
+        me = threading.get_ident()
+        for db in self._hs:
+            entity = db is self._hs[0] and bool(self.entities)
+
+            def on_match(
+                _id: int, _from: int, to: int, _flags: int, _ctx: object, entity: bool = entity
+            ) -> None:
+                add((to, entity))
+
+            scratch = self._scratch.get((me, id(db)))
+            if scratch is None:  # scratch space is per thread and database
+                scratch = self._scratch[(me, id(db))] = hyperscan.Scratch(db)
+            db.scan(block, match_event_handler=on_match, scratch=scratch)
+        return ends
+
+
+def _searchable(block: Block) -> bytes | bytearray:
+    """Something with find/rfind over the block's bytes, at the same offsets (a view of a
+    buffer starts at the buffer's first byte; see `blocks`)."""
+    if isinstance(block, memoryview):
+        assert isinstance(block.obj, bytes | bytearray)
+        return block.obj
+    return block
+
+
+def _spans(
+    block: bytes | bytearray, size: int, ends: list[tuple[int, bool]]
+) -> list[tuple[int, int, bool]]:
+    out: list[tuple[int, int, bool]] = []
+    last_end = -1
+    for to, entity in sorted(ends):
+        if to <= last_end:  # another hit in the same line
+            if entity and not out[-1][2]:
+                out[-1] = (out[-1][0], out[-1][1], True)
+            continue
+        start = block.rfind(b"\n", 0, to) + 1
+        if to > start and block[to - 1 : to] == b"\n":
+            start = block.rfind(b"\n", 0, to - 1) + 1  # `$`-like matches end on the newline
+        end = block.find(b"\n", to, size)
+        end = size if end < 0 else end
+        if out and start <= out[-1][0]:
+            if entity and not out[-1][2]:
+                out[-1] = (out[-1][0], out[-1][1], True)
+            continue
+        out.append((start, end, entity))
+        last_end = end
+    return out
+
+
+@lru_cache(maxsize=64)
+def _hs_database(patterns: tuple[bytes, ...]) -> Any:
+    db = hyperscan.Database()
+    flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_ALLOWEMPTY
+    db.compile(
+        expressions=list(patterns),
+        ids=list(range(len(patterns))),
+        elements=len(patterns),
+        flags=[flags] * len(patterns),
+    )
+    return db
+
+
+@lru_cache(maxsize=64)
+def _re_alternation(patterns: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    # Patterns are lower case and the block is lowered first: faster than re.IGNORECASE.
+    return re.compile(b"|".join(b"(?:" + p + b")" for p in patterns), re.M)
+
+
+Block = bytes | memoryview
+"""Bytes of whole lines. `blocks` yields memoryviews of one reused buffer (no allocation per
+block: fresh 4 MiB objects cost more in page faults than the scan itself), valid until the next
+block is asked for."""
+
+
+def blocks(
+    handle: IO[bytes], limit: int, size: int = 0, stop: int = -1
+) -> Iterator[tuple[int, memoryview]]:
+    """(offset, block) for blocks of whole lines read from the handle's position; `offset` counts
+    from there, and the last block may lack its newline. A line longer than `limit` bytes is cut
+    to `limit` and the rest of it skipped. With `stop` >= 0, reading ends once that many bytes
+    were read (the lines of the last block are whole)."""
+    size = size or BLOCK_BYTES
+    buf = bytearray(size + limit)
+    view = memoryview(buf)
+    fill = _filler(handle)
+    carry = 0  # bytes of an unfinished line at the front of buf
+    read = 0
+    skipping = False
+    while stop < 0 or read < stop:
+        got = fill(view[carry : carry + size])
+        if not got:
+            break
+        read += got
+        end = carry + got
+        begin = 0
+        if skipping:  # the rest of an over-long line
+            newline = buf.find(b"\n", 0, end)
+            if newline < 0:
+                continue
+            begin, skipping = newline + 1, False
+        last = buf.rfind(b"\n", begin, end)
+        if begin:  # keep blocks starting at buf[0]
+            buf[: end - begin] = view[begin:end]
+            end, last = end - begin, (last - begin if last >= 0 else -1)
+        start = read - end  # file offset of buf[0]
+        if last >= 0:
+            yield start, view[: last + 1]
+            tail = end - last - 1
+            buf[:tail] = view[last + 1 : end]
+            start, end = start + last + 1, tail
+        if end >= limit:
+            yield start, view[:limit]
+            carry, skipping = 0, True
+        else:
+            carry = end
+    if carry and not skipping:
+        yield read - carry, view[:carry]
+
+
+def _filler(handle: IO[bytes]) -> Callable[[memoryview], int]:
+    """`fill(view)`: read into `view` as far as the file allows, the bytes read (0 at the end).
+    A damaged .gz ends the file after the last good bytes."""
+    if isinstance(handle, gzip.GzipFile) or not hasattr(handle, "readinto"):
+        read1 = getattr(handle, "read1", handle.read)
+        broken = False
+
+        def by_parts(view: memoryview) -> int:
+            nonlocal broken
+            got = 0
+            while got < len(view) and not broken:
+                try:
+                    part = read1(len(view) - got)
+                except (EOFError, gzip.BadGzipFile, OSError):
+                    broken = True  # a truncated .gz ends the file; what was read still counts
+                    break
+                if not part:
+                    break
+                view[got : got + len(part)] = part
+                got += len(part)
+            return got
+
+        return by_parts
+
+    def into(view: memoryview) -> int:
+        got = 0
+        while got < len(view):
+            n = handle.readinto(view[got:])
+            if not n:
+                break
+            got += n
+        return got
+
+    return into
+
+
+class Records:
+    """Candidate records of one file's blocks, in order: `records.block(offset, block)` for each
+    block, then `records.finish()`. Each is (offset, record, may_mention_an_entity): a candidate
+    line (`Finder`) widened with `logformats.record_span` to the record it belongs to, its lines
+    joined by newlines (as `logformats.records` joins them when reading line by line). The last
+    record of a block is held back until the next block shows whether continuation lines follow
+    it; candidates among those lines belong to it."""
+
+    def __init__(self, finder: Finder, fmt: logformats.LogFormat, limit: int) -> None:
+        self.finder, self.fmt, self.limit = finder, fmt, limit
+        self._pending: tuple[int, bytes, bool | None] | None = None
+        """The held-back record: offset, bytes so far, and whether it is a candidate (None: not
+        yet; a continuation line in the next block may make it one)."""
+
+    def block(self, offset: int, block: Block) -> list[tuple[int, bytes, bool]]:
+        spans = self.finder.lines(block)
+        if not self.fmt.multiline:
+            return [(offset + a, line_at(block, a, b, self.limit), named) for a, b, named in spans]
+        buf, size = _searchable(block), len(block)
+        out: list[tuple[int, bytes, bool]] = []
+        head, i = 0, 0
+        if self._pending is not None:
+            head = self._continued(buf, size)
+            where, text, named = self._pending
+            while i < len(spans) and spans[i][0] < head:
+                named = bool(named) or spans[i][2]
+                i += 1
+            if len(text) < 2 * self.limit:  # the record is capped anyway (`_joined`)
+                text += bytes(buf[:head])
+            if head >= size:  # the whole block continues the record
+                self._pending = (where, text, named)
+                return out
+            if named is not None:
+                out.append((where, _joined(text, self.limit), named))
+        tail = self._last_record(buf, size, head)
+        tail_named: bool | None = None
+        current: tuple[int, int, bool] | None = None
+        for first, last, named in spans[i:]:
+            if first >= tail:
+                tail_named = bool(tail_named) or named
+                continue
+            start, end = logformats.record_span(buf, first, last, self.fmt, size=size)
+            start, end = max(start, head), min(end, tail - 1)
+            if current is not None and start == current[0]:  # another line of that record
+                current = (current[0], current[1], current[2] or named)
+                continue
+            if current is not None:
+                out.append(self._record(buf, *current, offset))
+            current = (start, end, named)
+        if current is not None:
+            out.append(self._record(buf, *current, offset))
+        self._pending = (offset + tail, bytes(buf[tail:size]), tail_named)
+        return out
+
+    def finish(self) -> list[tuple[int, bytes, bool]]:
+        """The held-back last record, when it is a candidate."""
+        pending, self._pending = self._pending, None
+        if pending is None or pending[2] is None or not pending[1]:
+            return []
+        return [(pending[0], _joined(pending[1], self.limit), pending[2])]
+
+    def _record(
+        self, buf: bytes | bytearray, start: int, end: int, named: bool, offset: int
+    ) -> tuple[int, bytes, bool]:
+        raw = bytes(buf[start:end])
+        text = _joined(raw, self.limit) if b"\n" in raw else line_at(raw, 0, len(raw), self.limit)
+        return offset + start, text, named
+
+    def _continued(self, buf: bytes | bytearray, size: int) -> int:
+        """Where the continuation lines at the block's start end (0: none)."""
+        pos = 0
+        for _ in range(MAX_RECORD_LINES):
+            if pos >= size:
+                break
+            end = buf.find(b"\n", pos, size)
+            end = size if end < 0 else end
+            if not self.fmt.is_continuation(bytes(buf[pos:end])):
+                break
+            pos = end + 1
+        return min(pos, size)
+
+    def _last_record(self, buf: bytes | bytearray, size: int, head: int) -> int:
+        """Where the block's last record starts (at or after `head`)."""
+        end = size - 1 if size and buf[size - 1] == 10 else size  # 10: a newline
+        start = max(buf.rfind(b"\n", 0, end) + 1, head)
+        for _ in range(MAX_RECORD_LINES):
+            if start <= head or not self.fmt.is_continuation(bytes(buf[start:end])):
+                break
+            end = start - 1
+            start = max(buf.rfind(b"\n", 0, end) + 1, head)
+        return start
+
+
+MAX_RECORD_LINES = 200
+"""Lines a record may span (as `logformats.records` and `record_span` cap it)."""
+
+
+def _joined(raw: bytes, limit: int) -> bytes:
+    """A record's lines as `logformats.records` joins them: each without its line ending,
+    joined by newlines, continuation lines kept while the record is under `limit` bytes."""
+    lines = raw.rstrip(b"\n").split(b"\n")
+    out = [lines[0][:limit].rstrip(b"\r")]
+    size = len(out[0]) + 1
+    for line in lines[1:]:
+        if size >= limit or len(out) >= MAX_RECORD_LINES:
+            break
+        out.append(line[:limit].rstrip(b"\r"))
+        size += len(line) + 1
+    return b"\n".join(out)
+
+
+def line_at(block: Block, start: int, end: int, limit: int) -> bytes:
+    """The line's bytes without its line ending, capped at `limit`."""
+    raw = bytes(block[start : min(end, start + limit)])
+    return raw[:-1] if raw.endswith(b"\r") else raw
+
+
+TimeOf = Callable[[bytes], datetime | None]
+
+
+def first_time(
+    handle: IO[bytes], offset: int, time_of: TimeOf, limit: int
+) -> tuple[datetime | None, int]:
+    """The time of the first dated line that starts at or after `offset`, and where that line
+    starts (-1 when none within `PROBE_BYTES`)."""
+    handle.seek(offset)
+    data = handle.read(PROBE_BYTES)
+    pos = 0
+    if offset > 0:
+        newline = data.find(b"\n")
+        if newline < 0:
+            return None, -1
+        pos = newline + 1
+    while pos < len(data):
+        end = data.find(b"\n", pos)
+        if end < 0:
+            break
+        found = time_of(line_at(data, pos, end, limit))
+        if found is not None:
+            return found, offset + pos
+        pos = end + 1
+    return None, -1
+
+
+def seek_range(
+    handle: IO[bytes], size: int, since: datetime, until: datetime, time_of: TimeOf, limit: int
+) -> tuple[int, int] | None:
+    """Byte range [start, stop) holding the lines timed `since`..`until` in a time-ordered
+    file, by binary search; None when the file is not ordered (or not dated) and must be read
+    whole. `stop` is -1 for "to the end"."""
+    if size <= 4 * PROBE_BYTES:
+        return None
+    samples = []
+    for i in range(PROBES):
+        found, _ = first_time(handle, (size - PROBE_BYTES) * i // (PROBES - 1), time_of, limit)
+        if found is not None:
+            samples.append(found)
+    if len(samples) < PROBES // 2 or any(
+        b < a - ORDER_SLACK for a, b in itertools.pairwise(samples)
+    ):
+        return None
+    start = _bisect(handle, size, since - ORDER_SLACK, time_of, limit)
+    stop = _bisect(handle, size, until + ORDER_SLACK, time_of, limit, after=True)
+    return start, (-1 if stop >= size else stop)
+
+
+def _bisect(
+    handle: IO[bytes],
+    size: int,
+    bound: datetime,
+    time_of: TimeOf,
+    limit: int,
+    *,
+    after: bool = False,
+) -> int:
+    """Where to start reading so no line timed `bound` or later is missed; with `after`, where
+    to stop reading so no line timed up to `bound` is missed."""
+    lo, hi = 0, size
+    while hi - lo > PROBE_BYTES:
+        mid = (lo + hi) // 2
+        found, _ = first_time(handle, mid, time_of, limit)
+        if found is None:
+            hi = mid  # no dated line here: be generous and read from lo
+            continue
+        if found > bound or (found == bound and not after):
+            hi = mid
+        else:
+            lo = mid
+    if after:
+        return hi
+    if lo == 0:
+        return 0
+    handle.seek(lo)
+    head = handle.read(PROBE_BYTES)
+    newline = head.find(b"\n")
+    return lo if newline < 0 else lo + newline + 1

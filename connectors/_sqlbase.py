@@ -363,6 +363,7 @@ class ServerSQL(Connector[C], Generic[C]):
             default_title=f"{run.name}: " + ", ".join(f"{k}={v}" for k, v in list(row.items())[:4]),
             time_field=run.named.time_field,
             url_template=run.named.url_template,
+            fields=run.named,
         )
         evidence.attributes["query_name"] = run.name
         evidence.matched = sorted(

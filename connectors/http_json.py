@@ -43,6 +43,7 @@ from investigate.config import Strict
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Provides, Query
 from investigate.entities import PARAMS
 from investigate.errors import SourceError
+from investigate.fieldmap import FieldMapping
 from investigate.http import HttpOptions
 from investigate.jsonapi import MAX_RESPONSE_BYTES, JsonResponse, fetch_json, request_timeout
 from investigate.jsonapi import HttpFailure as HttpFailure  # re-exported for older imports
@@ -117,7 +118,7 @@ class FieldMap(Strict):
         return value
 
 
-class HttpJsonConfig(ConnectorConfig):
+class HttpJsonConfig(ConnectorConfig, FieldMapping):
     url: str = Field(description="URL template, e.g. https://admin/api/accounts/{account_id}")
     params: dict[str, str] = Field(default_factory=dict)
     headers: dict[str, SecretStr] = Field(default_factory=dict)
@@ -329,6 +330,7 @@ class HttpJson(Connector[HttpJsonConfig]):
             + ", ".join(
                 f"{k}={v}" for k, v in list(item.items())[:4] if not isinstance(v, dict | list)
             ),
+            fields=self.config,
         )
         if f.title and (title := _text(jmespath.search(f.title, item))):
             evidence.title = title[:300]

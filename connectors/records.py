@@ -29,6 +29,7 @@ from pydantic import Field, field_validator
 from investigate.config import SAFE_LOADER, ConfigPath
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Provides, Query
 from investigate.errors import SourceError
+from investigate.fieldmap import FieldMapping
 from investigate.models import Evidence, EvidenceKind
 from investigate.relevance import bm25
 from investigate.rows import parse_time, row_evidence, row_time
@@ -39,7 +40,7 @@ Select = Literal["matched", "window", "text", "all"]
 MAX_FILE_BYTES = 200_000_000
 
 
-class RecordsConfig(ConnectorConfig):
+class RecordsConfig(ConnectorConfig, FieldMapping):
     path: ConfigPath
     format: Literal["auto", "json", "jsonl", "csv", "yaml"] = "auto"
     kind: EvidenceKind
@@ -151,6 +152,7 @@ class Records(Connector[RecordsConfig]):
             time_field=cfg.time_field,
             url_template=url_template,
             match_fields=cfg.match_fields or None,
+            fields=cfg,
         )
 
     def _in_window(self, record: dict[str, Any], query: Query) -> bool:

@@ -176,6 +176,7 @@ class SQLite(Connector[SQLiteConfig]):
             default_title=f"{name}: " + ", ".join(f"{k}={v}" for k, v in list(row.items())[:4]),
             time_field=named.time_field,
             url_template=named.url_template,
+            fields=named,
         )
         evidence.attributes["query_name"] = name
         evidence.matched = sorted(

@@ -125,6 +125,17 @@ class InvestigationSettings(Strict):
         timedelta(seconds=30), description="Default per-connector deadline."
     )
     max_evidence: int = Field(40, ge=1, le=500)
+    link_horizon: Duration = Field(
+        timedelta(hours=24), description="Longest change → first-new-error gap that is linked."
+    )
+    intent_phrases: dict[Literal["feature", "howto"], list[str]] = Field(
+        default_factory=dict,
+        description="Extra phrases (any language) that mark a feature request or a how-to.",
+    )
+    service_aliases: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Names of one service across sources, e.g. {import: [acme-import, importer]}.",
+    )
     evidence_budget_tokens: int = Field(12_000, ge=500)
 
 
@@ -205,6 +216,23 @@ class StatsSettings(Strict):
     radar: RadarSettings = Field(default_factory=RadarSettings)
 
 
+class ReplySettings(Strict):
+    """How draft replies read. Nothing product-specific lives in code: names, sign-off and help
+    links come from here."""
+
+    product: str = Field("our product", description="How the reply names the product.")
+    team: str = Field("Support", description="Who signs the reply.")
+    sign_off: str = "Best regards"
+    tone: Literal["friendly", "formal"] = "friendly"
+    help_links: dict[str, str] = Field(
+        default_factory=dict, description="Per category (or 'default'): a help-centre link."
+    )
+    public_codes: bool = Field(False, description="Error codes may appear in replies.")
+    public_terms: list[str] = Field(
+        default_factory=list, description="Words the reply linter must not treat as internal."
+    )
+
+
 class Settings(Strict):
     ticket_source: str | None = None
     llm: LLMSettings = Field(default_factory=LLMSettings)
@@ -214,6 +242,10 @@ class Settings(Strict):
     stats: StatsSettings = Field(default_factory=StatsSettings)
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     mcp: MCPSettings = Field(default_factory=MCPSettings)
+    reply: ReplySettings = Field(default_factory=ReplySettings)
+    runbooks: ConfigPath | None = Field(
+        None, description="A folder of Markdown runbooks with front matter (see runbooks.py)."
+    )
 
 
 @dataclass

@@ -55,6 +55,7 @@ class CaseResult:
     citation_valid: bool = False
     reply_ok: bool = True  # the draft reply contains none of `reply_must_not_contain`
     reply_forbidden: list[str] = field(default_factory=list)  # the ones it did contain
+    reply_lint: list[str] = field(default_factory=list)  # reply-lint rules the final reply breaks
     sources: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     wall_s: float = 0.0
     error: str | None = None
@@ -74,6 +75,7 @@ class Aggregate:
     category_accuracy: float = 0.0
     citation_validity: float = 0.0
     reply_failures: int = 0  # cases whose draft reply contains a forbidden string
+    reply_lint_failures: int = 0  # cases whose final draft reply still breaks a reply-lint rule
     passed: int = 0
     sources: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     wall_s: float = 0.0
@@ -99,6 +101,7 @@ def score_report(
     expected_category: str,
     result: CaseResult,
     reply_must_not_contain: list[str] | None = None,
+    reply_settings: Any = None,
 ) -> None:
     """Fill the metric fields of ``result`` from a Report."""
     evidence = list(report.evidence)
@@ -143,10 +146,27 @@ def score_report(
     result.citation_valid = result.citations_exist and result.cites_decisive
     reply = str(getattr(report.analysis, "draft_reply", "") or "").lower()
     result.reply_forbidden = [w for w in reply_must_not_contain or [] if w.lower() in reply]
+    result.reply_lint = _reply_lint(report, reply_settings)
     result.reply_ok = not result.reply_forbidden
     for s in report.sources:
         st = getattr(s.status, "value", s.status)
         result.sources[st] = result.sources.get(st, 0) + 1
+
+
+def _reply_lint(report: Any, settings: Any) -> list[str]:
+    """The reply linter's verdict on the report's final draft reply (after enforcement)."""
+    from investigate.models import Evidence
+    from investigate.replylint import lint
+
+    analysis = report.analysis
+    reply = str(getattr(analysis, "draft_reply", "") or "")
+    if not reply:
+        return []
+    ticket = getattr(report, "ticket", None)
+    requester = getattr(getattr(ticket, "requester", None), "name", None)
+    by_id = {e.id: e for e in report.evidence if isinstance(e, Evidence)}
+    cited = [by_id[i] for i in analysis.root_cause.evidence if i in by_id]
+    return [str(p) for p in lint(reply, cited=cited, settings=settings, requester=requester)]
 
 
 def load_case(case_dir: Path) -> dict[str, Any]:
@@ -179,7 +199,14 @@ def run_case(case_dir: Path) -> CaseResult:
         options = RunOptions(ticket_id=result.ticket, analyst="offline", until=until)
         report = run_async(investigate(ctx, options))
         forbidden = [str(w) for w in data.get("reply_must_not_contain") or []]
-        score_report(report, decisive, result.expected_category, result, forbidden)
+        score_report(
+            report,
+            decisive,
+            result.expected_category,
+            result,
+            forbidden,
+            reply_settings=config.settings.reply,
+        )
     except BaseException as exc:  # a broken case is a row, never a crash
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -198,7 +225,8 @@ def _aggregate(name: str, results: list[CaseResult]) -> Aggregate:
     agg.recall_10 = sum(r.recall_10 for r in results) / n
     agg.category_accuracy = sum(r.category_ok for r in results) / n
     agg.citation_validity = sum(r.citation_valid for r in results) / n
-    agg.reply_failures = sum(1 for r in results if not r.error and not r.reply_ok)
+    agg.reply_failures = sum(1 for r in results if not r.error and r.reply_forbidden)
+    agg.reply_lint_failures = sum(1 for r in results if not r.error and r.reply_lint)
     agg.passed = sum(r.passed for r in results)
     agg.wall_s = sum(r.wall_s for r in results)
     for r in results:
@@ -265,15 +293,17 @@ def render_table(summary: Summary) -> str:
             f" {'✓' if r.category_ok else '✗':>4} {'✓' if r.citation_valid else '✗':>4}"
             f" {'✓' if r.reply_ok else '✗':>5} {src:>24} {r.wall_s:5.2f}s"
             + (f"  reply contains: {', '.join(r.reply_forbidden)}" if r.reply_forbidden else "")
+            + (f"  reply lint: {'; '.join(r.reply_lint)}" if r.reply_lint else "")
         )
     lines.append("")
-    head2 = f"{'group':<34} {'cases':>5} {'err':>4} {'R@5':>6} {'R@10':>6} {'cat acc':>7} {'cite ok':>7} {'reply✗':>6} {'pass':>5} {'time':>7}"
+    head2 = f"{'group':<34} {'cases':>5} {'err':>4} {'R@5':>6} {'R@10':>6} {'cat acc':>7} {'cite ok':>7} {'reply✗':>6} {'lint✗':>5} {'pass':>5} {'time':>7}"
 
     def row(label: str, agg: Aggregate) -> str:
         return (
             f"{label:<34} {agg.cases:>5} {agg.errors:>4}"
             f" {_pct(agg.recall_5):>6} {_pct(agg.recall_10):>6} {_pct(agg.category_accuracy):>7}"
-            f" {_pct(agg.citation_validity):>7} {agg.reply_failures:>6} {agg.passed:>5} {agg.wall_s:6.2f}s"
+            f" {_pct(agg.citation_validity):>7} {agg.reply_failures:>6} {agg.reply_lint_failures:>5}"
+            f" {agg.passed:>5} {agg.wall_s:6.2f}s"
         )
 
     lines += [head2, "-" * len(head2)]
@@ -287,7 +317,8 @@ def render_table(summary: Summary) -> str:
     lines.append(
         f"category accuracy {_pct(o.category_accuracy).strip()}, recall@5 {_pct(o.recall_5).strip()},"
         f" recall@10 {_pct(o.recall_10).strip()}, citation validity {_pct(o.citation_validity).strip()},"
-        f" reply failures {o.reply_failures}, errors {o.errors}, passed {o.passed}/{o.cases}"
+        f" reply failures {o.reply_failures}, reply-lint failures {o.reply_lint_failures},"
+        f" errors {o.errors}, passed {o.passed}/{o.cases}"
     )
     lines.append(f"total wall time {summary.wall_s:.2f}s")
     return "\n".join(lines)

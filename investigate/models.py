@@ -159,6 +159,19 @@ class Entities(_Model):
         return out
 
 
+class CausalLink(_Model):
+    """A change followed by the first new error it may explain (see `investigate.causal`)."""
+
+    cause: str = Field("", description="Evidence ID of the change (deploy, audit row, rotation…).")
+    effect: str = Field("", description="Evidence ID of the first new error after it.")
+    change: Literal["deploy", "change"] = "change"
+    gap_minutes: int = 0
+    strength: float = Field(0.0, ge=0, le=1)
+    same_service: bool = False
+    same_account: bool = False
+    new_for: Literal["everyone", "customer"] | None = None
+
+
 class Evidence(_Model):
     id: str = ""
     source: str
@@ -177,6 +190,22 @@ class Evidence(_Model):
     examples: list[str] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list)
     novelty: Literal["new", "spike", "steady"] | None = None
+    new_for: Literal["everyone", "customer"] | None = Field(
+        None,
+        description="A new/spiking pattern: new for the whole population or only this customer.",
+    )
+    state: str | None = Field(
+        None, description="Normalised state of a record: firing, resolved, open, closed, failed…"
+    )
+    region: str | None = None
+    accounts: list[str] = Field(
+        default_factory=list, description="Tenant/account keys the item belongs to."
+    )
+    accounts_affected: int | None = Field(None, description="Distinct accounts hit (patterns).")
+    links: list[CausalLink] = Field(
+        default_factory=list, description="Errors this change may have caused (on the change)."
+    )
+    merged: int = Field(0, description="True duplicates folded into this item.")
     attributes: dict[str, Any] = Field(default_factory=dict)
     reasons: list[str] = Field(default_factory=list, description="Why it ranked where it did.")
 
@@ -243,6 +272,9 @@ class Analysis(_Model):
     next_steps: list[str] = Field(default_factory=list)
     draft_reply: str = ""
     internal_note: str = ""
+    runbooks: list[str] = Field(
+        default_factory=list, description="Names of the organisation runbooks that matched."
+    )
 
 
 class TicketSummary(_Model):

@@ -13,6 +13,7 @@ anything else is `steady`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -58,7 +59,25 @@ _MASKS = [
         "<num>",
     ),
 ]
-_ACCOUNT_KEYS = ("account_id", "account", "org_id", "tenant_id", "customer_id", "tenant")
+ACCOUNT_KEYS = (
+    "account_id",
+    "account",
+    "org_id",
+    "organization_id",
+    "tenant_id",
+    "tenant",
+    "customer_id",
+    "workspace_id",
+    "company_id",
+    "client_id",
+)
+"""Default tenant keys read from a log line's fields (`account_field` overrides them)."""
+SPIKE_MIN = 5
+"""A spike needs at least this many lines in the window…"""
+SPIKE_RATIO = 2.0
+"""…at least this many times the baseline rate…"""
+SPIKE_P = 0.001
+"""…and a Poisson upper tail below this against the baseline rate of the whole population."""
 _ACCOUNT_RE = re.compile(r"\bacc(?:ount|t)?_[A-Za-z0-9]{3,40}\b")
 _CODE_RE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
 _SEVERE = {"error", "critical"}
@@ -121,9 +140,15 @@ class PatternGrouper:
     """Feed it lines (baseline and window); ask it for the patterns worth showing."""
 
     def __init__(
-        self, window: Window, *, max_templates: int = 20_000, drain: DrainSettings = DRAIN
+        self,
+        window: Window,
+        *,
+        max_templates: int = 20_000,
+        drain: DrainSettings = DRAIN,
+        account_keys: tuple[str, ...] = ACCOUNT_KEYS,
     ) -> None:
         self.window = window
+        self.account_keys = account_keys
         self.max_templates = max_templates
         self.patterns: dict[Key, Pattern] = {}
         self.baseline: dict[Key, int] = {}
@@ -185,7 +210,7 @@ class PatternGrouper:
             if pattern.matched_first_seen is None or ts < pattern.matched_first_seen:
                 pattern.matched_first_seen = ts
         if len(pattern.accounts) < MAX_ACCOUNTS:
-            pattern.accounts.update(_accounts(line))
+            pattern.accounts.update(_accounts(line, self.account_keys))
         if len(pattern.examples) < MAX_EXAMPLES or (line.matched and pattern.matched_count == 1):
             example = line.message[:500]
             if example not in pattern.examples:
@@ -196,22 +221,29 @@ class PatternGrouper:
                 pattern.fields = _bounded(line.fields)
 
     def novelty(self, key: Key, pattern: Pattern) -> tuple[str, int]:
-        """Against the baseline of the same lines. When this customer's lines are a real share of
-        the pattern, against their own earlier lines: an error steady for others can be new for
-        them. A single hit of a widespread background error stays judged globally."""
-        own = pattern.matched_count >= 3 or pattern.matched_count * 2 >= pattern.count
-        if pattern.matched and own:
-            before, count = self.baseline_matched.get(key, 0), pattern.matched_count
-        else:
-            before, count = self.baseline.get(key, 0), pattern.count
-        if before == 0:
-            return "new", 0
+        """A count test against the baseline (see `count_test`). The whole population is the
+        reference: one customer's share of a steady background error going from 1 line to 7 is
+        no spike. Only when this customer's lines are most of the pattern (their own problem)
+        are they compared with their own earlier lines: an error steady for one other tenant can
+        be new for them."""
+        return self.judge(key, pattern)[:2]
+
+    def judge(self, key: Key, pattern: Pattern) -> tuple[str, int, str | None]:
+        """(novelty, baseline count used, new_for: everyone | customer | None)."""
         base_hours = _hours(self.baseline_start, self.window.start)
         end = min(self.window.end, self.last_seen or self.window.end)
         window_hours = _hours(self.window.start, end)
-        if count >= 5 and count / window_hours >= 3 * before / base_hours:
-            return "spike", before
-        return "steady", before
+        before_all = self.baseline.get(key, 0)
+        verdict = count_test(pattern.count, before_all, window_hours, base_hours)
+        if verdict != "steady":
+            return verdict, before_all, "everyone"
+        own = pattern.matched and pattern.matched_count * 2 >= pattern.count
+        if own:
+            before = self.baseline_matched.get(key, 0)
+            verdict = count_test(pattern.matched_count, before, window_hours, base_hours)
+            if verdict != "steady":
+                return verdict, before, "customer"
+        return "steady", before_all, None
 
     def evidence(
         self,
@@ -226,10 +258,11 @@ class PatternGrouper:
         out = []
         for key, pattern in self.patterns.items():
             pattern.template = self.template_of(key)
-            novelty, before = self.novelty(key, pattern)
+            novelty, before, new_for = self.judge(key, pattern)
             if keep(pattern, novelty):
                 item = _to_evidence(source, query, pattern, novelty, before, url)
                 item.attributes["baseline_all"] = self.baseline.get(key, 0)
+                item.new_for = new_for  # type: ignore[assignment]
                 out.append(item)
         out.sort(key=lambda e: (-len(e.matched), -e.count))
         return out
@@ -285,6 +318,8 @@ def _to_evidence(
         examples=p.examples,
         services=services,
         novelty=novelty,
+        accounts=sorted(p.accounts)[:20],
+        accounts_affected=len(p.accounts),
         attributes={
             "template": p.template,
             "baseline_count": before,
@@ -292,6 +327,7 @@ def _to_evidence(
             if p.matched_first_seen
             else None,
             "accounts_affected": len(p.accounts),
+            "matched_count": p.matched_count,
             "error_codes": codes,
             "http_statuses": statuses,
             "fields": p.fields,
@@ -299,8 +335,30 @@ def _to_evidence(
     )
 
 
-def _accounts(line: LogLine) -> set[str]:
-    for key in _ACCOUNT_KEYS:
+def count_test(count: int, before: int, window_hours: float, base_hours: float) -> str:
+    """`new` when the baseline never saw it; `spike` when the window's count is at least
+    `SPIKE_MIN`, `SPIKE_RATIO`× the baseline rate and improbable under it (Poisson upper tail
+    below `SPIKE_P`); else `steady`."""
+    if before == 0:
+        return "new" if count > 0 else "steady"
+    expected = before * window_hours / base_hours
+    if count < SPIKE_MIN or count < SPIKE_RATIO * expected:
+        return "steady"
+    return "spike" if poisson_tail(count, expected) < SPIKE_P else "steady"
+
+
+def poisson_tail(k: int, mean: float) -> float:
+    """P(X >= k) for X ~ Poisson(mean), summed in log space (stable for large counts)."""
+    if k <= 0:
+        return 1.0
+    if mean <= 0:
+        return 0.0
+    below = sum(math.exp(i * math.log(mean) - mean - math.lgamma(i + 1)) for i in range(k))
+    return max(0.0, 1.0 - below)
+
+
+def _accounts(line: LogLine, keys: tuple[str, ...] = ACCOUNT_KEYS) -> set[str]:
+    for key in keys:
         value = line.fields.get(key)
         if isinstance(value, str | int) and value != "":
             return {str(value)}

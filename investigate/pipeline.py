@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from investigate import entities as entity_mod
-from investigate import incidents
+from investigate import incidents, replylint, runbooks
 from investigate.analysts import AnalystInput, choose_analyst
 from investigate.budget import apply_budget
+from investigate.causal import Aliases
 from investigate.connector import Collected, Connector, Query, Stage, TicketSearch, TicketSource
 from investigate.context import Context
 from investigate.durations import parse_time
@@ -39,7 +40,7 @@ from investigate.models import (
     Usage,
     Window,
 )
-from investigate.ranking import dedupe, rank
+from investigate.ranking import dedupe, merged_notes, rank
 from investigate.recording import Cache, Recorder, Replay, load_replay
 from investigate.redaction import Redactor
 from investigate.registry import discover
@@ -313,6 +314,12 @@ async def investigate(
         analysis.incident = incidents.merge(
             incidents.suspect(data.evidence, data.ticket), analysis.incident
         )
+        if not analysis.runbooks:
+            by_id = {e.id: e for e in data.evidence}
+            cited = [by_id[i] for i in analysis.root_cause.evidence if i in by_id]
+            books = runbooks.for_analysis(data.runbooks, analysis.root_cause.category, cited)
+            analysis.runbooks = [b.name for b in books]
+        replylint.enforce(analysis, data.evidence, data.ticket, data.reply)
         if progress and analyst.name != "offline":
             progress(label, "done", "error" if "fallback" in analysis.analyst else "ok")
         if recorder is not None:
@@ -451,12 +458,27 @@ def _assemble(
     """Stage results → ranked, budgeted evidence (shared by live runs and replays)."""
     settings = ctx.config.settings
     sources, items, notes = _combine(types, first, second)
-    ranked = rank(dedupe(items), found, ticket.created_at)
+    inv = settings.investigation
+    ranked = rank(
+        dedupe(items),
+        found,
+        ticket.created_at,
+        horizon=inv.link_horizon,
+        aliases=Aliases(inv.service_aliases),
+    )
+    for e in ranked:
+        if e.merged:
+            e.reasons.append(f"+0.0 folded {e.merged} true duplicate(s): same source and identity")
+    if ctx.verbose:
+        for line in merged_notes(ranked):
+            ctx.err.print(line, markup=False, highlight=False)
     kept, omitted = apply_budget(
         ranked, settings.investigation.max_evidence, settings.investigation.evidence_budget_tokens
     )
     for e in ranked[len(kept) :]:
         e.id = ""
+    books, book_notes = runbooks.load_or_note(settings.runbooks)
+    notes += book_notes
     return AnalystInput(
         ticket=ticket,
         entities=found,
@@ -465,6 +487,9 @@ def _assemble(
         sources=[*sources, *skipped],
         notes=notes,
         omitted=omitted,
+        reply=settings.reply,
+        intent_phrases={str(k): v for k, v in inv.intent_phrases.items()},
+        runbooks=runbooks.matching(books, kept, types),
     )
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from investigate import signals
+from investigate import causal, signals
 from investigate.models import Entities, Evidence
 
 DEPLOY_HORIZON = 3 * 3600
 CHANGE_HORIZON = 24 * 3600
 AFTER_TICKET = 30 * 60
-UNLINKED = 0.4
+QUIET_CAP = 1.0
+"""Most a steady info-level line of the customer (their ordinary activity) can score."""
+UNLINKED = 0.6
 """Share of the positive score taken from items that mention none of the ticket's entities and
 none of its words: another customer's errors are background unless the ticket ties in."""
 GLOBAL_KINDS = frozenset({"alert", "incident", "deploy", "status"})
@@ -40,12 +42,23 @@ _ENTITY_WEIGHT = {
 }
 
 
-def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> list[Evidence]:
-    """Score, sort (best first) and number the items `E1…`."""
+def rank(
+    items: list[Evidence],
+    entities: Entities,
+    ticket_time: datetime,
+    *,
+    horizon: timedelta = causal.HORIZON,
+    aliases: causal.Aliases | None = None,
+) -> list[Evidence]:
+    """Score, sort (best first) and number the items `E1…`; record the causal links (change →
+    first new error, see `causal`) on the changes."""
     kinds = entities.matchable()
+    words = {w.strip("'\".,").lower() for w in entities.keywords if len(w) >= 4}
     agreement = _agreement(items)
-    precedes = _deploys_before_new_errors(items)
-    explains = _changes_before_customer_problems(items)
+    links = causal.find_links(items, horizon=horizon, aliases=aliases)
+    strongest: dict[int, causal.Link] = {}
+    for link in links:  # strongest first
+        strongest.setdefault(id(link.cause), link)
     upstream = _upstream_causes(items)
     for e in items:
         parts: list[tuple[float, str]] = []
@@ -78,7 +91,8 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
                 and (started - ticket_time).total_seconds() > AFTER_TICKET
             ):
                 parts.append((-4.0, "began after the ticket was opened: cannot be its cause"))
-        parts += _severity(e, ticket_time)
+        if e.novelty != "steady":  # a steady background error's severity is not news
+            parts += _severity(e, ticket_time)
         if quiet:
             pass
         elif e.novelty == "new":
@@ -87,12 +101,20 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
             parts.append((2.0, "rate jumped in the window"))
         elif e.novelty == "steady":
             parts.append((-2.0, "steady background: seen at the same rate before"))
-        if id(e) in explains:
-            parts.append(
-                (4.0, f"changed shortly before this customer's problem: {explains[id(e)][:80]}")
+        if id(e) in strongest:
+            link = strongest[id(e)]
+            gap = f"{link.model.gap_minutes // 60} h {link.model.gap_minutes % 60:02d} min"
+            what = (
+                "deployed shortly before a new error"
+                if link.model.change == "deploy"
+                else "changed shortly before this customer's problem"
             )
-        elif id(e) in precedes:
-            parts.append((3.0, f"deployed shortly before a new error: {precedes[id(e)][:80]}"))
+            parts.append(
+                (
+                    2.0 + 3.0 * link.model.strength,
+                    f"{what} ({gap}; the first new error after it): {link.effect.title[:80]}",
+                )
+            )
         if e.kind == "customer" and matched:
             parts.append((2.5, "the ticket's account: context for every finding"))
         if id(e) in agreement:
@@ -100,7 +122,13 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
             parts.append((points, why))
         text_score = e.attributes.get("text_score")
         if isinstance(text_score, int | float) and text_score > 0:
-            parts.append((min(3.0, text_score / 3), f"text relevance {text_score:.1f}"))
+            parts.append((min(4.0, text_score / 2), f"text relevance {text_score:.1f}"))
+        elif e.kind not in ("log", "log_pattern") and words:
+            shared = sorted(words & _title_words(e))
+            if shared:
+                parts.append(
+                    (min(1.5, 0.5 * len(shared)), f"names the ticket's {', '.join(shared[:3])}")
+                )
         if e.count > 1:
             parts.append((min(1.5, math.log10(e.count) / 2), f"{e.count} occurrences"))
         accounts = e.attributes.get("accounts_affected")
@@ -116,12 +144,17 @@ def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> li
                 parts.append(
                     (-UNLINKED * positive, "not linked to this ticket (no shared entity or words)")
                 )
-        e.score = round(sum(p for p, _ in parts), 2)
+        score = sum(p for p, _ in parts)
+        if quiet and e.novelty != "new" and score > QUIET_CAP:
+            parts.append((QUIET_CAP - score, "the customer's ordinary activity: context only"))
+            score = QUIET_CAP
+        e.score = round(score, 2)
         e.reasons = [f"{p:+.1f} {why}" for p, why in sorted(parts, key=lambda x: -abs(x[0]))]
     _penalise_repeats(items)
     items.sort(key=lambda e: (-e.score, e.source, e.title))
     for index, e in enumerate(items, 1):
         e.id = f"E{index}"
+    causal.attach(links)
     return items
 
 
@@ -156,59 +189,6 @@ def _agreement(items: list[Evidence]) -> dict[int, tuple[float, str]]:
     return out
 
 
-def _deploys_before_new_errors(items: list[Evidence]) -> dict[int, str]:
-    """Deploys followed within hours by a new error-level pattern of the same service."""
-    new_errors = [
-        e
-        for e in items
-        if signals.is_severe_log(e) and e.novelty in ("new", "spike") and e.first_seen
-    ]
-    out: dict[int, str] = {}
-    for d in items:
-        if d.kind != "deploy" or d.timestamp is None:
-            continue
-        service = str(signals.row(d).get("service") or "")
-        for p in new_errors:
-            assert p.first_seen is not None
-            gap = (p.first_seen - d.timestamp).total_seconds()
-            if 0 <= gap <= DEPLOY_HORIZON and (
-                not service or service in p.services or not p.services
-            ):
-                out[id(d)] = p.title
-                break
-    return out
-
-
-def _changes_before_customer_problems(items: list[Evidence]) -> dict[int, str]:
-    """Changes (deploys, audit rows) made before a problem that is this customer's own: a new or
-    spiking warning/error pattern that mentions the ticket's entities. A customer-matched change
-    within a day before it, or a deploy of the same service within hours, likely explains it."""
-    problems = [
-        (e, signals.customer_onset(e))
-        for e in items
-        if e.kind in ("log", "log_pattern")
-        and e.level in ("warning", "error", "critical")
-        and e.novelty in ("new", "spike")
-        and e.matched
-        and e.first_seen
-    ]
-    out: dict[int, str] = {}
-    for c in items:
-        if c.timestamp is None or not signals.is_change(c):
-            continue
-        deploy = c.kind == "deploy"
-        if not deploy and not c.matched:
-            continue
-        service = str(signals.row(c).get("service") or "") if deploy else ""
-        horizon = DEPLOY_HORIZON if deploy else CHANGE_HORIZON
-        for p, onset in problems:
-            gap = (onset - c.timestamp).total_seconds()
-            if 0 <= gap <= horizon and (not service or service in p.services or not p.services):
-                out[id(c)] = p.title
-                break
-    return out
-
-
 def _upstream_causes(items: list[Evidence]) -> dict[int, str]:
     """New error patterns of another scope (no ticket entity) in the same service as this
     customer's own new problem, starting up to three hours before it: a likely upstream cause
@@ -234,6 +214,15 @@ def _upstream_causes(items: list[Evidence]) -> dict[int, str]:
 
 
 _SHAPE = re.compile(r"\b[\w-]*\d[\w-]*\b")
+_TITLE_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+_EMAIL = re.compile(r"\S+@\S+")
+
+
+def _title_words(e: Evidence) -> set[str]:
+    """Words of the title, e-mail addresses left out (a replay sees them redacted)."""
+    return {w.lower() for w in _TITLE_WORD.findall(_EMAIL.sub(" ", e.title))}
 
 
 def _penalise_repeats(items: list[Evidence]) -> None:
@@ -252,15 +241,42 @@ def _penalise_repeats(items: list[Evidence]) -> None:
 
 
 def dedupe(items: list[Evidence]) -> list[Evidence]:
-    """Collapse identical items (same source, kind and title); counts add up."""
+    """Fold true duplicates only: the same source, kind and identity (a row's `id`, else its
+    URL, else its exact content). Distinct rows that share a title (a SQL query with a fixed
+    title) stay distinct. A folded item's `merged` counts what was folded into it."""
     seen: dict[tuple[str, str, str], Evidence] = {}
     for e in items:
-        key = (e.source, e.kind, e.title)
+        key = (e.source, e.kind, _identity(e))
         if key in seen:
             kept = seen[key]
             if kept.kind in ("log", "log_pattern"):
                 kept.count += e.count
             kept.matched = sorted(set(kept.matched) | set(e.matched))
+            kept.merged += 1
         else:
             seen[key] = e
     return list(seen.values())
+
+
+def merged_notes(items: list[Evidence]) -> list[str]:
+    """What dedupe folded, for --verbose."""
+    return [
+        f"merged {e.merged} duplicate(s) of [{e.source}] {e.title[:80]}" for e in items if e.merged
+    ]
+
+
+_MASKED = re.compile(r"\*{3}|^<[A-Z]+_\d+>$")
+"""A value a recording masked (`***`, `<SECRET_1>`) identifies nothing."""
+
+
+def _identity(e: Evidence) -> str:
+    row = signals.row(e)
+    for key in ("id", "uuid", "key", "number"):
+        value = row.get(key)
+        if value not in (None, "") and not _MASKED.search(str(value)):
+            return f"{key}={value}"
+    if e.url and not _MASKED.search(e.url):
+        return f"url={e.url}"
+    if e.kind in ("log", "log_pattern"):
+        return f"{e.title}|{e.first_seen}"
+    return f"{e.title}|{e.timestamp}|{e.detail}"

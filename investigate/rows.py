@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from investigate.fieldmap import FieldMapping, apply
 from investigate.models import Evidence, EvidenceKind
 from investigate.textmatch import EntityMatcher
 
@@ -65,13 +66,14 @@ def row_evidence(
     time_field: str | None = None,
     url_template: str | None = None,
     match_fields: list[str] | None = None,
+    fields: FieldMapping | None = None,
 ) -> Evidence:
     clean = {str(k): _cell(v) for k, v in list(row.items())[:60]}
     haystack = " ".join(
         _text(clean.get(f)) for f in (match_fields or list(clean)) if clean.get(f) is not None
     )
     heading = render_template(title, clean) if title else default_title or _default_title(clean)
-    return Evidence(
+    evidence = Evidence(
         source=source,
         kind=kind,
         timestamp=row_time(row, time_field),
@@ -82,6 +84,7 @@ def row_evidence(
         query=query,
         attributes={"row": clean},
     )
+    return apply(evidence, row, fields)
 
 
 def _default_title(row: Mapping[str, Any]) -> str:

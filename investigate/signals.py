@@ -45,6 +45,10 @@ def row(e: Evidence) -> dict[str, Any]:
 
 
 def status(e: Evidence) -> str:
+    """The item's state: the typed `state` (mapped by the source's `status_field`), else a
+    `status` cell or attribute."""
+    if e.state:
+        return e.state
     value = row(e).get("status") or e.attributes.get("status") or ""
     return str(value).strip().lower()
 
@@ -114,7 +118,15 @@ def is_change(e: Evidence) -> bool:
             value.replace(".", " ").replace("_", " ")
         ):
             return True
+    if e.kind == "db_row" and _STATE_CHANGE.match(status(e)):
+        return True  # a record left in a changed state: unpaired, deprovisioned, archived…
     return e.title.lower().startswith(("audit", "change"))
+
+
+_STATE_CHANGE = re.compile(
+    r"^(?:un[a-z]{3,}ed|deprovisioned|deactivated|disconnected|disabled|suspended|removed|deleted|"
+    r"revoked|archived|cancell?ed|detached|paused|rotated)$"
+)
 
 
 RUNNING = frozenset({"running", "queued", "pending", "processing", "in_progress"})
@@ -138,3 +150,138 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+_HOST = re.compile(
+    r"(?<![\w@.-])(?:https?://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,12}))"
+    r"(?::\d{2,5})?(?![\w@-])"
+)
+_TLDS = frozenset(
+    "com net org io co dev app cloud ai biz info example edu gov mil int eu us uk de fr es it nl "
+    "be ch at se no dk fi pl cz pt ie ca au nz jp cn in br mx sg hk kr za ru tr".split()
+)
+"""Top-level domains read as public hosts (the reserved `example` included); a CamelCase or
+`module.function` token is not a host."""
+_INTERNAL_HOST = re.compile(
+    r"(?:^|\.)(?:local|localhost|internal|intra|lan|svc|cluster\.local|corp|home|test|invalid)$|"
+    r"^(?:localhost|db|redis|postgres|mysql|kafka)\b",
+    re.I,
+)
+_NOT_HOSTS = re.compile(
+    r"\.(?:py|js|ts|go|rb|java|json|yaml|yml|csv|pdf|png|jpg|log|txt|gz|zip)$", re.I
+)
+_NETWORK = re.compile(
+    r"\bE(?:CONNRESET|CONNREFUSED|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN|PIPE)\b|\bNXDOMAIN\b|"
+    r"getaddrinfo|name or service not known|connection (?:reset|refused|timed out)|"
+    r"ssl handshake|certificate verify failed|tls handshake|"
+    r"\b50[234] from\b|third[- ]party|external (?:provider|service|api)|provider returned|"
+    r"rejected by (?:the )?(?:receiver|remote|endpoint|recipient server)|"
+    r"\b(?:webhook|callback) (?:delivery )?(?:failed|rejected|refused)",
+    re.I,
+)
+HTTP_STATUS = re.compile(r"(?<![\w.:/-])([1-5]\d\d)(?![\w.:/-])")
+
+
+def remote_hosts(e: Evidence) -> set[str]:
+    """Public host names an item's text points at (a carrier's API, a vendor's webhook): the
+    mark of a call to a third party. Internal names (`.internal`, `.svc`, `localhost`) and
+    file names are not hosts."""
+    hosts = set()
+    for match in _HOST.finditer(f"{e.title}\n" + "\n".join(e.examples or [e.detail])):
+        host = match.group(1).lower().rstrip(".")
+        if match.group(2) not in _TLDS:
+            continue
+        if _INTERNAL_HOST.search(host) or _NOT_HOSTS.search(host) or host.count(".") < 1:
+            continue
+        hosts.add(host)
+    return hosts
+
+
+def calls_third_party(e: Evidence) -> bool:
+    """An error about a call to someone else's system: a public host, or a network-level
+    failure (connection reset, DNS, TLS, upstream)."""
+    return bool(remote_hosts(e)) or bool(_NETWORK.search(text(e)))
+
+
+def http_statuses(e: Evidence) -> set[int]:
+    """HTTP statuses an item carries (typed attribute from the log's fields, else the text)."""
+    found = {int(s) for s in e.attributes.get("http_statuses") or [] if str(s).isdigit()}
+    if not found:
+        for m in HTTP_STATUS.finditer(f"{e.title}\n" + "\n".join(e.examples[:1])):
+            value = int(m.group(1))
+            window = text(e)[max(0, m.start() - 12) : m.end() + 12].lower()
+            if 400 <= value <= 599 and (
+                "http" in window
+                or "status" in window
+                or any(w in window for w in (" returned", "code", "got"))
+            ):
+                found.add(value)
+    return found
+
+
+_DURATION_KEY = re.compile(
+    r"^(?:duration|latency|elapsed|took|response_time|time_taken|runtime)"
+    r"(?:_?(ms|s|sec|seconds|millis))?$",
+    re.I,
+)
+_DURATION_TEXT = re.compile(
+    r"\b(?:took|in|after|duration[=:]?)\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|seconds)\b", re.I
+)
+
+
+def duration_ms(e: Evidence) -> float | None:
+    """The longest duration an item reports, in milliseconds: a duration field of the log line
+    (`duration_ms=15200`, `latency=12.3s`), else a `took 12.3 s` in its examples."""
+    best: float | None = None
+    fields = e.attributes.get("fields")
+    if isinstance(fields, dict):
+        for key, value in fields.items():
+            m = _DURATION_KEY.match(str(key))
+            if not m:
+                continue
+            number = _float(
+                str(value).rstrip("ms").rstrip("s") if isinstance(value, str) else value
+            )
+            if number is None:
+                continue
+            unit = (m.group(1) or ("ms" if "ms" in str(value) else "")).lower()
+            scale = 1.0 if unit in ("ms", "millis") else 1000.0 if unit else 1.0
+            best = max(best or 0.0, number * scale)
+    for text_ in e.examples:
+        for m in _DURATION_TEXT.finditer(text_):
+            value = float(m.group(1)) * (1.0 if m.group(2).lower() == "ms" else 1000.0)
+            best = max(best or 0.0, value)
+    return best
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+_JOB_KEYS = ("started_at", "finished_at", "progress", "attempts", "job_id", "run_id")
+_PARTIAL = re.compile(r"partial|with_?errors?|with_?warnings?|skipp", re.I)
+_FINISHED = frozenset({"completed", "complete", "succeeded", "success", "done", "finished", "ok"})
+
+
+def is_job(e: Evidence) -> bool:
+    """A job or run record: it has a start/finish time or progress."""
+    r = row(e)
+    return any(k in r for k in _JOB_KEYS) or bool(re.search(r"\bjob\b|\brun\b", e.title, re.I))
+
+
+def is_partial(e: Evidence) -> bool:
+    """A job that finished, but with errors or skipped rows (a failed job is a failure, not a
+    data gap)."""
+    r = row(e)
+    if _PARTIAL.search(status(e)):
+        return True
+    if status(e) not in _FINISHED:
+        return False
+    for key in ("errors", "skipped", "failures", "rejected"):
+        value = r.get(key)
+        if value not in (None, "", 0, "0", "[]", "null"):
+            return True
+    return False

@@ -23,12 +23,13 @@ from investigate.config import Strict
 from investigate.connector import ConnectorConfig, Provides
 from investigate.entities import PARAMS
 from investigate.errors import ReadOnlyViolation
+from investigate.fieldmap import FieldMapping
 from investigate.models import EvidenceKind
 from investigate.sqlcheck import checked as check_sql
 from investigate.sqltypes import CheckedSQL, bind_pattern
 
 
-class NamedQuery(Strict):
+class NamedQuery(Strict, FieldMapping):
     sql: str
     kind: EvidenceKind = "db_row"
     title: str | None = Field(None, description="Template filled from the row, e.g. 'Job {id}'.")

@@ -14,6 +14,7 @@ from investigate.evals import (
     CaseResult,
     Decisive,
     Summary,
+    _aggregate,
     by_category,
     render_table,
     run_cases,
@@ -138,6 +139,25 @@ def test_reply_must_not_contain() -> None:
     unset = CaseResult(name="u", tags=[])  # no list: nothing to fail
     score_report(report(items, "bug", ["E1"], draft_reply=reply), d, "bug", unset)
     assert unset.reply_ok
+
+
+def test_reply_lint_is_scored_on_the_final_reply() -> None:
+    items = [ev(1, title="ERR_A")]
+    d = [Decisive(contains="ERR_A")]
+    leaky = CaseResult(name="l", tags=[])
+    draft = "Hi Ana,\n\nSee E1: ERR_SYNC_FAILED on api-1.prod.internal. We are restarting it now."
+    score_report(report(items, "bug", ["E1"], draft_reply=draft), d, "bug", leaky)
+    rules = {p.split(":")[0] for p in leaky.reply_lint}
+    assert {"evidence-id", "error-code", "internal-host", "unkept-promise"} <= rules
+    clean = CaseResult(name="c", tags=[])
+    fine = "Hi Ana,\n\nI can see errors on our side since 9 May. I will update you here."
+    score_report(report(items, "bug", ["E1"], draft_reply=fine), d, "bug", clean)
+    assert clean.reply_lint == []
+    agg = _aggregate("x", [leaky, clean])
+    assert agg.reply_lint_failures == 1
+    assert "reply-lint failures 1" in render_table(
+        Summary(cases=[leaky, clean], by_tag={}, overall=agg)
+    )
 
 
 def result(
@@ -342,7 +362,7 @@ def test_regression_gate() -> None:
 
 # ------------------------------------------------------------- the held-out worlds (gen-*)
 
-HELD_OUT_CATEGORY = 0.9  # issue 13's gate, not met yet by the offline analyst
+HELD_OUT_CATEGORY = 0.9  # issue 13's gate
 HELD_OUT_RECALL_5 = 0.95
 
 
@@ -375,9 +395,24 @@ def test_held_out_suite_shape() -> None:
     assert any(name.startswith("gen-newuser-") for name in cases)
 
 
-@pytest.mark.xfail(
-    strict=False, reason="held-out set; the rules helper turns this into the real gate"
-)
+# Issue 13's gate over ALL cases (existing and held-out), measured 2026-12-07 with the offline
+# analyst over 105 cases: category 0.933, recall@5 0.951, reply-lint failures 0 (held-out alone:
+# 0.901 / 0.951); with the log format detection of `investigate.logformats` merged, which reads
+# the held-out worlds' logfmt and `ts/lvl/msg` layouts: 1.00 / 0.984 (held-out 1.00 / 1.00).
+GATE_ALL_CATEGORY = 0.9
+GATE_ALL_RECALL_5 = 0.95
+
+
+def test_issue13_gate_over_all_cases() -> None:
+    summary = run_cases(CASES)
+    table = render_table(summary)
+    assert summary.overall.errors == 0, table
+    assert summary.overall.category_accuracy >= GATE_ALL_CATEGORY, table
+    assert summary.overall.recall_5 >= GATE_ALL_RECALL_5, table
+    assert summary.overall.reply_lint_failures == 0, table
+    assert summary.overall.reply_failures == 0, table
+
+
 def test_held_out_gate() -> None:
     summary = run_cases(CASES, only=[HELD_OUT])
     table = render_table(summary)
@@ -385,3 +420,4 @@ def test_held_out_gate() -> None:
     assert summary.overall.category_accuracy >= HELD_OUT_CATEGORY, table
     assert summary.overall.recall_5 >= HELD_OUT_RECALL_5, table
     assert summary.overall.reply_failures == 0, table
+    assert summary.overall.reply_lint_failures == 0, table

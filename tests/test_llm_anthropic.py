@@ -390,3 +390,17 @@ def test_an_error_body_cannot_drive_the_terminal(run, fake_anthropic) -> None:  
     analysis = Report.model_validate_json(result.out).analysis
     assert analysis.analyst.startswith("offline") and "\x1b" not in analysis.analyst
     assert not any("\x1b" in gap or "\u202e" in gap for gap in analysis.gaps)
+
+
+def test_the_llm_reply_goes_through_the_reply_linter(run, fake_anthropic) -> None:  # type: ignore[no-untyped-def]
+    reply = tool_input(
+        draft_reply="Hi the user,\n\nThanks! We are restarting the billing service now. The error "
+        "ERR_CARD_DECLINED came from billing-2.prod.internal:8443.\n\nThanks again,\nSupport",
+    )
+    fake_anthropic.reply_tool("report_analysis", reply)
+    analysis = Report.model_validate_json(run("4812").out).analysis
+    draft = analysis.draft_reply
+    assert draft.startswith("Hi Dana,")
+    for leak in ("restarting", "ERR_CARD_DECLINED", "prod.internal", "the user"):
+        assert leak not in draft
+    assert "Reply lint repaired" in analysis.internal_note

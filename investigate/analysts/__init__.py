@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from investigate.config import ReplySettings
 from investigate.errors import ConfigError, UsageError
 from investigate.models import Analysis, Entities, Evidence, SourceResult, Ticket, Usage, Window
 
 if TYPE_CHECKING:
     from investigate.context import Context
     from investigate.pipeline import RunOptions
+    from investigate.runbooks import Runbook
 
 
 @dataclass
@@ -26,6 +28,11 @@ class AnalystInput:
     sources: list[SourceResult]
     notes: list[str] = field(default_factory=list)
     omitted: int = 0
+    reply: ReplySettings = field(default_factory=ReplySettings)
+    intent_phrases: dict[str, list[str]] = field(default_factory=dict)
+    """Configured extra phrases for the ticket's intent (`investigation.intent_phrases`)."""
+    runbooks: list[Runbook] = field(default_factory=list)
+    """Organisation runbooks that match the evidence (trusted guidance, not untrusted data)."""
 
 
 class Analyst(Protocol):

@@ -7,9 +7,8 @@ customer reply that carries no internal details.
 
 from __future__ import annotations
 
-import re
-
-from investigate.analysts import AnalystInput
+from investigate import causal
+from investigate.analysts import AnalystInput, reply
 from investigate.analysts.rules import DETECTORS, Finding
 from investigate.incidents import suspect
 from investigate.models import (
@@ -177,6 +176,12 @@ def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = 
     tier, team, why = _ESCALATION[category]
     team = _team(category, best, team)
     incident = _incident(category, best, data)
+    from investigate.runbooks import for_analysis
+
+    books = for_analysis(data.runbooks, category, best.evidence)
+    steps = [step for book in books for step in book.steps] + _NEXT[category]
+    guidance = [book.reply for book in books if book.reply]
+    others = [f for f in findings[1:3] if f.score >= MIN_ALTERNATIVE and _linked(f, data)]
     return Analysis(
         analyst=label,
         summary=_summary(category, statement, confidence, data),
@@ -192,18 +197,32 @@ def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = 
                 why_less_likely=f"weaker support ({f.score:.1f} vs {best.score:.1f})",
                 evidence=_cite(f.strongest(3)),
             )
-            for f in findings[1:3]
-            if f.score >= MIN_ALTERNATIVE
+            for f in others
         ],
         timeline=_timeline(best.evidence, data),
-        customer_impact=_impact(category, best),
+        customer_impact=_impact(category, best, data),
         severity=_severity(category, data),
         escalation=Escalation(tier=tier, team=team, reason=why),
         incident=incident,
         gaps=_gaps(data, extra_gap),
-        next_steps=_NEXT[category],
-        draft_reply=_reply(category, best, data),
-        internal_note=_note(category, statement, confidence, best, findings[1:3], data),
+        next_steps=list(dict.fromkeys(steps)),
+        draft_reply=reply.compose(category, best.strongest(), data, guidance),
+        internal_note=_note(category, statement, confidence, best, others, data),
+        runbooks=[book.name for book in books],
+    )
+
+
+def _linked(finding: Finding, data: AnalystInput) -> bool:
+    """An alternative must rest on evidence tied to this ticket: the customer's own items, a
+    causal link, or an alert/incident; steady background of other tenants is no alternative."""
+    linked = {link.cause for _, _, link in causal.links_of(data.evidence)} | {
+        link.effect for _, _, link in causal.links_of(data.evidence)
+    }
+    return any(
+        (e.matched and e.novelty != "steady")
+        or e.id in linked
+        or e.kind in ("alert", "incident", "status", "issue")
+        for e in finding.evidence
     )
 
 
@@ -242,12 +261,24 @@ def _severity(category: str, data: AnalystInput) -> str:
     return severity
 
 
-def _impact(category: str, finding: Finding) -> str:
+_BROAD_CAUSES = frozenset({"bug", "outage", "integration", "performance", "data"})
+"""Causes that can reach other customers; a customer-side cause (their role change, their
+setting, their card) affects them alone, whatever else the same error message hits."""
+
+
+def _impact(category: str, finding: Finding, data: AnalystInput) -> str:
+    """The category's impact, plus the breadth of the cited error when it is this customer's
+    own, non-steady error (another tenant's background says nothing about this ticket)."""
     broad = max(
-        (int(e.attributes.get("accounts_affected") or 0) for e in finding.evidence), default=0
+        (
+            e.accounts_affected or int(e.attributes.get("accounts_affected") or 0)
+            for e in finding.evidence
+            if e.kind in ("log", "log_pattern") and e.matched and e.novelty in ("new", "spike")
+        ),
+        default=0,
     )
     text = _IMPACT[category]
-    if broad > 1:
+    if broad > 1 and category in _BROAD_CAUSES:
         text += f" The same error affects {broad} accounts."
     return text
 
@@ -266,8 +297,8 @@ def _timeline(items: list[Evidence], data: AnalystInput) -> list[TimelineEntry]:
 
 def _event(e: Evidence) -> str:
     if e.kind in ("log", "log_pattern"):
-        return f"First seen: {e.title[:120]} ({e.count}×)"
-    return f"{e.kind.replace('_', ' ').capitalize()}: {e.title[:120]}"
+        return f"First seen: {reply.cut(e.title, 120)} ({e.count}×)"
+    return f"{e.kind.replace('_', ' ').capitalize()}: {reply.cut(e.title, 120)}"
 
 
 def _gaps(data: AnalystInput, extra: str | None) -> list[str]:
@@ -309,97 +340,9 @@ def _note(
     failed = [s.name for s in data.sources if s.status in ("error", "timeout")]
     if failed:
         lines.append(f"Not checked (failed): {', '.join(failed)}")
+    lines += [f"Note: {q}" for q in reply.unanswered(category, data)]
+    howto = not any(e.kind in ("log", "log_pattern") for e in best.evidence)
+    linked = data.reply.help_links.get("user_error") or data.reply.help_links.get("default")
+    if category == "user_error" and howto and not linked:
+        lines.append("Note: add the how-to steps (or a help link: reply.help_links) before sending")
     return "\n".join(lines)
-
-
-def _first_name(data: AnalystInput) -> str:
-    name = (data.ticket.requester.name or "").strip().split(" ")[0]
-    return name if name.isalpha() else "there"
-
-
-def _row_value(finding: Finding, kind: str, key: str) -> str:
-    for e in finding.evidence:
-        value = e.attributes.get("row", {}).get(key) if e.kind == kind else None
-        if value:
-            return str(value)
-    return ""
-
-
-def _reply(category: str, finding: Finding, data: AnalystInput) -> str:
-    invoice = _row_value(finding, "invoice", "id")
-    bodies = {
-        "billing": (
-            "I looked into this: the most recent payment for your subscription"
-            + (f" (invoice {invoice})" if invoice else "")
-            + " could not be collected — your card issuer declined it — so the account was switched "
-            "to read-only. Once the payment method is updated in Settings → Billing and the invoice "
-            "is paid, full access returns automatically."
-        ),
-        "bug": (
-            "Thank you for the details — they helped. We have confirmed this is a problem on our "
-            "side, introduced by a recent change, and our engineering team is working on a fix. "
-            "I will update you as soon as it is resolved."
-        ),
-        "outage": (
-            "We are currently experiencing a service disruption that affects this feature, and our "
-            "engineers are actively working on it. I am sorry for the interruption; I will follow up "
-            "as soon as service is fully restored."
-        ),
-        "access": (
-            "I checked your account: the user's role was recently changed by an administrator in "
-            "your organisation, which removes access to this page. An admin on your side can restore "
-            "the previous role under Settings → Members."
-        ),
-        "configuration": (
-            "I checked our side: the requests are being rejected because of a setting in your "
-            "configuration rather than a fault in the product. "
-            + _config_hint(finding)
-            + " Once that is adjusted it should work again; I am happy to check with you."
-        ),
-        "performance": (
-            "Thank you for reporting this. I can see that some requests for your account are "
-            "taking much longer than they should, and I have passed the details to our engineering "
-            "team. In the meantime, narrowing the date range usually helps. I will keep you posted."
-        ),
-        "data": (
-            "I looked into this: a processing job for your account got stuck, so recent data has "
-            "not reached your dashboards yet. We are restarting it now; nothing is lost, and the "
-            "missing data will appear once it has caught up. I will confirm when it is complete."
-        ),
-        "integration": (
-            "I looked into this: the third-party service we deliver these notifications through is "
-            "currently failing on its side. Our system keeps retrying, and we are monitoring it; "
-            "I will let you know once deliveries are back to normal."
-        ),
-        "user_error": (
-            "Happy to help! Everything on your account looks healthy. Here is how to do that: "
-            "<add the how-to steps and a documentation link here>."
-        ),
-        "feature_request": (
-            "Thank you for the suggestion — I have passed it to our product team. The closest "
-            "option available today is <add a workaround here>."
-        ),
-        "unknown": (
-            "Thank you for reaching out. I am looking into this and could not yet find the cause. "
-            "Could you send the approximate time it happened, a screenshot, and any error message "
-            "or request ID you see? That will help us narrow it down quickly."
-        ),
-    }
-    subject = data.ticket.subject.strip().rstrip(".")[:120] or "your request"
-    return f"Hi {_first_name(data)},\n\nThanks for contacting us about “{subject}”. {bodies[category]}\n\nBest regards,\nSupport"
-
-
-def _config_hint(finding: Finding) -> str:
-    text = " ".join(e.title for e in finding.evidence if e.kind in ("log", "log_pattern")).lower()
-    if re.search(r"\b(saml|sso|certificate|idp)\b", text):
-        return (
-            "Your single sign-on settings no longer match your identity provider — most often the "
-            "signing certificate after a rotation; uploading the new certificate in Settings → SSO "
-            "fixes it."
-        )
-    if re.search(r"rate[_ ]limit|\b429\b|too many requests", text):
-        return (
-            "Your integration is sending more API requests per minute than your plan allows; "
-            "spreading the requests out (or retrying after the Retry-After time) avoids the limit."
-        )
-    return "The cited setting needs to be corrected."

@@ -133,9 +133,12 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
         + (", ".join(e.id for e in data.evidence) or "none (there is no evidence)")
         + "."
     )
-    return Prompt(
-        system=load("system.md"), user=redactor.redact("\n".join(lines), keep_issued=True)
-    )
+    system = load("system.md")
+    if data.runbooks:  # the operator's own guidance: trusted, so outside the fenced data
+        from investigate.runbooks import as_guidance
+
+        system += "\n\n" + as_guidance(data.runbooks)
+    return Prompt(system=system, user=redactor.redact("\n".join(lines), keep_issued=True))
 
 
 def _untrusted(data: AnalystInput) -> Iterator[str]:

@@ -3,6 +3,14 @@
 Each detector reads the ranked evidence and returns a `Finding`: a score, the evidence that
 supports it and a plain statement. Evidence that mentions the ticket's own entities counts in
 full; evidence about the system at large counts half; steady background noise hardly counts.
+
+The backbone is structural: the causal links the ranking found (a change → the first new error
+after it, `investigate.causal`) decide bug (a deploy) versus configuration/access (a change on
+the customer's side); typed signals decide the rest — a firing alert of the customer's service
+and region (outage), a call to a third-party host failing (integration), an unpaid invoice or
+failed charge (billing), a stuck job (data), timeouts without errors (performance), a healthy
+account with a question, or a matching roadmap item (user_error / feature_request). The word
+lists below are weak priors on top, never the only path to a category.
 """
 
 from __future__ import annotations
@@ -12,9 +20,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from investigate import signals
-from investigate.analysts import AnalystInput
-from investigate.models import Evidence
+from investigate import causal, signals
+from investigate.analysts import AnalystInput, intent
+from investigate.models import CausalLink, Evidence
 from investigate.relevance import tokens
 
 MAX_SUPPORT = 3
@@ -75,8 +83,9 @@ CONFIG = _rx(
 )
 RATE = _rx(r"rate[_ ]limit|\b429\b|too many requests|quota exceeded")
 PERF = _rx(
-    r"time[d ]?[_ ]?out|timeout|slow (?:query|request)|latency|\b504\b|gateway time|"
-    r"ERR_QUERY_TIMEOUT|deadline exceeded"
+    r"time[d ]?[_ ]?out|timeout|\bslow\b|latency|\b504\b|gateway time|took too long|"
+    r"exceeded (?:the )?(?:time )?budget|ERR_QUERY_TIMEOUT|deadline exceeded|\boverrun|"
+    r"(?:above|over|exceed\w*) (?:the )?(?:target|threshold|budget|sla|slo)\b|queue wait"
 )
 DATA = _rx(
     r"\blag\b|ingest(?:ion)? (?:lag|delay)|delayed|backlog|stuck|stalled|rebalanc|"
@@ -88,23 +97,60 @@ VENDOR = _rx(
     r"snowflake|bigquery|google (?:sheets|ads|analytics)|third[- ]party|external provider|"
     r"provider returned"
 )
-QUESTION = _rx(
-    r"\bhow (?:do|can|would|to)\b|\bis (?:it|there) (?:possible|a way)\b|\bwhere (?:do|can|is)\b|"
-    r"\bcan (?:i|we)\b[^.?!]*\?|\bwhat(?:'s| is) the best way\b"
-)
 USER_MISTAKE = _rx(
     r"malformed|whitespace|invalid (?:format|syntax|value|characters?)|typo|not a valid|"
     r"wrong (?:format|value|field|password)|missing required|expired (?:link|token|invitation)|"
-    r"already (?:used|exists)|ERR_(?:\w+_)?(?:MALFORMED|INVALID_FORMAT)"
+    r"already (?:used|taken)|ERR_(?:\w+_)?(?:MALFORMED|INVALID_FORMAT)"
 )
-FEATURE = _rx(
-    r"feature request|would be (?:great|nice|helpful) if|please add|could you add|"
-    r"any plans to|wish (?:list|we could)"
-)
+ROADMAP = _rx(r"roadmap|feature|idea|enhancement|request|planned|backlog|wishlist")
+"""A tracker item that records something the product does not do yet (its type or labels)."""
 
 
 def _text(e: Evidence) -> str:
     return signals.text(e)
+
+
+def _links(data: AnalystInput) -> list[tuple[Evidence, Evidence, CausalLink]]:
+    return causal.links_of(data.evidence)
+
+
+def _accounts(e: Evidence) -> int:
+    return e.accounts_affected or int(e.attributes.get("accounts_affected") or 0)
+
+
+def _fresh(e: Evidence) -> bool:
+    """Not steady background: new or spiking, or not a log at all."""
+    return e.kind not in ("log", "log_pattern") or e.novelty != "steady"
+
+
+_BILLING_KINDS = frozenset({"invoice", "subscription", "charge", "payment"})
+_AMOUNT_KEYS = ("total", "amount_due", "amount", "amount_total", "total_amount")
+JUMP = 1.8
+"""An invoice this many times the median of the customer's earlier ones is a billing signal."""
+
+
+def _amount(e: Evidence) -> float | None:
+    row = signals.row(e)
+    for key in _AMOUNT_KEYS:
+        try:
+            return float(str(row[key]).replace(",", ""))
+        except (KeyError, ValueError, TypeError):
+            continue
+    return None
+
+
+def _invoice_jump(records: list[Evidence]) -> Evidence | None:
+    invoices = sorted(
+        (e for e in records if e.kind == "invoice" and e.timestamp and _amount(e) is not None),
+        key=lambda e: e.timestamp or datetime.min,
+    )
+    if len(invoices) < 2:
+        return None
+    *before, latest = invoices
+    earlier = sorted(a for e in before if (a := _amount(e)) is not None)
+    median = earlier[len(earlier) // 2]
+    amount = _amount(latest)
+    return latest if median > 0 and amount is not None and amount >= JUMP * median else None
 
 
 def detect_billing(data: AnalystInput) -> Finding:
@@ -112,10 +158,32 @@ def detect_billing(data: AnalystInput) -> Finding:
     for e in data.evidence:
         if e.kind in ("subscription", "invoice", "charge", "payment") and signals.is_problem(e):
             f.add(e, 3.0)
-        elif e.kind in ("log", "log_pattern", "db_row", "customer") and BILLING.search(_text(e)):
+        elif (
+            e.kind in ("log", "log_pattern", "db_row", "customer")
+            and e.matched  # another tenant's payment trouble says nothing about this one
+            and _fresh(e)
+            and BILLING.search(_text(e))
+        ):
             f.add(e, 1.5 if signals.is_problem(e) or e.kind != "log" else 1.0)
+    records = [e for e in data.evidence if e.kind in _BILLING_KINDS and e.matched]
+    for e in data.evidence:
+        if (
+            e.kind in ("log", "log_pattern")
+            and e.matched
+            and e.novelty in ("new", "spike")
+            and e.level in ("warning", "error", "critical")
+        ):
+            same = next((r for r in records if causal.names_same_thing(r, e, minimum=2)), None)
+            if same is not None:  # "scale-up blocked: spend cap reached" ~ the invoice's cap
+                f.add(same, 3.0)
+                f.add(e, 2.0)
+    jump = _invoice_jump(records)
+    if jump is not None:
+        f.add(jump, 3.0)
     items = {e.kind: e for e in f.evidence}
     parts = []
+    if jump is not None:
+        parts.append(f"the latest invoice {_short(jump)} is far higher than the ones before")
     if "invoice" in items:
         row = signals.row(items["invoice"])
         error = row.get("last_payment_error") or "was not paid"
@@ -132,24 +200,29 @@ def detect_billing(data: AnalystInput) -> Finding:
 
 
 def detect_bug(data: AnalystInput) -> Finding:
+    """A deploy followed by the first new error of the same service (the causal link), or a
+    known open bug sharing the error's code; a product error new for this customer with no
+    other explanation counts a little."""
     f = Finding("bug")
     novel = [e for e in data.evidence if signals.is_severe_log(e) and e.novelty in ("new", "spike")]
     patterns = [e for e in novel if e.matched]  # the customer is hit by it
-    deploys = [e for e in data.evidence if e.kind == "deploy"]
     issues = [
         e for e in data.evidence if e.kind in ("issue", "error_group") and signals.is_problem(e)
     ]
     culprit: Evidence | None = None
     deploy: Evidence | None = None
-    for p in patterns:
-        before = _deploy_before(p, deploys)
-        if before is not None and (p.matched or culprit is None):
-            culprit, deploy = p, before
-            if p.matched:
-                break
-    if culprit is not None and deploy is not None:
-        f.add(culprit, 2.0)
-        f.add(deploy, 3.0 if set(culprit.services) & _services(deploy) else 1.5)
+    for change, error, link in _links(data):
+        if link.change != "deploy" or signals.calls_third_party(error):
+            continue
+        if error.matched or (
+            patterns and set(error.services) & {s for p in patterns for s in p.services}
+        ):
+            culprit, deploy = error, change
+            f.add(error, 2.0)
+            f.add(change, 1.5 + 2.0 * link.strength)
+            if link.new_for == "everyone":
+                f.score += 0.5
+            break
     codes = set().union(*(signals.error_codes(p) for p in patterns)) if patterns else set()
     if culprit is not None:
         for e in data.evidence:
@@ -174,11 +247,22 @@ def detect_bug(data: AnalystInput) -> Finding:
                 if culprit is not None:
                     f.add(culprit, 2.0)
             break
+    if culprit is None:
+        # A product error that is new for this customer and explained by nothing else: a
+        # likely defect, weakly (any better-supported category wins).
+        own = [
+            p for p in patterns if not signals.calls_third_party(p) and not VENDOR.search(_text(p))
+        ]
+        server = [p for p in own if any(s >= 500 for s in signals.http_statuses(p))]
+        pick = (server or own)[:1]
+        for p in pick:
+            culprit = p
+            f.add(p, 1.5 if not server else 2.0)
     parts = []
     if culprit is not None:
         parts.append(f"a new error ({_short(culprit)}) started at {_when(culprit)}")
     if deploy is not None:
-        parts.append(f"shortly after the deploy {_short(deploy)}")
+        parts.append(f"after the deploy {_short(deploy)}")
     if known is not None and known in f.evidence and f.weights.get(known.id, 0) >= 3.0:
         parts.append(f"and matches the known open bug {_short(known)}")
     elif known is not None:
@@ -188,31 +272,43 @@ def detect_bug(data: AnalystInput) -> Finding:
 
 
 def detect_outage(data: AnalystInput) -> Finding:
+    """A firing alert, open incident or degraded status of the customer's service (and region,
+    when both are known), or one new error hitting many accounts at once."""
     f = Finding("outage")
-    regions = _customer_values(data, "region")
-    affected = [
+    regions = {r.lower() for r in _customer_values(data, "region")} | {
+        e.region for e in data.evidence if e.kind == "customer" and e.region
+    }
+    mine = [
         e
         for e in data.evidence
-        if signals.is_severe_log(e)
-        and e.matched
-        and e.novelty != "steady"  # an outage is a change: not an error seen all week
-        and int(e.attributes.get("accounts_affected") or 0) >= 5
-        and not VENDOR.search(_text(e))
-    ]
-    services = {
-        s
-        for e in data.evidence
         if signals.is_severe_log(e) and e.matched and e.novelty in ("new", "spike")
-        for s in e.services
-    }
+    ]
+    services = {s for e in mine for s in e.services}
+    affected = [
+        e
+        for e in mine
+        if _accounts(e) >= 5
+        and not VENDOR.search(_text(e))
+        and not signals.calls_third_party(e)  # a vendor failing is an integration problem
+    ]
+    aliases = causal.Aliases()
     for e in data.evidence:
-        if e.kind in ("alert", "incident", "status") and signals.is_problem(e):
-            if not _near_ticket(e, data.ticket.created_at):
-                continue
-            row = signals.row(e)
-            where = " ".join(str(row.get(k) or "") for k in ("region", "labels", "service"))
-            if affected or any(r in where for r in regions) or any(s in where for s in services):
-                f.add(e, 4.0)
+        if e.kind not in ("alert", "incident", "status") or not signals.is_problem(e):
+            continue
+        if not _near_ticket(e, data.ticket.created_at):
+            continue
+        region = e.region or str(signals.row(e).get("region") or "").lower() or None
+        if region and regions and region not in regions:
+            continue  # an alert for another region
+        alert_services = causal.services_of(e)
+        row = signals.row(e)
+        where = " ".join(str(row.get(k) or "") for k in ("region", "labels", "service")).lower()
+        same_service = bool(alert_services and aliases.overlap(alert_services, services)) or any(
+            s.lower() in where for s in services
+        )
+        same_region = bool(region and region in regions) or any(r in where for r in regions if r)
+        if same_service or (affected and not alert_services) or (same_region and not services):
+            f.add(e, 4.0)
     for e in affected[:1]:
         f.add(e, 3.0)
     alerts = [e for e in f.evidence if e.kind in ("alert", "incident", "status")]
@@ -221,7 +317,7 @@ def detect_outage(data: AnalystInput) -> Finding:
     if alerts:
         parts.append(f"{alerts[0].kind} {_short(alerts[0])} is firing")
     if broad:
-        n = max(int(e.attributes.get("accounts_affected") or 0) for e in broad)
+        n = max(_accounts(e) for e in broad)
         parts.append(f"{n} accounts hit the same error ({_short(broad[0])})")
     f.statement = "Service-wide incident: " + "; ".join(parts) if parts else "An outage."
     return f
@@ -236,6 +332,7 @@ def _matching_logs(
             e.kind not in ("log", "log_pattern")
             or not e.matched
             or e.level not in ("warning", "error", "critical")
+            or e.novelty == "steady"  # week-old background explains no new complaint
         ):
             continue
         text = _text(e)
@@ -244,57 +341,163 @@ def _matching_logs(
     return f
 
 
+STRONG_LINK = 0.5
+"""A customer's change this strongly linked to a third party failing is their setting (a sender
+domain that does not resolve), not the vendor's fault."""
+
+
+def _customer_change(data: AnalystInput) -> tuple[Evidence, Evidence, CausalLink] | None:
+    """The strongest link from a change on the customer's side to their first new error. An
+    error that rejects the customer's input as invalid (a malformed value, HTTP 400/413/422) is
+    their mistake whatever they changed before, and a third party failing is integration."""
+    for change, error, link in _links(data):
+        if link.change != "change":
+            continue
+        if signals.calls_third_party(error) and link.strength < STRONG_LINK:
+            continue  # a vendor failing after some unrelated change of theirs
+        if USER_MISTAKE.search(error.title):
+            continue
+        return change, error, link
+    return None
+
+
+_PEOPLE = _rx(
+    r"^(?:member|user|seat|role|membership|group_member|scope|permission|grant|access|invite|"
+    r"employee|staff|person|people|account_user)s?\b"
+)
+
+
+def _about_people(change: Evidence) -> bool:
+    """A change to who may do what (a role, a membership, a seat, a person's scopes): access
+    rather than setup. Read from the change's action (`member.scope_removed`), else its text."""
+    row = signals.row(change)
+    action = next(
+        (str(row[k]) for k in ("action", "event_type", "event", "operation") if row.get(k)),
+        change.title,
+    )
+    return bool(_PEOPLE.search(action.strip()) or ROLE_CHANGE.search(action))
+
+
+INACTIVE = frozenset(
+    {
+        "deprovisioned",
+        "deactivated",
+        "suspended",
+        "disabled",
+        "inactive",
+        "removed",
+        "locked",
+        "revoked",
+        "blocked",
+        "archived",
+    }
+)
+
+
+def _person(e: Evidence) -> bool:
+    """A record about a person: it carries an e-mail or a role."""
+    row = signals.row(e)
+    return any(k in row for k in ("email", "role", "user_email", "login")) or "@" in e.title
+
+
 def detect_access(data: AnalystInput) -> Finding:
     f = _matching_logs(data, ACCESS, 3.0, exclude=(BILLING, CONFIG))
     f.category = "access"
+    chain = _customer_change(data)
+    if chain is not None and _about_people(chain[0]):
+        change, error, link = chain
+        f.add(error, 2.0)
+        f.add(change, 2.5 + 2.5 * link.strength)
+    elif chain is None:
+        for e in data.evidence:
+            if (
+                e.kind == "db_row"
+                and ROLE_CHANGE.search(_text(e))
+                and e.timestamp
+                and e.timestamp <= data.ticket.created_at
+                and f.evidence
+            ):
+                f.add(e, 2.5)
+                break
     for e in data.evidence:
-        if (
-            e.kind == "db_row"
-            and ROLE_CHANGE.search(_text(e))
-            and e.timestamp
-            and e.timestamp <= data.ticket.created_at
-        ):
-            f.add(e, 2.5)
+        if e.kind == "db_row" and e.matched and _person(e) and signals.status(e) in INACTIVE:
+            f.add(e, 3.0)  # the requester's own record: deprovisioned, suspended, inactive…
+            for log in data.evidence:
+                if (
+                    log.kind in ("log", "log_pattern")
+                    and log.matched
+                    and _fresh(log)
+                    and log.level in ("warning", "error", "critical")
+                    and causal.names_same_thing(e, log)
+                ):
+                    f.add(log, 2.0)
+                    break
             break
-    denied = next((e for e in f.evidence if e.kind != "db_row"), None)
-    change = next((e for e in f.evidence if e.kind == "db_row"), None)
+    denied = next((e for e in f.evidence if e.kind not in ("db_row", "customer")), None)
+    setting = next((e for e in f.evidence if e.kind in ("db_row", "customer")), None)
     parts = []
     if denied:
         parts.append(f"requests are denied ({_short(denied)})")
-    if change:
-        parts.append(f"after a permission change: {_short(change)}")
+    if setting:
+        parts.append(f"after a permission change: {_short(setting)}")
     f.statement = "Permissions: " + " ".join(parts) if parts else "An access problem."
     return f
 
 
 def detect_configuration(data: AnalystInput) -> Finding:
-    f = _matching_logs(data, CONFIG, 3.0, exclude=(BILLING,))
-    f.category = "configuration"
-    for e in data.evidence:
-        if e.kind == "db_row" and CONFIG.search(_text(e)):
-            f.add(e, 2.5)
-            break
-    logs = [e for e in f.evidence if e.kind != "db_row"]
+    f = Finding("configuration")
+    for e in _matching_logs(data, CONFIG, 3.0, exclude=(BILLING,)).evidence:
+        if not signals.calls_third_party(e):  # a vendor's certificate is not the customer's setting
+            f.add(e, 3.0)
+    chain = _customer_change(data)
+    if chain is not None and not _about_people(chain[0]):
+        change, error, link = chain
+        f.add(error, 2.0)
+        f.add(change, 2.5 + 2.5 * link.strength)
+    elif f.evidence:
+        for e in data.evidence:
+            if e.kind == "db_row" and CONFIG.search(_text(e)):
+                f.add(e, 2.5)
+                break
+    logs = [e for e in f.evidence if e.kind in ("log", "log_pattern")]
     if logs and RATE.search(_text(logs[0])):
         for e in data.evidence:
             if e.kind == "customer" and any("rate_limit" in k for k in signals.row(e)):
                 f.add(e, 1.5)
                 break
-    change = next((e for e in f.evidence if e.kind == "db_row"), None)
+    setting = next((e for e in f.evidence if e.kind not in ("log", "log_pattern")), None)
     parts = []
     if logs:
         parts.append(f"requests fail with {_short(logs[0])}")
-    if change:
-        parts.append(f"following a settings change: {_short(change)}")
+    if setting:
+        parts.append(f"following a settings change: {_short(setting)}")
     if logs and RATE.search(_text(logs[0])):
         parts.append("(the client exceeds the plan's API rate limit)")
     f.statement = "Configuration: " + " ".join(parts) if parts else "A configuration problem."
     return f
 
 
+SLOW_MS = 2000.0
+"""A request or step this slow (from a duration field of the log line) is a performance signal."""
+
+
 def detect_performance(data: AnalystInput) -> Finding:
-    f = _matching_logs(data, PERF, 3.0, exclude=(CONFIG,))
-    f.category = "performance"
+    """Latency or timeouts for this customer without a third party to blame: a duration field
+    over `SLOW_MS` in the customer's new warnings, or (weak prior) slow/timeout wording."""
+    f = Finding("performance")
+    for e in data.evidence:
+        if (
+            e.kind in ("log", "log_pattern")
+            and e.matched
+            and e.level in ("info", "warning")  # slow, not failing: an error is a failure
+            and e.novelty in ("new", "spike")
+            and (signals.duration_ms(e) or 0) >= SLOW_MS
+            and not signals.calls_third_party(e)
+        ):
+            f.add(e, 3.0 if e.level == "warning" else 2.0)
+    for e in _matching_logs(data, PERF, 3.0, exclude=(CONFIG,)).evidence:
+        if not signals.calls_third_party(e):  # a vendor timing out is an integration problem
+            f.add(e, 3.0)
     f.statement = (
         f"Performance: requests for this account are slow or time out ({_short(f.evidence[0])})"
         if f.evidence
@@ -308,10 +511,32 @@ def detect_data(data: AnalystInput) -> Finding:
     for e in data.evidence:
         if e.kind == "db_row" and signals.is_stuck(e, data.ticket.created_at):
             f.add(e, 3.5)
+    for e in data.evidence:
+        if e.kind == "db_row" and e.matched and signals.is_job(e) and signals.is_partial(e):
+            f.add(e, 3.0)  # a job that finished with errors or skipped rows
+    failed = next(
+        (
+            e
+            for e in data.evidence
+            if e.kind == "db_row"
+            and e.matched
+            and signals.is_job(e)
+            and signals.status(e) in ("failed", "error", "timed_out", "timeout", "aborted")
+        ),
+        None,
+    )
+    if failed is not None:
+        f.add(
+            failed, 2.5
+        )  # a failed run leaves its output stale (a code error with a deploy is a bug)
     g = _matching_logs(data, DATA, 2.0)
     for e in g.evidence:
         f.add(e, 2.0)
     services = {s for e in g.evidence for s in e.services}
+    for e in data.evidence:  # the job run by the same component as the pipeline's warnings
+        same = any(s.lower() in e.title.lower() for s in services)
+        if e.kind == "db_row" and e.matched and signals.is_job(e) and same:
+            f.add(e, 1.5)
     for e in data.evidence:  # the platform-side cause, in the same service, may name no customer
         if (
             not e.matched
@@ -333,9 +558,21 @@ def detect_data(data: AnalystInput) -> Finding:
 
 
 def detect_integration(data: AnalystInput) -> Finding:
+    """The customer's new error is a call to a third party failing: a public host of someone
+    else, a network-level failure, or (weak prior) a known vendor's name."""
     f = Finding("integration")
     for e in data.evidence:
-        if signals.is_severe_log(e) and e.matched and VENDOR.search(_text(e)):
+        if not (
+            e.kind in ("log", "log_pattern")
+            and e.matched
+            and e.level in ("warning", "error", "critical")
+        ):
+            continue
+        if e.novelty == "steady":
+            continue
+        if signals.calls_third_party(e):
+            f.add(e, 4.0 if e.level != "warning" else 3.0)
+        elif signals.is_severe_log(e) and VENDOR.search(_text(e)):
             f.add(e, 4.0)
     f.statement = (
         f"Third-party failure: {_short(f.evidence[0])}" if f.evidence else "An integration failure."
@@ -343,9 +580,69 @@ def detect_integration(data: AnalystInput) -> Finding:
     return f
 
 
+def _roadmap_items(data: AnalystInput) -> list[Evidence]:
+    """Tracker items that record a capability not built yet and that match the ticket."""
+    out = []
+    for e in data.evidence:
+        if e.kind not in ("issue", "ticket"):
+            continue
+        row = signals.row(e)
+        kind = " ".join(
+            str(row.get(k) or "") for k in ("type", "issue_type", "labels", "kind", "category")
+        )
+        about = f"{e.source} {kind} {' '.join(str(v) for v in e.attributes.get('labels') or [])}"
+        score = e.attributes.get("text_score")
+        relevant = isinstance(score, int | float) and score >= 2
+        if relevant and ROADMAP.search(about):
+            out.append(e)
+    return out
+
+
+def _own_action(data: AnalystInput, words: set[str]) -> Evidence | None:
+    """A change the customer made before the ticket, about what the ticket names, that caused
+    no new error (a change with an effect is configuration or access)."""
+    causes = {link.cause for _, _, link in _links(data)}
+    for e in data.evidence:
+        if (
+            e.kind in ("db_row", "customer", "subscription")
+            and e.matched
+            and signals.is_change(e)
+            and e.timestamp is not None
+            and e.timestamp <= data.ticket.created_at
+            and e.id not in causes
+            and words & set(tokens(readable_change(e)))
+        ):
+            return e
+    return None
+
+
+def readable_change(e: Evidence) -> str:
+    row = signals.row(e)
+    parts = [str(row.get(k) or "") for k in ("action", "event_type", "target", "object", "name")]
+    return " ".join([*parts, e.title]).replace("_", " ").replace(".", " ")
+
+
+_TOO_BIG = _rx(r"exceeds? (?:the )?(?:\S+ ){0,3}(?:limit|maximum|max)\b|too (?:large|big)\b")
+
+
+def _input_rejected(e: Evidence) -> bool:
+    """The customer's input refused as too big or invalid (HTTP 400/413/422, over a limit)."""
+    return bool(signals.http_statuses(e) & {400, 413, 422}) or bool(_TOO_BIG.search(e.title))
+
+
+_SETTING_VERB = _rx(
+    r"\b(?:updated|changed|set|modified|rotated|enabled|disabled|configured|renamed)\b"
+)
+
+
 def detect_user_error(data: AnalystInput) -> Finding:
     f = Finding("user_error")
     text = f"{data.ticket.subject}\n{data.ticket.description}"
+    asked = intent.read(
+        text,
+        extra_feature=data.intent_phrases.get("feature", ()),
+        extra_howto=data.intent_phrases.get("howto", ()),
+    )
     words = set(tokens(text))
     problems = [
         e
@@ -356,6 +653,12 @@ def detect_user_error(data: AnalystInput) -> Finding:
         # nor does a one-off error about something else than what the ticket asks
         and not (e.kind in ("log", "log_pattern") and not words & set(tokens(e.title)))
     ]
+    effects = {link.effect for _, _, link in _links(data) if link.change == "change"}
+    ticket_words = causal.content_words(text)
+
+    def asks_about(e: Evidence) -> bool:
+        return bool(ticket_words & causal.content_words(e.title))
+
     mistakes = [
         e
         for e in data.evidence
@@ -363,7 +666,11 @@ def detect_user_error(data: AnalystInput) -> Finding:
         and e.matched
         and e.novelty in ("new", "spike")
         and e.level in ("warning", "error")
-        and USER_MISTAKE.search(e.title)
+        # a refusal a customer's change caused (a 422 after a setting) is configuration
+        and (
+            USER_MISTAKE.search(e.title)
+            or (_input_rejected(e) and e.id not in effects and asks_about(e))
+        )
     ]
     if mistakes:
         for e in mistakes[:2]:
@@ -375,17 +682,40 @@ def detect_user_error(data: AnalystInput) -> Finding:
         (e for e in data.evidence if e.matched and e.kind in order),
         key=lambda e: order[e.kind],
     )
-    if QUESTION.search(text) and not problems and healthy:
+    roadmap = _roadmap_items(data)
+    if (asked.feature or roadmap) and not problems and (asked.feature or asked.asks):
+        found = Finding("feature_request")
+        for e in roadmap[:1]:
+            found.add(e, 3.0)
+        found.score += 3.0 if asked.feature else 1.0
+        for e in healthy[:2]:
+            found.add(e, 0.5)
+        found.statement = (
+            f"A request for something the product does not do yet (on the roadmap: {_short(roadmap[0])})"
+            if roadmap
+            else "A request for something the product does not do yet"
+        )
+        return found
+    if not problems:
+        own = _own_action(data, words)
+        if own is not None:
+            # A setting they changed is configuration; an object they removed or detached
+            # themselves (deleted, unpaired, archived) is their own action.
+            setting = bool(_SETTING_VERB.search(readable_change(own)))
+            found = Finding("configuration" if setting else "user_error")
+            found.add(own, 3.5)
+            for e in healthy[:1]:
+                found.add(e, 0.5)
+            found.statement = (
+                f"Configuration: the customer changed a setting before the symptom: {_short(own)}"
+                if setting
+                else f"The customer's own recent action explains it: {_short(own)}"
+            )
+            return found
+    if asked.howto and not problems and healthy:
         f.score = 3.0 + 0.5 * min(len(healthy), 2)
         f.evidence = healthy[:2]
         f.statement = "How-to question: no errors or account problems were found for this customer"
-    if FEATURE.search(text) and not problems:
-        return Finding(
-            "feature_request",
-            3.0 + 0.5 * min(len(healthy), 2),
-            healthy[:2],
-            "A request for something the product does not do yet",
-        )
     return f
 
 
@@ -433,7 +763,9 @@ def _customer_values(data: AnalystInput, key: str) -> set[str]:
 
 
 def _short(e: Evidence) -> str:
-    return f"{e.id} “{e.title[:90]}”"
+    from investigate.analysts.reply import cut
+
+    return f"{e.id} “{cut(e.title, 90)}”"
 
 
 def _when(e: Evidence) -> str:

@@ -474,7 +474,7 @@ async def test_failed_latest_event_keeps_the_issue(fake: FakeSentry) -> None:
         ("organization", "../other", "organization must be a Sentry slug"),
         ("organization", "acme/issues", "organization must be a Sentry slug"),
         ("request_id_tag", 'x:"y"', "request_id_tag must be a plain tag name"),
-        ("region", "eu", "Input should be 'us' or 'de'"),
+        ("region", "eu", "should be 'us' or 'de' (got 'eu')"),
         ("base_url", "sentry.internal", "base_url must start with https://"),
     ],
 )

@@ -98,9 +98,27 @@ def read_text_capped(path: Path, limit: int | None = None) -> str:
     return data.decode("utf-8")
 
 
+def _masked(value: Any, key: str = "") -> Any:
+    """Secrets masked value by value, so the file stays valid JSON (`"input_tokens": 5000`
+    is a count, not a token). A string under a secret-looking key is masked as the text
+    `key: value` would be."""
+    if isinstance(value, dict):
+        return {MASKER.mask_values(str(k)): _masked(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, key) for v in value]
+    if not isinstance(value, str):
+        return value
+    if key:
+        prefix = f"{key}: "
+        masked = MASKER.mask(prefix + value)
+        if masked.startswith(prefix):
+            return masked[len(prefix) :]
+    return MASKER.mask(value)
+
+
 def write_json(path: Path, data: Any, *, private: bool = False) -> None:
     """Atomically, secrets masked; `private` files are readable by the user only."""
-    text = MASKER.mask(json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True))
+    text = json.dumps(_masked(data), indent=1, ensure_ascii=False, sort_keys=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

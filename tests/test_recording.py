@@ -207,3 +207,31 @@ def test_a_recording_is_read_only_from_regular_files_of_bounded_size(  # type: i
     result = cli("ticket", "4812", "--replay", str(rec))
     assert result.code == 2, result.err
     assert expected in result.err and "Traceback" not in result.err
+
+
+def test_recorded_files_stay_valid_json_and_keep_counts_while_secrets_are_masked(
+    tmp_path: Path,
+) -> None:
+    """Masking runs value by value: a token count is a number, not a token, and a password
+    under its key is still masked."""
+    from investigate.recording import write_json
+    from investigate.secrets import MASKER
+
+    MASKER.add("s3cr3t-from-config-value")
+    try:
+        data = {
+            "usage": {"input_tokens": 5000, "output_tokens": 1234},
+            "row": {"password": "hunter2hunter2", "note": "auth=abcd1234efgh"},
+            "log": "called with s3cr3t-from-config-value",
+            "keys": ["sk_live_ABCDEFGH12345678"],
+        }
+        path = tmp_path / "analysis.json"
+        write_json(path, data)
+        back = json.loads(path.read_text())
+    finally:
+        MASKER.clear()
+    assert back["usage"] == {"input_tokens": 5000, "output_tokens": 1234}
+    assert back["row"]["password"] == "***"
+    assert "abcd1234efgh" not in back["row"]["note"]
+    assert back["log"] == "called with ***"
+    assert back["keys"] == ["***"]

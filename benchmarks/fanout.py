@@ -110,7 +110,8 @@ def in_process(configs: list[Path], runs: int) -> tuple[list[list[float]], int]:
     the slowest source's elapsed_ms inside the pipeline for the first config."""
     from investigate.config import load_config
     from investigate.context import Context
-    from investigate.pipeline import RunOptions, investigate
+    from investigate.options import RunOptions
+    from investigate.pipeline import investigate
 
     walls: list[list[float]] = [[] for _ in configs]
     slowest_ms = 0

@@ -287,7 +287,8 @@ class AskOptions:
 
 async def last_investigation(ctx: Context, options: AskOptions, folder: Path) -> tuple[Report, str]:
     """The investigation to answer from, and a few words on where it came from."""
-    from investigate.pipeline import RunOptions, investigate
+    from investigate.options import RunOptions
+    from investigate.pipeline import investigate
 
     if options.replay is not None:
         run = RunOptions(ticket_id=options.ticket_id, replay=options.replay)
@@ -313,7 +314,7 @@ async def answer(
     LLM failure falls back to the offline answer and says why."""
     from investigate.analysts import choose_analyst
     from investigate.analysts.llm import LLMAnalyst
-    from investigate.pipeline import RunOptions
+    from investigate.options import RunOptions
     from investigate.secrets import MASKER
 
     run = RunOptions(

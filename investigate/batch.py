@@ -20,14 +20,10 @@ from rich.table import Table
 
 from investigate.context import Context
 from investigate.errors import ExitCode, InvestigateError, TicketNotFound
+from investigate.instances import build_connectors
 from investigate.models import Report
-from investigate.pipeline import (
-    Limits,
-    RunOptions,
-    build_connectors,
-    investigate,
-    strict_failures,
-)
+from investigate.options import RunOptions
+from investigate.pipeline import Limits, investigate, strict_failures
 from investigate.render.output import to_text, write_atomic
 from investigate.secrets import MASKER
 from investigate.termsafe import escape_json

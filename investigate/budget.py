@@ -3,15 +3,14 @@ highest rank first."""
 
 from __future__ import annotations
 
+from investigate.analysts.prompt import CHARS_PER_TOKEN, render_evidence
 from investigate.models import Evidence
 
-CHARS_PER_TOKEN = 3.0  # conservative: real English+JSON is nearer 3.5–4
+__all__ = ["CHARS_PER_TOKEN", "apply_budget", "estimate_tokens"]
 
 
 def estimate_tokens(e: Evidence) -> int:
     """Tokens of the item as packed into the prompt (capped fields, no query text)."""
-    from investigate.analysts.prompt import render_evidence
-
     return int(len(render_evidence(e)) / CHARS_PER_TOKEN) + 1
 
 

@@ -14,8 +14,8 @@ from investigate.connector import Check, Connector, TicketSource
 from investigate.context import Context
 from investigate.demo import example_config_location
 from investigate.errors import ConfigError, InvestigateError
+from investigate.instances import build_connectors
 from investigate.models import SourceResult
-from investigate.pipeline import build_connectors
 from investigate.registry import discover
 from investigate.render import safe
 from investigate.secrets import MASKER

@@ -88,6 +88,47 @@ DryRunOpt = Annotated[
 ]
 
 
+# Options `ticket` and `batch` (and `ask`, `demo`) share: defined once, so the two commands
+# cannot drift apart in name, type or help.
+AnalystOpt = Annotated[
+    AnalystChoice | None, typer.Option(help="Who writes the analysis [default: auto].")
+]
+ModelOpt = Annotated[str | None, typer.Option(help="LLM model name.")]
+SinceOpt = Annotated[
+    str | None, typer.Option(help="Window start: ISO time or a duration ago (6h).")
+]
+UntilOpt = Annotated[
+    str | None, typer.Option(help="Window end: ISO time or a duration ago [default: now].")
+]
+OnlyOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="Query only these connectors (comma-separated or repeated)."),
+]
+SkipOpt = Annotated[list[str] | None, typer.Option(help="Skip these connectors.")]
+TimeoutOpt = Annotated[
+    str | None,
+    typer.Option(help="Deadline per investigation, e.g. 30s [default: investigation.timeout]."),
+]
+NoRedactOpt = Annotated[
+    bool, typer.Option("--no-redact", help="Send PII to a hosted LLM unredacted.")
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(help="Exit 5 if any source or the LLM failed (reports are still written)."),
+]
+CacheOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Reuse connector results younger than this (e.g. 10m), kept in "
+        "$XDG_CACHE_HOME/investigate [default: off]."
+    ),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Ranking reasons, queries, and tracebacks on errors."),
+]
+
+
 def _context(config: Path | None, verbose: bool = False) -> Context:
     _STATE["verbose"] = verbose
     from investigate.config import find_config, load_config
@@ -135,25 +176,13 @@ def ticket(
             help="Output format [default: rich on a terminal, markdown when piped].",
         ),
     ] = None,
-    analyst: Annotated[
-        AnalystChoice | None, typer.Option(help="Who writes the analysis [default: auto].")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Window start: ISO time or a duration ago (6h).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Window end: ISO time or a duration ago [default: now].")
-    ] = None,
-    only: Annotated[
-        list[str] | None,
-        typer.Option(help="Query only these connectors (comma-separated or repeated)."),
-    ] = None,
-    skip: Annotated[list[str] | None, typer.Option(help="Skip these connectors.")] = None,
-    timeout: Annotated[
-        str | None,
-        typer.Option(help="Overall deadline, e.g. 30s [default: investigation.timeout]."),
-    ] = None,
+    analyst: AnalystOpt = None,
+    model: ModelOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    only: OnlyOpt = None,
+    skip: SkipOpt = None,
+    timeout: TimeoutOpt = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -167,13 +196,8 @@ def ticket(
     reply: Annotated[
         bool, typer.Option("--reply", help="Print only the draft reply, as plain text.")
     ] = False,
-    no_redact: Annotated[
-        bool, typer.Option("--no-redact", help="Send PII to a hosted LLM unredacted.")
-    ] = False,
-    strict: Annotated[
-        bool,
-        typer.Option(help="Exit 5 if any source or the LLM failed (the report is still written)."),
-    ] = False,
+    no_redact: NoRedactOpt = False,
+    strict: StrictOpt = False,
     show_prompt: Annotated[
         bool,
         typer.Option(
@@ -201,22 +225,14 @@ def ticket(
             file_okay=False,
         ),
     ] = None,
-    cache: Annotated[
-        str | None,
-        typer.Option(
-            help="Reuse connector results younger than this (e.g. 10m), kept in "
-            "$XDG_CACHE_HOME/investigate [default: off]."
-        ),
-    ] = None,
+    cache: CacheOpt = None,
     post_note: PostNoteOpt = False,
     dry_run: DryRunOpt = False,
-    verbose: Annotated[
-        bool,
-        typer.Option("--verbose", "-v", help="Ranking reasons, queries, and tracebacks on errors."),
-    ] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Investigate one ticket and print the report."""
-    from investigate.pipeline import RunOptions, investigate, strict_failures
+    from investigate.options import RunOptions
+    from investigate.pipeline import investigate, strict_failures
     from investigate.progress import connector_progress
     from investigate.render.output import emit
     from investigate.render.target import resolve_format
@@ -306,27 +322,16 @@ def batch(
     force: Annotated[
         bool, typer.Option(help="Redo tickets whose report file already exists.")
     ] = False,
-    analyst: Annotated[
-        AnalystChoice, typer.Option(help="Who writes the analysis.")
-    ] = AnalystChoice.auto,
-    model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
-    since: Annotated[str | None, typer.Option(help="Window start (as for `ticket`).")] = None,
-    until: Annotated[str | None, typer.Option(help="Window end (as for `ticket`).")] = None,
-    only: Annotated[list[str] | None, typer.Option(help="Query only these connectors.")] = None,
-    skip: Annotated[list[str] | None, typer.Option(help="Skip these connectors.")] = None,
-    timeout: Annotated[
-        str | None, typer.Option(help="Deadline per ticket [default: investigation.timeout].")
-    ] = None,
-    no_redact: Annotated[
-        bool, typer.Option("--no-redact", help="Send PII to a hosted LLM unredacted.")
-    ] = False,
-    strict: Annotated[
-        bool, typer.Option(help="Exit 5 if a source or the LLM failed for any ticket.")
-    ] = False,
-    cache: Annotated[
-        str | None,
-        typer.Option(help="Reuse connector results younger than this (e.g. 10m) [default: off]."),
-    ] = None,
+    analyst: AnalystOpt = None,
+    model: ModelOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    only: OnlyOpt = None,
+    skip: SkipOpt = None,
+    timeout: TimeoutOpt = None,
+    no_redact: NoRedactOpt = False,
+    strict: StrictOpt = False,
+    cache: CacheOpt = None,
     record: Annotated[
         Path | None,
         typer.Option(
@@ -353,7 +358,7 @@ def batch(
             "auto/N reads JOB_COMPLETION_INDEX). See docs/ci.md."
         ),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Investigate many tickets concurrently: JSON lines on stdout or one file per ticket.
 
@@ -367,7 +372,7 @@ def batch(
         summary_lines,
         summary_table,
     )
-    from investigate.pipeline import RunOptions
+    from investigate.options import RunOptions
     from investigate.threads import run as run_async
 
     ctx = _context(config, verbose)
@@ -400,7 +405,7 @@ def batch(
     deadline = option_duration("--timeout", timeout)
     base = RunOptions(
         ticket_id="",
-        analyst=analyst.value,
+        analyst=analyst.value if analyst else "auto",
         model=model,
         since=since,
         until=until,
@@ -528,7 +533,7 @@ def ask(
     analyst: Annotated[
         AnalystChoice | None, typer.Option(help="Who answers [default: auto].")
     ] = None,
-    model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
+    model: ModelOpt = None,
     interactive: Annotated[
         bool,
         typer.Option("--interactive", "-i", help="Keep asking until an empty line or Ctrl-D."),
@@ -540,10 +545,8 @@ def ask(
         Path | None,
         typer.Option(help="Answer from a --record folder instead.", file_okay=False),
     ] = None,
-    no_redact: Annotated[
-        bool, typer.Option("--no-redact", help="Send PII to a hosted LLM unredacted.")
-    ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    no_redact: NoRedactOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Ask a follow-up question about the last investigation of a ticket (evidence cited).
 
@@ -600,7 +603,7 @@ def stats(
         Path | None,
         typer.Option(help="Also write a self-contained HTML page with charts.", dir_okay=False),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Support metrics: FRT, MTTR, SLA attainment, escalation, CSAT, NPS, root causes, and the
     incident radar, each with its sample size."""
@@ -619,7 +622,7 @@ def check(
     strict: Annotated[
         bool, typer.Option(help="Exit 5 on warnings too (e.g. a credential that could write).")
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Check each configured connector: config, reachability, auth, read-only posture.
 
@@ -669,7 +672,7 @@ def mcp_server(
             help="Bearer token every HTTP request must carry (prefer the environment variable).",
         ),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Serve investigations to AI assistants over the Model Context Protocol (stdio or HTTP).
 
@@ -738,7 +741,7 @@ def demo(
     show_prompt: Annotated[
         bool, typer.Option("--show-prompt", help="Print what would be sent to the LLM.")
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """List the bundled demo tickets, or investigate one (offline, from any folder)."""
     from investigate.demo import demo_config, demo_tickets, listing

@@ -179,7 +179,8 @@ def load_case(case_dir: Path) -> dict[str, Any]:
 def run_case(case_dir: Path) -> CaseResult:
     from investigate.config import load_config
     from investigate.context import Context
-    from investigate.pipeline import RunOptions, investigate
+    from investigate.options import RunOptions
+    from investigate.pipeline import investigate
     from investigate.threads import run as run_async
 
     started = time.monotonic()

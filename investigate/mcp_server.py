@@ -313,7 +313,8 @@ def build_server(ctx: Context, redact: bool) -> MCPServer:
             Field(description="Who writes the analysis."),
         ] = "auto",
     ) -> Annotated[CallToolResult, Report]:
-        from investigate.pipeline import RunOptions, investigate
+        from investigate.options import RunOptions
+        from investigate.pipeline import investigate
 
         with _tool_errors():
             check_ticket_id(ticket_id)

@@ -259,7 +259,12 @@ class Incident(_Model):
 
 
 class Analysis(_Model):
-    analyst: str
+    analyst: str = Field(description="Who wrote it, for people: `offline`, `anthropic:claude-…`.")
+    outcome: Literal["ok", "fallback", "replayed"] = Field(
+        "ok",
+        description="ok: the chosen analyst wrote it; fallback: the LLM failed and the offline "
+        "analyst wrote it (`--strict` counts this as a failure); replayed: from a recording.",
+    )
     summary: str
     root_cause: RootCause
     alternatives: list[Alternative] = Field(default_factory=list)

@@ -9,10 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from investigate import entities as entity_mod
@@ -20,7 +17,7 @@ from investigate import incidents, replylint, runbooks
 from investigate.analysts import AnalystInput, choose_analyst
 from investigate.budget import apply_budget
 from investigate.causal import Aliases
-from investigate.connector import Collected, Connector, Query, Stage, TicketSearch, TicketSource
+from investigate.connector import Collected, Query, Stage, TicketSearch, TicketSource
 from investigate.context import Context
 from investigate.durations import parse_time
 from investigate.errors import (
@@ -31,6 +28,7 @@ from investigate.errors import (
     TicketSourceError,
     UsageError,
 )
+from investigate.instances import AnyConnector, Connectors, build_connectors
 from investigate.models import (
     Entities,
     Report,
@@ -40,16 +38,14 @@ from investigate.models import (
     Usage,
     Window,
 )
-from investigate.ranking import dedupe, merged_notes, rank
+from investigate.options import RunOptions
+from investigate.ranking import dedupe, merged_notes, number, order
 from investigate.recording import Cache, Recorder, Replay, load_replay
 from investigate.redaction import Redactor
-from investigate.registry import discover
 from investigate.secrets import MASKER
 from investigate.sla import sla_for
-from investigate.suggest import did_you_mean
 from investigate.writeback import without_our_notes
 
-AnyConnector = Connector[Any]
 CACHED_MS = -1
 """The elapsed time `_run_one` gives a cache hit: shown as "cached", counted as 0 ms."""
 Progress = Callable[[str, str, str], None]
@@ -58,89 +54,6 @@ RESOLVE_SHARE = 0.4
 """Identity resolution may use this share of the time left; the fan-out gets the rest."""
 Limits = dict[str, asyncio.Semaphore]
 """Per-connector concurrency caps shared by the investigations of a batch."""
-
-
-@dataclass
-class RunOptions:
-    ticket_id: str
-    analyst: str = "auto"
-    model: str | None = None
-    since: str | None = None
-    until: str | None = None
-    only: list[str] = field(default_factory=list)
-    skip: list[str] = field(default_factory=list)
-    timeout: timedelta | None = None
-    redact: bool = True
-    strict: bool = False
-    record: Path | None = None
-    """Save what the connectors and the analyst returned here (see `recording`)."""
-    replay: Path | None = None
-    """Rebuild the investigation from a recording: no connectors, no network."""
-    reanalyse: bool = False
-    """With `replay`: run the analyst again instead of reusing the recorded analysis."""
-    cache: Cache | None = None
-
-
-@dataclass
-class Connectors:
-    instances: dict[str, AnyConnector]
-    skipped: list[SourceResult]
-
-    async def aclose(self) -> None:
-        for instance in self.instances.values():
-            try:
-                await instance.aclose()
-            except Exception:  # noqa: S112 - closing must never mask the real outcome
-                continue
-
-
-def build_connectors(
-    ctx: Context, only: Sequence[str] = (), skip: Sequence[str] = ()
-) -> Connectors:
-    """Instantiate every configured connector, each validating its own section."""
-    configured = ctx.config.settings.connectors
-    registry = discover(
-        only={str(v.get("type")) for v in configured.values() if isinstance(v, dict)}
-    )
-    for name in [*only, *skip]:
-        if name not in configured:
-            raise UsageError(
-                f"no connector named '{name}' in the config{did_you_mean(name, configured)}",
-                hint=f"configured: {', '.join(configured) or 'none'}",
-            )
-    instances: dict[str, AnyConnector] = {}
-    skipped: list[SourceResult] = []
-    for name, section in configured.items():
-        type_name = section.get("type") if isinstance(section, dict) else None
-        if not isinstance(type_name, str):
-            line = ctx.config.lines.get(("connectors", name))
-            raise ConfigError(
-                f"{ctx.config.path}:{line}: connectors.{name}: missing 'type'",
-                hint=f"available types: {', '.join(sorted(registry.points))}",
-            )
-        if type_name in registry.broken:
-            reason = f"connector type '{type_name}' failed to load: {registry.broken[type_name]}"
-            skipped.append(SourceResult(name=name, type=type_name, status="skipped", error=reason))
-            continue
-        cls = registry.types.get(type_name)
-        if cls is None:
-            line = ctx.config.lines.get(("connectors", name, "type"))
-            raise ConfigError(
-                f"{ctx.config.path}:{line}: connectors.{name}.type: unknown connector type "
-                f"'{type_name}'{did_you_mean(type_name, registry.points)}",
-                hint=f"available types: {', '.join(sorted(registry.points))} (investigate connectors)",
-            )
-        config = ctx.config.connector_config(name, cls.config_model)
-        MASKER.collect(config)
-        if not config.enabled:
-            skipped.append(
-                SourceResult(
-                    name=name, type=type_name, status="skipped", error="disabled in config"
-                )
-            )
-            continue
-        instances[name] = cls(name, config, ctx)
-    return Connectors(instances, skipped)
 
 
 async def fetch_ticket(
@@ -303,6 +216,7 @@ async def investigate(
         data = await gather(ctx, options, progress, limits=limits, replay=replay)
         analysis, usage = replay.analysis, replay.usage or Usage()
         analysis.analyst = f"{analysis.analyst} (replayed)"
+        analysis.outcome = "replayed"
     else:
         analyst = choose_analyst(ctx, options)  # its configuration errors come before any work
         recorder = _recorder(ctx, options) if options.record is not None else None
@@ -311,9 +225,7 @@ async def investigate(
         if progress and analyst.name != "offline":
             progress(label, "start", "")
         analysis, usage = await analyst.analyse(data)
-        analysis.incident = incidents.merge(
-            incidents.suspect(data.evidence, data.ticket), analysis.incident
-        )
+        analysis.incident = incidents.merge(data.incident, analysis.incident)
         if not analysis.runbooks:
             by_id = {e.id: e for e in data.evidence}
             cited = [by_id[i] for i in analysis.root_cause.evidence if i in by_id]
@@ -321,7 +233,7 @@ async def investigate(
             analysis.runbooks = [b.name for b in books]
         replylint.enforce(analysis, data.evidence, data.ticket, data.reply)
         if progress and analyst.name != "offline":
-            progress(label, "done", "error" if "fallback" in analysis.analyst else "ok")
+            progress(label, "done", "error" if analysis.outcome == "fallback" else "ok")
         if recorder is not None:
             recorder.analysis(analysis, usage)
     usage.elapsed_ms = int((time.monotonic() - started) * 1000)
@@ -459,7 +371,7 @@ def _assemble(
     settings = ctx.config.settings
     sources, items, notes = _combine(types, first, second)
     inv = settings.investigation
-    ranked = rank(
+    ranked, links = order(
         dedupe(items),
         found,
         ticket.created_at,
@@ -475,8 +387,7 @@ def _assemble(
     kept, omitted = apply_budget(
         ranked, settings.investigation.max_evidence, settings.investigation.evidence_budget_tokens
     )
-    for e in ranked[len(kept) :]:
-        e.id = ""
+    number(kept, links)
     books, book_notes = runbooks.load_or_note(settings.runbooks)
     notes += book_notes
     return AnalystInput(
@@ -520,7 +431,7 @@ async def preview_prompt(
 def strict_failures(report: Report) -> list[str]:
     """What `--strict` counts as a failure: a source that errored or timed out, an LLM fallback."""
     failed = [s.name for s in report.sources if s.status in ("error", "timeout")]
-    if "fallback" in report.analysis.analyst:
+    if report.analysis.outcome == "fallback":
         failed.append("the LLM analyst")
     return failed
 

@@ -50,8 +50,31 @@ def rank(
     horizon: timedelta = causal.HORIZON,
     aliases: causal.Aliases | None = None,
 ) -> list[Evidence]:
-    """Score, sort (best first) and number the items `E1…`; record the causal links (change →
-    first new error, see `causal`) on the changes."""
+    """Score, sort (best first) and number every item (for callers that keep them all)."""
+    ordered, links = order(items, entities, ticket_time, horizon=horizon, aliases=aliases)
+    return number(ordered, links)
+
+
+def number(kept: list[Evidence], links: list[causal.Link]) -> list[Evidence]:
+    """Number the items that are kept `E1…` (after the budget: nothing numbered is dropped) and
+    record on each change the causal links whose both ends were kept."""
+    for index, e in enumerate(kept, 1):
+        e.id, e.links = f"E{index}", []
+    ids = {id(e) for e in kept}
+    causal.attach([link for link in links if id(link.cause) in ids and id(link.effect) in ids])
+    return kept
+
+
+def order(
+    items: list[Evidence],
+    entities: Entities,
+    ticket_time: datetime,
+    *,
+    horizon: timedelta = causal.HORIZON,
+    aliases: causal.Aliases | None = None,
+) -> tuple[list[Evidence], list[causal.Link]]:
+    """Score and sort the items, best first, with the causal links (change → first new error,
+    see `causal`) found among them; `number` gives the kept ones their IDs."""
     kinds = entities.matchable()
     words = {w.strip("'\".,").lower() for w in entities.keywords if len(w) >= 4}
     agreement = _agreement(items)
@@ -152,10 +175,7 @@ def rank(
         e.reasons = [f"{p:+.1f} {why}" for p, why in sorted(parts, key=lambda x: -abs(x[0]))]
     _penalise_repeats(items)
     items.sort(key=lambda e: (-e.score, e.source, e.title))
-    for index, e in enumerate(items, 1):
-        e.id = f"E{index}"
-    causal.attach(links)
-    return items
+    return items, links
 
 
 def _severity(e: Evidence, ticket_time: datetime) -> list[tuple[float, str]]:

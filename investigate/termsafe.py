@@ -108,13 +108,3 @@ def guard_streams() -> Iterator[None]:
         yield
     finally:
         sys.stdout, sys.stderr = saved
-
-
-def __getattr__(name: str) -> Any:
-    """`SafeConsole` lives in `investigate.safeconsole` (rich costs ~0.1 s to import: only
-    when something is printed through it); importable from here as before."""
-    if name == "SafeConsole":
-        from investigate.safeconsole import SafeConsole
-
-        return SafeConsole
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from investigate.batch import BatchOptions, Outcome, run_batch
 from investigate.context import Context
-from investigate.pipeline import RunOptions
+from investigate.options import RunOptions
 from investigate.threads import run
 
 CHUNK = 5

@@ -197,7 +197,7 @@ async def post_note(ctx: Context, report: Report, *, dry_run: bool = False) -> N
 
     Refusals (no channel, disabled, public) come back as outcomes, not exceptions, so a batch
     carries on; the CLI turns a refusal of a single ticket into a usage error."""
-    from investigate.pipeline import build_connectors
+    from investigate.instances import build_connectors
 
     tid = report.ticket.id
     name = ctx.config.settings.ticket_source or ""

@@ -48,7 +48,7 @@ def test_exit_1_internal_error_is_one_line_without_verbose(cli, cfg, monkeypatch
     def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr("investigate.pipeline.rank", explode)
+    monkeypatch.setattr("investigate.pipeline.order", explode)
     result = cli("ticket", "4812", "-c", str(cfg), "--until", NOW)
     assert result.code == 1
     assert "internal error: ZeroDivisionError" in result.err

@@ -132,6 +132,7 @@ def test_overloaded_after_retries_falls_back_and_strict_exits_5(run, fake_anthro
     a = Report.model_validate_json(result.out).analysis
     assert result.code == 0
     assert a.analyst == "offline (fallback: anthropic 529 overloaded after 3 tries)"
+    assert a.outcome == "fallback"  # typed: --strict and the progress line read this
     assert len(bodies(fake_anthropic)) == 3  # the SDK retried, honouring retry-after
     for _ in range(3):
         fake_anthropic.reply_error(529, "overloaded_error", "Overloaded", retry_after_ms=1)

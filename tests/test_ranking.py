@@ -214,3 +214,22 @@ def test_a_firing_alert_with_a_severity_label_still_counts_as_firing() -> None:
     )
     items = rank([labelled], ENTITIES, T)
     assert "+3.5 alert firing" in items[0].reasons
+
+
+def test_only_kept_items_are_numbered_and_no_link_points_at_a_dropped_one() -> None:
+    """IDs are given after the budget: a change keeps its link to an error only when both are
+    in the report (a link to a dropped item would cite an ID the report does not have)."""
+    from investigate import causal
+    from investigate.models import CausalLink, Evidence
+    from investigate.ranking import number
+
+    deploy = Evidence(source="deploys", kind="deploy", title="Deploy api v2")
+    shown = Evidence(source="logs", kind="log_pattern", title="ERROR api: KeyError")
+    dropped = Evidence(source="logs", kind="log_pattern", title="ERROR api: timeout")
+    links = [
+        causal.Link(deploy, shown, CausalLink(change="deploy", strength=0.9)),
+        causal.Link(deploy, dropped, CausalLink(change="deploy", strength=0.8)),
+    ]
+    kept = number([deploy, shown], links)
+    assert [e.id for e in kept] == ["E1", "E2"] and dropped.id == ""
+    assert [(link.cause, link.effect) for link in deploy.links] == [("E1", "E2")]

@@ -42,6 +42,7 @@ def test_a_replay_gives_the_same_evidence_and_analysis_without_connectors(cli, t
         "statement": b["analysis"]["root_cause"]["statement"]
     }
     assert b["analysis"]["analyst"].endswith("(replayed)")
+    assert (a["analysis"]["outcome"], b["analysis"]["outcome"]) == ("ok", "replayed")
     assert {s["name"]: s["status"] for s in a["sources"]} == {
         s["name"]: s["status"] for s in b["sources"]
     }

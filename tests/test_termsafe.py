@@ -9,8 +9,8 @@ import sys
 
 from rich.text import Text
 
+from investigate.safeconsole import SafeConsole
 from investigate.termsafe import (
-    SafeConsole,
     escape_json,
     filter_output,
     guard_streams,

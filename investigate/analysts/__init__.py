@@ -11,11 +11,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from investigate.config import ReplySettings
 from investigate.errors import ConfigError, UsageError
-from investigate.models import Analysis, Entities, Evidence, SourceResult, Ticket, Usage, Window
+from investigate.incidents import suspect
+from investigate.models import (
+    Analysis,
+    Entities,
+    Evidence,
+    Incident,
+    SourceResult,
+    Ticket,
+    Usage,
+    Window,
+)
 
 if TYPE_CHECKING:
     from investigate.context import Context
-    from investigate.pipeline import RunOptions
+    from investigate.options import RunOptions
     from investigate.runbooks import Runbook
 
 
@@ -33,6 +43,12 @@ class AnalystInput:
     """Configured extra phrases for the ticket's intent (`investigation.intent_phrases`)."""
     runbooks: list[Runbook] = field(default_factory=list)
     """Organisation runbooks that match the evidence (trusted guidance, not untrusted data)."""
+    incident: Incident = field(init=False)
+    """What the evidence alone says about an incident: computed once, here, for the analyst
+    and for the pipeline, which adds it to whatever the analyst concluded."""
+
+    def __post_init__(self) -> None:
+        self.incident = suspect(self.evidence, self.ticket)
 
 
 class Analyst(Protocol):

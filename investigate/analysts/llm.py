@@ -122,4 +122,5 @@ class LLMAnalyst:
             gap=f"LLM analyst failed: {reason}", label=f"offline (fallback: {reason})"
         )
         analysis, _ = await offline.analyse(data)
+        analysis.outcome = "fallback"
         return analysis

@@ -10,7 +10,6 @@ from __future__ import annotations
 from investigate import causal
 from investigate.analysts import AnalystInput, reply
 from investigate.analysts.rules import DETECTORS, Finding
-from investigate.incidents import suspect
 from investigate.models import (
     Alternative,
     Analysis,
@@ -247,7 +246,7 @@ def _team(category: str, finding: Finding, default: str) -> str:
 
 
 def _incident(category: str, finding: Finding, data: AnalystInput) -> Incident:
-    found = suspect(data.evidence, data.ticket)
+    found = data.incident
     if category != "outage" or found.suspected:
         return found
     alerts = [e.id for e in finding.evidence if e.kind in ("alert", "incident") and e.id]

@@ -12,12 +12,12 @@ from functools import cache
 from typing import Any
 
 from investigate.analysts import AnalystInput
-from investigate.budget import CHARS_PER_TOKEN
 from investigate.models import Analysis, Evidence
 from investigate.prompts import load
 from investigate.redaction import Redactor
 from investigate.termsafe import invisible
 
+CHARS_PER_TOKEN = 3.0  # conservative: real English+JSON is nearer 3.5–4
 TOOL_NAME = "report_analysis"
 TOOL_DESCRIPTION = (
     "Record the investigation report. Call exactly once. Every claim cites evidence IDs that "

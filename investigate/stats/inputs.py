@@ -116,7 +116,7 @@ async def collect_alerts(
     empty probe ticket: a `records` alert export selects by time)."""
     if not names:
         return [], []
-    from investigate.pipeline import build_connectors
+    from investigate.instances import build_connectors
 
     connectors = build_connectors(ctx, only=names)
     probe = Ticket(id="radar", subject="incident radar", created_at=window.end)

@@ -116,7 +116,7 @@ async def gather(ctx: Context, options: StatsOptions) -> StatsReport:
 
 
 async def _history(ctx: Context, query: HistoryQuery) -> tuple[History, str]:
-    from investigate.pipeline import build_connectors
+    from investigate.instances import build_connectors
 
     settings = ctx.config.settings
     name = settings.stats.source or settings.ticket_source

@@ -345,7 +345,8 @@ async def test_investigation_baseline_in_the_config_reaches_the_log_connector(
     """End to end: `investigation.baseline` decides whether an error seen 5 days ago is new."""
     from investigate.config import load_config
     from investigate.context import Context
-    from investigate.pipeline import RunOptions, investigate
+    from investigate.options import RunOptions
+    from investigate.pipeline import investigate
 
     (tmp_path / "tickets").mkdir()
     (tmp_path / "tickets" / "7001.json").write_text(

@@ -233,8 +233,8 @@ def ticket(
     """Investigate one ticket and print the report."""
     from investigate.options import RunOptions
     from investigate.pipeline import investigate, strict_failures
-    from investigate.progress import connector_progress
     from investigate.render.output import emit
+    from investigate.render.progress import connector_progress
     from investigate.render.target import resolve_format
     from investigate.threads import run as run_async
     from investigate.ticket_ids import check_ticket_id
@@ -431,31 +431,17 @@ def batch(
 
     emit_line = PipeWriter(ctx.out.file)  # `| head`: the rest runs on, its lines dropped
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from investigate.render.progress import batch_progress
 
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=ctx.err,
-        disable=not ctx.err.is_terminal,
-        transient=True,
-    )
-    task = bar.add_task("investigating", total=len(ids))
     interrupted = False
-    with bar:
+    with batch_progress(ctx, len(ids)) as advance:
         try:
             if workers:
                 from investigate.workers import run_workers
 
-                run_workers(
-                    ctx, base, options, workers, outcomes, emit_line, lambda _o: bar.advance(task)
-                )
+                run_workers(ctx, base, options, workers, outcomes, emit_line, advance)
             else:
-                run_async(
-                    run_batch(ctx, base, options, outcomes, emit_line, lambda _o: bar.advance(task))
-                )
+                run_async(run_batch(ctx, base, options, outcomes, emit_line, advance))
         except KeyboardInterrupt:
             interrupted = True
     table = summary_table(outcomes)

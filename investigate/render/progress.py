@@ -1,8 +1,9 @@
-"""Per-connector spinners with elapsed time, on stderr, only on a terminal."""
+"""Progress on stderr, only on a terminal: per-connector spinners with elapsed time for one
+investigation, one bar for a batch."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -41,3 +42,22 @@ def connector_progress(ctx: Context, enabled: bool = True) -> Iterator[ProgressH
 
     with progress:
         yield hook
+
+
+@contextmanager
+def batch_progress(ctx: Context, total: int) -> Iterator[Callable[[object], None]]:
+    """A bar of finished investigations; yields the callback each one calls when it ends."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=ctx.err,
+        disable=not ctx.err.is_terminal,
+        transient=True,
+    )
+    task = bar.add_task("investigating", total=total)
+    with bar:
+        yield lambda _outcome: bar.advance(task)

@@ -43,7 +43,8 @@ from pydantic import Field, field_validator, model_validator
 from investigate.config import Duration
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
-from investigate.patterns import Pattern
+from investigate.fieldmap import AccountField
+from investigate.patterns import Pattern, account_keys
 from investigate.querylang import QueryValueError, cloudwatch_term, re2_escape
 from investigate.remote_logs import (
     LEVELS,
@@ -114,7 +115,7 @@ _BAD_CREDENTIALS = {
 }
 
 
-class CloudWatchLogsConfig(ConnectorConfig):
+class CloudWatchLogsConfig(ConnectorConfig, AccountField):
     region: str | None = Field(None, description="Else AWS_REGION or the profile's region.")
     profile: str | None = Field(None, description="A profile in ~/.aws/config (SSO too).")
     endpoint_url: str | None = Field(None, description="CloudWatch Logs endpoint (VPC, tests).")
@@ -481,7 +482,7 @@ class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
             return Collected()
         c = self.config
         clients = await in_thread(self.clients, query.deadline, c.request_timeout(query))
-        scan = RemoteScan(query, c.limits())
+        scan = RemoteScan(query, c.limits(), account_keys(c.account_field))
         window = query.window
         sent: list[str] = []
         try:

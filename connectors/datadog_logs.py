@@ -31,6 +31,7 @@ from pydantic import Field, SecretStr, field_validator
 from investigate.connector import Check, Collected, Connector, Query
 from investigate.errors import SourceError
 from investigate.http import HttpOptions, ReadOnlyPost
+from investigate.patterns import account_keys
 from investigate.querylang import QueryValueError, datadog_any, datadog_attr
 from investigate.remote_logs import (
     Entry,
@@ -193,7 +194,7 @@ class DatadogLogs(Connector[DatadogLogsConfig]):
         if query.stage == "resolve":
             return Collected()
         c = self.config
-        scan = RemoteScan(query, c.limits())
+        scan = RemoteScan(query, c.limits(), account_keys(c.account_field))
         window = query.window
         sent: list[str] = []
         async with self._client(query.deadline, c.request_timeout(query)) as client:

@@ -39,6 +39,7 @@ from investigate.config import Strict
 from investigate.connector import Check, Collected, Connector, Query
 from investigate.errors import SourceError
 from investigate.http import HttpOptions, ReadOnlyPost
+from investigate.patterns import account_keys
 from investigate.remote_logs import (
     Entry,
     Phase,
@@ -232,7 +233,7 @@ class Elasticsearch(Connector[ElasticsearchConfig]):
         if query.stage == "resolve":
             return Collected()
         c = self.config
-        scan = RemoteScan(query, c.limits())
+        scan = RemoteScan(query, c.limits(), account_keys(c.account_field))
         window = query.window
         first = ""
         async with self._client(query.deadline, c.request_timeout(query)) as client:

@@ -50,7 +50,8 @@ from connectors._logscan import ORDER_SLACK, Finder, Records, blocks, first_time
 from investigate import logformats
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError
-from investigate.patterns import LogLine, PatternGrouper
+from investigate.fieldmap import AccountField
+from investigate.patterns import LogLine, PatternGrouper, account_keys
 from investigate.textmatch import EntityMatcher
 from investigate.threads import in_thread
 
@@ -72,7 +73,7 @@ def _finder(matcher: EntityMatcher) -> Finder:
     return Finder([v.encode() for v in matcher.values])
 
 
-class LogFileConfig(ConnectorConfig):
+class LogFileConfig(ConnectorConfig, AccountField):
     paths: list[str] = Field(min_length=1, description="Globs; relative to the config file.")
     format: str = Field(
         "auto", description="auto (per file), regex, or a format name (logformats.NAMES)."
@@ -223,7 +224,7 @@ class LogFile(Connector[LogFileConfig]):
         return await in_thread(self._scan, files, query)
 
     def _scan(self, files: list[Path], query: Query) -> Collected:
-        grouper = PatternGrouper(query.window)
+        grouper = PatternGrouper(query.window, account_keys=account_keys(self.config.account_field))
         matcher = EntityMatcher(query.entities.matchable())
         stats = ScanStats()
         for path in files:

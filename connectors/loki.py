@@ -33,6 +33,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from investigate.connector import Check, Collected, Connector, Query
 from investigate.errors import SourceError
 from investigate.http import HttpOptions
+from investigate.patterns import account_keys
 from investigate.querylang import logql_regex_filter
 from investigate.remote_logs import (
     ERROR_WORDS,
@@ -162,7 +163,7 @@ class Loki(Connector[LokiConfig]):
         if query.stage == "resolve":
             return Collected()
         c = self.config
-        scan = RemoteScan(query, c.limits())
+        scan = RemoteScan(query, c.limits(), account_keys(c.account_field))
         window = query.window
         sent: list[str] = []
         async with self._client(query.deadline, c.request_timeout(query)) as client:

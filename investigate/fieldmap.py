@@ -68,10 +68,18 @@ _LEVELS: dict[str, Level] = {
 }
 
 
-class FieldMapping(BaseModel):
-    """Mixed into record/SQL/HTTP source settings."""
+class AccountField(BaseModel):
+    """Mixed into every source whose items belong to tenants (records, SQL, HTTP, logs)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    account_field: str | None = Field(
+        None, description="Tenant key for 'accounts affected'. Default: account_id, tenant_id, …"
+    )
+
+
+class FieldMapping(AccountField):
+    """Mixed into record/SQL/HTTP source settings."""
 
     status_field: str | None = Field(None, description="Default: status, state, …")
     status_values: dict[str, str] = Field(
@@ -80,9 +88,6 @@ class FieldMapping(BaseModel):
     )
     service_field: str | None = Field(None, description="Default: service, app, component, …")
     severity_field: str | None = Field(None, description="Default: severity, level.")
-    account_field: str | None = Field(
-        None, description="Tenant key for 'accounts affected'. Default: account_id, tenant_id, …"
-    )
     region_field: str | None = Field(None, description="Default: region, zone, …")
 
 

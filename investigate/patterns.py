@@ -72,6 +72,13 @@ ACCOUNT_KEYS = (
     "client_id",
 )
 """Default tenant keys read from a log line's fields (`account_field` overrides them)."""
+
+
+def account_keys(account_field: str | None) -> tuple[str, ...]:
+    """The line fields that name the tenant: the configured one only, else the defaults."""
+    return (account_field,) if account_field else ACCOUNT_KEYS
+
+
 SPIKE_MIN = 5
 """A spike needs at least this many lines in the window…"""
 SPIKE_RATIO = 2.0

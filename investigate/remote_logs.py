@@ -29,9 +29,10 @@ from pydantic import Field, field_validator
 from investigate.config import Duration
 from investigate.connector import Collected, ConnectorConfig, Query
 from investigate.errors import SourceError, SourceTimeout
+from investigate.fieldmap import AccountField
 from investigate.http import describe, source_error
 from investigate.models import Level
-from investigate.patterns import LogLine, Pattern, PatternGrouper
+from investigate.patterns import ACCOUNT_KEYS, LogLine, Pattern, PatternGrouper
 from investigate.querylang import MAX_VALUE
 from investigate.secrets import MASKER
 from investigate.textmatch import EntityMatcher
@@ -72,7 +73,7 @@ _HINTS = {
 }
 
 
-class RemoteLogsConfig(ConnectorConfig):
+class RemoteLogsConfig(ConnectorConfig, AccountField):
     """Keys every remote log connector accepts."""
 
     base_url: str
@@ -248,6 +249,8 @@ class Limits:
 class RemoteScan:
     query: Query
     limits: Limits
+    account_keys: tuple[str, ...] = ACCOUNT_KEYS
+    """The line fields naming the tenant (`account_field`), for "accounts affected"."""
     grouper: PatternGrouper = field(init=False)
     matcher: EntityMatcher = field(init=False)
     lines: int = 0
@@ -261,7 +264,7 @@ class RemoteScan:
     _seen: set[Hashable] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.grouper = PatternGrouper(self.query.window)
+        self.grouper = PatternGrouper(self.query.window, account_keys=self.account_keys)
         self.matcher = EntityMatcher(self.query.entities.matchable())
 
     @property

@@ -599,3 +599,22 @@ async def test_a_50_mb_file_is_streamed_in_bounded_memory(tmp_path: Path) -> Non
     failures = find(result.evidence, "export failed")
     assert failures.count > 10_000
     assert failures.attributes["accounts_affected"] == 7
+
+
+async def test_account_field_names_the_tenant_key_for_accounts_affected(tmp_path: Path) -> None:
+    """A log whose tenant key is not a usual name (`shop`) counts no accounts until the config
+    names it; `account_field` then counts distinct shops, and only that key."""
+    lines = [
+        jline(at(m), "error", "checkout failed: ERR_TAX_LOOKUP", shop=shop, client_id=f"cli_{m}")
+        for m, shop in [(3, "north"), (9, "south"), (14, "north"), (22, "east"), (40, "west")]
+    ]
+    write_lines(tmp_path / "shop.jsonl", lines)
+    shop_ticket = TICKET.model_copy(update={"description": "Checkout fails: ERR_TAX_LOOKUP"})
+
+    async def affected(**extra: Any) -> int | None:
+        conn = make_logs(tmp_path / str(len(extra)), str(tmp_path / "shop.jsonl"), **extra)
+        (item,) = (await collect(conn, query(shop_ticket))).evidence
+        return item.accounts_affected
+
+    assert await affected() == 5  # the default keys read `client_id`: one per line, wrongly
+    assert await affected(account_field="shop") == 4

@@ -176,6 +176,18 @@ async def test_json_lines_are_unpacked_like_log_files(fake: FakeLoki) -> None:
     assert e.attributes["http_statuses"] == [402]  # an HTTP status is a field, not a level
 
 
+async def test_account_field_names_the_tenant_key_for_accounts_affected(fake: FakeLoki) -> None:
+    """Remote log connectors take `account_field` like `log_file`: the tenant key of these
+    lines is `shop`, which the default keys do not read."""
+    for i, shop in enumerate(["north", "south", "north", "east"]):
+        line = json.dumps({"level": "error", "msg": "checkout failed ERR_TAX_LOOKUP", "shop": shop})
+        fake.add({"app": "api"}, at(10 + i), line)
+    t = ticket("Checkout fails with ERR_TAX_LOOKUP for acc_1042.")
+    (default,) = (await connector(fake).collect(query(t))).evidence
+    (named,) = (await connector(fake, account_field="shop").collect(query(t))).evidence
+    assert (default.accounts_affected, named.accounts_affected) == (0, 3)
+
+
 # --- paging -----------------------------------------------------------------------------------
 
 

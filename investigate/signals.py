@@ -120,7 +120,39 @@ def is_change(e: Evidence) -> bool:
             return True
     if e.kind == "db_row" and _STATE_CHANGE.match(status(e)):
         return True  # a record left in a changed state: unpaired, deprovisioned, archived…
+    if _shaped_like_a_change(r):
+        return True
     return e.title.lower().startswith(("audit", "change"))
+
+
+_OLD_SIDE = frozenset({"old", "previous", "prev", "before", "was", "original"})
+_NEW_SIDE = frozenset({"new", "after", "current", "updated"})
+_WHOLE_CHANGE = frozenset(
+    {"object_changes", "audited_changes", "changes", "changeset", "diff", "whodunnit"}
+)
+_ACTOR = re.compile(r"^(?:changed|modified|updated|edited|performed|set)_?by(?:_?id)?$")
+_KEY_TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def _shaped_like_a_change(r: dict[str, Any]) -> bool:
+    """A row shaped like a recorded change, whatever the product calls it: a value before and
+    after (`old_value`/`new_value`, `OldValue`/`NewValue`, `quota_before`/`quota_after`,
+    `old_data`/`new_data`), a whole-change column (`object_changes`, `audited_changes`) or who
+    changed it (`changed_by`, `modified_by`)."""
+    sides: dict[tuple[str, ...], set[str]] = {}
+    for key in r:
+        name = str(key)
+        lowered = name.lower()
+        if lowered in _WHOLE_CHANGE or _ACTOR.match(lowered):
+            return True
+        tokens = [t.lower() for t in _KEY_TOKEN.findall(name)]
+        side = next(("old" for t in tokens if t in _OLD_SIDE), None) or next(
+            ("new" for t in tokens if t in _NEW_SIDE), None
+        )
+        if side is not None:
+            stem = tuple(t for t in tokens if t not in _OLD_SIDE and t not in _NEW_SIDE)
+            sides.setdefault(stem, set()).add(side)
+    return any(found == {"old", "new"} for found in sides.values())
 
 
 _STATE_CHANGE = re.compile(

@@ -421,3 +421,17 @@ def test_held_out_gate() -> None:
     assert summary.overall.recall_5 >= HELD_OUT_RECALL_5, table
     assert summary.overall.reply_failures == 0, table
     assert summary.overall.reply_lint_failures == 0, table
+
+
+KNOWN_MISSES = CASES / "_known_misses"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known misses of the offline analyst (tests/evals/_known_misses/README.md); when "
+    "one passes, move it into tests/evals",
+)
+def test_known_misses() -> None:
+    summary = run_cases(KNOWN_MISSES)
+    assert summary.cases and all(r.error is None for r in summary.cases)
+    assert all(r.passed for r in summary.cases), render_table(summary)

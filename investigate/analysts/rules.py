@@ -599,21 +599,22 @@ def _roadmap_items(data: AnalystInput) -> list[Evidence]:
 
 
 def _own_action(data: AnalystInput, words: set[str]) -> Evidence | None:
-    """A change the customer made before the ticket, about what the ticket names, that caused
-    no new error (a change with an effect is configuration or access)."""
+    """The best-ranked change the customer made in the window before the ticket, about what
+    the ticket names, that caused no new error (a change with an effect is configuration or
+    access). A record's older change (who paired a sensor in March) is history, not news."""
     causes = {link.cause for _, _, link in _links(data)}
-    for e in data.evidence:
-        if (
-            e.kind in ("db_row", "customer", "subscription")
-            and e.matched
-            and signals.is_change(e)
-            and e.timestamp is not None
-            and e.timestamp <= data.ticket.created_at
-            and e.id not in causes
-            and words & set(tokens(readable_change(e)))
-        ):
-            return e
-    return None
+    recent = (
+        e
+        for e in data.evidence
+        if e.kind in ("db_row", "customer", "subscription")
+        and e.matched
+        and signals.is_change(e)
+        and e.timestamp is not None
+        and data.window.start <= e.timestamp <= data.ticket.created_at
+        and e.id not in causes
+        and words & set(tokens(readable_change(e)))
+    )
+    return next(recent, None)
 
 
 def readable_change(e: Evidence) -> str:

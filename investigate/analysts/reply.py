@@ -396,14 +396,19 @@ def compose(
     return f"{greeting}\n\n{' '.join(lines)}\n\n{s.sign_off},\n{s.team}"
 
 
+_SENTENCE = re.compile(r"[^.!?\n¿]*(?:[.!?\n]|$)")
+_QUESTION_SCAN = 20_000
+"""Questions are looked for in the description's first characters (a pasted megabyte of log is
+no question)."""
+
+
 def unanswered(category: str, data: AnalystInput) -> list[str]:
     """The ticket's questions the reply cannot answer from the evidence (for the internal note)."""
     text = f"{data.ticket.subject}\n{data.ticket.description}"
-    questions = [
-        q.strip()
-        for q in re.findall(r"[^.!?\n¿]*\?", data.ticket.description)
-        if len(q.strip()) > 8
-    ]
+    # Every sentence with its end mark, in one linear pass (a sentence with no end mark matches
+    # up to the end of the text instead of being retried from every later position).
+    sentences = _SENTENCE.findall(data.ticket.description[:_QUESTION_SCAN])
+    questions = [q.strip() for q in sentences if q.endswith("?") and len(q.strip()) > 8]
     asked = intent.read(text)
     out = []
     for q in questions[:3]:

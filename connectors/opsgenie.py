@@ -158,7 +158,9 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
             f"acknowledged by {one_line(report['acknowledgedBy'], 80)}"
             if report.get("acknowledgedBy")
             else "",
-            f"snoozed until {one_line(item.get('snoozedUntil'), 40)}" if item.get("snoozed") else "",
+            f"snoozed until {one_line(item.get('snoozedUntil'), 40)}"
+            if item.get("snoozed")
+            else "",
             f"closed by {one_line(report['closedBy'], 80)}" if report.get("closedBy") else "",
             f"owner team {one_line(item['ownerTeam'], 80)}" if item.get("ownerTeam") else "",
         ]

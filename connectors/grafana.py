@@ -11,23 +11,19 @@
       # annotations: true                   # annotations tagged below are changes (deploys)
       # annotation_tags: [deploy]
 
-Requests (`Authorization: Bearer <token>`):
-
-- `GET /api/prometheus/grafana/api/v1/rules`: every Grafana-managed alerting rule with its
-  instances (`alerts`), filtered here by the service label. Instance states: `Alerting` →
-  `firing`, `Pending` → `pending`, `Normal` → `resolved`, `NoData` → `nodata`, `Error` →
-  `error` (a suffix such as `Alerting (NoData)` keeps the first word).
-- `GET /api/annotations?type=annotation&tags=…&matchAny=true&from=&to=&limit=`: annotations
-  with the change tags in the window, newest first, paged by moving `to` back to the oldest one
-  read (Grafana has no cursor); each is `deploy` evidence for the service its tags name
-  (`service:<name>` or a tag equal to a service the ticket names).
+`GET /api/prometheus/grafana/api/v1/rules` (`Authorization: Bearer`): every Grafana-managed
+rule with its instances, filtered here by the service label; `Alerting` → `firing`, `Pending`
+→ `pending`, `Normal` → `resolved`, `NoData` → `nodata`, `Error` → `error` (`Alerting
+(NoData)` keeps the first word). `GET /api/annotations?type=annotation&tags=…&matchAny=true`
+over the window, newest first, paged by moving `to` back to the oldest one read (no cursor):
+`deploy` evidence for the service its tags name (`service:<name>`, or a ticket's service).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from investigate.sdk import (
+from investigate.sdk import (  # the only import a connector needs
     Bearer,
     Collected,
     CursorPaging,
@@ -42,15 +38,16 @@ from investigate.sdk import (
     SourceError,
     alert_state,
     epoch_ms,
+    items_at,
     matched,
     one_line,
+    str_map,
     time_of,
     web_link,
 )
 
 RULES = "/api/prometheus/grafana/api/v1/rules"
 STATES = {"pending": "pending", "nodata": "nodata", "error": "error"}
-SHAPE_HINT = "check connectors.{}.base_url points at Grafana itself"
 
 
 class GrafanaConfig(HttpConfig):
@@ -86,13 +83,7 @@ class Grafana(HttpConnector[GrafanaConfig]):
             self._alert(rule, group, instance, query, page.request)
             for group, rule, instance in _instances(page.body, self.name)
         ]
-        kept = [
-            e
-            for e in alerts
-            if (not allowed or {s.lower() for s in e.services} & allowed)
-            and (e.state != "resolved" or cfg.include_normal)
-            and (e.timestamp is None or e.timestamp <= query.window.end)
-        ]
+        kept = [e for e in alerts if _keep(e, allowed, cfg.include_normal, query)]
         kept.sort(key=lambda e: (e.state == "resolved", e.state != "firing"))
         out = Collected(evidence=kept[: cfg.max_alerts])
         if len(kept) > cfg.max_alerts:
@@ -104,12 +95,11 @@ class Grafana(HttpConnector[GrafanaConfig]):
     def _alert(
         self, rule: dict[str, Any], group: str, instance: dict[str, Any], query: Query, sent: str
     ) -> Evidence:
-        labels = _strings(instance.get("labels"))
-        notes = _strings(instance.get("annotations")) or _strings(rule.get("annotations"))
-        word = str(instance.get("state") or "").split(" (")[0]
-        state = alert_state(word, STATES)
+        labels = str_map(instance.get("labels"))
+        notes = str_map(instance.get("annotations")) or str_map(rule.get("annotations"))
+        state = alert_state(str(instance.get("state") or "").split(" (")[0], STATES)
         service = labels.get(self.config.service_label, "")
-        uid = labels.get("__alert_rule_uid__", "")
+        uid = one_line(labels.get("__alert_rule_uid__"), 60).replace("/", "")
         shown = {k: v for k, v in labels.items() if not k.startswith("__")}
         name = one_line(rule.get("name") or labels.get("alertname"), 200)
         summary = notes.get("summary") or notes.get("description") or ""
@@ -117,24 +107,21 @@ class Grafana(HttpConnector[GrafanaConfig]):
             one_line(summary, 500),
             "labels: " + one_line(", ".join(f"{k}={v}" for k, v in list(shown.items())[:20]), 500),
             f"value: {one_line(instance.get('value'), 200)}" if instance.get("value") else "",
-            f"group: {one_line(group, 100)}",
         ]
-        base = self.config.base_url
         return Evidence(
             source=self.name,
             kind="alert",
             timestamp=time_of(instance.get("activeAt")),
             first_seen=time_of(instance.get("activeAt")),
-            title=f"Grafana alert {name} [{state}]"
-            + (f" {one_line(service, 60)}" if service else ""),
+            title=f"Grafana alert {name} [{state}] {one_line(service, 60)}".strip(),
             detail="\n".join(d for d in detail if d),
-            url=web_link(f"{base}/alerting/grafana/{one_line(uid, 60)}/view") if uid else None,
+            url=web_link(f"{self.config.base_url}/alerting/grafana/{uid}/view") if uid else None,
             matched=matched(query, [name, summary, *shown.values()]),
             query=sent,
             level="error" if state == "firing" else "warning" if state != "resolved" else "info",
             services=[service] if service else [],
             state=state,
-            attributes={"row": {"status": state, "service": service, "rule": name, **shown}},
+            attributes={"row": {**shown, "status": state, "service": service, "group": group}},
         )
 
     async def _changes(
@@ -149,7 +136,7 @@ class Grafana(HttpConnector[GrafanaConfig]):
             "to": str(epoch_ms(query.window.end)),
         }
         paging = CursorPaging(_oldest(cfg.page_size), "to", cfg.page_size, size_param="limit")
-        pages = await api.pages("/api/annotations", params, paging, _annotations)
+        pages = await api.pages("/api/annotations", params, paging, items_at())
         seen: dict[Any, Evidence] = {}
         for item in pages.items:
             seen.setdefault(item.get("id"), self._change(item, query, wanted, pages.requests[0]))
@@ -183,12 +170,19 @@ class Grafana(HttpConnector[GrafanaConfig]):
         )
 
 
+def _keep(e: Evidence, allowed: set[str], normal: bool, query: Query) -> bool:
+    if allowed and not {s.lower() for s in e.services} & allowed:
+        return False
+    late = e.timestamp is not None and e.timestamp > query.window.end
+    return not late and (e.state != "resolved" or normal)
+
+
 def _instances(body: Any, name: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    groups = body.get("data", {}).get("groups") if isinstance(body, dict) else None
+    data = body.get("data") if isinstance(body, dict) else None
+    groups = data.get("groups") if isinstance(data, dict) else None
     if not isinstance(groups, list):
-        raise SourceError(
-            f"grafana '{name}': {RULES} did not answer a rule list", hint=SHAPE_HINT.format(name)
-        )
+        hint = f"check connectors.{name}.base_url points at Grafana itself"
+        raise SourceError(f"grafana '{name}': {RULES} did not answer a rule list", hint=hint)
     out = []
     for group in (g for g in groups if isinstance(g, dict)):
         for rule in (r for r in group.get("rules") or [] if isinstance(r, dict)):
@@ -197,20 +191,10 @@ def _instances(body: Any, name: str) -> list[tuple[str, dict[str, Any], dict[str
     return out
 
 
-def _annotations(body: Any) -> list[Any]:
-    if not isinstance(body, list):
-        raise ValueError("not a list")
-    return [a for a in body if isinstance(a, dict)]
-
-
 def _oldest(size: int) -> Any:
     def cursor(page: JsonResponse) -> str | None:
-        items = _annotations(page.body)
+        items = items_at()(page.body)
         times = [a["time"] for a in items if isinstance(a.get("time"), int)]
         return str(min(times)) if len(items) >= size and times else None
 
     return cursor
-
-
-def _strings(value: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in list(value.items())[:60]} if isinstance(value, dict) else {}

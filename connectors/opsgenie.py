@@ -14,13 +14,11 @@
       # only_ticket_services: false         # only alerts tagged with a service the ticket names
       # incidents: true                     # also the Incident API
 
-Requests (`Authorization: GenieKey <key>`): `GET /v2/alerts` and `GET /v1/incidents/` with
-`query` = `createdAt <= <window end, epoch ms> AND (lastOccurredAt|updatedAt >= <start> OR
-status: open)` plus the filters above, `limit`/`offset` paging while `paging.next` is set.
-Every ticket value enters the query as a quoted phrase (`lucene_phrase`).
-
-States: a closed alert is `resolved`; an open one is `acknowledged` when acknowledged or snoozed
-(someone knows, it is still a problem), else `firing`. Incidents: `open`, `resolved`, `closed`.
+`GET /v2/alerts` and `GET /v1/incidents/` (`Authorization: GenieKey <key>`), `query` =
+`createdAt <= <window end> AND (lastOccurredAt|updatedAt >= <start> OR status: open)` (epoch ms)
+and the filters above (ticket values as quoted phrases), `offset` paging while `paging.next`.
+A closed alert is `resolved`; an open one `acknowledged` when acknowledged or snoozed (known,
+still a problem), else `firing`. Incidents: `open`, `resolved`, `closed`.
 """
 
 from __future__ import annotations
@@ -41,6 +39,7 @@ from investigate.sdk import (
     SecretStr,
     Session,
     alert_state,
+    detail_pairs,
     epoch_ms,
     items_at,
     lucene_phrase,
@@ -54,7 +53,6 @@ from investigate.sdk import (
 
 REGIONS = {"us": "https://api.opsgenie.com", "eu": "https://api.eu.opsgenie.com"}
 LEVELS: dict[str, Level] = {"P1": "critical", "P2": "error", "P3": "warning"}
-Priority = Literal["P1", "P2", "P3", "P4", "P5"]
 
 
 class OpsgenieConfig(HttpConfig):
@@ -67,7 +65,7 @@ class OpsgenieConfig(HttpConfig):
     acknowledged: bool | None = None
     include_snoozed: bool = True
     tags: list[str] = Field(default_factory=list)
-    priorities: list[Priority] = Field(default_factory=list)
+    priorities: list[Literal["P1", "P2", "P3", "P4", "P5"]] = Field(default_factory=list)
     only_ticket_services: bool = False
     service_fields: list[str] = Field(default_factory=lambda: ["service", "product_area"])
     incidents: bool = True
@@ -129,7 +127,12 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
         for (items, truncated, sent), kind in zip(results, ("alert", "incident"), strict=False):
             found = [self._evidence(kind, item, query, sent) for item in items]
             kept = [e for e in found if overlaps(query.window, e.first_seen, _ended(e))]
-            kept.sort(key=lambda e: (e.state in ("resolved", "closed"), _priority(e)))
+            kept.sort(
+                key=lambda e: (
+                    e.state in ("resolved", "closed"),
+                    e.attributes["row"]["priority"] or "P9",
+                )
+            )
             out.evidence += kept[: cfg.max_items]
             if truncated or len(kept) > cfg.max_items:
                 out.notes.append(f"{self.label}: more {kind}s than read; kept {cfg.max_items}")
@@ -151,19 +154,17 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
         last = time_of(item.get("lastOccurredAt") or item.get("updatedAt"))
         report = item.get("report") if isinstance(item.get("report"), dict) else {}
         assert isinstance(report, dict)
-        detail = [
-            f"priority {priority}" if priority else "",
-            f"tags: {', '.join(tags)}" if tags else "",
-            f"occurred {item['count']} times" if isinstance(item.get("count"), int) else "",
-            f"acknowledged by {one_line(report['acknowledgedBy'], 80)}"
-            if report.get("acknowledgedBy")
-            else "",
-            f"snoozed until {one_line(item.get('snoozedUntil'), 40)}"
-            if item.get("snoozed")
-            else "",
-            f"closed by {one_line(report['closedBy'], 80)}" if report.get("closedBy") else "",
-            f"owner team {one_line(item['ownerTeam'], 80)}" if item.get("ownerTeam") else "",
-        ]
+        detail = detail_pairs(
+            [
+                ("priority", priority),
+                ("tags", ", ".join(tags)),
+                ("count", item.get("count")),
+                ("acknowledged_by", report.get("acknowledgedBy")),
+                ("snoozed_until", item.get("snoozedUntil") if item.get("snoozed") else None),
+                ("closed_by", report.get("closedBy")),
+                ("owner_team", item.get("ownerTeam")),
+            ]
+        )
         wanted = {s.lower() for s in query.ticket_services(self.config.service_fields)}
         app = self.config.app_url
         page = "alert/detail/{}/details" if kind == "alert" else "incident/detail/{}"
@@ -175,7 +176,7 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
             first_seen=created,
             last_seen=last,
             title=f"Opsgenie {kind} #{number} [{state}] {message}"[:300],
-            detail="; ".join(d for d in detail if d),
+            detail=one_line(detail, 1500),
             url=web_link(f"{app}/{page.format(one_line(item.get('id'), 60))}") if app else None,
             matched=matched(query, [message, item.get("alias"), item.get("description"), *tags]),
             query=sent,
@@ -195,10 +196,6 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
 def _has_next(body: Any) -> bool:
     paging = body.get("paging") if isinstance(body, dict) else None
     return isinstance(paging, dict) and bool(paging.get("next"))
-
-
-def _priority(e: Evidence) -> str:
-    return str(e.attributes["row"]["priority"] or "P9")
 
 
 def _ended(e: Evidence) -> Any:

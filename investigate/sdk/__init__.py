@@ -22,7 +22,7 @@ What is here (each part has its own module; everything is re-exported below):
   JSON/text reads, paging, error hints, a default `check()`), `HttpConfig`, the auth kinds
   `Bearer` / `Basic` / `HeaderKey` / `NoAuth`, paging `OffsetPaging` / `PagePaging` /
   `CursorPaging` / `LinkPaging` (`items_at` reads a page's list), and the `Resolver` capability (identity resolution);
-- `investigate.sdk.evidence`: `one_line`, `web_link`, `alert_state`, `matched`, `time_of`,
+- `investigate.sdk.evidence`: `one_line`, `web_link`, `str_map`, `alert_state`, `matched`, `time_of`,
   `overlaps`, `epoch_ms`, `lucene_phrase`; rows and times from `investigate.rows`;
 - query-language literals from `investigate.querylang` (LogQL, PromQL, RE2, Datadog,
   CloudWatch): a ticket's words go into a query only through these;
@@ -75,6 +75,7 @@ from investigate.sdk.evidence import (
     matched,
     one_line,
     overlaps,
+    str_map,
     time_of,
     web_link,
 )
@@ -175,6 +176,7 @@ __all__ = [
     "re2_escape",
     "render_template",
     "row_evidence",
+    "str_map",
     "time_of",
     "web_link",
 ]

@@ -26,6 +26,13 @@ def one_line(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def str_map(value: Any, limit: int = 60) -> dict[str, str]:
+    """Labels, tags or annotations as `{str: str}` (at most `limit`); anything else → `{}`."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in list(value.items())[:limit]}
+
+
 def web_link(value: Any) -> str | None:
     """`value` when it is an http(s) URL of sane length, else None."""
     text = str(value or "")

@@ -213,7 +213,7 @@ class FakeOpsgenie(ScriptedServer):
 
     def _term(self, row: dict[str, Any], term: str) -> bool:
         if term.startswith("(") and term.endswith(")"):
-            return any([self._term(row, t) for t in split_top(term[1:-1], "OR")])
+            return any(self._term(row, t) for t in split_top(term[1:-1], "OR"))
         match = _TERM.match(term)
         if match is None:
             self.unparsed.append(term)

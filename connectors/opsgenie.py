@@ -47,6 +47,7 @@ from investigate.sdk import (
     model_validator,
     one_line,
     overlaps,
+    str_map,
     time_of,
     web_link,
 )
@@ -127,12 +128,7 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
         for (items, truncated, sent), kind in zip(results, ("alert", "incident"), strict=False):
             found = [self._evidence(kind, item, query, sent) for item in items]
             kept = [e for e in found if overlaps(query.window, e.first_seen, _ended(e))]
-            kept.sort(
-                key=lambda e: (
-                    e.state in ("resolved", "closed"),
-                    e.attributes["row"]["priority"] or "P9",
-                )
-            )
+            kept.sort(key=lambda e: (e.state in ("resolved", "closed"), e.attributes["rank"]))
             out.evidence += kept[: cfg.max_items]
             if truncated or len(kept) > cfg.max_items:
                 out.notes.append(f"{self.label}: more {kind}s than read; kept {cfg.max_items}")
@@ -152,8 +148,7 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
             state = "firing"
         created = time_of(item.get("createdAt"))
         last = time_of(item.get("lastOccurredAt") or item.get("updatedAt"))
-        report = item.get("report") if isinstance(item.get("report"), dict) else {}
-        assert isinstance(report, dict)
+        report = str_map(item.get("report"))
         detail = detail_pairs(
             [
                 ("priority", priority),
@@ -186,6 +181,7 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
             state=state,
             attributes={
                 "id": one_line(item.get("id"), 60),
+                "rank": priority or "P9",
                 "row": {"status": status, "priority": priority, "tags": tags},
                 "acknowledged": bool(item.get("acknowledged")),
                 "snoozed": bool(item.get("snoozed")),

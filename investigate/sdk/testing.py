@@ -153,7 +153,7 @@ def ticket(services: list[str], text: str = "") -> Ticket:
         description=text or "Every CSV export fails since this morning (account acc_1042).",
         created_at=created,
         requester={"name": "Dana", "email": "dana@example.com"},
-        custom_fields={"product_area": services} if services else {},
+        custom_fields=dict(zip(("product_area", "service"), services, strict=False)),
     )
 
 

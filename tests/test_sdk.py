@@ -179,3 +179,33 @@ async def test_the_grafana_fakes_bodies_match_the_vendor_schema() -> None:
     assert len(notes) == 1 and len(rules["data"]["groups"][0]["rules"][0]["alerts"]) == 2
     assert CHECK_RULES({"status": "success", "data": {"groups": [{"name": "g"}]}}) != []
     assert CHECK_ANNOTATIONS([{"id": "one", "time": 1}]) != []
+
+
+def test_the_guide_names_only_what_the_sdk_has_and_what_opsgenie_does() -> None:
+    import re
+
+    guide = (ROOT / "docs" / "connectors.md").read_text()
+    table = guide[guide.index("| You need |") : guide.index("## Walkthrough")]
+    names = {
+        m.group(1)
+        for row in table.splitlines()[2:]
+        if row.startswith("|")
+        for m in re.finditer(r"`([A-Za-z_]+)[(`]", row.split("|")[2])
+    }
+    assert len(names) > 30
+    members = (sdk, sdk.HttpConnector, sdk.Resolver)
+    unknown = [
+        n
+        for n in names
+        if not any(hasattr(m, n) for m in members) and n not in sdk.HttpConfig.model_fields
+    ]
+    assert unknown == []
+    source = (ROOT / "connectors" / "opsgenie.py").read_text()
+    for line in (
+        'auth = Bearer("api_key", scheme="GenieKey")',
+        'check_path = "/v2/alerts?limit=1"',
+        'terms = [f"createdAt <= {end}", f"({since} >= {start} OR status: open)"]',
+        "self.base_url = self.base_url or REGIONS[self.region]",
+        'state = "acknowledged"',
+    ):
+        assert line in guide and line in source, line

@@ -302,7 +302,7 @@ class Session:
                 path,
                 label=self.label,
                 name=self.name,
-                params=dict(params or {}),
+                params=dict(params) if params else None,  # {} would drop a query in `path`
                 max_bytes=self.max_bytes,
                 ok_statuses=ok_statuses,
                 hints=self.connector.hints(),
@@ -320,7 +320,8 @@ class Session:
     async def text(self, path: str, params: Mapping[str, str | list[str]] | None = None) -> str:
         """GET → text (UTF-8, undecodable bytes replaced), at most `max_response_bytes` read."""
         try:
-            async with self.client.stream("GET", path, params=dict(params or {})) as response:
+            query = dict(params) if params else None
+            async with self.client.stream("GET", path, params=query) as response:
                 sent = MASKER.mask(f"GET {response.request.url}")
                 if not response.is_success:
                     raise SourceError(

@@ -23,7 +23,6 @@ still a problem), else `firing`. Incidents: `open`, `resolved`, `closed`.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Literal
 
 from investigate.sdk import (
@@ -92,15 +91,16 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
     auth = Bearer("api_key", scheme="GenieKey")
     check_path = "/v2/alerts?limit=1"
 
-    def search(self, query: Query, since: str) -> str:
-        cfg = self.config
+    def search(self, query: Query, kind: str) -> str:
+        cfg, alerts = self.config, kind == "alert"
         start, end = epoch_ms(query.window.start), epoch_ms(query.window.end)
+        since = "lastOccurredAt" if alerts else "updatedAt"
         terms = [f"createdAt <= {end}", f"({since} >= {start} OR status: open)"]
         if cfg.status != "any":
             terms.append(f"status: {cfg.status}")
-        if cfg.acknowledged is not None:
+        if alerts and cfg.acknowledged is not None:  # alert-only fields
             terms.append(f"acknowledged: {str(cfg.acknowledged).lower()}")
-        if not cfg.include_snoozed:
+        if alerts and not cfg.include_snoozed:
             terms.append("snoozed: false")
         if cfg.priorities:
             terms.append(any_of("priority", list(cfg.priorities), quote=False))
@@ -120,12 +120,10 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
 
     async def gather(self, api: Session, query: Query) -> Collected:
         cfg = self.config
-        jobs = [self._list(api, "/v2/alerts", self.search(query, "lastOccurredAt"))]
-        if cfg.incidents:
-            jobs.append(self._list(api, "/v1/incidents/", self.search(query, "updatedAt")))
-        results = await asyncio.gather(*jobs)
         out = Collected()
-        for (items, truncated, sent), kind in zip(results, ("alert", "incident"), strict=False):
+        kinds = {"alert": "/v2/alerts", "incident": "/v1/incidents/"}
+        for kind, path in list(kinds.items())[: 1 + cfg.incidents]:
+            items, truncated, sent = await self._list(api, path, self.search(query, kind))
             found = [self._evidence(kind, item, query, sent) for item in items]
             kept = [e for e in found if overlaps(query.window, e.first_seen, _ended(e))]
             kept.sort(key=lambda e: (e.state in ("resolved", "closed"), e.attributes["rank"]))

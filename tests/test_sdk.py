@@ -209,3 +209,11 @@ def test_the_guide_names_only_what_the_sdk_has_and_what_opsgenie_does() -> None:
         'state = "acknowledged"',
     ):
         assert line in guide and line in source, line
+
+
+def test_the_fake_server_machinery_is_shared_and_the_old_names_still_work() -> None:
+    from fakes import anthropic_api, opsgenie, server
+
+    for name in server.__all__:
+        assert getattr(anthropic_api, name) is getattr(server, name), name
+    assert issubclass(opsgenie.FakeOpsgenie, server.ScriptedServer)

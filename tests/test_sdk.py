@@ -207,6 +207,7 @@ def test_the_guide_names_only_what_the_sdk_has_and_what_opsgenie_does() -> None:
         'terms = [f"createdAt <= {end}", f"({since} >= {start} OR status: open)"]',
         "self.base_url = self.base_url or REGIONS[self.region]",
         'state = "acknowledged"',
+        'pages = await api.pages(path, {"query": search}, paging, items_at("data"))',
     ):
         assert line in guide and line in source, line
 

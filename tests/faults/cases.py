@@ -115,6 +115,8 @@ BUILDERS: dict[str, tuple[str, Builder]] = {
     ),
     "github": ("github", lambda u, c: {"base_url": u, "token": c(), "repos": ["acme/app"]}),
     "linear": ("linear", lambda u, c: {"base_url": u, "api_key": c()}),
+    "opsgenie": ("opsgenie", lambda u, c: {"base_url": u, "api_key": c()}),
+    "grafana": ("grafana", lambda u, c: {"base_url": u, "token": c()}),
 }
 
 

@@ -183,7 +183,7 @@ class PagerDuty(Connector[PagerDutyConfig]):
         self.label = f"pagerduty '{self.name}'"
         self.hints = {
             401: f"set connectors.{self.name}.api_token to a valid PagerDuty REST API key",
-            403: f"the API key in connectors.{self.name} may not read incidents "
+            403: f"the key in connectors.{self.name}.api_token may not read incidents "
             "(use a general-access read-only key, not a user key without access)",
             404: f"check connectors.{self.name}.base_url (https://api.pagerduty.com, or "
             "https://api.eu.pagerduty.com for EU accounts)",

@@ -117,9 +117,7 @@ CONTRACTS: dict[str, Contract] = {
 }
 
 # (connector, check) → the promise it does not keep yet (strict: a fix shows up as XPASS).
-KNOWN: dict[tuple[str, str], str] = {
-    ("pagerduty", "auth_403"): "the 403 hint names connectors.<name>, not its api_token key",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _params() -> list[Any]:

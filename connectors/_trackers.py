@@ -148,7 +148,7 @@ def ticket_text(query: Query) -> str:
 
 
 def issue_evidence(source: str, issues: Sequence[KnownIssue], query: Query) -> list[Evidence]:
-    """Known issues as evidence kind "issue", each with `attributes["row"]["status"]` and a
+    """Known issues as evidence kind "issue", each with its `status` word, its `record` and a
     BM25 `text_score` against the ticket text (how the ranking and the analysts use bugs)."""
     matcher = EntityMatcher(query.entities.matchable())
     docs = [f"{i.title}\n{i.title}\n{i.body}" for i in issues]
@@ -178,9 +178,6 @@ def issue_evidence(source: str, issues: Sequence[KnownIssue], query: Query) -> l
             "updated_at": issue.updated.isoformat() if issue.updated else None,
             "url": issue.url,
         }
-        attributes: dict[str, Any] = {"status": issue.status, "row": row}
-        if score > 0:
-            attributes["text_score"] = round(score, 2)
         out.append(
             Evidence(
                 source=source,
@@ -193,7 +190,9 @@ def issue_evidence(source: str, issues: Sequence[KnownIssue], query: Query) -> l
                 url=issue.url,
                 matched=sorted(matcher.find(f"{title}\n{detail}")),
                 query=MASKER.mask(issue.request),
-                attributes=attributes,
+                status=issue.status,
+                record=row,
+                text_score=round(score, 2) if score > 0 else None,
             )
         )
     return out

@@ -288,17 +288,17 @@ class DatadogMonitors(Connector[DatadogMonitorsConfig]):
             level=level,
             query=sent,
             services=services[:5],
-            attributes={
+            status=status,
+            record={
                 "status": status,
-                "row": {
-                    "status": status,
-                    "monitor_state": state,
-                    "service": services[0] if services else "",
-                    "region": region,
-                    "labels": " ".join(tags),
-                    "priority": priority,
-                    "type": clean(monitor.get("type"), 40),
-                },
+                "monitor_state": state,
+                "service": services[0] if services else "",
+                "region": region,
+                "labels": " ".join(tags),
+                "priority": priority,
+                "type": clean(monitor.get("type"), 40),
+            },
+            attributes={
                 "monitor_id": monitor_id,
                 "groups_alerting": len(bad),
                 "ticket_service": bool(wanted & {s.lower() for s in services})
@@ -347,7 +347,7 @@ def _epoch(value: Any) -> datetime | None:
 def _order(e: Evidence) -> tuple[int, int, float]:
     return (
         0 if e.attributes.get("ticket_service") else 1,
-        _ORDER.get(str(e.attributes.get("status")), 4),
+        _ORDER.get(str(e.status), 4),
         -(e.timestamp.timestamp() if e.timestamp else 0.0),
     )
 

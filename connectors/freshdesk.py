@@ -339,15 +339,14 @@ class Freshdesk(Connector[FreshdeskConfig]):
             detail=f"the requester's other ticket ({status}): {text[:400]}",
             url=f"{self.config.root}/a/tickets/{oid}",
             query=MASKER.mask(sent),
-            attributes={
-                "relation": "requester",
-                "row": {
-                    "id": oid,
-                    "status": status,
-                    "requester_id": t.get("requester_id"),
-                    "company_id": t.get("company_id"),
-                    "created_at": t.get("created_at"),
-                },
+            relation="requester",
+            status=status.strip().lower(),
+            record={
+                "id": oid,
+                "status": status,
+                "requester_id": t.get("requester_id"),
+                "company_id": t.get("company_id"),
+                "created_at": t.get("created_at"),
             },
         )
 

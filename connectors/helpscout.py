@@ -473,17 +473,16 @@ class HelpScout(Connector[HelpScoutConfig]):
             url=f"{self.config.web_url}/conversation/{cid}/{id_str(conv.get('number')) or cid}",
             matched=[signature] if signature else [],
             query=MASKER.mask(sent),
-            attributes={
-                "relation": relation,
-                "signature": signature,
-                "row": {
-                    "id": cid,
-                    "number": conv.get("number"),
-                    "status": conv.get("status"),
-                    "customer_id": as_dict(conv.get("primaryCustomer")).get("id"),
-                    "created_at": conv.get("createdAt"),
-                },
+            relation="requester" if relation == "requester" else "same_signature",
+            status=str(conv.get("status") or "").strip().lower() or None,
+            record={
+                "id": cid,
+                "number": conv.get("number"),
+                "status": conv.get("status"),
+                "customer_id": as_dict(conv.get("primaryCustomer")).get("id"),
+                "created_at": conv.get("createdAt"),
             },
+            attributes={"signature": signature},
         )
 
     # check --------------------------------------------------------------------------------

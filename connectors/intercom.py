@@ -494,16 +494,15 @@ class Intercom(Connector[IntercomConfig]):
             url=self.link(cid),
             matched=[signature] if signature else [],
             query=MASKER.mask(sent)[:1000],
-            attributes={
-                "relation": relation,
-                "signature": signature,
-                "row": {
-                    "id": cid,
-                    "status": conv.get("state"),
-                    "contact_ids": contacts,
-                    "created_at": conv.get("created_at"),
-                },
+            relation="requester" if relation == "requester" else "same_signature",
+            status=str(conv.get("state") or "").strip().lower() or None,
+            record={
+                "id": cid,
+                "status": conv.get("state"),
+                "contact_ids": contacts,
+                "created_at": conv.get("created_at"),
             },
+            attributes={"signature": signature},
         )
 
     # check --------------------------------------------------------------------------------

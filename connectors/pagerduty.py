@@ -22,7 +22,7 @@ Requests (REST API v2, `Authorization: Token token=…`,
 - `GET /incidents/{id}/log_entries?is_overview=true` for the first `max_log_incidents`
   incidents (concurrently), at most `max_log_entries` lines each.
 
-Evidence kind `incident`, `attributes["row"]["status"]` = `triggered` | `acknowledged` |
+Evidence kind `incident`, `status` = `triggered` | `acknowledged` |
 `resolved`, which `signals.is_problem` reads (the first two are problems).
 
 The small HTTP helpers here (`fetch_json`, `SecretConfig`) are shared with the `statuspage` and
@@ -379,19 +379,19 @@ class PagerDuty(Connector[PagerDutyConfig]):
             level=_URGENCY_LEVEL.get(urgency) if status != "resolved" else "info",
             query=sent,
             services=[service] if service else [],
-            attributes={
+            status=status,
+            record={
                 "status": status,
-                "row": {
-                    "status": status,
-                    "urgency": urgency,
-                    "service": service,
-                    "service_id": clean(service_ref.get("id") or "", 40),
-                    "priority": prio,
-                    "incident_number": number,
-                    "title": title,
-                    "created_at": created.isoformat() if created else None,
-                    "resolved_at": resolved.isoformat() if resolved else None,
-                },
+                "urgency": urgency,
+                "service": service,
+                "service_id": clean(service_ref.get("id") or "", 40),
+                "priority": prio,
+                "incident_number": number,
+                "title": title,
+                "created_at": created.isoformat() if created else None,
+                "resolved_at": resolved.isoformat() if resolved else None,
+            },
+            attributes={
                 "incident_id": clean(incident.get("id"), 40),
                 "log_entries": logs,
                 "ticket_service": ours,

@@ -482,16 +482,16 @@ def alert_evidence(
         level=LEVELS.get(severity.lower()),
         query=request,
         services=[service] if service else [],
-        attributes={
+        status=status,
+        record={
             "status": status,
-            "row": {
-                "status": status,
-                "alertname": name,
-                "severity": severity,
-                "service": service,
-                "region": str(labels.get("region") or ""),
-                "labels": label_text(labels),
-            },
+            "alertname": name,
+            "severity": severity,
+            "service": service,
+            "region": str(labels.get("region") or ""),
+            "labels": label_text(labels),
+        },
+        attributes={
             "labels": dict(labels),
             "annotations": dict(annotations),
             "ticket_service": ours,
@@ -505,7 +505,7 @@ def alert_order(e: Evidence) -> tuple[int, int, int, float]:
     rank = {"critical": 0, "error": 1, "warning": 2, "info": 3}
     return (
         0 if e.attributes.get("ticket_service") else 1,
-        0 if e.attributes.get("status") in ("firing", "active", "acknowledged") else 1,
+        0 if e.status in ("firing", "active", "acknowledged") else 1,
         rank.get(e.level or "", 4),
         -(e.timestamp.timestamp() if e.timestamp else 0.0),
     )
@@ -744,14 +744,14 @@ class Prometheus(Connector[PrometheusConfig]):
             query=sent,
             novelty="spike" if status == "firing" else None,
             services=[service] if service else [],
-            attributes={
+            status=status,
+            record={
                 "status": status,
-                "row": {
-                    "status": status,
-                    "service": service,
-                    "region": str(values.get("region") or ""),
-                    "labels": label_text(s.labels),
-                },
+                "service": service,
+                "region": str(values.get("region") or ""),
+                "labels": label_text(s.labels),
+            },
+            attributes={
                 "query_name": q.name,
                 "promql": run.promql,
                 "labels": s.labels,

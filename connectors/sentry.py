@@ -321,7 +321,7 @@ class Sentry(Connector[SentryConfig]):
         scores = bm25(ticket, [f"{e.title}\n{e.detail}" for e in items]) if items else []
         for item, score in zip(items, scores, strict=True):
             if score > 0:
-                item.attributes["text_score"] = round(score, 2)
+                item.text_score = round(score, 2)
         return items
 
     def _one(self, entry: Found, matcher: EntityMatcher, query: Query) -> Evidence:
@@ -360,8 +360,8 @@ class Sentry(Connector[SentryConfig]):
             matched=sorted(matched | (searched & set(query.entities.matchable()))),
             query=MASKER.mask(entry.request),
             services=[project] if project else [],
+            status=_STATUS.get(status, status).lower() or None,
             attributes={
-                "status": _STATUS.get(status, status),
                 "sentry_status": status,
                 "substatus": issue.get("substatus"),
                 "user_count": _int(issue.get("userCount")),

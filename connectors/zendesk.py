@@ -390,18 +390,17 @@ class Zendesk(Connector[ZendeskConfig]):
             url=f"{self.config.root}/agent/tickets/{rid}",
             matched=[signature] if signature else [],
             query=MASKER.mask(sent),
-            attributes={
-                "relation": relation,
-                "signature": signature,
-                "row": {
-                    "id": rid,
-                    "status": r.get("status"),
-                    "priority": r.get("priority"),
-                    "requester_id": r.get("requester_id"),
-                    "organization_id": r.get("organization_id"),
-                    "created_at": r.get("created_at"),
-                },
+            relation="requester" if relation == "requester" else "same_signature",
+            status=str(r.get("status") or "").strip().lower() or None,
+            record={
+                "id": rid,
+                "status": r.get("status"),
+                "priority": r.get("priority"),
+                "requester_id": r.get("requester_id"),
+                "organization_id": r.get("organization_id"),
+                "created_at": r.get("created_at"),
             },
+            attributes={"signature": signature},
         )
 
     # history (`investigate stats`) --------------------------------------------------------

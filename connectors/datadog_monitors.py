@@ -36,7 +36,12 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors.pagerduty import (
+from investigate.connector import Check, Collected, Connector, Query
+from investigate.errors import SourceError
+from investigate.http import HttpOptions
+from investigate.models import Evidence, Level
+from investigate.rows import parse_time
+from investigate.sdk.alerts import (
     MAX_RESPONSE_BYTES,
     SecretConfig,
     base_url,
@@ -44,11 +49,6 @@ from connectors.pagerduty import (
     fetch_json,
     timeout_for,
 )
-from investigate.connector import Check, Collected, Connector, Query
-from investigate.errors import SourceError
-from investigate.http import HttpOptions
-from investigate.models import Evidence, Level
-from investigate.rows import parse_time
 
 _SITE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z]{2,}$")
 _TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-./:@]{0,199}$")

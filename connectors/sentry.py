@@ -57,7 +57,7 @@ _LEVEL: dict[str, Level] = {
     "debug": "debug",
     "sample": "debug",
 }
-# The core's vocabulary for an open known issue (signals.OPEN_ISSUE) and Sentry's words.
+# The core's vocabulary for an open known issue (investigate.states.OPEN_ISSUE), Sentry's words.
 _STATUS = {"unresolved": "open", "resolved": "resolved", "ignored": "ignored"}
 _HINTS = {
     401: "set connectors.{name}.auth_token to a valid Sentry auth token",

@@ -28,7 +28,12 @@ from typing import Any
 import httpx2
 from pydantic import Field, field_validator
 
-from connectors.pagerduty import (
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import SourceError
+from investigate.http import HttpOptions
+from investigate.models import Evidence, Level
+from investigate.rows import parse_time
+from investigate.sdk.alerts import (
     MAX_RESPONSE_BYTES,
     base_url,
     clean,
@@ -36,11 +41,6 @@ from connectors.pagerduty import (
     link,
     timeout_for,
 )
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import SourceError
-from investigate.http import HttpOptions
-from investigate.models import Evidence, Level
-from investigate.rows import parse_time
 
 RESOLVED = frozenset({"resolved", "postmortem", "completed"})
 RECENT_LIMIT = 50

@@ -616,3 +616,57 @@ def test_a_connector_declares_the_state_in_its_own_vocabulary() -> None:
     assert signals.is_problem(declared) and signals.status(declared) == "snoozed"
     closed = Evidence(source="opsgenie", kind="alert", title="Disk full", status="closed")
     assert closed.state == "resolved" and not signals.is_problem(closed)
+
+
+# ---------------------------------------------------------------- connector imports
+
+
+def _connector_imports(path: Path) -> set[str]:
+    """The `connectors.*` modules one connector module imports (absolute or relative)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("connectors.")}
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:  # `from . import x` / `from .x import y` inside connectors/
+                module = "connectors" + (f".{module}" if module else "")
+            if module == "connectors":
+                out |= {f"connectors.{a.name}" for a in node.names}
+            elif module.startswith("connectors."):
+                out.add(module)
+    return out
+
+
+def test_no_connector_imports_another_vendor_connector() -> None:
+    """A vendor connector (`connectors/<vendor>.py`) imports the core and the connector kit
+    (`investigate.sdk.*`: alerts, helpdesk, trackers), never another vendor's module: what two
+    vendors share lives in the kit. A private family base (`connectors/_<family>.py`, such as
+    `_sqlbase` for postgres/mysql or `_logscan` for log_file) may be imported by the vendors of
+    its family, and itself imports only the core, never a connector module."""
+    folder = ROOT / "connectors"
+    wrong = []
+    for path in sorted(folder.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        for module in sorted(_connector_imports(path)):
+            family = module.split(".", 1)[1].startswith("_")
+            if path.stem.startswith("_") or not family:
+                wrong.append(f"{path.name} imports {module}")
+    assert wrong == []
+
+
+def test_the_import_scan_sees_absolute_and_relative_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "vendor.py"
+    sample.write_text(
+        "import connectors.a\nfrom connectors.b import x\nfrom . import c\nfrom .d import y\n"
+        "from connectors import _family\nfrom investigate.sdk.alerts import clean\n",
+        encoding="utf-8",
+    )
+    assert _connector_imports(sample) == {
+        "connectors.a",
+        "connectors.b",
+        "connectors.c",
+        "connectors.d",
+        "connectors._family",
+    }

@@ -26,12 +26,12 @@ from fakes.github import (
 )
 from spec_validation import needs_spec
 
-from connectors._trackers import markdown_to_text
 from connectors.github import GitHub, link_next, quote_phrase
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Entities, Ticket, Window
+from investigate.sdk.trackers import markdown_to_text
 from investigate.secrets import MASKER
 
 TOKEN = "ghp_fake_token_123"

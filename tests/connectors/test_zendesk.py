@@ -22,7 +22,6 @@ from fakes.zendesk import (
     parse_search,
 )
 
-from connectors._helpdesk import ticket_number, vendor_wait
 from connectors.zendesk import Zendesk, quote_phrase
 from investigate import entities as entity_mod
 from investigate import incidents
@@ -30,6 +29,7 @@ from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Ticket, Window
+from investigate.sdk.helpdesk import ticket_number, vendor_wait
 
 EMAIL = "agent@acme.io"
 TOKEN = "zd_fake_token_123"

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors._helpdesk import attachment_note
 from investigate.connector import Query
 from investigate.models import Evidence
 from investigate.relevance import bm25
+from investigate.sdk.helpdesk import attachment_note
 from investigate.secrets import MASKER
 from investigate.textmatch import EntityMatcher
 
@@ -112,7 +112,7 @@ class KnownIssue:
     title: str
     url: str | None
     status: str
-    """Normalised: open, in_progress, resolved, closed (signals.OPEN_ISSUE understands them)."""
+    """Normalised: open, in_progress, resolved, closed (as `investigate.states` reads them)."""
     vendor_status: str
     assignee: str | None = None
     fix: list[str] = field(default_factory=list)

@@ -18,6 +18,8 @@ from investigate.fieldmap import FieldMapping, apply
 from investigate.models import Analysis, Entities, Evidence, Ticket, Window
 from investigate.patterns import count_test, poisson_tail
 from investigate.ranking import dedupe, rank
+from investigate.rows import row_evidence
+from investigate.textmatch import EntityMatcher
 
 T0 = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)
 ACCOUNT = "ten_7731"
@@ -603,6 +605,38 @@ def test_old_recordings_lift_attribute_signals_into_typed_fields() -> None:
         {"source": "zd", "kind": "ticket", "title": "#9", "attributes": {"relation": "requester"}}
     )
     assert ticket.relation == "requester"
+
+
+def test_the_row_mapper_reads_an_invoice_export_into_typed_fields() -> None:
+    """Stripe-shaped exports (`attempt_count`, `last_payment_error`) are read once, by the
+    shared row mapper; the core then reads only the typed fields."""
+    matcher = EntityMatcher({})
+    retried = row_evidence(
+        source="billing",
+        kind="invoice",
+        row={"id": "in_7", "status": "open", "attempt_count": 3},
+        query="q",
+        matcher=matcher,
+    )
+    assert retried.status == "open" and retried.payment_attempts == 3
+    assert retried.state == "problem" and signals.is_problem(retried)
+    declined = row_evidence(
+        source="billing",
+        kind="invoice",
+        row={"id": "in_8", "status": "draft", "last_payment_error": {"code": "card_declined"}},
+        query="q",
+        matcher=matcher,
+    )
+    assert declined.payment_error is not None and "card_declined" in declined.payment_error
+    assert declined.state == "problem"
+    fresh = row_evidence(
+        source="billing",
+        kind="invoice",
+        row={"id": "in_9", "status": "open", "attempt_count": 0},
+        query="q",
+        matcher=matcher,
+    )
+    assert fresh.state == "context" and not signals.is_problem(fresh)
 
 
 def test_a_connector_declares_the_state_in_its_own_vocabulary() -> None:

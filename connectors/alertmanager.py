@@ -33,7 +33,11 @@ from typing import Any
 
 import httpx2
 
-from connectors.prometheus import (
+from investigate.connector import Check, Collected, Connector, Query
+from investigate.errors import SourceError
+from investigate.models import Evidence
+from investigate.rows import parse_time
+from investigate.sdk.alerts import (
     MonitoringConfig,
     alert_evidence,
     alert_order,
@@ -41,10 +45,6 @@ from connectors.prometheus import (
     keep_alert,
     regex_quote,
 )
-from investigate.connector import Check, Collected, Connector, Query
-from investigate.errors import SourceError
-from investigate.models import Evidence
-from investigate.rows import parse_time
 
 LIMITATION = (
     "Alertmanager lists only alerts it still holds (not resolved ones), so an incident that "

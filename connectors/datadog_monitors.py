@@ -36,7 +36,12 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors.pagerduty import (
+from investigate.connector import Check, Collected, Connector, Query
+from investigate.errors import SourceError
+from investigate.http import HttpOptions
+from investigate.models import Evidence, Level
+from investigate.rows import parse_time
+from investigate.sdk.alerts import (
     MAX_RESPONSE_BYTES,
     SecretConfig,
     base_url,
@@ -44,11 +49,6 @@ from connectors.pagerduty import (
     fetch_json,
     timeout_for,
 )
-from investigate.connector import Check, Collected, Connector, Query
-from investigate.errors import SourceError
-from investigate.http import HttpOptions
-from investigate.models import Evidence, Level
-from investigate.rows import parse_time
 
 _SITE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z]{2,}$")
 _TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-./:@]{0,199}$")
@@ -288,17 +288,17 @@ class DatadogMonitors(Connector[DatadogMonitorsConfig]):
             level=level,
             query=sent,
             services=services[:5],
-            attributes={
+            status=status,
+            record={
                 "status": status,
-                "row": {
-                    "status": status,
-                    "monitor_state": state,
-                    "service": services[0] if services else "",
-                    "region": region,
-                    "labels": " ".join(tags),
-                    "priority": priority,
-                    "type": clean(monitor.get("type"), 40),
-                },
+                "monitor_state": state,
+                "service": services[0] if services else "",
+                "region": region,
+                "labels": " ".join(tags),
+                "priority": priority,
+                "type": clean(monitor.get("type"), 40),
+            },
+            attributes={
                 "monitor_id": monitor_id,
                 "groups_alerting": len(bad),
                 "ticket_service": bool(wanted & {s.lower() for s in services})
@@ -347,7 +347,7 @@ def _epoch(value: Any) -> datetime | None:
 def _order(e: Evidence) -> tuple[int, int, float]:
     return (
         0 if e.attributes.get("ticket_service") else 1,
-        _ORDER.get(str(e.attributes.get("status")), 4),
+        _ORDER.get(str(e.status), 4),
         -(e.timestamp.timestamp() if e.timestamp else 0.0),
     )
 

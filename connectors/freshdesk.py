@@ -38,7 +38,14 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors._helpdesk import (
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound, TicketSourceError
+from investigate.html_text import html_to_text
+from investigate.http import HttpOptions, WriteEndpoint, make_client
+from investigate.jsonapi import JsonResponse
+from investigate.models import Comment, Evidence, Organization, Person, Ticket
+from investigate.rows import parse_time
+from investigate.sdk.helpdesk import (
     VendorRetryAfter,
     as_dict,
     as_list,
@@ -49,13 +56,6 @@ from connectors._helpdesk import (
     ticket_number,
     with_hint,
 )
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound, TicketSourceError
-from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, WriteEndpoint, make_client
-from investigate.jsonapi import JsonResponse
-from investigate.models import Comment, Evidence, Organization, Person, Ticket
-from investigate.rows import parse_time
 from investigate.secrets import MASKER
 from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.writeback import (
@@ -339,15 +339,14 @@ class Freshdesk(Connector[FreshdeskConfig]):
             detail=f"the requester's other ticket ({status}): {text[:400]}",
             url=f"{self.config.root}/a/tickets/{oid}",
             query=MASKER.mask(sent),
-            attributes={
-                "relation": "requester",
-                "row": {
-                    "id": oid,
-                    "status": status,
-                    "requester_id": t.get("requester_id"),
-                    "company_id": t.get("company_id"),
-                    "created_at": t.get("created_at"),
-                },
+            relation="requester",
+            status=status.strip().lower(),
+            record={
+                "id": oid,
+                "status": status,
+                "requester_id": t.get("requester_id"),
+                "company_id": t.get("company_id"),
+                "created_at": t.get("created_at"),
             },
         )
 

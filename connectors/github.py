@@ -39,14 +39,14 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors._helpdesk import as_dict, as_list, id_str, same_origin, with_hint
-from connectors._trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError, TicketNotFound
 from investigate.http import HttpOptions, WriteEndpoint, make_client, ssl_context
 from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
 from investigate.models import Comment, Person, Ticket
 from investigate.rows import parse_time
+from investigate.sdk.helpdesk import as_dict, as_list, id_str, same_origin, with_hint
+from investigate.sdk.trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
 from investigate.secrets import MASKER
 from investigate.writeback import (
     NoteChannel,

@@ -47,7 +47,6 @@ from investigate.sdk import (  # the only import a connector needs
 )
 
 RULES = "/api/prometheus/grafana/api/v1/rules"
-STATES = {"pending": "pending", "nodata": "nodata", "error": "error"}
 
 
 class GrafanaConfig(HttpConfig):
@@ -97,7 +96,7 @@ class Grafana(HttpConnector[GrafanaConfig]):
     ) -> Evidence:
         labels = str_map(instance.get("labels"))
         notes = str_map(instance.get("annotations")) or str_map(rule.get("annotations"))
-        state = alert_state(str(instance.get("state") or "").split(" (")[0], STATES)
+        state = alert_state(word := str(instance.get("state") or "").split(" (")[0].lower())
         service = labels.get(self.config.service_label, "")
         uid = one_line(labels.get("__alert_rule_uid__"), 60).replace("/", "")
         shown = {k: v for k, v in labels.items() if not k.startswith("__")}
@@ -113,7 +112,7 @@ class Grafana(HttpConnector[GrafanaConfig]):
             kind="alert",
             timestamp=time_of(instance.get("activeAt")),
             first_seen=time_of(instance.get("activeAt")),
-            title=f"Grafana alert {name} [{state}] {one_line(service, 60)}".strip(),
+            title=f"Grafana alert {name} [{word}] {one_line(service, 60)}".strip(),
             detail="\n".join(d for d in detail if d),
             url=web_link(f"{self.config.base_url}/alerting/grafana/{uid}/view") if uid else None,
             matched=matched(query, [name, summary, *shown.values()]),
@@ -121,7 +120,8 @@ class Grafana(HttpConnector[GrafanaConfig]):
             level="error" if state == "firing" else "warning" if state != "resolved" else "info",
             services=[service] if service else [],
             state=state,
-            attributes={"row": {**shown, "status": state, "service": service, "group": group}},
+            status=word or None,
+            record={**shown, "status": word, "service": service, "group": group},
         )
 
     async def _changes(
@@ -166,7 +166,7 @@ class Grafana(HttpConnector[GrafanaConfig]):
             matched=matched(query, [text, *tags]),
             query=sent,
             services=services,
-            attributes={"row": {"service": services[0] if services else "", "tags": tags}},
+            record={"service": services[0] if services else "", "tags": tags},
         )
 
 

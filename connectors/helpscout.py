@@ -45,7 +45,15 @@ from urllib.parse import parse_qsl
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors._helpdesk import (
+from investigate.config import Duration
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
+from investigate.html_text import html_to_text
+from investigate.http import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
+from investigate.jsonapi import HttpFailure, JsonResponse
+from investigate.models import Comment, Evidence, Organization, Person, Ticket
+from investigate.rows import parse_time
+from investigate.sdk.helpdesk import (
     VendorRetryAfter,
     as_dict,
     as_list,
@@ -57,14 +65,6 @@ from connectors._helpdesk import (
     ticket_number,
     with_hint,
 )
-from investigate.config import Duration
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
-from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
-from investigate.jsonapi import HttpFailure, JsonResponse
-from investigate.models import Comment, Evidence, Organization, Person, Ticket
-from investigate.rows import parse_time
 from investigate.secrets import MASKER
 from investigate.stats.history import (
     History,
@@ -473,17 +473,16 @@ class HelpScout(Connector[HelpScoutConfig]):
             url=f"{self.config.web_url}/conversation/{cid}/{id_str(conv.get('number')) or cid}",
             matched=[signature] if signature else [],
             query=MASKER.mask(sent),
-            attributes={
-                "relation": relation,
-                "signature": signature,
-                "row": {
-                    "id": cid,
-                    "number": conv.get("number"),
-                    "status": conv.get("status"),
-                    "customer_id": as_dict(conv.get("primaryCustomer")).get("id"),
-                    "created_at": conv.get("createdAt"),
-                },
+            relation="requester" if relation == "requester" else "same_signature",
+            status=str(conv.get("status") or "").strip().lower() or None,
+            record={
+                "id": cid,
+                "number": conv.get("number"),
+                "status": conv.get("status"),
+                "customer_id": as_dict(conv.get("primaryCustomer")).get("id"),
+                "created_at": conv.get("createdAt"),
             },
+            attributes={"signature": signature},
         )
 
     # check --------------------------------------------------------------------------------

@@ -40,7 +40,15 @@ from typing import Any, Literal
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors._helpdesk import (
+from investigate.config import Duration
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
+from investigate.html_text import html_to_text
+from investigate.http import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
+from investigate.jsonapi import JsonResponse
+from investigate.models import Comment, Evidence, Organization, Person, Ticket
+from investigate.rows import parse_time
+from investigate.sdk.helpdesk import (
     VendorRetryAfter,
     as_dict,
     as_list,
@@ -51,14 +59,6 @@ from connectors._helpdesk import (
     ticket_number,
     with_hint,
 )
-from investigate.config import Duration
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
-from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
-from investigate.jsonapi import JsonResponse
-from investigate.models import Comment, Evidence, Organization, Person, Ticket
-from investigate.rows import parse_time
 from investigate.secrets import MASKER
 from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.writeback import (
@@ -494,16 +494,15 @@ class Intercom(Connector[IntercomConfig]):
             url=self.link(cid),
             matched=[signature] if signature else [],
             query=MASKER.mask(sent)[:1000],
-            attributes={
-                "relation": relation,
-                "signature": signature,
-                "row": {
-                    "id": cid,
-                    "status": conv.get("state"),
-                    "contact_ids": contacts,
-                    "created_at": conv.get("created_at"),
-                },
+            relation="requester" if relation == "requester" else "same_signature",
+            status=str(conv.get("state") or "").strip().lower() or None,
+            record={
+                "id": cid,
+                "status": conv.get("state"),
+                "contact_ids": contacts,
+                "created_at": conv.get("created_at"),
             },
+            attributes={"signature": signature},
         )
 
     # check --------------------------------------------------------------------------------

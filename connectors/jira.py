@@ -46,8 +46,6 @@ from urllib.parse import quote, urlsplit
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors._helpdesk import as_dict, as_list, attachment_note, id_str, with_hint
-from connectors._trackers import KnownIssue, issue_evidence, search_terms
 from investigate.adf import adf_to_text
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound, UsageError
@@ -55,6 +53,8 @@ from investigate.http import HttpOptions, WriteEndpoint
 from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
 from investigate.models import Comment, Person, Ticket
 from investigate.rows import parse_time
+from investigate.sdk.helpdesk import as_dict, as_list, attachment_note, id_str, with_hint
+from investigate.sdk.trackers import KnownIssue, issue_evidence, search_terms
 from investigate.secrets import MASKER
 from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.writeback import (

@@ -126,7 +126,7 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
             items, truncated, sent = await self._list(api, path, self.search(query, kind))
             found = [self._evidence(kind, item, query, sent) for item in items]
             kept = [e for e in found if overlaps(query.window, e.first_seen, _ended(e))]
-            kept.sort(key=lambda e: (e.state in ("resolved", "closed"), e.attributes["rank"]))
+            kept.sort(key=lambda e: (e.state == "resolved", e.attributes["rank"]))
             out.evidence += kept[: cfg.max_items]
             if truncated or len(kept) > cfg.max_items:
                 out.notes.append(f"{self.label}: more {kind}s than read; kept {cfg.max_items}")
@@ -168,19 +168,20 @@ class Opsgenie(HttpConnector[OpsgenieConfig]):
             timestamp=created,
             first_seen=created,
             last_seen=last,
-            title=f"Opsgenie {kind} #{number} [{state}] {message}"[:300],
+            title=f"Opsgenie {kind} #{number} [{status or state}] {message}"[:300],
             detail=one_line(detail, 1500),
             url=web_link(f"{app}/{page.format(one_line(item.get('id'), 60))}") if app else None,
             matched=matched(query, [message, item.get("alias"), item.get("description"), *tags]),
             query=sent,
-            level=LEVELS.get(priority, "info") if state not in ("resolved", "closed") else "info",
+            level=LEVELS.get(priority, "info") if state != "resolved" else "info",
             count=item["count"] if isinstance(item.get("count"), int) and item["count"] > 0 else 1,
             services=[t for t in tags if t.lower() in wanted],
             state=state,
+            status=status or None,
+            record={"status": status, "priority": priority, "tags": tags},
             attributes={
                 "id": one_line(item.get("id"), 60),
                 "rank": priority or "P9",
-                "row": {"status": status, "priority": priority, "tags": tags},
                 "acknowledged": bool(item.get("acknowledged")),
                 "snoozed": bool(item.get("snoozed")),
             },
@@ -193,4 +194,4 @@ def _has_next(body: Any) -> bool:
 
 
 def _ended(e: Evidence) -> Any:
-    return e.last_seen if e.state in ("resolved", "closed") else None
+    return e.last_seen if e.state == "resolved" else None

@@ -22,7 +22,7 @@ Requests (REST API v2, `Authorization: Token token=…`,
 - `GET /incidents/{id}/log_entries?is_overview=true` for the first `max_log_incidents`
   incidents (concurrently), at most `max_log_entries` lines each.
 
-Evidence kind `incident`, `attributes["row"]["status"]` = `triggered` | `acknowledged` |
+Evidence kind `incident`, `status` = `triggered` | `acknowledged` |
 `resolved`, which `signals.is_problem` reads (the first two are problems).
 
 The small HTTP helpers here (`fetch_json`, `SecretConfig`) are shared with the `statuspage` and
@@ -33,89 +33,30 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx2
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 
-from investigate import jsonapi
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.connector import Check, Collected, Connector, Query
 from investigate.errors import SourceError
 from investigate.http import HttpOptions
 from investigate.models import Evidence, Level
 from investigate.rows import parse_time
-from investigate.secrets import MASKER
+from investigate.sdk.alerts import (
+    MAX_RESPONSE_BYTES,
+    SecretConfig,
+    base_url,
+    clean,
+    fetch_json,
+    link,
+    timeout_for,
+)
 
-MAX_RESPONSE_BYTES = 5_000_000
 _PD_ID = re.compile(r"^[A-Za-z0-9]{1,40}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 PD_ACCEPT = "application/vnd.pagerduty+json;version=2"
-
-
-# --- shared HTTP helpers (also used by statuspage and datadog_monitors) ------------------------
-
-
-def base_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")):
-        raise ValueError("base_url must start with http:// or https://")
-    return value.rstrip("/")
-
-
-def clean(value: Any, limit: int = 300) -> str:
-    """One masked line of at most `limit` characters (control characters become spaces)."""
-    text = _CONTROL.sub(" ", str(value if value is not None else "")).strip()
-    text = MASKER.mask(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def link(value: Any) -> str | None:
-    text = str(value or "")
-    return text if text.startswith(("http://", "https://")) and len(text) < 2000 else None
-
-
-async def fetch_json(
-    client: httpx2.AsyncClient,
-    path: str,
-    params: Mapping[str, str | Sequence[str]] | None,
-    *,
-    label: str,
-    name: str,
-    max_bytes: int,
-    hints: Mapping[int, str],
-) -> tuple[Any, str]:
-    """GET and decode JSON with a streamed size cap: (body, the request as sent). Every failure
-    is a one-line `SourceError` starting with `label`; `hints` by HTTP status (0: not JSON)."""
-    found = await jsonapi.fetch_json(
-        client,
-        path,
-        label=label,
-        name=name,
-        params={k: v if isinstance(v, str) else list(v) for k, v in (params or {}).items()},
-        max_bytes=max_bytes,
-        hints=hints,
-    )
-    return found.body, found.request
-
-
-def timeout_for(config: ConnectorConfig, query: Query | None) -> float:
-    configured = config.timeout.total_seconds() if config.timeout else 30.0
-    if query is None:
-        return min(configured, 10.0)
-    return max(0.1, min(query.remaining, configured))
-
-
-class SecretConfig(ConnectorConfig):
-    """Registers every secret field with the masker, however the config was built."""
-
-    @model_validator(mode="after")
-    def _mask_secrets(self) -> SecretConfig:
-        for value in self.__dict__.values():
-            if isinstance(value, SecretStr):
-                MASKER.add(value)
-        return self
 
 
 # --- PagerDuty -------------------------------------------------------------------------------
@@ -379,19 +320,19 @@ class PagerDuty(Connector[PagerDutyConfig]):
             level=_URGENCY_LEVEL.get(urgency) if status != "resolved" else "info",
             query=sent,
             services=[service] if service else [],
-            attributes={
+            status=status,
+            record={
                 "status": status,
-                "row": {
-                    "status": status,
-                    "urgency": urgency,
-                    "service": service,
-                    "service_id": clean(service_ref.get("id") or "", 40),
-                    "priority": prio,
-                    "incident_number": number,
-                    "title": title,
-                    "created_at": created.isoformat() if created else None,
-                    "resolved_at": resolved.isoformat() if resolved else None,
-                },
+                "urgency": urgency,
+                "service": service,
+                "service_id": clean(service_ref.get("id") or "", 40),
+                "priority": prio,
+                "incident_number": number,
+                "title": title,
+                "created_at": created.isoformat() if created else None,
+                "resolved_at": resolved.isoformat() if resolved else None,
+            },
+            attributes={
                 "incident_id": clean(incident.get("id"), 40),
                 "log_entries": logs,
                 "ticket_service": ours,

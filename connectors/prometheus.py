@@ -37,7 +37,6 @@ of that name.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import re
 import statistics
@@ -45,57 +44,37 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 import httpx2
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from investigate.config import Duration, Strict
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.connector import Check, Collected, Connector, Query
 from investigate.entities import PARAMS
 from investigate.errors import SourceError
-from investigate.http import HttpOptions, describe, source_error
-from investigate.jsonapi import HttpFailure
 from investigate.models import Evidence, Level
 from investigate.rows import parse_time
+from investigate.sdk.alerts import (
+    Blank,
+    MonitoringConfig,
+    alert_evidence,
+    alert_order,
+    fill_url,
+    get_json,
+    keep_alert,
+    label_text,
+    regex_quote,
+)
 from investigate.secrets import MASKER
 from investigate.sqlparams import bindings
 
 MAX_RESPONSE_BYTES = 5_000_000
 MAX_VALUE_CHARS = 500
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _OPERATOR = re.compile(r"(=~|!~|!=|=)\s*$")
-_REGEX_META = frozenset("\\.+*?()|[]{}^$")
-LEVELS: dict[str, Level] = {
-    "critical": "critical",
-    "crit": "critical",
-    "page": "critical",
-    "fatal": "critical",
-    "emergency": "critical",
-    "p1": "critical",
-    "high": "error",
-    "error": "error",
-    "major": "error",
-    "p2": "error",
-    "warning": "warning",
-    "warn": "warning",
-    "medium": "warning",
-    "minor": "warning",
-    "p3": "warning",
-    "low": "info",
-    "info": "info",
-    "none": "info",
-    "p4": "info",
-}
 
 
 # --- escaping ---------------------------------------------------------------------------------
-
-
-def regex_quote(value: str) -> str:
-    """Go's `regexp.QuoteMeta`: every RE2 metacharacter becomes a literal."""
-    return "".join("\\" + ch if ch in _REGEX_META else ch for ch in value)
 
 
 def escape_string(value: str, quote_char: str = '"') -> str:
@@ -233,72 +212,6 @@ class PromQuery(Strict):
         return parse_template(self.promql)
 
 
-class MonitoringConfig(ConnectorConfig):
-    """What the prometheus and alertmanager connectors share."""
-
-    base_url: str
-    username: str | None = None
-    password: SecretStr | None = None
-    bearer_token: SecretStr | None = None
-    service_label: str = "service"
-    services: list[str] = Field(default_factory=list, description="Only these services' alerts.")
-    matchers: dict[str, str] = Field(default_factory=dict, description="Label equality filters.")
-    only_ticket_services: bool = False
-    service_fields: list[str] = Field(
-        default_factory=lambda: ["service", "product_area"],
-        description="Ticket custom fields that name the affected service.",
-    )
-    url_template: str | None = None
-    max_alerts: int = Field(20, ge=1, le=500)
-    max_response_bytes: int = Field(MAX_RESPONSE_BYTES, ge=1_000, le=200_000_000)
-
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("base_url must start with http:// or https://")
-        return value.rstrip("/")
-
-    @field_validator("service_label")
-    @classmethod
-    def _label(cls, value: str) -> str:
-        if not _IDENT.match(value):
-            raise ValueError("service_label must be a label name (letters, digits, _)")
-        return value
-
-    @field_validator("matchers")
-    @classmethod
-    def _matchers(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in value if not _IDENT.match(k)]
-        if bad:
-            raise ValueError(f"matchers: {bad[0]!r} is not a label name")
-        return value
-
-    @model_validator(mode="after")
-    def _auth(self) -> MonitoringConfig:
-        if self.bearer_token is not None and (self.username or self.password):
-            raise ValueError("use either bearer_token or username/password, not both")
-        if (self.username is None) != (self.password is None):
-            raise ValueError("basic auth needs both username and password")
-        for secret in (self.password, self.bearer_token):
-            if secret is not None:
-                MASKER.add(secret)
-        return self
-
-    def options(self, deadline: float | None, timeout: float) -> HttpOptions:
-        headers = {}
-        if self.bearer_token is not None:
-            headers["Authorization"] = f"Bearer {self.bearer_token.get_secret_value()}"
-        auth = (
-            (self.username, self.password.get_secret_value())
-            if self.username is not None and self.password is not None
-            else None
-        )
-        return HttpOptions(
-            base_url=self.base_url, timeout=timeout, headers=headers, auth=auth, deadline=deadline
-        )
-
-
 class PrometheusConfig(MonitoringConfig):
     include_pending: bool = True
     baseline: Duration = timedelta(hours=24)
@@ -314,84 +227,6 @@ class PrometheusConfig(MonitoringConfig):
 # --- HTTP -------------------------------------------------------------------------------------
 
 
-def hints(name: str) -> dict[int, str]:
-    return {
-        401: f"set connectors.{name}.bearer_token or username/password to valid credentials",
-        403: f"the credentials in connectors.{name} may not read this API",
-        404: f"check connectors.{name}.base_url (the server's root, without /api/…)",
-        429: "rate limited: the Retry-After did not fit in the deadline; try again later",
-    }
-
-
-async def get_json(
-    client: httpx2.AsyncClient,
-    path: str,
-    params: Mapping[str, str | list[str]] | None,
-    *,
-    label: str,
-    name: str,
-    max_bytes: int,
-) -> tuple[Any, str]:
-    """GET and decode JSON, reading at most `max_bytes`; a 400/422 says the server's reason."""
-    try:
-        async with client.stream("GET", path, params=params) as response:
-            sent = MASKER.mask(f"GET {response.request.url}")
-            if response.status_code in (400, 422):
-                reason = _api_error(await _read(response, 64_000, label, name))
-                raise SourceError(
-                    f"{label}: the server rejected the request ({reason})",
-                    hint=f"check the PromQL / matchers in connectors.{name}",
-                )
-            if not response.is_success:
-                error = httpx2.HTTPStatusError("", request=response.request, response=response)
-                raise HttpFailure(
-                    f"{label}: {describe(error)}",
-                    hint=hints(name).get(response.status_code),
-                    http_status=response.status_code,
-                )
-            raw = await _read(response, max_bytes, label, name)
-    except httpx2.HTTPError as exc:
-        failure = source_error(exc)
-        failure.message = f"{label}: {failure.message}"
-        raise failure from None
-    try:
-        return json.loads(raw), sent
-    except (ValueError, UnicodeDecodeError):
-        kind = response.headers.get("content-type", "").split(";")[0] or "no content type"
-        raise SourceError(
-            f"{label}: expected JSON from {sent} but got {kind} that is not JSON",
-            hint=f"check connectors.{name}.base_url: a proxy or login page may be answering",
-        ) from None
-
-
-async def _read(response: httpx2.Response, max_bytes: int, label: str, name: str) -> bytes:
-    declared = response.headers.get("content-length", "")
-    too_big = SourceError(
-        f"{label}: the response from {response.request.url.copy_with(query=None)} is larger "
-        f"than {max_bytes:,} bytes; stopped reading",
-        hint=f"narrow the query or raise connectors.{name}.max_response_bytes",
-    )
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_big
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_big
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _api_error(raw: bytes) -> str:
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return MASKER.mask(raw[:200].decode("utf-8", "replace").strip() or "no reason given")
-    if isinstance(body, dict):
-        return MASKER.mask(str(body.get("error") or body.get("message") or body)[:300])
-    return MASKER.mask(str(body)[:300])
-
-
 def prom_data(body: Any, label: str, sent: str) -> dict[str, Any]:
     """The `data` of Prometheus's `{"status": "success", "data": …}` envelope."""
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
@@ -403,112 +238,6 @@ def prom_data(body: Any, label: str, sent: str) -> dict[str, Any]:
         )
     data: dict[str, Any] = body["data"]
     return data
-
-
-# --- alerts, shared with alertmanager ----------------------------------------------------------
-
-
-def label_text(labels: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
-
-
-def fill_url(template: str, base_url: str, values: Mapping[str, Any]) -> str:
-    """A link from a template: `{base_url}` as is, every other value percent-encoded."""
-    encoded = _Blank({str(k): quote(str(v), safe="") for k, v in values.items()})
-    encoded["base_url"] = base_url
-    try:
-        return template.format_map(encoded)
-    except (ValueError, IndexError, AttributeError, KeyError):
-        return base_url
-
-
-class _Blank(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-def keep_alert(labels: Mapping[str, str], config: MonitoringConfig, wanted: Sequence[str]) -> bool:
-    """Does an alert pass the static matchers and the service filters?"""
-    if any(labels.get(k) != v for k, v in config.matchers.items()):
-        return False
-    service = str(labels.get(config.service_label, "")).lower()
-    if config.services and service not in {s.lower() for s in config.services}:
-        return False
-    return not (config.only_ticket_services and wanted and service not in _lower(wanted))
-
-
-def _lower(values: Sequence[str]) -> set[str]:
-    return {v.lower() for v in values}
-
-
-def alert_evidence(
-    *,
-    source: str,
-    labels: Mapping[str, str],
-    annotations: Mapping[str, str],
-    status: str,
-    started: datetime | None,
-    config: MonitoringConfig,
-    wanted: Sequence[str],
-    request: str,
-    url: str | None,
-    extra: Mapping[str, Any],
-    lines: Sequence[str] = (),
-) -> Evidence:
-    """One alert as evidence of kind `alert`, readable by `signals.is_problem`."""
-    name = labels.get("alertname") or "alert"
-    severity = str(labels.get("severity") or "")
-    service = str(labels.get(config.service_label) or "")
-    summary = annotations.get("summary") or annotations.get("message") or ""
-    title = " ".join(p for p in (f"{name} [{status}]", severity, service) if p)
-    detail = [
-        summary,
-        annotations.get("description", ""),
-        f"{status} since {started:%Y-%m-%d %H:%M:%S} UTC" if started else "",
-        *lines,
-        f"labels: {label_text(labels)}",
-    ]
-    template = config.url_template
-    link = fill_url(template, config.base_url, {**labels}) if template else url
-    ours = bool(service) and service.lower() in _lower(wanted)
-    return Evidence(
-        source=source,
-        kind="alert",
-        timestamp=started,
-        first_seen=started,
-        title=MASKER.mask(f"{title}: {summary}" if summary else title)[:300],
-        detail=MASKER.mask("\n".join(d for d in detail if d))[:2000],
-        url=link or None,
-        level=LEVELS.get(severity.lower()),
-        query=request,
-        services=[service] if service else [],
-        attributes={
-            "status": status,
-            "row": {
-                "status": status,
-                "alertname": name,
-                "severity": severity,
-                "service": service,
-                "region": str(labels.get("region") or ""),
-                "labels": label_text(labels),
-            },
-            "labels": dict(labels),
-            "annotations": dict(annotations),
-            "ticket_service": ours,
-            **extra,
-        },
-    )
-
-
-def alert_order(e: Evidence) -> tuple[int, int, int, float]:
-    """The ticket's services first, then problems, then severity, then newest."""
-    rank = {"critical": 0, "error": 1, "warning": 2, "info": 3}
-    return (
-        0 if e.attributes.get("ticket_service") else 1,
-        0 if e.attributes.get("status") in ("firing", "active", "acknowledged") else 1,
-        rank.get(e.level or "", 4),
-        -(e.timestamp.timestamp() if e.timestamp else 0.0),
-    )
 
 
 def _time(value: Any) -> datetime | None:
@@ -744,14 +473,14 @@ class Prometheus(Connector[PrometheusConfig]):
             query=sent,
             novelty="spike" if status == "firing" else None,
             services=[service] if service else [],
-            attributes={
+            status=status,
+            record={
                 "status": status,
-                "row": {
-                    "status": status,
-                    "service": service,
-                    "region": str(values.get("region") or ""),
-                    "labels": label_text(s.labels),
-                },
+                "service": service,
+                "region": str(values.get("region") or ""),
+                "labels": label_text(s.labels),
+            },
+            attributes={
                 "query_name": q.name,
                 "promql": run.promql,
                 "labels": s.labels,
@@ -830,7 +559,7 @@ def _strings(value: Any) -> dict[str, str]:
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
     try:
-        return template.format_map(_Blank(values))
+        return template.format_map(Blank(values))
     except (ValueError, IndexError, AttributeError, KeyError):
         return template
 

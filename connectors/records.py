@@ -119,7 +119,7 @@ class Records(Connector[RecordsConfig]):
                 reasons.append("window")
             if index in text_scores:
                 reasons.append("text")
-                evidence.attributes["text_score"] = round(text_scores[index], 2)
+                evidence.text_score = round(text_scores[index], 2)
             if reasons or "all" in modes:
                 evidence.attributes["selected_by"] = reasons or ["all"]
                 chosen.append((evidence.timestamp, evidence))
@@ -130,7 +130,7 @@ class Records(Connector[RecordsConfig]):
                 f"{self.name}: {len(chosen)} records matched; kept the newest {cfg.max_items}"
             )
         for evidence in out.evidence:
-            row = evidence.attributes["row"]
+            row = evidence.record
             for param, field in cfg.provides.items():
                 if row.get(field) not in (None, ""):
                     out.provides.setdefault(param, []).append(str(row[field]))

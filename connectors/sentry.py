@@ -57,7 +57,7 @@ _LEVEL: dict[str, Level] = {
     "debug": "debug",
     "sample": "debug",
 }
-# The core's vocabulary for an open known issue (signals.OPEN_ISSUE) and Sentry's words.
+# The core's vocabulary for an open known issue (investigate.states.OPEN_ISSUE), Sentry's words.
 _STATUS = {"unresolved": "open", "resolved": "resolved", "ignored": "ignored"}
 _HINTS = {
     401: "set connectors.{name}.auth_token to a valid Sentry auth token",
@@ -321,7 +321,7 @@ class Sentry(Connector[SentryConfig]):
         scores = bm25(ticket, [f"{e.title}\n{e.detail}" for e in items]) if items else []
         for item, score in zip(items, scores, strict=True):
             if score > 0:
-                item.attributes["text_score"] = round(score, 2)
+                item.text_score = round(score, 2)
         return items
 
     def _one(self, entry: Found, matcher: EntityMatcher, query: Query) -> Evidence:
@@ -360,8 +360,8 @@ class Sentry(Connector[SentryConfig]):
             matched=sorted(matched | (searched & set(query.entities.matchable()))),
             query=MASKER.mask(entry.request),
             services=[project] if project else [],
+            status=_STATUS.get(status, status).lower() or None,
             attributes={
-                "status": _STATUS.get(status, status),
                 "sentry_status": status,
                 "substatus": issue.get("substatus"),
                 "user_count": _int(issue.get("userCount")),

@@ -13,7 +13,7 @@ incidents) and `GET {base_url}/api/v2/incidents.json` (the 50 most recent incide
 API has no paging, so when all 50 are newer than the window the report says older ones were not
 seen).
 
-Evidence: each incident is kind `incident` with `attributes["row"]["status"]` `open` (while
+Evidence: each incident is kind `incident` with `status` `open` (while
 investigating / identified / monitoring) or `resolved`, and the Statuspage status kept in
 `row["statuspage_status"]`; each degraded component is kind `status` with the component's
 status (`degraded_performance`, `partial_outage`, `major_outage`, `under_maintenance`).
@@ -28,7 +28,12 @@ from typing import Any
 import httpx2
 from pydantic import Field, field_validator
 
-from connectors.pagerduty import (
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import SourceError
+from investigate.http import HttpOptions
+from investigate.models import Evidence, Level
+from investigate.rows import parse_time
+from investigate.sdk.alerts import (
     MAX_RESPONSE_BYTES,
     base_url,
     clean,
@@ -36,11 +41,6 @@ from connectors.pagerduty import (
     link,
     timeout_for,
 )
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import SourceError
-from investigate.http import HttpOptions
-from investigate.models import Evidence, Level
-from investigate.rows import parse_time
 
 RESOLVED = frozenset({"resolved", "postmortem", "completed"})
 RECENT_LIMIT = 50
@@ -215,18 +215,18 @@ class Statuspage(Connector[StatuspageConfig]):
             level=_IMPACT_LEVEL.get(impact, "warning") if status == "open" else "info",
             query=sent,
             services=components[:10],
-            attributes={
+            status=status,
+            record={
                 "status": status,
-                "row": {
-                    "status": status,
-                    "statuspage_status": sp_status,
-                    "impact": impact,
-                    "component": ", ".join(components[:10]),
-                    "service": ", ".join(components[:10]),
-                    "name": name,
-                    "started_at": started.isoformat() if started else None,
-                    "resolved_at": resolved.isoformat() if resolved else None,
-                },
+                "statuspage_status": sp_status,
+                "impact": impact,
+                "component": ", ".join(components[:10]),
+                "service": ", ".join(components[:10]),
+                "name": name,
+                "started_at": started.isoformat() if started else None,
+                "resolved_at": resolved.isoformat() if resolved else None,
+            },
+            attributes={
                 "incident_id": clean(inc.get("id"), 40),
                 "ticket_service": bool({c.lower() for c in components} & named),
             },
@@ -250,11 +250,9 @@ class Statuspage(Connector[StatuspageConfig]):
             level=_COMPONENT_LEVEL.get(status, "warning"),
             query=sent,
             services=[name],
-            attributes={
-                "status": status,
-                "row": {"status": status, "component": name, "service": name},
-                "ticket_service": name.lower() in named,
-            },
+            status=status,
+            record={"status": status, "component": name, "service": name},
+            attributes={"ticket_service": name.lower() in named},
         )
 
 

@@ -37,7 +37,15 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors._helpdesk import (
+from investigate.config import Duration
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
+from investigate.html_text import html_to_text
+from investigate.http import HttpOptions, WriteEndpoint, make_client
+from investigate.jsonapi import JsonResponse
+from investigate.models import Comment, Evidence, Organization, Person, Ticket
+from investigate.rows import parse_time
+from investigate.sdk.helpdesk import (
     VendorRetryAfter,
     _object,
     as_any_list,
@@ -50,14 +58,6 @@ from connectors._helpdesk import (
     ticket_number,
     with_hint,
 )
-from investigate.config import Duration
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
-from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, WriteEndpoint, make_client
-from investigate.jsonapi import JsonResponse
-from investigate.models import Comment, Evidence, Organization, Person, Ticket
-from investigate.rows import parse_time
 from investigate.secrets import MASKER
 from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.writeback import (
@@ -390,18 +390,17 @@ class Zendesk(Connector[ZendeskConfig]):
             url=f"{self.config.root}/agent/tickets/{rid}",
             matched=[signature] if signature else [],
             query=MASKER.mask(sent),
-            attributes={
-                "relation": relation,
-                "signature": signature,
-                "row": {
-                    "id": rid,
-                    "status": r.get("status"),
-                    "priority": r.get("priority"),
-                    "requester_id": r.get("requester_id"),
-                    "organization_id": r.get("organization_id"),
-                    "created_at": r.get("created_at"),
-                },
+            relation="requester" if relation == "requester" else "same_signature",
+            status=str(r.get("status") or "").strip().lower() or None,
+            record={
+                "id": rid,
+                "status": r.get("status"),
+                "priority": r.get("priority"),
+                "requester_id": r.get("requester_id"),
+                "organization_id": r.get("organization_id"),
+                "created_at": r.get("created_at"),
             },
+            attributes={"signature": signature},
         )
 
     # history (`investigate stats`) --------------------------------------------------------

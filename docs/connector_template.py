@@ -74,20 +74,22 @@ class Example(HttpConnector[ExampleConfig]):
         return out
 
     def _evidence(self, item: dict[str, Any], query: Query, sent: str) -> Evidence:
-        state = alert_state(item.get("status"), {"open": "firing", "closed": "resolved"})
+        status = str(item.get("status") or "").lower()
+        state = alert_state(status, {"open": "firing", "closed": "resolved"})
         title = one_line(item.get("title"), 200)
         return Evidence(
             source=self.name,
             kind="alert",
             timestamp=time_of(item.get("created_at")),
-            title=f"Example event [{state}] {title}",
+            title=f"Example event [{status}] {title}",
             detail=one_line(item.get("description"), 1500),
             url=web_link(item.get("html_url")),
             matched=matched(query, [title, item.get("description")]),
             query=sent,
             state=state,
+            status=status or None,
             services=[one_line(item["service"], 80)] if item.get("service") else [],
-            attributes={"row": {"status": state, "id": one_line(item.get("id"), 60)}},
+            record={"status": status, "id": one_line(item.get("id"), 60)},
         )
 
 

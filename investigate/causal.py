@@ -132,10 +132,10 @@ def names_same_thing(change: Evidence, effect: Evidence, minimum: int = 1) -> bo
 def new_for(e: Evidence) -> str:
     """Who the error is new for: `everyone` when it hits many accounts or is new in the
     population; `customer` when it is this customer's own."""
-    accounts = e.accounts_affected or int(e.attributes.get("accounts_affected") or 0)
+    accounts = e.accounts_affected or 0
     if accounts >= BROAD:
         return "everyone"
-    mine = int(e.attributes.get("matched_count") or 0)
+    mine = e.matched_count or 0
     if e.matched and (accounts == 1 or (mine and mine * 2 >= e.count)):
         return "customer"  # new in the population, but only this customer's lines
     if e.new_for:

@@ -1,6 +1,8 @@
 """Which fields of a record (SQL row, exported record, JSON object) carry the signals the core
-reads: state, service, severity, account (tenant) and region. Each source may name its own
-fields; the defaults read common names. The values land in typed `Evidence` fields."""
+reads: state, service, severity, account (tenant), region and, for invoices, the payment
+attempts and error (Stripe-shaped exports: `attempt_count`, `last_payment_error`). Each source
+may name its own fields; the defaults read common names. The values land in typed `Evidence`
+fields; this is the one place the core reads a record's vocabulary."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from investigate.models import Evidence, Level
+from investigate.states import classify
 
 STATUS_FIELDS = ("status", "state", "alert_state", "alertstate", "phase")
 SERVICE_FIELDS = ("service", "app", "application", "component", "service_name", "job")
@@ -37,6 +40,7 @@ STATE_VALUES: dict[str, str] = {
     "investigating": "firing",
     "identified": "firing",
     "acknowledged": "acknowledged",
+    "acked": "acknowledged",
     "resolved": "resolved",
     "ok": "resolved",
     "inactive": "resolved",
@@ -134,13 +138,24 @@ def state_of(
 def apply(e: Evidence, row: Mapping[str, Any], mapping: FieldMapping | None = None) -> Evidence:
     """Fill the typed signal fields of `e` from `row` (in place; returns `e`)."""
     m = mapping or FieldMapping()
-    state = state_of(
+    word = state_of(
         _first(row, m.status_field, STATUS_FIELDS),
         m.status_values,
         alerting=e.kind in ALERTING_KINDS,
+    ) or state_of(row.get("status"), alerting=False)
+    if word:
+        e.status = word
+    if e.kind == "invoice":
+        cells = e.record or row  # the cells as kept (a nested object is JSON text there)
+        attempts = _int(cells.get("attempt_count"))
+        if attempts is not None:
+            e.payment_attempts = attempts
+        error = cells.get("last_payment_error")
+        if error:
+            e.payment_error = str(error)
+    e.state = classify(
+        e.kind, e.status, payment_attempts=e.payment_attempts, payment_error=e.payment_error
     )
-    if state:
-        e.state = state
     service = _first(row, m.service_field, SERVICE_FIELDS)
     if isinstance(service, str | int) and str(service) and str(service) not in e.services:
         e.services = [*e.services, str(service)]
@@ -155,3 +170,10 @@ def apply(e: Evidence, row: Mapping[str, Any], mapping: FieldMapping | None = No
     if level and e.level is None and e.kind not in ("log", "log_pattern"):
         e.level = level
     return e
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -67,21 +67,20 @@ def suspect(evidence: list[Evidence], ticket: Ticket) -> Incident:
         e
         for e in mine
         if e.novelty == "new"  # a spike of a familiar error is more often noise than an outage
-        and not e.attributes.get("baseline_all")  # new for everyone, not just this customer
+        and not e.baseline_all  # new for everyone, not just this customer
         and e.level in ("error", "critical")
-        and int(e.attributes.get("accounts_affected") or 0) >= BROAD
+        and (e.accounts_affected or 0) >= BROAD
     ]
     if broad:
-        top = max(broad, key=lambda e: int(e.attributes.get("accounts_affected") or 0))
+        top = max(broad, key=lambda e: e.accounts_affected or 0)
         reasons.append(
-            f"{top.attributes['accounts_affected']} accounts hit the same new error "
-            f"({top.id} “{top.title[:80]}”)"
+            f"{top.accounts_affected} accounts hit the same new error ({top.id} “{top.title[:80]}”)"
         )
     related = [
         e
         for e in evidence
         if e.kind == "ticket"
-        and e.attributes.get("relation") != "requester"  # their own other tickets are not others
+        and e.relation != "requester"  # their own other tickets are not others
         and _same_signature(e, codes, words)
     ]
     if len(related) >= RELATED:

@@ -363,8 +363,8 @@ def build_server(ctx: Context, redact: bool) -> MCPServer:
 
     @server.tool(
         title="Get one evidence item",
-        description="One evidence item in full (detail, examples, query, attributes) from the "
-        "last investigation of the ticket, by its ID (E1, E2, ...).",
+        description="One evidence item in full (detail, examples, query, record, attributes) "
+        "from the last investigation of the ticket, by its ID (E1, E2, ...).",
     )
     def get_evidence(
         ticket_id: InvestigatedTicket,

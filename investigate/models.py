@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from investigate.states import STATES, State, classify
 
 SCHEMA_VERSION = 1
 
@@ -48,6 +50,8 @@ EvidenceKind = Literal[
     "ticket",
 ]
 Level = Literal["debug", "info", "warning", "error", "critical"]
+Relation = Literal["requester", "organization", "same_signature"]
+"""How a helpdesk ticket relates to the ticket under investigation."""
 
 
 class _Model(BaseModel):
@@ -194,8 +198,13 @@ class Evidence(_Model):
         None,
         description="A new/spiking pattern: new for the whole population or only this customer.",
     )
-    state: str | None = Field(
-        None, description="Normalised state of a record: firing, resolved, open, closed, failed…"
+    state: State | None = Field(
+        None,
+        description="What the item's status shows: problem, firing, acknowledged, resolved, "
+        "healthy or context (set by the source, else read from `status`).",
+    )
+    status: str | None = Field(
+        None, description="The record's own status word, lower-cased: past_due, running, acked…"
     )
     region: str | None = None
     accounts: list[str] = Field(
@@ -206,8 +215,60 @@ class Evidence(_Model):
         default_factory=list, description="Errors this change may have caused (on the change)."
     )
     merged: int = Field(0, description="True duplicates folded into this item.")
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    record: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The source record's cells (a SQL row, an exported record, a ticket's or "
+        "issue's summary), for display and generic record rules.",
+    )
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Structured fields of a log line (key=value, JSON)."
+    )
+    relation: Relation | None = Field(
+        None, description="A helpdesk ticket: the requester's own, or another with its signature."
+    )
+    text_score: float | None = Field(
+        None, description="Text relevance (BM25) of the item against the ticket."
+    )
+    error_codes: list[str] = Field(default_factory=list, description="Error codes it carries.")
+    http_statuses: list[int] = Field(
+        default_factory=list, description="HTTP statuses it carries (from structured fields)."
+    )
+    matched_first_seen: datetime | None = Field(
+        None, description="When the ticket's own entities first showed up in a pattern."
+    )
+    matched_count: int | None = Field(
+        None, description="Occurrences of a pattern that carry the ticket's entities."
+    )
+    baseline_all: int | None = Field(
+        None, description="Occurrences of a pattern in the whole population before the window."
+    )
+    payment_attempts: int | None = Field(None, description="Failed payment attempts (invoices).")
+    payment_error: str | None = Field(None, description="The last payment error (invoices).")
+    attributes: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Free-form source data for display; the core reads no key of it.",
+    )
     reasons: list[str] = Field(default_factory=list, description="Why it ranked where it did.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_signals(cls, data: Any) -> Any:
+        """Lift the signals older recordings kept in `attributes` into the typed fields, and
+        read `state` from the `status` word when the source gave only the word."""
+        if not isinstance(data, dict):
+            return data
+        attributes = data.get("attributes")
+        state = data.get("state")
+        if attributes or (state is not None and "status" not in data):
+            data = lift_legacy(data)
+        if data.get("state") is None and data.get("status") is not None:
+            data["state"] = classify(
+                str(data.get("kind") or ""),
+                str(data["status"]),
+                payment_attempts=_as_int(data.get("payment_attempts")),
+                payment_error=data.get("payment_error"),
+            )
+        return data
 
 
 class SourceResult(_Model):
@@ -327,3 +388,60 @@ class Report(_Model):
     sla: SLA
     usage: Usage = Field(default_factory=Usage)
     generated_at: datetime
+
+
+_LIFTED = (
+    "text_score",
+    "relation",
+    "error_codes",
+    "http_statuses",
+    "matched_first_seen",
+    "matched_count",
+    "baseline_all",
+    "fields",
+)
+
+
+def lift_legacy(data: dict[str, Any]) -> dict[str, Any]:
+    """An evidence item as recordings before the typed signals stored it: `attributes["row"]`
+    (the record), `attributes["status"]`, `attributes["text_score"]`… and a free-form `state`
+    word. Returns a new dict with those in the typed fields."""
+    data = dict(data)
+    attributes = dict(data.get("attributes") or {})
+    row = attributes.pop("row", None)
+    if isinstance(row, dict) and not data.get("record"):
+        data["record"] = row
+    record = data.get("record") or {}
+    word = attributes.pop("status", None)
+    for key in _LIFTED:
+        if key in attributes:
+            value = attributes.pop(key)
+            if data.get(key) in (None, [], {}) and value is not None:
+                data[key] = value
+    if "accounts_affected" in attributes:
+        value = attributes.pop("accounts_affected")
+        if data.get("accounts_affected") is None and value is not None:
+            data["accounts_affected"] = _as_int(value)
+    if data.get("relation") not in (None, *Relation.__args__):  # type: ignore[attr-defined]
+        data["relation"] = None
+    if data.get("status") is None:
+        old_state = data.get("state")
+        spelled = old_state or record.get("status") or word
+        if spelled not in (None, ""):
+            data["status"] = str(spelled).strip().lower()
+        if old_state is not None and old_state not in STATES:
+            data["state"] = None
+    if isinstance(record, dict) and data.get("kind") == "invoice":
+        if data.get("payment_attempts") is None and record.get("attempt_count") is not None:
+            data["payment_attempts"] = _as_int(record.get("attempt_count"))
+        if data.get("payment_error") is None and record.get("last_payment_error"):
+            data["payment_error"] = str(record["last_payment_error"])
+    data["attributes"] = attributes
+    return data
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

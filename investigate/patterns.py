@@ -268,7 +268,7 @@ class PatternGrouper:
             novelty, before, new_for = self.judge(key, pattern)
             if keep(pattern, novelty):
                 item = _to_evidence(source, query, pattern, novelty, before, url)
-                item.attributes["baseline_all"] = self.baseline.get(key, 0)
+                item.baseline_all = self.baseline.get(key, 0)
                 item.new_for = new_for  # type: ignore[assignment]
                 out.append(item)
         out.sort(key=lambda e: (-len(e.matched), -e.count))
@@ -327,18 +327,12 @@ def _to_evidence(
         novelty=novelty,
         accounts=sorted(p.accounts)[:20],
         accounts_affected=len(p.accounts),
-        attributes={
-            "template": p.template,
-            "baseline_count": before,
-            "matched_first_seen": p.matched_first_seen.isoformat()
-            if p.matched_first_seen
-            else None,
-            "accounts_affected": len(p.accounts),
-            "matched_count": p.matched_count,
-            "error_codes": codes,
-            "http_statuses": statuses,
-            "fields": p.fields,
-        },
+        matched_first_seen=p.matched_first_seen,
+        matched_count=p.matched_count,
+        error_codes=codes,
+        http_statuses=statuses,
+        fields=p.fields,
+        attributes={"template": p.template, "baseline_count": before},
     )
 
 

@@ -143,8 +143,8 @@ def order(
         if id(e) in agreement:
             points, why = agreement[id(e)]
             parts.append((points, why))
-        text_score = e.attributes.get("text_score")
-        if isinstance(text_score, int | float) and text_score > 0:
+        text_score = e.text_score
+        if text_score is not None and text_score > 0:
             parts.append((min(4.0, text_score / 2), f"text relevance {text_score:.1f}"))
         elif e.kind not in ("log", "log_pattern") and words:
             shared = sorted(words & _title_words(e))
@@ -154,8 +154,8 @@ def order(
                 )
         if e.count > 1:
             parts.append((min(1.5, math.log10(e.count) / 2), f"{e.count} occurrences"))
-        accounts = e.attributes.get("accounts_affected")
-        if isinstance(accounts, int) and accounts >= 5 and e.novelty != "steady":
+        accounts = e.accounts_affected
+        if accounts is not None and accounts >= 5 and e.novelty != "steady":
             parts.append((1.5, f"{accounts} accounts affected"))
         if id(e) in upstream:
             parts.append(

@@ -102,7 +102,7 @@ def lint(
     evidence_text = "\n".join(f"{e.title}\n{e.detail}\n" + "\n".join(e.examples) for e in cited)
     if _GAVE_UP.search(evidence_text) and _RETRY_CLAIM.search(reply):
         out.append(Problem("contradiction", "claims retries while the evidence says it gave up"))
-    firing = any((e.state or "") in ("firing", "open", "triggered", "acknowledged") for e in cited)
+    firing = any(e.state in ("firing", "acknowledged") for e in cited)
     if firing and _RESOLVED_CLAIM.search(reply) and not re.search(r"\bonce\b|\bwhen\b", reply):
         out.append(Problem("contradiction", "says resolved while a cited alert is still firing"))
     return out

@@ -82,7 +82,7 @@ def row_evidence(
         url=render_template(url_template, clean) if url_template else None,
         matched=sorted(matcher.find(haystack)),
         query=query,
-        attributes={"row": clean},
+        record=clean,
     )
     return apply(evidence, row, fields)
 

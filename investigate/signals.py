@@ -9,48 +9,19 @@ from typing import Any
 
 from investigate.models import Evidence
 from investigate.rows import parse_time
+from investigate.states import PROBLEM_STATES
 
 _CODE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
-BAD_STATUSES = frozenset(
-    {
-        "past_due",
-        "unpaid",
-        "canceled",
-        "cancelled",
-        "incomplete",
-        "incomplete_expired",
-        "failed",
-        "uncollectible",
-        "firing",
-        "triggered",
-        "stuck",
-        "suspended",
-        "locked",
-        "disabled",
-        "declined",
-        "error",
-        "open_failed",
-    }
-)
-OPEN_ISSUE = frozenset(
-    {"open", "in_progress", "in progress", "reopened", "todo", "triage", "new", "unresolved"}
-)
-DEGRADED = frozenset({"degraded_performance", "partial_outage", "major_outage"})
-"""Status-page component states that show a problem."""
 
 
 def row(e: Evidence) -> dict[str, Any]:
-    value = e.attributes.get("row")
-    return value if isinstance(value, dict) else {}
+    """The item's record cells (empty for items that are not records)."""
+    return e.record
 
 
 def status(e: Evidence) -> str:
-    """The item's state: the typed `state` (mapped by the source's `status_field`), else a
-    `status` cell or attribute."""
-    if e.state:
-        return e.state
-    value = row(e).get("status") or e.attributes.get("status") or ""
-    return str(value).strip().lower()
+    """The item's status word as its source spells it, lower-cased (`past_due`, `firing`)."""
+    return (e.status or "").strip().lower()
 
 
 def text(e: Evidence) -> str:
@@ -58,7 +29,7 @@ def text(e: Evidence) -> str:
 
 
 def error_codes(e: Evidence) -> set[str]:
-    codes = set(e.attributes.get("error_codes") or [])
+    codes = set(e.error_codes)
     codes.update(_CODE.findall(text(e)))
     return {c for c in codes if not c.startswith(("HTTP_", "UTC_"))}
 
@@ -68,24 +39,11 @@ def is_severe_log(e: Evidence) -> bool:
 
 
 def is_problem(e: Evidence) -> bool:
-    """Does this item, on its own, show something wrong?"""
+    """Does this item, on its own, show something wrong? Logs by their level; everything else
+    by its typed `state` (see `investigate.states`)."""
     if e.kind in ("log", "log_pattern"):
         return e.level in ("error", "critical", "warning")
-    st = status(e)
-    if e.kind == "invoice":
-        attempts = _int(row(e).get("attempt_count"))
-        return (
-            st in BAD_STATUSES
-            or (st == "open" and attempts > 0)
-            or bool(row(e).get("last_payment_error"))
-        )
-    if e.kind == "issue":
-        return st in OPEN_ISSUE
-    if e.kind in ("alert", "incident"):
-        return st in ("firing", "triggered", "acknowledged", "open", "active")
-    if e.kind == "status":
-        return st in DEGRADED or st in BAD_STATUSES
-    return st in BAD_STATUSES
+    return e.state in PROBLEM_STATES
 
 
 _CHANGE_KEYS = ("action", "event_type", "change", "changed_field", "operation")
@@ -98,8 +56,7 @@ _CHANGE_VERB = re.compile(
 
 def customer_onset(e: Evidence) -> datetime:
     """When the ticket's own entities first showed up in this item (else when it began)."""
-    own = parse_time(e.attributes.get("matched_first_seen"))
-    start = own or e.first_seen or e.timestamp
+    start = e.matched_first_seen or e.first_seen or e.timestamp
     assert start is not None
     return start
 
@@ -177,13 +134,6 @@ def is_stuck(e: Evidence, reference: datetime) -> bool:
     )
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
 _HOST = re.compile(
     r"(?<![\w@.-])(?:https?://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,12}))"
     r"(?::\d{2,5})?(?![\w@-])"
@@ -237,7 +187,7 @@ def calls_third_party(e: Evidence) -> bool:
 
 def http_statuses(e: Evidence) -> set[int]:
     """HTTP statuses an item carries (typed attribute from the log's fields, else the text)."""
-    found = {int(s) for s in e.attributes.get("http_statuses") or [] if str(s).isdigit()}
+    found = set(e.http_statuses)
     if not found:
         for m in HTTP_STATUS.finditer(f"{e.title}\n" + "\n".join(e.examples[:1])):
             value = int(m.group(1))
@@ -265,9 +215,8 @@ def duration_ms(e: Evidence) -> float | None:
     """The longest duration an item reports, in milliseconds: a duration field of the log line
     (`duration_ms=15200`, `latency=12.3s`), else a `took 12.3 s` in its examples."""
     best: float | None = None
-    fields = e.attributes.get("fields")
-    if isinstance(fields, dict):
-        for key, value in fields.items():
+    if e.fields:
+        for key, value in e.fields.items():
             m = _DURATION_KEY.match(str(key))
             if not m:
                 continue

@@ -432,5 +432,5 @@ def by_query(evidence: list[Any]) -> dict[str, list[dict[str, Any]]]:
     """Rows of the evidence grouped by query name."""
     out: dict[str, list[dict[str, Any]]] = {}
     for e in evidence:
-        out.setdefault(e.attributes["query_name"], []).append(e.attributes["row"])
+        out.setdefault(e.attributes["query_name"], []).append(e.record)
     return out

@@ -83,8 +83,8 @@ async def test_the_template_reads_every_page() -> None:
     found = (await connector.collect(query(["api"]))).evidence
     await connector.aclose()
     assert [(e.title, e.state) for e in found] == [
-        ("Example event [firing] Checkout 5xx", "firing"),
-        ("Example event [resolved] Queue slow", "resolved"),
+        ("Example event [open] Checkout 5xx", "firing"),
+        ("Example event [closed] Queue slow", "resolved"),
     ]
     assert [r.url.path for r in seen] == ["/v1/events", "/v1/events"]
     assert seen[0].headers["authorization"] == "Bearer tok-123"

@@ -79,7 +79,7 @@ def test_the_customers_new_error_hitting_many_accounts_is_an_incident() -> None:
 
 def test_an_error_new_only_for_this_customer_is_not_everyones_outage() -> None:
     familiar = mine(accounts=14)
-    familiar.attributes["baseline_all"] = 120  # everyone else has had it all week
+    familiar.baseline_all = 120  # everyone else has had it all week
     assert not suspect([familiar], ticket()).suspected
 
 
@@ -130,7 +130,9 @@ def test_a_degraded_status_page_component_counts_as_open() -> None:
     )
     found = suspect([component], ticket("Dashboards fail to load", "every dashboard tile errors"))
     assert found.suspected and found.alerts == ["E3"]
-    component.attributes["row"]["status"] = "operational"
+    component = Evidence.model_validate(
+        {**component.model_dump(), "status": "operational", "state": None}
+    )
     assert not suspect([component], ticket()).suspected
 
 

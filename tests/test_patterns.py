@@ -218,7 +218,7 @@ def test_grouping_counts_times_examples_services_and_accounts() -> None:
     assert item.services == ["api"]
     assert item.matched == ["acc_1042"]
     # account_id fields, or account ids in the message when there is no field
-    assert item.attributes["accounts_affected"] == 5
+    assert item.accounts_affected == 5
     assert "1 of them mention this ticket's entities" in item.detail
     assert "5 accounts affected" in item.detail
 
@@ -231,8 +231,8 @@ def test_a_single_line_is_a_log_item_not_a_pattern() -> None:
 
     assert item.kind == "log"
     assert item.count == 1
-    assert item.attributes["error_codes"] == ["ERR_CARD_VAULT"]
-    assert item.attributes["http_statuses"] == [502]
+    assert item.error_codes == ["ERR_CARD_VAULT"]
+    assert item.http_statuses == [502]
     assert item.title == "ERROR api: checkout failed: ERR_CARD_VAULT status=<num>"
 
 

@@ -4,18 +4,22 @@ folding, ticket intent in four languages, and the categories they lead to."""
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from investigate import causal
+from investigate import causal, signals
 from investigate.analysts import AnalystInput, intent
 from investigate.analysts.offline import analyse
 from investigate.fieldmap import FieldMapping, apply
 from investigate.models import Analysis, Entities, Evidence, Ticket, Window
 from investigate.patterns import count_test, poisson_tail
 from investigate.ranking import dedupe, rank
+from investigate.rows import row_evidence
+from investigate.textmatch import EntityMatcher
 
 T0 = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)
 ACCOUNT = "ten_7731"
@@ -245,7 +249,8 @@ def test_service_account_region_come_from_common_or_configured_fields() -> None:
 
 def test_an_active_subscription_stays_healthy() -> None:
     e = Evidence(source="billing", kind="subscription", title="sub")
-    assert apply(e, {"status": "active"}).state == "active"
+    apply(e, {"status": "active"})
+    assert e.status == "active" and e.state == "healthy"  # `active` means firing only for alerts
 
 
 # ---------------------------------------------------------------- dedupe
@@ -389,7 +394,7 @@ def test_an_alert_for_another_region_is_not_this_customers_outage() -> None:
     ]
     assert diagnose(items).root_cause.category != "outage"
     alert.region = "eu-central-1"
-    alert.attributes["row"]["region"] = "eu-central-1"
+    alert.record["region"] = "eu-central-1"
     assert (
         diagnose(
             [
@@ -435,7 +440,6 @@ def test_another_tenants_invoice_error_does_not_make_a_question_billing() -> Non
 def test_a_customer_side_cause_claims_no_breadth_from_a_common_error_message() -> None:
     denial = error("not permitted to approve payroll run", hours=-1.5, service="payroll")
     denial.accounts_affected = 9
-    denial.attributes["accounts_affected"] = 9
     items = [audit("member.role_changed", hours=-2), denial, customer()]
     analysis = diagnose(items, ticket("Cannot approve payroll"))
     assert analysis.root_cause.category == "access"
@@ -500,3 +504,203 @@ def test_masked_identities_never_merge_rows() -> None:
         for i in (1, 2, 3)
     ]
     assert len(dedupe(rows)) == 3
+
+
+# ---------------------------------------------------------------- typed signals
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _attribute_key_uses(path: Path, root: Path = ROOT) -> list[str]:
+    """`x.attributes["key"]` and `x.attributes.get("key")` (or pop/setdefault) in one file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        target: ast.expr | None = None
+        key: ast.expr | None = None
+        if isinstance(node, ast.Subscript):
+            target, key = node.value, node.slice
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("get", "pop", "setdefault")
+            and node.args
+        ):
+            target, key = node.func.value, node.args[0]
+        if (
+            isinstance(target, ast.Attribute)
+            and target.attr == "attributes"
+            and isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+        ):
+            found.append(f"{path.relative_to(root)}:{node.lineno} attributes[{key.value!r}]")
+    return found
+
+
+def test_the_core_reads_no_attribute_keys() -> None:
+    """What the core reads of an evidence item is a declared, typed field (`state`, `status`,
+    `record`, `text_score`, `relation`, `error_codes`…); `attributes` is free-form display
+    data a connector may fill as it likes. The connector kit (`investigate/sdk`) is exempt: it
+    is connector code that lives in the core package."""
+    core = ROOT / "investigate"
+    uses = [
+        use
+        for path in sorted(core.rglob("*.py"))
+        if "sdk" not in path.relative_to(core).parts
+        for use in _attribute_key_uses(path)
+    ]
+    assert uses == []
+
+
+def test_the_scan_sees_reads_and_writes_of_attribute_keys(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    source = 'a = e.attributes["row"]\nb = e.attributes.get("text_score")\ne.attributes["x"] = 1\n'
+    sample.write_text(
+        source + 'c = e.record["row"]\nd = data.get("attributes")\n', encoding="utf-8"
+    )
+    assert len(_attribute_key_uses(sample, tmp_path)) == 3
+
+
+def test_old_recordings_lift_attribute_signals_into_typed_fields() -> None:
+    """Evidence stored before the typed fields (signals in `attributes`, the status word in
+    `state`) replays with the same readings."""
+    invoice = Evidence.model_validate(
+        {
+            "source": "billing",
+            "kind": "invoice",
+            "title": "Invoice in_1",
+            "attributes": {
+                "row": {"id": "in_1", "status": "open", "attempt_count": 2},
+                "text_score": 3.5,
+                "stripe_object": "invoice",
+            },
+        }
+    )
+    assert invoice.record["id"] == "in_1" and invoice.status == "open"
+    assert invoice.payment_attempts == 2 and invoice.state == "problem"
+    assert invoice.text_score == 3.5 and invoice.attributes == {"stripe_object": "invoice"}
+    pattern = Evidence.model_validate(
+        {
+            "source": "logs",
+            "kind": "log_pattern",
+            "title": "ERROR api: upstream reset",
+            "attributes": {
+                "accounts_affected": 14,
+                "baseline_all": 0,
+                "matched_first_seen": "2026-03-02T09:10:00+00:00",
+                "error_codes": ["ERR_UPSTREAM_RESET"],
+                "http_statuses": [502],
+                "fields": {"duration_ms": "1500"},
+            },
+        }
+    )
+    assert pattern.accounts_affected == 14 and pattern.baseline_all == 0
+    assert pattern.matched_first_seen == datetime(2026, 3, 2, 9, 10, tzinfo=UTC)
+    assert pattern.error_codes == ["ERR_UPSTREAM_RESET"] and pattern.http_statuses == [502]
+    assert pattern.fields == {"duration_ms": "1500"} and pattern.attributes == {}
+    row = Evidence.model_validate(
+        {"source": "db", "kind": "subscription", "title": "sub", "state": "past_due"}
+    )
+    assert row.status == "past_due" and row.state == "problem"
+    ticket = Evidence.model_validate(
+        {"source": "zd", "kind": "ticket", "title": "#9", "attributes": {"relation": "requester"}}
+    )
+    assert ticket.relation == "requester"
+
+
+def test_the_row_mapper_reads_an_invoice_export_into_typed_fields() -> None:
+    """Stripe-shaped exports (`attempt_count`, `last_payment_error`) are read once, by the
+    shared row mapper; the core then reads only the typed fields."""
+    matcher = EntityMatcher({})
+    retried = row_evidence(
+        source="billing",
+        kind="invoice",
+        row={"id": "in_7", "status": "open", "attempt_count": 3},
+        query="q",
+        matcher=matcher,
+    )
+    assert retried.status == "open" and retried.payment_attempts == 3
+    assert retried.state == "problem" and signals.is_problem(retried)
+    declined = row_evidence(
+        source="billing",
+        kind="invoice",
+        row={"id": "in_8", "status": "draft", "last_payment_error": {"code": "card_declined"}},
+        query="q",
+        matcher=matcher,
+    )
+    assert declined.payment_error is not None and "card_declined" in declined.payment_error
+    assert declined.state == "problem"
+    fresh = row_evidence(
+        source="billing",
+        kind="invoice",
+        row={"id": "in_9", "status": "open", "attempt_count": 0},
+        query="q",
+        matcher=matcher,
+    )
+    assert fresh.state == "context" and not signals.is_problem(fresh)
+
+
+def test_a_connector_declares_the_state_in_its_own_vocabulary() -> None:
+    """A new alerting connector maps its words into `state` (or gives the word and lets the
+    generic vocabulary read it); the core needs no edit for Opsgenie's `acked`."""
+    acked = Evidence(source="opsgenie", kind="alert", title="Disk full", status="acked")
+    assert acked.state == "acknowledged" and signals.is_problem(acked)
+    declared = Evidence(
+        source="opsgenie", kind="alert", title="Disk full", status="snoozed", state="firing"
+    )
+    assert signals.is_problem(declared) and signals.status(declared) == "snoozed"
+    closed = Evidence(source="opsgenie", kind="alert", title="Disk full", status="closed")
+    assert closed.state == "resolved" and not signals.is_problem(closed)
+
+
+# ---------------------------------------------------------------- connector imports
+
+
+def _connector_imports(path: Path) -> set[str]:
+    """The `connectors.*` modules one connector module imports (absolute or relative)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("connectors.")}
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:  # `from . import x` / `from .x import y` inside connectors/
+                module = "connectors" + (f".{module}" if module else "")
+            if module == "connectors":
+                out |= {f"connectors.{a.name}" for a in node.names}
+            elif module.startswith("connectors."):
+                out.add(module)
+    return out
+
+
+def test_no_connector_imports_another_vendor_connector() -> None:
+    """A vendor connector (`connectors/<vendor>.py`) imports the core and the connector kit
+    (`investigate.sdk.*`: alerts, helpdesk, trackers), never another vendor's module: what two
+    vendors share lives in the kit. A private family base (`connectors/_<family>.py`, such as
+    `_sqlbase` for postgres/mysql or `_logscan` for log_file) may be imported by the vendors of
+    its family, and itself imports only the core, never a connector module."""
+    folder = ROOT / "connectors"
+    wrong = []
+    for path in sorted(folder.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        for module in sorted(_connector_imports(path)):
+            family = module.split(".", 1)[1].startswith("_")
+            if path.stem.startswith("_") or not family:
+                wrong.append(f"{path.name} imports {module}")
+    assert wrong == []
+
+
+def test_the_import_scan_sees_absolute_and_relative_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "vendor.py"
+    sample.write_text(
+        "import connectors.a\nfrom connectors.b import x\nfrom . import c\nfrom .d import y\n"
+        "from connectors import _family\nfrom investigate.sdk.alerts import clean\n",
+        encoding="utf-8",
+    )
+    assert _connector_imports(sample) == {
+        "connectors.a",
+        "connectors.b",
+        "connectors.c",
+        "connectors.d",
+        "connectors._family",
+    }

@@ -192,6 +192,20 @@ def _cited(a: Analysis, check: _Check) -> list[str]:
 
 
 def _text_of(e: Evidence) -> str:
-    return " ".join(
-        [e.title, e.detail, *e.examples, json.dumps(e.attributes, default=str, sort_keys=True)]
+    data = e.model_dump(
+        mode="json",
+        include={
+            "record",
+            "fields",
+            "attributes",
+            "status",
+            "error_codes",
+            "http_statuses",
+            "accounts_affected",
+            "matched_count",
+            "baseline_all",
+            "payment_error",
+        },
+        exclude_defaults=True,
     )
+    return " ".join([e.title, e.detail, *e.examples, json.dumps(data, sort_keys=True)])

@@ -270,7 +270,7 @@ def _impact(category: str, finding: Finding, data: AnalystInput) -> str:
     own, non-steady error (another tenant's background says nothing about this ticket)."""
     broad = max(
         (
-            e.accounts_affected or int(e.attributes.get("accounts_affected") or 0)
+            e.accounts_affected or 0
             for e in finding.evidence
             if e.kind in ("log", "log_pattern") and e.matched and e.novelty in ("new", "spike")
         ),

@@ -115,7 +115,7 @@ def _links(data: AnalystInput) -> list[tuple[Evidence, Evidence, CausalLink]]:
 
 
 def _accounts(e: Evidence) -> int:
-    return e.accounts_affected or int(e.attributes.get("accounts_affected") or 0)
+    return e.accounts_affected or 0
 
 
 def _fresh(e: Evidence) -> bool:
@@ -186,7 +186,7 @@ def detect_billing(data: AnalystInput) -> Finding:
         parts.append(f"the latest invoice {_short(jump)} is far higher than the ones before")
     if "invoice" in items:
         row = signals.row(items["invoice"])
-        error = row.get("last_payment_error") or "was not paid"
+        error = items["invoice"].payment_error or "was not paid"
         parts.append(f"invoice {row.get('id', '')} is unpaid ({error})".replace("  ", " "))
     if "charge" in items:
         row = signals.row(items["charge"])
@@ -236,8 +236,8 @@ def detect_bug(data: AnalystInput) -> Finding:
     known = None
     for issue in issues:
         shared = signals.error_codes(issue) & codes
-        score = issue.attributes.get("text_score")
-        relevant = isinstance(score, int | float) and score >= 6
+        score = issue.text_score
+        relevant = score is not None and score >= 6
         if shared or relevant:
             known = issue
             f.add(issue, 3.0 if shared else 1.0)
@@ -590,9 +590,9 @@ def _roadmap_items(data: AnalystInput) -> list[Evidence]:
         kind = " ".join(
             str(row.get(k) or "") for k in ("type", "issue_type", "labels", "kind", "category")
         )
-        about = f"{e.source} {kind} {' '.join(str(v) for v in e.attributes.get('labels') or [])}"
-        score = e.attributes.get("text_score")
-        relevant = isinstance(score, int | float) and score >= 2
+        about = f"{e.source} {kind} "
+        score = e.text_score
+        relevant = score is not None and score >= 2
         if relevant and ROADMAP.search(about):
             out.append(e)
     return out

@@ -27,7 +27,10 @@ What is here (each part has its own module; everything is re-exported below):
 - query-language literals from `investigate.querylang` (LogQL, PromQL, RE2, Datadog,
   CloudWatch): a ticket's words go into a query only through these;
 - text from markup: `html_to_text` (`investigate.html_text`), `adf_to_text` (`investigate.adf`);
-- `investigate.sdk.testing`: the contract suite every HTTP connector runs against its fake.
+- `investigate.sdk.testing`: the contract suite every HTTP connector runs against its fake;
+- what vendor connectors share, so that no connector imports another (import these from their
+  submodules): `investigate.sdk.alerts` (alert and incident evidence), `.helpdesk` (helpdesk
+  ticket plumbing), `.trackers` (bug-tracker issues).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from investigate.fieldmap import STATE_VALUES
 from investigate.models import Window
 from investigate.rows import parse_time
 from investigate.secrets import MASKER
+from investigate.states import State, classify
 from investigate.textmatch import EntityMatcher
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
@@ -39,14 +40,15 @@ def web_link(value: Any) -> str | None:
     return text if text.startswith(("http://", "https://")) and len(text) < 2000 else None
 
 
-def alert_state(value: Any, extra: Mapping[str, str] | None = None) -> str | None:
-    """The evidence `state` for a vendor's alert/incident status: `firing`, `acknowledged`,
-    `resolved`, `closed`, `open` (see `investigate.fieldmap.STATE_VALUES`); `extra` maps the
-    vendor's own words first; unknown words are kept lower-cased."""
+def alert_state(value: Any, extra: Mapping[str, str] | None = None) -> State | None:
+    """The typed evidence `state` of a vendor's alert/incident status word: `firing`,
+    `acknowledged`, `resolved`, or `context` for a word that says neither (`pending`);
+    `extra` maps the vendor's own words first (`{"alerting": "firing"}`). Keep the word itself
+    in `Evidence.status`."""
     text = str(value or "").strip().lower()
     if not text:
         return None
-    return (extra or {}).get(text) or STATE_VALUES.get(text) or text
+    return classify("alert", (extra or {}).get(text) or STATE_VALUES.get(text) or text)
 
 
 def entity_matcher(query: Query) -> EntityMatcher:

@@ -169,20 +169,18 @@ def alert_end(alert: Evidence) -> datetime | None:
     """When the alert stopped: `last_seen`, or an end field of the exported row."""
     if alert.last_seen is not None and alert.last_seen != (alert.first_seen or alert.timestamp):
         return utc(alert.last_seen)
-    row = alert.attributes.get("row")
-    if isinstance(row, dict):
-        for key in _END_KEYS:
-            end = parse_time(row.get(key))
-            if end is not None:
-                return utc(end)
+    for key in _END_KEYS:
+        end = parse_time(alert.record.get(key))
+        if end is not None:
+            return utc(end)
     return None
 
 
 def _on_service(alert: Evidence, sig: Signature) -> bool:
     if not sig.service:
         return False
-    row = alert.attributes.get("row")
-    services = [*alert.services, *([str(row.get("service"))] if isinstance(row, dict) else [])]
+    row = alert.record
+    services = [*alert.services, *([str(row.get("service"))] if row else [])]
     text = f"{alert.title} {alert.detail}".lower()
     return sig.service.lower() in {s.lower() for s in services} or sig.key.lower() in text
 

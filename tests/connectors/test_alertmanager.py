@@ -114,8 +114,8 @@ def by_name(items: list[Evidence]) -> dict[str, Evidence]:
 async def test_active_alert_is_firing_evidence(am: Server, tmp_path: Path) -> None:
     out = await connector(tmp_path, am.url, services=["api"]).collect(make_query())
     [api] = out.evidence
-    assert api.kind == "alert" and api.attributes["status"] == "firing"
-    assert api.attributes["row"]["status"] == "firing" and signals.is_problem(api)
+    assert api.kind == "alert" and api.status == "firing"
+    assert api.record["status"] == "firing" and signals.is_problem(api)
     assert api.attributes["alertmanager_state"] == "active"
     assert api.level == "critical" and api.services == ["api"]
     assert api.title == "ApiErrors [firing] critical api: api 5xx above 5% in us-east-1"
@@ -131,7 +131,7 @@ async def test_silenced_alert_is_acknowledged_and_still_a_problem(
     out = await connector(tmp_path, am.url, services=["db"]).collect(make_query())
     [disk] = out.evidence
     silence = am.folder.joinpath("silence").read_text()
-    assert disk.attributes["status"] == "acknowledged" and signals.is_problem(disk)
+    assert disk.status == "acknowledged" and signals.is_problem(disk)
     assert disk.attributes["alertmanager_state"] == "suppressed"
     assert disk.attributes["silenced_by"] == [silence]
     assert f"silenced by {silence}" in disk.detail
@@ -198,7 +198,7 @@ async def test_an_alert_that_resolves_disappears_from_the_api(am: Server, tmp_pa
         am, [{"labels": labels, "startsAt": _iso(now), "endsAt": _iso(now + timedelta(seconds=4))}]
     )
     before = await connector(tmp_path, am.url, services=["flappy"]).collect(make_query())
-    assert [e.attributes["status"] for e in before.evidence] == ["firing"]
+    assert [e.status for e in before.evidence] == ["firing"]
     wait_for(lambda: time.time() > now.timestamp() + 4.5, 10, "endsAt to pass")
     after = await connector(tmp_path, am.url, services=["flappy"]).collect(make_query())
     assert after.evidence == []
@@ -298,10 +298,10 @@ async def test_resolved_and_inhibited_alerts_are_not_problems(fake: Any, tmp_pat
     out = await connector(tmp_path, fake.url).collect(make_query())
     found = by_name(out.evidence)
     assert set(found) == {"Recovered", "Covered"}  # LongGone ended before the window
-    assert found["Recovered"].attributes["status"] == "resolved"
+    assert found["Recovered"].status == "resolved"
     assert not signals.is_problem(found["Recovered"])
     assert "not show here" in found["Recovered"].detail
-    assert found["Covered"].attributes["status"] == "inhibited"
+    assert found["Covered"].status == "inhibited"
     assert any("outside the window" in n for n in out.notes)
 
 
@@ -334,7 +334,7 @@ async def test_429_then_success(fake: Any, tmp_path: Path) -> None:
     started = time.monotonic()
     out = await connector(tmp_path, fake.url).collect(make_query())
     assert time.monotonic() - started >= 0.9
-    assert [e.attributes["status"] for e in out.evidence] == ["firing"]
+    assert [e.status for e in out.evidence] == ["firing"]
 
 
 async def test_a_huge_response_is_capped(fake: Any, tmp_path: Path) -> None:

@@ -157,7 +157,7 @@ async def test_include_recovered_keeps_ok_monitors_that_triggered_in_the_window(
     titles = [e.title for e in out.evidence]
     assert "Datadog monitor [ok] Checkout queue recovered" in titles
     assert not any("old blip" in t for t in titles)
-    recovered = next(e for e in out.evidence if e.attributes["status"] == "ok")
+    recovered = next(e for e in out.evidence if e.status == "ok")
     assert not signals.is_problem(recovered)
     assert sent(fake)["group_states"] == "all"
 

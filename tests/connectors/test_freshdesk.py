@@ -156,8 +156,8 @@ async def test_requesters_recent_tickets_and_the_honest_note(fake: FakeFreshdesk
     z = connector(fake, max_recent=2)
     ticket = await z.fetch_ticket("7")
     out = await z.collect(Query(ticket, entity_mod.extract(ticket), WINDOW))
-    assert [e.attributes["row"]["id"] for e in out.evidence] == ["22", "21"]
-    assert all(e.kind == "ticket" and e.attributes["relation"] == "requester" for e in out.evidence)
+    assert [e.record["id"] for e in out.evidence] == ["22", "21"]
+    assert all(e.kind == "ticket" and e.relation == "requester" for e in out.evidence)
     assert "cannot match free text" in out.notes[0]
     listing = next(r for r in fake.requests if r.path == "/api/v2/tickets")
     assert "requester_id=11" in listing.query

@@ -26,12 +26,12 @@ from fakes.github import (
 )
 from spec_validation import needs_spec
 
-from connectors._trackers import markdown_to_text
 from connectors.github import GitHub, link_next, quote_phrase
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Entities, Ticket, Window
+from investigate.sdk.trackers import markdown_to_text
 from investigate.secrets import MASKER
 
 TOKEN = "ghp_fake_token_123"
@@ -231,23 +231,23 @@ async def test_known_issues_are_scored_against_the_ticket(fake: FakeGitHub) -> N
     assert set(by_key) == {"acme/app#101", "acme/app#102"}
     hit, closed = by_key["acme/app#101"], by_key["acme/app#102"]
     assert hit.kind == "issue" and hit.url == "https://github.com/acme/app/issues/101"
-    assert hit.attributes["row"]["status"] == "open" and hit.attributes["status"] == "open"
-    assert hit.attributes["row"]["assignee"] == "kay"
-    assert hit.attributes["row"]["fix_versions"] == ["milestone v2.4.1"]
+    assert hit.record["status"] == "open" and hit.status == "open"
+    assert hit.record["assignee"] == "kay"
+    assert hit.record["fix_versions"] == ["milestone v2.4.1"]
     assert "fix: milestone v2.4.1" in hit.detail and "assigned to kay" in hit.detail
-    assert hit.attributes["row"]["linked"] == [
+    assert hit.record["linked"] == [
         "https://github.com/acme/app/pull/55 (merged)",
         "https://github.com/acme/app/pull/56 (open)",
     ]
     assert "linked: https://github.com/acme/app/pull/55 (merged)" in hit.detail
-    assert closed.attributes["row"]["linked"] == []
+    assert closed.record["linked"] == []
     timelines = [r.path for r in fake.requests if r.path.endswith("/timeline")]
     assert sorted(timelines) == [
         "/repos/acme/app/issues/101/timeline",
         "/repos/acme/app/issues/102/timeline",
     ]
-    assert closed.attributes["row"]["status"] == "resolved"
-    assert hit.attributes["text_score"] > closed.attributes.get("text_score", 0) > 0
+    assert closed.record["status"] == "resolved"
+    assert hit.text_score > (closed.text_score or 0) > 0
     assert hit.matched == ["err_export_serialize"]
     sent = fake.requests[0]
     assert sent.path == "/search/issues" and "advanced_search=true" in sent.query

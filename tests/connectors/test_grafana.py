@@ -63,12 +63,12 @@ async def test_instance_states_map_to_evidence_states(fake: FakeGrafana) -> None
         make_rule("Errors query", [make_instance("Error", uid="r5")]),
     ]
     found = {e.title.split(" [")[0]: e for e in await collect(connector(fake, annotations=False))}
-    assert {k: e.state for k, e in found.items()} == {
-        "Grafana alert Checkout 5xx": "firing",
-        "Grafana alert Latency": "pending",
-        "Grafana alert Queue depth": "resolved",
-        "Grafana alert No traffic": "firing",
-        "Grafana alert Errors query": "error",
+    assert {k: (e.state, e.status) for k, e in found.items()} == {
+        "Grafana alert Checkout 5xx": ("firing", "alerting"),
+        "Grafana alert Latency": ("context", "pending"),  # not firing yet: no problem shown
+        "Grafana alert Queue depth": ("resolved", "normal"),
+        "Grafana alert No traffic": ("firing", "alerting"),
+        "Grafana alert Errors query": ("context", "error"),  # the rule failed to evaluate
     }
     firing = found["Grafana alert Checkout 5xx"]
     assert firing.services == ["api"] and firing.level == "error"
@@ -118,7 +118,7 @@ async def test_annotations_are_change_evidence_for_their_service(fake: FakeGrafa
     )
     assert change.timestamp == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
     assert "by deploy-bot" in change.detail and change.url == f"{fake.url}/d/cIBgcSjkk"
-    assert change.attributes["row"]["service"] == "api"
+    assert change.record["service"] == "api"
 
 
 async def test_a_deploy_before_the_first_new_error_is_linked_to_it(fake: FakeGrafana) -> None:

@@ -187,10 +187,10 @@ async def test_related_conversations(fake: FakeHelpScout) -> None:
     z = connector(fake)
     ticket = await z.fetch_ticket("1001")
     out = await z.collect(Query(ticket, entity_mod.extract(ticket), WINDOW))
-    related = [e for e in out.evidence if e.attributes["relation"] == "same_signature"]
-    mine = [e for e in out.evidence if e.attributes["relation"] == "requester"]
-    assert [e.attributes["row"]["id"] for e in related] == ["2000", "2001"]
-    assert [e.attributes["row"]["id"] for e in mine] == ["2002"]
+    related = [e for e in out.evidence if e.relation == "same_signature"]
+    mine = [e for e in out.evidence if e.relation == "requester"]
+    assert [e.record["id"] for e in related] == ["2000", "2001"]
+    assert [e.record["id"] for e in mine] == ["2002"]
     assert '(body:"ERR_EXPORT_SERIALIZE" AND createdAt:[2026-11-23T11:00:00Z TO *])' in fake.queries
     assert incidents.suspect(related, ticket).suspected
 

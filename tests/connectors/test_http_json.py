@@ -115,7 +115,8 @@ async def test_one_get_per_value_mapped_to_evidence(tmp_path: Path, fake: FakeAd
     assert e.level == "error"
     assert e.matched == ["acc_1042"]
     assert e.query == f"GET {fake.url}/api/accounts/acc_1042?include=plan"
-    assert e.attributes["row"]["status"] == "suspended"  # signals read the status from here
+    assert e.record["status"] == "suspended"
+    assert e.status == "suspended" and e.state == "problem"  # the typed fields signals read
     assert by_title["Account acc_2001 Globex active"].level == "info"
     assert sorted(r.path for r in fake.requests) == [
         "/api/accounts/acc_1042",

@@ -174,10 +174,10 @@ async def test_related_conversations_are_searched_paged_and_exclude_the_customer
     z = connector(fake, max_related=4)
     ticket = await z.fetch_ticket("101")
     out = await z.collect(Query(ticket, entity_mod.extract(ticket), WINDOW))
-    related = [e for e in out.evidence if e.attributes["relation"] == "same_signature"]
-    mine = [e for e in out.evidence if e.attributes["relation"] == "requester"]
-    assert [e.attributes["row"]["id"] for e in related] == ["20", "21", "22", "23"]
-    assert {e.attributes["row"]["id"] for e in mine} == {"30"}
+    related = [e for e in out.evidence if e.relation == "same_signature"]
+    mine = [e for e in out.evidence if e.relation == "requester"]
+    assert [e.record["id"] for e in related] == ["20", "21", "22", "23"]
+    assert {e.record["id"] for e in mine} == {"30"}
     signature_searches = [s for s in fake.searches if s["query"].get("operator") == "AND"]
     assert signature_searches[0]["query"]["value"][1] == {
         "field": "source.body",

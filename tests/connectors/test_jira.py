@@ -249,12 +249,12 @@ async def test_known_issues_via_search_jql_scored_against_the_ticket(fake: FakeJ
     assert list(by_key) == ["BUG-101", "BUG-102"]  # ORDER BY updated DESC
     hit, done = by_key["BUG-101"], by_key["BUG-102"]
     assert hit.kind == "issue" and hit.url == f"{fake.url}/browse/BUG-101"
-    assert hit.attributes["row"]["status"] == "in_progress"
-    assert hit.attributes["row"]["vendor_status"] == "In Progress"
-    assert hit.attributes["row"]["fix_versions"] == ["2.4.1"]
-    assert hit.attributes["row"]["assignee"] == "Kay"
-    assert done.attributes["row"]["status"] == "resolved"
-    assert hit.attributes["text_score"] > done.attributes["text_score"] > 0
+    assert hit.record["status"] == "in_progress"
+    assert hit.record["vendor_status"] == "In Progress"
+    assert hit.record["fix_versions"] == ["2.4.1"]
+    assert hit.record["assignee"] == "Kay"
+    assert done.record["status"] == "resolved"
+    assert hit.text_score > done.text_score > 0
     assert fake.requests[0].path == "/rest/api/3/search/jql"
     assert fake.parsed[0] == [("project", "=", "BUG"), ("text", "~", '"ERR_EXPORT_SERIALIZE"')]
     assert fake.orders[0] == ["updated"]

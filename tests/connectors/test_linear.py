@@ -194,12 +194,12 @@ async def test_known_issues_from_search_issues(fake: FakeLinear) -> None:
     assert set(by_key) == {"ENG-101", "ENG-102"}
     hit, done = by_key["ENG-101"], by_key["ENG-102"]
     assert hit.kind == "issue" and hit.url == "https://linear.app/acme/issue/eng-101"
-    assert hit.attributes["row"]["status"] == "in_progress"
-    assert hit.attributes["row"]["linked"] == ["https://github.com/acme/app/pull/55"]
-    assert hit.attributes["row"]["fix_versions"] == ["milestone 2.4.1"]
-    assert hit.attributes["row"]["assignee"] == "Kay"
-    assert done.attributes["row"]["status"] == "resolved"
-    assert hit.attributes["text_score"] > done.attributes["text_score"] > 0
+    assert hit.record["status"] == "in_progress"
+    assert hit.record["linked"] == ["https://github.com/acme/app/pull/55"]
+    assert hit.record["fix_versions"] == ["milestone 2.4.1"]
+    assert hit.record["assignee"] == "Kay"
+    assert done.record["status"] == "resolved"
+    assert hit.text_score > done.text_score > 0
     assert fake.queries == [
         {"root": "searchIssues", "variables": {"term": "ERR_EXPORT_SERIALIZE", "first": 10}}
     ]

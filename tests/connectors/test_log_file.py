@@ -133,12 +133,12 @@ async def test_json_lines_detect_timestamp_level_and_message_key_variants(tmp_pa
     assert delta.level == "error"
     assert delta.timestamp == at(4)
     assert delta.services == ["exporter"]
-    fields = delta.attributes["fields"]
+    fields = delta.fields
     assert fields["path"] == "/api/exports"
     assert fields["status"] == 500
     assert fields["account_id"] == "acc_1042"
     assert not {"@timestamp", "level", "message"} & set(fields)
-    assert delta.attributes["http_statuses"] == [500]
+    assert delta.http_statuses == [500]
     for item in (alpha, bravo, charlie, delta):
         assert item.matched == ["acc_1042"]
         assert item.source == "logs"
@@ -160,9 +160,9 @@ async def test_plain_text_lines_with_service_fields_and_comma_millis(tmp_path: P
     assert export.services == ["web"]
     assert export.timestamp == datetime(2026, 11, 24, 9, 13, 2, 123000, tzinfo=UTC)
     assert export.examples == ["export failed for acc_1042 status=500 path=/api/x"]
-    assert export.attributes["fields"]["status"] == "500"
-    assert export.attributes["fields"]["path"] == "/api/x"
-    assert export.attributes["http_statuses"] == [500]
+    assert export.fields["status"] == "500"
+    assert export.fields["path"] == "/api/x"
+    assert export.http_statuses == [500]
     slow = find(evidence, "slow query")
     assert slow.level == "warning"
     assert slow.timestamp == datetime(2026, 11, 24, 9, 14, 5, 250000, tzinfo=UTC)
@@ -318,7 +318,7 @@ async def test_an_error_new_in_the_window_is_returned_as_new(tmp_path: Path) -> 
     assert item.count == 3
     assert item.matched == []
     assert item.attributes["baseline_count"] == 0
-    assert item.attributes["error_codes"] == ["ERR_EXPORT_SERIALIZE"]
+    assert item.error_codes == ["ERR_EXPORT_SERIALIZE"]
     assert "never seen before the window" in item.detail
 
 
@@ -423,8 +423,8 @@ async def test_repeated_lines_collapse_into_one_pattern(tmp_path: Path) -> None:
     assert 1 <= len(item.examples) <= 3
     assert item.examples[0] == "export failed for acc_1042: ERR_EXPORT_SERIALIZE after 640ms"
     assert item.services == ["exporter"]
-    assert item.attributes["accounts_affected"] == 3
-    assert item.attributes["error_codes"] == ["ERR_EXPORT_SERIALIZE"]
+    assert item.accounts_affected == 3
+    assert item.error_codes == ["ERR_EXPORT_SERIALIZE"]
     assert item.matched == ["acc_1042"]
     assert item.novelty == "new"
     assert "ERR_EXPORT_SERIALIZE" in item.title
@@ -598,7 +598,7 @@ async def test_a_50_mb_file_is_streamed_in_bounded_memory(tmp_path: Path) -> Non
     find(result.evidence, "last line mentions acc_1042")  # the scan reached the end
     failures = find(result.evidence, "export failed")
     assert failures.count > 10_000
-    assert failures.attributes["accounts_affected"] == 7
+    assert failures.accounts_affected == 7
 
 
 async def test_account_field_names_the_tenant_key_for_accounts_affected(tmp_path: Path) -> None:

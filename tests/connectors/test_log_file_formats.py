@@ -75,8 +75,8 @@ async def test_a_stack_trace_is_one_record_and_its_frames_match_entities(tmp_pat
     (item,) = evidence
     assert item.examples == ["export crashed"]  # the frames are not lines of their own
     assert item.matched == ["acc_1042"]  # found in the traceback
-    assert item.attributes["fields"]["exception"] == "KeyError"
-    assert "fetch('acc_1042')" in item.attributes["fields"]["stack_trace"]
+    assert item.fields["exception"] == "KeyError"
+    assert "fetch('acc_1042')" in item.fields["stack_trace"]
 
 
 async def test_files_of_different_formats_under_one_glob(tmp_path: Path) -> None:

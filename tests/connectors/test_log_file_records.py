@@ -41,7 +41,7 @@ def summary(evidence: list[Evidence]) -> list[tuple[Any, ...]]:
             e.timestamp,
             tuple(e.examples),
             tuple(e.services),
-            repr(sorted((e.attributes.get("fields") or {}).items())),
+            repr(sorted(e.fields.items())),
         )
         for e in evidence
     )
@@ -172,7 +172,7 @@ async def test_a_stack_trace_stays_joined_whatever_the_block_boundaries(
         (item,) = hits
         assert item.examples == [example], block  # the frames are not records of their own
         assert item.level == level and item.count == 1
-        fields = item.attributes["fields"]
+        fields = item.fields
         assert fields["exception"] == exception, block
         assert frame in fields["stack_trace"], block
         # From the trace's first line (evidence caps a field's length) to its last, which

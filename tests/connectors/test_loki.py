@@ -172,8 +172,8 @@ async def test_json_lines_are_unpacked_like_log_files(fake: FakeLoki) -> None:
     assert e.attributes["template"] == "charge failed id <num> [ERR_CARD_DECLINED]"
     assert e.level == "error" and e.services == ["billing"] and e.count == 3
     assert e.matched == ["acc_1042"]  # found in a field, not the message
-    assert e.attributes["fields"]["account_id"] == "acc_1042"
-    assert e.attributes["http_statuses"] == [402]  # an HTTP status is a field, not a level
+    assert e.fields["account_id"] == "acc_1042"
+    assert e.http_statuses == [402]  # an HTTP status is a field, not a level
 
 
 async def test_account_field_names_the_tenant_key_for_accounts_affected(fake: FakeLoki) -> None:

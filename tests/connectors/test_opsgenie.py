@@ -151,9 +151,10 @@ async def test_incidents_links_and_matches(fake: FakeOpsgenie) -> None:
     found = by_id(await collect(connector(fake.url, app_url="https://acme.app.opsgenie.com/")))
     assert (found["i1"].kind, found["i1"].state, found["i2"].state) == (
         "incident",
-        "open",
+        "firing",  # typed: an open incident is a problem
         "resolved",
     )
+    assert (found["i1"].status, found["i2"].status) == ("open", "resolved")  # Opsgenie's word
     assert found["i1"].url == "https://acme.app.opsgenie.com/incident/detail/i1"
     assert found["a1"].url == "https://acme.app.opsgenie.com/alert/detail/a1/details"
     assert found["a1"].matched == ["err_pay_42"]

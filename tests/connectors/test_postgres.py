@@ -119,7 +119,7 @@ async def test_each_value_runs_once_and_the_row_cap_adds_a_note(build: Any) -> N
     result = await conn.collect(make_query(account_ids=["acc_2001", "acc_1042"]))
     await conn.aclose()
 
-    assert [e.attributes["row"]["id"] for e in result.evidence] == ["usr_6", "usr_1", "usr_2"]
+    assert [e.record["id"] for e in result.evidence] == ["usr_6", "usr_1", "usr_2"]
     assert result.notes == ["db.users: more than 2 rows; showing the first"]
 
 
@@ -184,8 +184,8 @@ async def test_a_hostile_value_finds_only_the_row_that_literally_holds_it(
     result = await conn.collect(make_query(email="x'; DROP TABLE accounts; --@evil.com"))
     await conn.aclose()
 
-    assert [e.attributes["row"]["id"] for e in result.evidence] == ["acc_evil"]
-    assert result.evidence[0].attributes["row"]["name"] == "O'Brien % /.. Ltd"
+    assert [e.record["id"] for e in result.evidence] == ["acc_evil"]
+    assert result.evidence[0].record["name"] == "O'Brien % /.. Ltd"
     assert snapshot(pg) == before
 
 
@@ -196,7 +196,7 @@ async def test_percent_in_the_sql_itself_survives_parameter_binding(build: Any) 
     result = await conn.collect(make_query(account_ids=["acc_1042"]))
     await conn.aclose()
 
-    assert [e.attributes["row"] for e in result.evidence] == [{"id": "acc_evil", "r": 1}]
+    assert [e.record for e in result.evidence] == [{"id": "acc_evil", "r": 1}]
 
 
 # --- read-only ---------------------------------------------------------------------------
@@ -313,7 +313,7 @@ async def test_the_statement_timeout_stops_a_slow_query(build: Any) -> None:
     assert "slow" in caught.value.message
     again = await conn.collect(make_query(account_ids=["acc_2001"]))  # still usable after
     await conn.aclose()
-    assert [e.attributes["row"]["id"] for e in again.evidence] == ["usr_6"]
+    assert [e.record["id"] for e in again.evidence] == ["usr_6"]
 
 
 async def test_the_query_deadline_wins_over_a_longer_statement_timeout(build: Any) -> None:

@@ -81,11 +81,11 @@ async def test_firing_alert_is_alert_evidence_the_ranking_reads_as_a_problem(
     out = await connector(tmp_path, prom.url).collect(make_query())
     found = alerts(out.evidence)
     api = found["ApiDown"]
-    assert api.attributes["status"] == "firing" and api.attributes["row"]["status"] == "firing"
+    assert api.status == "firing" and api.record["status"] == "firing"
     assert signals.is_problem(api)
     assert api.level == "critical"
     assert api.services == ["api"]
-    assert api.attributes["row"]["region"] == "us-east-1"
+    assert api.record["region"] == "us-east-1"
     assert "api is failing in us-east-1" in api.title
     active = firing(prom, "ApiDown")
     assert active is not None and api.timestamp is not None
@@ -93,7 +93,7 @@ async def test_firing_alert_is_alert_evidence_the_ranking_reads_as_a_problem(
     assert api.url == f"{prom.url}/alerts?search=ApiDown"
     assert api.query.startswith(f"GET {prom.url}/api/v1/alerts")
     pending = found["BillingSlowPending"]
-    assert pending.attributes["status"] == "pending" and not signals.is_problem(pending)
+    assert pending.status == "pending" and not signals.is_problem(pending)
     assert pending.level == "warning"
     assert PASSWORD not in json.dumps([e.model_dump(mode="json") for e in out.evidence])
 
@@ -176,7 +176,7 @@ async def test_query_range_finds_when_the_series_stepped_up(prom: Server, tmp_pa
     c = connector(tmp_path, prom.url, baseline="30s", queries=[query])
     out = await c.collect(make_query(start=start, end=datetime.now(UTC)))
     [metric] = [e for e in out.evidence if e.kind == "status"]
-    assert metric.attributes["status"] == "firing" and signals.is_problem(metric)
+    assert metric.status == "firing" and signals.is_problem(metric)
     assert metric.attributes["baseline"] == 1.0
     assert metric.attributes["window_max"] == 10.0
     assert metric.attributes["threshold"] == 3.0
@@ -195,7 +195,7 @@ async def test_an_unchanged_real_series_is_reported_as_ok(prom: Server, tmp_path
     start = datetime.now(UTC) - timedelta(seconds=5)
     out = await c.collect(make_query(start=start, end=datetime.now(UTC)))
     [metric] = [e for e in out.evidence if e.kind == "status"]
-    assert metric.attributes["status"] == "ok" and not signals.is_problem(metric)
+    assert metric.status == "ok" and not signals.is_problem(metric)
     assert metric.attributes["window_last"] == 1.0
     assert metric.attributes["labels"]["job"] == "prometheus"
     assert "no change" in metric.title and metric.level == "info"
@@ -503,7 +503,7 @@ def test_cli_report_shows_the_firing_alert_and_the_outage(
     [source] = [s for s in report.sources if s.name == "metrics"]
     assert source.status == "ok" and source.items >= 2
     api = next(e for e in report.evidence if e.title.startswith("ApiDown [firing]"))
-    assert api.kind == "alert" and api.attributes["status"] == "firing"
+    assert api.kind == "alert" and api.status == "firing"
     print(api.reasons, report.analysis.model_dump_json(indent=1))
     assert report.analysis.incident.suspected
     assert (

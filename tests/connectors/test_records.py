@@ -130,7 +130,7 @@ async def test_every_file_format_is_read(tmp_path: Path, fmt: str, filename: str
     ]
     assert all(e.kind == "deploy" for e in result.evidence)
     assert result.evidence[1].timestamp == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-    assert result.evidence[1].attributes["row"]["id"] == "d2"
+    assert result.evidence[1].record["id"] == "d2"
     assert result.notes == []
     (check,) = await conn.check()
     assert check.ok
@@ -168,7 +168,7 @@ async def test_select_matched_returns_records_that_mention_the_tickets_entities(
 
     result = await collect(conn)
 
-    assert [e.attributes["row"]["id"] for e in result.evidence] == ["in_4", "in_3", "in_1"]
+    assert [e.record["id"] for e in result.evidence] == ["in_4", "in_3", "in_1"]
     assert all(e.matched == ["acc_1042"] for e in result.evidence)
     assert all(e.attributes["selected_by"] == ["matched"] for e in result.evidence)
 
@@ -181,7 +181,7 @@ async def test_match_fields_limit_where_entities_are_looked_for(tmp_path: Path) 
 
     result = await collect(conn)
 
-    assert [e.attributes["row"]["id"] for e in result.evidence] == ["in_4", "in_1"]
+    assert [e.record["id"] for e in result.evidence] == ["in_4", "in_1"]
 
 
 async def test_select_window_returns_records_timed_inside_the_window(tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ async def test_select_window_returns_records_timed_inside_the_window(tmp_path: P
 
     result = await collect(conn)
 
-    assert [e.attributes["row"]["id"] for e in result.evidence] == ["d2"]
+    assert [e.record["id"] for e in result.evidence] == ["d2"]
     assert result.evidence[0].attributes["selected_by"] == ["window"]
 
 
@@ -236,7 +236,7 @@ async def test_select_window_without_end_field_uses_the_start_only(tmp_path: Pat
 
     result = await collect(conn)
 
-    assert [e.attributes["row"]["id"] for e in result.evidence] == ["a_inside"]
+    assert [e.record["id"] for e in result.evidence] == ["a_inside"]
 
 
 BUGS = [
@@ -286,7 +286,7 @@ async def test_select_text_uses_bm25_relevance_above_the_minimum(tmp_path: Path)
     assert bug.url == "https://bugs.example.com/BUG-12"
     assert bug.kind == "issue"
     assert bug.attributes["selected_by"] == ["text"]
-    assert bug.attributes["text_score"] >= 2.0
+    assert bug.text_score >= 2.0
 
 
 async def test_a_higher_min_text_score_drops_weak_matches(tmp_path: Path) -> None:
@@ -299,7 +299,7 @@ async def test_a_higher_min_text_score_drops_weak_matches(tmp_path: Path) -> Non
         text_fields=["title"],
         min_text_score=0.1,
     )
-    loose_ids = [e.attributes["row"]["key"] for e in (await collect(loose)).evidence]
+    loose_ids = [e.record["key"] for e in (await collect(loose)).evidence]
     strict = make_records(
         tmp_path,
         "bugs.yaml",
@@ -331,8 +331,8 @@ async def test_select_all_returns_everything_and_combined_modes_record_why(
     all_result = await collect(everything)
     combined_result = await collect(combined)
 
-    assert [e.attributes["row"]["id"] for e in all_result.evidence] == ["r2", "r1", "r4", "r3"]
-    why = {e.attributes["row"]["id"]: e.attributes["selected_by"] for e in combined_result.evidence}
+    assert [e.record["id"] for e in all_result.evidence] == ["r2", "r1", "r4", "r3"]
+    why = {e.record["id"]: e.attributes["selected_by"] for e in combined_result.evidence}
     assert why == {"r1": ["matched", "window"], "r2": ["window"], "r3": ["matched"]}
 
 
@@ -348,7 +348,7 @@ async def test_newest_first_and_max_items_with_a_note(tmp_path: Path) -> None:
 
     result = await collect(conn)
 
-    assert [e.attributes["row"]["id"] for e in result.evidence] == ["e55", "e40", "e33"]
+    assert [e.record["id"] for e in result.evidence] == ["e55", "e40", "e33"]
     assert result.notes == ["recs: 6 records matched; kept the newest 3"]
 
 
@@ -362,7 +362,7 @@ async def test_records_without_a_time_sort_last(tmp_path: Path) -> None:
 
     result = await collect(conn)
 
-    assert [e.attributes["row"]["id"] for e in result.evidence] == ["dated", "undated"]
+    assert [e.record["id"] for e in result.evidence] == ["dated", "undated"]
 
 
 async def test_title_template_and_url_template(tmp_path: Path) -> None:
@@ -426,7 +426,7 @@ async def test_provides_runs_at_resolve_and_returns_entity_values(tmp_path: Path
     second = await conn.collect(q)
 
     assert first.provides == {"account_id": ["acc_1042"], "customer_id": ["cus_AcmeCorp01"]}
-    assert [e.attributes["row"]["account"] for e in first.evidence] == ["acc_1042"]
+    assert [e.record["account"] for e in first.evidence] == ["acc_1042"]
     assert second.evidence == []  # already returned; not repeated in the collect stage
 
 

@@ -142,11 +142,11 @@ async def test_issues_matching_the_ticket_become_known_issue_evidence(fake: Fake
     assert e.last_seen == e.timestamp == datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
     assert e.level == "error"
     assert e.novelty == "new"  # first seen inside the window
-    assert e.attributes["status"] == "open" and e.attributes["sentry_status"] == "unresolved"
+    assert e.status == "open" and e.attributes["sentry_status"] == "unresolved"
     assert "dana@acme.io" in e.matched and "err_export_serialize" in e.matched
     assert e.query.startswith(f"GET {fake.url}/api/0/organizations/acme/issues/?query=")
     resolved = found["102"]
-    assert resolved.attributes["status"] == "resolved" and resolved.level == "warning"
+    assert resolved.status == "resolved" and resolved.level == "warning"
     assert resolved.novelty is None  # started long before the window, not escalating
 
 

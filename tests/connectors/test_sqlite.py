@@ -157,7 +157,7 @@ async def test_resolve_runs_only_providing_queries_then_collect_runs_the_rest(
     assert account.attributes["query_name"] == "account"
     assert account.kind == "customer"
     assert account.title == "Account Acme (pro)"
-    assert account.attributes["row"] == {"id": "acc_1042", "name": "Acme", "plan": "pro"}
+    assert account.record == {"id": "acc_1042", "name": "Acme", "plan": "pro"}
     assert "dana@acme.io" in account.matched
     assert ":requester_email" in account.query
 
@@ -169,7 +169,7 @@ async def test_resolve_runs_only_providing_queries_then_collect_runs_the_rest(
 
     groups = by_query(second.evidence)
     assert set(groups) == {"users", "subscriptions"}  # the resolve query did not run again
-    assert [e.attributes["row"]["id"] for e in groups["users"]] == [
+    assert [e.record["id"] for e in groups["users"]] == [
         "usr_1",
         "usr_2",
         "usr_3",
@@ -192,8 +192,8 @@ async def test_collect_without_a_resolve_stage_runs_every_query_it_can(
     result = await conn.collect(query(ticket("Export broken for acc_2001")))
 
     groups = by_query(result.evidence)
-    assert [e.attributes["row"]["id"] for e in groups["account"]] == ["acc_1042"]
-    assert [e.attributes["row"]["id"] for e in groups["users"]] == ["usr_6"]
+    assert [e.record["id"] for e in groups["account"]] == ["acc_1042"]
+    assert [e.record["id"] for e in groups["users"]] == ["usr_6"]
     assert result.provides == {"account_id": ["acc_1042"]}
 
 
@@ -237,7 +237,7 @@ async def test_a_list_parameter_runs_once_per_value_up_to_max_values(
 
     result = await conn.collect(query(t))
 
-    rows = [e.attributes["row"] for e in result.evidence]
+    rows = [e.record for e in result.evidence]
     assert rows == [
         {"id": "usr_6", "account_id": "acc_2001"},
         {"id": "usr_1", "account_id": "acc_1042"},
@@ -250,7 +250,7 @@ async def test_max_rows_caps_each_run_with_a_note(tmp_path: Path, db: Path) -> N
 
     result = await conn.collect(query(ticket("acc_1042 is broken")))
 
-    assert [e.attributes["row"]["id"] for e in result.evidence] == ["usr_1", "usr_2"]
+    assert [e.record["id"] for e in result.evidence] == ["usr_1", "usr_2"]
     assert len(result.notes) == 1
     assert "db.users" in result.notes[0]
     assert "more than 2 rows" in result.notes[0]
@@ -354,9 +354,7 @@ async def test_percent_or_underscore_in_an_entity_matches_only_itself(
 
     async def ids(email: str) -> dict[str, set[str]]:
         result = await make_conn(tmp_path, queries).collect(query(ticket("hi", email=email)))
-        return {
-            n: {e.attributes["row"]["id"] for e in v} for n, v in by_query(result.evidence).items()
-        }
+        return {n: {e.record["id"] for e in v} for n, v in by_query(result.evidence).items()}
 
     for wildcard in ("%", "%@%", "_%", "dana@acme.i_", "%.com"):
         assert await ids(wildcard) == {}, wildcard

@@ -22,7 +22,6 @@ from fakes.zendesk import (
     parse_search,
 )
 
-from connectors._helpdesk import ticket_number, vendor_wait
 from connectors.zendesk import Zendesk, quote_phrase
 from investigate import entities as entity_mod
 from investigate import incidents
@@ -30,6 +29,7 @@ from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Ticket, Window
+from investigate.sdk.helpdesk import ticket_number, vendor_wait
 
 EMAIL = "agent@acme.io"
 TOKEN = "zd_fake_token_123"
@@ -236,10 +236,10 @@ async def test_collect_related_tickets_feed_incident_suspicion(fake: FakeZendesk
     found = entity_mod.extract(ticket)
     assert "ERR_EXPORT_SERIALIZE" in found.error_codes
     out = await z.collect(Query(ticket, found, WINDOW))
-    related = [e for e in out.evidence if e.attributes["relation"] == "same_signature"]
-    mine = [e for e in out.evidence if e.attributes["relation"] == "requester"]
-    assert sorted(e.attributes["row"]["id"] for e in related) == ["5001", "5002"]
-    assert [e.attributes["row"]["id"] for e in mine] == ["4700"]
+    related = [e for e in out.evidence if e.relation == "same_signature"]
+    mine = [e for e in out.evidence if e.relation == "requester"]
+    assert sorted(e.record["id"] for e in related) == ["5001", "5002"]
+    assert [e.record["id"] for e in mine] == ["4700"]
     assert all(e.kind == "ticket" for e in out.evidence)
     assert related[0].url == f"{fake.url}/agent/tickets/5001"
     assert related[0].matched == ["ERR_EXPORT_SERIALIZE"]

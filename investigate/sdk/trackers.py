@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors._helpdesk import attachment_note
 from investigate.connector import Query
 from investigate.models import Evidence
 from investigate.relevance import bm25
+from investigate.sdk.helpdesk import attachment_note
 from investigate.secrets import MASKER
 from investigate.textmatch import EntityMatcher
 
@@ -112,7 +112,7 @@ class KnownIssue:
     title: str
     url: str | None
     status: str
-    """Normalised: open, in_progress, resolved, closed (signals.OPEN_ISSUE understands them)."""
+    """Normalised: open, in_progress, resolved, closed (as `investigate.states` reads them)."""
     vendor_status: str
     assignee: str | None = None
     fix: list[str] = field(default_factory=list)
@@ -148,7 +148,7 @@ def ticket_text(query: Query) -> str:
 
 
 def issue_evidence(source: str, issues: Sequence[KnownIssue], query: Query) -> list[Evidence]:
-    """Known issues as evidence kind "issue", each with `attributes["row"]["status"]` and a
+    """Known issues as evidence kind "issue", each with its `status` word, its `record` and a
     BM25 `text_score` against the ticket text (how the ranking and the analysts use bugs)."""
     matcher = EntityMatcher(query.entities.matchable())
     docs = [f"{i.title}\n{i.title}\n{i.body}" for i in issues]
@@ -178,9 +178,6 @@ def issue_evidence(source: str, issues: Sequence[KnownIssue], query: Query) -> l
             "updated_at": issue.updated.isoformat() if issue.updated else None,
             "url": issue.url,
         }
-        attributes: dict[str, Any] = {"status": issue.status, "row": row}
-        if score > 0:
-            attributes["text_score"] = round(score, 2)
         out.append(
             Evidence(
                 source=source,
@@ -193,7 +190,9 @@ def issue_evidence(source: str, issues: Sequence[KnownIssue], query: Query) -> l
                 url=issue.url,
                 matched=sorted(matcher.find(f"{title}\n{detail}")),
                 query=MASKER.mask(issue.request),
-                attributes=attributes,
+                status=issue.status,
+                record=row,
+                text_score=round(score, 2) if score > 0 else None,
             )
         )
     return out

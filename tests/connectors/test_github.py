@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import stamina
+from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.github import (
     FakeGitHub,
@@ -326,9 +327,9 @@ async def test_exhausted_rate_limit_waits_for_the_reset(fake: FakeGitHub) -> Non
     known(fake)
     status, body, headers = rate_limited(reset_in=1)
     fake.script(raw_reply(status, body, headers), path="/search/issues")
-    started = time.monotonic()
+    started = Stopwatch()
     out = await connector(fake).collect(query())
-    assert time.monotonic() - started >= 0.9
+    assert started.wall >= 0.9
     assert len(out.evidence) == 2
     assert len([r for r in fake.requests if r.path == "/search/issues"]) == 2
 
@@ -341,18 +342,18 @@ async def test_secondary_rate_limit_retry_after_is_honoured(fake: FakeGitHub) ->
         ),
         path="/search/issues",
     )
-    started = time.monotonic()
+    started = Stopwatch()
     out = await connector(fake).collect(query())
-    assert time.monotonic() - started >= 0.9 and len(out.evidence) == 2
+    assert started.wall >= 0.9 and len(out.evidence) == 2
 
 
 async def test_a_reset_past_the_deadline_is_one_clear_line(fake: FakeGitHub) -> None:
     status, body, headers = rate_limited(reset_in=3600)
     fake.script(raw_reply(status, body, headers), path="/search/issues")
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(fake).collect(query(deadline=time.monotonic() + 5))
-    assert time.monotonic() - started < 2
+    assert started.busy_free < 2
     assert info.value.message.startswith("github 'bugs': HTTP 429")
     assert "rate limit" in (info.value.hint or "") and "\n" not in info.value.message
 

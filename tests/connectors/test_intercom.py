@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from fakes.intercom import (
     make_ticket,
 )
 
+from connectors import _helpdesk
 from connectors.intercom import Intercom, search_body_only
 from investigate import entities as entity_mod
 from investigate import incidents
@@ -125,13 +127,20 @@ async def test_path_tricks_never_reach_the_server(fake: FakeIntercom) -> None:
     assert fake.requests == []
 
 
-async def test_429_waits_for_x_ratelimit_reset(fake: FakeIntercom) -> None:
+async def test_429_waits_for_x_ratelimit_reset(
+    fake: FakeIntercom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the connector's clock is pinned: the reset is 0.75 s away however long the machine takes
+    # to get from here to the 429 (against the real clock a reset "now + 1 s" rounded to the
+    # second could already have passed, and then nothing is waited)
+    now = 1_800_000_000.25
+    monkeypatch.setattr(_helpdesk, "time", SimpleNamespace(time=lambda: now))
     seed(fake)
-    reset = str(int(time.time()) + 1)
+    reset = str(int(now) + 1)
     fake.script(raw_reply(429, '{"type":"error.list"}', {"X-RateLimit-Reset": reset}), path="/conv")
     started = time.monotonic()
     ticket = await connector(fake, workspace_id="ws1").fetch_ticket("101")
-    assert ticket.id == "101" and time.monotonic() - started >= 0.5
+    assert ticket.id == "101" and time.monotonic() - started >= 0.9  # Retry-After: 1
     assert [r.path for r in fake.requests[:2]] == ["/conversations/101"] * 2
 
 

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import pytest
 import stamina
 import yaml
+from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.pagerduty import FakePagerDuty, make_incident, make_log_entry
 
@@ -245,9 +246,9 @@ async def test_wrong_token_is_rejected_by_the_fake_too(fake: FakePagerDuty) -> N
 async def test_429_with_retry_after_is_retried_then_succeeds(fake: FakePagerDuty) -> None:
     seed(fake)
     fake.script(raw_reply(429, '{"error": {"message": "Rate Limit"}}', {"retry-after": "1"}))
-    started = time.monotonic()
+    started = Stopwatch()
     out = await connector(fake).collect(query())
-    assert time.monotonic() - started >= 0.9
+    assert started.wall >= 0.9
     assert len(out.evidence) == 3
     assert len([r for r in fake.requests if r.path == "/incidents"]) == 3
 
@@ -256,10 +257,10 @@ async def test_an_hour_long_retry_after_does_not_wait_past_the_deadline(
     fake: FakePagerDuty,
 ) -> None:
     fake.script(raw_reply(429, "{}", {"retry-after": "3600"}))
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(fake).collect(query(deadline=time.monotonic() + 5))
-    assert time.monotonic() - started < 2
+    assert started.busy_free < 2
     assert "HTTP 429" in info.value.message and "rate limited" in (info.value.hint or "")
 
 
@@ -308,10 +309,10 @@ async def test_a_huge_response_is_capped_while_streaming(fake: FakePagerDuty) ->
             return Response(200, [("content-type", "application/json")], endless())
 
     fake.script(Streaming(), path="/incidents")
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(fake, max_response_bytes=200_000).collect(query())
-    assert time.monotonic() - started < 5
+    assert started.busy_free < 5
     assert "larger than 200,000 bytes" in info.value.message
     assert "max_response_bytes" in (info.value.hint or "")
     assert len(sent) < 200

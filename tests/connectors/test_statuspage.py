@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import stamina
 import yaml
+from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.statuspage import FakeStatuspage, make_component, make_incident
 
@@ -191,9 +192,9 @@ async def test_not_a_status_page_is_a_404_with_the_fix(fake: FakeStatuspage) -> 
 async def test_429_with_retry_after_is_retried_then_succeeds(fake: FakeStatuspage) -> None:
     seed(fake)
     fake.script(raw_reply(429, "{}", {"retry-after": "1"}), path="summary.json")
-    started = time.monotonic()
+    started = Stopwatch()
     out = await connector(fake).collect(query())
-    assert time.monotonic() - started >= 0.9 and len(out.evidence) == 4
+    assert started.wall >= 0.9 and len(out.evidence) == 4
     assert len([r for r in fake.requests if r.path.endswith("summary.json")]) == 2
 
 
@@ -201,10 +202,10 @@ async def test_an_hour_long_retry_after_does_not_wait_past_the_deadline(
     fake: FakeStatuspage,
 ) -> None:
     fake.script(raw_reply(429, "{}", {"retry-after": "3600"}), path="summary.json")
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(fake).collect(query(deadline=time.monotonic() + 5))
-    assert time.monotonic() - started < 2
+    assert started.busy_free < 2
     assert "HTTP 429" in info.value.message and "rate limited" in (info.value.hint or "")
 
 
@@ -261,10 +262,10 @@ async def test_a_huge_response_is_capped_while_streaming(fake: FakeStatuspage) -
             return Response(200, [("content-type", "application/json")], endless())
 
     fake.script(Streaming(), path="incidents.json")
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(fake, max_response_bytes=200_000).collect(query())
-    assert time.monotonic() - started < 5
+    assert started.busy_free < 5
     assert "larger than 200,000 bytes" in info.value.message and len(sent) < 200
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from busyclock import Stopwatch
 from fakes.stripe import (
     NOW,
     FakeStripe,
@@ -337,21 +338,21 @@ async def test_429_is_retried_after_retry_after_then_succeeds(
 ) -> None:
     cus = fake.add(stripe_customer(EMAIL))
     fake.fail("/v1/customers/search", rate_limited(1))
-    started = time.monotonic()
+    started = Stopwatch()
     first = await connector(tmp_path, fake.url).collect(query(stage="resolve"))
     assert first.provides == {"customer_id": [cus["id"]]}
     assert fake.paths.count("/v1/customers/search") == 2
-    assert time.monotonic() - started >= 0.9  # it honoured Retry-After
+    assert started.wall >= 0.9  # it honoured Retry-After
 
 
 async def test_hour_long_retry_after_fails_fast_instead_of_waiting(
     tmp_path: Path, fake: FakeStripe
 ) -> None:
     fake.fail("/v1/customers/search", rate_limited(3600))
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(tmp_path, fake.url).collect(query(stage="resolve"))
-    assert time.monotonic() - started < 5
+    assert started.busy_free < 5
     assert "HTTP 429" in info.value.message and "Retry-After: 3600" in (info.value.hint or "")
 
 
@@ -515,10 +516,10 @@ async def test_a_slow_stripe_stops_at_the_deadline(tmp_path: Path) -> None:
         fake.add(stripe_customer(EMAIL))
         q = query(stage="resolve")
         q.deadline = time.monotonic() + 0.8
-        started = time.monotonic()
+        started = Stopwatch()
         with pytest.raises(SourceError) as info:
             await connector(tmp_path, fake.url).collect(q)
-        assert time.monotonic() - started < 2.5
+        assert started.busy_free < 2.5
     assert info.value.status == "timeout" and "stripe connector 'billing'" in info.value.message
 
 

@@ -124,6 +124,21 @@ def sent(fake: FakeDatadogMonitors, n: int = 0) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(fake.requests[n].query).items()}
 
 
+async def test_a_spec_valid_int64_timestamp_loses_no_monitor(fake: FakeDatadogMonitors) -> None:
+    # a Prism mock of Datadog's spec sent this int64 as `last_triggered_ts`; reading it as a
+    # time raised `ValueError: year … out of range` and every monitor of the answer was lost
+    seed(fake)
+    fake.monitors[0]["state"]["groups"]["region:eu"]["last_resolved_ts"] = 2**63 - 1
+    odd = {"*": ("Alert", 5132614940156701, None)}  # µs: triggered in 2132, after the window
+    fake.monitors.append(make_monitor(17, "Odd clock", tags=["team:payments"], groups=odd))
+    out = await connector(fake).collect(query())
+    assert [e.title for e in out.evidence] == [
+        "Datadog monitor [firing] Checkout payment timeouts",
+        "Datadog monitor [warning] Checkout latency",
+        "Datadog monitor [no_data] Checkout metrics gone",
+    ]
+
+
 async def test_alerting_monitors_on_the_watched_tags(fake: FakeDatadogMonitors) -> None:
     seed(fake)
     out = await connector(fake).collect(query())

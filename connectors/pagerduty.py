@@ -42,7 +42,14 @@ import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate import jsonapi
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.connector import (
+    Check,
+    Collected,
+    Connector,
+    ConnectorConfig,
+    Query,
+    gather_parts,
+)
 from investigate.errors import SourceError
 from investigate.http import HttpOptions
 from investigate.models import Evidence, Level
@@ -265,8 +272,10 @@ class PagerDuty(Connector[PagerDutyConfig]):
         out = Collected()
         found: dict[str, tuple[dict[str, Any], str]] = {}
         async with self._client(query.deadline, timeout_for(cfg, query)) as client:
-            listed = await asyncio.gather(
-                *(self._list(client, params, out) for params in self.listings(query, services))
+            listed = await gather_parts(
+                out,
+                [self._list(client, params, out) for params in self.listings(query, services)],
+                [],
             )
             for incident, sent in (pair for pairs in listed for pair in pairs):
                 found.setdefault(str(incident.get("id")), (incident, sent))

@@ -199,6 +199,20 @@ def test_config_needs_a_plain_site_or_a_base_url(tmp_path: Path) -> None:
     )
 
 
+async def test_one_failing_list_keeps_what_the_other_calls_found(
+    tmp_path: Path, fake: FakeChargebee
+) -> None:
+    cus = fake.add(cb_customer(EMAIL))
+    sub = fake.add(cb_subscription(cus["id"], "active", due_invoices_count=1))
+    fake.add(cb_invoice(cus["id"], "payment_due"))
+    fake.fail("/api/v2/invoices", cb_error(500, "Sorry, something went wrong", "internal_error"))
+    _, second = await run_both(connector(tmp_path, fake.api_url, site="acme"), query())
+    got = by_object(second.evidence)
+    assert "invoice" not in got and [e.attributes["id"] for e in got["subscription"]] == [sub["id"]]
+    [failure] = second.failures
+    assert "HTTP 500" in failure.message and "/invoices" in failure.message
+
+
 async def test_wrong_key_names_the_connector_and_the_fix(
     tmp_path: Path, fake: FakeChargebee
 ) -> None:

@@ -220,6 +220,19 @@ async def test_resolve_stage_sends_nothing(fake: FakePagerDuty) -> None:
     assert out.evidence == [] and fake.requests == []
 
 
+LISTINGS = ("window", "still open")
+"""The connector's two incident listings (`include_open`); a failure of both is the source failing."""
+
+
+async def test_one_failing_listing_keeps_what_the_other_found(fake: FakePagerDuty) -> None:
+    seed(fake)
+    fake.script(raw_reply(403, '{"error": {"message": "Access Denied"}}'), path="/incidents")
+    out = await connector(fake).collect(query())
+    [failure] = out.failures
+    assert "HTTP 403" in failure.message and failure.hint
+    assert out.evidence
+
+
 @pytest.mark.parametrize(
     ("status", "expected_hint"),
     [(401, "api_token to a valid PagerDuty REST API key"), (403, "may not read incidents")],
@@ -228,7 +241,8 @@ async def test_auth_failures_name_the_connector_and_the_fix(
     fake: FakePagerDuty, status: int, expected_hint: str
 ) -> None:
     body = '{"error": {"message": "Authentication required", "code": 2006}}'
-    fake.script(raw_reply(status, body), path="/incidents")
+    for _ in LISTINGS:
+        fake.script(raw_reply(status, body), path="/incidents")
     with pytest.raises(SourceError) as info:
         await connector(fake).collect(query())
     assert info.value.message.startswith(f"pagerduty 'oncall': HTTP {status} ")
@@ -256,7 +270,8 @@ async def test_429_with_retry_after_is_retried_then_succeeds(fake: FakePagerDuty
 async def test_an_hour_long_retry_after_does_not_wait_past_the_deadline(
     fake: FakePagerDuty,
 ) -> None:
-    fake.script(raw_reply(429, "{}", {"retry-after": "3600"}))
+    for _ in LISTINGS:
+        fake.script(raw_reply(429, "{}", {"retry-after": "3600"}))
     started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(fake).collect(query(deadline=time.monotonic() + 5))
@@ -265,7 +280,8 @@ async def test_an_hour_long_retry_after_does_not_wait_past_the_deadline(
 
 
 async def test_server_error_is_one_line(fake: FakePagerDuty) -> None:
-    fake.script(raw_reply(500, "<h1>oops</h1>\n<p>trace</p>", {"content-type": "text/html"}))
+    for _ in LISTINGS:
+        fake.script(raw_reply(500, "<h1>oops</h1>\n<p>trace</p>", {"content-type": "text/html"}))
     with pytest.raises(SourceError) as info:
         await connector(fake).collect(query())
     assert info.value.message.startswith(
@@ -287,7 +303,8 @@ async def test_server_error_is_one_line(fake: FakePagerDuty) -> None:
 async def test_a_body_that_is_not_an_incident_list_is_a_clear_error(
     fake: FakePagerDuty, body: str, content_type: str, expected: str
 ) -> None:
-    fake.script(raw_reply(200, body, {"content-type": content_type}), path="/incidents")
+    for _ in LISTINGS:
+        fake.script(raw_reply(200, body, {"content-type": content_type}), path="/incidents")
     with pytest.raises(SourceError) as info:
         await connector(fake).collect(query())
     assert info.value.message.startswith("pagerduty 'oncall': ") and expected in info.value.message
@@ -308,7 +325,8 @@ async def test_a_huge_response_is_capped_while_streaming(fake: FakePagerDuty) ->
         def render(self, fake: Any, request: Any) -> Response:
             return Response(200, [("content-type", "application/json")], endless())
 
-    fake.script(Streaming(), path="/incidents")
+    for _ in LISTINGS:
+        fake.script(Streaming(), path="/incidents")
     started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(fake, max_response_bytes=200_000).collect(query())

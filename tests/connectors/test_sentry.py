@@ -361,6 +361,15 @@ async def test_missing_scope_403_says_which_scopes(fake: FakeSentry) -> None:
     assert info.value.hint is not None and "event:read" in info.value.hint
 
 
+async def test_one_failing_search_keeps_what_the_others_found(fake: FakeSentry) -> None:
+    seed(fake)
+    fake.script(raw_reply(500, '{"detail": "Internal Error"}'), path="/issues/")
+    out = await connector(fake).collect(query())
+    [failure] = out.failures
+    assert "HTTP 500" in failure.message
+    assert out.evidence  # the other searches still found issues
+
+
 async def test_unknown_organisation_is_a_clear_config_error(fake: FakeSentry) -> None:
     with pytest.raises(SourceError) as info:
         await connector(fake, organization="acme-typo").collect(query())

@@ -325,6 +325,24 @@ async def test_wrong_key_is_one_clear_line_without_the_key(
     assert len(fake.requests) == 1  # 401 is not retried
 
 
+async def test_one_forbidden_list_keeps_what_the_other_calls_found(
+    tmp_path: Path, fake: FakeStripe
+) -> None:
+    # a restricted key without invoice access: the 403 on /v1/invoices used to drop every 200
+    w = past_due_world(fake)
+    fake.fail("/v1/invoices", stripe_error(403, "The provided key does not have access."))
+    first, second = await run_both(connector(tmp_path, fake.url), query())
+    got = by_object(second.evidence)
+    assert "invoice" not in got
+    assert {e.attributes["id"] for e in got["subscription"]} == {w["sub"]["id"], w["old"]["id"]}
+    assert w["failed"]["id"] in {e.attributes["id"] for e in got["charge"]}
+    assert got["event"] and got["payment_intent"] and got["refund"] and got["dispute"]
+    [failure] = second.failures
+    assert "HTTP 403" in failure.message and "/v1/invoices" in failure.message
+    assert failure.hint and "permission" in failure.hint
+    assert not first.failures
+
+
 async def test_forbidden_names_permission(tmp_path: Path, fake: FakeStripe) -> None:
     fake.fail("/v1/customers/search", stripe_error(403, "The provided key does not have access."))
     with pytest.raises(SourceError) as info:

@@ -74,7 +74,7 @@ VERSION = "2.14"
 _HOSTS = {"us": "https://api.intercom.io", "eu": "https://api.eu.intercom.io"}
 _HOSTS["au"] = "https://api.au.intercom.io"
 _HINTS = {
-    401: "set connectors.{name}.access_token (e.g. ${{INTERCOM_ACCESS_TOKEN}}) to a valid "
+    401: "set connectors.{name}.access_token (e.g. ${INTERCOM_ACCESS_TOKEN}) to a valid "
     "Intercom access token, and check connectors.{name}.region",
     403: "the Intercom app behind connectors.{name}.access_token lacks the read scopes "
     "(conversations, contacts, companies, tickets)",

@@ -192,6 +192,7 @@ def test_cli_exit_codes(cli, write_config, fake, monkeypatch) -> None:  # type: 
     monkeypatch.setenv("FRESHDESK_API_KEY", "bad-key-000")
     denied = cli("ticket", "7", "-c", path)
     assert denied.code == 4 and "HTTP 401" in denied.err and "FRESHDESK_API_KEY" in denied.err
+    assert "(e.g. ${FRESHDESK_API_KEY})" in " ".join(denied.err.split())  # not ${{…}}
     assert "bad-key-000" not in denied.err + denied.out
 
 

@@ -261,6 +261,7 @@ def test_cli_exit_codes(cli, write_config, fake, monkeypatch) -> None:  # type: 
     monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", "wrong-token-xyz")
     denied = cli("ticket", "101", "-c", path)
     assert denied.code == 4 and "HTTP 401" in denied.err and "access_token" in denied.err
+    assert "(e.g. ${INTERCOM_ACCESS_TOKEN})" in " ".join(denied.err.split())  # not ${{…}}
     assert "wrong-token-xyz" not in denied.err + denied.out
 
 

@@ -228,28 +228,38 @@ class Intercom(Connector[IntercomConfig]):
                     continue
                 if not isinstance(body, dict) or body.get("type") != kind:
                     raise SourceError(f"{self.label}: /{kind}s/{number} did not return a {kind}")
-                contact, company = await self._people(client, body)
+                notes: list[str] = []
+                contact, company = await self._people(client, body, notes)
                 if self._workspace is None:
                     self._workspace = await self._workspace_id(client)
-                return self._to_ticket(number, kind, body, contact, company)
+                return self._to_ticket(number, kind, body, contact, company, notes)
         raise TicketNotFound(
             f"ticket {number} not found in Intercom (looked for a {' or '.join(kinds)})",
             hint="pass the conversation ID from the inbox URL; set kind: ticket for ticket IDs",
         )
 
     async def _people(
-        self, client: httpx2.AsyncClient, body: dict[str, Any]
+        self, client: httpx2.AsyncClient, body: dict[str, Any], notes: list[str]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The first contact and its first company; one that cannot be read (e.g. a token
+        without the contacts scope) leaves it unknown, with a note, not the ticket unread."""
         refs = as_list(as_dict(body.get("contacts")).get("contacts"))
         cid = id_str(refs[0].get("id")) if refs else ""
         if not cid or not cid.replace("-", "").isalnum():
             return {}, {}
-        contact = as_dict(await self._get(client, f"/contacts/{cid}"))
+        try:
+            contact = as_dict(await self._get(client, f"/contacts/{cid}"))
+        except SourceError as exc:
+            notes.append(f"{exc.message}: requester unknown")
+            return {}, {}
         companies = as_list(as_dict(contact.get("companies")).get("data"))
         coid = id_str(companies[0].get("id")) if companies else ""
         company: dict[str, Any] = {}
         if coid and coid.replace("-", "").isalnum():
-            company = as_dict(await self._get(client, f"/companies/{coid}"))
+            try:
+                company = as_dict(await self._get(client, f"/companies/{coid}"))
+            except SourceError as exc:
+                notes.append(f"{exc.message}: organization unknown")
         return contact, company
 
     async def _workspace_id(self, client: httpx2.AsyncClient) -> str | None:
@@ -272,6 +282,7 @@ class Intercom(Connector[IntercomConfig]):
         body: dict[str, Any],
         contact: dict[str, Any],
         company: dict[str, Any],
+        notes: list[str] | None = None,
     ) -> Ticket:
         if kind == "conversation":
             source = as_dict(body.get("source"))
@@ -298,9 +309,12 @@ class Intercom(Connector[IntercomConfig]):
         if created is None:
             raise SourceError(f"{self.label}: {kind} {number} has no created_at")
         raw: dict[str, Any] = {kind: body, "contact": contact, "company": company}
+        notes = list(notes or [])
         total = as_dict(body.get(f"{kind}_parts")).get("total_count")
         if isinstance(total, int) and total > len(parts):
-            raw["investigate_notes"] = [f"Intercom returned {len(parts)} of {total} parts"]
+            notes.append(f"Intercom returned {len(parts)} of {total} parts")
+        if notes:
+            raw["investigate_notes"] = notes
         return Ticket(
             id=id_str(body.get("id")) or number,
             url=self.link(id_str(body.get("id")) or number),

@@ -114,6 +114,29 @@ async def test_auto_falls_back_to_an_intercom_ticket(fake: FakeIntercom) -> None
     assert [r.path for r in fake.requests] == ["/conversations/900", "/tickets/900", "/contacts/c1"]
 
 
+async def test_a_contact_that_cannot_be_read_leaves_the_requester_unknown(
+    fake: FakeIntercom,
+) -> None:
+    # a token without the contacts scope: the conversation is still the ticket
+    seed(fake)
+    fake.script(raw_reply(403, '{"type":"error.list"}'), path="/contacts/c1")
+    ticket = await connector(fake).fetch_ticket("101")
+    assert ticket.id == "101" and ticket.subject and ticket.comments
+    assert ticket.requester.email is None and ticket.organization.name is None
+    [note] = ticket.raw["investigate_notes"]
+    assert "HTTP 403" in note and "/contacts/c1" in note and "requester unknown" in note
+
+
+async def test_a_company_that_cannot_be_read_leaves_the_organization_unknown(
+    fake: FakeIntercom,
+) -> None:
+    seed(fake)
+    fake.script(raw_reply(500, '{"type":"error.list"}'), path="/companies/")
+    ticket = await connector(fake).fetch_ticket("101")
+    assert ticket.requester.email == "dana@acme.io" and ticket.organization.name is None
+    assert "organization unknown" in ticket.raw["investigate_notes"][0]
+
+
 async def test_missing_everywhere_is_not_found(fake: FakeIntercom) -> None:
     with pytest.raises(TicketNotFound, match="ticket 5 not found in Intercom"):
         await connector(fake).fetch_ticket("5")

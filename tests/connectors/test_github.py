@@ -442,6 +442,17 @@ async def test_check_with_a_bad_token(fake: FakeGitHub) -> None:
     assert not checks[0].ok and "HTTP 401" in checks[0].detail and "token" in checks[0].detail
 
 
+async def test_check_with_a_404_on_the_identity_call_points_at_the_api_root(
+    fake: FakeGitHub,
+) -> None:
+    # e.g. a GitHub Enterprise base_url without /api/v3: no repository is involved in GET /user
+    fake.script(raw_reply(404, '{"message": "Not Found"}'), path="/user")
+    [check] = await connector(fake).check()
+    assert not check.ok and "HTTP 404" in check.detail
+    assert "base_url" in check.detail and "/api/v3" in check.detail
+    assert "repo" not in check.detail.split("(", 1)[1]  # the hint is not about a repository
+
+
 # --- ticket search --------------------------------------------------------------------------
 
 

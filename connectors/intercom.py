@@ -525,11 +525,29 @@ class Intercom(Connector[IntercomConfig]):
     async def check(self) -> list[Check]:
         try:
             async with self._client(time.monotonic() + 15) as client:
-                me = await self._get(client, "/me")
+                found = await get_json(
+                    client,
+                    "/me",
+                    label=self.label,
+                    name=self.name,
+                    max_bytes=self.config.max_response_bytes,
+                    hints=_HINTS,
+                )
         except SourceError as exc:
             return [Check("credentials", False, with_hint(exc))]
+        me = found.body
         if not isinstance(me, dict) or not me.get("id"):
-            return [Check("credentials", False, f"{self.label}: /me did not name an admin")]
+            answer = (
+                f"HTTP {found.status}" if me is None else f"HTTP {found.status} without an admin"
+            )
+            return [
+                Check(
+                    "credentials",
+                    False,
+                    f"{self.label}: {found.request} answered {answer} (check "
+                    f"connectors.{self.name}.region / base_url: /me names the token's admin)",
+                )
+            ]
         app = as_dict(me.get("app"))
         where = f" in workspace {app.get('name') or app.get('id_code')}" if app else ""
         return [

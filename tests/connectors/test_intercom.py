@@ -260,6 +260,13 @@ async def test_check(fake: FakeIntercom) -> None:
     assert "nope_nope_123" not in bad[0].detail
 
 
+async def test_check_with_a_404_on_me_names_the_status(fake: FakeIntercom) -> None:
+    fake.script(raw_reply(404, '{"type":"error.list"}'), path="/me")
+    [check] = await connector(fake).check()
+    assert not check.ok and "HTTP 404" in check.detail and "GET " in check.detail
+    assert "region / base_url" in check.detail
+
+
 def cli_config(fake: FakeIntercom) -> dict[str, Any]:
     return {
         "ticket_source": "helpdesk",

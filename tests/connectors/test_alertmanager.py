@@ -242,6 +242,7 @@ def test_cli_report_shows_alertmanager_alert(am: Server, tmp_path: Path, cli: An
     assert first.title.startswith("ApiErrors [firing]") and first.kind == "alert"
 
 
+@pytest.mark.slow
 async def test_prometheus_alerts_reach_the_report_through_alertmanager(tmp_path: Path) -> None:
     with start_alertmanager() as server, start_prometheus(server.url) as prom:
         wait_for(lambda: firing(prom, "ApiDown"), 30, "ApiDown to fire")

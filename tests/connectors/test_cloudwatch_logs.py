@@ -382,6 +382,7 @@ async def test_hostile_values_reach_cloudwatch_as_quoted_terms(
     assert matched == {hostile.lower(), "/../etc/passwd 100%"}
 
 
+@pytest.mark.slow
 async def test_throttling_is_retried_with_backoff(moto: MotoLogs, proxy: LogsProxy) -> None:
     seed(moto)
     proxy.script("FilterLogEvents", throttled(), throttled())

@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "faults")]
+sys.path[:0] = [str(ROOT / "tests" / "faults"), str(ROOT / "tests")]
 
 import cases  # noqa: E402
 from cases import NAMES, SKIPPED, run_all  # noqa: E402

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "faults")]
+sys.path[:0] = [str(ROOT / "tests" / "faults"), str(ROOT / "tests")]
 
 import cases  # noqa: E402
 from chaos import ChaosServer  # noqa: E402

@@ -148,8 +148,8 @@ class Alertmanager(Connector[AlertmanagerConfig]):
         malformed = 0
         for alert in body:
             labels = _strings(alert.get("labels")) if isinstance(alert, dict) else {}
-            if not isinstance(alert, dict) or not labels.get("alertname"):
-                malformed += 1  # every v2 alert has an alertname label: this is not one
+            if not isinstance(alert, dict) or not labels:
+                malformed += 1  # Alertmanager requires at least one label: this is not an alert
                 continue
             if not keep_alert(labels, cfg, wanted):
                 continue

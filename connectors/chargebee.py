@@ -13,7 +13,6 @@ the path) and `provides`d as `customer_id`; then `customer_id[is]` lists page wi
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -23,7 +22,14 @@ from urllib.parse import quote, urlencode
 import httpx2
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.connector import (
+    Check,
+    Collected,
+    Connector,
+    ConnectorConfig,
+    Query,
+    gather_parts,
+)
 from investigate.errors import ConfigError, SourceError
 from investigate.http import HttpOptions
 from investigate.jsonapi import JsonApi, Transports
@@ -293,11 +299,13 @@ class Chargebee(Connector[ChargebeeConfig]):
         todo = todo[: self.config.max_customers * 2]
         for _, value in todo:
             self._looked_up.add(value)
-        results = await asyncio.gather(
-            *(
+        results = await gather_parts(
+            out,
+            [
                 self._list(api, "/customers", {name: value}, query, out, pages=1)
                 for name, value in todo
-            )
+            ],
+            ([], ""),
         )
         for (_, value), (items, request) in zip(todo, results, strict=True):
             for customer in items:
@@ -360,7 +368,9 @@ class Chargebee(Connector[ChargebeeConfig]):
             for _, path, extra in plan
         ]
         kinds = [kind for _ in ids for kind, _, _ in plan]
-        for kind, (items, request) in zip(kinds, await asyncio.gather(*jobs), strict=True):
+        for kind, (items, request) in zip(
+            kinds, await gather_parts(out, jobs, ([], "")), strict=True
+        ):
             for item in items:
                 out.evidence.append(self._evidence(kind, item, request, matcher))
 

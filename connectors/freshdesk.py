@@ -73,7 +73,7 @@ STATUS = {2: "open", 3: "pending", 4: "solved", 5: "closed"}
 SOURCE = {1: "email", 2: "portal", 3: "phone", 7: "chat", 9: "feedback widget", 10: "email"}
 PRIORITY = {1: "low", 2: "normal", 3: "high", 4: "urgent"}
 _HINTS = {
-    401: "set connectors.{name}.api_key (e.g. ${{FRESHDESK_API_KEY}}) to an agent's API key "
+    401: "set connectors.{name}.api_key (e.g. ${FRESHDESK_API_KEY}) to an agent's API key "
     "(Profile settings → View API key)",
     403: "the agent behind connectors.{name}.api_key cannot read this ticket (check its role)",
 }

@@ -432,6 +432,11 @@ class GitHub(Connector[GitHubConfig]):
             async with self._client(time.monotonic() + 15, 10) as client:
                 me = await self._get(client, "/user")
         except SourceError as exc:
+            if getattr(exc, "http_status", None) == 404:  # no repository involved: the API root
+                exc.hint = (
+                    f"check connectors.{self.name}.base_url: GET /user is GitHub's identity call "
+                    "(GitHub Enterprise Server: https://HOST/api/v3)"
+                )
             return [Check("credentials", False, with_hint(exc))]
         login = as_dict(me.body).get("login") or "unknown user"
         checks = [Check("credentials", True, f"signed in to GitHub as {login}")]

@@ -86,8 +86,8 @@ from investigate.writeback import (
 TOKEN_PATH = "/v2/oauth2/token"  # noqa: S105 (a path, not a secret)
 _UNSAFE = re.compile(r"[\"\\()\[\]{}\x00-\x1f\x7f\u2028\u2029]+")
 _HINTS = {
-    401: "set connectors.{name}.app_id and app_secret (e.g. ${{HELPSCOUT_APP_ID}}, "
-    "${{HELPSCOUT_APP_SECRET}}) to a Help Scout app's ID and secret (Your Profile → My Apps)",
+    401: "set connectors.{name}.app_id and app_secret (e.g. ${HELPSCOUT_APP_ID}, "
+    "${HELPSCOUT_APP_SECRET}) to a Help Scout app's ID and secret (Your Profile → My Apps)",
     403: "the Help Scout user who owns the app in connectors.{name} cannot see this mailbox",
 }
 _TOKEN_KEYS = frozenset({"grant_type", "client_id", "client_secret"})
@@ -181,7 +181,7 @@ class HelpScout(Connector[HelpScoutConfig]):
                 )
             except HttpFailure as exc:
                 if exc.http_status in (400, 401):  # invalid_client is a 400 or a 401
-                    exc.hint = _HINTS[401].format(name=self.name)
+                    exc.hint = _HINTS[401].replace("{name}", self.name)
                 raise
         body = as_dict(answer.body)
         token = body.get("access_token")

@@ -74,7 +74,7 @@ VERSION = "2.14"
 _HOSTS = {"us": "https://api.intercom.io", "eu": "https://api.eu.intercom.io"}
 _HOSTS["au"] = "https://api.au.intercom.io"
 _HINTS = {
-    401: "set connectors.{name}.access_token (e.g. ${{INTERCOM_ACCESS_TOKEN}}) to a valid "
+    401: "set connectors.{name}.access_token (e.g. ${INTERCOM_ACCESS_TOKEN}) to a valid "
     "Intercom access token, and check connectors.{name}.region",
     403: "the Intercom app behind connectors.{name}.access_token lacks the read scopes "
     "(conversations, contacts, companies, tickets)",
@@ -228,28 +228,38 @@ class Intercom(Connector[IntercomConfig]):
                     continue
                 if not isinstance(body, dict) or body.get("type") != kind:
                     raise SourceError(f"{self.label}: /{kind}s/{number} did not return a {kind}")
-                contact, company = await self._people(client, body)
+                notes: list[str] = []
+                contact, company = await self._people(client, body, notes)
                 if self._workspace is None:
                     self._workspace = await self._workspace_id(client)
-                return self._to_ticket(number, kind, body, contact, company)
+                return self._to_ticket(number, kind, body, contact, company, notes)
         raise TicketNotFound(
             f"ticket {number} not found in Intercom (looked for a {' or '.join(kinds)})",
             hint="pass the conversation ID from the inbox URL; set kind: ticket for ticket IDs",
         )
 
     async def _people(
-        self, client: httpx2.AsyncClient, body: dict[str, Any]
+        self, client: httpx2.AsyncClient, body: dict[str, Any], notes: list[str]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The first contact and its first company; one that cannot be read (e.g. a token
+        without the contacts scope) leaves it unknown, with a note, not the ticket unread."""
         refs = as_list(as_dict(body.get("contacts")).get("contacts"))
         cid = id_str(refs[0].get("id")) if refs else ""
         if not cid or not cid.replace("-", "").isalnum():
             return {}, {}
-        contact = as_dict(await self._get(client, f"/contacts/{cid}"))
+        try:
+            contact = as_dict(await self._get(client, f"/contacts/{cid}"))
+        except SourceError as exc:
+            notes.append(f"{exc.message}: requester unknown")
+            return {}, {}
         companies = as_list(as_dict(contact.get("companies")).get("data"))
         coid = id_str(companies[0].get("id")) if companies else ""
         company: dict[str, Any] = {}
         if coid and coid.replace("-", "").isalnum():
-            company = as_dict(await self._get(client, f"/companies/{coid}"))
+            try:
+                company = as_dict(await self._get(client, f"/companies/{coid}"))
+            except SourceError as exc:
+                notes.append(f"{exc.message}: organization unknown")
         return contact, company
 
     async def _workspace_id(self, client: httpx2.AsyncClient) -> str | None:
@@ -272,6 +282,7 @@ class Intercom(Connector[IntercomConfig]):
         body: dict[str, Any],
         contact: dict[str, Any],
         company: dict[str, Any],
+        notes: list[str] | None = None,
     ) -> Ticket:
         if kind == "conversation":
             source = as_dict(body.get("source"))
@@ -298,9 +309,12 @@ class Intercom(Connector[IntercomConfig]):
         if created is None:
             raise SourceError(f"{self.label}: {kind} {number} has no created_at")
         raw: dict[str, Any] = {kind: body, "contact": contact, "company": company}
+        notes = list(notes or [])
         total = as_dict(body.get(f"{kind}_parts")).get("total_count")
         if isinstance(total, int) and total > len(parts):
-            raw["investigate_notes"] = [f"Intercom returned {len(parts)} of {total} parts"]
+            notes.append(f"Intercom returned {len(parts)} of {total} parts")
+        if notes:
+            raw["investigate_notes"] = notes
         return Ticket(
             id=id_str(body.get("id")) or number,
             url=self.link(id_str(body.get("id")) or number),
@@ -510,11 +524,29 @@ class Intercom(Connector[IntercomConfig]):
     async def check(self) -> list[Check]:
         try:
             async with self._client(time.monotonic() + 15) as client:
-                me = await self._get(client, "/me")
+                found = await get_json(
+                    client,
+                    "/me",
+                    label=self.label,
+                    name=self.name,
+                    max_bytes=self.config.max_response_bytes,
+                    hints=_HINTS,
+                )
         except SourceError as exc:
             return [Check("credentials", False, with_hint(exc))]
+        me = found.body
         if not isinstance(me, dict) or not me.get("id"):
-            return [Check("credentials", False, f"{self.label}: /me did not name an admin")]
+            answer = (
+                f"HTTP {found.status}" if me is None else f"HTTP {found.status} without an admin"
+            )
+            return [
+                Check(
+                    "credentials",
+                    False,
+                    f"{self.label}: {found.request} answered {answer} (check "
+                    f"connectors.{self.name}.region / base_url: /me names the token's admin)",
+                )
+            ]
         app = as_dict(me.get("app"))
         where = f" in workspace {app.get('name') or app.get('id_code')}" if app else ""
         return [

@@ -40,7 +40,13 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.connector import Check, Collected, Connector, Query
+from investigate.connector import (
+    Check,
+    Collected,
+    Connector,
+    Query,
+    gather_parts,
+)
 from investigate.errors import SourceError
 from investigate.http import HttpOptions
 from investigate.models import Evidence, Level
@@ -206,8 +212,10 @@ class PagerDuty(Connector[PagerDutyConfig]):
         out = Collected()
         found: dict[str, tuple[dict[str, Any], str]] = {}
         async with self._client(query.deadline, timeout_for(cfg, query)) as client:
-            listed = await asyncio.gather(
-                *(self._list(client, params, out) for params in self.listings(query, services))
+            listed = await gather_parts(
+                out,
+                [self._list(client, params, out) for params in self.listings(query, services)],
+                [],
             )
             for incident, sent in (pair for pairs in listed for pair in pairs):
                 found.setdefault(str(incident.get("id")), (incident, sent))

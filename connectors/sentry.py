@@ -34,7 +34,14 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.connector import (
+    Check,
+    Collected,
+    Connector,
+    ConnectorConfig,
+    Query,
+    gather_parts,
+)
 from investigate.errors import SourceError
 from investigate.http import HttpOptions
 from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
@@ -202,11 +209,12 @@ class Sentry(Connector[SentryConfig]):
         searches = self.searches(query)
         if not searches:
             return Collected(notes=[f"{self.label}: nothing in the ticket to search Sentry for"])
+        out = Collected()
         async with self._client(query.deadline, request_timeout(self.config, query)) as client:
-            found = await self._search_all(client, searches, query)
+            found = await self._search_all(client, searches, query, out)
             top = sorted(found.values(), key=_last_seen, reverse=True)[: self.config.max_issues]
-            notes = await self._latest_events(client, top[: self.config.max_events])
-        out = Collected(evidence=self._evidence(top, query), notes=notes)
+            out.notes += await self._latest_events(client, top[: self.config.max_events])
+        out.evidence = self._evidence(top, query)
         if len(found) > len(top):
             out.notes.append(f"{self.label}: {len(found)} issues matched; kept {len(top)}")
         return out
@@ -240,9 +248,11 @@ class Sentry(Connector[SentryConfig]):
         return out
 
     async def _search_all(
-        self, client: httpx2.AsyncClient, searches: list[Search], query: Query
+        self, client: httpx2.AsyncClient, searches: list[Search], query: Query, out: Collected
     ) -> dict[str, Found]:
-        results = await asyncio.gather(*(self._search(client, s, query) for s in searches))
+        results = await gather_parts(
+            out, [self._search(client, s, query) for s in searches], ([], "")
+        )
         found: dict[str, Found] = {}
         for search, (issues, request) in zip(searches, results, strict=True):
             for issue in issues:

@@ -21,14 +21,20 @@ status (`degraded_performance`, `partial_outage`, `major_outage`, `under_mainten
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
 import httpx2
 from pydantic import Field, field_validator
 
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.connector import (
+    Check,
+    Collected,
+    Connector,
+    ConnectorConfig,
+    Query,
+    gather_parts,
+)
 from investigate.errors import SourceError
 from investigate.http import HttpOptions
 from investigate.models import Evidence, Level
@@ -140,16 +146,20 @@ class Statuspage(Connector[StatuspageConfig]):
     async def collect(self, query: Query) -> Collected:
         if query.stage == "resolve":
             return Collected()
+        out = Collected()
         async with self._client(query.deadline, timeout_for(self.config, query)) as client:
-            (summary, sent_summary), (recent, sent_recent) = await asyncio.gather(
-                self._get(client, "/api/v2/summary.json"),
-                self._get(client, "/api/v2/incidents.json"),
+            (summary, sent_summary), (recent, sent_recent) = await gather_parts(
+                out,
+                [
+                    self._get(client, "/api/v2/summary.json"),
+                    self._get(client, "/api/v2/incidents.json"),
+                ],
+                ({}, ""),
             )
         keep, named = self.watched(query)
         page = summary.get("page") if isinstance(summary.get("page"), dict) else {}
         assert isinstance(page, dict)
         page_url = link(page.get("url")) or self.config.base_url
-        out = Collected()
         incidents: dict[str, tuple[dict[str, Any], str]] = {}
         for body, sent in ((summary, sent_summary), (recent, sent_recent)):
             for inc in body.get("incidents") or []:

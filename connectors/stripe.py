@@ -15,7 +15,6 @@ where search is unavailable) and by `cus_…` ids in the ticket; they are `provi
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -27,7 +26,14 @@ from urllib.parse import quote, urlencode
 from pydantic import Field, SecretStr
 
 from investigate.config import Duration
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.connector import (
+    Check,
+    Collected,
+    Connector,
+    ConnectorConfig,
+    Query,
+    gather_parts,
+)
 from investigate.errors import SourceError
 from investigate.http import HttpOptions
 from investigate.jsonapi import JsonApi, Transports
@@ -448,7 +454,7 @@ class Stripe(Connector[StripeConfig]):
         self._looked_up.update(ids + emails)
         lookups = [self._by_id(api, cid) for cid in ids]
         lookups += [self._by_email(api, email, out) for email in emails]
-        found = [pair for pairs in await asyncio.gather(*lookups) for pair in pairs]
+        found = [pair for pairs in await gather_parts(out, lookups, []) for pair in pairs]
         for customer, request in found:
             cid = str(customer.get("id", ""))
             if not cid or cid in self._customers:
@@ -542,7 +548,7 @@ class Stripe(Connector[StripeConfig]):
                 api, "/v1/events", {}, query, out, stop=lambda ev: (ev.get("created") or 0) < oldest
             )
         )
-        results = await asyncio.gather(*jobs)
+        results = await gather_parts(out, jobs, ([], ""))
         kinds = [kind for _ in customers for kind, _, _ in per_customer]
         charges: list[dict[str, Any]] = []
         for kind, (items, request) in zip(kinds, results[:-1], strict=True):
@@ -575,7 +581,8 @@ class Stripe(Connector[StripeConfig]):
         jobs = [self._list(api, "/v1/refunds", {"charge": c}, query, out) for c in refunded]
         jobs += [self._list(api, "/v1/disputes", {"charge": c}, query, out) for c in disputed]
         kinds = ["refund"] * len(refunded) + ["dispute"] * len(disputed)
-        for kind, (items, request) in zip(kinds, await asyncio.gather(*jobs), strict=True):
+        listed = await gather_parts(out, jobs, ([], ""))
+        for kind, (items, request) in zip(kinds, listed, strict=True):
             for item in items:
                 out.evidence.append(self._evidence(kind, item, request, matcher))
 

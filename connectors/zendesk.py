@@ -73,7 +73,7 @@ _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,200}\.[A-Za-z]{2,}$")
 _UNSAFE = re.compile(r"[\"\\\x00-\x1f\x7f\u2028\u2029]+")
 _HINTS = {
-    401: "set connectors.{name}.email and connectors.{name}.api_token (e.g. ${{ZENDESK_API_TOKEN}}) "
+    401: "set connectors.{name}.email and connectors.{name}.api_token (e.g. ${ZENDESK_API_TOKEN}) "
     "to an agent's email and a valid API token, or connectors.{name}.oauth_token",
     403: "the Zendesk user behind connectors.{name} cannot read this; use an agent or admin",
     404: "check connectors.{name}.subdomain / base_url",

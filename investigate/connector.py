@@ -16,9 +16,10 @@ added before every connector runs (stage "collect").
 
 from __future__ import annotations
 
+import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import (
@@ -35,6 +36,7 @@ from typing import (
 from pydantic import AfterValidator
 
 from investigate.config import Duration, Strict
+from investigate.errors import SourceError
 from investigate.models import Entities, Evidence, Ticket, Window
 
 if TYPE_CHECKING:
@@ -135,6 +137,32 @@ class Collected:
     """What this source could not do (surfaced as gaps)."""
     partial: bool = False
     """The source stopped at its deadline: the evidence is incomplete (status `timeout`)."""
+    failures: list[SourceError] = field(default_factory=list)
+    """Calls of this source that failed while others answered (`gather_parts`): the evidence is
+    kept and the source's status is the first failure's (`error`, or `timeout`), with its reason."""
+
+
+T = TypeVar("T")
+
+
+async def gather_parts(out: Collected, parts: Iterable[Awaitable[T]], default: T) -> list[T]:
+    """A connector's own concurrent calls, all-or-something instead of all-or-nothing.
+
+    Each result in order; a part that raised `SourceError` gives `default` instead and is added
+    to `out.failures` (reported with the evidence the other parts found). If every part failed,
+    the first failure is raised: the source failed as a whole, as before. Anything that is not a
+    `SourceError` (a bug, a cancellation) propagates."""
+    results = await asyncio.gather(*parts, return_exceptions=True)
+    failed: list[SourceError] = []
+    for result in results:
+        if isinstance(result, SourceError):
+            failed.append(result)
+        elif isinstance(result, BaseException):
+            raise result
+    if failed and len(failed) == len(results):
+        raise failed[0]
+    out.failures += failed
+    return [default if isinstance(r, BaseException) else r for r in results]
 
 
 @dataclass(frozen=True)

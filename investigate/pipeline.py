@@ -456,6 +456,15 @@ def _combine(
             message = MASKER.mask(errors[-1].message)
             if errors[-1].hint:
                 message += f" ({errors[-1].hint})"
+        elif failures := [f for r, _ in runs if isinstance(r, Collected) for f in r.failures]:
+            # some of the source's own calls failed, others answered: what they found is kept
+            status = failures[0].status
+            message = MASKER.mask(failures[0].message)
+            if failures[0].hint:
+                message += f" ({failures[0].hint})"
+            message += f"; partial: {len(found)} item(s) from the calls that answered"
+            if len(failures) > 1:
+                message += f", {len(failures) - 1} more call(s) failed"
         elif any(isinstance(r, Collected) and r.partial for r, _ in runs):
             status, message = "timeout", "stopped at the deadline: results are partial"
         else:

@@ -59,6 +59,9 @@ def result_to_json(result: Collected | SourceError, elapsed_ms: int) -> dict[str
         "provides": result.provides,
         "notes": result.notes,
         "partial": result.partial,
+        "failures": [
+            {"error": f.message, "hint": f.hint, "status": f.status} for f in result.failures
+        ],
         "elapsed_ms": elapsed_ms,
     }
 
@@ -66,17 +69,22 @@ def result_to_json(result: Collected | SourceError, elapsed_ms: int) -> dict[str
 def result_from_json(data: dict[str, Any]) -> tuple[Collected | SourceError, int]:
     elapsed = int(data.get("elapsed_ms", 0))
     if "error" in data:
-        cls = SourceTimeout if data.get("status") == "timeout" else SourceError
-        return cls(str(data["error"]), hint=data.get("hint")), elapsed
+        return _error_from_json(data), elapsed
     return (
         Collected(
             evidence=[Evidence.model_validate(e) for e in data.get("evidence", [])],
             provides={k: list(v) for k, v in (data.get("provides") or {}).items()},
             notes=list(data.get("notes", [])),
             partial=bool(data.get("partial", False)),
+            failures=[_error_from_json(f) for f in data.get("failures") or []],
         ),
         elapsed,
     )
+
+
+def _error_from_json(data: dict[str, Any]) -> SourceError:
+    cls = SourceTimeout if data.get("status") == "timeout" else SourceError
+    return cls(str(data["error"]), hint=data.get("hint"))
 
 
 class NotARegularFile(OSError):
@@ -306,7 +314,7 @@ class Cache:
             return None  # a missing, stale or damaged entry is a miss
 
     def put(self, key: str, result: Collected | SourceError, elapsed_ms: int) -> None:
-        if isinstance(result, SourceError) or result.partial:
+        if isinstance(result, SourceError) or result.partial or result.failures:
             return  # only complete answers are worth keeping
         with contextlib.suppress(OSError):  # an optimisation: a full disk must not fail the run
             write_json(

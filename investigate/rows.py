@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from investigate.fieldmap import FieldMapping, apply
@@ -30,19 +32,71 @@ def render_template(template: str, row: Mapping[str, Any]) -> str:
 
 
 def parse_time(value: Any) -> datetime | None:
+    """A timestamp from whatever an API or a row holds, or None; never raises.
+
+    datetimes (naive ones taken as UTC), dates (midnight UTC), Unix epochs as numbers or numeric
+    strings in seconds, milliseconds, microseconds or nanoseconds (told apart by magnitude; before
+    1970 too), and ISO 8601 strings (`Z` or an offset, `T` or a space). Numbers below 10^8 are
+    counts or durations, not times; anything out of `datetime`'s range, not finite, or not a
+    time → None."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        when = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return when if _in_range(when) else None
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 10**8:
-        return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, tz=UTC)
-    if isinstance(value, str) and len(value) >= 10:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_epoch(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if _NUMBER.fullmatch(text):  # all digits: an epoch, never ISO's basic YYYYMMDDhhmmss
+            if len(text) > 40:  # past any epoch (and int() refuses > 4300 digits)
+                return None
+            return _from_epoch(float(text) if "." in text else int(text))
+        if len(text) < 10:
+            return None
         try:
-            parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+            parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
         except ValueError:
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        when = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return when if _in_range(when) else None
     return None
+
+
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# |value| below each bound → the unit it is read in: seconds up to the year 5138, then ms, µs, ns
+_UNITS = ((10**11, 1), (10**14, 10**3), (10**17, 10**6), (10**20, 10**9))
+
+
+def _from_epoch(value: float, *, smallest: float = 10**8) -> datetime | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if abs(value) < smallest:
+        return None
+    for bound, per_second in _UNITS:
+        if abs(value) < bound:
+            try:
+                if isinstance(value, int):  # exact: no float rounding of a µs/ns count
+                    whole, rest = divmod(value, per_second)
+                    when = _EPOCH + timedelta(
+                        seconds=whole, microseconds=rest * 10**6 // per_second
+                    )
+                else:
+                    when = _EPOCH + timedelta(seconds=value / per_second)
+            except (OverflowError, ValueError):
+                return None
+            return when
+    return None
+
+
+def _in_range(when: datetime) -> bool:
+    """Whether `when` can be compared with other aware times (its UTC value exists)."""
+    try:
+        when.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return False
+    return True
 
 
 def row_time(row: Mapping[str, Any], field: str | None) -> datetime | None:
@@ -112,9 +166,10 @@ def _text(value: Any) -> str:
 
 
 def epoch_time(value: Any) -> datetime | None:
-    """Unix seconds (Stripe, Chargebee) → an aware UTC time; anything else → None."""
+    """Unix seconds (Stripe, Chargebee) → an aware UTC time (a larger number is read in ms, µs
+    or ns by its magnitude); not positive, out of range or anything else → None."""
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(value, tz=UTC)
+        return _from_epoch(value, smallest=0)
     return None
 
 

@@ -92,3 +92,24 @@ def write_config(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return write
+
+
+# --- the fast loop: `pytest -m "not slow"` -----------------------------------------------------
+
+SLOW_FIXTURES = frozenset({"pg", "maria", "prom", "am", "postgres_admin", "mariadb_cursor"})
+"""Fixtures that start a real server (PostgreSQL, MariaDB, Prometheus, Alertmanager)."""
+SLOW_DIRS = ("faults",)
+"""Folders whose every test is slow (tests/faults: the whole fault matrix and the load run)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test on a real server or in a slow folder; single slow tests carry
+    `@pytest.mark.slow` themselves (over ~2 s alone on a 2-core machine)."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            folder = item.path.resolve().relative_to(here).parts[0]
+        except ValueError:
+            folder = ""
+        if folder in SLOW_DIRS or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -345,6 +345,7 @@ def test_case_suite_shape() -> None:
     assert categories >= set(CATEGORIES)  # every category of product.md §4
 
 
+@pytest.mark.slow
 def test_regression_gate() -> None:
     # the held-out `gen-*` worlds have their own gate (test_held_out_gate below)
     summary = run_cases(CASES, exclude_tags=[HELD_OUT])
@@ -403,6 +404,7 @@ GATE_ALL_CATEGORY = 0.9
 GATE_ALL_RECALL_5 = 0.95
 
 
+@pytest.mark.slow
 def test_issue13_gate_over_all_cases() -> None:
     summary = run_cases(CASES)
     table = render_table(summary)
@@ -413,6 +415,7 @@ def test_issue13_gate_over_all_cases() -> None:
     assert summary.overall.reply_failures == 0, table
 
 
+@pytest.mark.slow
 def test_held_out_gate() -> None:
     summary = run_cases(CASES, only=[HELD_OUT])
     table = render_table(summary)

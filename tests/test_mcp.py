@@ -76,6 +76,7 @@ def _report_schema() -> dict[str, Any]:
 # --- stdio -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_stdio_demo_report_evidence_resource_prompt() -> None:
     progress: list[tuple[float, float | None, str | None]] = []
 
@@ -161,6 +162,7 @@ async def test_stdio_demo_report_evidence_resource_prompt() -> None:
         assert "investigate_ticket" in text and "evidence ID" in text
 
 
+@pytest.mark.slow
 async def test_stdio_bad_arguments_and_hostile_ids_are_tool_errors() -> None:
     async with Client(_stdio(DEMO)) as client:
         for bad in HOSTILE_IDS:
@@ -255,6 +257,7 @@ def stall_config(tmp_path: Path, plugin_env: dict[str, str]) -> tuple[Path, Path
     return config, marker, plugin_env
 
 
+@pytest.mark.slow
 async def test_stdio_redaction_on_by_config_and_secrets_never_returned(
     tmp_path: Path, plugin_env: dict[str, str]
 ) -> None:
@@ -307,6 +310,7 @@ async def _cancel_a_stalled_investigation(client: Client, marker: Path) -> None:
     assert lines() == ["started", "cancelled"]
 
 
+@pytest.mark.slow
 async def test_stdio_cancel_stops_the_investigation(
     stall_config: tuple[Path, Path, dict[str, str]],
 ) -> None:
@@ -315,6 +319,7 @@ async def test_stdio_cancel_stops_the_investigation(
         await _cancel_a_stalled_investigation(client, marker)
 
 
+@pytest.mark.slow
 async def test_http_cancel_stops_the_investigation(
     stall_config: tuple[Path, Path, dict[str, str]],
 ) -> None:

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 IDS = ["4815", "4812", "4821", "4813", "4818", "4814", "4820", "4816", "4819", "4817", "nope"]
 VOLATILE = {"generated_at", "elapsed_ms", "minutes_left"}
@@ -45,6 +47,7 @@ def batch(*extra: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_reports_come_out_in_id_order_and_the_same_for_one_or_two_workers(tmp_path: Path) -> None:
     one = batch("--workers", "1")
     two = batch("--workers", "2", "--concurrency", "2")
@@ -58,6 +61,7 @@ def test_reports_come_out_in_id_order_and_the_same_for_one_or_two_workers(tmp_pa
     assert "failed nope" in two.stderr
 
 
+@pytest.mark.slow
 def test_output_files_are_the_same_for_one_or_two_workers(tmp_path: Path) -> None:
     batch("--workers", "1", "-d", str(tmp_path / "one"))
     batch("--workers", "2", "-d", str(tmp_path / "two"))

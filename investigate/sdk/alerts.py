@@ -318,7 +318,8 @@ def alert_evidence(
     lines: Sequence[str] = (),
 ) -> Evidence:
     """One alert as evidence of kind `alert`, readable by `signals.is_problem`."""
-    name = labels.get("alertname") or "alert"
+    # an alert without `alertname` (Alertmanager requires only some label) is named by its labels
+    name = labels.get("alertname") or ("{" + label_text(labels)[:120] + "}" if labels else "alert")
     severity = str(labels.get("severity") or "")
     service = str(labels.get(config.service_label) or "")
     summary = annotations.get("summary") or annotations.get("message") or ""

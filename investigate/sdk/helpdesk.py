@@ -141,7 +141,7 @@ async def post_json(
                 hint = (hints or {}).get(response.status_code)
                 raise HttpFailure(
                     f"{label}: {describe(error)}",
-                    hint=hint.format(name=name) if hint else None,
+                    hint=hint.replace("{name}", name) if hint else None,
                     http_status=response.status_code,
                 )
             declared = response.headers.get("content-length", "")

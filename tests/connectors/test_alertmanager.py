@@ -242,6 +242,7 @@ def test_cli_report_shows_alertmanager_alert(am: Server, tmp_path: Path, cli: An
     assert first.title.startswith("ApiErrors [firing]") and first.kind == "alert"
 
 
+@pytest.mark.slow
 async def test_prometheus_alerts_reach_the_report_through_alertmanager(tmp_path: Path) -> None:
     with start_alertmanager() as server, start_prometheus(server.url) as prom:
         wait_for(lambda: firing(prom, "ApiDown"), 30, "ApiDown to fire")
@@ -364,6 +365,20 @@ async def test_items_that_are_not_alerts_are_left_out_with_a_note(
     out = await connector(tmp_path, fake.url).collect(make_query())
     assert list(by_name(out.evidence)) == ["Real"]
     assert any("4 item(s) that are not alerts" in n for n in out.notes)
+
+
+async def test_an_alert_without_an_alertname_is_kept_and_named_by_its_labels(
+    fake: Any, tmp_path: Path
+) -> None:
+    # Alertmanager requires only some label on an alert (POST /api/v2/alerts), not alertname
+    unnamed = am_alert("x", labels={"job": "api", "service": "api", "severity": "critical"})
+    fake.reply_raw(200, json.dumps([unnamed, am_alert("Real")]))
+    out = await connector(tmp_path, fake.url).collect(make_query())
+    assert len(out.evidence) == 2, out.notes
+    [alert] = [e for e in out.evidence if "alertname" not in e.attributes["labels"]]
+    assert alert.title.startswith("{job=api, service=api, severity=critical} [firing] critical api")
+    assert signals.is_problem(alert)
+    assert not any("not alerts" in n for n in out.notes)
 
 
 async def test_many_alerts_are_capped(fake: Any, tmp_path: Path) -> None:

@@ -126,6 +126,7 @@ async def test_bad_app_credentials(fake: FakeHelpScout) -> None:
     with pytest.raises(SourceError) as info:
         await connector(fake, app_secret="nope-nope-nope").fetch_ticket("1001")
     assert "HTTP 401" in info.value.message and "app_secret" in (info.value.hint or "")
+    assert "(e.g. ${HELPSCOUT_APP_ID}, ${HELPSCOUT_APP_SECRET})" in (info.value.hint or "")
     assert "nope-nope-nope" not in info.value.message
 
 

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import pytest
 import stamina
 import yaml
+from busyclock import Stopwatch
 from fakes.admin_api import FakeAdminAPI
 from fakes.anthropic_api import Reply, Response, raw_reply
 
@@ -309,9 +310,9 @@ def test_header_values_are_secrets_masked_everywhere(tmp_path: Path, fake: FakeA
 
 async def test_429_is_retried_after_retry_after(tmp_path: Path, fake: FakeAdminAPI) -> None:
     fake.script(raw_reply(429, '{"error": "slow down"}', {"retry-after": "1"}))
-    started = time.monotonic()
+    started = Stopwatch()
     out = await connector(tmp_path, section(fake)).collect(query(account_ids=["acc_1042"]))
-    assert time.monotonic() - started >= 0.9
+    assert started.wall >= 0.9
     assert len(out.evidence) == 1 and len(fake.requests) == 2
 
 
@@ -319,12 +320,12 @@ async def test_an_hour_long_retry_after_gives_up_at_once(
     tmp_path: Path, fake: FakeAdminAPI
 ) -> None:
     fake.script(raw_reply(429, "{}", {"retry-after": "3600"}))
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(tmp_path, section(fake)).collect(
             query(account_ids=["acc_1042"], deadline=time.monotonic() + 5)
         )
-    assert time.monotonic() - started < 2
+    assert started.busy_free < 2
     assert "HTTP 429" in info.value.message and "rate limited" in (info.value.hint or "")
 
 
@@ -384,12 +385,12 @@ async def test_a_huge_response_is_capped_while_streaming(
             return Response(200, [("content-type", "application/json")], endless())
 
     fake.script(Streaming())
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(tmp_path, section(fake, max_response_bytes=100_000)).collect(
             query(account_ids=["acc_1042"])
         )
-    assert time.monotonic() - started < 5
+    assert started.busy_free < 5
     assert "larger than 100,000 bytes" in info.value.message
     assert "connectors.admin.max_response_bytes" in (info.value.hint or "")
     assert len(sent) < 200  # socket buffers at most, not the ~1.3 GB body

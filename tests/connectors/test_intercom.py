@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
 from investigate.models import Window
+from investigate.sdk import helpdesk as _helpdesk
 
 TOKEN = "ic_fake_token_123"
 WINDOW = Window(
@@ -112,6 +114,29 @@ async def test_auto_falls_back_to_an_intercom_ticket(fake: FakeIntercom) -> None
     assert [r.path for r in fake.requests] == ["/conversations/900", "/tickets/900", "/contacts/c1"]
 
 
+async def test_a_contact_that_cannot_be_read_leaves_the_requester_unknown(
+    fake: FakeIntercom,
+) -> None:
+    # a token without the contacts scope: the conversation is still the ticket
+    seed(fake)
+    fake.script(raw_reply(403, '{"type":"error.list"}'), path="/contacts/c1")
+    ticket = await connector(fake).fetch_ticket("101")
+    assert ticket.id == "101" and ticket.subject and ticket.comments
+    assert ticket.requester.email is None and ticket.organization.name is None
+    [note] = ticket.raw["investigate_notes"]
+    assert "HTTP 403" in note and "/contacts/c1" in note and "requester unknown" in note
+
+
+async def test_a_company_that_cannot_be_read_leaves_the_organization_unknown(
+    fake: FakeIntercom,
+) -> None:
+    seed(fake)
+    fake.script(raw_reply(500, '{"type":"error.list"}'), path="/companies/")
+    ticket = await connector(fake).fetch_ticket("101")
+    assert ticket.requester.email == "dana@acme.io" and ticket.organization.name is None
+    assert "organization unknown" in ticket.raw["investigate_notes"][0]
+
+
 async def test_missing_everywhere_is_not_found(fake: FakeIntercom) -> None:
     with pytest.raises(TicketNotFound, match="ticket 5 not found in Intercom"):
         await connector(fake).fetch_ticket("5")
@@ -125,13 +150,20 @@ async def test_path_tricks_never_reach_the_server(fake: FakeIntercom) -> None:
     assert fake.requests == []
 
 
-async def test_429_waits_for_x_ratelimit_reset(fake: FakeIntercom) -> None:
+async def test_429_waits_for_x_ratelimit_reset(
+    fake: FakeIntercom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the connector's clock is pinned: the reset is 0.75 s away however long the machine takes
+    # to get from here to the 429 (against the real clock a reset "now + 1 s" rounded to the
+    # second could already have passed, and then nothing is waited)
+    now = 1_800_000_000.25
+    monkeypatch.setattr(_helpdesk, "time", SimpleNamespace(time=lambda: now))
     seed(fake)
-    reset = str(int(time.time()) + 1)
+    reset = str(int(now) + 1)
     fake.script(raw_reply(429, '{"type":"error.list"}', {"X-RateLimit-Reset": reset}), path="/conv")
     started = time.monotonic()
     ticket = await connector(fake, workspace_id="ws1").fetch_ticket("101")
-    assert ticket.id == "101" and time.monotonic() - started >= 0.5
+    assert ticket.id == "101" and time.monotonic() - started >= 0.9  # Retry-After: 1
     assert [r.path for r in fake.requests[:2]] == ["/conversations/101"] * 2
 
 
@@ -228,6 +260,13 @@ async def test_check(fake: FakeIntercom) -> None:
     assert "nope_nope_123" not in bad[0].detail
 
 
+async def test_check_with_a_404_on_me_names_the_status(fake: FakeIntercom) -> None:
+    fake.script(raw_reply(404, '{"type":"error.list"}'), path="/me")
+    [check] = await connector(fake).check()
+    assert not check.ok and "HTTP 404" in check.detail and "GET " in check.detail
+    assert "region / base_url" in check.detail
+
+
 def cli_config(fake: FakeIntercom) -> dict[str, Any]:
     return {
         "ticket_source": "helpdesk",
@@ -252,6 +291,7 @@ def test_cli_exit_codes(cli, write_config, fake, monkeypatch) -> None:  # type: 
     monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", "wrong-token-xyz")
     denied = cli("ticket", "101", "-c", path)
     assert denied.code == 4 and "HTTP 401" in denied.err and "access_token" in denied.err
+    assert "(e.g. ${INTERCOM_ACCESS_TOKEN})" in " ".join(denied.err.split())  # not ${{…}}
     assert "wrong-token-xyz" not in denied.err + denied.out
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import graphql
 import pytest
 import stamina
+from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.linear import FakeLinear, error_body, linear_schema, make_comment, make_issue
 from spec_validation import needs_spec
@@ -287,9 +288,9 @@ async def test_ratelimited_is_retried_after_the_reset(fake: FakeLinear, status: 
             {"x-ratelimit-requests-reset": reset},
         )
     )
-    started = time.monotonic()
+    started = Stopwatch()
     out = await connector(fake).collect(query())
-    assert time.monotonic() - started >= 0.5
+    assert started.wall >= 0.5
     assert len(out.evidence) == 2 and len(fake.requests) == 2
 
 
@@ -302,10 +303,10 @@ async def test_ratelimited_past_the_deadline_is_one_clear_line(fake: FakeLinear)
             {"x-ratelimit-requests-reset": reset},
         )
     )
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(fake).collect(query(deadline=time.monotonic() + 5))
-    assert time.monotonic() - started < 2
+    assert started.busy_free < 2
     assert info.value.message.startswith("linear 'bugs': HTTP 429")
     assert "Rate limit exceeded" in info.value.message
     assert "rate limit" in (info.value.hint or "").lower()
@@ -478,10 +479,10 @@ async def test_an_unreachable_server_is_one_line_within_the_deadline() -> None:
         ),
         Context(),
     )
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await c.collect(query(deadline=time.monotonic() + 2))
-    assert time.monotonic() - started < 3
+    assert started.busy_free < 3
     assert info.value.message.startswith("linear 'bugs': cannot connect to POST")
     assert "\n" not in info.value.message and KEY not in info.value.message
 

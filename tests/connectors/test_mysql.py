@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from busyclock import Stopwatch
 from servers import (
     PASSWORDS,
     MariaServer,
@@ -279,12 +280,12 @@ async def test_the_full_collect_path_refuses_a_write_that_slipped_past_the_guard
 
 async def test_the_statement_timeout_stops_a_slow_query(build: Any) -> None:
     conn = build({"slow": SLOW, "users": USERS}, statement_timeout="0.4s")
-    started = time.monotonic()
+    started = Stopwatch()
 
     with pytest.raises(SourceTimeout, match="statement timeout") as caught:
         await conn.collect(make_query(account_ids=["acc_1042"]))
 
-    assert time.monotonic() - started < 5
+    assert started.busy_free < 5
     assert "slow" in caught.value.message
     again = await conn.collect(make_query(account_ids=["acc_2001"]))  # still usable after
     assert [e.record["id"] for e in again.evidence] == ["usr_6"]
@@ -292,12 +293,12 @@ async def test_the_statement_timeout_stops_a_slow_query(build: Any) -> None:
 
 async def test_the_query_deadline_wins_over_a_longer_statement_timeout(build: Any) -> None:
     conn = build({"slow": SLOW}, statement_timeout="60s")
-    started = time.monotonic()
+    started = Stopwatch()
 
     with pytest.raises(SourceTimeout):
         await conn.collect(make_query(deadline=0.5))
 
-    assert time.monotonic() - started < 3
+    assert started.busy_free < 3
 
 
 async def test_a_statement_still_running_at_the_deadline_is_killed_on_the_server(
@@ -305,12 +306,12 @@ async def test_a_statement_still_running_at_the_deadline_is_killed_on_the_server
 ) -> None:
     conn = build({"users": USERS}, statement_timeout="60s")
     monkeypatch.setattr(conn, "limits", lambda _d: sqlbase.Limits(60, 60, 10))
-    started = time.monotonic()
+    started = Stopwatch()
 
     with pytest.raises(SourceTimeout, match="stopped at the deadline"):
         await conn.execute("SELECT SLEEP(30) AS s", {}, "query 'sleepy'", time.monotonic() + 0.5)
 
-    assert time.monotonic() - started < 5
+    assert started.busy_free < 5
     assert conn._conn is None
     for _ in range(40):
         if processes(maria, "SELECT SLEEP(30)%") == 0:
@@ -379,12 +380,12 @@ async def test_a_server_that_never_answers_is_stopped_at_the_query_deadline(
         dsn = f"mysql://app_ro:pw@127.0.0.1:{port}/appdb"
         section = {"type": "mysql", "dsn": dsn, "queries": {"u": USERS}, "connect_timeout": "20s"}
         conn = make_connector(MySQL, tmp_path, section, {})
-        started = time.monotonic()
+        started = Stopwatch()
 
         with pytest.raises(SourceTimeout, match="stopped at the deadline"):
             await conn.collect(make_query(account_ids=["acc_1042"], deadline=0.5))
 
-        assert time.monotonic() - started < 3
+        assert started.busy_free < 3
 
 
 async def test_an_unreachable_port_is_a_source_error(tmp_path: Path) -> None:
@@ -393,12 +394,12 @@ async def test_an_unreachable_port_is_a_source_error(tmp_path: Path) -> None:
     conn = make_connector(
         MySQL, tmp_path, {"type": "mysql", "dsn": dsn, "queries": {"u": USERS}}, {}
     )
-    started = time.monotonic()
+    started = Stopwatch()
 
     with pytest.raises(SourceError) as caught:
         await conn.collect(make_query(account_ids=["acc_1042"]))
 
-    assert time.monotonic() - started < 5
+    assert started.busy_free < 5
     assert caught.value.message.startswith("db (mysql): cannot connect:")
     assert PASSWORDS["app_ro"] not in caught.value.message
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import stamina
+from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, callable_reply, raw_reply
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -368,18 +369,18 @@ async def test_bearer_token_is_sent_and_masked(fake: Any, tmp_path: Path) -> Non
 async def test_429_retry_after_is_honoured(fake: Any, tmp_path: Path) -> None:
     fake.reply_raw(429, "{}", {"retry-after": "1"})
     fake.reply_raw(200, ALERTS_OK)
-    started = time.monotonic()
+    started = Stopwatch()
     out = await connector(tmp_path, fake.url).collect(make_query())
-    assert time.monotonic() - started >= 0.9
+    assert started.wall >= 0.9
     assert out.evidence == [] and len(fake.requests) == 2
 
 
 async def test_429_longer_than_the_deadline_fails_fast(fake: Any, tmp_path: Path) -> None:
     fake.reply_raw(429, "{}", {"retry-after": "3600"})
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(tmp_path, fake.url).collect(make_query(deadline=5))
-    assert time.monotonic() - started < 2
+    assert started.busy_free < 2
     assert "HTTP 429" in info.value.message and "Retry-After" in (info.value.hint or "")
 
 

@@ -14,6 +14,7 @@ import httpx2
 import pytest
 import stamina
 import yaml
+from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.sentry import FakeSentry, make_event, make_issue, parse_search
 from spec_validation import needs_spec
@@ -360,6 +361,15 @@ async def test_missing_scope_403_says_which_scopes(fake: FakeSentry) -> None:
     assert info.value.hint is not None and "event:read" in info.value.hint
 
 
+async def test_one_failing_search_keeps_what_the_others_found(fake: FakeSentry) -> None:
+    seed(fake)
+    fake.script(raw_reply(500, '{"detail": "Internal Error"}'), path="/issues/")
+    out = await connector(fake).collect(query())
+    [failure] = out.failures
+    assert "HTTP 500" in failure.message
+    assert out.evidence  # the other searches still found issues
+
+
 async def test_unknown_organisation_is_a_clear_config_error(fake: FakeSentry) -> None:
     with pytest.raises(SourceError) as info:
         await connector(fake, organization="acme-typo").collect(query())
@@ -373,23 +383,23 @@ async def test_unknown_organisation_is_a_clear_config_error(fake: FakeSentry) ->
 async def test_429_with_retry_after_is_retried_then_succeeds(fake: FakeSentry) -> None:
     seed(fake)
     fake.script(raw_reply(429, '{"detail": "slow down"}', {"retry-after": "1"}), path="/issues/")
-    started = time.monotonic()
+    started = Stopwatch()
     out = await connector(fake, max_events=0).collect(
         query(entities=Entities(requester_email="dana@acme.io"))
     )
-    assert time.monotonic() - started >= 0.9
+    assert started.wall >= 0.9
     assert len(out.evidence) == 2
     assert len([r for r in fake.requests if r.path.endswith("/issues/")]) == 2
 
 
 async def test_an_hour_long_retry_after_does_not_wait_past_the_deadline(fake: FakeSentry) -> None:
     fake.script(raw_reply(429, "{}", {"retry-after": "3600"}), path="/issues/")
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(fake).collect(
             query(entities=Entities(requester_email="d@acme.io"), deadline=time.monotonic() + 5)
         )
-    assert time.monotonic() - started < 2
+    assert started.busy_free < 2
     assert "HTTP 429" in info.value.message and "rate limited" in (info.value.hint or "")
 
 
@@ -435,12 +445,12 @@ async def test_a_huge_response_is_capped_while_streaming(fake: FakeSentry) -> No
             return Response(200, [("content-type", "application/json")], endless())
 
     fake.script(Streaming(), path="/issues/")
-    started = time.monotonic()
+    started = Stopwatch()
     with pytest.raises(SourceError) as info:
         await connector(fake, max_response_bytes=200_000).collect(
             query(entities=Entities(requester_email="d@acme.io"))
         )
-    assert time.monotonic() - started < 5
+    assert started.busy_free < 5
     assert "larger than 200,000 bytes" in info.value.message
     assert "max_response_bytes" in (info.value.hint or "")
     assert len(sent) < 200  # ~13 MB at most (socket buffers) of ~1.3 GB: it stopped reading

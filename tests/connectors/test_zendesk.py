@@ -308,6 +308,12 @@ async def test_check_with_a_bad_token_names_the_fix(fake: FakeZendesk) -> None:
     assert "wrong_token_999" not in checks[0].detail
 
 
+async def test_a_401_hint_names_the_variable_as_written_in_the_config(fake: FakeZendesk) -> None:
+    with pytest.raises(SourceError) as info:
+        await connector(fake, api_token="wrong_token_999").fetch_ticket("4812")
+    assert "(e.g. ${ZENDESK_API_TOKEN})" in (info.value.hint or ""), info.value.hint
+
+
 def test_config_requires_credentials() -> None:
     with pytest.raises(ValueError, match="email and api_token"):
         Zendesk.config_model.model_validate({"type": "zendesk", "subdomain": "acme"})

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from .anthropic_api import (
+from .server import (
     Recorded,
     Reply,
     Response,

@@ -44,6 +44,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"(from {results.huge_rss_before_kb / 1024:.0f} MiB before it); "
             f"all runs {results.elapsed:.1f}s"
         )
+        for rerun in results.reruns:
+            tr.write_line(f"re-ran alone (starved before its first request): {rerun}")
         for v in verdicts:
             if v.problems:
                 tr.write_line(f"! {v.scenario} / {v.connector}: {'; '.join(v.problems)}")

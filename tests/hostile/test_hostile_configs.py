@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from busyclock import Stopwatch
 from corpus import Setup, Timed, assert_clean_error, billion_laughs, many_connectors, ticket
 
 from investigate.config import load_config
@@ -145,6 +145,7 @@ def test_a_thousand_connectors_run_within_the_limit(
     assert all(s.status in ("ok", "empty") for s in report.sources)
 
 
+@pytest.mark.slow
 def test_ten_thousand_connectors_give_a_report(setup: Setup, write: Callable[[str], Path]) -> None:
     """Measured 12-25 s on the shared 2-core box (7 s of it composing the 1 MB YAML with the
     pure-Python loader): over the 10 s target, reported to the lead. Bounded here at 60 s, not
@@ -153,15 +154,22 @@ def test_ten_thousand_connectors_give_a_report(setup: Setup, write: Callable[[st
 
     (setup.root / "deploys.json").write_text('[{"service": "api", "deployed_at": "2026-11-24"}]')
     config = write(many_connectors(10_000, "tickets"))
-    start = time.perf_counter()
+    with Stopwatch() as watch:
+        code = run(
+            [
+                "ticket",
+                "t1",
+                "--config",
+                str(config),
+                "-f",
+                "json",
+                "-o",
+                str(setup.root / "r.json"),
+            ]
+        )
 
-    code = run(
-        ["ticket", "t1", "--config", str(config), "-f", "json", "-o", str(setup.root / "r.json")]
-    )
-
-    seconds = time.perf_counter() - start
     assert code == 0
-    assert seconds < 60, seconds
+    assert watch.busy_free < 60, watch
     report = Report.model_validate_json((setup.root / "r.json").read_text())
     assert len(report.sources) == 10_000
 

@@ -153,6 +153,7 @@ def _browser(binary: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[
     )
 
 
+@pytest.mark.slow
 def test_html_opens_in_chromium_with_every_chart_drawn(
     capsys: pytest.CaptureFixture[str], reports_dir: Path, tmp_path: Path
 ) -> None:

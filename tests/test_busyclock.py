@@ -19,6 +19,7 @@ def test_waiting_counts_in_full() -> None:
     assert watch.busy_free <= watch.wall
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not available(), reason="no /proc/<pid>/schedstat on this system")
 def test_queueing_for_a_cpu_is_not_counted() -> None:
     burners = [

@@ -57,7 +57,7 @@ from investigate.context import Context
 from investigate.connector import Query
 from investigate.entities import extract
 from investigate.models import Ticket, Window
-from connectors.log_file import LogFile
+from investigate_connectors.log_file import LogFile
 
 log, mode = Path(sys.argv[1]), sys.argv[2]
 cfg = log.with_name("scan.yaml")

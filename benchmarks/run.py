@@ -50,7 +50,7 @@ from investigate.context import Context
 from investigate.connector import Query
 from investigate.entities import extract
 from investigate.models import Ticket, Window
-from connectors.log_file import LogFile
+from investigate_connectors.log_file import LogFile
 
 folder = Path(sys.argv[1])
 cfg_path = folder / "bench.yaml"

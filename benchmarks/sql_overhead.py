@@ -48,8 +48,8 @@ async def median_ms(fn: Callable[[], Awaitable[Any]], runs: int) -> float:
 
 
 async def bench(kind: str, dsn: str, runs: int) -> dict[str, float]:
-    from connectors.mysql import MySQL
-    from connectors.postgres import Postgres
+    from investigate_connectors.mysql import MySQL
+    from investigate_connectors.postgres import Postgres
 
     cls: Any = Postgres if kind == "postgres" else MySQL
     folder = Path(tempfile.mkdtemp())

@@ -10,7 +10,7 @@
       # fields: {time: eventTime, level: sev, message: body, service: component}  # JSON keys
 
 A file is read in 4 MiB blocks; only the lines that contain an entity string or a level marker
-(`logformats.LEVEL_MARKERS`, found in one pass over the block, `connectors._logscan`) are split
+(`logformats.LEVEL_MARKERS`, found in one pass over the block, `investigate_connectors._logscan`) are split
 out, widened to their whole record and parsed; a line is capped at `max_line_bytes`, and memory
 stays flat for a 1 GB file. `format: auto` detects each file's format from its first lines
 (`investigate check` shows which, and how many sampled lines it read): JSON lines (ECS, GCP, zap,
@@ -44,9 +44,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from investigate_connectors._logscan import (
+    ORDER_SLACK,
+    Finder,
+    Records,
+    blocks,
+    first_time,
+    seek_range,
+)
 from pydantic import Field, field_validator, model_validator
 
-from connectors._logscan import ORDER_SLACK, Finder, Records, blocks, first_time, seek_range
 from investigate import logformats
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError

@@ -24,7 +24,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from connectors._sqlbase import (
+from investigate_connectors._sqlbase import (
     AuthFailed,
     Limits,
     ServerSQL,
@@ -33,6 +33,7 @@ from connectors._sqlbase import (
     dsn_password,
     one_line,
 )
+
 from investigate.connector import Check, Query
 from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
 

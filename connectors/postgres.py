@@ -21,7 +21,7 @@ import contextlib
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
-from connectors._sqlbase import (
+from investigate_connectors._sqlbase import (
     AuthFailed,
     Limits,
     ServerSQL,
@@ -31,6 +31,7 @@ from connectors._sqlbase import (
     one_line,
     tables_of,
 )
+
 from investigate.connector import Check
 from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
 from investigate.sqlguard import check_sql

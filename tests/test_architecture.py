@@ -93,3 +93,26 @@ def test_core_modules_import_each_other_without_cycles() -> None:
                 if target and target != name and not name.startswith(f"{target}."):
                     graph[name].add(target)
     assert _cycles(graph) == []
+
+
+def test_the_connector_package_is_imported_only_by_its_installed_name() -> None:
+    """The folder is `connectors/`; a wheel installs it as `investigate_connectors` (a
+    top-level `connectors` would collide with other distributions). Importing it as
+    `connectors` works in a checkout only and would load every module twice."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in _imports(path) if name.split(".")[0] == "connectors"
+        )
+        for path in _python_files("investigate", "connectors", "tests", "benchmarks", "docs")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+    link = ROOT / INSTALLED
+    assert link.is_symlink() and link.resolve() == (ROOT / "connectors").resolve()
+
+
+def test_entry_points_name_the_installed_package() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    targets = project["entry-points"]["investigate.connectors.v1"].values()
+    assert all(t.startswith(f"{INSTALLED}.") for t in targets)

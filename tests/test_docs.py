@@ -86,7 +86,8 @@ def _section(text: str, heading: str) -> str:
 
 
 def test_formats_doc_names_every_key_and_only_real_ones() -> None:
-    from connectors.records import RecordsConfig
+    from investigate_connectors.records import RecordsConfig
+
     from investigate.connector import ConnectorConfig
     from investigate.models import Ticket
     from investigate.sqlparams import NamedQuery

@@ -74,6 +74,9 @@ def test_the_wheel_carries_the_demo_and_runs_it_from_an_empty_folder(tmp_path: P
         names = archive.namelist()
         archive.extractall(site)
     assert "investigate/_demo/config.example.yaml" in names
+    # the connectors install under a name of their own, never as a top-level `connectors`
+    assert "investigate_connectors/stripe.py" in names
+    assert not [n for n in names if n.startswith("connectors/")]
     assert "investigate/_demo/examples/demo/tickets/4813.json" in names
     assert "investigate/_demo/examples/demo/demo.db" in names
     empty = tmp_path / "empty"
@@ -424,8 +427,8 @@ def test_connectors_lists_types_whose_driver_is_missing(
 
 
 def test_a_missing_driver_note_says_its_command_once() -> None:
-    from connectors._sqlbase import driver_missing
     from investigate.pipeline import _combine
+    from investigate_connectors._sqlbase import driver_missing
 
     [source], _, _ = _combine(
         {"db": "postgres"}, {"db": (driver_missing("db", "psycopg", "postgres"), 0)}, {}

@@ -58,16 +58,20 @@ def test_a_run_imports_only_the_connector_types_its_config_uses() -> None:
         "from investigate.cli import run\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    assert run(['ticket', '4812', '--config', {str(demo)!r}, '-f', 'json']) == 0\n"
-        "loaded = sorted(m for m in sys.modules if m.startswith('connectors.'))\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('investigate_connectors.'))\n"
         "print(' '.join(loaded))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     loaded = set(done.stdout.split())
     assert {
-        "connectors.file",
-        "connectors.log_file",
-        "connectors.sqlite",
-        "connectors.records",
+        "investigate_connectors.file",
+        "investigate_connectors.log_file",
+        "investigate_connectors.sqlite",
+        "investigate_connectors.records",
     } <= loaded
-    assert not loaded & {"connectors.stripe", "connectors.prometheus", "connectors.jira"}
+    assert not loaded & {
+        "investigate_connectors.stripe",
+        "investigate_connectors.prometheus",
+        "investigate_connectors.jira",
+    }

@@ -656,18 +656,20 @@ def test_a_connector_declares_the_state_in_its_own_vocabulary() -> None:
 
 
 def _connector_imports(path: Path) -> set[str]:
-    """The `connectors.*` modules one connector module imports (absolute or relative)."""
+    """The connector modules one connector module imports (absolute, by the installed name
+    `investigate_connectors`, or relative), as `investigate_connectors.<module>`."""
+    package = "investigate_connectors"
     out = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            out |= {a.name for a in node.names if a.name.startswith("connectors.")}
+            out |= {a.name for a in node.names if a.name.startswith(f"{package}.")}
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
             if node.level:  # `from . import x` / `from .x import y` inside connectors/
-                module = "connectors" + (f".{module}" if module else "")
-            if module == "connectors":
-                out |= {f"connectors.{a.name}" for a in node.names}
-            elif module.startswith("connectors."):
+                module = package + (f".{module}" if module else "")
+            if module == package:
+                out |= {f"{package}.{a.name}" for a in node.names}
+            elif module.startswith(f"{package}."):
                 out.add(module)
     return out
 
@@ -693,14 +695,15 @@ def test_no_connector_imports_another_vendor_connector() -> None:
 def test_the_import_scan_sees_absolute_and_relative_imports(tmp_path: Path) -> None:
     sample = tmp_path / "vendor.py"
     sample.write_text(
-        "import connectors.a\nfrom connectors.b import x\nfrom . import c\nfrom .d import y\n"
-        "from connectors import _family\nfrom investigate.sdk.alerts import clean\n",
+        "import investigate_connectors.a\nfrom investigate_connectors.b import x\n"
+        "from . import c\nfrom .d import y\n"
+        "from investigate_connectors import _family\nfrom investigate.sdk.alerts import clean\n",
         encoding="utf-8",
     )
     assert _connector_imports(sample) == {
-        "connectors.a",
-        "connectors.b",
-        "connectors.c",
-        "connectors.d",
-        "connectors._family",
+        "investigate_connectors.a",
+        "investigate_connectors.b",
+        "investigate_connectors.c",
+        "investigate_connectors.d",
+        "investigate_connectors._family",
     }

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from fakes.zendesk import FakeZendesk, make_comment, make_ticket, make_user
+from investigate_connectors.zendesk import Zendesk
 
-from connectors.zendesk import Zendesk
 from investigate.context import Context
 from investigate.errors import ReadOnlyViolation
 

@@ -6,7 +6,7 @@ A connector is one class registered under the entry-point group `ENTRY_POINT_GRO
 (`investigate.connectors.v1`) in its package's `pyproject.toml`:
 
     [project.entry-points."investigate.connectors.v1"]
-    opsgenie = "connectors.opsgenie:Opsgenie"
+    opsgenie = "investigate_connectors.opsgenie:Opsgenie"
 
 Versioning: `SDK_VERSION` is the major version of this API and the `v<N>` at the end of the
 entry-point group. Names here are added, never removed or changed incompatibly, within a major

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import stamina
 from fakes.anthropic_api import Reply, Response
+from investigate_connectors.alertmanager import Alertmanager, escape_matcher, regex_matcher
 from monitoring_servers import (
     HOSTILE,
     FakeMonitoring,
@@ -29,7 +30,6 @@ from monitoring_servers import (
     wait_for,
 )
 
-from connectors.alertmanager import Alertmanager, escape_matcher, regex_matcher
 from investigate import signals
 from investigate.errors import SourceError
 from investigate.models import Evidence, Report

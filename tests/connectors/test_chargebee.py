@@ -24,8 +24,8 @@ from fakes.chargebee import (
     cb_transaction,
 )
 from fakes.stripe import HugeReply, malformed_json
+from investigate_connectors.chargebee import Chargebee
 
-from connectors.chargebee import Chargebee
 from investigate import entities as entity_mod
 from investigate.config import load_config
 from investigate.connector import Collected, Query

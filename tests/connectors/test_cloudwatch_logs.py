@@ -29,9 +29,7 @@ from fakes.cloudwatch import (
     aws_error,
     throttled,
 )
-from servers import missing
-
-from connectors.cloudwatch_logs import (
+from investigate_connectors.cloudwatch_logs import (
     INSTALL,
     LOGS_READS,
     MAX_PATTERN,
@@ -42,6 +40,8 @@ from connectors.cloudwatch_logs import (
     insights_query,
     parse_event,
 )
+from servers import missing
+
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.entities import extract

@@ -15,9 +15,9 @@ import pytest
 import stamina
 from fakes.anthropic_api import raw_reply
 from fakes.datadog import FakeDatadog, parse_search
+from investigate_connectors.datadog_logs import DatadogLogs
 from spec_validation import spec_missing_reason
 
-from connectors.datadog_logs import DatadogLogs
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.entities import extract

@@ -19,8 +19,8 @@ import yaml
 from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.datadog_monitors import FakeDatadogMonitors, make_monitor
+from investigate_connectors.datadog_monitors import DatadogMonitors
 
-from connectors.datadog_monitors import DatadogMonitors
 from investigate import signals
 from investigate.connector import Query
 from investigate.context import Context

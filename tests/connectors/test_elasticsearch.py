@@ -17,9 +17,9 @@ import pytest
 import stamina
 from fakes.anthropic_api import raw_reply
 from fakes.elasticsearch import FakeElasticsearch, spec_validators
+from investigate_connectors.elasticsearch import Elasticsearch
 from spec_validation import spec_missing_reason
 
-from connectors.elasticsearch import Elasticsearch
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.entities import extract

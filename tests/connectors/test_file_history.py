@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from connectors.file import FileTickets
+from investigate_connectors.file import FileTickets
+
 from investigate.context import Context
 from investigate.stats import compute
 from investigate.stats.history import HistoryQuery

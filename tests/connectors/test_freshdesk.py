@@ -19,8 +19,8 @@ from fakes.freshdesk import (
     make_requester,
     make_ticket,
 )
+from investigate_connectors.freshdesk import Freshdesk
 
-from connectors.freshdesk import Freshdesk
 from investigate import entities as entity_mod
 from investigate.connector import Query
 from investigate.context import Context

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 from fakes.freshdesk import FakeFreshdesk, make_rating, make_requester, make_stats, make_ticket
+from investigate_connectors.freshdesk import Freshdesk
 
-from connectors.freshdesk import Freshdesk
 from investigate.context import Context
 from investigate.errors import TicketSourceError
 from investigate.stats import compute

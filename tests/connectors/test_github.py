@@ -25,9 +25,9 @@ from fakes.github import (
     rate_limited,
     user,
 )
+from investigate_connectors.github import GitHub, link_next, quote_phrase
 from spec_validation import needs_spec
 
-from connectors.github import GitHub, link_next, quote_phrase
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError, TicketNotFound

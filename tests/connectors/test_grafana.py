@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from fakes.grafana import FakeGrafana, make_annotation, make_instance, make_rule
+from investigate_connectors.grafana import Grafana
 
-from connectors.grafana import Grafana
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.entities import extract

@@ -19,8 +19,8 @@ from fakes.helpscout import (
     make_customer,
     make_thread,
 )
+from investigate_connectors.helpscout import HelpScout, token_body_only
 
-from connectors.helpscout import HelpScout, token_body_only
 from investigate import entities as entity_mod
 from investigate import incidents
 from investigate.connector import Query

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from fakes.helpscout import FakeHelpScout, make_conversation, make_rating_row, make_thread
+from investigate_connectors.helpscout import HelpScout
 
-from connectors.helpscout import HelpScout
 from investigate.context import Context
 from investigate.stats import compute
 from investigate.stats.history import HistoryQuery

@@ -17,8 +17,8 @@ import yaml
 from busyclock import Stopwatch
 from fakes.admin_api import FakeAdminAPI
 from fakes.anthropic_api import Reply, Response, raw_reply
+from investigate_connectors.http_json import HttpJson, fill_url
 
-from connectors.http_json import HttpJson, fill_url
 from investigate.config import load_config
 from investigate.connector import Query
 from investigate.context import Context

@@ -23,8 +23,8 @@ from fakes.intercom import (
     make_part,
     make_ticket,
 )
+from investigate_connectors.intercom import Intercom, search_body_only
 
-from connectors.intercom import Intercom, search_body_only
 from investigate import entities as entity_mod
 from investigate import incidents
 from investigate.connector import Query

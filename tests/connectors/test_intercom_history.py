@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from fakes.intercom import FakeIntercom, make_conversation
+from investigate_connectors.intercom import Intercom
 
-from connectors.intercom import Intercom
 from investigate.context import Context
 from investigate.stats import compute
 from investigate.stats.history import HistoryQuery

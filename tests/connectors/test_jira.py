@@ -24,8 +24,8 @@ from fakes.jira import (
     parse_jql,
     person,
 )
+from investigate_connectors.jira import Jira, jql_string, jql_text
 
-from connectors.jira import Jira, jql_string, jql_text
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ConfigError, SourceError, TicketNotFound

@@ -17,9 +17,9 @@ import stamina
 from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.linear import FakeLinear, error_body, linear_schema, make_comment, make_issue
+from investigate_connectors.linear import DOCUMENTS, SEARCH, Linear, ensure_query, reset_wait
 from spec_validation import needs_spec
 
-from connectors.linear import DOCUMENTS, SEARCH, Linear, ensure_query, reset_wait
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
@@ -504,7 +504,7 @@ def test_post_note_sends_one_comment_create_and_a_rerun_none(
 
 
 def test_the_note_client_refuses_any_other_mutation() -> None:
-    from connectors.linear import COMMENT_CREATE, only_comment_create
+    from investigate_connectors.linear import COMMENT_CREATE, only_comment_create
 
     ok = {"query": COMMENT_CREATE, "variables": {"input": {"issueId": "x", "body": "hi"}}}
     only_comment_create(json.dumps(ok).encode())

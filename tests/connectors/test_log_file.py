@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from investigate_connectors.log_file import LogFile
 
-from connectors.log_file import LogFile
 from investigate.config import load_config
 from investigate.connector import Collected, Query
 from investigate.context import Context

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
+from investigate_connectors.log_file import LogFile
 from test_log_file import collect, find, make_logs
 
-from connectors.log_file import LogFile
 from investigate.config import load_config
 from investigate.errors import ConfigError
 

@@ -10,12 +10,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import investigate_connectors._logscan as logscan
+import investigate_connectors.log_file as log_file
 import pytest
+from investigate_connectors._logscan import blocks
+from investigate_connectors.log_file import LogFile, _open
 
-import connectors._logscan as logscan
-import connectors.log_file as log_file
-from connectors._logscan import blocks
-from connectors.log_file import LogFile, _open
 from investigate import logformats
 from investigate.models import Evidence
 from investigate.patterns import PatternGrouper

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import investigate_connectors._logscan as logscan
 import pytest
+from investigate_connectors._logscan import Finder, blocks, seek_range
 
-import connectors._logscan as logscan
-from connectors._logscan import Finder, blocks, seek_range
 from investigate.models import Evidence
 from tests.connectors.test_log_file import (
     END,

@@ -16,8 +16,8 @@ import stamina
 from busyclock import Stopwatch
 from fakes.anthropic_api import raw_reply
 from fakes.loki import FakeLoki
+from investigate_connectors.loki import Loki, _ns
 
-from connectors.loki import Loki, _ns
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.entities import extract

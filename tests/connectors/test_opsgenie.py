@@ -12,8 +12,8 @@ from typing import Any
 import httpx2
 import pytest
 from fakes.opsgenie import FakeOpsgenie, make_alert, make_incident
+from investigate_connectors.opsgenie import Opsgenie
 
-from connectors.opsgenie import Opsgenie
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.entities import extract

@@ -12,8 +12,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import investigate_connectors._sqlbase as sqlbase
 import pytest
 from busyclock import Stopwatch
+from investigate_connectors._sqlbase import AuthFailed
+from investigate_connectors.postgres import Postgres
 from servers import (
     PASSWORDS,
     PgServer,
@@ -24,9 +27,6 @@ from servers import (
     start_postgres,
 )
 
-import connectors._sqlbase as sqlbase
-from connectors._sqlbase import AuthFailed
-from connectors.postgres import Postgres
 from investigate.errors import ConfigError, ReadOnlyViolation, SourceError, SourceTimeout
 from investigate.sqlguard import CheckedSQL
 

@@ -18,6 +18,13 @@ from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, callable_reply, raw_reply
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from investigate_connectors.prometheus import (
+    Prometheus,
+    escape_string,
+    parse_template,
+    regex_quote,
+    render,
+)
 from monitoring_servers import (
     HOSTILE,
     PASSWORD,
@@ -31,13 +38,6 @@ from monitoring_servers import (
     wait_for,
 )
 
-from connectors.prometheus import (
-    Prometheus,
-    escape_string,
-    parse_template,
-    regex_quote,
-    render,
-)
 from investigate import signals
 from investigate.errors import ConfigError, SourceError
 from investigate.models import Evidence, Report

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
+from investigate_connectors.records import Records
 
-from connectors.records import Records
 from investigate.config import load_config
 from investigate.connector import Collected, Query
 from investigate.context import Context
@@ -492,7 +492,7 @@ async def test_a_missing_file_is_a_source_error(tmp_path: Path) -> None:
 
 
 def test_a_csv_with_a_utf8_bom_keeps_its_first_column(tmp_path: Path) -> None:
-    from connectors.records import load_records
+    from investigate_connectors.records import load_records
 
     path = tmp_path / "export.csv"
     path.write_bytes("\ufeffid,status\nin_1,open\n".encode())

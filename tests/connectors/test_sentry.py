@@ -17,9 +17,9 @@ import yaml
 from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.sentry import FakeSentry, make_event, make_issue, parse_search
+from investigate_connectors.sentry import Sentry, next_cursor, quote_value, summarise_event
 from spec_validation import needs_spec
 
-from connectors.sentry import Sentry, next_cursor, quote_value, summarise_event
 from investigate import entities as entity_mod
 from investigate.config import load_config
 from investigate.connector import Query

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import investigate_connectors.sqlite as sqlite_module
 import pytest
 import yaml
+from investigate_connectors.sqlite import SQLite
 
-import connectors.sqlite as sqlite_module
-from connectors.sqlite import SQLite
 from investigate import entities as entity_mod
 from investigate.config import load_config
 from investigate.connector import Query

@@ -17,8 +17,8 @@ import yaml
 from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.statuspage import FakeStatuspage, make_component, make_incident
+from investigate_connectors.statuspage import Statuspage
 
-from connectors.statuspage import Statuspage
 from investigate import signals
 from investigate.connector import Query
 from investigate.context import Context

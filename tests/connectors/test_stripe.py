@@ -30,9 +30,9 @@ from fakes.stripe import (
     stripe_refund,
     stripe_subscription,
 )
+from investigate_connectors.stripe import Stripe, search_query
 from spec_validation import needs_spec
 
-from connectors.stripe import Stripe, search_query
 from investigate import entities as entity_mod
 from investigate.config import load_config
 from investigate.connector import Collected, Query

@@ -21,8 +21,8 @@ from fakes.zendesk import (
     make_user,
     parse_search,
 )
+from investigate_connectors.zendesk import Zendesk, quote_phrase
 
-from connectors.zendesk import Zendesk, quote_phrase
 from investigate import entities as entity_mod
 from investigate import incidents
 from investigate.connector import Query

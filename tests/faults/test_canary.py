@@ -171,7 +171,7 @@ def test_verbose_tracebacks_are_masked(setup: Setup, monkeypatch: pytest.MonkeyP
 def test_a_connector_crash_traceback_is_masked(
     setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from connectors.statuspage import Statuspage
+    from investigate_connectors.statuspage import Statuspage
 
     secret = setup.env_secret  # only ever in the environment, through ${CANARY_ENV_SECRET}
 

@@ -202,7 +202,7 @@ async def fetch_json(
                     hint=hint.replace("{name}", name) if hint else None,
                     http_status=status,
                 )
-            raw = await _read_capped(response, max_bytes, label, name)
+            raw = await read_capped(response, max_bytes, label, name)
     except httpx2.HTTPError as exc:
         failure = source_error(exc)
         failure.message = f"{label}: {failure.message}"
@@ -215,7 +215,8 @@ async def fetch_json(
     )
 
 
-async def _read_capped(response: httpx2.Response, max_bytes: int, label: str, name: str) -> bytes:
+async def read_capped(response: httpx2.Response, max_bytes: int, label: str, name: str) -> bytes:
+    """The body, read in chunks and refused past `max_bytes` (by Content-Length or as read)."""
     declared = response.headers.get("content-length", "")
     too_big = SourceError(
         f"{label}: the response from {response.request.url.copy_with(query=None)} is larger "

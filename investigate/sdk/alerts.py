@@ -213,7 +213,7 @@ async def get_json(
         async with client.stream("GET", path, params=params) as response:
             sent = MASKER.mask(f"GET {response.request.url}")
             if response.status_code in (400, 422):
-                reason = _api_error(await _read(response, 64_000, label, name))
+                reason = _api_error(await jsonapi.read_capped(response, 64_000, label, name))
                 raise SourceError(
                     f"{label}: the server rejected the request ({reason})",
                     hint=f"check the PromQL / matchers in connectors.{name}",
@@ -225,7 +225,7 @@ async def get_json(
                     hint=hints(name).get(response.status_code),
                     http_status=response.status_code,
                 )
-            raw = await _read(response, max_bytes, label, name)
+            raw = await jsonapi.read_capped(response, max_bytes, label, name)
     except httpx2.HTTPError as exc:
         failure = source_error(exc)
         failure.message = f"{label}: {failure.message}"
@@ -238,24 +238,6 @@ async def get_json(
             f"{label}: expected JSON from {sent} but got {kind} that is not JSON",
             hint=f"check connectors.{name}.base_url: a proxy or login page may be answering",
         ) from None
-
-
-async def _read(response: httpx2.Response, max_bytes: int, label: str, name: str) -> bytes:
-    declared = response.headers.get("content-length", "")
-    too_big = SourceError(
-        f"{label}: the response from {response.request.url.copy_with(query=None)} is larger "
-        f"than {max_bytes:,} bytes; stopped reading",
-        hint=f"narrow the query or raise connectors.{name}.max_response_bytes",
-    )
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_big
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_big
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _api_error(raw: bytes) -> str:

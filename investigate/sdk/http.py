@@ -49,8 +49,8 @@ from investigate.jsonapi import (
     HttpFailure,
     JsonResponse,
     Transports,
-    _read_capped,
     fetch_json,
+    read_capped,
     request_timeout,
 )
 from investigate.secrets import MASKER
@@ -329,7 +329,7 @@ class Session:
                         f"from {sent}",
                         hint=self.connector.hints().get(response.status_code),
                     )
-                raw = await _read_capped(response, self.max_bytes, self.label, self.name)
+                raw = await read_capped(response, self.max_bytes, self.label, self.name)
         except httpx2.HTTPError as exc:
             error = source_error(exc)
             error.message = f"{self.label}: {error.message}"

@@ -251,6 +251,9 @@ class _Handler(BaseHTTPRequestHandler):
 class ScriptedServer:
     """A loopback HTTP server answering from a FIFO of scripted replies."""
 
+    handler: type[_Handler] = _Handler
+    """The request handler class (a subclass may set socket options, e.g. TCP_NODELAY)."""
+
     def __init__(self, *, expected_key: str | None = None) -> None:
         self.expected_key = expected_key
         self.url = ""
@@ -271,7 +274,7 @@ class ScriptedServer:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = _HTTPServer(("127.0.0.1", 0), _Handler)
+        server = _HTTPServer(("127.0.0.1", 0), self.handler)
         server.fake = self
         self._server = server
         port = server.server_address[1]

@@ -43,7 +43,6 @@ from .server import (
     Response,
     ScriptedServer,
     _Handler,
-    _HTTPServer,
     raw_reply,
 )
 
@@ -234,23 +233,7 @@ class _NoDelayHandler(_Handler):
 class NoDelayServer(ScriptedServer):
     """`ScriptedServer` whose connections set TCP_NODELAY (used by the billing fakes)."""
 
-    def start(self) -> Any:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        server = _HTTPServer(("127.0.0.1", 0), _NoDelayHandler)
-        server.fake = self
-        self._server = server
-        port = server.server_address[1]
-        self.url = f"http://127.0.0.1:{port}"
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"{type(self).__name__}:{port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    handler = _NoDelayHandler
 
 
 _LISTS = {

@@ -30,9 +30,10 @@ Built on libraries (see `investigate.detect`): vendor keys from the gitleaks rul
 blocks cut short (`SECRET`); IBANs, SSNs and national IDs and tax numbers with their checksums,
 and IDs behind a label (`ID`); phone numbers in every region (`PHONE`, libphonenumber); dates of
 birth behind a label (`DOB`); street addresses and UK postcodes (`ADDRESS`); the requester's and
-organisation's names and the values of personal-data fields (`NAME`, and the field's kind);
-e-mails in disguise (`[at]`/`[dot]`); a CVV beside a card; and every configured secret the
-masker knows. Tokens are also decoded (percent, HTML entities, `\\u` escapes, NFKC, base64)
+organisation's names and the values of personal-data fields, also the columns of a table under
+its header and of an SQL `INSERT` (`NAME`, and the field's kind); the display name beside an
+address and a surname after a title (`NAME`); session cookies (`SECRET`); e-mails in disguise
+(`[at]`/`[dot]`); a CVV beside a card; and every configured secret the masker knows. Tokens are also decoded (percent, HTML entities, `\\u` escapes, NFKC, base64)
 and taken whole when what they decode to holds a finding.
 
 A *labelled high-entropy token* is 24+ characters of `[A-Za-z0-9+/=_-]` that mixes letters and

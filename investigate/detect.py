@@ -639,9 +639,28 @@ _CELL = re.compile(r"[^\W\d][\w .-]{0,40}")
 _DELIMITERS = (",", "\t", ";", "|")
 _INSERT = re.compile(
     r"(?i)insert[ \t]+into[ \t]+[\w.\"`\[\]]{1,128}[ \t]*\((?P<cols>[^()]{1,2000})\)[ \t\n]*values"
-    r"(?P<rows>(?:[ \t\n,]*\((?:[^()'\n]|'(?:[^'\n]|'')*'){1,4000}\)){1,200})"
 )
-_TUPLE = re.compile(r"\(((?:[^()'\n]|'(?:[^'\n]|'')*'){1,4000})\)")
+MAX_INSERT_TEXT = 100_000
+"""How far after `VALUES` the rows of an SQL `INSERT` are read."""
+
+
+def _sql_rows(text: str, start: int) -> Iterator[str]:
+    """The parenthesised rows after `VALUES`, in one linear pass (quotes may hold `(`, `)`)."""
+    quoted = False
+    row_start = -1
+    for i in range(start, min(len(text), start + MAX_INSERT_TEXT)):
+        c = text[i]
+        if c == "'":
+            quoted = not quoted  # `''` inside a literal toggles twice
+        elif quoted:
+            continue
+        elif c == "(" and row_start < 0:
+            row_start = i + 1
+        elif c == ")" and row_start >= 0:
+            yield text[row_start:i]
+            row_start = -1
+        elif c == ";" or (row_start < 0 and c not in " \t\r\n,"):
+            return
 
 
 def _cells(line: str, delimiter: str, quote: str = '"') -> list[str]:
@@ -678,6 +697,7 @@ def table_values(text: str, extra: Iterable[str] = ()) -> Iterator[tuple[str, st
     `INSERT INTO t (first_name, …) VALUES ('Agnès', …)`."""
     fields = PII_FIELDS | {normalise_field(f) for f in extra}
     header: str | None = None  # the line that may name the columns of the lines below it
+    known: dict[tuple[str, str], list[str] | None] = {}
     for line in text.splitlines()[:5000]:
         if not line.strip():
             header = None
@@ -689,7 +709,11 @@ def table_values(text: str, extra: Iterable[str] = ()) -> Iterator[tuple[str, st
             for delimiter in _DELIMITERS:
                 if delimiter not in line or delimiter not in header:
                     continue
-                names = _header(_cells(header, delimiter), fields)
+                if (header, delimiter) not in known:
+                    known[header, delimiter] = _header(_cells(header, delimiter), fields)
+                names = known[header, delimiter]
+                if names is None:
+                    continue
                 values = _cells(line, delimiter)
                 if names is None or len(values) < len(names):
                     continue
@@ -702,8 +726,8 @@ def table_values(text: str, extra: Iterable[str] = ()) -> Iterator[tuple[str, st
             header = line
     for m in _INSERT.finditer(text):
         names = [normalise_field(c.strip(' \t\n"`[]')) for c in m.group("cols").split(",")]
-        for row in _TUPLE.finditer(m.group("rows")):
-            values = _cells(row.group(1), ",", "'")
+        for row in _sql_rows(text, m.end()):
+            values = _cells(row, ",", "'")
             if len(values) == len(names):
                 for name, value in zip(names, values, strict=True):
                     if name in fields and value.lower() not in _BLANK and len(value) >= 2:

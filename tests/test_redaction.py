@@ -656,3 +656,11 @@ def test_display_names_and_titles(redactor: Redactor, text: str, expected: str) 
 )
 def test_second_pass_shapes(redactor: Redactor, text: str, expected: str) -> None:
     assert redactor.redact(text) == expected
+
+
+def test_an_sql_insert_with_endless_quotes_is_read_in_linear_time(redactor: Redactor) -> None:
+    """Each row is read by one scan (a regex for quoted literals backtracked exponentially)."""
+    text = "insert into t (first_name) values (" + "'" * 5000
+    assert redactor.redact(text) == text
+    rows = "INSERT INTO u (id, last_name) VALUES (1, 'Kanar(ie)'), (2, 'O''Brien'); SELECT 1"
+    assert "Kanar(ie)" not in redactor.redact(rows)

@@ -785,3 +785,5 @@ BENIGN += [
 # - national IDs written as bare digits without a label or formatting (`111222333`, a BSN);
 # - a year of birth alone (`born in 1985`);
 # - card numbers grouped with slashes (`4242/4242/4242/4242`).
+# - a surname after `Dr`, `Miss` or `M.` (left out: `Lee Dr.`, `Cache Miss`, an initial);
+# - a name with a doubled quote in an SQL literal (`'O''Brien'` is learned as `O'Brien`).

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
 import html
 import importlib
 import math
@@ -65,11 +66,25 @@ _GL_ALLOW = [
 ]
 
 
+# gitleaks ends a key at a quote, whitespace, `;` or the end of the text (a key in a source
+# file); in prose and logs a key is also followed by punctuation (`… dapi0f1e…, thanks.`).
+_GL_END = r"""(?:[\x60'"\s;]|\\[nr]|$)"""
+_PROSE_END = r"""(?:[\x60'"\s;,)\]}>|]|[.!?:](?![A-Za-z0-9_])|\\[nr]|$)"""
+
+
 @cache
 def _gitleaks_rule(index: int) -> tuple[re.Pattern[str], list[re.Pattern[str]]]:
     """Compiled on first use: most texts hold the keywords of only a few rules."""
     _id, rx, _group, _entropy, _keywords, allow = GITLEAKS[index]
-    return re.compile(rx), [re.compile(a) for a in allow]
+    return re.compile(rx.replace(_GL_END, _PROSE_END)), [re.compile(a) for a in allow]
+
+
+def _secret_group(m: re.Match[str], group: int) -> int:
+    """The rule's secret group, or else its first group that took part in the match (a rule
+    with alternatives, such as Atlassian's labelled token or bare `ATATT3…`, has one each)."""
+    if group:
+        return group
+    return next((i for i in range(1, (m.re.groups or 0) + 1) if m.start(i) >= 0), 0)
 
 
 def gitleaks(text: str) -> Iterator[Span]:
@@ -80,8 +95,7 @@ def gitleaks(text: str) -> Iterator[Span]:
             continue
         rx, allow = _gitleaks_rule(index)
         for m in rx.finditer(text):
-            g = group if group else (1 if rx.groups else 0)
-            start, end = m.span(g)
+            start, end = m.span(_secret_group(m, group))
             if start < 0 or start >= end:
                 continue
             secret = text[start:end]
@@ -104,8 +118,25 @@ _OUR_KEYS = re.compile(
     r"|(?:key|pubkey)-[a-f0-9]{32}(?![0-9A-Za-z])"  # Mailgun
     r"|xapp-[0-9]-[A-Z0-9]{6,}-[0-9]{6,}-[a-f0-9]{32,}"  # Slack app tokens
     r"|npm_[A-Za-z0-9]{36}|pypi-AgE[A-Za-z0-9_-]{50,}"  # package registries
+    r"|ya29\.[A-Za-z0-9_-]{20,2048}|1//0[A-Za-z0-9_-]{40,512}"  # Google OAuth access/refresh
     r")"
 )
+
+# `Cookie: a=…; b=…` and `Set-Cookie: a=…; Path=/`: a session cookie is a credential. Values of
+# 8+ characters with a digit (not `en-GB`, `true`, `dark`); Set-Cookie's attributes are not values.
+_COOKIE_HEADER = re.compile(r"(?i)(?<![\w-])(set-)?cookie[ \t]{0,3}:[ \t]{0,3}([^\r\n]{1,8192})")
+_COOKIE_PAIR = re.compile(r"[ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]{1,128})=\"?([^;\s\"]{8,4096})")
+
+
+def cookies(text: str) -> Iterator[Span]:
+    for header in _COOKIE_HEADER.finditer(text):
+        pairs = header.group(2).split(";")
+        pos = header.start(2)
+        for i, pair in enumerate(pairs):
+            m = _COOKIE_PAIR.match(pair)
+            if m and (i == 0 or not header.group(1)) and any(c.isdigit() for c in m.group(2)):
+                yield pos + m.start(2), pos + m.end(2)
+            pos += len(pair) + 1
 
 
 our_keys = _spans(_OUR_KEYS)
@@ -240,8 +271,8 @@ _Validator = Callable[[str], bool]
 _FORMATTED_IDS: tuple[tuple[re.Pattern[str], _Validator], ...] = (
     (
         re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![\w-])(?![ .][0-9])"),
-        _stdnum("us.ssn"),
-    ),  # US SSN
+        lambda v: _stdnum("us.ssn")(v) or _stdnum("us.itin")(v),
+    ),  # US SSN and ITIN (9XX-7X-XXXX)
     (
         re.compile(
             r"(?<![\w.-])(?<![0-9][ .])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![\w-])(?![ .][0-9])"
@@ -265,6 +296,13 @@ _FORMATTED_IDS: tuple[tuple[re.Pattern[str], _Validator], ...] = (
         _stdnum("se.personnummer"),
     ),
     (
+        re.compile(
+            r"(?<![\w-])(?<![0-9][ .])[12] [0-9]{2} [0-9]{2} (?:[0-9]{2}|2[AB]) [0-9]{3} [0-9]{3}"
+            r" [0-9]{2}(?![\w-])(?![ .][0-9])"
+        ),
+        _stdnum("fr.nir"),
+    ),  # French NIR, written in its groups (`2 95 10 99 126 111 93`)
+    (
         re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{8}-?[A-Z](?![\w-])(?![ .][0-9])"),
         _stdnum("es.dni"),
     ),  # Spain DNI
@@ -274,7 +312,7 @@ _FORMATTED_IDS: tuple[tuple[re.Pattern[str], _Validator], ...] = (
     ),
     (
         re.compile(
-            r"(?<![\w-])(?<![0-9][ .])[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![\w-])(?![ .][0-9])"
+            r"(?i)(?<![\w-])(?<![0-9][ .])[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![\w-])(?![ .][0-9])"
         ),
         _stdnum("it.codicefiscale"),
     ),
@@ -305,12 +343,17 @@ _ID_LABEL = (
     r"(?:ssn|ss\#|social(?:[ _-]?security)?(?:[ _-]?(?:number|no))?|sozialversicherungs\w{0,8}|"
     r"national[ _-]?(?:id|insurance)(?:[ _-]?(?:number|no))?|nino|id[ _-]?card|"
     r"passport|pass[ _-]?nr|reisepass(?:nummer)?|passeport|pasaporte|passaporto|"
-    r"tax[ _-]?(?:id|number|no|code)|tin|vat[ _-]?(?:id|number|no)|ust-?id(?:nr)?|steuer-?(?:id|nummer)|"
+    r"(?:personal)?ausweis(?:nummer)?|id[ _-]?nummer|"
+    r"tax[ _-]?(?:id|number|no|code)|tin|itin|vat[ _-]?(?:id|number|no)|ust-?id(?:nr)?|"
+    r"steuer-?(?:id|nummer)|steueridentifikationsnummer|"
+    r"nir|(?:num[ée]ro[ ]de[ ])?s[ée]curit[ée][ ]sociale|burgerservicenummer|sofinummer|curp|"
     r"nif|nie|dni|cif|codice[ _-]?fiscale|bsn|personnummer|pesel|cpf|cnpj|aadhaar|pan|sin|tfn|abn|"
     r"driver'?s?[ _-]?licen[cs]e(?:[ _-]?(?:number|no))?|licen[cs]e[ _-]?(?:number|no))"
 )
 _LABELLED_ID = re.compile(
-    r"(?<![A-Za-z])(?i:" + _ID_LABEL + r"(?:[ _-]?(?:number|no|nr|num|#))?)\.?[\"']?[ \t]{0,3}"
+    r"(?<![A-Za-z])(?i:"
+    + _ID_LABEL
+    + r"(?:[ _-]?(?:number|no|nr|num|#|n\.?[º°]))?)\.?[\"']?[ \t]{0,3}"
     r"(?:[:=#]|(?i:is|was))?[ \t]{0,3}[\"']?"
     r"(?P<v>[A-Z0-9](?:[A-Z0-9]|[./-](?=[A-Z0-9])|[ ](?=[0-9])){4,39})",
 )
@@ -332,12 +375,14 @@ _MONTHS = (
 )
 _DATE_VALUE = (
     r"(?:[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[0-9]{1,2}[-/. ][0-9]{1,2}[-/. ][0-9]{2,4}"
+    r"|[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日"  # 1985年4月12日
+    rf"|[0-9]{{1,2}}[ ]de[ ](?:{_MONTHS})[ ]de[ ][0-9]{{4}}"  # 5 de mayo de 1990
     rf"|[0-9]{{1,2}}(?:st|nd|rd|th)?\.?[ ](?:{_MONTHS})\.?,?[ ][0-9]{{4}}"
     rf"|(?:{_MONTHS})\.?[ ][0-9]{{1,2}}(?:st|nd|rd|th)?,?[ ][0-9]{{4}})"
 )
 _DOB = re.compile(
     r"(?i)(?<![A-Za-z])(?:dob|d\.o\.b\.?|date[ _-]?of[ _-]?birth|birth[ _-]?date|birthday|born(?:[ ]on)?|"
-    r"geburtsdatum|geboren(?:[ ]am)?|date[ ]de[ ]naissance|n[ée]e?[ ]le|fecha[ ]de[ ]nacimiento|"
+    r"geburtsdatum|geb(?:oren|\.)(?:[ ]am)?|geb\.?-?datum|生年月日|出生日期|誕生日|date[ ]de[ ]naissance|n[ée]e?[ ]le|fecha[ ]de[ ]nacimiento|"
     r"nacid[oa][ ]el|data[ ]di[ ]nascita|nat[oa][ ]il|geboortedatum)"
     r"[\"']?[ \t]{0,3}[:=]?[ \t]{0,3}[\"']?(?P<v>" + _DATE_VALUE + ")"
 )
@@ -362,6 +407,8 @@ _ADDRESS = re.compile(
     r"|(?<![\w-])[A-ZÄÖÜ][\wäöüß-]{1,40}(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|"
     r"ufer|laan|straat|gracht|plein|vej|gade|gatan|vägen)[ ][0-9]{1,5}[a-z]?(?![\w])"
     r"|(?<![\w-])(?:[A-Z]{1,2}[0-9][A-Z0-9]?|GIR)[ ][0-9][ABD-HJLNP-UW-Z]{2}(?![\w-])"  # UK postcode
+    r"|(?<![\w-])(?i:p\.?[ ]?o\.?[ ]?box|post[ ]office[ ]box|postfach|apartado(?:[ ]de[ ]correos)?"
+    r"|casella[ ]postale|bo[iî]te[ ]postale)[ ]?[0-9]{1,6}(?:[ ][0-9]{2}){0,3}(?![\w])"  # PO boxes
 )
 
 
@@ -404,6 +451,42 @@ def obfuscated_emails(text: str) -> Iterator[Span]:
     for m in _OBFUSCATED_EMAIL.finditer(text):
         if _SPELLED.search(m.group()):
             yield m.span()
+
+
+# The display name of an address (RFC 5322 name-addr: `From: "Doe, Jane" <jane@…>`,
+# `Reply-To: Jane Doe <jane@…>`, a git `Author:` line): a person's name beside their address.
+_DISPLAY_NAME = re.compile(
+    r"(?:\"(?P<q>[^\"\n<>@]{2,80})\"|(?<![\w\"'@.-])(?P<v>[^\W\d_][\w'’.-]{0,40}"
+    r"(?:,?[ ][^\W\d_][\w'’.-]{0,40}){0,4}))[ \t]{0,3}<[^<>\s@]{1,64}(?:@|%40)[^<>\s]{1,255}>"
+)
+
+
+def display_names(text: str) -> Iterator[Span]:
+    """`"Doe, Jane" <jane@…>`, `Jane Doe <jane@…>`: the name (only its capitalised words)."""
+    for m in _DISPLAY_NAME.finditer(text):
+        if m.group("q") is not None:
+            yield m.span("q")
+            continue
+        start, value = m.start("v"), m.group("v")
+        for word in re.finditer(r"\S+", value):  # `sent to Jane Doe <…>`: from `Jane`
+            if word.group()[:1].isupper():
+                yield start + word.start(), m.end("v")
+                break
+
+
+# A surname after a title (`Dear Mrs. Kanarienholm`, `Frau Müller`, `Sra. García López`).
+# Not `Dr` (also a street), `Miss` (`Cache Miss`) or `M.` (an initial).
+_HONORIFIC = re.compile(
+    r"(?<![\w.])(?:Mr|Mrs|Ms|Mx|Herr|Frau|Mme|Mlle|Madame|Monsieur|Sr|Sra|Srta|Señor|Señora|"
+    r"Sig\.ra|Signora|Signor|Dhr|Mevr)\.?[ ]"
+    r"(?P<v>[^\W\d_a-z][\w'’-]{1,40}(?:[ ][^\W\d_a-z][\w'’-]{1,40}){0,2})"
+)
+
+
+def honorific_names(text: str) -> Iterator[Span]:
+    for m in _HONORIFIC.finditer(text):
+        if not m.group("v")[:1].islower():
+            yield m.span("v")
 
 
 # Tokens that may hide something behind an encoding: percent-escapes, HTML entities, JSON and
@@ -478,6 +561,8 @@ PII_FIELDS = frozenset(
         *("middlename", "displayname", "customername", "contactname", "requestername"),
         *("billingname", "cardholder", "cardholdername", "accountholder", "username", "nachname"),
         *("vorname", "nom", "prenom", "nombre", "apellido", "apellidos", "cognome", "nome"),
+        *("voornaam", "achternaam", "sobrenome", "imie", "nazwisko"),
+        *("фио", "фамилия", "имя", "отчество", "氏名", "名前", "姓名"),
         *("address", "addressline1", "addressline2", "address1", "address2", "street"),
         *("streetaddress", "billingaddress", "shippingaddress", "homeaddress", "city", "town"),
         *("postcode", "postalcode", "zip", "zipcode", "plz", "adresse", "strasse", "ort"),
@@ -489,23 +574,35 @@ PII_FIELDS = frozenset(
         *("card", "cardnumber", "pan", "creditcard", "cvv", "cvc", "accountnumber"),
     }
 )
-_PERSON_FIELDS = frozenset(f for f in PII_FIELDS if "name" in f or f in ("nom", "nome", "prenom"))
+NAME_FIELDS = frozenset(
+    {
+        *("nom", "nome", "prenom", "nombre", "apellido", "apellidos", "cognome", "voornaam"),
+        *("achternaam", "sobrenome", "imie", "nazwisko", "фио", "фамилия", "имя", "отчество"),
+        *("氏名", "名前", "姓名"),
+    }
+)
+"""Fields for a person's name in other languages (besides every field with `name` in it)."""
+_PERSON_FIELDS = frozenset(f for f in PII_FIELDS if "name" in f) | NAME_FIELDS
 _WEAK_PERSON_FIELDS = frozenset(
     {"user", "customer", "contact", "owner", "requester", "author", "assignee", "agent", "member"}
 )
 """Fields that hold a person's name only sometimes (`user=admin`, `user=Maria Gonzalez`): taken
 when the value is two or more capitalised words."""
 _FIELD = re.compile(
-    r"(?<![\w.-])[\"']?(?P<k>[A-Za-z][A-Za-z0-9_.-]{0,40})[\"']?[ \t]{0,3}(?:=|:|=>)[ \t]{0,3}"
+    r"(?<![\w.-])[\"']?(?P<k>[^\W\d_][\w.-]{0,40})[\"']?[ \t]{0,3}(?:=|:|=>)[ \t]{0,3}"
     r"(?:(?P<q>[\"'])(?P<qv>[^\"'\n\\]{1,200})(?P=q)|(?P<v>[^\s\"'`,;|&{}()\[\]<>=][^\"'`,;|&{}()\[\]<>=\n]{0,119}))"
 )
 _NAME_WORD = r"[^\W\d_](?:[^\W\d_]|['’-]){0,40}\.?"  # letters, apostrophes, hyphens
 _PERSON = re.compile(rf"{_NAME_WORD}(?: (?:&[ ])?{_NAME_WORD}){{0,4}}(?![\w])")
+_LABEL_OR_NUMBER = re.compile(r"^[ \t]?[-/#]|[0-9]|:")
 _BLANK = frozenset({"", "null", "none", "nil", "n/a", "na", "-", "true", "false", "unknown"})
 
 
 def normalise_field(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    """`First-Name` → `firstname`, `prénom` → `prenom`, `Фамилия` → `фамилия`: letters and
+    digits only, casefolded, accents dropped."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in folded if c.isalnum() and not unicodedata.combining(c))
 
 
 def field_values(text: str, extra: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
@@ -527,12 +624,114 @@ def field_values(text: str, extra: Iterable[str] = ()) -> Iterator[tuple[str, st
             words = name.split()
             if len(words) < 2 or not all(w[:1].isupper() for w in words):
                 continue
+            rest = value[value.find(name) + len(name) :] if name in value else ""
+            if _LABEL_OR_NUMBER.search(rest):
+                continue  # `contact: NIE Y-1234567-X`: a label and its number, not a name
             key, value = "name", name
         elif key in _PERSON_FIELDS:
             value = person_name(value) or ""
             if not value:
                 continue
         yield key, value
+
+
+_CELL = re.compile(r"[^\W\d][\w .-]{0,40}")
+_DELIMITERS = (",", "\t", ";", "|")
+_INSERT = re.compile(
+    r"(?i)insert[ \t]+into[ \t]+[\w.\"`\[\]]{1,128}[ \t]*\((?P<cols>[^()]{1,2000})\)[ \t\n]*values"
+)
+MAX_INSERT_TEXT = 100_000
+"""How far after `VALUES` the rows of an SQL `INSERT` are read."""
+
+
+def _sql_rows(text: str, start: int) -> Iterator[str]:
+    """The parenthesised rows after `VALUES`, in one linear pass (quotes may hold `(`, `)`)."""
+    quoted = False
+    row_start = -1
+    for i in range(start, min(len(text), start + MAX_INSERT_TEXT)):
+        c = text[i]
+        if c == "'":
+            quoted = not quoted  # `''` inside a literal toggles twice
+        elif quoted:
+            continue
+        elif c == "(" and row_start < 0:
+            row_start = i + 1
+        elif c == ")" and row_start >= 0:
+            yield text[row_start:i]
+            row_start = -1
+        elif c == ";" or (row_start < 0 and c not in " \t\r\n,"):
+            return
+
+
+def _cells(line: str, delimiter: str, quote: str = '"') -> list[str]:
+    row = next(csv.reader([line], delimiter=delimiter, quotechar=quote, skipinitialspace=True))
+    cells = [c.strip() for c in row]
+    if delimiter == "|":  # `| a | b |`: no empty cells at the ends
+        while cells and not cells[0]:
+            cells.pop(0)
+        while cells and not cells[-1]:
+            cells.pop()
+    return cells
+
+
+def _header(cells: list[str], fields: frozenset[str]) -> list[str] | None:
+    """Column names at the end of a line, if one of them is personal: the cells from the last
+    one back while they are names of at most three words; the first may end other text
+    (`see the export: first_name,last_name`)."""
+    names: list[str] = []
+    for cell in reversed(cells):
+        if _CELL.fullmatch(cell) and len(cell.split()) <= 3:
+            names.append(cell)
+            continue
+        tail = re.search(r"[^\W\d][\w.-]*$", cell)
+        if tail:
+            names.append(tail.group())
+        break
+    keys = [normalise_field(c) for c in reversed(names)]
+    return keys if len(keys) >= 2 and any(k in fields for k in keys) else None
+
+
+def table_values(text: str, extra: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
+    """(column, value) for personal-data columns of a table: a CSV, TSV or pipe table whose
+    header names them (`first_name,last_name` then `Björn,Kanariensson`), or an SQL
+    `INSERT INTO t (first_name, …) VALUES ('Agnès', …)`."""
+    fields = PII_FIELDS | {normalise_field(f) for f in extra}
+    header: str | None = None  # the line that may name the columns of the lines below it
+    known: dict[tuple[str, str], list[str] | None] = {}
+    for line in text.splitlines()[:5000]:
+        if not line.strip():
+            header = None
+            continue
+        if set(line.strip()) <= set("|-:+ "):
+            continue  # a Markdown table's `|---|---|` rule
+        taken = False
+        if header is not None:
+            for delimiter in _DELIMITERS:
+                if delimiter not in line or delimiter not in header:
+                    continue
+                if (header, delimiter) not in known:
+                    known[header, delimiter] = _header(_cells(header, delimiter), fields)
+                names = known[header, delimiter]
+                if names is None:
+                    continue
+                values = _cells(line, delimiter)
+                if names is None or len(values) < len(names):
+                    continue
+                taken = True  # the row's cells in order; text after the last one is left
+                for name, value in zip(names, values, strict=False):
+                    if name in fields and value.lower() not in _BLANK and len(value) >= 2:
+                        yield name, value
+                break
+        if not taken:
+            header = line
+    for m in _INSERT.finditer(text):
+        names = [normalise_field(c.strip(' \t\n"`[]')) for c in m.group("cols").split(",")]
+        for row in _sql_rows(text, m.end()):
+            values = _cells(row, ",", "'")
+            if len(values) == len(names):
+                for name, value in zip(names, values, strict=True):
+                    if name in fields and value.lower() not in _BLANK and len(value) >= 2:
+                        yield name, value
 
 
 def value_is_personal(key: str, value: str, extra: Iterable[str] = ()) -> bool:

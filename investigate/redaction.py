@@ -30,9 +30,10 @@ Built on libraries (see `investigate.detect`): vendor keys from the gitleaks rul
 blocks cut short (`SECRET`); IBANs, SSNs and national IDs and tax numbers with their checksums,
 and IDs behind a label (`ID`); phone numbers in every region (`PHONE`, libphonenumber); dates of
 birth behind a label (`DOB`); street addresses and UK postcodes (`ADDRESS`); the requester's and
-organisation's names and the values of personal-data fields (`NAME`, and the field's kind);
-e-mails in disguise (`[at]`/`[dot]`); a CVV beside a card; and every configured secret the
-masker knows. Tokens are also decoded (percent, HTML entities, `\\u` escapes, NFKC, base64)
+organisation's names and the values of personal-data fields, also the columns of a table under
+its header and of an SQL `INSERT` (`NAME`, and the field's kind); the display name beside an
+address and a surname after a title (`NAME`); session cookies (`SECRET`); e-mails in disguise
+(`[at]`/`[dot]`); a CVV beside a card; and every configured secret the masker knows. Tokens are also decoded (percent, HTML entities, `\\u` escapes, NFKC, base64)
 and taken whole when what they decode to holds a finding.
 
 A *labelled high-entropy token* is 24+ characters of `[A-Za-z0-9+/=_-]` that mixes letters and
@@ -59,6 +60,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from investigate import detect
@@ -273,7 +275,8 @@ _LABELLED = _rx(
 
 _EMAIL = _rx(  # also internationalised (`jürgen@bücher.de`), quoted (`"j doe"@x.com`), `＠`
     r"(?:(?<![\w.%+-])[\w.%+-]{1,64}|\"[^\"\s@]{1,64}(?: [^\"\s@]{1,64}){0,4}\")"
-    r"[ ]?(?:@|%40|＠|﹫)[ ]?(?:[\w-]{1,63}\.){1,8}(?:[^\W\d_]{2,24}|xn--[a-z0-9-]{2,59})(?![\w-])"
+    r"[ ]?(?:@|%40|＠|﹫)[ ]?(?:(?:[\w-]{1,63}\.){1,8}(?:[^\W\d_]{2,24}|xn--[a-z0-9-]{2,59})(?![\w-])"
+    r"|\[(?:IPv6:)?[0-9A-Fa-f:.]{2,45}\])"  # an address literal: `jane@[192.0.2.1]`
 )
 
 _CARD = re.compile(
@@ -324,7 +327,8 @@ _PHONE_NANP = _rx(
     r"(?![\w]|[.-][0-9])"
 )
 _PHONE_NATIONAL = _rx(  # unlabelled national formats: 020 7946 0958, 07700 900123, 01 23 45 67 89
-    r"(?<![\w+.:/-])0[1-9][0-9]{0,4}(?:[ -][0-9]{2,8}){1,4}(?![\w]|[.:/-][0-9])",
+    r"(?<![\w+.:/-])0[1-9][0-9]{0,4}(?:[ -][0-9]{2,8}){1,4}(?![\w]|[.:/-][0-9])"
+    r"|(?<![\w+.:/-])0[1-9](?:\.[0-9]{2}){4}(?![\w]|[.:/-][0-9])",  # French: 06.12.34.56.78
     check=lambda m: _digit_count(9, 12)(m[0]),
 )
 _PHONE_LABELLED = _rx(
@@ -355,11 +359,14 @@ _RULES = (
     _Rule("SECRET", _SLACK_WEBHOOK),
     _Rule("SECRET", _AWS_SECRET),
     _Rule("SECRET", _AUTHORIZATION),
+    _Rule("SECRET", detect.cookies),
     _Rule("SECRET", _BEARER),
     _Rule("SECRET", _PASSWORD),
     _Rule("SECRET", _LABELLED),
+    _Rule("NAME", detect.display_names),  # before the address beside it is taken
     _Rule("EMAIL", _EMAIL),
     _Rule("EMAIL", detect.obfuscated_emails),
+    _Rule("NAME", detect.honorific_names),  # before a field's value can take `Dear Mrs`
 )
 _LATE_RULES = (  # after the configured strings and learned values
     _Rule("ID", detect.ibans),
@@ -404,7 +411,8 @@ def field_kind(field: str) -> str:
     key = detect.normalise_field(field)
     if key in _FIELD_KINDS:
         return _FIELD_KINDS[key]
-    return "NAME" if key in detect.PII_FIELDS and ("name" in key or key in _NAMEISH) else "ID"
+    named = "name" in key or key in _NAMEISH or key in detect.NAME_FIELDS
+    return "NAME" if key in detect.PII_FIELDS and named else "ID"
 
 
 _NAMEISH = frozenset({"nom", "nome", "prenom", "vorname", "nombre", "apellido", "apellidos"})
@@ -499,7 +507,9 @@ class Redactor:
 
     def learn_fields(self, text: str) -> None:
         """Values of personal-data fields (`name=…`, `"email": "…"`) in this text."""
-        for field, value in detect.field_values(text, self._fields):
+        for field, value in chain(
+            detect.field_values(text, self._fields), detect.table_values(text, self._fields)
+        ):
             kind = field_kind(field)
             self.learn(kind, detect.name_parts(value) if kind == "NAME" else [value])
 
@@ -615,7 +625,7 @@ class Redactor:
         work = text
         found: list[tuple[int, int, str]] = []
         for rule in self._rules:
-            spans = [(s, e) for s, e in rule.find(work) if _HIDE not in work[s:e]]
+            spans = _disjoint(s for s in rule.find(work) if _HIDE not in work[s[0] : s[1]])
             if not spans:
                 continue
             found += ((s, e, rule.kind) for s, e in spans)
@@ -645,6 +655,17 @@ class Redactor:
             if not literal:
                 self._counts[kind] += 1
         return placeholder
+
+
+def _disjoint(spans: Iterable[Span]) -> list[Span]:
+    """In text order, without overlaps: a finder that runs several patterns (gitleaks' rules,
+    each national ID scheme) yields spans in pattern order, and hiding them out of order would
+    shift the rest of the text."""
+    out: list[Span] = []
+    for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if not out or start >= out[-1][1]:
+            out.append((start, end))
+    return out
 
 
 def _splice(text: str, found: Iterable[tuple[int, int, str]], redactor: Redactor) -> str:

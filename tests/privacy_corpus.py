@@ -7,6 +7,7 @@ anything the model receives (the text itself, and for disguised forms what it de
 from __future__ import annotations
 
 import base64
+import hashlib
 
 CONFIGURED_TOKEN = "cfgTok_9Qm2Lx7Vb4Nc8Zr1Ws5Ty3Ui6Op0"
 """An `http` connector's `Authorization: Bearer ${TOKEN}`, also quoted in a log line."""
@@ -432,3 +433,357 @@ BENIGN += [
         "X-Request-Id: 7c9e6679-7425-40de-944b-e07fc1f90ae8",
     ),
 ]
+
+
+# --- the second pass: more countries, vendors and disguises (issue 14) ---------------------------
+# Written from each format's own description (ITU national plans, the IBAN registry, the
+# national ID schemes python-stdnum implements, each vendor's published token format) rather
+# than from what the redactor catches. Every ID, IBAN and card passes its checksum.
+
+
+def _hex(tag: str, n: int) -> str:
+    """`n` hex digits, fixed per tag (a vendor key's random part)."""
+    return (hashlib.sha512(tag.encode()).hexdigest() * 4)[:n]
+
+
+def _alnum(tag: str, n: int) -> str:
+    """`n` letters and digits, fixed per tag."""
+    raw = base64.b64encode(hashlib.sha512(tag.encode()).digest() * 4).decode()
+    return "".join(c for c in raw if c.isalnum())[:n]
+
+
+_DO = "dop_v1_" + _hex("do", 64)
+_DATABRICKS = "dapi" + _hex("databricks", 32)
+_VAULT = "hvs." + _alnum("vault", 95)
+_HEROKU_V2 = "HRKU-AA" + _alnum("heroku", 58)
+_ATLASSIAN = "ATATT3" + _alnum("atlassian", 186)
+_DOPPLER = "dp.pt." + _alnum("doppler", 43)
+_POSTMAN = "PMAK-" + _hex("postman-a", 24) + "-" + _hex("postman-b", 34)
+_PYPI = "pypi-AgEIcHlwaS5vcmc" + _alnum("pypi", 70)
+_RK = "rk_live_51" + _alnum("stripe-rk", 60)
+_HF = "hf_" + "".join(c for c in _alnum("hf", 80) if c.isalpha())[:34]
+_GLSA = "glsa_" + _alnum("grafana", 32) + "_" + _hex("grafana", 8)
+_LINEAR = "lin_api_" + _alnum("linear", 40)
+_PULUMI = "pul-" + _hex("pulumi", 40)
+_SIB = "xkeysib-" + _hex("brevo", 64) + "-" + _alnum("brevo", 16)
+_PPLX = "pplx-" + _alnum("perplexity", 48)
+_AZURE_KEY = base64.b64encode(hashlib.sha512(b"azure-storage").digest()).decode()
+_GCP_KEY_LINES = "\\n".join(
+    base64.b64encode(hashlib.sha512(f"gcp{i}".encode()).digest()).decode() for i in range(6)
+)
+_GCP_SA = (
+    '{"type": "service_account", "project_id": "acme-prod", "private_key_id": "'
+    + _hex("gcp-id", 40)
+    + '", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvgIBADANcanaryGCP'
+    + _GCP_KEY_LINES
+    + '\\n-----END PRIVATE KEY-----\\n", "client_email": "exporter@acme-prod.iam.gserviceaccount.com"}'
+)
+_JWT_RS = (
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IjEifQ."
+    + base64.urlsafe_b64encode(b'{"sub":"canary-rs","email":"canary.jwt@canary-corp.example"}')
+    .decode()
+    .rstrip("=")
+    + "."
+    + _alnum("jwt-sig", 86)
+)
+_SLACK_HOOK = "https://hooks.slack.com/services/T0CANARY1/B0CANARY2/" + _alnum("slackhook", 24)
+
+CANARIES += [
+    # phone numbers: national plans of more countries, with and without trunk prefix
+    ("phone", "01 42 68 53 17", ("01 42 68 53 17", "42 68 53 17")),
+    ("phone", "+33 (0)1 45 22 81 09", ("45 22 81 09",)),
+    ("phone", "06.12.34.56.78", ("06.12.34.56.78", "12.34.56.78")),
+    ("phone", "+33 6 71 23 45 90", ("71 23 45 90",)),
+    ("phone", "+34 912 345 678", ("912 345 678",)),
+    ("phone", "+34 612 34 56 78", ("612 34 56 78",)),
+    ("phone", "teléfono: 913 456 789", ("913 456 789",)),
+    ("phone", "+39 06 6982 1234", ("6982 1234",)),
+    ("phone", "+39 347 123 4567", ("347 123 4567",)),
+    ("phone", "+31 20 123 4567", ("20 123 4567",)),
+    ("phone", "+31 (0)6 12345678", ("12345678",)),
+    ("phone", "020-6234567", ("020-6234567",)),
+    ("phone", "+55 11 91234-5678", ("91234-5678",)),
+    ("phone", "+55 (11) 3456-7890", ("3456-7890",)),
+    ("phone", "+91 98765 43210", ("98765 43210",)),
+    ("phone", "+91-22-2345-6789", ("2345-6789",)),
+    ("phone", "+81 90-1234-5678", ("90-1234-5678",)),
+    ("phone", "03-3456-7890", ("03-3456-7890",)),
+    ("phone", "+52 55 1234 5678", ("55 1234 5678",)),
+    ("phone", "+27 21 123 4567", ("21 123 4567",)),
+    ("phone", "082 123 4567", ("082 123 4567",)),
+    ("phone", "+1.415.555.0190", ("415.555.0190",)),
+    ("phone", "415.555.0143", ("415.555.0143",)),
+    ("phone", "+49 (0)30 12345678", ("30 12345678",)),
+    ("phone", "tel:+4915123456789", ("4915123456789", "15123456789")),
+    ("phone", "+1 212 555 0142 ext. 204", ("212 555 0142",)),
+    ("phone", "+44 20 7946 0011 x123", ("7946 0011",)),
+    ("phone", "+353 1 234 5678", ("234 5678",)),
+    ("phone", "+48 22 123 45 67", ("22 123 45 67",)),
+    ("phone", "Tel. 089 1234567", ("089 1234567",)),
+    # IBANs of more countries, spaced, lower case, with dashes
+    ("iban", "FR7630006000011234567890189", ("FR7630006000011234567890189",)),
+    ("iban", "fr76 3000 6000 0112 3456 7890 189", ("fr76 3000 6000", "7890 189")),
+    ("iban", "ES91 2100 0418 4502 0005 1332", ("ES91 2100 0418", "0005 1332")),
+    ("iban", "IT60 X054 2811 1010 0000 0123 456", ("IT60 X054", "0123 456")),
+    ("iban", "NL91 ABNA 0417 1643 00", ("NL91 ABNA", "0417 1643")),
+    ("iban", "BE71096123456769", ("BE71096123456769",)),
+    ("iban", "BE71 0961 2345 6769", ("BE71 0961", "2345 6769")),
+    ("iban", "CH93 0076 2011 6238 5295 7", ("CH93 0076", "6238 5295")),
+    ("iban", "PL61 1090 1014 0000 0712 1981 2874", ("PL61 1090", "1981 2874")),
+    ("iban", "AT611904300234573201", ("AT611904300234573201",)),
+    ("iban", "DE89-3704-0044-0532-0130-00", ("DE89-3704", "0532-0130")),
+    ("iban", "gb82west12345698765432", ("gb82west12345698765432",)),
+    ("iban", "IBAN: IE29 AIBK 9311 5212 3456 78", ("IE29 AIBK", "5212 3456")),
+    ("iban", "PT50000201231234567890154", ("PT50000201231234567890154",)),
+    ("iban", "SE45 5000 0000 0583 9825 7466", ("SE45 5000", "9825 7466")),
+    ("iban", "NO9386011117947", ("NO9386011117947",)),
+    # national IDs and tax numbers python-stdnum validates, labelled and bare
+    ("national_id", "DNI 54362315-K", ("54362315",)),
+    ("national_id", "NIE Y-1234567-X", ("1234567",)),
+    ("national_id", "X1234567L", ("X1234567L",)),
+    ("tax", "MRTMTT91D08F205J", ("MRTMTT91D08F205J",)),
+    ("tax", "cf: mrtmtt91d08f205j", ("mrtmtt91d08f205j",)),
+    ("national_id", "numéro de sécurité sociale : 2 95 10 99 126 111 93", ("99 126 111",)),
+    ("national_id", "NIR 185057800608491", ("185057800608491",)),
+    ("national_id", "BSN 1112.22.333", ("1112.22.333",)),
+    ("national_id", "burgerservicenummer: 123456782", ("123456782",)),
+    ("national_id", "CPF: 39053344705", ("39053344705",)),
+    ("national_id", "390.533.447-05", ("390.533.447-05",)),
+    ("national_id", "Aadhaar: 2341-2341-2346", ("2341-2341-2346",)),
+    ("tax", "AAPFU0939F", ("AAPFU0939F",)),
+    ("national_id", "123-456-782", ("123-456-782",)),
+    ("national_id", "NAS 123 456 782", ("123 456 782",)),
+    ("national_id", "National Insurance number: QQ 12 34 56 C", ("QQ 12 34 56 C", "12 34 56")),
+    ("national_id", "NINO AB123456C", ("AB123456C",)),
+    ("tax", "Steuer-IdNr. 86 095 742 719", ("86 095 742 719",)),
+    ("tax", "Steueridentifikationsnummer 86095742719", ("86095742719",)),
+    ("tax", "ITIN 912-70-1234", ("912-70-1234",)),
+    ("national_id", "CURP BOXW310820HNERXN09", ("BOXW310820HNERXN09",)),
+    ("national_id", "PESEL 44051401359", ("44051401359",)),
+    ("passport", "Ausweisnummer: T22000129", ("T22000129",)),
+    ("passport", "pasaporte n.º PAA123456", ("PAA123456",)),
+    ("passport", "passaporto YA1234567", ("YA1234567",)),
+    # dates of birth, in more notations and languages
+    ("dob", "DOB 04/12/1985", ("04/12/1985",)),
+    ("dob", "Geburtsdatum 3. März 1986", ("3. März 1986",)),
+    ("dob", "geb. 17.08.1962", ("17.08.1962",)),
+    ("dob", "né le 5 juin 1980", ("5 juin 1980",)),
+    ("dob", "fecha de nacimiento: 5 de mayo de 1990", ("5 de mayo de 1990", "mayo de 1990")),
+    ("dob", "data di nascita: 21/09/1983", ("21/09/1983",)),
+    ("dob", "geboortedatum: 12-03-1985", ("12-03-1985",)),
+    ("dob", "DOB: 12-Apr-1985", ("12-Apr-1985",)),
+    ("dob", "D.O.B. 04.12.85", ("04.12.85",)),
+    ("dob", "birth_date: 19850412", ("19850412",)),
+    ("dob", '"birthDate": "1991-06-30"', ("1991-06-30",)),
+    ("dob", "date of birth: 1985/04/12", ("1985/04/12",)),
+    ("dob", "生年月日: 1985年4月12日", ("1985年4月12日",)),
+    # street addresses in DE/FR/ES/UK/US layouts
+    ("address", "350 Fifth Avenue, New York, NY 10118", ("Fifth Avenue",)),
+    ("address", "4059 Mt Lee Dr.", ("Mt Lee Dr",)),
+    ("address", "123 Main St Apt 4B, Springfield, IL 62704", ("Main St",)),
+    ("address", "10 Downing Street, London SW1A 2AA", ("Downing Street", "SW1A 2AA")),
+    ("address", "Flat 3, 27 Old Gloucester Road", ("Old Gloucester Road",)),
+    ("address", "Musterstraße 12a, 10115 Berlin", ("Musterstraße 12a",)),
+    ("address", "Friedrichstr. 123, 10117 Berlin", ("Friedrichstr. 123",)),
+    ("address", "8 boulevard Haussmann, 75009 Paris", ("boulevard Haussmann",)),
+    ("address", "3 bis avenue des Champs-Élysées", ("Champs-Élysées",)),
+    ("address", "C/ Gran Vía 28, 28013 Madrid", ("Gran Vía 28",)),
+    ("address", "Avenida de la Constitución 5", ("Constitución 5",)),
+    ("address", "Piazza Navona 45", ("Piazza Navona 45",)),
+    ("address", "Prinsengracht 263", ("Prinsengracht 263",)),
+    ("address", "Manchester M1 1AE", ("M1 1AE",)),
+    ("address", "PO Box 4471, Austin, TX 78701", ("Box 4471",)),
+    ("address", "Postfach 10 20 30, 80331 München", ("10 20 30",)),
+    # people's names with diacritics in DB rows and log lines
+    (
+        "name",
+        '"nombre": "José Luis", "apellidos": "García Ñúñez"',
+        ("José Luis", "García Ñúñez", "Ñúñez"),
+    ),
+    ("name", "Vorname=Jürgen; Nachname=Kanarienbräu", ("Jürgen", "Kanarienbräu")),
+    ("name", '{"prénom": "Hélène", "nom": "Kanarieaux"}', ("Hélène", "Kanarieaux")),
+    ("name", "given_name=Siobhán family_name=Ó Canaráin", ("Siobhán", "Canaráin")),
+    ("name", "cognome: Canarìni, nome: Lucía", ("Canarìni", "Lucía")),
+    ("name", "display_name: Zoë Kanarienfeld", ("Kanarienfeld",)),
+    ("name", "author: Ólafur Kanarisson", ("Kanarisson",)),
+    ("name", "cardholder: MARÍA KANARIA-LÓPEZ", ("KANARIA-LÓPEZ",)),
+    ("name", "contact_name='Łukasz Kanarkowski'", ("Łukasz", "Kanarkowski")),
+    ("name", "ФИО: Канарейкина Ольга Петровна", ("Канарейкина", "Ольга")),
+    ("name", "voornaam: Sanne; achternaam: van Kanarie", ("Sanne", "van Kanarie")),
+    ("name", "first_name,last_name,plan\nBjörn,Kanariensson,pro", ("Björn", "Kanariensson")),
+    (
+        "name",
+        "| id | Vorname | Nachname |\n|---|---|---|\n| 7 | Zoë | Kanarienfeldt |",
+        ("Kanarienfeldt",),
+    ),
+    (
+        "name",
+        "INSERT INTO users (first_name, last_name) VALUES ('Agnès', 'Kanarivaud')",
+        ("Agnès", "Kanarivaud"),
+    ),
+    ("name", "Dear Mrs. Kanarienholm,", ("Kanarienholm",)),
+    ("name", "Sehr geehrte Frau Kanarienwald-Öztürk", ("Kanarienwald-Öztürk",)),
+    # cards with more separators and lengths, and a security code beside one
+    ("card", "3782 822463 10005", ("3782 822463 10005", "822463")),
+    ("card", "3056 930902 5904", ("3056 930902 5904", "930902")),
+    ("card", "6759 6498 2643 8453 128", ("6759 6498 2643 8453",)),
+    ("card", "6759649826438453128", ("6759649826438453128",)),
+    ("card", "3530 1113 3330 0000", ("3530 1113 3330 0000",)),
+    ("card", "6200 0000 0000 0005", ("6200 0000 0000 0005",)),
+    ("card", "2223 0031 2200 3222", ("2223 0031 2200 3222",)),
+    ("card", "4242\u20094242\u20094242\u20094242", ("4242\u20094242",)),
+    ("card", "4242\u202f4242\u202f4242\u202f4242", ("4242\u202f4242",)),
+    ("card", '"card_number": "4111111111111111"', ("4111111111111111",)),
+    ("cvv", "Amex 378282246310005 CID 7391", ("378282246310005", "7391")),
+    ("cvv", "4012888888881881 exp 03/29 CVV2: 846", ("4012888888881881", "CVV2: 846")),
+    ("cvv", "cvv=417, card=4000056655665556", ("4000056655665556", "cvv=417")),
+    (
+        "cvv",
+        "Kartennummer 4242 4242 4242 4242, Prüfnummer 913",
+        ("4242 4242 4242", "Prüfnummer 913"),
+    ),
+    # keys of more vendors (formats as the gitleaks rules describe them)
+    ("secret", _SLACK_HOOK, (_SLACK_HOOK[33:],)),
+    ("secret", f"STRIPE_KEY={_RK}", (_RK[10:40],)),
+    ("secret", f"export DATABRICKS_TOKEN={_DATABRICKS}", (_DATABRICKS,)),
+    ("secret", f"VAULT_TOKEN={_VAULT}", (_VAULT[4:40],)),
+    ("secret", "heroku_api_key = 2e4d8f0a-9b1c-4e7a-8d3f-6a5b4c3d2e1f", ("2e4d8f0a-9b1c",)),
+    ("secret", _HEROKU_V2, (_HEROKU_V2[7:40],)),
+    ("secret", f'"token": "{_DO}"', (_DO[7:40],)),
+    ("secret", _ATLASSIAN, (_ATLASSIAN[6:60],)),
+    ("secret", f"DOPPLER_TOKEN={_DOPPLER}", (_DOPPLER[6:],)),
+    ("secret", f"X-Api-Key: {_POSTMAN}", (_POSTMAN[5:29],)),
+    ("secret", f"password = {_PYPI}", (_PYPI[20:60],)),
+    ("secret", f"npm config set //registry.npmjs.org/:_authToken={_HF}", (_HF[3:],)),
+    ("secret", _GLSA, (_GLSA[5:37],)),
+    ("secret", f"LINEAR_API_KEY={_LINEAR}", (_LINEAR[8:],)),
+    ("secret", _PULUMI, (_PULUMI[4:],)),
+    ("secret", _SIB, (_SIB[8:40],)),
+    ("secret", _PPLX, (_PPLX[5:],)),
+    (
+        "secret",
+        "DefaultEndpointsProtocol=https;AccountName=canarystore;AccountKey="
+        + _AZURE_KEY
+        + ";EndpointSuffix=core.windows.net",
+        (_AZURE_KEY[:40],),
+    ),
+    ("secret", _GCP_SA, ("canaryGCP", _GCP_KEY_LINES[:40])),
+    ("secret", _JWT_RS, (_JWT_RS.split(".")[1][:30], _JWT_RS.split(".")[2][:30])),
+    (
+        "secret",
+        "AKIAZ7CANARYKEYQ2X4M aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYCANARYKEY",
+        ("wJalrXUtnFEMI/K7MDENG",),
+    ),
+    # e-mails in more disguises
+    (
+        "email",
+        "https://app.example.com/reset?email=canary.query%40canary-corp.example&step=2",
+        ("canary.query",),
+    ),
+    ("email", "mailto:canary.mailto@canary-corp.example?subject=Export", ("canary.mailto",)),
+    ("email", "mailto:canary.mt%40canary-corp.example", ("canary.mt",)),
+    ("email", '{"email":"canary.jsonesc\\u0040canary-corp\\u002eexample"}', ("canary.jsonesc",)),
+    (
+        "email",
+        'From: "Kanarienvogel, Rosa" <canary.from@canary-corp.example>',
+        ("canary.from", "Kanarienvogel"),
+    ),
+    (
+        "email",
+        "Reply-To: Rosalind Canarywhistle <canary.reply@canary-corp.example>",
+        ("canary.reply", "Canarywhistle"),
+    ),
+    ("email", "canary.plus+billing@canary-corp.example", ("canary.plus",)),
+    ("email", "canary.dbl%2540canary-corp.example", ("canary.dbl",)),
+    ("email", "CANARY.SHOUT@MAIL.CANARY-CORP.CO.UK", ("CANARY.SHOUT",)),
+    ("email", "<canary.angle@canary-corp.example>", ("canary.angle",)),
+    ("email", "canary.literal@[192.0.2.17]", ("canary.literal",)),
+    # session cookies and OAuth tokens
+    (
+        "secret",
+        "ya29.a0AfH6SMCcanaryGoogleOAuth2TokenValue1234567890abcdef",
+        ("canaryGoogleOAuth2",),
+    ),
+    (
+        "secret",
+        "Cookie: theme=dark; session=eyJfcGVybWFuZW50Ijp0cnVlfQ.Zq8xRw.canarySessionSig123456",
+        ("canarySessionSig", "eyJfcGVybWFuZW50"),
+    ),
+    (
+        "secret",
+        "Set-Cookie: sessionid=k2j3h4g5f6d7s8a9canary1e2r3t4y5; Path=/; HttpOnly",
+        ("k2j3h4g5f6d7s8a9canary",),
+    ),
+]
+
+
+# Near-misses for the second pass's rules: order numbers, SKUs, versions, timestamps, SHAs,
+# UUIDs, dates that are not birth dates, tables and cookies without personal data.
+BENIGN += [
+    "order #2026-0042-7781",
+    "order 112-4455667-8899001",
+    "AWB 176-12345675",
+    "RMA-2026-11-0042",
+    "SKU ABC-12345-XL",
+    "EAN 4006381333931",
+    "ISBN 978-3-16-148410-0",
+    "part no. 0805-1234-01",
+    "tracking 1Z999AA10123456784",
+    "item 8712345678906",
+    "batch 20261124-0815",
+    "lot L2026-47",
+    "v3.12.0-beta.2+build.20261124",
+    "release 2026.11.24.1",
+    "kernel 6.8.0-49-generic",
+    "OID 1.3.6.1.4.1.311.21.7",
+    "build 04.12.85",
+    "schema v01.02.03",
+    "2026-11-24T09:13:02+01:00",
+    "20261124T091302Z",
+    "1732439582.415",
+    "24.11.2026 09:13",
+    "13:45:07,123",
+    "2026/11/24",
+    "created_at: 1990-05-03",
+    "expires 2027-12-31",
+    "valid from 01/04/2026",
+    "since 2019-03-01",
+    "Q3 2025 to Q1 2026",
+    "week 2026-W48",
+    "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3",
+    "merge 4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+    "fixup abc1234",
+    "550e8400-e29b-41d4-a716-446655440000",
+    "trace_id=4bf92f3577b34da6a3ce929d0e0e4736",
+    "span 00f067aa0ba902b7",
+    "etag 33a64df551425fcc55e4d42a148795d9f25f89d4",
+    "error 0x80070005",
+    "see the Confluence page: Runbook v2.",
+    "jira: PROJ-1234.",
+    "Heroku dyno web.1 restarted.",
+    "Map<String, Integer>",
+    "List<Order> orders",
+    "contact: support@",
+    "itinerary 20261124 confirmed",
+    "price 1.299,00 EUR",
+    "cost 12 345,67 €",
+    "shipped 3 of 12 parcels",
+    "rack EU-DE-FRA-04",
+    "user_id,plan,seats\n1042,pro,12",
+    "| metric | value |\n|---|---|\n| p99 | 2300ms |",
+    "Cookie: theme=dark; lang=en-GB",
+    "Set-Cookie: Path=/; Max-Age=3600",
+]
+
+# KNOWN GAPS: shapes that still reach the model (left out of the corpus above, on purpose).
+# - people's names in free prose or log text with no label, title or field (`session started
+#   for Ingrid Kanarienholm`) unless they are the requester's: use `redaction.sensitive`;
+# - national phone numbers of a country other than `redaction.phone_region`, without `+`/`00`
+#   or a label (`912 345 678` read in the US region); `(0)20 7946 0321` without a country code;
+# - German streets without a street word (`Unter den Linden 77`); Japanese addresses
+#   (`〒100-0001 東京都千代田区千代田1-1`);
+# - national IDs written as bare digits without a label or formatting (`111222333`, a BSN);
+# - a year of birth alone (`born in 1985`);
+# - card numbers grouped with slashes (`4242/4242/4242/4242`).
+# - a surname after `Dr`, `Miss` or `M.` (left out: `Lee Dr.`, `Cache Miss`, an initial);
+# - a name with a doubled quote in an SQL literal (`'O''Brien'` is learned as `O'Brien`).

@@ -554,3 +554,113 @@ def test_mixed_findings_round_trip_across_calls(texts: list[str]) -> None:
         assert redactor.restore(out) == text
         for token in (m[0] for m in PLACEHOLDER.finditer(out)):
             assert token in redactor.mapping or token in text
+
+
+# --- issue 14, second pass: what the larger corpus found -----------------------------------------
+
+
+def test_findings_of_one_finder_out_of_text_order_do_not_shift_the_rest(
+    redactor: Redactor,
+) -> None:
+    """gitleaks runs its rules in name order: a Heroku key before a Grafana token in the text
+    comes back after it, and hiding it out of order once moved every later finding."""
+    heroku = "HRKU-AA" + "Zq8xR2mK9vL4nB7cT1yW6pH3sD5fG0aJ" * 2
+    heroku = heroku[:65]
+    grafana = "glsa_" + "Zq8xR2mK9vL4nB7cT1yW6pH3sD5fG0aJ" + "_327232b6"
+    text = f"a {heroku} b {grafana} c, Kartennummer 4242 4242 4242 4242 danke"
+    out = redactor.redact(text)
+    assert out == "a <SECRET_1> b <SECRET_2> c, Kartennummer <CARD_1> danke"
+    assert redactor.restore(out) == text
+
+
+@pytest.mark.parametrize("end", [".", ",", ")", "!"])
+def test_a_vendor_key_followed_by_punctuation_in_prose(redactor: Redactor, end: str) -> None:
+    key = "pul-" + "cd1f5d483b064b44634795bfd60c90c33f4874a4"
+    assert (
+        redactor.redact(f"the token is {key}{end} thanks") == f"the token is <SECRET_1>{end} thanks"
+    )
+
+
+def test_a_gitleaks_rule_with_alternatives_takes_the_group_that_matched(
+    redactor: Redactor,
+) -> None:
+    token = "ATATT3" + ("xFfGF0T3BlbkFJ" * 14)[:186]
+    assert redactor.redact(f"token {token} here") == "token <SECRET_1> here"
+
+
+def test_a_weak_name_field_does_not_swallow_an_id_label(redactor: Redactor) -> None:
+    out = redactor.redact('{"contact": "NIE Y-1234567-X"}')
+    assert "1234567" not in out and "NIE" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "gone", "kept"),
+    [
+        ('{"prénom": "Hélène", "nom": "Kanarieaux"}', ["Hélène", "Kanarieaux"], ["prénom"]),
+        ("ФИО: Канарейкина Ольга", ["Канарейкина"], ["ФИО"]),
+        ("voornaam: Sanne; achternaam: Kanarie", ["Sanne", "Kanarie"], ["voornaam"]),
+    ],
+)
+def test_name_fields_in_other_languages(
+    redactor: Redactor, text: str, gone: list[str], kept: list[str]
+) -> None:
+    out = redactor.redact(text)
+    assert [g for g in gone if g in out] == [] and all(k in out for k in kept)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "first_name,last_name,plan\nBjörn,Kanariensson,pro",
+        "see the export: first_name;last_name\nBjörn;Kanariensson",
+        "| id | Vorname | Nachname |\n|---|---|---|\n| 7 | Björn | Kanariensson |",
+        "INSERT INTO users (id, first_name, last_name) VALUES (7, 'Björn', 'Kanariensson')",
+    ],
+)
+def test_names_in_the_personal_columns_of_a_table(redactor: Redactor, table: str) -> None:
+    out = redactor.redact(table)
+    assert "Kanariensson" not in out and "Björn" not in out
+    assert redactor.redact("user_id,plan,seats\n1042,pro,12") == "user_id,plan,seats\n1042,pro,12"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('From: "Doe, Jane" <jane@example.com>', 'From: "<NAME_1>" <<EMAIL_1>>'),
+        ("Reply-To: Jane Doe <jane@example.com>", "Reply-To: <NAME_1> <<EMAIL_1>>"),
+        ("Dear Mrs. Kanarienholm,", "Dear Mrs. <NAME_1>,"),
+        ("cache Miss Rate 3%", "cache Miss Rate 3%"),
+    ],
+)
+def test_display_names_and_titles(redactor: Redactor, text: str, expected: str) -> None:
+    assert redactor.redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("06.12.34.56.78", "<PHONE_1>"),
+        ("geb. 17.08.1962", "geb. <DOB_1>"),
+        ("fecha de nacimiento: 5 de mayo de 1990", "fecha de nacimiento: <DOB_1>"),
+        ("生年月日: 1985年4月12日", "生年月日: <DOB_1>"),
+        ("2 95 10 99 126 111 93", "<ID_1>"),
+        ("ITIN 912-70-1234", "ITIN <ID_1>"),
+        ("cf: mrtmtt91d08f205j", "cf: <ID_1>"),
+        ("pasaporte n.º PAA123456", "pasaporte n.º <ID_1>"),
+        ("PO Box 4471, Austin", "<ADDRESS_1>, Austin"),
+        ("jane@[192.0.2.17]", "<EMAIL_1>"),
+        ("ya29.a0AfH6SMCcanaryGoogleOAuth2Token12", "<SECRET_1>"),
+        ("Cookie: theme=dark; sid=k2j3h4g5f6d7s8a9", "Cookie: theme=dark; sid=<SECRET_1>"),
+        ("Set-Cookie: sid=k2j3h4g5f6d7s8a9; Path=/", "Set-Cookie: sid=<SECRET_1>; Path=/"),
+    ],
+)
+def test_second_pass_shapes(redactor: Redactor, text: str, expected: str) -> None:
+    assert redactor.redact(text) == expected
+
+
+def test_an_sql_insert_with_endless_quotes_is_read_in_linear_time(redactor: Redactor) -> None:
+    """Each row is read by one scan (a regex for quoted literals backtracked exponentially)."""
+    text = "insert into t (first_name) values (" + "'" * 5000
+    assert redactor.redact(text) == text
+    rows = "INSERT INTO u (id, last_name) VALUES (1, 'Kanar(ie)'), (2, 'O''Brien'); SELECT 1"
+    assert "Kanar(ie)" not in redactor.redact(rows)

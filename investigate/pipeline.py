@@ -38,13 +38,12 @@ from investigate.models import (
     Usage,
     Window,
 )
+from investigate.notemarker import without_our_notes
 from investigate.options import RunOptions
 from investigate.ranking import dedupe, merged_notes, number, order
 from investigate.recording import Cache, Recorder, Replay, load_replay
-from investigate.redaction import Redactor
 from investigate.secrets import MASKER
 from investigate.sla import sla_for
-from investigate.writeback import without_our_notes
 
 CACHED_MS = -1
 """The elapsed time `_run_one` gives a cache hit: shown as "cached", counted as 0 ms."""
@@ -348,6 +347,8 @@ def _recorder(ctx: Context, options: RunOptions) -> Recorder:
     """One recorder (and one redaction mapping) per run, so a value is the same placeholder in
     every file of the recording."""
     assert options.record is not None
+    from investigate.redaction import Redactor
+
     redaction = ctx.config.settings.redaction
     redactor = (
         Redactor.from_settings(redaction, enabled=True)

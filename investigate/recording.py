@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -35,8 +35,10 @@ from investigate import __version__
 from investigate.connector import Collected
 from investigate.errors import SourceError, SourceTimeout, UsageError
 from investigate.models import Analysis, Entities, Evidence, Ticket, Usage, Window
-from investigate.redaction import Redactor
 from investigate.secrets import MASKER
+
+if TYPE_CHECKING:
+    from investigate.redaction import Redactor
 
 FORMAT = 1
 MAX_FILE_BYTES = 64 * 1024 * 1024

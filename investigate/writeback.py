@@ -30,9 +30,7 @@ of the ticket text it investigates, so a note never feeds the next run.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -44,15 +42,21 @@ from investigate.config import Strict
 from investigate.connector import TicketSource
 from investigate.errors import ReadOnlyViolation, UsageError
 from investigate.http import HttpOptions, ReadOnlyGuard, WriteEndpoint, describe
-from investigate.models import SCHEMA_VERSION, Comment, Report, Ticket
-from investigate.redaction import Redactor
+from investigate.models import Report, Ticket
+from investigate.notemarker import (  # noqa: F401 - re-exported
+    MARKER,
+    evidence_hash,
+    is_our_note,
+    last_marker,
+    marker_for,
+    without_our_notes,
+)
 from investigate.render.note import NoteFormat, render_note
 from investigate.secrets import MASK, MASKER
 
 if TYPE_CHECKING:
     from investigate.context import Context
 
-MARKER = re.compile(r"investigate-note:v(\d+):([0-9a-f]{16})")
 NoteStatus = Literal["posted", "unchanged", "dry-run", "refused", "failed"]
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "private-token"})
 
@@ -126,44 +130,6 @@ def note_options(
         extra["Authorization"] = f"Bearer {bearer.get_secret_value()}"
     seconds = timeout.total_seconds() if timeout else 30.0
     return HttpOptions(base_url=base_url, timeout=seconds, headers=extra, auth=auth)
-
-
-def evidence_hash(report: Report) -> str:
-    """A fingerprint of the evidence (not of scores, counts or times that drift)."""
-    items = [
-        [e.id, e.source, e.kind, e.title, e.url, e.timestamp.isoformat() if e.timestamp else None]
-        for e in report.evidence
-    ]
-    data = json.dumps(items, ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(data.encode()).hexdigest()[:16]
-
-
-def marker_for(report: Report) -> str:
-    return f"investigate-note:v{SCHEMA_VERSION}:{evidence_hash(report)}"
-
-
-def is_our_note(text: str) -> bool:
-    return MARKER.search(text) is not None
-
-
-def last_marker(comments: list[Comment]) -> str | None:
-    """The marker of the newest note we posted (comments in order), if any."""
-    for comment in reversed(comments):
-        found = MARKER.findall(comment.body)
-        if found:
-            version, digest = found[-1]
-            return f"investigate-note:v{version}:{digest}"
-    return None
-
-
-def without_our_notes(ticket: Ticket) -> Ticket:
-    """The ticket minus the notes investigate posted: they are not evidence about the ticket."""
-    kept = [c for c in ticket.comments if not is_our_note(c.body)]
-    return (
-        ticket
-        if len(kept) == len(ticket.comments)
-        else ticket.model_copy(update={"comments": kept})
-    )
 
 
 def write_permission(connector: object) -> tuple[str, str, str] | None:
@@ -252,6 +218,8 @@ async def _send(
     dry_run: bool,
 ) -> NoteOutcome:
     sensitive = ctx.config.settings.redaction.sensitive
+    from investigate.redaction import Redactor
+
     redactor = Redactor(sensitive, enabled=True) if channel.settings.redact_notes else None
     body = render_note(report, channel.format, marker, redactor)
     note = channel.build(ticket, body)

@@ -9,13 +9,15 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from investigate.analysts import AnalystInput
 from investigate.models import Analysis, Evidence
 from investigate.prompts import load
-from investigate.redaction import Redactor
 from investigate.termsafe import invisible
+
+if TYPE_CHECKING:
+    from investigate.redaction import Redactor
 
 CHARS_PER_TOKEN = 3.0  # conservative: real English+JSON is nearer 3.5–4
 TOOL_NAME = "report_analysis"

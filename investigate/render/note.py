@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from investigate.models import Evidence, Report
-from investigate.redaction import Redactor
 from investigate.render import safe, when
 from investigate.render.markdown import md
 from investigate.secrets import MASKER
+
+if TYPE_CHECKING:
+    from investigate.redaction import Redactor
 
 NoteFormat = Literal["html", "markdown", "jira"]
 MAX_EVIDENCE = 12

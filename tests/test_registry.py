@@ -75,3 +75,24 @@ def test_a_run_imports_only_the_connector_types_its_config_uses() -> None:
         "investigate_connectors.prometheus",
         "investigate_connectors.jira",
     }
+
+
+def test_an_offline_run_loads_no_redaction_and_no_http_client() -> None:
+    """Start-up stays light: the demo's offline run reads files and SQLite only, so neither the
+    PII detectors (phonenumbers, stdnum, hundreds of key patterns) nor an HTTP client load."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[1] / "config.example.yaml"
+    heavy = ["investigate.redaction", "investigate.detect", "phonenumbers", "httpx2"]
+    code = (
+        "import contextlib, io, sys\n"
+        "from investigate.cli import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert run(['ticket', '4812', '--config', {str(demo)!r}, '-f', 'json']) == 0\n"
+        f"print(' '.join(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []

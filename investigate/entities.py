@@ -94,10 +94,16 @@ _STOP = frozenset(
 )
 
 
+def without_credentials(text: str) -> str:
+    """The text with every URL's user-info (`user:password@`) removed: what entities are read
+    from, so a credential never becomes an e-mail, a URL or a search value."""
+    return _USERINFO.sub(r"\1", text)
+
+
 def extract(ticket: Ticket) -> Entities:
     """Entities from the ticket's text, requester, organisation and custom fields."""
     # `scheme://user:password@host`: user-info is a credential, never an e-mail or part of a URL
-    text = _USERINFO.sub(r"\1", "\n".join(_texts(ticket))[:MAX_TEXT])
+    text = without_credentials("\n".join(_texts(ticket))[:MAX_TEXT])
     found: dict[str, list[Any]] = {name: [] for name in _PREFIXED}
     for name, pattern in _PREFIXED.items():
         found[name] += pattern.findall(text)
@@ -131,7 +137,7 @@ def extract(ticket: Ticket) -> Entities:
         endpoints=_unique(endpoints),
         product_areas=_areas(ticket, text),
         times=_unique(_times(text)),
-        keywords=keywords(f"{ticket.subject}\n{ticket.description}"),
+        keywords=keywords(without_credentials(f"{ticket.subject}\n{ticket.description}")),
         **{name: _unique(values) for name, values in found.items()},
     )
 

@@ -198,6 +198,8 @@ def test_url_user_info_is_never_an_email_entity() -> None:
     found = extract(ticket)
     assert not any("s3cretpass" in e or "hooks.example.com" in e for e in found.emails)
     assert not any("S3cretPass" in u for u in found.urls)
+    # nor a search word: keywords go to connectors as query terms
+    assert not {"hook", "s3cretpass"} & set(found.keywords), found.keywords
 
 
 def _analysis_with_draft(draft: str, redactor: Redactor, data: AnalystInput) -> Any:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from .server import Recorded, Reply, Response, ScriptedServer, raw_reply
+from .server import Recorded, Reply, Response, VendorFake, raw_reply
 from .vendored import body_check
 
 RULES = "/api/prometheus/grafana/api/v1/rules"
@@ -95,32 +95,17 @@ def make_annotation(
     }
 
 
-class FakeGrafana(ScriptedServer):
+class FakeGrafana(VendorFake):
     def __init__(self, *, token: str = "glsa_fake_token_123") -> None:
         super().__init__()
         self.token = token
         self.rules: list[dict[str, Any]] = []
         self.annotations: list[dict[str, Any]] = []
-        self.problems: list[str] = []
-        self._scripted: list[tuple[str, Reply]] = []
-
-    def script(self, reply: Reply, *, path: str = "") -> None:
-        """The next request whose path contains `path` takes `reply`."""
-        with self._lock:
-            self._scripted.append((path, reply))
-
-    def check(self) -> None:
-        super().check()
-        if self.problems:
-            raise AssertionError("FakeGrafana:\n" + "\n".join(self.problems))
 
     def _handle(self, request: Recorded) -> Response:
-        with self._lock:
-            hit = next((s for s in self._scripted if s[0] in request.path), None)
-            if hit is not None:
-                self._scripted.remove(hit)
-        if hit is not None:
-            return hit[1].render(self, request)
+        scripted = self.scripted(request)
+        if scripted is not None:
+            return scripted
         if request.method != "GET":
             return self._error(405, "Method Not Allowed")
         if request.headers.get("authorization") != f"Bearer {self.token}":

@@ -22,7 +22,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from .server import Recorded, Reply, Response, ScriptedServer, raw_reply
+from .server import Recorded, Reply, Response, VendorFake, raw_reply
 from .vendored import body_check
 
 CHECK_ALERTS = body_check("opsgenie.json", "#/definitions/ListAlertsResponse")
@@ -139,7 +139,7 @@ def _ms(value: str) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-class FakeOpsgenie(ScriptedServer):
+class FakeOpsgenie(VendorFake):
     def __init__(self, *, key: str = "og_fake_key_123") -> None:
         super().__init__()
         self.key = key
@@ -147,27 +147,12 @@ class FakeOpsgenie(ScriptedServer):
         self.incidents: list[dict[str, Any]] = []
         self.queries: list[str] = []
         self.phrases: list[str] = []
-        self.problems: list[str] = []
         self.unparsed: list[str] = []
-        self._scripted: list[tuple[str, Reply]] = []
-
-    def script(self, reply: Reply, *, path: str = "") -> None:
-        """The next request whose path contains `path` takes `reply`."""
-        with self._lock:
-            self._scripted.append((path, reply))
-
-    def check(self) -> None:
-        super().check()
-        if self.problems:
-            raise AssertionError("FakeOpsgenie:\n" + "\n".join(self.problems))
 
     def _handle(self, request: Recorded) -> Response:
-        with self._lock:
-            hit = next((s for s in self._scripted if s[0] in request.path), None)
-            if hit is not None:
-                self._scripted.remove(hit)
-        if hit is not None:
-            return hit[1].render(self, request)
+        scripted = self.scripted(request)
+        if scripted is not None:
+            return scripted
         if request.method != "GET":
             return self._error(405, "Method not allowed")
         if request.headers.get("authorization") != f"GenieKey {self.key}":

@@ -35,6 +35,7 @@ __all__ = [
     "Response",
     "ScriptedServer",
     "SlowReply",
+    "VendorFake",
     "callable_reply",
     "disconnect_reply",
     "raw_reply",
@@ -371,3 +372,32 @@ class ScriptedServer:
             [("content-type", "application/json"), *headers],
             json.dumps(payload).encode(),
         )
+
+
+class VendorFake(ScriptedServer):
+    """A vendor API fake that answers from its own state, with two hooks for tests: `script`
+    a reply for the next request whose path contains a string, and `problems` (contract
+    violations the fake noticed) that fail `check`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+        self._scripted: list[tuple[str, Reply]] = []
+
+    def script(self, reply: Reply, *, path: str = "") -> None:
+        """The next request whose path contains `path` takes `reply`."""
+        with self._lock:
+            self._scripted.append((path, reply))
+
+    def check(self) -> None:
+        super().check()
+        if self.problems:
+            raise AssertionError(f"{type(self).__name__}:\n" + "\n".join(self.problems))
+
+    def scripted(self, request: Recorded) -> Response | None:
+        """The scripted reply this request takes, if any (each is used once)."""
+        with self._lock:
+            hit = next((s for s in self._scripted if s[0] in request.path), None)
+            if hit is not None:
+                self._scripted.remove(hit)
+        return hit[1].render(self, request) if hit is not None else None

@@ -35,7 +35,6 @@ __all__ = [
     "Response",
     "ScriptedServer",
     "SlowReply",
-    "VendorFake",
     "callable_reply",
     "disconnect_reply",
     "raw_reply",

@@ -36,12 +36,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the fakes live in tests/fakes
 
-from investigate_connectors.cloudwatch_logs import CloudWatchLogs  # noqa: E402
-
 from investigate.context import Context  # noqa: E402
 from investigate.entities import extract  # noqa: E402
 from investigate.models import Person, Ticket, Window  # noqa: E402
 from investigate.remote_logs import RemoteScan  # noqa: E402
+from investigate_connectors.cloudwatch_logs import CloudWatchLogs  # noqa: E402
 
 END = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
 START = END - timedelta(hours=1)

@@ -44,14 +44,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from investigate_connectors._logscan import (
-    ORDER_SLACK,
-    Finder,
-    Records,
-    blocks,
-    first_time,
-    seek_range,
-)
 from pydantic import Field, field_validator, model_validator
 
 from investigate import logformats
@@ -61,6 +53,14 @@ from investigate.fieldmap import AccountField
 from investigate.patterns import LogLine, PatternGrouper, account_keys
 from investigate.textmatch import EntityMatcher
 from investigate.threads import in_thread
+from investigate_connectors._logscan import (
+    ORDER_SLACK,
+    Finder,
+    Records,
+    blocks,
+    first_time,
+    seek_range,
+)
 
 _INTERESTING = {"warning", "error", "critical"}
 _CODE_KEYS = ("error_code", "error.code", "err_code", "code")

@@ -24,6 +24,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+from investigate.connector import Check, Query
+from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
 from investigate_connectors._sqlbase import (
     AuthFailed,
     Limits,
@@ -33,9 +35,6 @@ from investigate_connectors._sqlbase import (
     dsn_password,
     one_line,
 )
-
-from investigate.connector import Check, Query
-from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
 
 READ_PRIVILEGES = frozenset({"SELECT", "USAGE", "SHOW VIEW"})
 _AUTH = {1044, 1045, 1698}

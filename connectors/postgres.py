@@ -21,6 +21,9 @@ import contextlib
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
+from investigate.connector import Check
+from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
+from investigate.sqlguard import check_sql
 from investigate_connectors._sqlbase import (
     AuthFailed,
     Limits,
@@ -31,10 +34,6 @@ from investigate_connectors._sqlbase import (
     one_line,
     tables_of,
 )
-
-from investigate.connector import Check
-from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
-from investigate.sqlguard import check_sql
 
 if TYPE_CHECKING:
     import psycopg

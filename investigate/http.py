@@ -157,7 +157,7 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         self.guard = ReadOnlyGuard(options.read_only_posts, options.write)
         self._attempt = 0
 
-    def _backoff(self, exc: Exception) -> bool | float:
+    def _backoff(self, exc: BaseException) -> bool | float:
         remaining = (
             self.options.deadline - time.monotonic() if self.options.deadline is not None else None
         )

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from fakes.zendesk import FakeZendesk, make_comment, make_ticket, make_user
-from investigate_connectors.zendesk import Zendesk
 
 from investigate.context import Context
 from investigate.errors import ReadOnlyViolation
+from investigate_connectors.zendesk import Zendesk
 
 EMAIL = "agent@acme.io"
 TOKEN = "zd_read_token_123"

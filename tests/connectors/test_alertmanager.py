@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import stamina
 from fakes.anthropic_api import Reply, Response
-from investigate_connectors.alertmanager import Alertmanager, escape_matcher, regex_matcher
 from monitoring_servers import (
     HOSTILE,
     FakeMonitoring,
@@ -33,6 +32,7 @@ from monitoring_servers import (
 from investigate import signals
 from investigate.errors import SourceError
 from investigate.models import Evidence, Report
+from investigate_connectors.alertmanager import Alertmanager, escape_matcher, regex_matcher
 
 EXTRA_HOSTILE = ['a,b="c"', "x=~y", '{service="api"}', "ünï €"]
 VALUES = [*HOSTILE, *EXTRA_HOSTILE]

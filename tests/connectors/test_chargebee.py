@@ -24,7 +24,6 @@ from fakes.chargebee import (
     cb_transaction,
 )
 from fakes.stripe import HugeReply, malformed_json
-from investigate_connectors.chargebee import Chargebee
 
 from investigate import entities as entity_mod
 from investigate.config import load_config
@@ -32,6 +31,7 @@ from investigate.connector import Collected, Query
 from investigate.context import Context
 from investigate.errors import ConfigError, SourceError
 from investigate.models import Entities, Evidence, Person, Ticket, Window
+from investigate_connectors.chargebee import Chargebee
 
 KEY = "test_cbReadOnlyKey0123456789abc"
 EMAIL = "dana@acme.io"

@@ -29,6 +29,13 @@ from fakes.cloudwatch import (
     aws_error,
     throttled,
 )
+from servers import missing
+
+from investigate.connector import Query
+from investigate.context import Context
+from investigate.entities import extract
+from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
+from investigate.models import Evidence, Person, Ticket, Window
 from investigate_connectors.cloudwatch_logs import (
     INSTALL,
     LOGS_READS,
@@ -40,13 +47,6 @@ from investigate_connectors.cloudwatch_logs import (
     insights_query,
     parse_event,
 )
-from servers import missing
-
-from investigate.connector import Query
-from investigate.context import Context
-from investigate.entities import extract
-from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
-from investigate.models import Evidence, Person, Ticket, Window
 
 MOTO = all(importlib.util.find_spec(m) is not None for m in ("moto", "flask", "boto3"))
 """moto's server (the `test` extra installs moto[server,logs] and boto3)."""

@@ -19,7 +19,6 @@ import yaml
 from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.datadog_monitors import FakeDatadogMonitors, make_monitor
-from investigate_connectors.datadog_monitors import DatadogMonitors
 
 from investigate import signals
 from investigate.connector import Query
@@ -27,6 +26,7 @@ from investigate.context import Context
 from investigate.errors import SourceError
 from investigate.models import Entities, Ticket, Window
 from investigate.secrets import MASKER
+from investigate_connectors.datadog_monitors import DatadogMonitors
 
 API_KEY = "dd_api_fake_123"
 APP_KEY = "dd_app_fake_456"

@@ -17,7 +17,6 @@ import pytest
 import stamina
 from fakes.anthropic_api import raw_reply
 from fakes.elasticsearch import FakeElasticsearch, spec_validators
-from investigate_connectors.elasticsearch import Elasticsearch
 from spec_validation import spec_missing_reason
 
 from investigate.connector import Query
@@ -25,6 +24,7 @@ from investigate.context import Context
 from investigate.entities import extract
 from investigate.errors import ReadOnlyViolation, SourceError
 from investigate.models import Evidence, Person, Ticket, Window
+from investigate_connectors.elasticsearch import Elasticsearch
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 END = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

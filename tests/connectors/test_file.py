@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
-from investigate_connectors.file import FileTickets
 
 from investigate.config import load_config
 from investigate.connector import TicketSource
 from investigate.context import Context
 from investigate.errors import TicketNotFound, TicketSourceError
+from investigate_connectors.file import FileTickets
 
 TICKET_4812: dict[str, Any] = {
     "id": 4812,
@@ -223,11 +223,10 @@ async def test_it_is_a_ticket_source_and_collects_no_evidence(tmp_path: Path) ->
 
 
 async def test_a_broken_file_in_the_folder_does_not_hide_the_others(tmp_path: Path) -> None:
-    from investigate_connectors.file import FileTickets
-
     from investigate.config import load_config
     from investigate.context import Context
     from investigate.errors import TicketNotFound
+    from investigate_connectors.file import FileTickets
 
     folder = tmp_path / "tickets"
     folder.mkdir()

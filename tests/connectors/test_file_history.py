@@ -9,11 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from investigate_connectors.file import FileTickets
-
 from investigate.context import Context
 from investigate.stats import compute
 from investigate.stats.history import HistoryQuery
+from investigate_connectors.file import FileTickets
 
 SINCE = datetime(2026, 11, 1, tzinfo=UTC)
 UNTIL = datetime(2026, 11, 30, tzinfo=UTC)

@@ -19,13 +19,13 @@ from fakes.freshdesk import (
     make_requester,
     make_ticket,
 )
-from investigate_connectors.freshdesk import Freshdesk
 
 from investigate import entities as entity_mod
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Window
+from investigate_connectors.freshdesk import Freshdesk
 
 KEY = "fd_fake_key_123"
 WINDOW = Window(

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 from fakes.freshdesk import FakeFreshdesk, make_rating, make_requester, make_stats, make_ticket
-from investigate_connectors.freshdesk import Freshdesk
 
 from investigate.context import Context
 from investigate.errors import TicketSourceError
 from investigate.stats import compute
 from investigate.stats.history import HistoryQuery
+from investigate_connectors.freshdesk import Freshdesk
 
 KEY = "fd_fake_key_123"
 SINCE = datetime(2026, 11, 1, tzinfo=UTC)

@@ -25,7 +25,6 @@ from fakes.github import (
     rate_limited,
     user,
 )
-from investigate_connectors.github import GitHub, link_next, quote_phrase
 from spec_validation import needs_spec
 
 from investigate.connector import Query
@@ -34,6 +33,7 @@ from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Entities, Ticket, Window
 from investigate.sdk.trackers import markdown_to_text
 from investigate.secrets import MASKER
+from investigate_connectors.github import GitHub, link_next, quote_phrase
 
 TOKEN = "ghp_fake_token_123"
 WINDOW = Window(

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from fakes.grafana import FakeGrafana, make_annotation, make_instance, make_rule
-from investigate_connectors.grafana import Grafana
 
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.entities import extract
 from investigate.models import Evidence, Ticket, Window
+from investigate_connectors.grafana import Grafana
 
 TOKEN = "glsa_test_token_123"
 CREATED = datetime(2026, 11, 24, 8, 14, tzinfo=UTC)

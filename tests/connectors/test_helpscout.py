@@ -19,7 +19,6 @@ from fakes.helpscout import (
     make_customer,
     make_thread,
 )
-from investigate_connectors.helpscout import HelpScout, token_body_only
 
 from investigate import entities as entity_mod
 from investigate import incidents
@@ -27,6 +26,7 @@ from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
 from investigate.models import Window
+from investigate_connectors.helpscout import HelpScout, token_body_only
 
 APP_ID, SECRET = "hs_app_id_123", "hs_secret_456"
 WINDOW = Window(

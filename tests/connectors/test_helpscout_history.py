@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from fakes.helpscout import FakeHelpScout, make_conversation, make_rating_row, make_thread
-from investigate_connectors.helpscout import HelpScout
 
 from investigate.context import Context
 from investigate.stats import compute
 from investigate.stats.history import HistoryQuery
+from investigate_connectors.helpscout import HelpScout
 
 APP_ID, SECRET = "hs_app_id_123", "hs_secret_456"
 SINCE = datetime(2026, 11, 1, tzinfo=UTC)

@@ -17,7 +17,6 @@ import yaml
 from busyclock import Stopwatch
 from fakes.admin_api import FakeAdminAPI
 from fakes.anthropic_api import Reply, Response, raw_reply
-from investigate_connectors.http_json import HttpJson, fill_url
 
 from investigate.config import load_config
 from investigate.connector import Query
@@ -25,6 +24,7 @@ from investigate.context import Context
 from investigate.errors import ConfigError, SourceError
 from investigate.models import Entities, Ticket, Window
 from investigate.secrets import MASKER
+from investigate_connectors.http_json import HttpJson, fill_url
 
 TOKEN = "adm_secret_token_1"
 WINDOW = Window(

@@ -23,7 +23,6 @@ from fakes.intercom import (
     make_part,
     make_ticket,
 )
-from investigate_connectors.intercom import Intercom, search_body_only
 
 from investigate import entities as entity_mod
 from investigate import incidents
@@ -32,6 +31,7 @@ from investigate.context import Context
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
 from investigate.models import Window
 from investigate.sdk import helpdesk as _helpdesk
+from investigate_connectors.intercom import Intercom, search_body_only
 
 TOKEN = "ic_fake_token_123"
 WINDOW = Window(

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from fakes.intercom import FakeIntercom, make_conversation
-from investigate_connectors.intercom import Intercom
 
 from investigate.context import Context
 from investigate.stats import compute
 from investigate.stats.history import HistoryQuery
+from investigate_connectors.intercom import Intercom
 
 TOKEN = "ic_fake_token_123"
 SINCE = datetime(2026, 11, 1, tzinfo=UTC)

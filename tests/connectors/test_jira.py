@@ -24,13 +24,13 @@ from fakes.jira import (
     parse_jql,
     person,
 )
-from investigate_connectors.jira import Jira, jql_string, jql_text
 
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ConfigError, SourceError, TicketNotFound
 from investigate.models import Entities, Ticket, Window
 from investigate.secrets import MASKER
+from investigate_connectors.jira import Jira, jql_string, jql_text
 
 EMAIL = "bot@acme.io"
 TOKEN = "jira_fake_token_123"

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from fakes.jira import FakeJira, adf, make_issue, person
-from investigate_connectors.jira import Jira
 
 from investigate.context import Context
 from investigate.stats import compute
 from investigate.stats.history import HistoryQuery
+from investigate_connectors.jira import Jira
 
 EMAIL = "bot@acme.io"
 TOKEN = "jira_fake_token_123"

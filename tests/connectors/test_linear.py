@@ -17,7 +17,6 @@ import stamina
 from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.linear import FakeLinear, error_body, linear_schema, make_comment, make_issue
-from investigate_connectors.linear import DOCUMENTS, SEARCH, Linear, ensure_query, reset_wait
 from spec_validation import needs_spec
 
 from investigate.connector import Query
@@ -25,6 +24,7 @@ from investigate.context import Context
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
 from investigate.models import Entities, Ticket, Window
 from investigate.secrets import MASKER
+from investigate_connectors.linear import DOCUMENTS, SEARCH, Linear, ensure_query, reset_wait
 
 pytestmark = needs_spec("linear.graphql")
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import yaml
-from investigate_connectors.log_file import LogFile
 
 from investigate.config import load_config
 from investigate.connector import Collected, Query
@@ -21,6 +20,7 @@ from investigate.context import Context
 from investigate.entities import extract
 from investigate.errors import SourceError
 from investigate.models import Evidence, Person, Ticket, Window
+from investigate_connectors.log_file import LogFile
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 END = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

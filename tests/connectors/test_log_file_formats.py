@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import yaml
-from investigate_connectors.log_file import LogFile
 from test_log_file import collect, find, make_logs
 
 from investigate.config import load_config
 from investigate.errors import ConfigError
+from investigate_connectors.log_file import LogFile
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "logformats"
 WRITTEN = 1795521600  # 2026-11-24T12:00Z: the day the fixtures' clock-only lines belong to

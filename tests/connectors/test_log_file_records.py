@@ -10,16 +10,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import investigate_connectors._logscan as logscan
 import investigate_connectors.log_file as log_file
-import pytest
-from investigate_connectors._logscan import blocks
-from investigate_connectors.log_file import LogFile, _open
-
 from investigate import logformats
 from investigate.models import Evidence
 from investigate.patterns import PatternGrouper
 from investigate.textmatch import EntityMatcher
+from investigate_connectors._logscan import blocks
+from investigate_connectors.log_file import LogFile, _open
 from tests.connectors.test_log_file import make_logs, query
 from tests.connectors.test_log_scan import ENGINES, use
 

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import investigate_connectors._logscan as logscan
 import pytest
-from investigate_connectors._logscan import Finder, blocks, seek_range
 
+import investigate_connectors._logscan as logscan
 from investigate.models import Evidence
+from investigate_connectors._logscan import Finder, blocks, seek_range
 from tests.connectors.test_log_file import (
     END,
     START,

@@ -16,7 +16,6 @@ import stamina
 from busyclock import Stopwatch
 from fakes.anthropic_api import raw_reply
 from fakes.loki import FakeLoki
-from investigate_connectors.loki import Loki, _ns
 
 from investigate.connector import Query
 from investigate.context import Context
@@ -24,6 +23,7 @@ from investigate.entities import extract
 from investigate.errors import SourceError
 from investigate.models import Evidence, Person, Ticket, Window
 from investigate.secrets import MASKER
+from investigate_connectors.loki import Loki, _ns
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 END = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

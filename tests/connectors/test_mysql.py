@@ -12,11 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import investigate_connectors._sqlbase as sqlbase
 import pytest
 from busyclock import Stopwatch
-from investigate_connectors._sqlbase import AuthFailed
-from investigate_connectors.mysql import MySQL, write_privileges
 from servers import (
     PASSWORDS,
     MariaServer,
@@ -27,8 +24,11 @@ from servers import (
     start_mariadb,
 )
 
+import investigate_connectors._sqlbase as sqlbase
 from investigate.errors import ConfigError, ReadOnlyViolation, SourceError, SourceTimeout
 from investigate.sqlguard import CheckedSQL
+from investigate_connectors._sqlbase import AuthFailed
+from investigate_connectors.mysql import MySQL, write_privileges
 
 SLOW = (  # MariaDB's SEQUENCE engine: 4e10 row pairs, slow by construction
     "SELECT count(*) AS n FROM seq_1_to_200000 AS a CROSS JOIN seq_1_to_200000 AS b "

@@ -12,12 +12,12 @@ from typing import Any
 import httpx2
 import pytest
 from fakes.opsgenie import FakeOpsgenie, make_alert, make_incident
-from investigate_connectors.opsgenie import Opsgenie
 
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.entities import extract
 from investigate.models import Evidence, Ticket, Window
+from investigate_connectors.opsgenie import Opsgenie
 
 KEY = "og_test_key_123"
 CREATED = datetime(2026, 11, 24, 8, 14, tzinfo=UTC)

@@ -18,13 +18,13 @@ import yaml
 from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.pagerduty import FakePagerDuty, make_incident, make_log_entry
-from investigate_connectors.pagerduty import PagerDuty
 
 from investigate import signals
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError
 from investigate.models import Entities, Ticket, Window
+from investigate_connectors.pagerduty import PagerDuty
 
 TOKEN = "pd_fake_token_123"
 WINDOW = Window(

@@ -12,11 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import investigate_connectors._sqlbase as sqlbase
 import pytest
 from busyclock import Stopwatch
-from investigate_connectors._sqlbase import AuthFailed
-from investigate_connectors.postgres import Postgres
 from servers import (
     PASSWORDS,
     PgServer,
@@ -27,8 +24,11 @@ from servers import (
     start_postgres,
 )
 
+import investigate_connectors._sqlbase as sqlbase
 from investigate.errors import ConfigError, ReadOnlyViolation, SourceError, SourceTimeout
 from investigate.sqlguard import CheckedSQL
+from investigate_connectors._sqlbase import AuthFailed
+from investigate_connectors.postgres import Postgres
 
 SLOW = (
     "SELECT count(*) AS n FROM generate_series(1, 200000) AS a "

@@ -18,13 +18,6 @@ from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, callable_reply, raw_reply
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from investigate_connectors.prometheus import (
-    Prometheus,
-    escape_string,
-    parse_template,
-    regex_quote,
-    render,
-)
 from monitoring_servers import (
     HOSTILE,
     PASSWORD,
@@ -42,6 +35,13 @@ from investigate import signals
 from investigate.errors import ConfigError, SourceError
 from investigate.models import Evidence, Report
 from investigate.rows import parse_time
+from investigate_connectors.prometheus import (
+    Prometheus,
+    escape_string,
+    parse_template,
+    regex_quote,
+    render,
+)
 
 AUTH = {"username": USER, "password": PASSWORD}
 

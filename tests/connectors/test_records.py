@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-from investigate_connectors.records import Records
 
 from investigate.config import load_config
 from investigate.connector import Collected, Query
@@ -20,6 +19,7 @@ from investigate.context import Context
 from investigate.entities import extract
 from investigate.errors import SourceError
 from investigate.models import Person, Ticket, Window
+from investigate_connectors.records import Records
 
 WINDOW = Window(
     start=datetime(2026, 11, 24, 9, 0, tzinfo=UTC), end=datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -17,7 +17,6 @@ import yaml
 from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.sentry import FakeSentry, make_event, make_issue, parse_search
-from investigate_connectors.sentry import Sentry, next_cursor, quote_value, summarise_event
 from spec_validation import needs_spec
 
 from investigate import entities as entity_mod
@@ -27,6 +26,7 @@ from investigate.context import Context
 from investigate.errors import ConfigError, SourceError
 from investigate.models import Entities, Evidence, Person, Ticket, Window
 from investigate.secrets import MASKER
+from investigate_connectors.sentry import Sentry, next_cursor, quote_value, summarise_event
 
 TOKEN = "sntrys_fake_token_123"
 WINDOW = Window(

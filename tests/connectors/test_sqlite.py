@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import investigate_connectors.sqlite as sqlite_module
 import pytest
 import yaml
-from investigate_connectors.sqlite import SQLite
 
+import investigate_connectors.sqlite as sqlite_module
 from investigate import entities as entity_mod
 from investigate.config import load_config
 from investigate.connector import Query
@@ -21,6 +20,7 @@ from investigate.context import Context
 from investigate.errors import ConfigError, SourceError, SourceTimeout
 from investigate.models import Evidence, Person, Ticket, Window
 from investigate.sqlguard import CheckedSQL
+from investigate_connectors.sqlite import SQLite
 
 WINDOW = Window(
     start=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), end=datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

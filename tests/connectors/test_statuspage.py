@@ -17,13 +17,13 @@ import yaml
 from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.statuspage import FakeStatuspage, make_component, make_incident
-from investigate_connectors.statuspage import Statuspage
 
 from investigate import signals
 from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError
 from investigate.models import Entities, Ticket, Window
+from investigate_connectors.statuspage import Statuspage
 
 WINDOW = Window(
     start=datetime(2026, 11, 23, 11, 0, tzinfo=UTC), end=datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -30,7 +30,6 @@ from fakes.stripe import (
     stripe_refund,
     stripe_subscription,
 )
-from investigate_connectors.stripe import Stripe, search_query
 from spec_validation import needs_spec
 
 from investigate import entities as entity_mod
@@ -39,6 +38,7 @@ from investigate.connector import Collected, Query
 from investigate.context import Context
 from investigate.errors import SourceError
 from investigate.models import Entities, Evidence, Person, Ticket, Window
+from investigate_connectors.stripe import Stripe, search_query
 
 pytestmark = needs_spec("stripe.json")
 

@@ -21,7 +21,6 @@ from fakes.zendesk import (
     make_user,
     parse_search,
 )
-from investigate_connectors.zendesk import Zendesk, quote_phrase
 
 from investigate import entities as entity_mod
 from investigate import incidents
@@ -30,6 +29,7 @@ from investigate.context import Context
 from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Ticket, Window
 from investigate.sdk.helpdesk import ticket_number, vendor_wait
+from investigate_connectors.zendesk import Zendesk, quote_phrase
 
 EMAIL = "agent@acme.io"
 TOKEN = "zd_fake_token_123"

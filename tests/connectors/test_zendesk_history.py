@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from fakes.zendesk import FakeZendesk, make_metric, make_rating, make_ticket
-from investigate_connectors.zendesk import Zendesk
 
 from investigate.context import Context
 from investigate.stats import compute
 from investigate.stats.history import HistoryQuery, TicketHistorySource
+from investigate_connectors.zendesk import Zendesk
 
 EMAIL = "agent@acme.io"
 TOKEN = "zd_fake_token_123"

@@ -13,13 +13,13 @@ from fakes.grafana import FakeGrafana, make_annotation
 from fakes.opsgenie import FakeOpsgenie, make_alert
 from fakes.pagerduty import FakePagerDuty, make_incident
 from fakes.sentry import FakeSentry, make_issue
+
+from investigate.sdk.testing import CHECKS, Contract
 from investigate_connectors.datadog_monitors import DatadogMonitors
 from investigate_connectors.grafana import Grafana
 from investigate_connectors.opsgenie import Opsgenie
 from investigate_connectors.pagerduty import PagerDuty
 from investigate_connectors.sentry import Sentry
-
-from investigate.sdk.testing import CHECKS, Contract
 
 WINDOW_MS = 1_795_507_200_000  # 2026-11-24T08:00:00Z, inside every contract query's window
 

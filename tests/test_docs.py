@@ -86,9 +86,9 @@ def _section(text: str, heading: str) -> str:
 
 
 def test_formats_doc_names_every_key_and_only_real_ones() -> None:
-    from investigate.connector import ConnectorConfig
     from investigate.models import Ticket
-    from investigate.sqlparams import NamedQuery
+    from investigate.sdk.contract import ConnectorConfig
+    from investigate.sdk.sqlparams import NamedQuery
     from investigate_connectors.records import RecordsConfig
 
     doc = (ROOT / "docs/formats.md").read_text()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from investigate.entities import MAX_PER_LIST, add_values, extract, keywords
+from investigate.evidence.entities import MAX_PER_LIST, add_values, extract, keywords
 from investigate.models import Comment, Organization, Person, Ticket
 
 CREATED = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

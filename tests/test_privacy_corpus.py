@@ -23,7 +23,8 @@ from investigate.analysts.llm import LLMAnalyst
 from investigate.analysts.openai_analyst import OpenAIProvider
 from investigate.analysts.prompt import build_prompt
 from investigate.config import Settings
-from investigate.entities import extract
+from investigate.evidence.entities import extract
+from investigate.evidence.redaction import Redactor
 from investigate.models import (
     Comment,
     Evidence,
@@ -33,7 +34,6 @@ from investigate.models import (
     Ticket,
     Window,
 )
-from investigate.redaction import Redactor
 from investigate.secrets import MASKER
 
 NOW = datetime(2026, 11, 24, 9, 13, tzinfo=UTC)

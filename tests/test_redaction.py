@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from investigate.redaction import PLACEHOLDER, Redactor, entropy, luhn
+from investigate.evidence.redaction import PLACEHOLDER, Redactor, entropy, luhn
 
 
 @pytest.fixture

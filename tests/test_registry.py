@@ -85,7 +85,12 @@ def test_an_offline_run_loads_no_redaction_and_no_http_client() -> None:
     from pathlib import Path
 
     demo = Path(__file__).resolve().parents[1] / "config.example.yaml"
-    heavy = ["investigate.redaction", "investigate.detect", "phonenumbers", "httpx2"]
+    heavy = [
+        "investigate.evidence.redaction",
+        "investigate.evidence.detect",
+        "phonenumbers",
+        "httpx2",
+    ]
     code = (
         "import contextlib, io, sys\n"
         "from investigate.cli import run\n"

@@ -28,7 +28,7 @@ from corpus import (
 )
 
 from investigate.models import Report
-from investigate.sqlguard import check_sql
+from investigate.sdk.sqlguard import check_sql
 
 Run = Callable[..., Timed]
 

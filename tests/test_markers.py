@@ -11,6 +11,7 @@ the items of the session it is part of: in the full run every server test must b
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,8 @@ def _is_fixture(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any("fixture" in ast.unparse(d) for d in func.decorator_list)
 
 
-def server_users() -> tuple[set[str], set[tuple[str, str]]]:
+@functools.cache
+def server_users() -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
     """(fixtures that start a real server, (file, test) pairs whose body starts one), by name,
     from every Python file under tests/ except the server modules themselves."""
     starters = _starters()
@@ -52,14 +54,17 @@ def server_users() -> tuple[set[str], set[tuple[str, str]]]:
     for path in sorted(TESTS.rglob("*.py")):
         if path.parent == TESTS and path.name in SERVER_FILES:
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        if not any(name in source for name in starters):  # no call without the name
+            continue
+        tree = ast.parse(source)
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _calls(node, starters):
                 if _is_fixture(node):
                     fixtures.add(node.name)
                 elif node.name.startswith("test"):
                     tests.add((str(path.relative_to(TESTS)), node.name))
-    return fixtures, tests
+    return frozenset(fixtures), frozenset(tests)
 
 
 def test_the_walk_finds_every_server_starter_and_fixture() -> None:

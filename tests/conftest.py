@@ -103,6 +103,8 @@ TESTS = Path(__file__).resolve().parent
 SERVER_MODULES = (TESTS / "servers.py", TESTS / "monitoring_servers.py")
 """Where the real servers are started: every top-level `start_*` function in these files runs a
 real PostgreSQL, MariaDB, Prometheus or Alertmanager binary."""
+SLOW_LIST = TESTS / "slow_tests.txt"
+"""Test functions slow by measurement (scripts/slow_tests.py writes it from a durations run)."""
 SLOW_DIRS = frozenset({"faults"})
 """Folders whose every test is slow (tests/faults: the whole fault matrix and the load run)."""
 
@@ -151,9 +153,15 @@ def real_server_fixtures(item: pytest.Item, starters: frozenset[str]) -> set[str
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `slow` every test that starts a real server (itself or through any fixture in its
-    closure) or sits in a slow folder. Single slow tests carry `@pytest.mark.slow` themselves:
+    closure), sits in a slow folder, or is listed in tests/slow_tests.txt (measured: slower than
+    the threshold there). Single slow tests of a slow kind carry `@pytest.mark.slow` themselves:
     subprocess runs of the CLI, wheel builds, Chromium, long property or eval runs."""
     starters = server_starters()
+    measured = {
+        line.strip()
+        for line in SLOW_LIST.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     folders: dict[Path, str] = {}
     for item in items:
         folder = folders.get(item.path)
@@ -166,6 +174,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         func = getattr(item, "function", None)
         if (
             folder in SLOW_DIRS
+            or item.nodeid.split("[", 1)[0] in measured
             or real_server_fixtures(item, starters)
             or (func is not None and starts_a_server(func, starters))
         ):

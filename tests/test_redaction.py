@@ -501,6 +501,7 @@ ADVERSARIAL = [
 ]
 
 
+@pytest.mark.slow  # a megabyte of adversarial text per case
 @pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:16]))
 def test_one_megabyte_adversarial_inputs_finish(text: str) -> None:
     redactor = Redactor(["acme"])

@@ -84,6 +84,7 @@ print(json.dumps({"sent": sent, "sqlglot": "sqlglot" in sys.modules}))
 """
 
 
+@pytest.mark.slow  # fresh python subprocesses
 def test_a_cached_verdict_still_escapes_entities_bound_into_like(tmp_path: Path) -> None:
     """The second run reads the verdict from the cache (no sqlglot) and must still escape `%`
     and `_` in a LIKE value and `*` in a GLOB one, or an entity would match every row."""

@@ -28,7 +28,6 @@ from investigate.sdk.relevance import tokens
 MAX_SUPPORT = 3
 _PER_CUSTOMER = frozenset({"log", "log_pattern", "db_row", "customer"})
 ALERT_LEAD = timedelta(hours=6)
-DEPLOY_HORIZON = timedelta(hours=3)  # "shortly after a deploy"
 ALERT_LAG = timedelta(hours=1)
 
 
@@ -733,26 +732,10 @@ DETECTORS: list[Callable[[AnalystInput], Finding]] = [
 ]
 
 
-def _deploy_before(pattern: Evidence, deploys: list[Evidence]) -> Evidence | None:
-    if pattern.first_seen is None:
-        return None
-    for d in deploys:
-        if d.timestamp and timedelta(0) <= pattern.first_seen - d.timestamp <= DEPLOY_HORIZON:
-            services = _services(d)
-            if not services or not pattern.services or set(pattern.services) & services:
-                return d
-    return None
-
-
 def _near_ticket(e: Evidence, ticket_time: datetime) -> bool:
     """An alert or incident that began in the hours before the ticket (or just after it)."""
     started = e.first_seen or e.timestamp
     return started is not None and -ALERT_LEAD <= started - ticket_time <= ALERT_LAG
-
-
-def _services(e: Evidence) -> set[str]:
-    row = signals.row(e)
-    return {str(row[k]) for k in ("service", "app", "component") if row.get(k)}
 
 
 def _customer_values(data: AnalystInput, key: str) -> set[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fas
     from investigate.batch import Outcome
     from investigate.context import Context
     from investigate.models import Report
+    from investigate.options import RunOptions
     from investigate.recording import Cache
 
 
@@ -110,7 +113,6 @@ def ticket(
     verbose: VerboseOpt = False,
 ) -> None:
     """Investigate one ticket and print the report."""
-    from investigate.options import RunOptions
     from investigate.pipeline import investigate, strict_failures
     from investigate.render.output import emit
     from investigate.render.progress import connector_progress
@@ -128,22 +130,10 @@ def ticket(
     if dry_run and not post_note:
         raise UsageError("--dry-run goes with --post-note")
     deadline = option_duration("--timeout", timeout)
-    options = RunOptions(
-        ticket_id=ticket_id,
-        analyst=analyst.value if analyst else "auto",
-        reanalyse=analyst is not None,
-        model=model,
-        since=since,
-        until=until,
-        only=_names(only),
-        skip=_names(skip),
-        timeout=deadline,
-        redact=not no_redact,
-        strict=strict,
-        record=record,
-        replay=replay,
-        cache=_cache(cache, until),
+    options = _run_options(
+        ticket_id, analyst, model, since, until, only, skip, deadline, no_redact, strict, cache
     )
+    options = replace(options, reanalyse=analyst is not None, record=record, replay=replay)
     if replay is not None:
         _check_replay(replay, ticket_id)
     if show_prompt:
@@ -251,7 +241,6 @@ def batch(
         summary_lines,
         summary_table,
     )
-    from investigate.options import RunOptions
     from investigate.threads import run as run_async
 
     ctx = _context(config, verbose)
@@ -282,18 +271,8 @@ def batch(
         except OSError as exc:
             raise UsageError(f"cannot create {output_dir}: {exc.strerror or exc}") from None
     deadline = option_duration("--timeout", timeout)
-    base = RunOptions(
-        ticket_id="",
-        analyst=analyst.value if analyst else "auto",
-        model=model,
-        since=since,
-        until=until,
-        only=_names(only),
-        skip=_names(skip),
-        timeout=deadline,
-        redact=not no_redact,
-        strict=strict,
-        cache=_cache(cache, until),
+    base = _run_options(
+        "", analyst, model, since, until, only, skip, deadline, no_redact, strict, cache
     )
     options = BatchOptions(
         ids=ids,
@@ -337,6 +316,37 @@ def batch(
     code = exit_code(outcomes, strict)
     if code:
         raise typer.Exit(code)
+
+
+def _run_options(
+    ticket_id: str,
+    analyst: AnalystChoice | None,
+    model: str | None,
+    since: str | None,
+    until: str | None,
+    only: list[str] | None,
+    skip: list[str] | None,
+    deadline: timedelta | None,
+    no_redact: bool,
+    strict: bool,
+    cache: str | None,
+) -> RunOptions:
+    """What `ticket` and `batch` share of one investigation's options."""
+    from investigate.options import RunOptions
+
+    return RunOptions(
+        ticket_id=ticket_id,
+        analyst=analyst.value if analyst else "auto",
+        model=model,
+        since=since,
+        until=until,
+        only=_names(only),
+        skip=_names(skip),
+        timeout=deadline,
+        redact=not no_redact,
+        strict=strict,
+        cache=_cache(cache, until),
+    )
 
 
 def _post_note(ctx: Context, report: Report, dry_run: bool) -> None:

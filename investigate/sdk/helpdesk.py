@@ -19,6 +19,8 @@ from investigate.jsonapi import HttpFailure, JsonResponse, fetch_json
 from investigate.secrets import MASKER
 
 _RESET_HEADERS = ("x-ratelimit-retry-after", "ratelimit-reset", "x-rate-limit-reset")
+MISSING = frozenset({404})
+"""`Session.get(..., ok_statuses=MISSING)`: a 404 is `body=None` (the caller says what is missing)."""
 
 
 def vendor_wait(headers: httpx2.Headers, now: float | None = None) -> float | None:

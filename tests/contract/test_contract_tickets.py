@@ -1,0 +1,136 @@
+"""The SDK contract suite (`investigate.sdk.testing`) applied to the helpdesk, bug-tracker and
+status-page connectors through their own fakes: each on its evidence path (`collect`) and each
+ticket source again on its ticket path (`fetch_ticket`, `<name>:ticket`). A promise one does not
+keep yet is an `xfail(strict=True)` naming the gap (a fix shows up as XPASS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fakes.freshdesk import FakeFreshdesk
+from fakes.github import FakeGitHub
+from fakes.helpscout import FakeHelpScout
+from fakes.intercom import FakeIntercom
+from fakes.jira import FakeJira
+from fakes.linear import FakeLinear
+from fakes.statuspage import FakeStatuspage
+from fakes.zendesk import FakeZendesk, make_comment
+from fakes.zendesk import make_ticket as zendesk_ticket
+
+from investigate.sdk.testing import CHECKS, Contract, ticket_path
+from investigate_connectors.freshdesk import Freshdesk
+from investigate_connectors.github import GitHub
+from investigate_connectors.helpscout import HelpScout
+from investigate_connectors.intercom import Intercom
+from investigate_connectors.jira import Jira
+from investigate_connectors.linear import Linear
+from investigate_connectors.statuspage import Statuspage
+from investigate_connectors.zendesk import Zendesk
+
+EMAIL = "agent@acme.io"
+RECENT = "2026-11-24T07:00:00Z"  # inside the related-ticket lookback of every contract query
+
+
+def _seed_zendesk(fake: FakeZendesk, n: int) -> int:
+    """Other customers' tickets quoting the contract ticket's error code."""
+    for i in range(n):
+        fake.add_ticket(
+            zendesk_ticket(
+                100 + i, created_at=RECENT, requester_id=600 + i, organization_id=800 + i
+            )
+        )
+    return n
+
+
+def _seed_zendesk_ticket(fake: FakeZendesk, n: int) -> int:
+    fake.page_size = 2
+    thread = [make_comment(i, f"<p>Reply {i}</p>") for i in range(1, n + 1)]
+    fake.add_ticket(zendesk_ticket(4812), comments=thread)
+    return n + 1  # the ticket, then each comment
+
+
+CONTRACTS: dict[str, Contract] = {
+    "zendesk": Contract(
+        connector=Zendesk,
+        config=lambda url, secret: {"base_url": url, "email": EMAIL, "api_token": secret},
+        credential_key="api_token",
+        fake=lambda secret: FakeZendesk(email=EMAIL, token=secret),
+        seed=_seed_zendesk,
+        paged=False,  # one search page per signature, capped by max_related
+    ),
+    "zendesk:ticket": Contract(
+        connector=Zendesk,
+        config=lambda url, secret: {"base_url": url, "email": EMAIL, "api_token": secret},
+        credential_key="api_token",
+        fake=lambda secret: FakeZendesk(email=EMAIL, token=secret),
+        seed=_seed_zendesk_ticket,
+        exercise=ticket_path("4812"),
+    ),
+    "freshdesk": Contract(
+        connector=Freshdesk,
+        config=lambda url, secret: {"base_url": url, "api_key": secret},
+        credential_key="api_key",
+        fake=lambda secret: FakeFreshdesk(api_key=secret),
+    ),
+    "helpscout": Contract(
+        connector=HelpScout,
+        config=lambda url, secret: {"base_url": url, "app_id": "hs-app", "app_secret": secret},
+        credential_key="app_secret",
+        other_keys=("app_id",),
+        fake=lambda secret: FakeHelpScout(app_id="hs-app", app_secret=secret),
+    ),
+    "intercom": Contract(
+        connector=Intercom,
+        config=lambda url, secret: {"base_url": url, "access_token": secret},
+        credential_key="access_token",
+        fake=lambda secret: FakeIntercom(token=secret),
+    ),
+    "jira": Contract(
+        connector=Jira,
+        config=lambda url, secret: {
+            "base_url": url,
+            "deployment": "cloud",
+            "email": EMAIL,
+            "api_token": secret,
+        },
+        credential_key="api_token",
+        fake=lambda secret: FakeJira(email=EMAIL, token=secret, pat="unused-pat"),
+    ),
+    "linear": Contract(
+        connector=Linear,
+        config=lambda url, secret: {"base_url": url, "api_key": secret},
+        credential_key="api_key",
+        fake=lambda secret: FakeLinear(api_key=secret),
+    ),
+    "github": Contract(
+        connector=GitHub,
+        config=lambda url, secret: {"base_url": url, "token": secret, "repo": "acme/app"},
+        credential_key="token",
+        fake=lambda secret: FakeGitHub(token=secret),
+    ),
+    "statuspage": Contract(
+        connector=Statuspage,
+        config=lambda url, secret: {"base_url": url},
+        credential_key="base_url",
+        fake=lambda secret: FakeStatuspage(),
+    ),
+}
+
+KNOWN: dict[tuple[str, str], str] = {}
+
+
+def _params() -> list[Any]:
+    out = []
+    for name in CONTRACTS:
+        for check in CHECKS:
+            marks = []
+            if (name, check) in KNOWN:
+                marks.append(pytest.mark.xfail(strict=True, reason=KNOWN[(name, check)]))
+            out.append(pytest.param(name, check, id=f"{name}-{check}", marks=marks))
+    return out
+
+
+@pytest.mark.parametrize(("name", "check"), _params())
+async def test_contract(name: str, check: str) -> None:
+    assert await CHECKS[check](CONTRACTS[name]) == []

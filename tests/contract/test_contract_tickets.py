@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes.freshdesk import FakeFreshdesk
+from fakes.freshdesk import FakeFreshdesk, make_conversation, make_requester
+from fakes.freshdesk import make_ticket as freshdesk_ticket
 from fakes.github import FakeGitHub
 from fakes.helpscout import FakeHelpScout
 from fakes.intercom import FakeIntercom
@@ -50,6 +51,23 @@ def _seed_zendesk_ticket(fake: FakeZendesk, n: int) -> int:
     return n + 1  # the ticket, then each comment
 
 
+DANA = make_requester(11, name="Dana", email="dana@example.com")  # the contract ticket's requester
+
+
+def _seed_freshdesk(fake: FakeFreshdesk, n: int) -> int:
+    """The requester's other tickets."""
+    for i in range(n):
+        fake.add_ticket(freshdesk_ticket(100 + i, requester=DANA), requester=DANA)
+    return n
+
+
+def _seed_freshdesk_ticket(fake: FakeFreshdesk, n: int) -> int:
+    fake.page_size = 2
+    convs = [make_conversation(i, 7, body=f"<div>Reply {i}</div>") for i in range(1, n + 1)]
+    fake.add_ticket(freshdesk_ticket(7, requester=DANA), convs, requester=DANA)
+    return n + 1
+
+
 CONTRACTS: dict[str, Contract] = {
     "zendesk": Contract(
         connector=Zendesk,
@@ -72,6 +90,16 @@ CONTRACTS: dict[str, Contract] = {
         config=lambda url, secret: {"base_url": url, "api_key": secret},
         credential_key="api_key",
         fake=lambda secret: FakeFreshdesk(api_key=secret),
+        seed=_seed_freshdesk,
+        paged=False,  # one page of the requester's most recent tickets
+    ),
+    "freshdesk:ticket": Contract(
+        connector=Freshdesk,
+        config=lambda url, secret: {"base_url": url, "api_key": secret},
+        credential_key="api_key",
+        fake=lambda secret: FakeFreshdesk(api_key=secret),
+        seed=_seed_freshdesk_ticket,
+        exercise=ticket_path("7"),
     ),
     "helpscout": Contract(
         connector=HelpScout,

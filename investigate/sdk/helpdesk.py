@@ -141,6 +141,9 @@ async def post_json(
             if not response.is_success:
                 error = httpx2.HTTPStatusError("", request=response.request, response=response)
                 hint = (hints or {}).get(response.status_code)
+                wait = response.headers.get("retry-after")
+                if response.status_code == 429 and wait:
+                    hint = f"rate limited: Retry-After asked for {wait}s, more than the time left"
                 raise HttpFailure(
                     f"{label}: {describe(error)}",
                     hint=hint.replace("{name}", name) if hint else None,

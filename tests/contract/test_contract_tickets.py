@@ -11,7 +11,8 @@ import pytest
 from fakes.freshdesk import FakeFreshdesk, make_conversation, make_requester
 from fakes.freshdesk import make_ticket as freshdesk_ticket
 from fakes.github import FakeGitHub
-from fakes.helpscout import FakeHelpScout
+from fakes.helpscout import FakeHelpScout, make_thread
+from fakes.helpscout import make_conversation as helpscout_conversation
 from fakes.intercom import FakeIntercom
 from fakes.jira import FakeJira
 from fakes.linear import FakeLinear
@@ -68,6 +69,23 @@ def _seed_freshdesk_ticket(fake: FakeFreshdesk, n: int) -> int:
     return n + 1
 
 
+def _seed_helpscout(fake: FakeHelpScout, n: int) -> int:
+    """Other customers' conversations quoting the contract ticket's error code."""
+    for i in range(n):
+        thread = make_thread(1, "customer", "<p>ERR_EXPORT_SERIALIZE again</p>", when=RECENT)
+        conv = helpscout_conversation(2000 + i, customer=600 + i, createdAt=RECENT)
+        fake.add_conversation(conv, [thread])
+    return n
+
+
+def _seed_helpscout_ticket(fake: FakeHelpScout, n: int) -> int:
+    fake.embed_limit = fake.page_size = 2
+    threads = [make_thread(i, "message", f"<p>Reply {i}</p>") for i in range(1, n + 1)]
+    opening = make_thread(0, "customer", "<p>It fails</p>", when="2026-11-24T10:00:00Z")
+    fake.add_conversation(helpscout_conversation(1001), [opening, *threads])
+    return n + 1  # the ticket (its description: the opening thread), then each reply
+
+
 CONTRACTS: dict[str, Contract] = {
     "zendesk": Contract(
         connector=Zendesk,
@@ -107,6 +125,17 @@ CONTRACTS: dict[str, Contract] = {
         credential_key="app_secret",
         other_keys=("app_id",),
         fake=lambda secret: FakeHelpScout(app_id="hs-app", app_secret=secret),
+        seed=_seed_helpscout,
+        paged=False,  # one search page per signature, capped by max_related
+    ),
+    "helpscout:ticket": Contract(
+        connector=HelpScout,
+        config=lambda url, secret: {"base_url": url, "app_id": "hs-app", "app_secret": secret},
+        credential_key="app_secret",
+        other_keys=("app_id",),
+        fake=lambda secret: FakeHelpScout(app_id="hs-app", app_secret=secret),
+        seed=_seed_helpscout_ticket,
+        exercise=ticket_path("1001"),
     ),
     "intercom": Contract(
         connector=Intercom,

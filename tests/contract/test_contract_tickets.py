@@ -5,6 +5,7 @@ keep yet is an `xfail(strict=True)` naming the gap (a fix shows up as XPASS)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from fakes.freshdesk import make_ticket as freshdesk_ticket
 from fakes.github import FakeGitHub
 from fakes.helpscout import FakeHelpScout, make_thread
 from fakes.helpscout import make_conversation as helpscout_conversation
-from fakes.intercom import FakeIntercom
+from fakes.intercom import FakeIntercom, make_part
+from fakes.intercom import make_conversation as intercom_conversation
 from fakes.jira import FakeJira
 from fakes.linear import FakeLinear
 from fakes.statuspage import FakeStatuspage
@@ -86,6 +88,20 @@ def _seed_helpscout_ticket(fake: FakeHelpScout, n: int) -> int:
     return n + 1  # the ticket (its description: the opening thread), then each reply
 
 
+def _seed_intercom(fake: FakeIntercom, n: int) -> int:
+    """Other contacts' conversations quoting the contract ticket's error code."""
+    when = int(datetime.fromisoformat(RECENT).timestamp())
+    for i in range(n):
+        fake.add_conversation(intercom_conversation(str(300 + i), contact=f"c{i}", created_at=when))
+    return n
+
+
+def _seed_intercom_ticket(fake: FakeIntercom, n: int) -> int:
+    parts = [make_part(str(i), f"<p>Reply {i}</p>") for i in range(1, n + 1)]
+    fake.add_conversation(intercom_conversation("101", parts=parts))
+    return n + 1
+
+
 CONTRACTS: dict[str, Contract] = {
     "zendesk": Contract(
         connector=Zendesk,
@@ -142,6 +158,17 @@ CONTRACTS: dict[str, Contract] = {
         config=lambda url, secret: {"base_url": url, "access_token": secret},
         credential_key="access_token",
         fake=lambda secret: FakeIntercom(token=secret),
+        seed=_seed_intercom,
+        paged=False,  # search pages are tested in test_intercom.py (their size follows the cap)
+    ),
+    "intercom:ticket": Contract(
+        connector=Intercom,
+        config=lambda url, secret: {"base_url": url, "access_token": secret},
+        credential_key="access_token",
+        fake=lambda secret: FakeIntercom(token=secret),
+        seed=_seed_intercom_ticket,
+        exercise=ticket_path("101"),
+        paged=False,  # one GET returns the conversation with (up to 500 of) its parts
     ),
     "jira": Contract(
         connector=Jira,

@@ -68,7 +68,8 @@ _HINTS = {
     "Issues (read) and Metadata (read) on the repo",
     404: "check connectors.{name}.repo / repos and that the token can see the repository",
     422: "GitHub rejected the search query; check connectors.{name}.search_filter",
-    429: "GitHub rate limit reached and its reset did not fit in the deadline; try again after "
+    429: "GitHub rate limit reached and its reset (Retry-After) did not fit in the deadline; try "
+    "again after "
     "the reset, or use a token with a higher limit (a GitHub App)",
 }
 

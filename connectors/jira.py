@@ -76,8 +76,8 @@ _FIELDS = "summary,status,assignee,fixVersions,updated,created,description,label
 _HINTS = {
     401: "set connectors.{name}.email and connectors.{name}.api_token (Cloud) or "
     "connectors.{name}.pat (Data Center) to valid credentials",
-    403: "the Jira account behind connectors.{name} lacks permission for this read (Browse "
-    "projects), or Jira wants a CAPTCHA: sign in once in a browser",
+    403: "the Jira account behind connectors.{name}.api_token (or pat) lacks permission for "
+    "this read (Browse projects), or Jira wants a CAPTCHA: sign in once in a browser",
     404: "check connectors.{name}.base_url (and service_desk for JSM requests)",
     400: "Jira rejected the query; check connectors.{name}.jql",
     410: "this Jira no longer has that API; check connectors.{name}.deployment",

@@ -42,8 +42,8 @@ from investigate.http import (
     HttpOptions,
     ReadOnlyPost,
     WriteEndpoint,
-    describe,
     make_client,
+    source_error,
     ssl_context,
 )
 from investigate.jsonapi import request_timeout
@@ -117,8 +117,9 @@ _STATE = {
 _PR_SOURCES = ("github", "gitlab", "githubPullRequest", "gitlabMergeRequest")
 _HINTS = {
     401: "set connectors.{name}.api_key to a valid Linear API key (or oauth_token)",
-    403: "the Linear key in connectors.{name} cannot read this; give it Read access to the team",
-    429: "Linear rate limit: the reset did not fit in the deadline; try again later",
+    403: "the Linear key in connectors.{name}.api_key (or oauth_token) cannot read this; give "
+    "it Read access to the team",
+    429: "Linear rate limit: the reset (Retry-After) did not fit in the deadline; try again later",
 }
 
 
@@ -288,7 +289,9 @@ class Linear(Connector[LinearConfig]):
                         hint=f"raise connectors.{self.name}.max_response_bytes",
                     )
         except httpx2.HTTPError as exc:
-            raise SourceError(MASKER.mask(f"{self.label}: {describe(exc)}")) from None
+            error = source_error(exc)  # a timeout stays a timeout
+            error.message = f"{self.label}: {error.message}"
+            raise error from None
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):

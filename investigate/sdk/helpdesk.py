@@ -1,6 +1,7 @@
 """Plumbing shared by the helpdesk connectors (Zendesk, Intercom, Freshdesk, Help Scout):
 vendor rate-limit headers, ticket numbers, attachments listed not downloaded, same-origin
-paging, and capped JSON GET/POST with one-line errors."""
+paging, and a capped JSON POST (a search, a token exchange) with one-line errors; GETs go
+through `investigate.sdk.http.Session`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import httpx2
 
 from investigate.errors import SourceError, TicketNotFound
 from investigate.http import describe, source_error
-from investigate.jsonapi import HttpFailure, JsonResponse, fetch_json
+from investigate.jsonapi import HttpFailure, JsonResponse
 from investigate.secrets import MASKER
 
 _RESET_HEADERS = ("x-ratelimit-retry-after", "ratelimit-reset", "x-rate-limit-reset")
@@ -96,29 +97,6 @@ def same_origin(url: str, root: str) -> bool:
         return True
     a, b = urlsplit(url), urlsplit(root)
     return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
-
-
-async def get_json(
-    client: httpx2.AsyncClient,
-    url: str,
-    *,
-    label: str,
-    name: str,
-    params: Mapping[str, str] | None = None,
-    max_bytes: int = 5_000_000,
-    hints: Mapping[int, str] | None = None,
-) -> JsonResponse:
-    """`fetch_json` with 404 returned as `body=None` (the caller decides what is missing)."""
-    return await fetch_json(
-        client,
-        url,
-        label=label,
-        name=name,
-        params=params,
-        max_bytes=max_bytes,
-        ok_statuses=frozenset({404}),
-        hints=hints,
-    )
 
 
 async def post_json(

@@ -12,13 +12,19 @@ import pytest
 from fakes.freshdesk import FakeFreshdesk, make_conversation, make_requester
 from fakes.freshdesk import make_ticket as freshdesk_ticket
 from fakes.github import FakeGitHub
+from fakes.github import make_comment as github_comment
+from fakes.github import make_issue as github_issue
 from fakes.helpscout import FakeHelpScout, make_thread
 from fakes.helpscout import make_conversation as helpscout_conversation
 from fakes.intercom import FakeIntercom, make_part
 from fakes.intercom import make_conversation as intercom_conversation
-from fakes.jira import FakeJira
+from fakes.jira import FakeJira, adf
+from fakes.jira import make_comment as jira_comment
+from fakes.jira import make_issue as jira_issue
 from fakes.linear import FakeLinear
-from fakes.statuspage import FakeStatuspage
+from fakes.linear import make_comment as linear_comment
+from fakes.linear import make_issue as linear_issue
+from fakes.statuspage import FakeStatuspage, make_incident
 from fakes.zendesk import FakeZendesk, make_comment
 from fakes.zendesk import make_ticket as zendesk_ticket
 
@@ -102,6 +108,55 @@ def _seed_intercom_ticket(fake: FakeIntercom, n: int) -> int:
     return n + 1
 
 
+BUG = "ERR_EXPORT_SERIALIZE when exporting"  # a known issue the contract ticket's search finds
+
+
+def _seed_jira(fake: FakeJira, n: int) -> int:
+    fake.page_size_cap = 2
+    for i in range(n):
+        fake.add_issue(jira_issue(f"BUG-{100 + i}", summary=f"{BUG} {i}"))
+    return n
+
+
+def _seed_jira_ticket(fake: FakeJira, n: int) -> int:
+    fake.page_size_cap = 2
+    fake.add_issue(jira_issue("SUP-7", summary="CSV export fails"))
+    fake.add_comments("SUP-7", [jira_comment(i, adf(f"Reply {i}")) for i in range(1, n + 1)])
+    return n + 1
+
+
+def _seed_linear(fake: FakeLinear, n: int) -> int:
+    for i in range(n):
+        fake.add_issue(linear_issue(f"ENG-{100 + i}", title=f"{BUG} {i}"))
+    return n
+
+
+def _seed_linear_ticket(fake: FakeLinear, n: int) -> int:
+    fake.comment_page_cap = 2
+    comments = [linear_comment(i, f"Reply {i}") for i in range(1, n + 1)]
+    fake.add_issue(linear_issue("SUP-7", title="CSV export fails"), comments=comments)
+    return n + 1
+
+
+def _seed_github(fake: FakeGitHub, n: int) -> int:
+    fake.page_size_cap = 2
+    for i in range(n):
+        fake.add_issue("acme/app", github_issue("acme/app", 100 + i, title=f"{BUG} {i}"))
+    return n
+
+
+def _seed_github_ticket(fake: FakeGitHub, n: int) -> int:
+    fake.page_size_cap = 2
+    fake.add_issue("acme/app", github_issue("acme/app", 7, title="CSV export fails", comments=n))
+    fake.add_comments("acme/app", 7, [github_comment(i, f"Reply {i}") for i in range(1, n + 1)])
+    return n + 1
+
+
+def _seed_statuspage(fake: FakeStatuspage, n: int) -> int:
+    fake.incidents += [make_incident(f"i{i}", f"Outage {i}", created_at=RECENT) for i in range(n)]
+    return n
+
+
 CONTRACTS: dict[str, Contract] = {
     "zendesk": Contract(
         connector=Zendesk,
@@ -180,24 +235,61 @@ CONTRACTS: dict[str, Contract] = {
         },
         credential_key="api_token",
         fake=lambda secret: FakeJira(email=EMAIL, token=secret, pat="unused-pat"),
+        seed=_seed_jira,
+        page_config={"max_pages": 5},
     ),
     "linear": Contract(
         connector=Linear,
         config=lambda url, secret: {"base_url": url, "api_key": secret},
         credential_key="api_key",
         fake=lambda secret: FakeLinear(api_key=secret),
+        seed=_seed_linear,
+        paged=False,  # one search per term, `first: max_issues`
     ),
     "github": Contract(
         connector=GitHub,
         config=lambda url, secret: {"base_url": url, "token": secret, "repo": "acme/app"},
         credential_key="token",
         fake=lambda secret: FakeGitHub(token=secret),
+        seed=_seed_github,
+        page_config={"max_pages": 5},
     ),
     "statuspage": Contract(
         connector=Statuspage,
         config=lambda url, secret: {"base_url": url},
         credential_key="base_url",
         fake=lambda secret: FakeStatuspage(),
+        seed=_seed_statuspage,
+        paged=False,  # the public API has no paging (the 50 most recent incidents)
+    ),
+    "jira:ticket": Contract(
+        connector=Jira,
+        config=lambda url, secret: {
+            "base_url": url,
+            "deployment": "cloud",
+            "email": EMAIL,
+            "api_token": secret,
+        },
+        credential_key="api_token",
+        fake=lambda secret: FakeJira(email=EMAIL, token=secret, pat="unused-pat"),
+        seed=_seed_jira_ticket,
+        exercise=ticket_path("SUP-7"),
+    ),
+    "linear:ticket": Contract(
+        connector=Linear,
+        config=lambda url, secret: {"base_url": url, "api_key": secret},
+        credential_key="api_key",
+        fake=lambda secret: FakeLinear(api_key=secret),
+        seed=_seed_linear_ticket,
+        exercise=ticket_path("SUP-7"),
+    ),
+    "github:ticket": Contract(
+        connector=GitHub,
+        config=lambda url, secret: {"base_url": url, "token": secret, "repo": "acme/app"},
+        credential_key="token",
+        fake=lambda secret: FakeGitHub(token=secret),
+        seed=_seed_github_ticket,
+        exercise=ticket_path("7"),
     ),
 }
 

@@ -460,7 +460,9 @@ class HttpConnector(Connector[H]):
         investigation's stages (a ticket fetch, `investigate stats`)."""
         return self.config.timeout.total_seconds() if self.config.timeout else self.default_timeout
 
-    def options(self, query: Query | None, *, timeout: float | None = None) -> HttpOptions:
+    def options(
+        self, query: Query | None, *, timeout: float | None = None, deadline: float | None = None
+    ) -> HttpOptions:
         configured = self.config.timeout.total_seconds() if self.config.timeout else None
         if timeout is not None:
             pass
@@ -474,7 +476,7 @@ class HttpConnector(Connector[H]):
             headers={**self.headers, **self.auth.headers(self.config)},
             auth=self.auth.basic(self.config),
             read_only_posts=self.read_only_posts,
-            deadline=query.deadline if query is not None else None,
+            deadline=query.deadline if query is not None else deadline,
         )
 
     def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
@@ -482,18 +484,21 @@ class HttpConnector(Connector[H]):
         `helpdesk.VendorRetryAfter` to read a vendor's rate-limit header as `Retry-After`."""
         return inner
 
-    def client(self, query: Query | None, *, timeout: float | None = None) -> httpx2.AsyncClient:
+    def client(
+        self, query: Query | None, *, timeout: float | None = None, deadline: float | None = None
+    ) -> httpx2.AsyncClient:
         """The bare client `session` wraps (for a request `Session` has no method for)."""
-        options = self.options(query, timeout=timeout)
+        options = self.options(query, timeout=timeout, deadline=deadline)
         return self._transports.client(options, self.transport, pooled=self.pooled)
 
     @contextlib.asynccontextmanager
     async def session(
-        self, query: Query | None, *, timeout: float | None = None
+        self, query: Query | None, *, timeout: float | None = None, deadline: float | None = None
     ) -> AsyncIterator[Session]:
         """A client for one stage: `None` for `check()` (short timeout, no deadline), or with
-        `timeout=self.own_timeout()` for a request outside the stages (a ticket fetch)."""
-        async with self.client(query, timeout=timeout) as client:
+        `timeout=self.own_timeout()` (and a `deadline`) for a request outside the stages (a
+        ticket fetch)."""
+        async with self.client(query, timeout=timeout, deadline=deadline) as client:
             yield Session(client, self)
 
     async def collect(self, query: Query) -> Collected:

@@ -255,7 +255,7 @@ def test_ensure_query_refuses_writes_and_garbage(document: str) -> None:
 async def test_the_http_guard_refuses_a_mutation_before_sending(fake: FakeLinear) -> None:
     c = connector(fake)
     body = json.dumps({"query": 'mutation { issueDelete(id: "x") { success } }'})
-    async with c._client(time.monotonic() + 5) as client:
+    async with c.client(None, deadline=time.monotonic() + 5) as client:
         with pytest.raises(ReadOnlyViolation, match="GraphQL mutation"):
             await client.post("/graphql", content=body)
         with pytest.raises(ReadOnlyViolation):

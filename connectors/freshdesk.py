@@ -117,12 +117,10 @@ class _KeyAsUser(Auth):
 class Freshdesk(HttpConnector[FreshdeskConfig]):
     type_name = "freshdesk"
     config_model = FreshdeskConfig
+    vendor_hints = _HINTS
     description = "Freshdesk tickets and conversations, and the requester's recent tickets"
     auth = _KeyAsUser()
     pooled = False
-
-    def hints(self) -> dict[int, str]:
-        return {**super().hints(), **{k: v.replace("{name}", self.name) for k, v in _HINTS.items()}}
 
     def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
         return VendorRetryAfter(inner)

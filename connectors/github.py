@@ -155,6 +155,7 @@ class GitHubRateLimit(httpx2.AsyncBaseTransport):
 class GitHub(HttpConnector[GitHubConfig]):
     type_name = "github"
     config_model = GitHubConfig
+    vendor_hints = _HINTS
     description = "GitHub issues: tickets, and known issues matching a ticket"
     auth = Bearer("token")
     headers: ClassVar[Mapping[str, str]] = {
@@ -167,9 +168,6 @@ class GitHub(HttpConnector[GitHubConfig]):
         super().__init__(*args, **kwargs)
         # a pure ticket source when known_issues is off: the fan-out leaves it out
         self.collects_evidence = self.config.known_issues  # type: ignore[misc]
-
-    def hints(self) -> dict[int, str]:
-        return {**super().hints(), **{k: v.replace("{name}", self.name) for k, v in _HINTS.items()}}
 
     def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
         return GitHubRateLimit(inner)

@@ -134,6 +134,7 @@ class HelpScoutConfig(HttpConfig):
 class HelpScout(HttpConnector[HelpScoutConfig]):
     type_name = "helpscout"
     config_model = HelpScoutConfig
+    vendor_hints = _HINTS
     description = "Help Scout conversations, the customer's and related conversations"
     read_only_posts = (ReadOnlyPost(TOKEN_PATH, token_body_only),)
     pooled = False
@@ -142,9 +143,6 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
         super().__init__(*args, **kwargs)
         self._token: str | None = None
         self._expires = 0.0
-
-    def hints(self) -> dict[int, str]:
-        return {**super().hints(), **{k: v.replace("{name}", self.name) for k, v in _HINTS.items()}}
 
     def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
         return VendorRetryAfter(inner)

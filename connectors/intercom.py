@@ -135,6 +135,7 @@ class IntercomConfig(HttpConfig):
 class Intercom(HttpConnector[IntercomConfig]):
     type_name = "intercom"
     config_model = IntercomConfig
+    vendor_hints = _HINTS
     description = "Intercom conversations and tickets, the contact's and related conversations"
     auth = Bearer("access_token")
     headers: ClassVar[Mapping[str, str]] = {"Intercom-Version": VERSION}
@@ -144,9 +145,6 @@ class Intercom(HttpConnector[IntercomConfig]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._workspace: str | None = self.config.workspace_id
-
-    def hints(self) -> dict[int, str]:
-        return {**super().hints(), **{k: v.replace("{name}", self.name) for k, v in _HINTS.items()}}
 
     def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
         return VendorRetryAfter(inner)

@@ -149,6 +149,7 @@ class JiraConfig(HttpConfig):
 class Jira(HttpConnector[JiraConfig]):
     type_name = "jira"
     config_model = JiraConfig
+    vendor_hints = _HINTS
     description = "Jira / Jira Service Management: tickets, and known issues matching a ticket"
     auth = either(Basic("api_token", user_key="email"), Bearer("pat"))
     pooled = False
@@ -157,9 +158,6 @@ class Jira(HttpConnector[JiraConfig]):
         super().__init__(*args, **kwargs)
         # a pure ticket source when known_issues is off: the fan-out leaves it out
         self.collects_evidence = self.config.known_issues  # type: ignore[misc]
-
-    def hints(self) -> dict[int, str]:
-        return {**super().hints(), **{k: v.replace("{name}", self.name) for k, v in _HINTS.items()}}
 
     def _ticket_session(self) -> AbstractAsyncContextManager[Session]:
         """A ticket fetch or search: the connector's timeout, a minute in all."""

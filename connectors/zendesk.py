@@ -119,12 +119,10 @@ class ZendeskConfig(HttpConfig):
 class Zendesk(HttpConnector[ZendeskConfig]):
     type_name = "zendesk"
     config_model = ZendeskConfig
+    vendor_hints = _HINTS
     description = "Zendesk Support tickets, the requester's recent tickets and related tickets"
     auth = either(Bearer("oauth_token"), Basic("api_token", user_key="email", user_suffix="/token"))
     pooled = False
-
-    def hints(self) -> dict[int, str]:
-        return {**super().hints(), **{k: v.replace("{name}", self.name) for k, v in _HINTS.items()}}
 
     def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
         return VendorRetryAfter(inner)

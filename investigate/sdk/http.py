@@ -435,6 +435,8 @@ class HttpConnector(Connector[H]):
     check_path: ClassVar[str | None] = None
     """A cheap GET that needs the credential; `check()` reports whether it answers."""
     default_timeout: ClassVar[float] = 30.0
+    vendor_hints: ClassVar[Mapping[int, str]] = {}
+    """Hints by HTTP status in place of the defaults (`{name}`: the connector's name)."""
     pooled: ClassVar[bool] = True
     """False: each client has a transport of its own, closed with it (a ticket source whose
     callers fetch a ticket and never `aclose()` the connector)."""
@@ -453,6 +455,8 @@ class HttpConnector(Connector[H]):
             403: f"the credential in {key} lacks permission for this read",
             404: f"check {where}.base_url and that the resource exists",
             429: "rate limited: the Retry-After did not fit in the deadline; try again later",
+        } | {
+            status: hint.replace("{name}", self.name) for status, hint in self.vendor_hints.items()
         }
 
     def own_timeout(self) -> float:

@@ -30,8 +30,8 @@ not expose time spent pending (only `pending_since`), which the stats say. Ratin
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,13 +50,13 @@ from investigate.sdk import (
     TicketNotFound,
     TicketSourceError,
 )
-from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import (
+    MISSING,
     VendorRetryAfter,
     as_dict,
     as_list,
     attachment_note,
-    get_json,
     id_str,
     same_origin,
     ticket_number,
@@ -64,7 +64,7 @@ from investigate.sdk.helpdesk import (
 )
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
-from investigate.sdk.jsonapi import JsonResponse
+from investigate.sdk.http import Auth, HttpConfig, HttpConnector, Session
 from investigate.sdk.notes import (
     NoteChannel,
     NoteRequest,
@@ -74,7 +74,7 @@ from investigate.sdk.notes import (
     require_json,
 )
 from investigate.sdk.rows import parse_time
-from investigate.sdk.transport import HttpOptions, WriteEndpoint, make_client
+from investigate.sdk.transport import WriteEndpoint
 
 _DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(\.freshdesk\.com)?$")
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
@@ -88,11 +88,11 @@ _HINTS = {
 }
 
 
-class FreshdeskConfig(ConnectorConfig):
+class FreshdeskConfig(HttpConfig):
     write_back: WriteBack = Field(default_factory=WriteBack)
     """`--post-note`: a private note, with its own API key as `token`."""
     domain: str | None = None
-    base_url: str | None = Field(None, description="Overrides domain (proxies, tests).")
+    base_url: str = Field("", description="Overrides domain (proxies, tests).")
     api_key: SecretStr
     max_pages: int = Field(20, ge=1, le=300)
     max_recent: int = Field(5, ge=0, le=100)
@@ -105,63 +105,41 @@ class FreshdeskConfig(ConnectorConfig):
             raise ValueError("domain is the 'acme' of acme.freshdesk.com")
         return value.removesuffix(".freshdesk.com") if value else value
 
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https://")
-        return value.rstrip("/") if value else value
-
     @model_validator(mode="after")
     def _where(self) -> FreshdeskConfig:
         if not (self.domain or self.base_url):
             raise ValueError("set domain (acme for acme.freshdesk.com) or base_url")
-        MASKER.add(self.api_key)
+        self.base_url = self.base_url or f"https://{self.domain}.freshdesk.com"
         return self
 
-    @property
-    def root(self) -> str:
-        return self.base_url or f"https://{self.domain}.freshdesk.com"
+
+@dataclass(frozen=True)
+class _KeyAsUser(Auth):
+    """Freshdesk's HTTP Basic: the API key as the user, any password ("X")."""
+
+    key: str = "api_key"
+
+    def basic(self, config: Any) -> tuple[str, str]:
+        return (config.api_key.get_secret_value(), "X")
 
 
-class Freshdesk(Connector[FreshdeskConfig]):
+class Freshdesk(HttpConnector[FreshdeskConfig]):
     type_name = "freshdesk"
     config_model = FreshdeskConfig
+    vendor_hints = _HINTS
     description = "Freshdesk tickets and conversations, and the requester's recent tickets"
+    auth = _KeyAsUser()
+    pooled = False
 
-    @property
-    def label(self) -> str:
-        return f"freshdesk '{self.name}'"
-
-    def _client(self, deadline: float | None = None) -> httpx2.AsyncClient:
-        c = self.config
-        options = HttpOptions(
-            base_url=c.root,
-            timeout=c.timeout.total_seconds() if c.timeout else 30.0,
-            auth=(c.api_key.get_secret_value(), "X"),
-            deadline=deadline,
-        )
-        return make_client(options, VendorRetryAfter())
-
-    async def _get(
-        self, client: httpx2.AsyncClient, url: str, params: dict[str, str] | None = None
-    ) -> JsonResponse:
-        return await get_json(
-            client,
-            url,
-            label=self.label,
-            name=self.name,
-            params=params,
-            max_bytes=self.config.max_response_bytes,
-            hints=_HINTS,
-        )
+    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+        return VendorRetryAfter(inner)
 
     def note_channel(self) -> NoteChannel:
         """A private note: `POST /api/v2/tickets/{id}/notes` with `{"body": html, "private":
         true}` (nothing else: no notify_emails, no status)."""
         wb = self.config.write_back
         auth = (wb.token.get_secret_value(), "X") if wb.token else None
-        options = note_options(self.config.root, self.config.timeout, auth=auth)
+        options = note_options(self.config.base_url, self.config.timeout, auth=auth)
 
         def build(ticket: Ticket, body: str) -> NoteRequest:
             number = ticket_number(ticket.id, "Freshdesk")
@@ -182,35 +160,39 @@ class Freshdesk(Connector[FreshdeskConfig]):
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         number = ticket_number(ticket_id, "Freshdesk")
-        async with self._client() as client:
-            found = await self._get(
-                client, f"/api/v2/tickets/{number}", {"include": "requester,company,stats"}
+        async with self.session(None, timeout=self.own_timeout()) as api:
+            found = await api.get(
+                f"/api/v2/tickets/{number}",
+                {"include": "requester,company,stats"},
+                ok_statuses=MISSING,
             )
             if found.body is None:
                 raise TicketNotFound(
-                    f"ticket {number} not found in Freshdesk ({self.config.root})",
+                    f"ticket {number} not found in Freshdesk ({self.config.base_url})",
                     hint="check the ticket number (the one in /a/tickets/<number>)",
                 )
             if not isinstance(found.body, dict) or "id" not in found.body:
                 raise SourceError(f"{self.label}: /api/v2/tickets/{number} returned no ticket")
-            conversations, notes = await self._conversations(client, number)
+            conversations, notes = await self._conversations(api, number)
         return self._to_ticket(number, found.body, conversations, notes)
 
     async def _conversations(
-        self, client: httpx2.AsyncClient, number: str
+        self, api: Session, number: str
     ) -> tuple[list[dict[str, Any]], list[str]]:
         url = f"/api/v2/tickets/{number}/conversations"
         params: dict[str, str] | None = {"page": "1", "per_page": "100"}
         out: list[dict[str, Any]] = []
         for _ in range(self.config.max_pages):
-            page = await self._get(client, url, params)
+            page = await api.get(url, params, ok_statuses=MISSING)
             out += as_list(page.body)
             match = _NEXT.search(page.headers.get("link", ""))
             if match is None:
                 return out, []
             url, params = match.group(1), None
-            if not same_origin(url, self.config.root):
-                return out, [f"stopped paging conversations: next link leaves {self.config.root}"]
+            if not same_origin(url, self.config.base_url):
+                return out, [
+                    f"stopped paging conversations: next link leaves {self.config.base_url}"
+                ]
         return out, [f"only the first {self.config.max_pages} pages of conversations were read"]
 
     def _to_ticket(
@@ -231,7 +213,7 @@ class Freshdesk(Connector[FreshdeskConfig]):
         authors = {id_str(requester.get("id")): requester.get("name") or requester.get("email")}
         return Ticket(
             id=id_str(t.get("id")) or number,
-            url=f"{self.config.root}/a/tickets/{number}",
+            url=f"{self.config.base_url}/a/tickets/{number}",
             subject=str(t.get("subject") or ""),
             description=description,
             comments=[_comment(c, authors) for c in conversations],
@@ -270,10 +252,10 @@ class Freshdesk(Connector[FreshdeskConfig]):
             times = [parse_time(t.get("created_at")) for t in batch]
             return any(t is not None and t < query.since for t in times)
 
-        async with self._client() as client:
-            tickets = await self._pages(client, "/api/v2/tickets", params, out.notes, older)
+        async with self.session(None, timeout=self.own_timeout()) as api:
+            tickets = await self._pages(api, "/api/v2/tickets", params, out.notes, older)
             ratings = await self._pages(
-                client,
+                api,
                 "/api/v2/surveys/satisfaction_ratings",
                 {"created_since": since, "per_page": "100"},
                 out.notes,
@@ -288,7 +270,7 @@ class Freshdesk(Connector[FreshdeskConfig]):
 
     async def _pages(
         self,
-        client: httpx2.AsyncClient,
+        api: Session,
         url: str,
         params: dict[str, str],
         notes: list[str],
@@ -299,20 +281,20 @@ class Freshdesk(Connector[FreshdeskConfig]):
         query: dict[str, str] | None = {**params, "page": "1"}
         for _ in range(self.config.max_pages):
             assert next_url is not None
-            page = await self._get(client, next_url, query)
+            page = await api.get(next_url, query, ok_statuses=MISSING)
             batch = as_list(page.body)
             out += batch
             match = _NEXT.search(page.headers.get("link", ""))
             if match is None or stop(batch):
                 return out
             next_url, query = match.group(1), None
-            if not same_origin(next_url, self.config.root):
+            if not same_origin(next_url, self.config.base_url):
                 notes.append(f"{self.label}: stopped paging {url}: next link leaves the host")
                 return out
         notes.append(f"{self.label}: read only the first {self.config.max_pages} pages of {url}")
         return out
 
-    async def collect(self, query: Query) -> Collected:
+    async def gather(self, api: Session, query: Query) -> Collected:
         out = Collected(
             notes=[
                 f"{self.label}: Freshdesk search cannot match free text, so other customers' "
@@ -325,8 +307,7 @@ class Freshdesk(Connector[FreshdeskConfig]):
             return out
         params = {"order_by": "created_at", "order_type": "desc", "per_page": "30"}
         params.update({"requester_id": rid} if rid.isdigit() else {"email": str(email)})
-        async with self._client(query.deadline) as client:
-            page = await self._get(client, "/api/v2/tickets", params)
+        page = await api.get("/api/v2/tickets", params, ok_statuses=MISSING)
         for other in as_list(page.body):
             oid = id_str(other.get("id"))
             if not oid or oid == query.ticket.id:
@@ -346,7 +327,7 @@ class Freshdesk(Connector[FreshdeskConfig]):
             timestamp=parse_time(t.get("created_at")),
             title=f"Freshdesk #{oid}: {t.get('subject') or ''}"[:300],
             detail=f"the requester's other ticket ({status}): {text[:400]}",
-            url=f"{self.config.root}/a/tickets/{oid}",
+            url=f"{self.config.base_url}/a/tickets/{oid}",
             query=MASKER.mask(sent),
             relation="requester",
             status=status.strip().lower(),
@@ -361,8 +342,8 @@ class Freshdesk(Connector[FreshdeskConfig]):
 
     async def check(self) -> list[Check]:
         try:
-            async with self._client(time.monotonic() + 15) as client:
-                me = await self._get(client, "/api/v2/agents/me")
+            async with self.session(None) as api:
+                me = await api.get("/api/v2/agents/me", ok_statuses=MISSING)
         except SourceError as exc:
             return [Check("credentials", False, with_hint(exc))]
         if not isinstance(me.body, dict) or "id" not in me.body:

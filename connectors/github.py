@@ -33,16 +33,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from contextlib import AbstractAsyncContextManager
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.sdk import MASKER, Comment, Person, SourceError, Ticket, TicketNotFound
-from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk import Comment, Person, SourceError, Ticket, TicketNotFound
+from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, same_origin, with_hint
-from investigate.sdk.jsonapi import JsonResponse, fetch_json, request_timeout
+from investigate.sdk.http import Bearer, HttpConfig, HttpConnector, Session
+from investigate.sdk.jsonapi import JsonResponse
 from investigate.sdk.notes import (
     NoteChannel,
     NoteRequest,
@@ -53,7 +55,7 @@ from investigate.sdk.notes import (
 )
 from investigate.sdk.rows import parse_time
 from investigate.sdk.trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
-from investigate.sdk.transport import HttpOptions, WriteEndpoint, make_client, ssl_context
+from investigate.sdk.transport import WriteEndpoint
 
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _TICKET = re.compile(r"^(?:([A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100})#)?#?(\d{1,12})$")
@@ -66,12 +68,13 @@ _HINTS = {
     "Issues (read) and Metadata (read) on the repo",
     404: "check connectors.{name}.repo / repos and that the token can see the repository",
     422: "GitHub rejected the search query; check connectors.{name}.search_filter",
-    429: "GitHub rate limit reached and its reset did not fit in the deadline; try again after "
+    429: "GitHub rate limit reached and its reset (Retry-After) did not fit in the deadline; try "
+    "again after "
     "the reset, or use a token with a higher limit (a GitHub App)",
 }
 
 
-class GitHubConfig(ConnectorConfig):
+class GitHubConfig(HttpConfig):
     write_back: WriteBack = Field(default_factory=WriteBack)
     """`--post-note`: issue comments are public, so it also needs `public_ok: true`."""
     token: SecretStr
@@ -104,7 +107,7 @@ class GitHubConfig(ConnectorConfig):
 
     @field_validator("base_url")
     @classmethod
-    def _base(cls, value: str) -> str:
+    def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for its message
         if not value.startswith(("https://", "http://")):
             raise ValueError("base_url must start with https://")
         return value.rstrip("/")
@@ -148,51 +151,29 @@ class GitHubRateLimit(httpx2.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-class GitHub(Connector[GitHubConfig]):
+class GitHub(HttpConnector[GitHubConfig]):
     type_name = "github"
     config_model = GitHubConfig
+    vendor_hints = _HINTS
     description = "GitHub issues: tickets, and known issues matching a ticket"
+    auth = Bearer("token")
+    headers: ClassVar[Mapping[str, str]] = {
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": "2022-11-28",
+    }
+    pooled = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        MASKER.add(self.config.token)
-        self.label = f"github '{self.name}'"
         # a pure ticket source when known_issues is off: the fan-out leaves it out
         self.collects_evidence = self.config.known_issues  # type: ignore[misc]
 
-    def _client(self, deadline: float | None, timeout: float | None = None) -> httpx2.AsyncClient:
-        if timeout is None:
-            timeout = self.config.timeout.total_seconds() if self.config.timeout else 30.0
-        inner = self.ctx.transport or httpx2.AsyncHTTPTransport(verify=ssl_context())
-        options = HttpOptions(
-            base_url=self.config.base_url,
-            timeout=timeout,
-            headers={
-                "Authorization": f"Bearer {self.config.token.get_secret_value()}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": "2022-11-28",
-            },
-            deadline=deadline,
-        )
-        return make_client(options, GitHubRateLimit(inner))
+    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+        return GitHubRateLimit(inner)
 
-    async def _get(
-        self,
-        client: httpx2.AsyncClient,
-        url: str,
-        params: Mapping[str, str] | None = None,
-        ok: frozenset[int] = frozenset(),
-    ) -> JsonResponse:
-        return await fetch_json(
-            client,
-            url,
-            label=self.label,
-            name=self.name,
-            params=params,
-            max_bytes=self.config.max_response_bytes,
-            ok_statuses=ok,
-            hints=_HINTS,
-        )
+    def _ticket_session(self) -> AbstractAsyncContextManager[Session]:
+        """A ticket fetch or search: the connector's timeout, a minute in all."""
+        return self.session(None, timeout=self.own_timeout(), deadline=time.monotonic() + 60)
 
     # ticket source ----------------------------------------------------------------------
 
@@ -244,24 +225,22 @@ class GitHub(Connector[GitHubConfig]):
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         repo, number = self._locate(ticket_id)
         path = f"/repos/{_path(repo)}/issues/{number}"
-        async with self._client(time.monotonic() + 60) as client:
-            found = await self._get(client, path, ok=frozenset({404, 410}))
+        async with self._ticket_session() as api:
+            found = await api.get(path, ok_statuses=frozenset({404, 410}))
             if not isinstance(found.body, dict):
                 gone = "was deleted" if found.status == 410 else "not found"
                 raise TicketNotFound(
                     f"ticket {repo}#{number} {gone} in GitHub ({self.config.base_url})",
                     hint="check the issue number and that the token can read the repository",
                 )
-            comments, notes = await self._comments(client, f"{path}/comments")
+            comments, notes = await self._comments(api, f"{path}/comments")
         return self._to_ticket(repo, number, found.body, comments, notes)
 
-    async def _comments(
-        self, client: httpx2.AsyncClient, url: str
-    ) -> tuple[list[dict[str, Any]], list[str]]:
+    async def _comments(self, api: Session, url: str) -> tuple[list[dict[str, Any]], list[str]]:
         comments: list[dict[str, Any]] = []
         params: dict[str, str] | None = {"per_page": "100"}
         for _ in range(self.config.max_comment_pages):
-            page = await self._get(client, url, params)
+            page = await api.get(url, params)
             if not isinstance(page.body, list):
                 raise SourceError(f"{self.label}: expected a list of comments from {page.request}")
             comments += as_list(page.body)
@@ -336,13 +315,13 @@ class GitHub(Connector[GitHubConfig]):
             )
         q = f"repo:{repo} is:issue {query}".strip()
         found: list[str] = []
-        async with self._client(time.monotonic() + 60) as client:
-            for item, _page in await self._search(client, q, limit, sort="created"):
+        async with self._ticket_session() as api:
+            for item, _page in await self._search(api, q, limit, sort="created"):
                 found.append(id_str(item.get("number")))
         return [f for f in found if f][:limit]
 
     async def _search(
-        self, client: httpx2.AsyncClient, q: str, limit: int, *, sort: str | None = None
+        self, api: Session, q: str, limit: int, *, sort: str | None = None
     ) -> list[tuple[dict[str, Any], JsonResponse]]:
         params: dict[str, str] | None = {
             "q": q,
@@ -355,7 +334,7 @@ class GitHub(Connector[GitHubConfig]):
         url = "/search/issues"
         out: list[tuple[dict[str, Any], JsonResponse]] = []
         for _ in range(self.config.max_pages if limit <= 100 else 1 + limit // 100):
-            page = await self._get(client, url, params)
+            page = await api.get(url, params)
             body = page.body
             if not isinstance(body, dict) or not isinstance(body.get("items"), list):
                 raise SourceError(f"{self.label}: expected search results from {page.request}")
@@ -381,38 +360,33 @@ class GitHub(Connector[GitHubConfig]):
             words = " OR ".join(terms)
         return " ".join(p for p in (self.config.search_filter.strip(), scope, f"({words})") if p)
 
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve":
-            return Collected()
+    async def gather(self, api: Session, query: Query) -> Collected:
         q = self.search_query(query)
         if q is None:
             return Collected(notes=[f"{self.label}: nothing in the ticket to search GitHub for"])
         notes: list[str] = []
-        async with self._client(query.deadline, request_timeout(self.config, query)) as client:
-            results = await self._search(client, q, self.config.max_issues, sort=None)
-            own = query.ticket.url
-            issues = [
-                github_issue(item, page.request)
-                for item, page in results
-                if item.get("html_url") != own
-            ]
-            for issue in issues[: self.config.max_timelines]:
-                if query.expired():
-                    break
-                try:
-                    issue.links += await self._linked_prs(client, issue)
-                except SourceError as exc:  # the issue is still worth reporting
-                    notes.append(exc.message)
+        results = await self._search(api, q, self.config.max_issues, sort=None)
+        own = query.ticket.url
+        issues = [
+            github_issue(item, page.request)
+            for item, page in results
+            if item.get("html_url") != own
+        ]
+        for issue in issues[: self.config.max_timelines]:
+            if query.expired():
+                break
+            try:
+                issue.links += await self._linked_prs(api, issue)
+            except SourceError as exc:  # the issue is still worth reporting
+                notes.append(exc.message)
         return Collected(evidence=issue_evidence(self.name, issues, query), notes=notes)
 
-    async def _linked_prs(self, client: httpx2.AsyncClient, issue: KnownIssue) -> list[str]:
+    async def _linked_prs(self, api: Session, issue: KnownIssue) -> list[str]:
         """Pull requests that reference the issue (`cross-referenced` timeline events)."""
         repo, _, number = issue.key.partition("#")
         if not _REPO.match(repo) or ".." in repo or not number.isdigit():
             return []
-        page = await self._get(
-            client, f"/repos/{_path(repo)}/issues/{number}/timeline", {"per_page": "100"}
-        )
+        page = await api.get(f"/repos/{_path(repo)}/issues/{number}/timeline", {"per_page": "100"})
         out: list[str] = []
         for event in as_list(page.body):
             source = as_dict(as_dict(event.get("source")).get("issue"))
@@ -427,8 +401,8 @@ class GitHub(Connector[GitHubConfig]):
 
     async def check(self) -> list[Check]:
         try:
-            async with self._client(time.monotonic() + 15, 10) as client:
-                me = await self._get(client, "/user")
+            async with self.session(None) as api:
+                me = await api.get("/user")
         except SourceError as exc:
             if getattr(exc, "http_status", None) == 404:  # no repository involved: the API root
                 exc.hint = (

@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx2
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 
 from investigate.sdk import (
     MASKER,
@@ -57,13 +57,13 @@ from investigate.sdk import (
     Ticket,
     TicketNotFound,
 )
-from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import (
+    MISSING,
     VendorRetryAfter,
     as_dict,
     as_list,
     attachment_note,
-    get_json,
     id_str,
     post_json,
     same_origin,
@@ -79,6 +79,7 @@ from investigate.sdk.history import (
     from_status_changes,
 )
 from investigate.sdk.html_text import html_to_text
+from investigate.sdk.http import HttpConfig, HttpConnector, Session
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse
 from investigate.sdk.notes import (
     NoteChannel,
@@ -89,14 +90,14 @@ from investigate.sdk.notes import (
     require_json,
 )
 from investigate.sdk.rows import parse_time
-from investigate.sdk.transport import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
+from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint
 
 TOKEN_PATH = "/v2/oauth2/token"  # noqa: S105 (a path, not a secret)
 _UNSAFE = re.compile(r"[\"\\()\[\]{}\x00-\x1f\x7f\u2028\u2029]+")
 _HINTS = {
-    401: "set connectors.{name}.app_id and app_secret (e.g. ${HELPSCOUT_APP_ID}, "
-    "${HELPSCOUT_APP_SECRET}) to a Help Scout app's ID and secret (Your Profile → My Apps)",
-    403: "the Help Scout user who owns the app in connectors.{name} cannot see this mailbox",
+    401: "set connectors.{name}.app_id and connectors.{name}.app_secret (e.g. ${HELPSCOUT_APP_ID}"
+    ", ${HELPSCOUT_APP_SECRET}) to a Help Scout app's ID and secret (Your Profile → My Apps)",
+    403: "the Help Scout user who owns the app in connectors.{name}.app_id cannot see this mailbox",
 }
 _TOKEN_KEYS = frozenset({"grant_type", "client_id", "client_secret"})
 
@@ -116,7 +117,7 @@ def token_body_only(content: bytes) -> None:
         )
 
 
-class HelpScoutConfig(ConnectorConfig):
+class HelpScoutConfig(HttpConfig):
     write_back: WriteBack = Field(default_factory=WriteBack)
     """`--post-note`: a note thread, with an OAuth access token as `token`."""
     app_id: SecretStr
@@ -130,67 +131,57 @@ class HelpScoutConfig(ConnectorConfig):
     max_pages: int = Field(20, ge=1, le=200)
     max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
 
-    @field_validator("base_url", "web_url")
+    @field_validator("web_url")
     @classmethod
     def _url(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
             raise ValueError("must start with https://")
         return value.rstrip("/")
 
-    @model_validator(mode="after")
-    def _mask(self) -> HelpScoutConfig:
-        MASKER.add(self.app_secret)
-        return self
 
-
-class HelpScout(Connector[HelpScoutConfig]):
+class HelpScout(HttpConnector[HelpScoutConfig]):
     type_name = "helpscout"
     config_model = HelpScoutConfig
+    vendor_hints = _HINTS
     description = "Help Scout conversations, the customer's and related conversations"
+    read_only_posts = (ReadOnlyPost(TOKEN_PATH, token_body_only),)
+    pooled = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._token: str | None = None
         self._expires = 0.0
 
-    @property
-    def label(self) -> str:
-        return f"helpscout '{self.name}'"
+    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+        return VendorRetryAfter(inner)
 
-    def _client(self, deadline: float | None, token: str | None) -> httpx2.AsyncClient:
-        c = self.config
-        options = HttpOptions(
-            base_url=c.base_url,
-            timeout=c.timeout.total_seconds() if c.timeout else 30.0,
-            headers={"Authorization": f"Bearer {token}"} if token else {},
-            read_only_posts=[ReadOnlyPost(TOKEN_PATH, token_body_only)],
-            deadline=deadline,
-        )
-        return make_client(options, VendorRetryAfter())
+    async def _sign_in(self, api: Session) -> None:
+        """The app's access token (kept until shortly before it expires) on `api`'s client."""
+        if not (self._token and time.monotonic() < self._expires):
+            self._token, self._expires = await self._access_token(api)
+        api.client.headers["Authorization"] = f"Bearer {self._token}"
 
-    async def _access_token(self, deadline: float | None) -> str:
-        if self._token and time.monotonic() < self._expires:
-            return self._token
+    async def _access_token(self, api: Session) -> tuple[str, float]:
         c = self.config
-        async with self._client(deadline, None) as client:
-            try:
-                answer = await post_json(
-                    client,
-                    TOKEN_PATH,
-                    {
-                        "grant_type": "client_credentials",
-                        "client_id": c.app_id.get_secret_value(),
-                        "client_secret": c.app_secret.get_secret_value(),
-                    },
-                    label=self.label,
-                    name=self.name,
-                    hints=_HINTS,
-                    form=True,
-                )
-            except HttpFailure as exc:
-                if exc.http_status in (400, 401):  # invalid_client is a 400 or a 401
-                    exc.hint = _HINTS[401].replace("{name}", self.name)
-                raise
+        try:
+            answer = await post_json(
+                api.client,
+                TOKEN_PATH,
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": c.app_id.get_secret_value(),
+                    "client_secret": c.app_secret.get_secret_value(),
+                },
+                label=self.label,
+                name=self.name,
+                max_bytes=c.max_response_bytes,
+                hints=_HINTS,
+                form=True,
+            )
+        except HttpFailure as exc:
+            if exc.http_status in (400, 401):  # invalid_client is a 400 or a 401
+                exc.hint = _HINTS[401].replace("{name}", self.name)
+            raise
         body = as_dict(answer.body)
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
@@ -198,21 +189,7 @@ class HelpScout(Connector[HelpScoutConfig]):
         MASKER.add(token)
         expires = body.get("expires_in")
         life = float(expires) if isinstance(expires, int | float) else 3600.0
-        self._token, self._expires = token, time.monotonic() + max(life - 60, 30)
-        return token
-
-    async def _get(
-        self, client: httpx2.AsyncClient, url: str, params: dict[str, str] | None = None
-    ) -> JsonResponse:
-        return await get_json(
-            client,
-            url,
-            label=self.label,
-            name=self.name,
-            params=params,
-            max_bytes=self.config.max_response_bytes,
-            hints=_HINTS,
-        )
+        return token, time.monotonic() + max(life - 60, 30)
 
     # ticket source ----------------------------------------------------------------------
 
@@ -239,9 +216,11 @@ class HelpScout(Connector[HelpScoutConfig]):
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         number = ticket_number(ticket_id, "Help Scout")
-        token = await self._access_token(None)
-        async with self._client(None, token) as client:
-            found = await self._get(client, f"/v2/conversations/{number}", {"embed": "threads"})
+        async with self.session(None, timeout=self.own_timeout()) as api:
+            await self._sign_in(api)
+            found = await api.get(
+                f"/v2/conversations/{number}", {"embed": "threads"}, ok_statuses=MISSING
+            )
             if found.body is None:
                 raise TicketNotFound(
                     f"ticket {number} not found in Help Scout (conversation {number})",
@@ -256,17 +235,15 @@ class HelpScout(Connector[HelpScoutConfig]):
             notes: list[str] = []
             count = conv.get("threads")
             if isinstance(count, int) and count > len(threads):
-                threads, notes = await self._threads(client, number)
-            customer = await self._customer(client, conv)
+                threads, notes = await self._threads(api, number)
+            customer = await self._customer(api, conv)
         return self._to_ticket(number, conv, threads, customer, notes)
 
-    async def _threads(
-        self, client: httpx2.AsyncClient, number: str
-    ) -> tuple[list[dict[str, Any]], list[str]]:
+    async def _threads(self, api: Session, number: str) -> tuple[list[dict[str, Any]], list[str]]:
         url = f"/v2/conversations/{number}/threads"
         out: list[dict[str, Any]] = []
         for _ in range(self.config.max_pages):
-            page = as_dict((await self._get(client, url)).body)
+            page = as_dict((await api.get(url, ok_statuses=MISSING)).body)
             out += as_list(as_dict(page.get("_embedded")).get("threads"))
             nxt = as_dict(as_dict(page.get("_links")).get("next")).get("href")
             if not isinstance(nxt, str) or not nxt:
@@ -276,12 +253,12 @@ class HelpScout(Connector[HelpScoutConfig]):
             url = nxt
         return out, [f"only the first {self.config.max_pages} pages of threads were read"]
 
-    async def _customer(self, client: httpx2.AsyncClient, conv: dict[str, Any]) -> dict[str, Any]:
+    async def _customer(self, api: Session, conv: dict[str, Any]) -> dict[str, Any]:
         who = as_dict(conv.get("primaryCustomer") or conv.get("customer"))
         cid = id_str(who.get("id"))
         if not cid.isdigit():
             return who
-        found = await self._get(client, f"/v2/customers/{cid}")
+        found = await api.get(f"/v2/customers/{cid}", ok_statuses=MISSING)
         return {**who, **as_dict(found.body)}
 
     def _to_ticket(
@@ -340,10 +317,10 @@ class HelpScout(Connector[HelpScoutConfig]):
         text = f"{span} AND ({query.query.strip()})" if query.query.strip() else span
         params = {"query": text, "status": "all", "embed": "threads", "sortField": "createdAt"}
         out = History()
-        token = await self._access_token(None)
-        async with self._client(None, token) as client:
-            convs = await self._hal_pages(client, "/v2/conversations", params, out.notes)
-            ratings = await self._happiness(client, query, out.notes)
+        async with self.session(None, timeout=self.own_timeout()) as api:
+            await self._sign_in(api)
+            convs = await self._hal_pages(api, "/v2/conversations", params, out.notes)
+            ratings = await self._happiness(api, query, out.notes)
         for conv in convs[: query.limit]:
             found = _history(conv, ratings.get(id_str(conv.get("id"))))
             if found is not None:
@@ -351,14 +328,14 @@ class HelpScout(Connector[HelpScoutConfig]):
         return out
 
     async def _hal_pages(
-        self, client: httpx2.AsyncClient, url: str, params: dict[str, str], notes: list[str]
+        self, api: Session, url: str, params: dict[str, str], notes: list[str]
     ) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         next_url: str | None = url
         query: dict[str, str] | None = params
         for _ in range(self.config.max_pages):
             assert next_url is not None
-            body = as_dict((await self._get(client, next_url, query)).body)
+            body = as_dict((await api.get(next_url, query, ok_statuses=MISSING)).body)
             items += as_list(as_dict(body.get("_embedded")).get("conversations"))
             href = as_dict(as_dict(body.get("_links")).get("next")).get("href")
             if not isinstance(href, str) or not href:
@@ -371,15 +348,17 @@ class HelpScout(Connector[HelpScoutConfig]):
         return items
 
     async def _happiness(
-        self, client: httpx2.AsyncClient, query: HistoryQuery, notes: list[str]
+        self, api: Session, query: HistoryQuery, notes: list[str]
     ) -> dict[str, int]:
         """Conversation id → ratingId (1 great, 2 okay, 3 not good)."""
         out: dict[str, int] = {}
         base = {"start": _hs_time(query.since), "end": _hs_time(query.until), "rating": "all"}
         for number in range(1, self.config.max_pages + 1):
             try:
-                found = await self._get(
-                    client, "/v2/reports/happiness/ratings", {**base, "page": str(number)}
+                found = await api.get(
+                    "/v2/reports/happiness/ratings",
+                    {**base, "page": str(number)},
+                    ok_statuses=MISSING,
                 )
             except SourceError as exc:
                 notes.append(
@@ -396,35 +375,26 @@ class HelpScout(Connector[HelpScoutConfig]):
         notes.append(f"{self.label}: read only the first {self.config.max_pages} pages of ratings")
         return out
 
-    async def collect(self, query: Query) -> Collected:
+    async def gather(self, api: Session, query: Query) -> Collected:
         out = Collected()
         searches = self._searches(query)
         if not searches:
             out.notes.append(f"{self.label}: no customer or error signature to search for")
             return out
-        token = await self._access_token(query.deadline)
+        await self._sign_in(api)
         errors: list[SourceError] = []
-        async with self._client(query.deadline, token) as client:
-            for relation, text, signature in searches:
-                try:
-                    page = await self._get(
-                        client,
-                        "/v2/conversations",
-                        {
-                            "query": text,
-                            "status": "all",
-                            "sortField": "createdAt",
-                            "sortOrder": "desc",
-                        },
-                    )
-                except SourceError as exc:
-                    errors.append(exc)
-                    out.notes.append(exc.message)
-                    continue
-                out.evidence += self._related(query, page, relation, signature)
-                if query.expired():
-                    out.partial = True
-                    break
+        for relation, text, signature in searches:
+            params = {"query": text, "status": "all", "sortField": "createdAt", "sortOrder": "desc"}
+            try:
+                page = await api.get("/v2/conversations", params, ok_statuses=MISSING)
+            except SourceError as exc:
+                errors.append(exc)
+                out.notes.append(exc.message)
+                continue
+            out.evidence += self._related(query, page, relation, signature)
+            if query.expired():
+                out.partial = True
+                break
         if errors and len(errors) == len(searches):
             raise errors[0]
         return out
@@ -496,11 +466,10 @@ class HelpScout(Connector[HelpScoutConfig]):
     # check --------------------------------------------------------------------------------
 
     async def check(self) -> list[Check]:
-        deadline = time.monotonic() + 15
         try:
-            token = await self._access_token(deadline)
-            async with self._client(deadline, token) as client:
-                me = await self._get(client, "/v2/users/me")
+            async with self.session(None) as api:
+                await self._sign_in(api)
+                me = await api.get("/v2/users/me", ok_statuses=MISSING)
         except SourceError as exc:
             return [Check("credentials", False, with_hint(exc))]
         user = as_dict(me.body)

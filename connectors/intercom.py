@@ -33,12 +33,12 @@ Intercom does not expose time spent snoozed, which the stats say.
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx2
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from investigate.sdk import (
     MASKER,
@@ -52,13 +52,13 @@ from investigate.sdk import (
     Ticket,
     TicketNotFound,
 )
-from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import (
+    MISSING,
     VendorRetryAfter,
     as_dict,
     as_list,
     attachment_note,
-    get_json,
     id_str,
     post_json,
     ticket_number,
@@ -66,6 +66,7 @@ from investigate.sdk.helpdesk import (
 )
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
+from investigate.sdk.http import Bearer, HttpConfig, HttpConnector, Session
 from investigate.sdk.jsonapi import JsonResponse
 from investigate.sdk.notes import (
     NoteChannel,
@@ -76,7 +77,7 @@ from investigate.sdk.notes import (
     require_json,
 )
 from investigate.sdk.rows import parse_time
-from investigate.sdk.transport import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
+from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint
 
 VERSION = "2.14"
 _HOSTS = {"us": "https://api.intercom.io", "eu": "https://api.eu.intercom.io"}
@@ -115,12 +116,12 @@ class IntercomWriteBack(WriteBack):
     """The teammate the note is posted as (Settings → Teammates, or GET /admins)."""
 
 
-class IntercomConfig(ConnectorConfig):
+class IntercomConfig(HttpConfig):
     write_back: IntercomWriteBack = Field(default_factory=IntercomWriteBack)
     """`--post-note`: an admin note, with its own access token and the admin who writes it."""
     access_token: SecretStr
     region: Literal["us", "eu", "au"] = "us"
-    base_url: str | None = Field(None, description="Overrides region (proxies, tests).")
+    base_url: str = Field("", description="Overrides region (proxies, tests).")
     kind: Literal["auto", "conversation", "ticket"] = "auto"
     workspace_id: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,40}$")
     related_lookback: Duration = timedelta(hours=24)
@@ -133,60 +134,31 @@ class IntercomConfig(ConnectorConfig):
     )
     max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
 
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https://")
-        return value.rstrip("/") if value else value
-
     @model_validator(mode="after")
-    def _mask(self) -> IntercomConfig:
-        MASKER.add(self.access_token)
+    def _region(self) -> IntercomConfig:
+        self.base_url = self.base_url or _HOSTS[self.region]
         return self
 
-    @property
-    def root(self) -> str:
-        return self.base_url or _HOSTS[self.region]
 
-
-class Intercom(Connector[IntercomConfig]):
+class Intercom(HttpConnector[IntercomConfig]):
     type_name = "intercom"
     config_model = IntercomConfig
+    vendor_hints = _HINTS
     description = "Intercom conversations and tickets, the contact's and related conversations"
+    auth = Bearer("access_token")
+    headers: ClassVar[Mapping[str, str]] = {"Intercom-Version": VERSION}
+    read_only_posts = READ_ONLY_POSTS
+    pooled = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._workspace: str | None = self.config.workspace_id
 
-    @property
-    def label(self) -> str:
-        return f"intercom '{self.name}'"
+    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+        return VendorRetryAfter(inner)
 
-    def _client(self, deadline: float | None = None) -> httpx2.AsyncClient:
-        c = self.config
-        options = HttpOptions(
-            base_url=c.root,
-            timeout=c.timeout.total_seconds() if c.timeout else 30.0,
-            headers={
-                "Authorization": f"Bearer {c.access_token.get_secret_value()}",
-                "Intercom-Version": VERSION,
-            },
-            read_only_posts=READ_ONLY_POSTS,
-            deadline=deadline,
-        )
-        return make_client(options, VendorRetryAfter())
-
-    async def _get(self, client: httpx2.AsyncClient, url: str) -> Any:
-        found = await get_json(
-            client,
-            url,
-            label=self.label,
-            name=self.name,
-            max_bytes=self.config.max_response_bytes,
-            hints=_HINTS,
-        )
-        return found.body
+    async def _get(self, api: Session, url: str) -> Any:
+        return (await api.get(url, ok_statuses=MISSING)).body
 
     # ticket source ----------------------------------------------------------------------
 
@@ -195,7 +167,7 @@ class Intercom(Connector[IntercomConfig]):
         `{"message_type": "note", "type": "admin", "admin_id": …, "body": html}` only."""
         wb = self.config.write_back
         options = note_options(
-            self.config.root,
+            self.config.base_url,
             self.config.timeout,
             bearer=wb.token,
             headers={"Intercom-Version": VERSION},
@@ -229,17 +201,17 @@ class Intercom(Connector[IntercomConfig]):
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         number = ticket_number(ticket_id, "Intercom")
         kinds = ["conversation", "ticket"] if self.config.kind == "auto" else [self.config.kind]
-        async with self._client() as client:
+        async with self.session(None, timeout=self.own_timeout()) as api:
             for kind in kinds:
-                body = await self._get(client, f"/{kind}s/{number}")
+                body = await self._get(api, f"/{kind}s/{number}")
                 if body is None:
                     continue
                 if not isinstance(body, dict) or body.get("type") != kind:
                     raise SourceError(f"{self.label}: /{kind}s/{number} did not return a {kind}")
                 notes: list[str] = []
-                contact, company = await self._people(client, body, notes)
+                contact, company = await self._people(api, body, notes)
                 if self._workspace is None:
-                    self._workspace = await self._workspace_id(client)
+                    self._workspace = await self._workspace_id(api)
                 return self._to_ticket(number, kind, body, contact, company, notes)
         raise TicketNotFound(
             f"ticket {number} not found in Intercom (looked for a {' or '.join(kinds)})",
@@ -247,7 +219,7 @@ class Intercom(Connector[IntercomConfig]):
         )
 
     async def _people(
-        self, client: httpx2.AsyncClient, body: dict[str, Any], notes: list[str]
+        self, api: Session, body: dict[str, Any], notes: list[str]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The first contact and its first company; one that cannot be read (e.g. a token
         without the contacts scope) leaves it unknown, with a note, not the ticket unread."""
@@ -256,7 +228,7 @@ class Intercom(Connector[IntercomConfig]):
         if not cid or not cid.replace("-", "").isalnum():
             return {}, {}
         try:
-            contact = as_dict(await self._get(client, f"/contacts/{cid}"))
+            contact = as_dict(await self._get(api, f"/contacts/{cid}"))
         except SourceError as exc:
             notes.append(f"{exc.message}: requester unknown")
             return {}, {}
@@ -265,14 +237,14 @@ class Intercom(Connector[IntercomConfig]):
         company: dict[str, Any] = {}
         if coid and coid.replace("-", "").isalnum():
             try:
-                company = as_dict(await self._get(client, f"/companies/{coid}"))
+                company = as_dict(await self._get(api, f"/companies/{coid}"))
             except SourceError as exc:
                 notes.append(f"{exc.message}: organization unknown")
         return contact, company
 
-    async def _workspace_id(self, client: httpx2.AsyncClient) -> str | None:
+    async def _workspace_id(self, api: Session) -> str | None:
         try:
-            me = as_dict(await self._get(client, "/me"))
+            me = as_dict(await self._get(api, "/me"))
         except SourceError:
             return None
         code = id_str(as_dict(me.get("app")).get("id_code"))
@@ -364,9 +336,9 @@ class Intercom(Connector[IntercomConfig]):
         filters = {"operator": "AND", "value": terms}
         out = History(notes=[f"{self.label}: Intercom does not expose time spent snoozed"])
         after: str | None = None
-        async with self._client() as client:
+        async with self.session(None, timeout=self.own_timeout()) as api:
             for _ in range(self.config.max_history_pages):
-                page = await self._search_page(client, filters, 150, after)
+                page = await self._search_page(api, filters, 150, after)
                 body = as_dict(page.body)
                 out.tickets += [
                     t for c in as_list(body.get("conversations")) if (t := _history(c)) is not None
@@ -384,27 +356,26 @@ class Intercom(Connector[IntercomConfig]):
 
     # evidence ---------------------------------------------------------------------------
 
-    async def collect(self, query: Query) -> Collected:
+    async def gather(self, api: Session, query: Query) -> Collected:
         out = Collected()
         searches = self._searches(query)
         if not searches:
             out.notes.append(f"{self.label}: no contact or error signature to search for")
             return out
         errors: list[SourceError] = []
-        async with self._client(query.deadline) as client:
-            if self._workspace is None and self.config.max_related + self.config.max_recent:
-                self._workspace = await self._workspace_id(client)
-            for relation, filters, signature, cap in searches:
-                try:
-                    found = await self._search(client, filters, cap, query)
-                except SourceError as exc:
-                    errors.append(exc)
-                    out.notes.append(exc.message)
-                    continue
-                out.evidence += self._related(query, found, relation, signature, cap)
-                if query.expired():
-                    out.partial = True
-                    break
+        if self._workspace is None and self.config.max_related + self.config.max_recent:
+            self._workspace = await self._workspace_id(api)
+        for relation, filters, signature, cap in searches:
+            try:
+                found = await self._search(api, filters, cap, query)
+            except SourceError as exc:
+                errors.append(exc)
+                out.notes.append(exc.message)
+                continue
+            out.evidence += self._related(query, found, relation, signature, cap)
+            if query.expired():
+                out.partial = True
+                break
         if errors and len(errors) == len(searches):
             raise errors[0]
         return out
@@ -434,14 +405,14 @@ class Intercom(Connector[IntercomConfig]):
         return out
 
     async def _search_page(
-        self, client: httpx2.AsyncClient, filters: dict[str, Any], per_page: int, after: str | None
+        self, api: Session, filters: dict[str, Any], per_page: int, after: str | None
     ) -> JsonResponse:
         """One page of `POST /conversations/search` (read-only: a search body, nothing else)."""
         pagination: dict[str, Any] = {"per_page": per_page}
         if after:
             pagination["starting_after"] = after
         return await post_json(
-            client,
+            api.client,
             "/conversations/search",
             {"query": filters, "pagination": pagination},
             label=self.label,
@@ -451,12 +422,12 @@ class Intercom(Connector[IntercomConfig]):
         )
 
     async def _search(
-        self, client: httpx2.AsyncClient, filters: dict[str, Any], cap: int, query: Query
+        self, api: Session, filters: dict[str, Any], cap: int, query: Query
     ) -> list[tuple[dict[str, Any], str]]:
         found: list[tuple[dict[str, Any], str]] = []
         after: str | None = None
         for _ in range(self.config.max_pages):
-            page = await self._search_page(client, filters, min(max(cap * 2, 5), 150), after)
+            page = await self._search_page(api, filters, min(max(cap * 2, 5), 150), after)
             body = as_dict(page.body)
             sent = f"{page.request} {json.dumps({'query': filters})}"
             found += [(c, sent) for c in as_list(body.get("conversations"))]
@@ -531,15 +502,8 @@ class Intercom(Connector[IntercomConfig]):
 
     async def check(self) -> list[Check]:
         try:
-            async with self._client(time.monotonic() + 15) as client:
-                found = await get_json(
-                    client,
-                    "/me",
-                    label=self.label,
-                    name=self.name,
-                    max_bytes=self.config.max_response_bytes,
-                    hints=_HINTS,
-                )
+            async with self.session(None) as api:
+                found = await api.get("/me", ok_statuses=MISSING)
         except SourceError as exc:
             return [Check("credentials", False, with_hint(exc))]
         me = found.body

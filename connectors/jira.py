@@ -38,16 +38,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
-import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.sdk import (
-    MASKER,
     Comment,
     Person,
     ReadOnlyViolation,
@@ -57,10 +55,10 @@ from investigate.sdk import (
     UsageError,
 )
 from investigate.sdk.adf import adf_to_text
-from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.sdk.helpdesk import as_dict, as_list, attachment_note, id_str, with_hint
+from investigate.sdk.contract import Check, Collected, Query
+from investigate.sdk.helpdesk import MISSING, as_dict, as_list, attachment_note, id_str, with_hint
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
-from investigate.sdk.jsonapi import JsonResponse, fetch_json, request_timeout
+from investigate.sdk.http import Basic, Bearer, HttpConfig, HttpConnector, Session, either
 from investigate.sdk.notes import (
     NoteChannel,
     NoteRequest,
@@ -71,7 +69,7 @@ from investigate.sdk.notes import (
 )
 from investigate.sdk.rows import parse_time
 from investigate.sdk.trackers import KnownIssue, issue_evidence, search_terms
-from investigate.sdk.transport import HttpOptions, WriteEndpoint
+from investigate.sdk.transport import WriteEndpoint
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,49}-\d{1,12}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -83,8 +81,8 @@ _FIELDS = "summary,status,assignee,fixVersions,updated,created,description,label
 _HINTS = {
     401: "set connectors.{name}.email and connectors.{name}.api_token (Cloud) or "
     "connectors.{name}.pat (Data Center) to valid credentials",
-    403: "the Jira account behind connectors.{name} lacks permission for this read (Browse "
-    "projects), or Jira wants a CAPTCHA: sign in once in a browser",
+    403: "the Jira account behind connectors.{name}.api_token (or pat) lacks permission for "
+    "this read (Browse projects), or Jira wants a CAPTCHA: sign in once in a browser",
     404: "check connectors.{name}.base_url (and service_desk for JSM requests)",
     400: "Jira rejected the query; check connectors.{name}.jql",
     410: "this Jira no longer has that API; check connectors.{name}.deployment",
@@ -98,7 +96,7 @@ class JiraWriteBack(WriteBack):
     """The project role (or group) that may see the comment, e.g. Developers."""
 
 
-class JiraConfig(ConnectorConfig):
+class JiraConfig(HttpConfig):
     write_back: JiraWriteBack = Field(default_factory=JiraWriteBack)
     """`--post-note`: a comment restricted to a role/group (JSM: an internal comment)."""
     base_url: str
@@ -123,7 +121,7 @@ class JiraConfig(ConnectorConfig):
 
     @field_validator("base_url")
     @classmethod
-    def _base(cls, value: str) -> str:
+    def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for the example
         if not value.startswith(("https://", "http://")):
             raise ValueError("base_url must start with https://, e.g. https://acme.atlassian.net")
         return value.rstrip("/")
@@ -141,8 +139,6 @@ class JiraConfig(ConnectorConfig):
             raise ValueError(
                 "set email and api_token (Jira Cloud) or pat (Data Center personal access token)"
             )
-        MASKER.add(self.api_token)
-        MASKER.add(self.pat)
         return self
 
     @property
@@ -157,49 +153,22 @@ class JiraConfig(ConnectorConfig):
         return "/rest/api/3" if self.cloud else "/rest/api/2"
 
 
-class Jira(Connector[JiraConfig]):
+class Jira(HttpConnector[JiraConfig]):
     type_name = "jira"
     config_model = JiraConfig
+    vendor_hints = _HINTS
     description = "Jira / Jira Service Management: tickets, and known issues matching a ticket"
+    auth = either(Basic("api_token", user_key="email"), Bearer("pat"))
+    pooled = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.label = f"jira '{self.name}'"
         # a pure ticket source when known_issues is off: the fan-out leaves it out
         self.collects_evidence = self.config.known_issues  # type: ignore[misc]
 
-    def _client(self, deadline: float | None, timeout: float | None = None) -> httpx2.AsyncClient:
-        if timeout is None:
-            timeout = self.config.timeout.total_seconds() if self.config.timeout else 30.0
-        c = self.config
-        headers: dict[str, str] = {}
-        auth: tuple[str, str] | None = None
-        if c.api_token is not None and c.email:
-            auth = (c.email, c.api_token.get_secret_value())
-        elif c.pat is not None:
-            headers["Authorization"] = f"Bearer {c.pat.get_secret_value()}"
-        options = HttpOptions(
-            base_url=c.base_url, timeout=timeout, headers=headers, auth=auth, deadline=deadline
-        )
-        return self.ctx.http(options)
-
-    async def _get(
-        self,
-        client: httpx2.AsyncClient,
-        url: str,
-        params: Mapping[str, str] | None = None,
-        ok: frozenset[int] = frozenset(),
-    ) -> JsonResponse:
-        return await fetch_json(
-            client,
-            url,
-            label=self.label,
-            name=self.name,
-            params=params,
-            max_bytes=self.config.max_response_bytes,
-            ok_statuses=ok,
-            hints=_HINTS,
-        )
+    def _ticket_session(self) -> AbstractAsyncContextManager[Session]:
+        """A ticket fetch or search: the connector's timeout, a minute in all."""
+        return self.session(None, timeout=self.own_timeout(), deadline=time.monotonic() + 60)
 
     # ticket source ----------------------------------------------------------------------
 
@@ -274,18 +243,18 @@ class Jira(Connector[JiraConfig]):
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         key = self._key(ticket_id)
-        async with self._client(time.monotonic() + 60) as client:
+        async with self._ticket_session() as api:
             if self.config.service_desk:
-                return await self._request(client, key)
-            return await self._issue(client, key)
+                return await self._request(api, key)
+            return await self._issue(api, key)
 
-    async def _issue(self, client: httpx2.AsyncClient, key: str) -> Ticket:
-        api = self.config.api
-        found = await self._get(client, f"{api}/issue/{quote(key)}", ok=frozenset({404}))
+    async def _issue(self, api: Session, key: str) -> Ticket:
+        path = f"{self.config.api}/issue/{quote(key)}"
+        found = await api.get(path, ok_statuses=MISSING)
         if not isinstance(found.body, dict) or not isinstance(found.body.get("fields"), dict):
             raise self._not_found(key)
         issue = found.body
-        comments, notes = await self._comments(client, f"{api}/issue/{quote(key)}/comment")
+        comments, notes = await self._comments(api, f"{path}/comment")
         f = issue["fields"]
         files = [
             attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
@@ -325,14 +294,12 @@ class Jira(Connector[JiraConfig]):
             raw=raw,
         )
 
-    async def _comments(
-        self, client: httpx2.AsyncClient, url: str
-    ) -> tuple[list[dict[str, Any]], list[str]]:
+    async def _comments(self, api: Session, url: str) -> tuple[list[dict[str, Any]], list[str]]:
         comments: list[dict[str, Any]] = []
         start = 0
         for _ in range(self.config.max_comment_pages):
             params = {"startAt": str(start), "maxResults": "100", "orderBy": "created"}
-            page = await self._get(client, url, params)
+            page = await api.get(url, params)
             body = as_dict(page.body)
             batch = as_list(body.get("comments"))
             comments += batch
@@ -353,9 +320,9 @@ class Jira(Connector[JiraConfig]):
             public=c.get("jsdPublic") is not False,
         )
 
-    async def _request(self, client: httpx2.AsyncClient, key: str) -> Ticket:
+    async def _request(self, api: Session, key: str) -> Ticket:
         base = f"/rest/servicedeskapi/request/{quote(key)}"
-        found = await self._get(client, base, ok=frozenset({404}))
+        found = await api.get(base, ok_statuses=MISSING)
         if not isinstance(found.body, dict) or not found.body.get("issueKey"):
             raise self._not_found(key)
         request = found.body
@@ -364,7 +331,7 @@ class Jira(Connector[JiraConfig]):
         start = 0
         for page_no in range(self.config.max_comment_pages):
             params = {"public": "true", "internal": "true", "start": str(start), "limit": "50"}
-            page = as_dict((await self._get(client, f"{base}/comment", params)).body)
+            page = as_dict((await api.get(f"{base}/comment", params)).body)
             batch = as_list(page.get("values"))
             comments += batch
             start += len(batch)
@@ -374,7 +341,7 @@ class Jira(Connector[JiraConfig]):
                 notes.append("only the first comment pages were read")
         files: list[str] = []
         try:
-            listed = await self._get(client, f"{base}/attachment", {"start": "0", "limit": "50"})
+            listed = await api.get(f"{base}/attachment", {"start": "0", "limit": "50"})
             files = [
                 attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
                 for a in as_list(as_dict(listed.body).get("values"))
@@ -432,12 +399,12 @@ class Jira(Connector[JiraConfig]):
         jql = query.strip()
         if not _ORDER_BY.search(jql):
             jql = f"{jql} ORDER BY created DESC" if jql else "ORDER BY created DESC"
-        async with self._client(time.monotonic() + 60) as client:
-            issues, _ = await self._search(client, jql, limit, "key,created")
+        async with self._ticket_session() as api:
+            issues, _ = await self._search(api, jql, limit, "key,created")
         return [id_str(i.get("key")) for i in issues if i.get("key")][:limit]
 
     async def _search(
-        self, client: httpx2.AsyncClient, jql: str, limit: int, fields: str
+        self, api: Session, jql: str, limit: int, fields: str
     ) -> tuple[list[dict[str, Any]], str]:
         cfg = self.config
         per_page = str(max(1, min(limit, 100)))
@@ -454,7 +421,7 @@ class Jira(Connector[JiraConfig]):
             else:
                 url = f"{cfg.api}/search"
                 params["startAt"] = str(len(issues))
-            page = await self._get(client, url, params)
+            page = await api.get(url, params)
             first = first or page.request
             body = page.body
             if not isinstance(body, dict) or not isinstance(body.get("issues"), list):
@@ -489,10 +456,8 @@ class Jira(Connector[JiraConfig]):
             *([cfg.satisfaction_field] if cfg.satisfaction_field else []),
         ]
         fields = ",".join([*_HISTORY_FIELDS, *extra])
-        async with self._client(None) as client:
-            issues, _ = await self._search(
-                client, f"{jql} ORDER BY created DESC", query.limit, fields
-            )
+        async with self.session(None, timeout=self.own_timeout()) as api:
+            issues, _ = await self._search(api, f"{jql} ORDER BY created DESC", query.limit, fields)
         out = History()
         if not cfg.sla_fields:
             out.notes.append(
@@ -569,14 +534,11 @@ class Jira(Connector[JiraConfig]):
             parts.append(f"key != {jql_string(own)}")
         return " AND ".join(parts) + " ORDER BY updated DESC"
 
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve":
-            return Collected()
+    async def gather(self, api: Session, query: Query) -> Collected:
         jql = self.search_jql(query)
         if jql is None:
             return Collected(notes=[f"{self.label}: nothing in the ticket to search Jira for"])
-        async with self._client(query.deadline, request_timeout(self.config, query)) as client:
-            issues, sent = await self._search(client, jql, self.config.max_issues, _FIELDS)
+        issues, sent = await self._search(api, jql, self.config.max_issues, _FIELDS)
         known = [self._known(i, sent) for i in issues]
         return Collected(evidence=issue_evidence(self.name, known, query))
 
@@ -603,10 +565,10 @@ class Jira(Connector[JiraConfig]):
     # check ------------------------------------------------------------------------------
 
     async def check(self) -> list[Check]:
-        api = self.config.api
+        path = self.config.api
         try:
-            async with self._client(time.monotonic() + 15, 10) as client:
-                me = await self._get(client, f"{api}/myself")
+            async with self.session(None) as api:
+                me = await api.get(f"{path}/myself")
                 who = as_dict(me.body)
                 checks = [
                     Check(
@@ -616,9 +578,7 @@ class Jira(Connector[JiraConfig]):
                     )
                 ]
                 try:
-                    perms = await self._get(
-                        client, f"{api}/mypermissions", {"permissions": "EDIT_ISSUES"}
-                    )
+                    perms = await api.get(f"{path}/mypermissions", {"permissions": "EDIT_ISSUES"})
                 except SourceError as exc:
                     checks.append(
                         Check("read-only", True, f"not verified: {exc.message}", warning=True)

@@ -30,7 +30,7 @@ import math
 import time
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 import graphql
 import httpx2
@@ -45,9 +45,16 @@ from investigate.sdk import (
     Ticket,
     TicketNotFound,
 )
-from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, with_hint
-from investigate.sdk.jsonapi import request_timeout
+from investigate.sdk.http import (
+    Bearer,
+    HeaderKey,
+    HttpConfig,
+    HttpConnector,
+    Session,
+    either,
+)
 from investigate.sdk.notes import (
     NoteChannel,
     NoteRequest,
@@ -58,14 +65,7 @@ from investigate.sdk.notes import (
 )
 from investigate.sdk.rows import parse_time
 from investigate.sdk.trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
-from investigate.sdk.transport import (
-    HttpOptions,
-    ReadOnlyPost,
-    WriteEndpoint,
-    describe,
-    make_client,
-    ssl_context,
-)
+from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint, source_error
 
 PEEK_BYTES = 65_536
 _ISSUE_FIELDS = """
@@ -123,8 +123,9 @@ _STATE = {
 _PR_SOURCES = ("github", "gitlab", "githubPullRequest", "gitlabMergeRequest")
 _HINTS = {
     401: "set connectors.{name}.api_key to a valid Linear API key (or oauth_token)",
-    403: "the Linear key in connectors.{name} cannot read this; give it Read access to the team",
-    429: "Linear rate limit: the reset did not fit in the deadline; try again later",
+    403: "the Linear key in connectors.{name}.api_key (or oauth_token) cannot read this; give "
+    "it Read access to the team",
+    429: "Linear rate limit: the reset (Retry-After) did not fit in the deadline; try again later",
 }
 
 
@@ -160,7 +161,7 @@ def refuse_writes(body: bytes) -> None:
     ensure_query(document)
 
 
-class LinearConfig(ConnectorConfig):
+class LinearConfig(HttpConfig):
     write_back: WriteBack = Field(default_factory=WriteBack)
     """`--post-note`: a comment via `commentCreate`, the one mutation ever sent."""
     api_key: SecretStr | None = None
@@ -175,7 +176,7 @@ class LinearConfig(ConnectorConfig):
 
     @field_validator("base_url")
     @classmethod
-    def _base(cls, value: str) -> str:
+    def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for its message
         if not value.startswith(("https://", "http://")):
             raise ValueError("base_url must start with https://")
         return value.rstrip("/")
@@ -184,8 +185,6 @@ class LinearConfig(ConnectorConfig):
     def _auth(self) -> LinearConfig:
         if self.api_key is None and self.oauth_token is None:
             raise ValueError("set api_key (a Linear API key) or oauth_token")
-        MASKER.add(self.api_key)
-        MASKER.add(self.oauth_token)
         return self
 
 
@@ -240,37 +239,28 @@ def _code(error: dict[str, Any]) -> str:
     return str(ext.get("code") or "").upper()
 
 
-class Linear(Connector[LinearConfig]):
+class Linear(HttpConnector[LinearConfig]):
     type_name = "linear"
     config_model = LinearConfig
     description = "Linear issues: tickets, and known issues matching a ticket"
+    auth = either(HeaderKey("api_key", header="Authorization"), Bearer("oauth_token"))
+    headers: ClassVar[Mapping[str, str]] = {"Content-Type": "application/json"}
+    read_only_posts = (ReadOnlyPost("/graphql", check=refuse_writes),)
+    pooled = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.label = f"linear '{self.name}'"
         # a pure ticket source when known_issues is off: the fan-out leaves it out
         self.collects_evidence = self.config.known_issues  # type: ignore[misc]
         for document in DOCUMENTS:
             ensure_query(document)
 
-    def _client(self, deadline: float | None, timeout: float | None = None) -> httpx2.AsyncClient:
-        if timeout is None:
-            timeout = self.config.timeout.total_seconds() if self.config.timeout else 30.0
-        c = self.config
-        if c.api_key is not None:
-            auth = c.api_key.get_secret_value()
-        else:
-            assert c.oauth_token is not None
-            auth = f"Bearer {c.oauth_token.get_secret_value()}"
-        inner = self.ctx.transport or httpx2.AsyncHTTPTransport(verify=ssl_context())
-        options = HttpOptions(
-            base_url=c.base_url,
-            timeout=timeout,
-            headers={"Authorization": auth, "Content-Type": "application/json"},
-            read_only_posts=[ReadOnlyPost("/graphql", check=refuse_writes)],
-            deadline=deadline,
-        )
-        return make_client(options, LinearRateLimit(inner))
+    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+        return LinearRateLimit(inner)
+
+    def _ticket_client(self) -> httpx2.AsyncClient:
+        """A ticket fetch or search: the connector's timeout, a minute in all."""
+        return self.client(None, timeout=self.own_timeout(), deadline=time.monotonic() + 60)
 
     async def _query(
         self, client: httpx2.AsyncClient, document: str, variables: Mapping[str, Any]
@@ -294,7 +284,9 @@ class Linear(Connector[LinearConfig]):
                         hint=f"raise connectors.{self.name}.max_response_bytes",
                     )
         except httpx2.HTTPError as exc:
-            raise SourceError(MASKER.mask(f"{self.label}: {describe(exc)}")) from None
+            error = source_error(exc)  # a timeout stays a timeout
+            error.message = f"{self.label}: {error.message}"
+            raise error from None
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -367,7 +359,7 @@ class Linear(Connector[LinearConfig]):
                 f"ticket {shown!r} not found: Linear issues look like ENG-123",
                 hint="pass the issue identifier shown in Linear",
             )
-        async with self._client(time.monotonic() + 60) as client:
+        async with self._ticket_client() as client:
             data, errors = await self._query(client, ISSUE, {"id": key})
             issue = data.get("issue")
             if not isinstance(issue, dict):
@@ -464,7 +456,7 @@ class Linear(Connector[LinearConfig]):
             issue_filter["state"] = {"name": {"eqIgnoreCase": state}}
         found: list[dict[str, Any]] = []
         after: str | None = None
-        async with self._client(time.monotonic() + 60) as client:
+        async with self._ticket_client() as client:
             while len(found) < limit:
                 variables = {
                     "first": min(50, limit - len(found)),
@@ -483,30 +475,27 @@ class Linear(Connector[LinearConfig]):
 
     # known issues -----------------------------------------------------------------------
 
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve":
-            return Collected()
+    async def gather(self, api: Session, query: Query) -> Collected:
         terms = [t for t in search_terms(query, self.config.max_searches) if t.strip()]
         if not terms:
             return Collected(notes=[f"{self.label}: nothing in the ticket to search Linear for"])
         found: dict[str, tuple[dict[str, Any], str]] = {}
         notes: list[str] = []
-        async with self._client(query.deadline, request_timeout(self.config, query)) as client:
-            for term in terms:
-                if query.expired():
-                    notes.append(f"{self.label}: stopped at the deadline")
-                    break
-                variables: dict[str, Any] = {
-                    "term": " ".join(term.split())[:200],
-                    "first": self.config.max_issues,
-                }
-                if self.config.teams:
-                    variables["filter"] = self._team_filter()
-                data, errors = await self._query(client, SEARCH, variables)
-                notes += [f"{self.label}: {e.get('message')}" for e in errors[:1]]
-                for node in as_list(as_dict(data.get("searchIssues")).get("nodes")):
-                    sent = f"POST /graphql searchIssues(term: {json.dumps(variables['term'])})"
-                    found.setdefault(id_str(node.get("id")), (node, sent))
+        for term in terms:
+            if query.expired():
+                notes.append(f"{self.label}: stopped at the deadline")
+                break
+            variables: dict[str, Any] = {
+                "term": " ".join(term.split())[:200],
+                "first": self.config.max_issues,
+            }
+            if self.config.teams:
+                variables["filter"] = self._team_filter()
+            data, errors = await self._query(api.client, SEARCH, variables)
+            notes += [f"{self.label}: {e.get('message')}" for e in errors[:1]]
+            for node in as_list(as_dict(data.get("searchIssues")).get("nodes")):
+                sent = f"POST /graphql searchIssues(term: {json.dumps(variables['term'])})"
+                found.setdefault(id_str(node.get("id")), (node, sent))
         own = query.ticket.url
         issues = [
             self._known(node, sent)
@@ -550,7 +539,7 @@ class Linear(Connector[LinearConfig]):
 
     async def check(self) -> list[Check]:
         try:
-            async with self._client(time.monotonic() + 15, 10) as client:
+            async with self.client(None) as client:
                 data, _errors = await self._query(client, VIEWER, {})
         except SourceError as exc:
             return [Check("credentials", False, with_hint(exc))]

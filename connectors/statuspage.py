@@ -24,28 +24,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import httpx2
 from pydantic import Field, field_validator
 
 from investigate.sdk import Evidence, Level, SourceError
-from investigate.sdk.alerts import (
-    MAX_RESPONSE_BYTES,
-    base_url,
-    clean,
-    fetch_json,
-    link,
-    timeout_for,
-)
-from investigate.sdk.contract import (
-    Check,
-    Collected,
-    Connector,
-    ConnectorConfig,
-    Query,
-    gather_parts,
-)
+from investigate.sdk.alerts import clean, link
+from investigate.sdk.contract import Check, Collected, Query, gather_parts
+from investigate.sdk.http import HttpConfig, HttpConnector, Session
 from investigate.sdk.rows import parse_time
-from investigate.sdk.transport import HttpOptions
 
 RESOLVED = frozenset({"resolved", "postmortem", "completed"})
 RECENT_LIMIT = 50
@@ -65,8 +50,7 @@ _COMPONENT_LEVEL: dict[str, Level] = {
 }
 
 
-class StatuspageConfig(ConnectorConfig):
-    base_url: str
+class StatuspageConfig(HttpConfig):
     components: list[str] = Field(default_factory=list, description="Only these components.")
     ticket_components: dict[str, str] = Field(
         default_factory=dict, description="A service the ticket names → a component name."
@@ -74,27 +58,25 @@ class StatuspageConfig(ConnectorConfig):
     service_fields: list[str] = Field(default_factory=lambda: ["service", "product_area"])
     max_incidents: int = Field(20, ge=1, le=200)
     max_updates: int = Field(3, ge=0, le=20)
-    max_response_bytes: int = Field(MAX_RESPONSE_BYTES, ge=1_000, le=200_000_000)
 
     @field_validator("base_url")
     @classmethod
     def _base(cls, value: str) -> str:
-        value = base_url(value)
+        value = value.rstrip("/")
         for suffix in ("/api/v2/summary.json", "/api/v2", "/api"):
             value = value.removesuffix(suffix)
         return value
 
 
-class Statuspage(Connector[StatuspageConfig]):
+class Statuspage(HttpConnector[StatuspageConfig]):
     type_name = "statuspage"
     config_model = StatuspageConfig
     description = "Statuspage: open and recent incidents and degraded components (public API)"
+    pooled = False
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.label = f"statuspage '{self.name}'"
+    def hints(self) -> dict[int, str]:
         fix = f"check connectors.{self.name}.base_url is the status page's root"
-        self.hints = {
+        return {
             401: f"this status page is private; {fix} of a public page",
             403: f"this status page is private or blocks this client; {fix} of a public page",
             404: f"{fix} (e.g. https://status.acme.com, where /api/v2/summary.json exists)",
@@ -102,33 +84,20 @@ class Statuspage(Connector[StatuspageConfig]):
             0: f"{fix}: it answered with something other than Statuspage's JSON",
         }
 
-    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
-        return self.ctx.http(
-            HttpOptions(base_url=self.config.base_url, timeout=timeout, deadline=deadline)
-        )
-
-    async def _get(self, client: httpx2.AsyncClient, path: str) -> tuple[dict[str, Any], str]:
-        body, sent = await fetch_json(
-            client,
-            path,
-            None,
-            label=self.label,
-            name=self.name,
-            max_bytes=self.config.max_response_bytes,
-            hints=self.hints,
-        )
+    async def _get(self, api: Session, path: str) -> tuple[dict[str, Any], str]:
+        page = await api.get(path)
         key = "components" if path.endswith("summary.json") else "incidents"
-        if not isinstance(body, dict) or not isinstance(body.get(key), list):
+        if not isinstance(page.body, dict) or not isinstance(page.body.get(key), list):
             raise SourceError(
-                f"{self.label}: expected a Statuspage object with a {key} list from {sent}",
-                hint=self.hints[0],
+                f"{self.label}: expected a Statuspage object with a {key} list from {page.request}",
+                hint=self.hints()[0],
             )
-        return body, sent
+        return page.body, page.request
 
     async def check(self) -> list[Check]:
         try:
-            async with self._client(None, timeout_for(self.config, None)) as client:
-                body, _ = await self._get(client, "/api/v2/summary.json")
+            async with self.session(None) as api:
+                body, _ = await self._get(api, "/api/v2/summary.json")
         except SourceError as exc:
             return [Check("api", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
         status = body.get("status") if isinstance(body.get("status"), dict) else {}
@@ -142,19 +111,13 @@ class Statuspage(Connector[StatuspageConfig]):
         named = {mapping.get(w.lower(), w.lower()) for w in wanted}
         return {c.lower() for c in self.config.components}, named
 
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve":
-            return Collected()
+    async def gather(self, api: Session, query: Query) -> Collected:
         out = Collected()
-        async with self._client(query.deadline, timeout_for(self.config, query)) as client:
-            (summary, sent_summary), (recent, sent_recent) = await gather_parts(
-                out,
-                [
-                    self._get(client, "/api/v2/summary.json"),
-                    self._get(client, "/api/v2/incidents.json"),
-                ],
-                ({}, ""),
-            )
+        (summary, sent_summary), (recent, sent_recent) = await gather_parts(
+            out,
+            [self._get(api, "/api/v2/summary.json"), self._get(api, "/api/v2/incidents.json")],
+            ({}, ""),
+        )
         keep, named = self.watched(query)
         page = summary.get("page") if isinstance(summary.get("page"), dict) else {}
         assert isinstance(page, dict)

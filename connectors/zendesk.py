@@ -22,15 +22,14 @@ created in `related_lookback` before it that quote it (`type:ticket created>… 
 other organisations. Values are phrase-quoted with every `"`, `\\` and control character
 removed, so ticket text can never add a search keyword.
 
-The helpers at the bottom (`VendorRetryAfter`, `ticket_number`, `attachment_note`, `get_json`)
-are shared by the other helpdesk connectors.
+Built on `investigate.sdk.http.HttpConnector` (client, auth, capped reads, hints); a 429
+without `Retry-After` waits for Zendesk's `ratelimit-reset` (`helpdesk.VendorRetryAfter`).
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,15 +48,15 @@ from investigate.sdk import (
     Ticket,
     TicketNotFound,
 )
-from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import (
+    MISSING,
     VendorRetryAfter,
     _object,
     as_any_list,
     as_dict,
     as_list,
     attachment_note,
-    get_json,
     id_str,
     same_origin,
     ticket_number,
@@ -65,6 +64,7 @@ from investigate.sdk.helpdesk import (
 )
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
+from investigate.sdk.http import Basic, Bearer, HttpConfig, HttpConnector, Session, either
 from investigate.sdk.jsonapi import JsonResponse
 from investigate.sdk.notes import (
     NoteChannel,
@@ -75,7 +75,7 @@ from investigate.sdk.notes import (
     require_json,
 )
 from investigate.sdk.rows import parse_time
-from investigate.sdk.transport import HttpOptions, WriteEndpoint, make_client
+from investigate.sdk.transport import WriteEndpoint
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,200}\.[A-Za-z]{2,}$")
@@ -83,14 +83,15 @@ _UNSAFE = re.compile(r"[\"\\\x00-\x1f\x7f\u2028\u2029]+")
 _HINTS = {
     401: "set connectors.{name}.email and connectors.{name}.api_token (e.g. ${ZENDESK_API_TOKEN}) "
     "to an agent's email and a valid API token, or connectors.{name}.oauth_token",
-    403: "the Zendesk user behind connectors.{name} cannot read this; use an agent or admin",
+    403: "the Zendesk user of connectors.{name}.api_token (or oauth_token) cannot read this; "
+    "use an agent or admin",
     404: "check connectors.{name}.subdomain / base_url",
 }
 
 
-class ZendeskConfig(ConnectorConfig):
+class ZendeskConfig(HttpConfig):
     subdomain: str | None = None
-    base_url: str | None = Field(None, description="Overrides subdomain (proxies, tests).")
+    base_url: str = Field("", description="Overrides subdomain (proxies, tests).")
     email: str | None = None
     api_token: SecretStr | None = None
     oauth_token: SecretStr | None = None
@@ -113,63 +114,26 @@ class ZendeskConfig(ConnectorConfig):
             raise ValueError("subdomain is the 'acme' of acme.zendesk.com (letters, digits, -)")
         return value
 
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https://")
-        return value.rstrip("/") if value else value
-
     @model_validator(mode="after")
     def _auth(self) -> ZendeskConfig:
         if not (self.subdomain or self.base_url):
             raise ValueError("set subdomain (acme for acme.zendesk.com) or base_url")
         if self.oauth_token is None and (self.api_token is None or not self.email):
             raise ValueError("set email and api_token (an API token), or oauth_token")
-        MASKER.add(self.api_token)
-        MASKER.add(self.oauth_token)
+        self.base_url = self.base_url or f"https://{self.subdomain}.zendesk.com"
         return self
 
-    @property
-    def root(self) -> str:
-        return self.base_url or f"https://{self.subdomain}.zendesk.com"
 
-
-class Zendesk(Connector[ZendeskConfig]):
+class Zendesk(HttpConnector[ZendeskConfig]):
     type_name = "zendesk"
     config_model = ZendeskConfig
+    vendor_hints = _HINTS
     description = "Zendesk Support tickets, the requester's recent tickets and related tickets"
+    auth = either(Bearer("oauth_token"), Basic("api_token", user_key="email", user_suffix="/token"))
+    pooled = False
 
-    @property
-    def label(self) -> str:
-        return f"zendesk '{self.name}'"
-
-    def _client(self, deadline: float | None = None) -> httpx2.AsyncClient:
-        c = self.config
-        headers: dict[str, str] = {}
-        auth: tuple[str, str] | None = None
-        if c.oauth_token is not None:
-            headers["Authorization"] = f"Bearer {c.oauth_token.get_secret_value()}"
-        elif c.api_token is not None:
-            auth = (f"{c.email}/token", c.api_token.get_secret_value())
-        timeout = c.timeout.total_seconds() if c.timeout else 30.0
-        options = HttpOptions(
-            base_url=c.root, timeout=timeout, headers=headers, auth=auth, deadline=deadline
-        )
-        return make_client(options, VendorRetryAfter())
-
-    async def _get(
-        self, client: httpx2.AsyncClient, url: str, params: Mapping[str, str] | None = None
-    ) -> JsonResponse:
-        return await get_json(
-            client,
-            url,
-            label=self.label,
-            name=self.name,
-            params=params,
-            max_bytes=self.config.max_response_bytes,
-            hints=_HINTS,
-        )
+    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+        return VendorRetryAfter(inner)
 
     # write-back: the one write ------------------------------------------------------------
 
@@ -178,7 +142,7 @@ class Zendesk(Connector[ZendeskConfig]):
         {"html_body": …, "public": false}}}` — the body check refuses any other ticket field."""
         wb = self.config.write_back
         auth = (f"{wb.email}/token", wb.token.get_secret_value()) if wb.token else None
-        options = note_options(self.config.root, self.config.timeout, auth=auth)
+        options = note_options(self.config.base_url, self.config.timeout, auth=auth)
 
         def build(ticket: Ticket, body: str) -> NoteRequest:
             number = ticket_number(ticket.id, "Zendesk")
@@ -202,23 +166,25 @@ class Zendesk(Connector[ZendeskConfig]):
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         number = ticket_number(ticket_id, "Zendesk")
-        async with self._client() as client:
-            found = await self._get(
-                client, f"/api/v2/tickets/{number}.json", {"include": "users,organizations"}
+        async with self.session(None, timeout=self.own_timeout()) as api:
+            found = await api.get(
+                f"/api/v2/tickets/{number}.json",
+                {"include": "users,organizations"},
+                ok_statuses=MISSING,
             )
             if found.body is None:
                 raise TicketNotFound(
-                    f"ticket {number} not found in Zendesk ({self.config.root})",
+                    f"ticket {number} not found in Zendesk ({self.config.base_url})",
                     hint="check the ticket number, and that the agent can see it",
                 )
             body = _object(found.body, "ticket", self.label)
-            comments, users, notes = await self._comments(client, number)
+            comments, users, notes = await self._comments(api, number)
         for user in as_list(body.get("users")):
             users.setdefault(str(user.get("id")), user)
         return self._to_ticket(number, body, comments, users, notes)
 
     async def _comments(
-        self, client: httpx2.AsyncClient, number: str
+        self, api: Session, number: str
     ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[str]]:
         url: str | None = f"/api/v2/tickets/{number}/comments.json"
         params: dict[str, str] | None = {"page[size]": "100", "include": "users"}
@@ -227,7 +193,7 @@ class Zendesk(Connector[ZendeskConfig]):
         notes: list[str] = []
         for _ in range(self.config.max_comment_pages):
             assert url is not None
-            page = await self._get(client, url, params)
+            page = await api.get(url, params, ok_statuses=MISSING)
             body = page.body if isinstance(page.body, dict) else {}
             comments += as_list(body.get("comments"))
             users.update({str(u.get("id")): u for u in as_list(body.get("users"))})
@@ -237,8 +203,8 @@ class Zendesk(Connector[ZendeskConfig]):
             params = None  # the next link carries its own query
             if not url:
                 return comments, users, notes
-            if not same_origin(url, self.config.root):
-                notes.append(f"stopped paging comments: next link leaves {self.config.root}")
+            if not same_origin(url, self.config.base_url):
+                notes.append(f"stopped paging comments: next link leaves {self.config.base_url}")
                 return comments, users, notes
         notes.append(f"only the first {self.config.max_comment_pages} pages of comments were read")
         return comments, users, notes
@@ -272,7 +238,7 @@ class Zendesk(Connector[ZendeskConfig]):
             raise SourceError(f"{self.label}: ticket {number} has no created_at")
         return Ticket(
             id=str(t.get("id") or number),
-            url=f"{self.config.root}/agent/tickets/{number}",
+            url=f"{self.config.base_url}/agent/tickets/{number}",
             subject=str(t.get("subject") or t.get("raw_subject") or ""),
             description=description,
             comments=mapped,
@@ -308,29 +274,28 @@ class Zendesk(Connector[ZendeskConfig]):
 
     # evidence ---------------------------------------------------------------------------
 
-    async def collect(self, query: Query) -> Collected:
+    async def gather(self, api: Session, query: Query) -> Collected:
         out = Collected()
         searches = self._searches(query)
         if not searches:
             out.notes.append(f"{self.label}: no requester or error signature to search for")
             return out
         errors: list[SourceError] = []
-        async with self._client(query.deadline) as client:
-            for relation, text, signature in searches:
-                if query.expired():
-                    out.partial = True
-                    break
-                try:
-                    page = await self._get(
-                        client,
-                        "/api/v2/search.json",
-                        {"query": text, "sort_by": "created_at", "sort_order": "desc"},
-                    )
-                except SourceError as exc:
-                    errors.append(exc)
-                    out.notes.append(exc.message)
-                    continue
-                out.evidence += self._related(query, page, relation, signature)
+        for relation, text, signature in searches:
+            if query.expired():
+                out.partial = True
+                break
+            try:
+                page = await api.get(
+                    "/api/v2/search.json",
+                    {"query": text, "sort_by": "created_at", "sort_order": "desc"},
+                    ok_statuses=MISSING,
+                )
+            except SourceError as exc:
+                errors.append(exc)
+                out.notes.append(exc.message)
+                continue
+            out.evidence += self._related(query, page, relation, signature)
         if errors and len(errors) == len(searches):
             raise errors[0]
         return out
@@ -395,7 +360,7 @@ class Zendesk(Connector[ZendeskConfig]):
             timestamp=parse_time(r.get("created_at")),
             title=f"Zendesk #{rid}: {subject}"[:300],
             detail=f"{lead} ({r.get('status') or 'unknown status'}): {text[:400]}",
-            url=f"{self.config.root}/agent/tickets/{rid}",
+            url=f"{self.config.base_url}/agent/tickets/{rid}",
             matched=[signature] if signature else [],
             query=MASKER.mask(sent),
             relation="requester" if relation == "requester" else "same_signature",
@@ -420,10 +385,10 @@ class Zendesk(Connector[ZendeskConfig]):
         (`GET /api/v2/satisfaction_ratings.json?score=received`, admins only: otherwise the
         rating on the ticket)."""
         out = History()
-        async with self._client() as client:
-            found = await self._history_tickets(client, query, out.notes)
-            metrics = await self._metrics(client, query, out.notes)
-            ratings = await self._ratings(client, query, out.notes)
+        async with self.session(None, timeout=self.own_timeout()) as api:
+            found = await self._history_tickets(api, query, out.notes)
+            metrics = await self._metrics(api, query, out.notes)
+            ratings = await self._ratings(api, query, out.notes)
         for t in found:
             tid = id_str(t.get("id"))
             if tid:
@@ -440,7 +405,7 @@ class Zendesk(Connector[ZendeskConfig]):
 
     async def _pages(
         self,
-        client: httpx2.AsyncClient,
+        api: Session,
         url: str,
         params: dict[str, str] | None,
         key: str,
@@ -453,7 +418,7 @@ class Zendesk(Connector[ZendeskConfig]):
         next_url: str | None = url
         for _ in range(self.config.max_history_pages):
             assert next_url is not None
-            page = await self._get(client, next_url, params)
+            page = await api.get(next_url, params, ok_statuses=MISSING)
             body = page.body if isinstance(page.body, dict) else {}
             batch = as_list(body.get(key))
             items += batch
@@ -463,7 +428,7 @@ class Zendesk(Connector[ZendeskConfig]):
             next_url, params = (nxt if isinstance(nxt, str) and nxt else None), None
             if next_url is None or stop(batch):
                 return items
-            if not same_origin(next_url, self.config.root):
+            if not same_origin(next_url, self.config.base_url):
                 notes.append(f"{self.label}: stopped paging {key}: next link leaves the host")
                 return items
         notes.append(
@@ -472,13 +437,13 @@ class Zendesk(Connector[ZendeskConfig]):
         return items
 
     async def _history_tickets(
-        self, client: httpx2.AsyncClient, query: HistoryQuery, notes: list[str]
+        self, api: Session, query: HistoryQuery, notes: list[str]
     ) -> list[dict[str, Any]]:
         text = f"type:ticket created>={_zd_time(query.since)} created<={_zd_time(query.until)}"
         if query.query.strip():
             text += " " + query.query.strip()
         params = {"query": text, "sort_by": "created_at", "sort_order": "desc"}
-        results = await self._pages(client, "/api/v2/search.json", params, "results", notes)
+        results = await self._pages(api, "/api/v2/search.json", params, "results", notes)
         tickets = [r for r in results if r.get("result_type", "ticket") == "ticket"]
         if len(tickets) >= 1000:
             notes.append(
@@ -487,7 +452,7 @@ class Zendesk(Connector[ZendeskConfig]):
         return tickets[: query.limit]
 
     async def _metrics(
-        self, client: httpx2.AsyncClient, query: HistoryQuery, notes: list[str]
+        self, api: Session, query: HistoryQuery, notes: list[str]
     ) -> dict[str, dict[str, Any]]:
         def older(batch: list[dict[str, Any]]) -> bool:
             times = [parse_time(m.get("created_at")) for m in batch]
@@ -497,7 +462,7 @@ class Zendesk(Connector[ZendeskConfig]):
         params = {"page[size]": "100"}
         try:
             found = await self._pages(
-                client, "/api/v2/ticket_metrics.json", params, "ticket_metrics", notes, older
+                api, "/api/v2/ticket_metrics.json", params, "ticket_metrics", notes, older
             )
         except SourceError as exc:
             notes.append(f"{self.label}: ticket metrics unreadable: {exc.message}")
@@ -505,7 +470,7 @@ class Zendesk(Connector[ZendeskConfig]):
         return {id_str(m.get("ticket_id")): m for m in found if id_str(m.get("ticket_id"))}
 
     async def _ratings(
-        self, client: httpx2.AsyncClient, query: HistoryQuery, notes: list[str]
+        self, api: Session, query: HistoryQuery, notes: list[str]
     ) -> dict[str, dict[str, Any]] | None:
         """Received ratings by ticket, or None when the list cannot be read."""
         params = {
@@ -516,7 +481,7 @@ class Zendesk(Connector[ZendeskConfig]):
         }
         try:
             found = await self._pages(
-                client, "/api/v2/satisfaction_ratings.json", params, "satisfaction_ratings", notes
+                api, "/api/v2/satisfaction_ratings.json", params, "satisfaction_ratings", notes
             )
         except SourceError as exc:
             notes.append(
@@ -530,13 +495,15 @@ class Zendesk(Connector[ZendeskConfig]):
 
     async def check(self) -> list[Check]:
         try:
-            async with self._client(time.monotonic() + 15) as client:
-                me = await self._get(client, "/api/v2/users/me.json")
+            async with self.session(None) as api:
+                me = await api.get("/api/v2/users/me.json", ok_statuses=MISSING)
         except SourceError as exc:
             return [Check("credentials", False, with_hint(exc))]
         if me.body is None:
             return [
-                Check("credentials", False, f"{self.label}: {self.config.root} has no Zendesk API")
+                Check(
+                    "credentials", False, f"{self.label}: {self.config.base_url} has no Zendesk API"
+                )
             ]
         user = me.body.get("user") if isinstance(me.body, dict) else None
         if not isinstance(user, dict) or user.get("id") is None:

@@ -246,7 +246,7 @@ async def test_the_data_client_refuses_the_note_request_even_with_write_back_on(
 ) -> None:
     connector = zendesk(fake, enabled=True)
     note = {"ticket": {"comment": {"html_body": "<p>x</p>", "public": False}}}
-    async with connector._client() as client:
+    async with connector.client(None) as client:
         with pytest.raises(ReadOnlyViolation, match="only reads"):
             await client.put("/api/v2/tickets/4812.json", json=note)
     assert fake.requests == []

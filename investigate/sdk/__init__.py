@@ -118,6 +118,7 @@ if TYPE_CHECKING:
         Basic,
         Bearer,
         CursorPaging,
+        Either,
         HeaderKey,
         HttpConfig,
         HttpConnector,
@@ -130,6 +131,7 @@ if TYPE_CHECKING:
         Params,
         Resolver,
         Session,
+        either,
         items_at,
         link_header_next,
     )
@@ -172,6 +174,8 @@ SDK_VERSION = 1
 """The major version of this API; the entry-point group is `investigate.connectors.v<SDK_VERSION>`."""
 
 _WHERE: dict[str, str] = {
+    "Either": "investigate.sdk.http",
+    "either": "investigate.sdk.http",
     "Auth": "investigate.sdk.http",
     "Basic": "investigate.sdk.http",
     "Bearer": "investigate.sdk.http",
@@ -285,6 +289,7 @@ __all__ = [
     "ConnectorConfig",
     "CursorPaging",
     "Duration",
+    "Either",
     "Entities",
     "Evidence",
     "EvidenceKind",
@@ -330,6 +335,7 @@ __all__ = [
     "datadog_attr",
     "datadog_phrase",
     "detail_pairs",
+    "either",
     "entity_matcher",
     "epoch_ms",
     "epoch_time",

@@ -1,6 +1,7 @@
 """Plumbing shared by the helpdesk connectors (Zendesk, Intercom, Freshdesk, Help Scout):
 vendor rate-limit headers, ticket numbers, attachments listed not downloaded, same-origin
-paging, and capped JSON GET/POST with one-line errors."""
+paging, and a capped JSON POST (a search, a token exchange) with one-line errors; GETs go
+through `investigate.sdk.http.Session`."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from urllib.parse import urlsplit
 import httpx2
 
 from investigate.errors import SourceError, TicketNotFound
-from investigate.sdk.jsonapi import HttpFailure, JsonResponse, fetch_json
+from investigate.sdk.jsonapi import HttpFailure, JsonResponse
 from investigate.sdk.transport import describe, source_error
 from investigate.secrets import MASKER
 
 _RESET_HEADERS = ("x-ratelimit-retry-after", "ratelimit-reset", "x-rate-limit-reset")
+MISSING = frozenset({404})
+"""`Session.get(..., ok_statuses=MISSING)`: a 404 is `body=None` (the caller says what is missing)."""
 
 
 def vendor_wait(headers: httpx2.Headers, now: float | None = None) -> float | None:
@@ -96,29 +99,6 @@ def same_origin(url: str, root: str) -> bool:
     return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
 
 
-async def get_json(
-    client: httpx2.AsyncClient,
-    url: str,
-    *,
-    label: str,
-    name: str,
-    params: Mapping[str, str] | None = None,
-    max_bytes: int = 5_000_000,
-    hints: Mapping[int, str] | None = None,
-) -> JsonResponse:
-    """`fetch_json` with 404 returned as `body=None` (the caller decides what is missing)."""
-    return await fetch_json(
-        client,
-        url,
-        label=label,
-        name=name,
-        params=params,
-        max_bytes=max_bytes,
-        ok_statuses=frozenset({404}),
-        hints=hints,
-    )
-
-
 async def post_json(
     client: httpx2.AsyncClient,
     url: str,
@@ -139,6 +119,9 @@ async def post_json(
             if not response.is_success:
                 error = httpx2.HTTPStatusError("", request=response.request, response=response)
                 hint = (hints or {}).get(response.status_code)
+                wait = response.headers.get("retry-after")
+                if response.status_code == 429 and wait:
+                    hint = f"rate limited: Retry-After asked for {wait}s, more than the time left"
                 raise HttpFailure(
                     f"{label}: {describe(error)}",
                     hint=hint.replace("{name}", name) if hint else None,

@@ -148,10 +148,36 @@ class Basic(Auth):
 
     key: str = "password"
     user_key: str = "username"
+    user_suffix: str = ""
+    """Added to the user (Zendesk: `agent@acme.io/token`)."""
 
     def basic(self, config: HttpConfig) -> tuple[str, str] | None:
         user = _secret(config, self.user_key)
-        return (user, _secret(config, self.key)) if user else None
+        return (user + self.user_suffix, _secret(config, self.key)) if user else None
+
+
+@dataclass(frozen=True)
+class Either(Auth):
+    """The first of `choices` whose credential is configured (an OAuth token, else an API
+    token); build it with `either(...)`, which names the last choice's key in hints."""
+
+    choices: tuple[Auth, ...] = ()
+
+    def pick(self, config: HttpConfig) -> Auth:
+        for choice in self.choices:
+            if _secret(config, choice.key):
+                return choice
+        return self.choices[-1] if self.choices else NoAuth()
+
+    def headers(self, config: HttpConfig) -> dict[str, str]:
+        return self.pick(config).headers(config)
+
+    def basic(self, config: HttpConfig) -> tuple[str, str] | None:
+        return self.pick(config).basic(config)
+
+
+def either(*choices: Auth) -> Either:
+    return Either(key=choices[-1].key if choices else "", choices=choices)
 
 
 # --- paging ----------------------------------------------------------------------------------
@@ -409,6 +435,11 @@ class HttpConnector(Connector[H]):
     check_path: ClassVar[str | None] = None
     """A cheap GET that needs the credential; `check()` reports whether it answers."""
     default_timeout: ClassVar[float] = 30.0
+    vendor_hints: ClassVar[Mapping[int, str]] = {}
+    """Hints by HTTP status in place of the defaults (`{name}`: the connector's name)."""
+    pooled: ClassVar[bool] = True
+    """False: each client has a transport of its own, closed with it (a ticket source whose
+    callers fetch a ticket and never `aclose()` the connector)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -424,11 +455,22 @@ class HttpConnector(Connector[H]):
             403: f"the credential in {key} lacks permission for this read",
             404: f"check {where}.base_url and that the resource exists",
             429: "rate limited: the Retry-After did not fit in the deadline; try again later",
+        } | {
+            status: hint.replace("{name}", self.name) for status, hint in self.vendor_hints.items()
         }
 
-    def options(self, query: Query | None) -> HttpOptions:
+    def own_timeout(self) -> float:
+        """The connector's `timeout` (or `default_timeout`), for a request outside an
+        investigation's stages (a ticket fetch, `investigate stats`)."""
+        return self.config.timeout.total_seconds() if self.config.timeout else self.default_timeout
+
+    def options(
+        self, query: Query | None, *, timeout: float | None = None, deadline: float | None = None
+    ) -> HttpOptions:
         configured = self.config.timeout.total_seconds() if self.config.timeout else None
-        if query is None:
+        if timeout is not None:
+            pass
+        elif query is None:
             timeout = min(configured or CHECK_TIMEOUT, CHECK_TIMEOUT)
         else:
             timeout = request_timeout(self.config, query, self.default_timeout)
@@ -438,13 +480,29 @@ class HttpConnector(Connector[H]):
             headers={**self.headers, **self.auth.headers(self.config)},
             auth=self.auth.basic(self.config),
             read_only_posts=self.read_only_posts,
-            deadline=query.deadline if query is not None else None,
+            deadline=query.deadline if query is not None else deadline,
         )
 
+    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+        """A layer between the client's retries and the network (default: none), e.g.
+        `helpdesk.VendorRetryAfter` to read a vendor's rate-limit header as `Retry-After`."""
+        return inner
+
+    def client(
+        self, query: Query | None, *, timeout: float | None = None, deadline: float | None = None
+    ) -> httpx2.AsyncClient:
+        """The bare client `session` wraps (for a request `Session` has no method for)."""
+        options = self.options(query, timeout=timeout, deadline=deadline)
+        return self._transports.client(options, self.transport, pooled=self.pooled)
+
     @contextlib.asynccontextmanager
-    async def session(self, query: Query | None) -> AsyncIterator[Session]:
-        """A client for one stage: `None` for `check()` (short timeout, no deadline)."""
-        async with self._transports.client(self.options(query)) as client:
+    async def session(
+        self, query: Query | None, *, timeout: float | None = None, deadline: float | None = None
+    ) -> AsyncIterator[Session]:
+        """A client for one stage: `None` for `check()` (short timeout, no deadline), or with
+        `timeout=self.own_timeout()` (and a `deadline`) for a request outside the stages (a
+        ticket fetch)."""
+        async with self.client(query, timeout=timeout, deadline=deadline) as client:
             yield Session(client, self)
 
     async def collect(self, query: Query) -> Collected:

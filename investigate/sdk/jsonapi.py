@@ -43,13 +43,26 @@ class Transports:
         self.ctx = ctx
         self._own: httpx2.AsyncHTTPTransport | None = None
 
-    def client(self, options: HttpOptions) -> httpx2.AsyncClient:
+    def client(
+        self,
+        options: HttpOptions,
+        wrap: Callable[[httpx2.AsyncBaseTransport], httpx2.AsyncBaseTransport] | None = None,
+        *,
+        pooled: bool = True,
+    ) -> httpx2.AsyncClient:
+        """A client on the shared transport; `wrap` puts a layer of the connector's own between
+        the client's retries and the network (e.g. a vendor rate-limit header → Retry-After).
+        `pooled=False`: a transport of the client's own, closed with it (nothing to `aclose`)."""
         inner = self.ctx.transport
+        if inner is None and not pooled:
+            own = httpx2.AsyncHTTPTransport(verify=ssl_context())
+            return make_client(options, transport=wrap(own) if wrap else own)
         if inner is None:
             if self._own is None:
                 self._own = httpx2.AsyncHTTPTransport(verify=ssl_context())
             inner = self._own
-        return make_client(options, transport=_Borrowed(inner))
+        borrowed: httpx2.AsyncBaseTransport = _Borrowed(inner)
+        return make_client(options, transport=wrap(borrowed) if wrap else borrowed)
 
     async def aclose(self) -> None:
         own, self._own = self._own, None

@@ -36,6 +36,10 @@ Each check returns the broken promises as one line each (empty: kept). What is c
   (optional) checks the vendor's own parsing of what arrived;
 - `secrets`: a canary credential never shows in an outcome, a `check()` line or evidence;
 - `check`: `check()` passes against the fake and fails (naming the key) on a 401.
+
+Every check but `check` exercises `connector.collect(query)`, or the contract's `exercise`:
+`ticket_path("7")` puts a ticket source's `fetch_ticket` through the same checks (declare a
+second contract for it). `paged=False` says the exercised path has no paging by design.
 """
 
 from __future__ import annotations
@@ -53,9 +57,9 @@ from typing import Any
 import httpx2
 import stamina
 
-from investigate.errors import SourceError
-from investigate.models import Ticket, Window
-from investigate.sdk.contract import Collected, Connector, Query
+from investigate.errors import SourceError, TicketNotFound, TicketSourceError
+from investigate.models import Evidence, Ticket, Window
+from investigate.sdk.contract import Collected, Connector, Query, TicketSource
 from investigate.secrets import MASKER
 
 THIEF = "thief.invalid"
@@ -134,6 +138,12 @@ class Contract:
     """What the ticket names as its product area / service."""
     hostile_check: Callable[[Any, tuple[str, ...]], list[str]] | None = None
     name: str = "contract"
+    exercise: Callable[[Connector[Any], Query], Awaitable[Collected]] | None = None
+    """What the checks run: `connector.collect(query)` by default; `ticket_path("7")` runs a
+    ticket source's `fetch_ticket` through the same checks instead."""
+    paged: bool = True
+    """False: the exercised path reads one page by design (a vendor API without paging): the
+    `paging` check then asks only that every seeded record comes back."""
 
     def build(
         self, base_url: str, secret: str, transport: httpx2.AsyncBaseTransport | None, **extra: Any
@@ -172,11 +182,15 @@ class Outcome:
     collected: Collected | None = None
 
 
-async def outcome(connector: Connector[Any], q: Query) -> Outcome:
+async def outcome(
+    connector: Connector[Any],
+    q: Query,
+    exercise: Callable[[Connector[Any], Query], Awaitable[Collected]] | None = None,
+) -> Outcome:
     """What the pipeline would record for this source (status and one-line reason)."""
     try:
         with stamina.set_testing(True, attempts=3):
-            got = await connector.collect(q)
+            got = await (exercise or _collect)(connector, q)
     except SourceError as exc:
         reason = MASKER.mask(exc.message) + (f" ({exc.hint})" if exc.hint else "")
         return Outcome(exc.status, reason)
@@ -186,6 +200,39 @@ async def outcome(connector: Connector[Any], q: Query) -> Outcome:
         await connector.aclose()
     status = "timeout" if got.partial else "ok" if got.evidence else "empty"
     return Outcome(status, "", got)
+
+
+async def _collect(connector: Connector[Any], q: Query) -> Collected:
+    return await connector.collect(q)
+
+
+def ticket_path(ticket_id: str) -> Callable[[Connector[Any], Query], Awaitable[Collected]]:
+    """An `exercise` for a ticket source: `fetch_ticket(ticket_id)`, the ticket then one item per
+    comment as evidence (so `paging` counts comments and `secrets` reads every field). A
+    not-found or ticket-source failure is the one-line error the CLI would print."""
+
+    async def run(connector: Connector[Any], q: Query) -> Collected:
+        if not isinstance(connector, TicketSource):
+            raise TypeError(f"{connector.type_name} is not a ticket source")
+        try:
+            found = await connector.fetch_ticket(ticket_id)
+        except (TicketNotFound, TicketSourceError) as exc:
+            raise SourceError(exc.message, hint=exc.hint) from None
+        whole = Evidence(
+            source=connector.name,
+            kind="ticket",
+            title=found.subject or found.id,
+            record=found.model_dump(mode="json"),
+        )
+        return Collected(
+            evidence=[whole]
+            + [
+                Evidence(source=connector.name, kind="ticket", title=c.author or "", detail=c.body)
+                for c in found.comments
+            ]
+        )
+
+    return run
 
 
 # --- the in-process fault transport ------------------------------------------------------------
@@ -299,7 +346,7 @@ async def check_fault(contract: Contract, scenario: str) -> list[str]:
     secret = f"canary-{uuid.uuid4()}"
     transport = FaultTransport(scenario)
     c = contract.build("http://api.test", secret, transport)
-    o = await outcome(c, query(contract.services))
+    o = await outcome(c, query(contract.services), contract.exercise)
     problems = _line_problems(o, fault.status)
     if o.status not in fault.expect:
         problems.append(
@@ -325,7 +372,7 @@ async def check_size_cap(contract: Contract) -> list[str]:
         return ["the config has no max_response_bytes"]
     transport = FaultTransport("huge")
     c = contract.build("http://api.test", "s3cret-value", transport, max_response_bytes=10_000)
-    o = await outcome(c, query(contract.services))
+    o = await outcome(c, query(contract.services), contract.exercise)
     problems = _line_problems(o, None)
     if o.status != "error" or "larger than" not in o.reason:
         problems.append(f"a body over max_response_bytes gave {o.status}: {o.reason[:200]}")
@@ -336,7 +383,7 @@ async def check_size_cap(contract: Contract) -> list[str]:
 
 async def check_auth(contract: Contract, status: int) -> list[str]:
     c = contract.build("http://api.test", "s3cret-value", FaultTransport(f"http_{status}"))
-    o = await outcome(c, query(contract.services))
+    o = await outcome(c, query(contract.services), contract.exercise)
     keys = [
         f"connectors.{contract.name}.{k}" for k in (contract.credential_key, *contract.other_keys)
     ]
@@ -347,7 +394,7 @@ async def check_auth(contract: Contract, status: int) -> list[str]:
 
 async def check_retry_after(contract: Contract) -> list[str]:
     c = contract.build("http://api.test", "s3cret-value", FaultTransport("retry_hour"))
-    o = await outcome(c, query(contract.services))
+    o = await outcome(c, query(contract.services), contract.exercise)
     return (
         [] if "Retry-After" in o.reason else [f"429 hint says nothing of Retry-After: {o.reason}"]
     )
@@ -375,11 +422,11 @@ async def check_paging(contract: Contract) -> list[str]:
         want = seed(fake, 2 * contract.page_items + 1)
         transport = FaultTransport("pass", httpx2.AsyncHTTPTransport())
         c = contract.build(fake.url, secret, transport, **contract.page_config)
-        o = await outcome(c, query(contract.services))
+        o = await outcome(c, query(contract.services), contract.exercise)
         await transport.aclose()
         got = len(o.collected.evidence) if o.collected else 0
         problems = [] if got == want else [f"{got} items of {want} ({o.status}: {o.reason})"]
-        if len(transport.requests) < 3:
+        if contract.paged and len(transport.requests) < 3:
             problems.append(f"only {len(transport.requests)} requests: the pages were not read")
         return problems
 
@@ -396,7 +443,7 @@ async def check_hostile(contract: Contract) -> list[str]:
         transport = FaultTransport("pass", httpx2.AsyncHTTPTransport())
         c = contract.build(fake.url, secret, transport)
         q = query(services, text)
-        o = await outcome(c, q)
+        o = await outcome(c, q, contract.exercise)
         await transport.aclose()
         problems = [] if o.status in ("ok", "empty") else [f"{o.status}: {o.reason}"]
         for r in transport.requests:
@@ -416,7 +463,7 @@ async def check_secrets(contract: Contract) -> list[str]:
     for scenario in ("http_401", "http_500", "html", "redirect", "truncated"):
         secret = f"canary-{uuid.uuid4()}"
         c = contract.build("http://api.test", secret, FaultTransport(scenario))
-        o = await outcome(c, query(contract.services))
+        o = await outcome(c, query(contract.services), contract.exercise)
         checks = await checks_of(
             contract.build("http://api.test", secret, FaultTransport(scenario))
         )
@@ -426,7 +473,7 @@ async def check_secrets(contract: Contract) -> list[str]:
         if contract.seed is not None:
             contract.seed(fake, 2)
         c = contract.build(fake.url, secret, None)
-        o = await outcome(c, query(contract.services))
+        o = await outcome(c, query(contract.services), contract.exercise)
         found = (
             json.dumps([e.model_dump(mode="json") for e in o.collected.evidence])
             if o.collected

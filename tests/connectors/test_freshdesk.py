@@ -109,39 +109,15 @@ async def test_retry_after_on_429(fake: FakeFreshdesk) -> None:
     assert len(ticket.comments) == 1 and started.wall >= 0.9
 
 
-async def test_429_beyond_the_deadline_fails_fast_with_one_line(fake: FakeFreshdesk) -> None:
-    seed(fake)
-    fake.script(raw_reply(429, "{}", {"Retry-After": "3600"}), path="/tickets/7")
-    started = Stopwatch()
+# A 429 past the deadline, HTTP errors, invalid JSON, size caps, 401/403 hints and secrets on
+# both the ticket and the evidence path: the contract suite (tests/contract/).
+
+
+async def test_a_ticket_answer_that_is_not_a_ticket(fake: FakeFreshdesk) -> None:
+    fake.script(raw_reply(200, "[]"), path="/tickets/7")
     with pytest.raises(SourceError) as info:
         await connector(fake).fetch_ticket("7")
-    assert started.busy_free < 5
-    assert "HTTP 429" in info.value.message and "\n" not in info.value.message
-
-
-@pytest.mark.parametrize(
-    ("reply", "expected"),
-    [
-        (raw_reply(500, "{}"), "HTTP 500"),
-        (raw_reply(200, "[1, 2"), "invalid JSON"),
-        (raw_reply(200, "[]"), "returned no ticket"),
-    ],
-)
-async def test_failures(fake: FakeFreshdesk, reply: Any, expected: str) -> None:
-    fake.script(reply, path="/tickets/7")
-    with pytest.raises(SourceError) as info:
-        await connector(fake).fetch_ticket("7")
-    assert expected in info.value.message and KEY not in info.value.message
-
-
-async def test_huge_conversation_page_is_capped(fake: FakeFreshdesk) -> None:
-    fake.add_ticket(
-        make_ticket(7, requester=DANA),
-        [make_conversation(1, 7, body="<p>" + "y" * 40_000 + "</p>")],
-        requester=DANA,
-    )
-    with pytest.raises(SourceError, match="larger than 20,000 bytes"):
-        await connector(fake, max_response_bytes=20_000).fetch_ticket("7")
+    assert "returned no ticket" in info.value.message and KEY not in info.value.message
 
 
 async def test_requesters_recent_tickets_and_the_honest_note(fake: FakeFreshdesk) -> None:
@@ -166,9 +142,6 @@ async def test_requesters_recent_tickets_and_the_honest_note(fake: FakeFreshdesk
 async def test_check(fake: FakeFreshdesk) -> None:
     good = await connector(fake).check()
     assert good[0].ok and "kay@acme.io" in good[0].detail
-    bad = await connector(fake, api_key="wrongkey999").check()
-    assert not bad[0].ok and "HTTP 401" in bad[0].detail and "api_key" in bad[0].detail
-    assert "wrongkey999" not in bad[0].detail
 
 
 def test_cli_exit_codes(cli, write_config, fake, monkeypatch) -> None:  # type: ignore[no-untyped-def]

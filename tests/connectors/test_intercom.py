@@ -167,21 +167,16 @@ async def test_429_waits_for_x_ratelimit_reset(
     assert [r.path for r in fake.requests[:2]] == ["/conversations/101"] * 2
 
 
-@pytest.mark.parametrize(
-    ("reply", "expected"),
-    [
-        (raw_reply(503, "{}"), "HTTP 503"),
-        (raw_reply(200, "{oops"), "invalid JSON"),
-        (raw_reply(200, '{"type": "admin"}'), "did not return a conversation"),
-    ],
-)
-async def test_failures_are_one_line(fake: FakeIntercom, reply: Any, expected: str) -> None:
-    for _ in range(4):  # 503 is retried
-        fake.script(reply, path="/conversations/101")
+# HTTP errors, invalid JSON, size caps (GETs and search POSTs), 401/403 hints and secrets on
+# both the ticket and the evidence path: the contract suite (tests/contract/).
+
+
+async def test_an_answer_that_is_not_a_conversation_is_one_line(fake: FakeIntercom) -> None:
+    fake.script(raw_reply(200, '{"type": "admin"}'), path="/conversations/101")
     with pytest.raises(SourceError) as info:
         await connector(fake, timeout="2s").fetch_ticket("101")
-    assert expected in info.value.message and "\n" not in info.value.message
-    fake._scripted.clear()
+    assert "did not return a conversation" in info.value.message
+    assert "\n" not in info.value.message
 
 
 # --- search: read-only POSTs ----------------------------------------------------------------
@@ -236,7 +231,7 @@ async def test_hostile_signature_is_sent_as_one_json_string(fake: FakeIntercom) 
 
 async def test_the_guard_refuses_writes_and_odd_search_bodies(fake: FakeIntercom) -> None:
     z = connector(fake)
-    async with z._client() as client:
+    async with z.client(None) as client:
         with pytest.raises(ReadOnlyViolation):
             await client.post("/conversations/101/reply", json={"body": "hi"})
         with pytest.raises(ReadOnlyViolation):
@@ -293,24 +288,6 @@ def test_cli_exit_codes(cli, write_config, fake, monkeypatch) -> None:  # type: 
     assert denied.code == 4 and "HTTP 401" in denied.err and "access_token" in denied.err
     assert "(e.g. ${INTERCOM_ACCESS_TOKEN})" in " ".join(denied.err.split())  # not ${{…}}
     assert "wrong-token-xyz" not in denied.err + denied.out
-
-
-async def test_huge_responses_are_capped_on_get_and_on_search(fake: FakeIntercom) -> None:
-    seed(fake)
-    fake.add_conversation(make_conversation("7", body="<p>" + "z" * 30_000 + "</p>"))
-    z = connector(fake, workspace_id="ws1", max_response_bytes=20_000)
-    with pytest.raises(SourceError, match="larger than 20,000 bytes"):
-        await z.fetch_ticket("7")
-    for i in range(3):
-        fake.add_conversation(
-            make_conversation(f"8{i}", contact=f"o{i}", body="<p>ERR_BIG " + "q" * 9_000 + "</p>")
-        )
-    ticket = await z.fetch_ticket("101")
-    found = entity_mod.extract(ticket).model_copy(update={"error_codes": ["ERR_BIG"]})
-    with pytest.raises(SourceError, match="larger than 20,000 bytes"):
-        await connector(fake, workspace_id="ws1", max_response_bytes=20_000, max_recent=0).collect(
-            Query(ticket, found, WINDOW)
-        )
 
 
 # --- --post-note: an admin note --------------------------------------------------------------

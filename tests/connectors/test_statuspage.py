@@ -5,7 +5,6 @@ company's own status page making the report suspect an outage."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 import stamina
 import yaml
 from busyclock import Stopwatch
-from fakes.anthropic_api import Reply, Response, raw_reply
+from fakes.anthropic_api import raw_reply
 from fakes.statuspage import FakeStatuspage, make_component, make_incident
 
 from investigate.context import Context
@@ -214,28 +213,8 @@ async def test_429_with_retry_after_is_retried_then_succeeds(fake: FakeStatuspag
     assert len([r for r in fake.requests if r.path.endswith("summary.json")]) == 2
 
 
-async def test_an_hour_long_retry_after_does_not_wait_past_the_deadline(
-    fake: FakeStatuspage,
-) -> None:
-    for path in BOTH:
-        fake.script(raw_reply(429, "{}", {"retry-after": "3600"}), path=path)
-    started = Stopwatch()
-    with pytest.raises(SourceError) as info:
-        await connector(fake).collect(query(deadline=time.monotonic() + 5))
-    assert started.busy_free < 2
-    assert "HTTP 429" in info.value.message and "rate limited" in (info.value.hint or "")
-
-
-async def test_server_error_is_one_line(fake: FakeStatuspage) -> None:
-    for path in BOTH:
-        fake.script(
-            raw_reply(500, "<h1>Internal error</h1>\n", {"content-type": "text/html"}), path=path
-        )
-    with pytest.raises(SourceError) as info:
-        await connector(fake).collect(query())
-    assert "HTTP 500 Internal Server Error" in info.value.message
-    assert "\n" not in info.value.message and "<h1>" not in info.value.message
-    assert "try again later" in (info.value.hint or "")
+# A 429 past the deadline, HTTP errors, size caps and hostile entity values: the contract
+# suite (tests/contract/).
 
 
 async def test_a_passing_502_is_retried(fake: FakeStatuspage) -> None:
@@ -263,29 +242,6 @@ async def test_a_body_that_is_not_statuspage_json_is_a_clear_error(
         await connector(fake).collect(query())
     assert info.value.message.startswith("statuspage 'status': ")
     assert expected in info.value.message and "base_url" in (info.value.hint or "")
-
-
-async def test_a_huge_response_is_capped_while_streaming(fake: FakeStatuspage) -> None:
-    sent: list[int] = []
-
-    def endless() -> Iterator[bytes]:
-        yield b'{"incidents": ['
-        for n in range(20_000):
-            sent.append(n)
-            yield b'{"id": "x", "name": "' + b"x" * 65_000 + b'"},'
-        yield b"{}]}"
-
-    class Streaming(Reply):
-        def render(self, fake: Any, request: Any) -> Response:
-            return Response(200, [("content-type", "application/json")], endless())
-
-    for path in BOTH:
-        fake.script(Streaming(), path=path)
-    started = Stopwatch()
-    with pytest.raises(SourceError) as info:
-        await connector(fake, max_response_bytes=200_000).collect(query())
-    assert started.busy_free < 5
-    assert "larger than 200,000 bytes" in info.value.message and len(sent) < 200
 
 
 async def test_hostile_text_is_one_masked_line(fake: FakeStatuspage) -> None:

@@ -36,7 +36,6 @@ import httpx2
 from investigate.connector import Check, Collected, Connector, Query
 from investigate.errors import SourceError
 from investigate.models import Evidence
-from investigate.rows import parse_time
 from investigate.sdk.alerts import (
     MonitoringConfig,
     alert_evidence,
@@ -45,6 +44,7 @@ from investigate.sdk.alerts import (
     keep_alert,
     regex_quote,
 )
+from investigate.sdk.evidence import str_map, time_of
 
 LIMITATION = (
     "Alertmanager lists only alerts it still holds (not resolved ones), so an incident that "
@@ -147,13 +147,13 @@ class Alertmanager(Connector[AlertmanagerConfig]):
         outside = 0
         malformed = 0
         for alert in body:
-            labels = _strings(alert.get("labels")) if isinstance(alert, dict) else {}
+            labels = str_map(alert.get("labels"), 100) if isinstance(alert, dict) else {}
             if not isinstance(alert, dict) or not labels:
                 malformed += 1  # Alertmanager requires at least one label: this is not an alert
                 continue
             if not keep_alert(labels, cfg, wanted):
                 continue
-            started, ends = _time(alert.get("startsAt")), _time(alert.get("endsAt"))
+            started, ends = time_of(alert.get("startsAt")), time_of(alert.get("endsAt"))
             if (started is not None and started > query.window.end) or (
                 ends is not None and ends < query.window.start
             ):
@@ -205,7 +205,7 @@ class Alertmanager(Connector[AlertmanagerConfig]):
         evidence = alert_evidence(
             source=self.name,
             labels=labels,
-            annotations=_strings(alert.get("annotations")),
+            annotations=str_map(alert.get("annotations"), 100),
             status=status,
             started=started,
             config=self.config,
@@ -223,14 +223,3 @@ class Alertmanager(Connector[AlertmanagerConfig]):
         )
         evidence.last_seen = ends if status == "resolved" else None
         return evidence
-
-
-def _strings(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): str(v) for k, v in list(value.items())[:100]}
-
-
-def _time(value: Any) -> datetime | None:
-    parsed = parse_time(value)
-    return parsed if parsed is not None and parsed.year > 1970 else None

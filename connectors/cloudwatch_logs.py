@@ -33,15 +33,13 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from investigate.config import Duration
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.connector import Check, Collected, Connector, Query
 from investigate.errors import SourceError, SourceTimeout
-from investigate.fieldmap import AccountField
 from investigate.patterns import Pattern, account_keys
 from investigate.querylang import cloudwatch_term
 from investigate.remote_logs import (
     Entry,
-    Limits,
+    LogScanConfig,
     Phase,
     RemoteScan,
     baseline_of,
@@ -96,7 +94,7 @@ _ERROR_TERMS += ["PANIC", "panic", "Exception", "Traceback"]
 _KEEP_LEVELS = {"warning", "error", "critical"}
 
 
-class CloudWatchLogsConfig(ConnectorConfig, AccountField):
+class CloudWatchLogsConfig(LogScanConfig):
     region: str | None = Field(None, description="Else AWS_REGION or the profile's region.")
     profile: str | None = Field(None, description="A profile in ~/.aws/config (SSO too).")
     endpoint_url: str | None = Field(None, description="CloudWatch Logs endpoint (VPC, tests).")
@@ -106,16 +104,10 @@ class CloudWatchLogsConfig(ConnectorConfig, AccountField):
     max_log_groups: int = Field(20, ge=1, le=200)
     service: str | None = Field(None, description="Service name; default: the group's last part.")
     error_terms: list[str] = Field(default_factory=lambda: list(_ERROR_TERMS), min_length=1)
-    page_size: int = Field(1000, ge=1, le=10_000)
     max_pages: int = Field(50, ge=1, le=10_000, description="Per search and log group.")
-    max_lines: int = Field(50_000, ge=1, description="Lines read in the window, in all.")
-    max_baseline_lines: int = Field(20_000, ge=0)
-    max_bytes: int = Field(50_000_000, ge=1_000, description="Bytes of log text read, in all.")
     max_response_bytes: int = Field(8_000_000, ge=10_000, description="Per response.")
-    max_patterns: int = Field(60, ge=1)
     max_values: int = Field(20, ge=1, le=100, description="Entity values searched for.")
     max_attempts: int = Field(5, ge=1, le=20, description="botocore standard-mode attempts.")
-    baseline: Duration | None = Field(None, description="Default: investigation.baseline.")
     insights: bool = Field(
         False, description="Error and baseline searches as one Logs Insights query (StartQuery)."
     )
@@ -158,18 +150,6 @@ class CloudWatchLogsConfig(ConnectorConfig, AccountField):
         if self.insights and any("/" in t for t in self.error_terms):
             raise ValueError("with insights, error_terms cannot contain '/' (an Insights regex)")
         return self
-
-    def limits(self) -> Limits:
-        return Limits(
-            max_lines=self.max_lines,
-            max_baseline_lines=self.max_baseline_lines,
-            max_bytes=self.max_bytes,
-            max_patterns=self.max_patterns,
-        )
-
-    def request_timeout(self, query: Query) -> float:
-        configured = self.timeout.total_seconds() if self.timeout else 30.0
-        return max(0.5, min(configured, query.remaining))
 
 
 class CloudWatchLogs(Connector[CloudWatchLogsConfig]):

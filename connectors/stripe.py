@@ -18,9 +18,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from pydantic import Field, SecretStr
@@ -37,13 +36,23 @@ from investigate.connector import (
 from investigate.errors import SourceError
 from investigate.http import HttpOptions
 from investigate.jsonapi import JsonApi, Transports
-from investigate.models import Evidence, EvidenceKind, Level
-from investigate.rows import detail_pairs, epoch_text, epoch_time
+from investigate.models import Evidence, Level
+from investigate.rows import epoch_text, epoch_time
+from investigate.sdk.shapes import (
+    Case,
+    Shape,
+    by,
+    epoch,
+    key,
+    money,
+    nested,
+    ref,
+    ref_of,
+    shape,
+    text,
+)
 from investigate.secrets import MASKER
 from investigate.textmatch import EntityMatcher
-
-if TYPE_CHECKING:
-    pass
 
 CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]{1,64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -65,20 +74,6 @@ class StripeConfig(ConnectorConfig):
 
 # --- evidence rules ----------------------------------------------------------------------------
 
-
-def _money(amount: Any, currency: Any) -> str:
-    if not isinstance(amount, int):
-        return "-"
-    return f"{amount / 100:,.2f} {str(currency or '').upper()}".strip()
-
-
-def _id(value: Any) -> str | None:
-    """An expandable field: either an id string or an object with an id."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) else None
-
-
 _SUBSCRIPTION_LEVEL: dict[str, Level] = {
     "past_due": "error",
     "unpaid": "error",
@@ -87,217 +82,242 @@ _SUBSCRIPTION_LEVEL: dict[str, Level] = {
     "canceled": "warning",
     "paused": "warning",
 }
+_BAD_EVENTS = ("failed", "dispute", "past_due", "deleted", "uncollectible")
 
 
-@dataclass
-class Shaped:
-    kind: EvidenceKind
-    title: str
-    level: Level
-    detail: str
-    link: str | None  # dashboard path after the (test/) prefix
-    when: Any
+def _status(*values: str) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda o: str(o.get("status", "unknown")) in values
 
 
-def shape(obj_type: str, o: Mapping[str, Any]) -> Shaped:
-    """How one Stripe object reads as evidence: title, severity, detail and dashboard link."""
-    oid = str(o.get("id", ""))
-    if obj_type == "customer":
-        delinquent = bool(o.get("delinquent"))
-        return Shaped(
-            "customer",
-            f"Stripe customer {oid}" + (" is delinquent" if delinquent else ""),
-            "warning" if delinquent else "info",
-            detail_pairs(
-                [
-                    ("email", o.get("email")),
-                    ("name", o.get("name")),
-                    ("delinquent", delinquent),
-                    ("balance", _money(o.get("balance"), o.get("currency"))),
-                ]
+def _attempts(o: Mapping[str, Any]) -> Any:
+    return o.get("attempt_count") or 0
+
+
+def _failed_invoice(o: Mapping[str, Any]) -> bool:
+    return str(o.get("status", "unknown")) == "open" and _attempts(o) > 0
+
+
+def _event_object(o: Mapping[str, Any]) -> Any:
+    return (o.get("data") or {}).get("object") or {}
+
+
+_STATUS = text("status")
+_AMOUNT = money("amount", "currency")
+_INVOICE_DUE = "Invoice {id} is {status}: {amount_due} due"
+_FAILED_ATTEMPTS = ", {attempts} failed payment attempt{plural}"
+_SUBSCRIPTION = "Subscription {id} is {status}"
+_by_subscription_status = by("status", _SUBSCRIPTION_LEVEL)
+
+SHAPES: dict[str, Shape] = {
+    "customer": Shape(
+        "customer",
+        cases=(
+            Case(
+                "Stripe customer {id} is delinquent", "warning", lambda o: bool(o.get("delinquent"))
             ),
-            f"customers/{oid}",
-            o.get("created"),
-        )
-    if obj_type == "subscription":
-        status = str(o.get("status", "unknown"))
-        level: Level = _SUBSCRIPTION_LEVEL.get(status, "info")
-        extra = ""
-        if status == "trialing":
-            extra = f", trial ends {epoch_text(o.get('trial_end'))}"
-        elif o.get("cancel_at_period_end"):
-            extra, level = f", cancels at {epoch_text(o.get('cancel_at'))}", "warning"
-        elif status == "canceled":
-            extra = f" on {epoch_text(o.get('canceled_at'))}"
-        reason = (o.get("cancellation_details") or {}).get("reason")
-        return Shaped(
-            "subscription",
-            f"Subscription {oid} is {status}{extra}",
-            level,
-            detail_pairs(
-                [
-                    ("status", status),
-                    ("customer", _id(o.get("customer"))),
-                    ("trial_end", epoch_text(o["trial_end"]) if o.get("trial_end") else None),
-                    ("canceled_at", epoch_text(o["canceled_at"]) if o.get("canceled_at") else None),
-                    ("cancellation_reason", reason),
-                    ("cancel_at_period_end", o.get("cancel_at_period_end") or None),
-                    ("latest_invoice", _id(o.get("latest_invoice"))),
-                ]
+            Case("Stripe customer {id}", "info"),
+        ),
+        details=(
+            ("email", key("email")),
+            ("name", key("name")),
+            ("delinquent", lambda o: bool(o.get("delinquent"))),
+            ("balance", money("balance", "currency")),
+        ),
+        link="customers/{id}",
+    ),
+    "subscription": Shape(
+        "subscription",
+        cases=(
+            Case(
+                _SUBSCRIPTION + ", trial ends {trial_end}",
+                _by_subscription_status,
+                _status("trialing"),
             ),
-            f"subscriptions/{oid}",
-            o.get("created"),
-        )
-    if obj_type == "invoice":
-        status = str(o.get("status", "unknown"))
-        attempts = o.get("attempt_count") or 0
-        failed = status == "open" and attempts > 0
-        level = "error" if failed or status == "uncollectible" else "info"
-        if status == "open" and not failed:
-            level = "warning"
-        title = f"Invoice {oid} is {status}: {_money(o.get('amount_due'), o.get('currency'))} due"
-        if failed:
-            title += f", {attempts} failed payment attempt{'s' if attempts != 1 else ''}"
-            if o.get("next_payment_attempt"):
-                title += f", next retry {epoch_text(o.get('next_payment_attempt'))}"
-        return Shaped(
-            "invoice",
-            title,
-            level,
-            detail_pairs(
-                [
-                    ("status", status),
-                    ("amount_due", _money(o.get("amount_due"), o.get("currency"))),
-                    ("amount_paid", _money(o.get("amount_paid"), o.get("currency"))),
-                    ("attempt_count", attempts),
-                    (
-                        "next_payment_attempt",
-                        epoch_text(o.get("next_payment_attempt"))
-                        if o.get("next_payment_attempt")
-                        else None,
-                    ),
-                    ("billing_reason", o.get("billing_reason")),
-                    ("subscription", _id(o.get("subscription"))),
-                    ("charge", _id(o.get("charge"))),
-                    ("hosted_invoice_url", o.get("hosted_invoice_url")),
-                ]
+            Case(
+                _SUBSCRIPTION + ", cancels at {cancel_at}",
+                "warning",
+                lambda o: bool(o.get("cancel_at_period_end")),
             ),
-            f"invoices/{oid}",
-            o.get("created"),
-        )
-    if obj_type == "charge":
-        status = str(o.get("status", "unknown"))
-        outcome = o.get("outcome") or {}
-        money = _money(o.get("amount"), o.get("currency"))
-        if status == "failed":
-            code = o.get("failure_code") or outcome.get("reason") or "failed"
-            title, level = f"Charge {oid} failed ({code}): {money}", "error"
-        elif o.get("disputed"):
-            title, level = f"Charge {oid} is disputed: {money}", "error"
-        elif o.get("refunded") or (o.get("amount_refunded") or 0) > 0:
-            refunded = _money(o.get("amount_refunded"), o.get("currency"))
-            title, level = f"Charge {oid} refunded {refunded} of {money}", "warning"
-        else:
-            title, level = f"Charge {oid} {status}: {money}", "info"
-        return Shaped(
-            "charge",
-            title,
-            level,
-            detail_pairs(
-                [
-                    ("status", status),
-                    ("failure_code", o.get("failure_code")),
-                    ("failure_message", o.get("failure_message")),
-                    ("outcome.type", outcome.get("type")),
-                    ("outcome.reason", outcome.get("reason")),
-                    ("outcome.network_status", outcome.get("network_status")),
-                    ("outcome.seller_message", outcome.get("seller_message")),
-                    ("outcome.risk_level", outcome.get("risk_level")),
-                    ("invoice", _id(o.get("invoice"))),
-                    ("payment_intent", _id(o.get("payment_intent"))),
-                    ("receipt_url", o.get("receipt_url")),
-                ]
+            Case(_SUBSCRIPTION + " on {canceled_at}", _by_subscription_status, _status("canceled")),
+            Case(_SUBSCRIPTION, _by_subscription_status),
+        ),
+        details=(
+            ("status", _STATUS),
+            ("customer", ref("customer")),
+            ("trial_end", epoch("trial_end")),
+            ("canceled_at", epoch("canceled_at")),
+            ("cancellation_reason", nested("cancellation_details", "reason")),
+            ("cancel_at_period_end", lambda o: o.get("cancel_at_period_end") or None),
+            ("latest_invoice", ref("latest_invoice")),
+        ),
+        link="subscriptions/{id}",
+        values={
+            "status": _STATUS,
+            "trial_end": lambda o: epoch_text(o.get("trial_end")),
+            "cancel_at": lambda o: epoch_text(o.get("cancel_at")),
+            "canceled_at": lambda o: epoch_text(o.get("canceled_at")),
+        },
+    ),
+    "invoice": Shape(
+        "invoice",
+        cases=(
+            Case(
+                _INVOICE_DUE + _FAILED_ATTEMPTS + ", next retry {next_attempt}",
+                "error",
+                lambda o: _failed_invoice(o) and bool(o.get("next_payment_attempt")),
             ),
-            f"payments/{_id(o.get('payment_intent')) or oid}",
-            o.get("created"),
-        )
-    if obj_type == "payment_intent":
-        status = str(o.get("status", "unknown"))
-        err = o.get("last_payment_error") or {}
-        money = _money(o.get("amount"), o.get("currency"))
-        if err:
-            code = err.get("decline_code") or err.get("code") or "error"
-            title, level = f"Payment {oid} failed ({code}): {money}, now {status}", "error"
-        elif status in ("requires_action", "requires_payment_method"):
-            title, level = f"Payment {oid} {status}: {money}", "warning"
-        else:
-            title, level = f"Payment {oid} {status}: {money}", "info"
-        return Shaped(
-            "payment",
-            title,
-            level,
-            detail_pairs(
-                [
-                    ("status", status),
-                    ("error.code", err.get("code")),
-                    ("error.decline_code", err.get("decline_code")),
-                    ("error.message", err.get("message")),
-                    ("cancellation_reason", o.get("cancellation_reason")),
-                    ("invoice", _id(o.get("invoice"))),
-                    ("latest_charge", _id(o.get("latest_charge"))),
-                ]
+            Case(_INVOICE_DUE + _FAILED_ATTEMPTS, "error", _failed_invoice),
+            Case(_INVOICE_DUE, "error", _status("uncollectible")),
+            Case(_INVOICE_DUE, "warning", _status("open")),
+            Case(_INVOICE_DUE, "info"),
+        ),
+        details=(
+            ("status", _STATUS),
+            ("amount_due", money("amount_due", "currency")),
+            ("amount_paid", money("amount_paid", "currency")),
+            ("attempt_count", _attempts),
+            ("next_payment_attempt", epoch("next_payment_attempt")),
+            ("billing_reason", key("billing_reason")),
+            ("subscription", ref("subscription")),
+            ("charge", ref("charge")),
+            ("hosted_invoice_url", key("hosted_invoice_url")),
+        ),
+        link="invoices/{id}",
+        values={
+            "status": _STATUS,
+            "amount_due": money("amount_due", "currency"),
+            "attempts": _attempts,
+            "plural": lambda o: "s" if _attempts(o) != 1 else "",
+            "next_attempt": lambda o: epoch_text(o.get("next_payment_attempt")),
+        },
+    ),
+    "charge": Shape(
+        "charge",
+        cases=(
+            Case("Charge {id} failed ({failure}): {amount}", "error", _status("failed")),
+            Case("Charge {id} is disputed: {amount}", "error", lambda o: bool(o.get("disputed"))),
+            Case(
+                "Charge {id} refunded {refunded} of {amount}",
+                "warning",
+                lambda o: bool(o.get("refunded") or (o.get("amount_refunded") or 0) > 0),
             ),
-            f"payments/{oid}",
-            o.get("created"),
-        )
-    if obj_type == "refund":
-        status = str(o.get("status", "unknown"))
-        return Shaped(
-            "payment",
-            f"Refund {oid} {status}: {_money(o.get('amount'), o.get('currency'))}",
-            "error" if status == "failed" else "info",
-            detail_pairs(
-                [
-                    ("status", status),
-                    ("reason", o.get("reason")),
-                    ("failure_reason", o.get("failure_reason")),
-                    ("charge", _id(o.get("charge"))),
-                ]
+            Case("Charge {id} {status}: {amount}", "info"),
+        ),
+        details=(
+            ("status", _STATUS),
+            ("failure_code", key("failure_code")),
+            ("failure_message", key("failure_message")),
+            ("outcome.type", nested("outcome", "type")),
+            ("outcome.reason", nested("outcome", "reason")),
+            ("outcome.network_status", nested("outcome", "network_status")),
+            ("outcome.seller_message", nested("outcome", "seller_message")),
+            ("outcome.risk_level", nested("outcome", "risk_level")),
+            ("invoice", ref("invoice")),
+            ("payment_intent", ref("payment_intent")),
+            ("receipt_url", key("receipt_url")),
+        ),
+        link="payments/{payment}",
+        values={
+            "status": _STATUS,
+            "amount": _AMOUNT,
+            "failure": lambda o: (
+                o.get("failure_code") or nested("outcome", "reason")(o) or "failed"
             ),
-            f"payments/{_id(o.get('payment_intent')) or _id(o.get('charge')) or oid}",
-            o.get("created"),
-        )
-    if obj_type == "dispute":
-        status = str(o.get("status", "unknown"))
-        due = (o.get("evidence_details") or {}).get("due_by")
-        return Shaped(
-            "charge",
-            f"Dispute {oid} ({o.get('reason', 'unknown reason')}) is {status}: "
-            f"{_money(o.get('amount'), o.get('currency'))}",
-            "warning" if status == "won" else "error",
-            detail_pairs(
-                [
-                    ("status", status),
-                    ("reason", o.get("reason")),
-                    ("evidence_due_by", epoch_text(due) if due else None),
-                    ("charge", _id(o.get("charge"))),
-                ]
+            "refunded": money("amount_refunded", "currency"),
+            "payment": lambda o: ref_of(o.get("payment_intent")) or str(o.get("id", "")),
+        },
+    ),
+    "payment_intent": Shape(
+        "payment",
+        cases=(
+            Case(
+                "Payment {id} failed ({decline}): {amount}, now {status}",
+                "error",
+                lambda o: bool(o.get("last_payment_error")),
             ),
-            f"disputes/{oid}",
-            o.get("created"),
-        )
-    # events
-    etype = str(o.get("type", "event"))
-    bad = any(w in etype for w in ("failed", "dispute", "past_due", "deleted", "uncollectible"))
-    obj = (o.get("data") or {}).get("object") or {}
-    return Shaped(
+            Case(
+                "Payment {id} {status}: {amount}",
+                "warning",
+                _status("requires_action", "requires_payment_method"),
+            ),
+            Case("Payment {id} {status}: {amount}", "info"),
+        ),
+        details=(
+            ("status", _STATUS),
+            ("error.code", nested("last_payment_error", "code")),
+            ("error.decline_code", nested("last_payment_error", "decline_code")),
+            ("error.message", nested("last_payment_error", "message")),
+            ("cancellation_reason", key("cancellation_reason")),
+            ("invoice", ref("invoice")),
+            ("latest_charge", ref("latest_charge")),
+        ),
+        link="payments/{id}",
+        values={
+            "status": _STATUS,
+            "amount": _AMOUNT,
+            "decline": lambda o: (
+                nested("last_payment_error", "decline_code")(o)
+                or nested("last_payment_error", "code")(o)
+                or "error"
+            ),
+        },
+    ),
+    "refund": Shape(
+        "payment",
+        cases=(
+            Case("Refund {id} {status}: {amount}", "error", _status("failed")),
+            Case("Refund {id} {status}: {amount}", "info"),
+        ),
+        details=(
+            ("status", _STATUS),
+            ("reason", key("reason")),
+            ("failure_reason", key("failure_reason")),
+            ("charge", ref("charge")),
+        ),
+        link="payments/{payment}",
+        values={
+            "status": _STATUS,
+            "amount": _AMOUNT,
+            "payment": lambda o: (
+                ref_of(o.get("payment_intent")) or ref_of(o.get("charge")) or str(o.get("id", ""))
+            ),
+        },
+    ),
+    "dispute": Shape(
+        "charge",
+        cases=(
+            Case("Dispute {id} ({reason}) is {status}: {amount}", "warning", _status("won")),
+            Case("Dispute {id} ({reason}) is {status}: {amount}", "error"),
+        ),
+        details=(
+            ("status", _STATUS),
+            ("reason", key("reason")),
+            ("evidence_due_by", lambda o: epoch("due_by")(o.get("evidence_details") or {})),
+            ("charge", ref("charge")),
+        ),
+        link="disputes/{id}",
+        values={"status": _STATUS, "amount": _AMOUNT, "reason": key("reason", "unknown reason")},
+    ),
+    "event": Shape(
         "log",
-        f"Stripe event {etype}",
-        "warning" if bad else "info",
-        detail_pairs([("event", oid), ("object", _id(obj)), ("status", obj.get("status"))]),
-        f"events/{oid}",
-        o.get("created"),
-    )
+        cases=(
+            Case(
+                "Stripe event {type}",
+                "warning",
+                lambda o: any(w in str(o.get("type", "event")) for w in _BAD_EVENTS),
+            ),
+            Case("Stripe event {type}", "info"),
+        ),
+        details=(
+            ("event", lambda o: str(o.get("id", ""))),
+            ("object", lambda o: ref_of(_event_object(o))),
+            ("status", lambda o: _event_object(o).get("status")),
+        ),
+        link="events/{id}",
+        values={"type": text("type", "event")},
+    ),
+}
+"""How each Stripe object reads as evidence (an unknown type reads as an event)."""
 
 
 # --- the connector --------------------------------------------------------------------------
@@ -452,7 +472,7 @@ class Stripe(Connector[StripeConfig]):
         limit = self.config.max_customers
         ids, emails = ids[:limit], emails[:limit]
         self._looked_up.update(ids + emails)
-        lookups = [self._by_id(api, cid) for cid in ids]
+        lookups = [self._byref_of(api, cid) for cid in ids]
         lookups += [self._by_email(api, email, out) for email in emails]
         found = [pair for pairs in await gather_parts(out, lookups, []) for pair in pairs]
         for customer, request in found:
@@ -464,7 +484,7 @@ class Stripe(Connector[StripeConfig]):
             out.evidence.append(self._evidence("customer", customer, request, matcher, [cid]))
             out.provides.setdefault("customer_id", []).append(cid)
 
-    async def _by_id(self, api: JsonApi, cid: str) -> list[tuple[dict[str, Any], str]]:
+    async def _byref_of(self, api: JsonApi, cid: str) -> list[tuple[dict[str, Any], str]]:
         path = f"/v1/customers/{quote(cid, safe='')}"
         status, body = await api.get(path, allow=[404])
         if status == 200 and isinstance(body, dict) and not body.get("deleted"):
@@ -561,8 +581,8 @@ class Stripe(Connector[StripeConfig]):
         for event in events:
             obj = (event.get("data") or {}).get("object") or {}
             owner = {
-                _id(obj.get("customer")),
-                _id(obj) if obj.get("object") == "customer" else None,
+                ref_of(obj.get("customer")),
+                ref_of(obj) if obj.get("object") == "customer" else None,
             }
             if owner & wanted and (event.get("created") or 0) >= oldest:
                 out.evidence.append(self._evidence("event", event, request, matcher))
@@ -594,10 +614,10 @@ class Stripe(Connector[StripeConfig]):
         matcher: EntityMatcher,
         also: Iterable[str] = (),
     ) -> Evidence:
-        s = shape(obj_type, obj)
+        s = shape(SHAPES, obj_type, obj, "event")
         refs = [str(obj.get(k) or "") for k in ("id", "email", "customer_email")]
         refs += [
-            _id(obj.get(k)) or ""
+            ref_of(obj.get(k)) or ""
             for k in ("customer", "invoice", "charge", "payment_intent", "subscription")
         ]
         return Evidence(

@@ -73,10 +73,9 @@ _HINTS = {
 }
 
 
-class RemoteLogsConfig(ConnectorConfig, AccountField):
-    """Keys every remote log connector accepts."""
+class LogScanConfig(ConnectorConfig, AccountField):
+    """The caps and baseline every log-scanning connector accepts (`RemoteScan`'s limits)."""
 
-    base_url: str
     page_size: int = Field(1000, ge=1, le=10_000)
     max_pages: int = Field(
         100, ge=1, le=10_000, description="Per query (matches, errors, baseline)."
@@ -92,18 +91,6 @@ class RemoteLogsConfig(ConnectorConfig, AccountField):
         description="How far before the window the baseline query looks "
         "(default: investigation.baseline).",
     )
-    url_template: str | None = Field(
-        None,
-        description="Deep link to the log UI; {query}, {start}, {end}, {start_ms}, {end_ms}, "
-        "{service} are filled in (URL-encoded).",
-    )
-
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https:// (or http://)")
-        return value.rstrip("/")
 
     def limits(self) -> Limits:
         return Limits(
@@ -116,6 +103,24 @@ class RemoteLogsConfig(ConnectorConfig, AccountField):
     def request_timeout(self, query: Query) -> float:
         configured = self.timeout.total_seconds() if self.timeout else 30.0
         return max(0.5, min(configured, query.remaining))
+
+
+class RemoteLogsConfig(LogScanConfig):
+    """Keys every remote log connector over HTTP accepts."""
+
+    base_url: str
+    url_template: str | None = Field(
+        None,
+        description="Deep link to the log UI; {query}, {start}, {end}, {start_ms}, {end_ms}, "
+        "{service} are filled in (URL-encoded).",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("base_url must start with https:// (or http://)")
+        return value.rstrip("/")
 
 
 _ENTITY_LISTS = (

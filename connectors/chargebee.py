@@ -33,8 +33,9 @@ from investigate.connector import (
 from investigate.errors import ConfigError, SourceError
 from investigate.http import HttpOptions
 from investigate.jsonapi import JsonApi, Transports
-from investigate.models import Evidence, EvidenceKind, Level
-from investigate.rows import detail_pairs, epoch_text, epoch_time
+from investigate.models import Evidence, Level
+from investigate.rows import epoch_text, epoch_time
+from investigate.sdk.shapes import Case, Shape, by, epoch, key, money, shape, text
 from investigate.secrets import MASKER
 from investigate.textmatch import EntityMatcher
 
@@ -89,120 +90,121 @@ _TXN_LEVEL: dict[str, Level] = {
 }
 
 
-def _money(amount: Any, currency: Any) -> str:
-    if not isinstance(amount, int):
-        return "-"
-    return f"{amount / 100:,.2f} {str(currency or '').upper()}".strip()
+def _name(o: Mapping[str, Any]) -> str:
+    return " ".join(str(o.get(k) or "") for k in ("first_name", "last_name")).strip()
 
 
-def shape(kind: str, o: Mapping[str, Any]) -> tuple[EvidenceKind, str, Level, str, str, Any]:
-    """(evidence kind, title, level, detail, dashboard path, time) for one Chargebee object."""
-    oid = str(o.get("id", ""))
-    cur = o.get("currency_code")
-    if kind == "customer":
-        name = " ".join(str(o.get(k) or "") for k in ("first_name", "last_name")).strip()
-        return (
-            "customer",
-            f"Chargebee customer {oid}" + (f" ({name})" if name else ""),
-            "info",
-            detail_pairs(
-                [
-                    ("email", o.get("email")),
-                    ("company", o.get("company")),
-                    ("card_status", o.get("card_status")),
-                    ("auto_collection", o.get("auto_collection")),
-                ]
-            ),
-            f"customers/{oid}",
-            o.get("created_at"),
-        )
-    if kind == "subscription":
-        status = str(o.get("status", "unknown"))
-        dues = o.get("due_invoices_count") or 0
-        level = "error" if dues else _SUB_LEVEL.get(status, "info")
-        title = f"Subscription {oid} is {status}"
-        if status == "in_trial":
-            title += f", trial ends {epoch_text(o.get('trial_end'))}"
-        if dues:
-            title += f", {dues} invoice(s) due since {epoch_text(o.get('due_since'))}"
-        return (
-            "subscription",
-            title,
-            level,
-            detail_pairs(
-                [
-                    ("status", status),
-                    ("customer_id", o.get("customer_id")),
-                    ("due_invoices_count", dues or None),
-                    ("total_dues", _money(o.get("total_dues"), cur) if dues else None),
-                    (
-                        "cancelled_at",
-                        epoch_text(o["cancelled_at"]) if o.get("cancelled_at") else None,
-                    ),
-                    ("cancel_reason", o.get("cancel_reason")),
-                    (
-                        "current_term_end",
-                        epoch_text(o["current_term_end"]) if o.get("current_term_end") else None,
-                    ),
-                ]
-            ),
-            f"subscriptions/{oid}",
-            o.get("created_at"),
-        )
-    if kind == "invoice":
-        status = str(o.get("status", "unknown"))
-        dunning = o.get("dunning_status")
-        level = _INVOICE_LEVEL.get(status, "info")
-        title = f"Invoice {oid} is {status}: {_money(o.get('amount_due'), cur)} due"
-        if dunning:
-            title += f", dunning {dunning}"
-            if o.get("next_retry_at"):
-                title += f", next retry {epoch_text(o.get('next_retry_at'))}"
-        return (
-            "invoice",
-            title,
-            level,
-            detail_pairs(
-                [
-                    ("status", status),
-                    ("total", _money(o.get("total"), cur)),
-                    ("amount_due", _money(o.get("amount_due"), cur)),
-                    ("amount_paid", _money(o.get("amount_paid"), cur)),
-                    ("dunning_status", dunning),
-                    (
-                        "next_retry_at",
-                        epoch_text(o["next_retry_at"]) if o.get("next_retry_at") else None,
-                    ),
-                    ("due_date", epoch_text(o["due_date"]) if o.get("due_date") else None),
-                    ("subscription_id", o.get("subscription_id")),
-                ]
-            ),
-            f"invoices/{oid}",
-            o.get("date"),
-        )
-    status = str(o.get("status", "unknown"))
-    ttype = str(o.get("type", "payment"))
-    title = f"Transaction {oid} ({ttype}) {status}: {_money(o.get('amount'), cur)}"
-    if o.get("error_code"):
-        title += f" [{o['error_code']}]"
-    return (
-        "payment",
-        title,
-        _TXN_LEVEL.get(status, "info"),
-        detail_pairs(
-            [
-                ("status", status),
-                ("type", ttype),
-                ("error_code", o.get("error_code")),
-                ("error_text", o.get("error_text")),
-                ("gateway", o.get("gateway")),
-                ("payment_method", o.get("payment_method")),
-                ("subscription_id", o.get("subscription_id")),
-            ]
-        ),
-        f"transactions/{oid}",
-        o.get("date"),
+def _dues(o: Mapping[str, Any]) -> Any:
+    return o.get("due_invoices_count") or 0
+
+
+def _trial(o: Mapping[str, Any]) -> str:
+    in_trial = str(o.get("status", "unknown")) == "in_trial"
+    return f", trial ends {epoch_text(o.get('trial_end'))}" if in_trial else ""
+
+
+def _due(o: Mapping[str, Any]) -> str:
+    return f", {_dues(o)} invoice(s) due since {epoch_text(o.get('due_since'))}" if _dues(o) else ""
+
+
+def _dunning(o: Mapping[str, Any]) -> str:
+    if not o.get("dunning_status"):
+        return ""
+    retry = o.get("next_retry_at")
+    return f", dunning {o['dunning_status']}" + (
+        f", next retry {epoch_text(retry)}" if retry else ""
     )
+
+
+_STATUS = text("status")
+_SUBSCRIPTION = "Subscription {id} is {status}{trial}{due}"
+
+SHAPES: dict[str, Shape] = {
+    "customer": Shape(
+        "customer",
+        cases=(
+            Case("Chargebee customer {id} ({name})", "info", lambda o: bool(_name(o))),
+            Case("Chargebee customer {id}", "info"),
+        ),
+        details=(
+            ("email", key("email")),
+            ("company", key("company")),
+            ("card_status", key("card_status")),
+            ("auto_collection", key("auto_collection")),
+        ),
+        link="customers/{id}",
+        time="created_at",
+        values={"name": _name},
+    ),
+    "subscription": Shape(
+        "subscription",
+        cases=(
+            Case(_SUBSCRIPTION, "error", lambda o: bool(_dues(o))),
+            Case(_SUBSCRIPTION, by("status", _SUB_LEVEL)),
+        ),
+        details=(
+            ("status", _STATUS),
+            ("customer_id", key("customer_id")),
+            ("due_invoices_count", lambda o: _dues(o) or None),
+            ("total_dues", lambda o: money("total_dues", "currency_code")(o) if _dues(o) else None),
+            ("cancelled_at", epoch("cancelled_at")),
+            ("cancel_reason", key("cancel_reason")),
+            ("current_term_end", epoch("current_term_end")),
+        ),
+        link="subscriptions/{id}",
+        time="created_at",
+        values={"status": _STATUS, "trial": _trial, "due": _due},
+    ),
+    "invoice": Shape(
+        "invoice",
+        cases=(
+            Case(
+                "Invoice {id} is {status}: {amount_due} due{dunning}", by("status", _INVOICE_LEVEL)
+            ),
+        ),
+        details=(
+            ("status", _STATUS),
+            ("total", money("total", "currency_code")),
+            ("amount_due", money("amount_due", "currency_code")),
+            ("amount_paid", money("amount_paid", "currency_code")),
+            ("dunning_status", key("dunning_status")),
+            ("next_retry_at", epoch("next_retry_at")),
+            ("due_date", epoch("due_date")),
+            ("subscription_id", key("subscription_id")),
+        ),
+        link="invoices/{id}",
+        time="date",
+        values={
+            "status": _STATUS,
+            "amount_due": money("amount_due", "currency_code"),
+            "dunning": _dunning,
+        },
+    ),
+    "transaction": Shape(
+        "payment",
+        cases=(
+            Case("Transaction {id} ({type}) {status}: {amount}{code}", by("status", _TXN_LEVEL)),
+        ),
+        details=(
+            ("status", _STATUS),
+            ("type", text("type", "payment")),
+            ("error_code", key("error_code")),
+            ("error_text", key("error_text")),
+            ("gateway", key("gateway")),
+            ("payment_method", key("payment_method")),
+            ("subscription_id", key("subscription_id")),
+        ),
+        link="transactions/{id}",
+        time="date",
+        values={
+            "status": _STATUS,
+            "type": text("type", "payment"),
+            "amount": money("amount", "currency_code"),
+            "code": lambda o: f" [{o['error_code']}]" if o.get("error_code") else "",
+        },
+    ),
+}
+"""How each Chargebee object reads as evidence (an unknown type reads as a transaction)."""
 
 
 class Chargebee(Connector[ChargebeeConfig]):
@@ -382,21 +384,23 @@ class Chargebee(Connector[ChargebeeConfig]):
         matcher: EntityMatcher,
         also: Iterable[str] = (),
     ) -> Evidence:
-        ekind, title, level, detail, link, when = shape(kind, obj)
+        s = shape(SHAPES, kind, obj, "transaction")
         refs = " ".join(
             str(obj.get(k) or "") for k in ("id", "email", "customer_id", "subscription_id")
         )
         web = self.config.web_base
         return Evidence(
             source=self.name,
-            kind=ekind,
-            timestamp=epoch_time(when),
-            title=title[:300],
-            detail=detail,
-            url=f"{web}/d/{'/'.join(quote(p, safe='') for p in link.split('/'))}" if web else None,
+            kind=s.kind,
+            timestamp=epoch_time(s.when),
+            title=s.title[:300],
+            detail=s.detail,
+            url=f"{web}/d/{'/'.join(quote(p, safe='') for p in s.link.split('/'))}"
+            if web
+            else None,
             matched=sorted(set(matcher.find(refs)) | {v.lower() for v in also}),
             query=request,
-            level=level,
+            level=s.level,
             attributes={"chargebee_object": kind, "id": obj.get("id")},
         )
 

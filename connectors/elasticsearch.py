@@ -61,7 +61,8 @@ _INDEX = re.compile(r"^(?![_.+-])[A-Za-z0-9._*:+-]{1,255}(?:,(?![_.+-])[A-Za-z0-
 _FIELD = re.compile(r"^[A-Za-z_@][A-Za-z0-9_@.\-]{0,199}$")
 _HINTS = {
     401: "check connectors.{name}.api_key (or username/password)",
-    403: "the credentials in connectors.{name} need the read privilege on the index",
+    403: "the credentials in connectors.{name}.api_key (or username/password) need the read "
+    "privilege on the index",
     404: "check connectors.{name}.index (no such index) and base_url",
 }
 _ERROR_LEVELS = ["error", "ERROR", "Error", "err", "ERR", "fatal", "FATAL", "critical",

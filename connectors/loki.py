@@ -55,6 +55,11 @@ _STRING = r'"(?:[^"\\\n]|\\.)*"|`[^`]*`'
 _MATCHER = rf"\s*[A-Za-z_][A-Za-z0-9_]*\s*(?:=~|!~|!=|=)\s*(?:{_STRING})\s*"
 _SELECTOR = re.compile(rf"^\{{{_MATCHER}(?:,{_MATCHER})*,?\s*\}}$")
 _ENTRY_LIMIT = re.compile(r"max_entries_limit_per_query\D*\((\d+)\s*>\s*(\d+)\)")
+_HINTS = {
+    401: "check connectors.{name}.password (or bearer_token), and tenant",
+    403: "the credentials in connectors.{name}.password (or bearer_token) lack permission to "
+    "read logs",
+}
 DEFAULT_ERROR_FILTER = '|~ "(?i)\\\\b(?:' + "|".join(ERROR_WORDS) + '|exception|traceback)\\\\b"'
 
 
@@ -143,6 +148,7 @@ class Loki(Connector[LokiConfig]):
                     label=self.label,
                     name=self.name,
                     max_bytes=1_000_000,
+                    hints=_HINTS,
                 )
         except SourceError as exc:
             return [Check("auth", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
@@ -204,6 +210,7 @@ class Loki(Connector[LokiConfig]):
                 params=params,
                 max_bytes=c.max_response_bytes,
                 passthrough=frozenset({400}),
+                hints=_HINTS,
             )
             if reply.status == 400:
                 lower = self._server_limit(reply.text)

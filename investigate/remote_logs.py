@@ -405,10 +405,14 @@ async def read_json(
             if not response.is_success:
                 error = httpx2.HTTPStatusError("", request=response.request, response=response)
                 hint = {**_HINTS, **(hints or {})}.get(response.status_code)
+                hint = hint.format(name=name) if hint else None
+                wait = MASKER.mask(response.headers.get("retry-after", ""))[:40]
+                if response.status_code == 429 and wait:
+                    said = f"Retry-After asked for {wait}s, more than the time left"
+                    hint = f"{said}; {hint}" if hint else said
                 reason = _server_reason(raw)
                 raise SourceError(
-                    f"{label}: {describe(error)}" + (f": {reason}" if reason else ""),
-                    hint=hint.format(name=name) if hint else None,
+                    f"{label}: {describe(error)}" + (f": {reason}" if reason else ""), hint=hint
                 )
     except httpx2.HTTPError as exc:
         failure = source_error(exc)

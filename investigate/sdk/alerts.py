@@ -193,7 +193,8 @@ class MonitoringConfig(ConnectorConfig):
 def hints(name: str) -> dict[int, str]:
     return {
         401: f"set connectors.{name}.bearer_token or username/password to valid credentials",
-        403: f"the credentials in connectors.{name} may not read this API",
+        403: f"the credentials in connectors.{name}.bearer_token (or username/password) may not "
+        "read this API",
         404: f"check connectors.{name}.base_url (the server's root, without /api/…)",
         429: "rate limited: the Retry-After did not fit in the deadline; try again later",
     }

@@ -285,7 +285,7 @@ async def test_wrong_credentials_fail_once_naming_the_connector_and_the_fix(
         await c.collect(query(account_ids=["acc_1042", "acc_2001"]))
     message = f"{info.value.message} ({info.value.hint})"
     assert message.startswith("http 'admin': HTTP 401 Unauthorized from GET")
-    assert "check the headers (e.g. Authorization) in connectors.admin" in message
+    assert "check connectors.admin.headers (e.g. Authorization)" in message
     assert "adm_wrong_value_9" not in message and "\n" not in message
 
 
@@ -449,7 +449,7 @@ async def test_check_makes_one_real_read_only_request(tmp_path: Path, fake: Fake
     ]
     [bad] = await connector(tmp_path, section(fake), env={"ADMIN_TOKEN": "wrong"}).check()
     assert not bad.ok and "401" in bad.detail
-    assert "check the headers (e.g. Authorization) in connectors.admin" in bad.detail
+    assert "check connectors.admin.headers (e.g. Authorization)" in bad.detail
     fake.accounts["investigate-check"] = {"id": "x"}
     [found] = await connector(tmp_path, section(fake)).check()
     assert found.ok and found.detail.endswith("answered 200")

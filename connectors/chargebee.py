@@ -14,44 +14,36 @@ the path) and `provides`d as `customer_id`; then `customer_id[is]` lists page wi
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import httpx2
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, field_validator
 
 from investigate.connector import (
     Check,
     Collected,
-    Connector,
-    ConnectorConfig,
     Query,
     gather_parts,
 )
 from investigate.errors import ConfigError, SourceError
 from investigate.http import HttpOptions
-from investigate.jsonapi import JsonApi, Transports
-from investigate.models import Evidence, Level
-from investigate.rows import epoch_text, epoch_time
-from investigate.sdk.shapes import Case, Shape, by, epoch, key, money, shape, text
-from investigate.secrets import MASKER
+from investigate.jsonapi import JsonApi
+from investigate.models import Level
+from investigate.rows import epoch_text
+from investigate.sdk.shapes import Case, Shape, by, epoch, key, money, text
 from investigate.textmatch import EntityMatcher
+from investigate_connectors._billing import BillingConfig, BillingConnector
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SITE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
-class ChargebeeConfig(ConnectorConfig):
-    api_key: SecretStr
+class ChargebeeConfig(BillingConfig):
     site: str | None = Field(None, description="Your Chargebee site: https://{site}.chargebee.com")
     base_url: str | None = None
     app_url: str | None = Field(None, description="Web app for deep links; default from site.")
-    page_size: int = Field(20, ge=1, le=100)
-    max_pages: int = Field(3, ge=1, le=20)
-    max_customers: int = Field(3, ge=1, le=20)
-    max_response_bytes: int = Field(5_000_000, ge=1_000)
 
     @field_validator("site")
     @classmethod
@@ -207,86 +199,66 @@ SHAPES: dict[str, Shape] = {
 """How each Chargebee object reads as evidence (an unknown type reads as a transaction)."""
 
 
-class Chargebee(Connector[ChargebeeConfig]):
+class Chargebee(BillingConnector[ChargebeeConfig]):
     type_name = "chargebee"
     config_model = ChargebeeConfig
     description = "Chargebee customers, subscriptions, invoices (dunning) and transactions"
+    shapes = SHAPES
+    default_shape = "transaction"
+    object_key = "chargebee_object"
+    check_path = "/customers"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        MASKER.add(self.config.api_key)
-        self._transports = Transports(self.ctx)
         if not self.config.site and not self.config.base_url:
             # checked here, not in a model validator, whose error would quote the whole section
             raise ConfigError(
                 f"connectors.{self.name}: set site (e.g. 'acme') or base_url",
                 hint="site is the subdomain of https://{site}.chargebee.com",
             )
-        self._customers: dict[str, dict[str, Any]] = {}
-        self._looked_up: set[str] = set()
-        self._collected = False
-
-    async def aclose(self) -> None:
-        await self._transports.aclose()
-
-    def provides(self) -> frozenset[str]:
-        return frozenset({"customer_id"})
 
     @property
-    def label(self) -> str:
-        return f"chargebee connector '{self.name}'"
+    def api_base(self) -> str:
+        return self.config.api_base
 
-    def _api(self, deadline: float) -> JsonApi:
-        cfg = self.config
-        timeout = cfg.timeout.total_seconds() if cfg.timeout else 30.0
-        options = HttpOptions(
-            base_url=cfg.api_base,
-            timeout=max(0.1, min(timeout, deadline - time.monotonic())),
-            auth=httpx2.BasicAuth(cfg.api_key.get_secret_value(), ""),
-            deadline=deadline,
-        )
+    def auth(self) -> HttpOptions:
+        return HttpOptions(auth=httpx2.BasicAuth(self.config.api_key.get_secret_value(), ""))
+
+    def hints(self) -> dict[int, str]:
         fix = f"set connectors.{self.name}.api_key to a valid read-only API key for this site"
-        return JsonApi(
-            client=self._transports.client(options),
-            label=self.label,
-            max_bytes=cfg.max_response_bytes,
-            hints={
-                401: f"Chargebee rejected the API key: {fix}",
-                403: f"the API key lacks read access: {fix}",
-                404: "check site / base_url (e.g. https://acme.chargebee.com/api/v2)",
-                429: "Chargebee rate limit; try again later",
-            },
-            vendor_message=_chargebee_message,
-        )
+        return {
+            401: f"Chargebee rejected the API key: {fix}",
+            403: f"the API key lacks read access: {fix}",
+            404: "check site / base_url (e.g. https://acme.chargebee.com/api/v2)",
+            429: "Chargebee rate limit; try again later",
+        }
+
+    def vendor_message(self, body: Any) -> str | None:
+        if isinstance(body, dict) and body.get("message"):
+            code = body.get("api_error_code") or body.get("error_code")
+            return (f"[{code}] " if code else "") + str(body["message"])
+        return None
+
+    def next_page(self, path: str, body: Any) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+        kind = path.strip("/").split("/")[-1].rstrip("s")
+        rows = body.get("list") if isinstance(body, dict) else None
+        if not isinstance(rows, list):
+            raise SourceError(f"{self.label}: unexpected response to GET {path} (no list)")
+        items = [r[kind] for r in rows if isinstance(r, dict) and isinstance(r.get(kind), dict)]
+        offset = body.get("next_offset")
+        return items, ({"offset": offset} if offset and isinstance(offset, str) else None)
+
+    def refs(self, obj: Mapping[str, Any]) -> list[str]:
+        return [str(obj.get(k) or "") for k in ("id", "email", "customer_id", "subscription_id")]
+
+    def web_link(self, path: str, obj: Mapping[str, Any]) -> str | None:
+        web = self.config.web_base
+        return f"{web}/d/{'/'.join(quote(p, safe='') for p in path.split('/'))}" if web else None
 
     async def check(self) -> list[Check]:
-        api = self._api(time.monotonic() + 10)
-        try:
-            await api.get("/customers", {"limit": "1"})
-        except SourceError as exc:
-            message = exc.message + (f" ({exc.hint})" if exc.hint else "")
-            return [Check("reachable", False, MASKER.mask(message))]
-        finally:
-            await api.client.aclose()
-        return [Check("reachable", True, f"{self.config.api_base}: authenticated")]
+        return [await self.reachable()]
 
-    async def collect(self, query: Query) -> Collected:
-        if self._collected:
-            return Collected()
-        api = self._api(query.deadline)
-        out = Collected()
-        matcher = EntityMatcher(query.entities.matchable())
-        try:
-            await self._find_customers(api, query, out, matcher)
-            if query.stage == "collect":
-                self._collected = True
-                ids = list(self._customers)[: self.config.max_customers]
-                await self._collect_billing(api, ids, query, out, matcher)
-        finally:
-            await api.client.aclose()
-        return out
-
-    async def _find_customers(
+    async def find_customers(
         self, api: JsonApi, query: Query, out: Collected, matcher: EntityMatcher
     ) -> None:
         e = query.entities
@@ -301,62 +273,14 @@ class Chargebee(Connector[ChargebeeConfig]):
         todo = todo[: self.config.max_customers * 2]
         for _, value in todo:
             self._looked_up.add(value)
-        results = await gather_parts(
-            out,
-            [
-                self._list(api, "/customers", {name: value}, query, out, pages=1)
-                for name, value in todo
-            ],
-            ([], ""),
-        )
+        jobs = [self.list(api, "/customers", {f: v}, query, out, pages=1) for f, v in todo]
+        results = await gather_parts(out, jobs, ([], ""))
         for (_, value), (items, request) in zip(todo, results, strict=True):
             for customer in items:
-                cid = str(customer.get("id", ""))
-                if not cid or cid in self._customers or customer.get("deleted"):
-                    continue
-                self._customers[cid] = customer
-                self._looked_up.add(cid)
-                out.evidence.append(self._evidence("customer", customer, request, matcher, [value]))
-                out.provides.setdefault("customer_id", []).append(cid)
+                if not customer.get("deleted"):
+                    self.register(customer, request, matcher, value, out)
 
-    async def _list(
-        self,
-        api: JsonApi,
-        path: str,
-        params: dict[str, str],
-        query: Query,
-        out: Collected,
-        pages: int | None = None,
-    ) -> tuple[list[dict[str, Any]], str]:
-        kind = path.strip("/").split("/")[-1].rstrip("s")
-        params = {**params, "limit": str(self.config.page_size)}
-        request = f"GET {path}?{urlencode(params)}"
-        items: list[dict[str, Any]] = []
-        most = pages or self.config.max_pages
-        for page in range(most):
-            _, body = await api.get(path, params)
-            rows = body.get("list") if isinstance(body, dict) else None
-            if not isinstance(rows, list):
-                raise SourceError(f"{self.label}: unexpected response to GET {path} (no list)")
-            items += [
-                r[kind] for r in rows if isinstance(r, dict) and isinstance(r.get(kind), dict)
-            ]
-            offset = body.get("next_offset")
-            if not offset or not isinstance(offset, str):
-                break
-            if page == most - 1:
-                if pages is None:
-                    out.notes.append(
-                        f"{self.name}: {path} has more than {len(items)} items; read the newest"
-                    )
-                break
-            if query.expired():
-                out.partial = True
-                break
-            params = {**params, "offset": offset}
-        return items, request
-
-    async def _collect_billing(
+    async def collect_billing(
         self, api: JsonApi, ids: list[str], query: Query, out: Collected, matcher: EntityMatcher
     ) -> None:
         plan = [
@@ -365,48 +289,9 @@ class Chargebee(Connector[ChargebeeConfig]):
             ("transaction", "/transactions", {"sort_by[desc]": "date"}),
         ]
         jobs = [
-            self._list(api, path, {"customer_id[is]": cid, **extra}, query, out)
+            self.list(api, path, {"customer_id[is]": cid, **extra}, query, out)
             for cid in ids
             for _, path, extra in plan
         ]
         kinds = [kind for _ in ids for kind, _, _ in plan]
-        for kind, (items, request) in zip(
-            kinds, await gather_parts(out, jobs, ([], "")), strict=True
-        ):
-            for item in items:
-                out.evidence.append(self._evidence(kind, item, request, matcher))
-
-    def _evidence(
-        self,
-        kind: str,
-        obj: Mapping[str, Any],
-        request: str,
-        matcher: EntityMatcher,
-        also: Iterable[str] = (),
-    ) -> Evidence:
-        s = shape(SHAPES, kind, obj, "transaction")
-        refs = " ".join(
-            str(obj.get(k) or "") for k in ("id", "email", "customer_id", "subscription_id")
-        )
-        web = self.config.web_base
-        return Evidence(
-            source=self.name,
-            kind=s.kind,
-            timestamp=epoch_time(s.when),
-            title=s.title[:300],
-            detail=s.detail,
-            url=f"{web}/d/{'/'.join(quote(p, safe='') for p in s.link.split('/'))}"
-            if web
-            else None,
-            matched=sorted(set(matcher.find(refs)) | {v.lower() for v in also}),
-            query=request,
-            level=s.level,
-            attributes={"chargebee_object": kind, "id": obj.get("id")},
-        )
-
-
-def _chargebee_message(body: Any) -> str | None:
-    if isinstance(body, dict) and body.get("message"):
-        code = body.get("api_error_code") or body.get("error_code")
-        return (f"[{code}] " if code else "") + str(body["message"])
-    return None
+        self.add_all(out, kinds, await gather_parts(out, jobs, ([], "")), matcher)

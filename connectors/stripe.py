@@ -16,28 +16,20 @@ where search is unavailable) and by `cus_…` ids in the ticket; they are `provi
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from investigate.config import Duration
-from investigate.connector import (
-    Check,
-    Collected,
-    Connector,
-    ConnectorConfig,
-    Query,
-    gather_parts,
-)
+from investigate.connector import Check, Collected, Query, gather_parts
 from investigate.errors import SourceError
 from investigate.http import HttpOptions
-from investigate.jsonapi import JsonApi, Transports
-from investigate.models import Evidence, Level
-from investigate.rows import epoch_text, epoch_time
+from investigate.jsonapi import JsonApi
+from investigate.models import Level
+from investigate.rows import epoch_text
 from investigate.sdk.shapes import (
     Case,
     Shape,
@@ -48,25 +40,19 @@ from investigate.sdk.shapes import (
     nested,
     ref,
     ref_of,
-    shape,
     text,
 )
-from investigate.secrets import MASKER
 from investigate.textmatch import EntityMatcher
+from investigate_connectors._billing import BillingConfig, BillingConnector
 
 CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]{1,64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class StripeConfig(ConnectorConfig):
-    api_key: SecretStr
+class StripeConfig(BillingConfig):
     base_url: str = "https://api.stripe.com"
     api_version: str = Field("2023-08-16", description="Sent as the Stripe-Version header.")
     dashboard_url: str = "https://dashboard.stripe.com"
-    page_size: int = Field(20, ge=1, le=100)
-    max_pages: int = Field(3, ge=1, le=20, description="Pages per list (has_more/starting_after).")
-    max_customers: int = Field(3, ge=1, le=20)
-    max_response_bytes: int = Field(5_000_000, ge=1_000)
     events_lookback: Duration = Field(
         timedelta(days=7), description="Events older than the window start minus this are skipped."
     )
@@ -329,134 +315,107 @@ def search_query(email: str) -> str:
     return f'email:"{escaped}"'
 
 
-class Stripe(Connector[StripeConfig]):
+class Stripe(BillingConnector[StripeConfig]):
     type_name = "stripe"
     config_model = StripeConfig
     description = "Stripe customers, subscriptions, invoices, charges, disputes and events"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        MASKER.add(self.config.api_key)
-        self._transports = Transports(self.ctx)
-        self._customers: dict[str, dict[str, Any]] = {}
-        self._looked_up: set[str] = set()  # emails and ids already asked about
-        self._collected = False
-
-    async def aclose(self) -> None:
-        await self._transports.aclose()
-
-    def provides(self) -> frozenset[str]:
-        return frozenset({"customer_id"})
+    shapes = SHAPES
+    default_shape = "event"
+    object_key = "stripe_object"
+    check_path = "/v1/customers"
 
     @property
-    def label(self) -> str:
-        return f"stripe connector '{self.name}'"
+    def api_base(self) -> str:
+        return self.config.base_url.rstrip("/")
 
     def _key(self) -> str:
         return self.config.api_key.get_secret_value()
 
-    def _api(self, deadline: float) -> JsonApi:
-        cfg = self.config
-        timeout = cfg.timeout.total_seconds() if cfg.timeout else 30.0
-        options = HttpOptions(
-            base_url=cfg.base_url.rstrip("/"),
-            timeout=max(0.1, min(timeout, deadline - time.monotonic())),
-            headers={
-                "Authorization": f"Bearer {self._key()}",
-                "Stripe-Version": cfg.api_version,
-            },
-            deadline=deadline,
-        )
+    def auth(self) -> HttpOptions:
+        headers = {
+            "Authorization": f"Bearer {self._key()}",
+            "Stripe-Version": self.config.api_version,
+        }
+        return HttpOptions(headers=headers)
+
+    def hints(self) -> dict[int, str]:
         fix = (
             f"set connectors.{self.name}.api_key to a valid restricted key (rk_…) with read access"
         )
-        return JsonApi(
-            client=self._transports.client(options),
-            label=self.label,
-            max_bytes=cfg.max_response_bytes,
-            hints={
-                401: f"Stripe rejected the API key: {fix}",
-                403: f"the key lacks read permission for this resource: {fix}",
-                404: "check base_url and the resource path",
-                429: "Stripe rate limit; try again later",
-            },
-            vendor_message=_stripe_message,
-        )
+        return {
+            401: f"Stripe rejected the API key: {fix}",
+            403: f"the key lacks read permission for this resource: {fix}",
+            404: "check base_url and the resource path",
+            429: "Stripe rate limit; try again later",
+        }
 
-    def _link(self, path: str | None, obj: Mapping[str, Any]) -> str | None:
-        if not path:
-            return None
+    def vendor_message(self, body: Any) -> str | None:
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict):
+            parts = [str(error.get(k)) for k in ("type", "code") if error.get(k)]
+            message = str(error.get("message") or "")
+            return (f"[{'/'.join(parts)}] " if parts else "") + message
+        return None
+
+    def next_page(self, path: str, body: Any) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise SourceError(f"{self.label}: unexpected response to GET {path} (no data list)")
+        batch = [d for d in data if isinstance(d, dict)]
+        if not body.get("has_more") or not batch:
+            return batch, None
+        return batch, {"starting_after": str(batch[-1].get("id", ""))}
+
+    def web_link(self, path: str, obj: Mapping[str, Any]) -> str | None:
         live = obj.get("livemode")
         test = (live is False) or (live is None and "_test_" in self._key())
         return f"{self.config.dashboard_url.rstrip('/')}/{'test/' if test else ''}{path}"
+
+    def refs(self, obj: Mapping[str, Any]) -> list[str]:
+        refs = [str(obj.get(k) or "") for k in ("id", "email", "customer_email")]
+        return refs + [
+            ref_of(obj.get(k)) or ""
+            for k in ("customer", "invoice", "charge", "payment_intent", "subscription")
+        ]
 
     # check -----------------------------------------------------------------------------------
 
     async def check(self) -> list[Check]:
         key = self._key()
-        checks: list[Check] = []
         prefix = key.split("_", 2)[:2]
         shown = "_".join(prefix) + "_…" if len(prefix) == 2 else "unknown"
         if key.startswith("sk_"):
-            checks.append(
-                Check(
-                    "api key",
-                    True,
-                    f"a secret key ({shown}) can write; use a restricted key (rk_…) with read-only permissions",
-                    warning=True,
-                )
+            kind = Check(
+                "api key",
+                True,
+                f"a secret key ({shown}) can write; use a restricted key (rk_…) with read-only permissions",
+                warning=True,
             )
         elif key.startswith("rk_"):
-            checks.append(
-                Check(
-                    "api key",
-                    True,
-                    f"restricted key ({shown}); Stripe does not report its permissions, so "
-                    "read-only access is not verified",
-                )
+            kind = Check(
+                "api key",
+                True,
+                f"restricted key ({shown}); Stripe does not report its permissions, so "
+                "read-only access is not verified",
             )
         else:
-            checks.append(
+            return [
                 Check("api key", False, "not a Stripe secret or restricted key (expected rk_…)")
-            )
-            return checks
-        api = self._api(time.monotonic() + 10)
-        try:
-            await api.get("/v1/customers", {"limit": "1"})
-        except SourceError as exc:
-            message = exc.message + (f" ({exc.hint})" if exc.hint else "")
-            checks.append(Check("reachable", False, MASKER.mask(message)))
-        else:
-            checks.append(Check("reachable", True, f"{self.config.base_url}: authenticated"))
-        finally:
-            await api.client.aclose()
-        return checks
+            ]
+        return [kind, await self.reachable()]
 
     # collect ---------------------------------------------------------------------------------
 
-    async def collect(self, query: Query) -> Collected:
-        if self._collected:
-            return Collected()
-        api = self._api(query.deadline)
-        out = Collected()
-        matcher = EntityMatcher(query.entities.matchable())
-        try:
-            await self._find_customers(api, query, out, matcher)
-            if query.stage == "collect":
-                self._collected = True
-                customers = list(self._customers)[: self.config.max_customers]
-                if len(self._customers) > len(customers):
-                    out.notes.append(
-                        f"{self.name}: {len(self._customers)} Stripe customers matched; "
-                        f"read the first {len(customers)}"
-                    )
-                if customers:
-                    await self._collect_billing(api, customers, query, out, matcher)
-        finally:
-            await api.client.aclose()
-        return out
+    def billing_ids(self, out: Collected) -> list[str]:
+        customers = super().billing_ids(out)
+        if len(self._customers) > len(customers):
+            out.notes.append(
+                f"{self.name}: {len(self._customers)} Stripe customers matched; "
+                f"read the first {len(customers)}"
+            )
+        return customers
 
-    async def _find_customers(
+    async def find_customers(
         self, api: JsonApi, query: Query, out: Collected, matcher: EntityMatcher
     ) -> None:
         e = query.entities
@@ -472,19 +431,13 @@ class Stripe(Connector[StripeConfig]):
         limit = self.config.max_customers
         ids, emails = ids[:limit], emails[:limit]
         self._looked_up.update(ids + emails)
-        lookups = [self._byref_of(api, cid) for cid in ids]
+        lookups = [self._by_id(api, cid) for cid in ids]
         lookups += [self._by_email(api, email, out) for email in emails]
-        found = [pair for pairs in await gather_parts(out, lookups, []) for pair in pairs]
-        for customer, request in found:
-            cid = str(customer.get("id", ""))
-            if not cid or cid in self._customers:
-                continue
-            self._customers[cid] = customer
-            self._looked_up.add(cid)
-            out.evidence.append(self._evidence("customer", customer, request, matcher, [cid]))
-            out.provides.setdefault("customer_id", []).append(cid)
+        for pairs in await gather_parts(out, lookups, []):
+            for customer, request in pairs:
+                self.register(customer, request, matcher, "", out)
 
-    async def _byref_of(self, api: JsonApi, cid: str) -> list[tuple[dict[str, Any], str]]:
+    async def _by_id(self, api: JsonApi, cid: str) -> list[tuple[dict[str, Any], str]]:
         path = f"/v1/customers/{quote(cid, safe='')}"
         status, body = await api.get(path, allow=[404])
         if status == 200 and isinstance(body, dict) and not body.get("deleted"):
@@ -510,46 +463,8 @@ class Stripe(Connector[StripeConfig]):
             raise SourceError(f"{self.label}: unexpected response to {request.split('?')[0]}")
         return [(c, request) for c in data if isinstance(c, dict)]
 
-    async def _list(
-        self,
-        api: JsonApi,
-        path: str,
-        params: dict[str, str],
-        query: Query,
-        out: Collected,
-        stop: Callable[[dict[str, Any]], bool] | None = None,
-    ) -> tuple[list[dict[str, Any]], str]:
-        """Up to `max_pages` pages of a list; `stop(item)` ends paging early (items are newest first)."""
-        params = {**params, "limit": str(self.config.page_size)}
-        request = f"GET {path}?{urlencode(params)}"
-        items: list[dict[str, Any]] = []
-        for page in range(self.config.max_pages):
-            _, body = await api.get(path, params)
-            data = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(data, list):
-                raise SourceError(f"{self.label}: unexpected response to GET {path} (no data list)")
-            batch = [d for d in data if isinstance(d, dict)]
-            items += batch
-            if not body.get("has_more") or not batch or (stop and stop(batch[-1])):
-                break
-            if page == self.config.max_pages - 1:
-                out.notes.append(
-                    f"{self.name}: {path} has more than {len(items)} items; read the newest"
-                )
-                break
-            if query.expired():
-                out.partial = True
-                break
-            params = {**params, "starting_after": str(batch[-1].get("id", ""))}
-        return items, request
-
-    async def _collect_billing(
-        self,
-        api: JsonApi,
-        customers: list[str],
-        query: Query,
-        out: Collected,
-        matcher: EntityMatcher,
+    async def collect_billing(
+        self, api: JsonApi, ids: list[str], query: Query, out: Collected, matcher: EntityMatcher
     ) -> None:
         per_customer = [
             ("subscription", "/v1/subscriptions", {"status": "all"}),
@@ -558,34 +473,35 @@ class Stripe(Connector[StripeConfig]):
             ("payment_intent", "/v1/payment_intents", {}),
         ]
         jobs = [
-            self._list(api, path, {**extra, "customer": cid}, query, out)
-            for cid in customers
+            self.list(api, path, {**extra, "customer": cid}, query, out)
+            for cid in ids
             for _, path, extra in per_customer
         ]
         oldest = (query.window.start - self.config.events_lookback).timestamp()
         jobs.append(
-            self._list(
+            self.list(
                 api, "/v1/events", {}, query, out, stop=lambda ev: (ev.get("created") or 0) < oldest
             )
         )
         results = await gather_parts(out, jobs, ([], ""))
-        kinds = [kind for _ in customers for kind, _, _ in per_customer]
-        charges: list[dict[str, Any]] = []
-        for kind, (items, request) in zip(kinds, results[:-1], strict=True):
-            for item in items:
-                out.evidence.append(self._evidence(kind, item, request, matcher))
-            if kind == "charge":
-                charges += items
+        kinds = [kind for _ in ids for kind, _, _ in per_customer]
+        self.add_all(out, kinds, results[:-1], matcher)
+        charges = [
+            c
+            for kind, (items, _) in zip(kinds, results, strict=False)
+            if kind == "charge"
+            for c in items
+        ]
         events, request = results[-1]
-        wanted = set(customers)
+        wanted = set(ids)
         for event in events:
-            obj = (event.get("data") or {}).get("object") or {}
+            obj = _event_object(event)
             owner = {
                 ref_of(obj.get("customer")),
                 ref_of(obj) if obj.get("object") == "customer" else None,
             }
             if owner & wanted and (event.get("created") or 0) >= oldest:
-                out.evidence.append(self._evidence("event", event, request, matcher))
+                out.evidence.append(self.evidence("event", event, request, matcher))
         await self._refunds_and_disputes(api, charges, query, out, matcher)
 
     async def _refunds_and_disputes(
@@ -598,46 +514,7 @@ class Stripe(Connector[StripeConfig]):
     ) -> None:
         refunded = [c["id"] for c in charges if (c.get("amount_refunded") or 0) > 0][:5]
         disputed = [c["id"] for c in charges if c.get("disputed")][:5]
-        jobs = [self._list(api, "/v1/refunds", {"charge": c}, query, out) for c in refunded]
-        jobs += [self._list(api, "/v1/disputes", {"charge": c}, query, out) for c in disputed]
+        jobs = [self.list(api, "/v1/refunds", {"charge": c}, query, out) for c in refunded]
+        jobs += [self.list(api, "/v1/disputes", {"charge": c}, query, out) for c in disputed]
         kinds = ["refund"] * len(refunded) + ["dispute"] * len(disputed)
-        listed = await gather_parts(out, jobs, ([], ""))
-        for kind, (items, request) in zip(kinds, listed, strict=True):
-            for item in items:
-                out.evidence.append(self._evidence(kind, item, request, matcher))
-
-    def _evidence(
-        self,
-        obj_type: str,
-        obj: Mapping[str, Any],
-        request: str,
-        matcher: EntityMatcher,
-        also: Iterable[str] = (),
-    ) -> Evidence:
-        s = shape(SHAPES, obj_type, obj, "event")
-        refs = [str(obj.get(k) or "") for k in ("id", "email", "customer_email")]
-        refs += [
-            ref_of(obj.get(k)) or ""
-            for k in ("customer", "invoice", "charge", "payment_intent", "subscription")
-        ]
-        return Evidence(
-            source=self.name,
-            kind=s.kind,
-            timestamp=epoch_time(s.when),
-            title=s.title[:300],
-            detail=s.detail,
-            url=self._link(s.link, obj),
-            matched=sorted(set(matcher.find(" ".join(refs))) | {v.lower() for v in also}),
-            query=request,
-            level=s.level,
-            attributes={"stripe_object": obj_type, "id": obj.get("id")},
-        )
-
-
-def _stripe_message(body: Any) -> str | None:
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        parts = [str(error.get(k)) for k in ("type", "code") if error.get(k)]
-        message = str(error.get("message") or "")
-        return (f"[{'/'.join(parts)}] " if parts else "") + message
-    return None
+        self.add_all(out, kinds, await gather_parts(out, jobs, ([], "")), matcher)

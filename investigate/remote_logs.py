@@ -17,22 +17,22 @@ streams the body and gives up past a byte cap, so memory stays bounded whatever 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx2
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from investigate.config import Duration
-from investigate.connector import Collected, ConnectorConfig, Query
+from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError, SourceTimeout
 from investigate.fieldmap import AccountField
-from investigate.http import describe, source_error
+from investigate.http import HttpOptions, ReadOnlyPost, describe, source_error
 from investigate.models import Level
-from investigate.patterns import ACCOUNT_KEYS, LogLine, Pattern, PatternGrouper
+from investigate.patterns import ACCOUNT_KEYS, LogLine, Pattern, PatternGrouper, account_keys
 from investigate.querylang import MAX_VALUE
 from investigate.secrets import MASKER
 from investigate.textmatch import EntityMatcher
@@ -495,3 +495,107 @@ def epoch_ms(value: datetime) -> int:
 def baseline_of(configured: timedelta | None, query: Query) -> timedelta:
     """The connector's own `baseline` if set, else the investigation's (`Query.baseline`)."""
     return query.baseline if configured is None else configured
+
+
+# --- the connector base ------------------------------------------------------------------------
+
+R = TypeVar("R", bound=RemoteLogsConfig)
+
+
+class RemoteLogConnector(Connector[R]):
+    """An HTTP log connector: three searches (the window's lines that mention the ticket's
+    entities, its error lines, the same error lines over the baseline), each paged into one
+    `RemoteScan`. A vendor gives its client options (`options`), its searches (`searches`:
+    phase and the vendor's own query), how one search is sent (`prepare`: the text shown as
+    provenance and the payload `pages` sends), how it pages (`pages`), how the requests read
+    in the evidence (`request_text`), and `check`'s read (`probe`, `probe_ok`)."""
+
+    read_only_posts: ClassVar[Sequence[ReadOnlyPost | str]] = ()
+    baseline_gap: ClassVar[timedelta] = timedelta(0)
+    """The baseline search ends this long before the window starts."""
+    window_pad: ClassVar[timedelta] = timedelta(0)
+    """The window's searches end this long after the window."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for value in self.config.__dict__.values():
+            if isinstance(value, SecretStr):
+                MASKER.add(value)
+        self.label = f"{self.type_name} '{self.name}'"
+
+    @property
+    def root(self) -> str:
+        return self.config.base_url
+
+    @property
+    def link_template(self) -> str | None:
+        """The evidence's deep link (`url_template`)."""
+        return self.config.url_template
+
+    def options(self) -> HttpOptions:
+        """Headers and auth (the base URL, timeout and deadline are filled in)."""
+        return HttpOptions()
+
+    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
+        own = self.options()
+        return self.ctx.http(
+            replace(
+                own,
+                base_url=self.root,
+                timeout=timeout,
+                deadline=deadline,
+                read_only_posts=self.read_only_posts,
+            )
+        )
+
+    async def probe(self, client: httpx2.AsyncClient) -> None:
+        raise NotImplementedError
+
+    def probe_ok(self) -> str:
+        raise NotImplementedError
+
+    async def check(self) -> list[Check]:
+        try:
+            async with self._client(None, 10) as client:
+                await self.probe(client)
+        except SourceError as exc:
+            return [Check("auth", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
+        return [Check("auth", True, self.probe_ok())]
+
+    def searches(self, query: Query) -> list[tuple[Phase, Any]]:
+        raise NotImplementedError
+
+    def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
+        raise NotImplementedError
+
+    def pages(
+        self, client: httpx2.AsyncClient, scan: RemoteScan, payload: Any
+    ) -> AsyncGenerator[list[Entry], None]:
+        raise NotImplementedError
+
+    def request_text(self, sent: list[str]) -> str:
+        raise NotImplementedError
+
+    def span(self, phase: Phase, query: Query) -> tuple[datetime, datetime]:
+        window = query.window
+        if phase == "baseline":
+            return (
+                window.start - baseline_of(self.config.baseline, query),
+                window.start - self.baseline_gap,
+            )
+        return window.start, window.end + self.window_pad
+
+    async def collect(self, query: Query) -> Collected:
+        if query.stage == "resolve":
+            return Collected()
+        c = self.config
+        scan = RemoteScan(query, c.limits(), account_keys(c.account_field))
+        sent: list[str] = []
+        async with self._client(query.deadline, c.request_timeout(query)) as client:
+            for phase, search in self.searches(query):
+                shown, payload = self.prepare(search, *self.span(phase, query))
+                sent.append(shown)
+                if not await drain(scan, phase, self.pages(client, scan, payload)):
+                    break
+        url = link(self.link_template, sent[0], query.window.start, query.window.end)
+        return scan.collected(self.name, self.request_text(sent), url=url)

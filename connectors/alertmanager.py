@@ -31,16 +31,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import httpx2
-
-from investigate.connector import Check, Collected, Connector, Query
+from investigate.connector import Collected, Query
 from investigate.errors import SourceError
 from investigate.models import Evidence
 from investigate.sdk.alerts import (
     MonitoringConfig,
+    MonitoringConnector,
     alert_evidence,
     alert_order,
-    get_json,
     keep_alert,
     regex_quote,
 )
@@ -72,39 +70,17 @@ def regex_matcher(label: str, values: list[str], *, ignore_case: bool = False) -
     return f'{label}=~"{escape_matcher(pattern)}"'
 
 
-class Alertmanager(Connector[AlertmanagerConfig]):
+class Alertmanager(MonitoringConnector[AlertmanagerConfig]):
     type_name = "alertmanager"
     config_model = AlertmanagerConfig
     description = "Alertmanager: firing and silenced alerts for the ticket's services (API v2)"
+    product = "Alertmanager"
+    status_path = "/api/v2/status"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.label = f"alertmanager '{self.name}'"
-        self._done = False
-
-    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
-        return self.ctx.http(self.config.options(deadline, timeout))
-
-    async def _get(
-        self, client: httpx2.AsyncClient, path: str, params: dict[str, str | list[str]] | None
-    ) -> tuple[Any, str]:
-        return await get_json(
-            client,
-            path,
-            params,
-            label=self.label,
-            name=self.name,
-            max_bytes=self.config.max_response_bytes,
-        )
-
-    async def check(self) -> list[Check]:
-        try:
-            async with self._client(None, 10) as client:
-                body, _ = await self._get(client, "/api/v2/status", None)
-        except SourceError as exc:
-            return [Check("api", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
-        version = body.get("versionInfo", {}).get("version", "?") if isinstance(body, dict) else "?"
-        return [Check("api", True, f"Alertmanager {version} answers")]
+    def version(self, status: Any) -> str:
+        if isinstance(status, dict):
+            return str(status.get("versionInfo", {}).get("version", "?"))
+        return "?"
 
     def filters(self, wanted: list[str]) -> list[str]:
         """The `filter` matchers, one query parameter each."""
@@ -120,10 +96,7 @@ class Alertmanager(Connector[AlertmanagerConfig]):
             out.append(regex_matcher(cfg.service_label, cfg.services, ignore_case=True))
         return out
 
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve" or self._done:
-            return Collected()
-        self._done = True
+    async def gather(self, query: Query) -> Collected:
         cfg = self.config
         wanted = query.ticket_services(cfg.service_fields)
         params: dict[str, str | list[str]] = {
@@ -134,9 +107,8 @@ class Alertmanager(Connector[AlertmanagerConfig]):
         filters = self.filters(wanted)
         if filters:
             params["filter"] = filters
-        timeout = cfg.timeout.total_seconds() if cfg.timeout else 30.0
-        async with self._client(query.deadline, max(0.1, min(query.remaining, timeout))) as client:
-            body, sent = await self._get(client, "/api/v2/alerts", params)
+        async with self.session(query) as client:
+            body, sent = await self.fetch(client, "/api/v2/alerts", params)
         if not isinstance(body, list):
             raise SourceError(
                 f"{self.label}: expected a list of alerts from {sent}",

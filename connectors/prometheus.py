@@ -47,17 +47,17 @@ import httpx2
 from pydantic import Field, field_validator
 
 from investigate.config import Duration, Strict
-from investigate.connector import Check, Collected, Connector, Query
+from investigate.connector import Collected, Query
 from investigate.entities import PARAMS
 from investigate.errors import SourceError
 from investigate.models import Evidence, Level
 from investigate.sdk.alerts import (
     Blank,
     MonitoringConfig,
+    MonitoringConnector,
     alert_evidence,
     alert_order,
     fill_url,
-    get_json,
     keep_alert,
     label_text,
     regex_quote,
@@ -142,48 +142,29 @@ class Run:
     promql: str
 
 
-class Prometheus(Connector[PrometheusConfig]):
+class Prometheus(MonitoringConnector[PrometheusConfig]):
     type_name = "prometheus"
     config_model = PrometheusConfig
     description = "Prometheus: active alerts for the ticket's services, PromQL baseline vs window"
+    product = "Prometheus"
+    status_path = "/api/v1/status/buildinfo"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.label = f"prometheus '{self.name}'"
-        self._done = False
-
-    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
-        return self.ctx.http(self.config.options(deadline, timeout))
-
-    async def _get(
-        self, client: httpx2.AsyncClient, path: str, params: Mapping[str, str] | None = None
+    async def fetch(
+        self,
+        client: httpx2.AsyncClient,
+        path: str,
+        params: Mapping[str, str | list[str]] | None = None,
     ) -> tuple[dict[str, Any], str]:
-        body, sent = await get_json(
-            client,
-            path,
-            params,
-            label=self.label,
-            name=self.name,
-            max_bytes=self.config.max_response_bytes,
-        )
+        body, sent = await super().fetch(client, path, params)
         return prom_data(body, self.label, sent), sent
 
-    async def check(self) -> list[Check]:
-        try:
-            async with self._client(None, 10) as client:
-                data, _ = await self._get(client, "/api/v1/status/buildinfo")
-        except SourceError as exc:
-            return [Check("api", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
-        return [Check("api", True, f"Prometheus {data.get('version', '?')} answers")]
+    def version(self, status: Any) -> str:
+        return str(status.get("version", "?"))
 
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve" or self._done:
-            return Collected()
-        self._done = True
+    async def gather(self, query: Query) -> Collected:
         out = Collected()
         runs = self.runs(query, out)
-        timeout = self.config.timeout.total_seconds() if self.config.timeout else 30.0
-        async with self._client(query.deadline, max(0.1, min(query.remaining, timeout))) as client:
+        async with self.session(query) as client:
             results = await asyncio.gather(
                 self._alerts(client, query),
                 *(self._range(client, run, query) for run in runs),
@@ -238,7 +219,7 @@ class Prometheus(Connector[PrometheusConfig]):
     async def _alerts(
         self, client: httpx2.AsyncClient, query: Query
     ) -> tuple[list[Evidence], list[str]]:
-        data, sent = await self._get(client, "/api/v1/alerts")
+        data, sent = await self.fetch(client, "/api/v1/alerts")
         alerts = data.get("alerts")
         if not isinstance(alerts, list):
             raise SourceError(f"{self.label}: no alert list in the answer from {sent}")
@@ -298,7 +279,7 @@ class Prometheus(Connector[PrometheusConfig]):
             "end": rfc3339(end),
             "step": f"{step:g}s",
         }
-        data, sent = await self._get(client, "/api/v1/query_range", params)
+        data, sent = await self.fetch(client, "/api/v1/query_range", params)
         series = data.get("result")
         if data.get("resultType") != "matrix" or not isinstance(series, list):
             raise SourceError(

@@ -41,13 +41,12 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.config import Strict
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Provides, Query
-from investigate.entities import PARAMS
 from investigate.errors import SourceError
 from investigate.fieldmap import FieldMapping
 from investigate.http import HttpOptions
 from investigate.jsonapi import MAX_RESPONSE_BYTES, JsonResponse, fetch_json, request_timeout
 from investigate.jsonapi import HttpFailure as HttpFailure  # re-exported for older imports
-from investigate.models import Evidence, EvidenceKind, Level
+from investigate.models import PARAMS, Evidence, EvidenceKind, Level
 from investigate.rows import parse_time, row_evidence
 from investigate.secrets import MASKER
 from investigate.sqlparams import bindings

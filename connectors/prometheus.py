@@ -48,9 +48,8 @@ from pydantic import Field, field_validator
 
 from investigate.config import Duration, Strict
 from investigate.connector import Collected, Query
-from investigate.entities import PARAMS
 from investigate.errors import SourceError
-from investigate.models import Evidence, Level
+from investigate.models import PARAMS, Evidence, Level
 from investigate.sdk.alerts import (
     Blank,
     MonitoringConfig,

@@ -21,10 +21,9 @@ from pydantic import Field, field_validator, model_validator
 
 from investigate.config import Strict
 from investigate.connector import ConnectorConfig, Provides
-from investigate.entities import PARAMS
 from investigate.errors import ReadOnlyViolation
 from investigate.fieldmap import FieldMapping
-from investigate.models import EvidenceKind
+from investigate.models import PARAMS, EvidenceKind
 from investigate.sqlcheck import checked as check_sql
 from investigate.sqltypes import CheckedSQL, bind_pattern
 

@@ -31,19 +31,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import httpx2
-
 from investigate.sdk import Evidence, SourceError
 from investigate.sdk.alerts import (
     MonitoringConfig,
+    MonitoringConnector,
     alert_evidence,
     alert_order,
-    get_json,
     keep_alert,
     regex_quote,
 )
-from investigate.sdk.contract import Check, Collected, Connector, Query
-from investigate.sdk.rows import parse_time
+from investigate.sdk.contract import Collected, Query
+from investigate.sdk.evidence import str_map, time_of
 
 LIMITATION = (
     "Alertmanager lists only alerts it still holds (not resolved ones), so an incident that "
@@ -71,39 +69,17 @@ def regex_matcher(label: str, values: list[str], *, ignore_case: bool = False) -
     return f'{label}=~"{escape_matcher(pattern)}"'
 
 
-class Alertmanager(Connector[AlertmanagerConfig]):
+class Alertmanager(MonitoringConnector[AlertmanagerConfig]):
     type_name = "alertmanager"
     config_model = AlertmanagerConfig
     description = "Alertmanager: firing and silenced alerts for the ticket's services (API v2)"
+    product = "Alertmanager"
+    status_path = "/api/v2/status"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.label = f"alertmanager '{self.name}'"
-        self._done = False
-
-    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
-        return self.ctx.http(self.config.options(deadline, timeout))
-
-    async def _get(
-        self, client: httpx2.AsyncClient, path: str, params: dict[str, str | list[str]] | None
-    ) -> tuple[Any, str]:
-        return await get_json(
-            client,
-            path,
-            params,
-            label=self.label,
-            name=self.name,
-            max_bytes=self.config.max_response_bytes,
-        )
-
-    async def check(self) -> list[Check]:
-        try:
-            async with self._client(None, 10) as client:
-                body, _ = await self._get(client, "/api/v2/status", None)
-        except SourceError as exc:
-            return [Check("api", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
-        version = body.get("versionInfo", {}).get("version", "?") if isinstance(body, dict) else "?"
-        return [Check("api", True, f"Alertmanager {version} answers")]
+    def version(self, status: Any) -> str:
+        if isinstance(status, dict):
+            return str(status.get("versionInfo", {}).get("version", "?"))
+        return "?"
 
     def filters(self, wanted: list[str]) -> list[str]:
         """The `filter` matchers, one query parameter each."""
@@ -119,10 +95,7 @@ class Alertmanager(Connector[AlertmanagerConfig]):
             out.append(regex_matcher(cfg.service_label, cfg.services, ignore_case=True))
         return out
 
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve" or self._done:
-            return Collected()
-        self._done = True
+    async def gather(self, query: Query) -> Collected:
         cfg = self.config
         wanted = query.ticket_services(cfg.service_fields)
         params: dict[str, str | list[str]] = {
@@ -133,9 +106,8 @@ class Alertmanager(Connector[AlertmanagerConfig]):
         filters = self.filters(wanted)
         if filters:
             params["filter"] = filters
-        timeout = cfg.timeout.total_seconds() if cfg.timeout else 30.0
-        async with self._client(query.deadline, max(0.1, min(query.remaining, timeout))) as client:
-            body, sent = await self._get(client, "/api/v2/alerts", params)
+        async with self.session(query) as client:
+            body, sent = await self.fetch(client, "/api/v2/alerts", params)
         if not isinstance(body, list):
             raise SourceError(
                 f"{self.label}: expected a list of alerts from {sent}",
@@ -146,13 +118,13 @@ class Alertmanager(Connector[AlertmanagerConfig]):
         outside = 0
         malformed = 0
         for alert in body:
-            labels = _strings(alert.get("labels")) if isinstance(alert, dict) else {}
+            labels = str_map(alert.get("labels"), 100) if isinstance(alert, dict) else {}
             if not isinstance(alert, dict) or not labels:
                 malformed += 1  # Alertmanager requires at least one label: this is not an alert
                 continue
             if not keep_alert(labels, cfg, wanted):
                 continue
-            started, ends = _time(alert.get("startsAt")), _time(alert.get("endsAt"))
+            started, ends = time_of(alert.get("startsAt")), time_of(alert.get("endsAt"))
             if (started is not None and started > query.window.end) or (
                 ends is not None and ends < query.window.start
             ):
@@ -204,7 +176,7 @@ class Alertmanager(Connector[AlertmanagerConfig]):
         evidence = alert_evidence(
             source=self.name,
             labels=labels,
-            annotations=_strings(alert.get("annotations")),
+            annotations=str_map(alert.get("annotations"), 100),
             status=status,
             started=started,
             config=self.config,
@@ -222,14 +194,3 @@ class Alertmanager(Connector[AlertmanagerConfig]):
         )
         evidence.last_seen = ends if status == "resolved" else None
         return evidence
-
-
-def _strings(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): str(v) for k, v in list(value.items())[:100]}
-
-
-def _time(value: Any) -> datetime | None:
-    parsed = parse_time(value)
-    return parsed if parsed is not None and parsed.year > 1970 else None

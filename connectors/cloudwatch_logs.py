@@ -26,46 +26,53 @@ past `max_response_bytes`; lines and bytes are capped across all searches (notes
 from __future__ import annotations
 
 import asyncio
-import functools
-import hashlib
-import importlib
-import json
 import re
-import time
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from pydantic import Field, field_validator, model_validator
 
-from investigate.sdk import (
-    MASKER,
-    Duration,
-    ReadOnlyViolation,
-    SourceError,
-    SourceTimeout,
-    in_thread,
-)
-from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.sdk.fieldmap import AccountField
+from investigate.sdk import SourceError, SourceTimeout, in_thread
+from investigate.sdk.contract import Check, Collected, Connector, Query
 from investigate.sdk.patterns import Pattern, account_keys
-from investigate.sdk.querylang import QueryValueError, cloudwatch_term, re2_escape
+from investigate.sdk.querylang import cloudwatch_term
 from investigate.sdk.remote_logs import (
-    LEVELS,
     Entry,
-    Limits,
+    LogScanConfig,
     Phase,
     RemoteScan,
     baseline_of,
     drain,
     entity_values,
     epoch_ms,
-    flatten,
     level_of,
 )
-from investigate.sdk.rows import parse_time
+from investigate_connectors._aws_client import AwsService, Clients, guard, one_line
+from investigate_connectors._cloudwatch_events import (
+    event_entry,
+    group_service,
+    insights_event,
+    parse_event,
+)
+from investigate_connectors._cloudwatch_query import (
+    MAX_PATTERN,
+    any_of,
+    console_url,
+    insights_query,
+)
+
+__all__ = [
+    "INSTALL",
+    "LOGS_READS",
+    "MAX_PATTERN",
+    "CloudWatchLogs",
+    "any_of",
+    "console_url",
+    "group_service",
+    "insights_query",
+    "parse_event",
+]
 
 LOGS_READS = frozenset(
     {
@@ -79,47 +86,14 @@ LOGS_READS = frozenset(
 )
 """The only CloudWatch Logs operations this connector may send (StartQuery only reads)."""
 STS_READS = frozenset({"GetCallerIdentity"})
-MAX_PATTERN = 1024
-"""FilterLogEvents rejects a longer `filterPattern`."""
 INSTALL = "pip install 'investigate[cloudwatch]'"
 _GROUP_NAME = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _ERROR_TERMS = ["ERROR", "Error", "error", "FATAL", "Fatal", "fatal", "CRITICAL", "critical"]
 _ERROR_TERMS += ["PANIC", "panic", "Exception", "Traceback"]
-_TEXT = re.compile(
-    r"^\s*(?:\[?\d{4}-\d{2}-\d{2}[T ][\d:.,]+(?:Z|[+-]\d{2}:?\d{2})?\]?\s+)?"
-    r"(?:[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\s+)?"  # a Lambda request id
-    r"\[?(?P<level>[A-Za-z]{3,9})\]?:?\s+(?:\[(?P<service>[^\]]{1,60})\]\s+)?(?P<msg>.*)$",
-    re.S,
-)
-_LEVEL_WORD = re.compile(
-    r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERR|ERROR|FATAL|CRIT|CRITICAL|PANIC|"
-    r"trace|debug|info|notice|warn|warning|err|error|fatal|crit|critical|panic|"
-    r"Error|Fatal|Critical|Warning|Exception|Traceback)\b"
-)
-_MESSAGE_KEYS = ("message", "msg", "log", "text")
-_LEVEL_KEYS = ("level", "severity", "lvl", "log.level")
-_SERVICE_KEYS = ("service", "service_name", "app", "application")
-_META_KEYS = {"@timestamp", "timestamp", "ts", "time", *_LEVEL_KEYS, *_MESSAGE_KEYS}
 _KEEP_LEVELS = {"warning", "error", "critical"}
-_DENIED = {
-    "AccessDeniedException",
-    "AccessDenied",
-    "UnauthorizedOperation",
-    "UnauthorizedException",
-}
-_BAD_CREDENTIALS = {
-    "UnrecognizedClientException",
-    "InvalidClientTokenId",
-    "InvalidSignatureException",
-    "SignatureDoesNotMatch",
-    "ExpiredTokenException",
-    "ExpiredToken",
-    "IncompleteSignature",
-    "MissingAuthenticationToken",
-}
 
 
-class CloudWatchLogsConfig(ConnectorConfig, AccountField):
+class CloudWatchLogsConfig(LogScanConfig):
     region: str | None = Field(None, description="Else AWS_REGION or the profile's region.")
     profile: str | None = Field(None, description="A profile in ~/.aws/config (SSO too).")
     endpoint_url: str | None = Field(None, description="CloudWatch Logs endpoint (VPC, tests).")
@@ -129,16 +103,10 @@ class CloudWatchLogsConfig(ConnectorConfig, AccountField):
     max_log_groups: int = Field(20, ge=1, le=200)
     service: str | None = Field(None, description="Service name; default: the group's last part.")
     error_terms: list[str] = Field(default_factory=lambda: list(_ERROR_TERMS), min_length=1)
-    page_size: int = Field(1000, ge=1, le=10_000)
     max_pages: int = Field(50, ge=1, le=10_000, description="Per search and log group.")
-    max_lines: int = Field(50_000, ge=1, description="Lines read in the window, in all.")
-    max_baseline_lines: int = Field(20_000, ge=0)
-    max_bytes: int = Field(50_000_000, ge=1_000, description="Bytes of log text read, in all.")
     max_response_bytes: int = Field(8_000_000, ge=10_000, description="Per response.")
-    max_patterns: int = Field(60, ge=1)
     max_values: int = Field(20, ge=1, le=100, description="Entity values searched for.")
     max_attempts: int = Field(5, ge=1, le=20, description="botocore standard-mode attempts.")
-    baseline: Duration | None = Field(None, description="Default: investigation.baseline.")
     insights: bool = Field(
         False, description="Error and baseline searches as one Logs Insights query (StartQuery)."
     )
@@ -182,112 +150,6 @@ class CloudWatchLogsConfig(ConnectorConfig, AccountField):
             raise ValueError("with insights, error_terms cannot contain '/' (an Insights regex)")
         return self
 
-    def limits(self) -> Limits:
-        return Limits(
-            max_lines=self.max_lines,
-            max_baseline_lines=self.max_baseline_lines,
-            max_bytes=self.max_bytes,
-            max_patterns=self.max_patterns,
-        )
-
-    def request_timeout(self, query: Query) -> float:
-        configured = self.timeout.total_seconds() if self.timeout else 30.0
-        return max(0.5, min(configured, query.remaining))
-
-
-@dataclass
-class Clients:
-    logs: Any
-    region: str
-    session: Any
-    botocore_config: Any
-
-    def close(self) -> None:
-        self.logs.close()
-
-
-@dataclass
-class Stats:
-    calls: int = 0
-    retries: int = 0
-
-
-def any_of(values: list[str], limit: int = MAX_PATTERN) -> list[str]:
-    """Filter patterns matching events that contain any value (`?"a" ?"b"`), each pattern at
-    most `limit` characters; one value is a bare quoted term. Unusable values are skipped."""
-    terms: list[str] = []
-    for value in values:
-        try:
-            term = cloudwatch_term(value)
-        except QueryValueError:
-            continue
-        if len(term) < limit and term not in terms:
-            terms.append(term)
-    out: list[list[str]] = []
-    for term in terms:
-        if out and len(" ".join("?" + t for t in [*out[-1], term])) <= limit:
-            out[-1].append(term)
-        else:
-            out.append([term])
-    return [group[0] if len(group) == 1 else " ".join("?" + t for t in group) for group in out]
-
-
-def insights_query(error_terms: list[str], limit: int) -> str:
-    """The Logs Insights query for error lines (trusted config terms, regex-escaped)."""
-    regex = "|".join(re2_escape(t) for t in error_terms)
-    return (
-        "fields @timestamp, @message, @logStream, @log"
-        f" | filter @message like /{regex}/"
-        f" | sort @timestamp desc | limit {limit}"
-    )
-
-
-def console_url(region: str, group: str, pattern: str, start: datetime, end: datetime) -> str:
-    """The CloudWatch console's log-events view of `group`, filtered, for the window."""
-
-    def dollar(text: str) -> str:
-        return quote(quote(text, safe=""), safe="").replace("%", "$")
-
-    fragment = (
-        f"logsV2:log-groups/log-group/{dollar(group)}/log-events"
-        f"$3FfilterPattern$3D{dollar(pattern)}$26start$3D{epoch_ms(start)}$26end$3D{epoch_ms(end)}"
-    )
-    return (
-        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={quote(region)}#{fragment}"
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def group_service(group: str) -> str:
-    """`/aws/lambda/billing` → `billing`."""
-    parts = [p for p in group.split("/") if p]
-    return parts[-1] if parts else group
-
-
-def parse_event(message: str) -> tuple[str, str | None, str | None, dict[str, Any]]:
-    """(message, level, service, fields) from a CloudWatch event's text (JSON or plain)."""
-    text = message.rstrip("\n")
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            body = next((str(data[k]) for k in _MESSAGE_KEYS if k in data), text.strip())
-            fields = flatten({k: v for k, v in data.items() if k not in _META_KEYS})
-            level = next((str(data[k]) for k in _LEVEL_KEYS if k in data), None)
-            service = next((str(data[k]) for k in _SERVICE_KEYS if data.get(k)), None)
-            return body, level, service, fields
-    head = _TEXT.match(text)
-    if head and head.group("level").lower() in LEVELS:
-        return head.group("msg").strip(), head.group("level"), head.group("service"), {}
-    word = _LEVEL_WORD.search(text[:300])
-    level = None
-    if word:
-        found = word.group(1).lower()
-        level = "error" if found in ("exception", "traceback") else found
-    return text.strip(), level, None, {}
-
 
 class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
     type_name = "cloudwatch_logs"
@@ -299,83 +161,30 @@ class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.label = f"cloudwatch_logs '{self.name}'"
-        self.stats = Stats()
-
-    # -- clients -------------------------------------------------------------------------
-
-    def _boto(self) -> tuple[Any, Any]:
-        try:
-            boto3 = importlib.import_module("boto3")
-            botocore_config = importlib.import_module("botocore.config")
-        except ImportError:
-            raise SourceError(
-                f"{self.label}: boto3 is not installed (CloudWatch Logs is an optional extra)",
-                hint=f"{INSTALL}, or disable connectors.{self.name}",
-            ) from None
-        return boto3, botocore_config
+        c = self.config
+        self.aws = AwsService(
+            self.label,
+            self.name,
+            "logs",
+            "CloudWatch Logs",
+            reads=LOGS_READS,
+            install=INSTALL,
+            max_attempts=c.max_attempts,
+            max_response_bytes=c.max_response_bytes,
+            profile=c.profile,
+            region=c.region,
+            endpoint_url=c.endpoint_url,
+            not_found="log group",
+            not_found_hint=f"check connectors.{self.name}.log_group_names and region",
+            denied_hint="the credential needs logs:FilterLogEvents and logs:DescribeLogGroups on "
+            "these log groups",
+            reading="log reads",
+        )
+        self.stats = self.aws.stats
 
     def clients(self, deadline: float | None, timeout: float) -> Clients:
         """A guarded CloudWatch Logs client (blocking: call through `in_thread`)."""
-        boto3, botocore_config = self._boto()
-        c = self.config
-        try:
-            session = boto3.session.Session(profile_name=c.profile, region_name=c.region)
-        except Exception as exc:  # ProfileNotFound and friends
-            raise self._failure(exc) from None
-        try:  # resolves the chain now: a missing or expired credential is one clear line
-            credentials = session.get_credentials()
-            frozen = credentials.get_frozen_credentials() if credentials is not None else None
-        except Exception as exc:  # an expired SSO token, a failing credential_process…
-            raise self._failure(exc) from None
-        if frozen is None:
-            raise self._failure(_NoCredentials())
-        MASKER.add(frozen.secret_key)
-        MASKER.add(frozen.token)
-        region = session.region_name
-        if not region:
-            raise SourceError(
-                f"{self.label}: no AWS region configured",
-                hint=f"set connectors.{self.name}.region (or AWS_REGION, or the profile's region)",
-            )
-        config = botocore_config.Config(
-            region_name=region,
-            retries={"mode": "standard", "total_max_attempts": c.max_attempts},
-            connect_timeout=min(timeout, 10.0),
-            read_timeout=timeout,
-            user_agent_extra="investigate",
-        )
-        logs = session.client("logs", endpoint_url=c.endpoint_url, config=config)
-        guard(logs, LOGS_READS, self.label)
-        self._cap_retries(logs, deadline)
-        cap_responses(logs, c.max_response_bytes, self.label, self.name)
-        return Clients(logs, region, session, config)
-
-    def _cap_retries(self, client: Any, deadline: float | None) -> None:
-        """botocore's standard retries, but never a backoff that would end past `deadline`."""
-        standard = importlib.import_module("botocore.retries.standard")
-        event = f"needs-retry.{client.meta.service_model.service_id.hyphenize()}"
-        unique = f"retry-config-{client.meta.service_model.service_id.hyphenize()}"
-        client.meta.events.unregister(event, unique_id=unique)
-        handler = standard.register_retry_handler(client, max_attempts=self.config.max_attempts)
-        client.meta.events.unregister(event, unique_id=unique)
-
-        def capped(**kwargs: Any) -> float | None:
-            delay: float | None = handler.needs_retry(**kwargs)
-            if delay is None:
-                return None
-            if deadline is not None and time.monotonic() + delay >= deadline - 0.1:
-                code = _code_of(kwargs.get("response"))
-                raise SourceTimeout(
-                    f"{self.label}: CloudWatch Logs answered {code or 'an error'} and the next "
-                    f"retry would pass the deadline; gave up after {kwargs.get('attempts', 1)} "
-                    "attempts",
-                    hint="AWS is throttling this account's log reads; try again later or "
-                    "raise investigation.timeout",
-                )
-            self.stats.retries += 1
-            return delay
-
-        client.meta.events.register(event, capped, unique_id=unique)
+        return self.aws.open(deadline, timeout)
 
     # -- check ---------------------------------------------------------------------------
 
@@ -383,7 +192,7 @@ class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
         try:
             clients = await in_thread(self.clients, None, 10.0)
         except SourceError as exc:
-            return [Check("aws", False, _one_line(exc))]
+            return [Check("aws", False, one_line(exc))]
         try:
             checks = [await self._check_groups(clients)]
             checks.append(await self._identity(clients))
@@ -406,7 +215,7 @@ class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
         try:
             groups = await self.log_groups(clients, None)
         except SourceError as exc:
-            return Check("log groups", False, _one_line(exc))
+            return Check("log groups", False, one_line(exc))
         if not groups:
             return Check(
                 "log groups", False, f"no log group starts with {self.config.log_group_prefix!r}"
@@ -428,7 +237,7 @@ class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
         try:
             who = await in_thread(self._call, caller, {}, None)
         except SourceError as exc:
-            return Check("identity", True, f"not readable: {_one_line(exc)}", warning=True)
+            return Check("identity", True, f"not readable: {one_line(exc)}", warning=True)
         return Check("identity", True, f"{who.get('Arn', '?')} (account {who.get('Account', '?')})")
 
     # -- collect -------------------------------------------------------------------------
@@ -636,26 +445,8 @@ class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
             )
 
     def _row(self, row: Any) -> Entry | None:
-        if not isinstance(row, list):
-            return None
-        cells = {
-            str(cell.get("field")): str(cell.get("value") or "")
-            for cell in row
-            if isinstance(cell, dict)
-        }
-        raw = cells.get("@timestamp", "")
-        ts = parse_time(int(raw) if raw.isdigit() else raw)
-        if ts is None:
-            return None
-        group = cells.get("@log", "")
-        account, _, name = group.partition(":")
-        group = name if name and account.isdigit() else group  # "123456789012:/ecs/api"
-        event = {
-            "timestamp": epoch_ms(ts),
-            "message": cells.get("@message", ""),
-            "logStreamName": cells.get("@logStream", ""),
-        }
-        return self._entry(group, event)
+        found = insights_event(row)
+        return self._entry(*found) if found else None
 
     def _keep(self, scan: RemoteScan, phase: Phase, group: str, events: list[Any]) -> list[Entry]:
         """The page's events that are what the search asked for: the filter pattern is only a
@@ -679,167 +470,7 @@ class CloudWatchLogs(Connector[CloudWatchLogsConfig]):
         return level_of(entry.level) in _KEEP_LEVELS
 
     def _entry(self, group: str, event: Any) -> Entry | None:
-        if not isinstance(event, dict) or not isinstance(event.get("timestamp"), int):
-            return None
-        try:
-            ts = datetime.fromtimestamp(event["timestamp"] / 1000, UTC)
-        except (ValueError, OverflowError, OSError):
-            return None
-        raw = str(event.get("message") or "")
-        message, level, service, fields = parse_event(raw)
-        # the same event through FilterLogEvents and Logs Insights: one key for both
-        digest = hashlib.blake2b(raw.encode("utf-8", "replace"), digest_size=12).digest()
-        key = (group, str(event.get("logStreamName") or ""), event["timestamp"], digest)
-        return Entry(
-            ts,
-            message,
-            level,
-            service or self._service(group),
-            {**fields, "log_group": group},
-            key=key,
-        )
+        return event_entry(group, event, self._service(group))
 
     def _call(self, method: Callable[..., Any], args: dict[str, Any], group: str | None) -> Any:
-        """One API call (blocking), every failure a one-line `SourceError`."""
-        self.stats.calls += 1
-        try:
-            reply = method(**args)
-        except SourceError:
-            raise
-        except Exception as exc:
-            raise self._failure(exc, group) from None
-        return reply if isinstance(reply, dict) else {}
-
-    def _failure(self, exc: BaseException, group: str | None = None) -> SourceError:
-        kind = type(exc).__name__
-        code = ""
-        response = getattr(exc, "response", None)
-        if isinstance(response, dict):
-            code = str(response.get("Error", {}).get("Code") or "")
-        status = (
-            response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if isinstance(response, dict)
-            else None
-        )
-        said = response.get("Error", {}).get("Message") if isinstance(response, dict) else None
-        detail = MASKER.mask(" ".join(str(said or exc).split()))[:300]
-        name = self.name
-        if code == "ResourceNotFoundException":
-            where = f"log group {group!r}" if group else "the log group"
-            return SourceError(
-                f"{self.label}: {where} does not exist (ResourceNotFoundException)",
-                hint=f"check connectors.{name}.log_group_names and region",
-            )
-        if code in _DENIED or (status == 403 and code not in _BAD_CREDENTIALS):
-            return SourceError(
-                f"{self.label}: access denied ({code or 'HTTP 403'}): {detail}",
-                hint="the credential needs logs:FilterLogEvents and logs:DescribeLogGroups on "
-                "these log groups",
-            )
-        if code in _BAD_CREDENTIALS:
-            return SourceError(
-                f"{self.label}: AWS rejected the credentials ({code})",
-                hint="check the credential chain: AWS_PROFILE / connectors."
-                f"{name}.profile, AWS_ACCESS_KEY_ID, SSO login, or the instance role",
-            )
-        if "Throttl" in code or code in ("TooManyRequestsException", "LimitExceededException"):
-            return SourceError(
-                f"{self.label}: CloudWatch Logs kept throttling ({code}) after "
-                f"{self.config.max_attempts} attempts",
-                hint=f"try again later or raise connectors.{name}.max_attempts",
-            )
-        if kind in ("NoCredentialsError", "_NoCredentials"):
-            return SourceError(
-                f"{self.label}: no AWS credentials found",
-                hint=f"set AWS_PROFILE or connectors.{name}.profile (run `aws sso login` for SSO), "
-                "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with an instance role",
-            )
-        if kind in ("UnauthorizedSSOTokenError", "SSOTokenLoadError", "TokenRetrievalError"):
-            return SourceError(
-                f"{self.label}: the AWS SSO session is missing or expired ({kind})",
-                hint="run `aws sso login`"
-                + (f" --profile {self.config.profile}" if self.config.profile else ""),
-            )
-        if kind in ("CredentialRetrievalError", "PartialCredentialsError"):
-            return SourceError(
-                f"{self.label}: could not get AWS credentials ({kind}): {detail}",
-                hint=f"check the profile (connectors.{name}.profile or AWS_PROFILE) and its "
-                "credential source",
-            )
-        if kind in ("ProfileNotFound", "InvalidConfigError"):
-            return SourceError(f"{self.label}: {detail}", hint=f"check connectors.{name}.profile")
-        if kind == "ResponseParserError":
-            return SourceError(
-                f"{self.label}: CloudWatch Logs sent a response that is not valid JSON",
-                hint=f"check connectors.{name}.endpoint_url (a proxy or login page may answer)",
-            )
-        if kind in ("ConnectTimeoutError", "ReadTimeoutError"):
-            return SourceTimeout(f"{self.label}: request timed out ({detail})")
-        if kind in ("EndpointConnectionError", "ConnectionClosedError", "ProxyConnectionError"):
-            return SourceError(
-                f"{self.label}: cannot reach CloudWatch Logs: {detail}",
-                hint=f"check connectors.{name}.region and endpoint_url",
-            )
-        if isinstance(status, int) and status >= 500:
-            return SourceError(f"{self.label}: CloudWatch Logs failed (HTTP {status}): {detail}")
-        return SourceError(f"{self.label}: {code or kind}: {detail}")
-
-
-def guard(client: Any, allowed: frozenset[str], label: str) -> None:
-    """Refuse, before signing, every operation of `client` outside `allowed`."""
-
-    def check(model: Any, **_: Any) -> None:
-        if model.name not in allowed:
-            raise ReadOnlyViolation(
-                f"{label}: refused {model.name}: only {', '.join(sorted(allowed))} may be sent",
-                hint="investigate never writes to AWS",
-            )
-
-    client.meta.events.register_first("before-call", check)
-
-
-def cap_responses(client: Any, cap: int, label: str, name: str) -> None:
-    """Stream every response body and refuse one larger than `cap` bytes (botocore would
-    otherwise read it whole into memory)."""
-    session = client._endpoint.http_session
-
-    def too_big() -> SourceError:
-        return SourceError(
-            f"{label}: a CloudWatch Logs response is larger than {cap:,} bytes; stopped reading",
-            hint=f"lower connectors.{name}.page_size or raise connectors.{name}.max_response_bytes",
-        )
-
-    def send(request: Any, **_: Any) -> Any:
-        request.stream_output = True
-        response = session.send(request)
-        declared = str(response.headers.get("content-length", ""))
-        if declared.isdigit() and int(declared) > cap:
-            response.raw.close()
-            raise too_big()
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.raw.stream(65_536):
-            size += len(chunk)
-            if size > cap:
-                response.raw.close()
-                raise too_big()
-            chunks.append(chunk)
-        response._content = b"".join(chunks)
-        return response
-
-    service = client.meta.service_model.service_id.hyphenize()
-    client.meta.events.register(f"before-send.{service}", send)
-
-
-class _NoCredentials(Exception):
-    """The default chain found nothing (botocore would raise NoCredentialsError later)."""
-
-
-def _code_of(response: Any) -> str:
-    if isinstance(response, tuple) and len(response) == 2 and isinstance(response[1], dict):
-        return str(response[1].get("Error", {}).get("Code") or "")
-    return ""
-
-
-def _one_line(exc: SourceError) -> str:
-    return exc.message + (f" ({exc.hint})" if exc.hint else "")
+        return self.aws.call(method, args, group)

@@ -28,22 +28,19 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.sdk import MASKER, SourceError
-from investigate.sdk.contract import Check, Collected, Connector, Query
-from investigate.sdk.patterns import account_keys
+from investigate.sdk.contract import Query
 from investigate.sdk.querylang import QueryValueError, datadog_any, datadog_attr
 from investigate.sdk.remote_logs import (
     Entry,
     Phase,
+    RemoteLogConnector,
     RemoteLogsConfig,
     RemoteScan,
     bad_shape,
     baseline_of,
-    drain,
     entity_values,
     epoch_ms,
     flatten,
-    link,
     read_json,
 )
 from investigate.sdk.rows import parse_time
@@ -120,47 +117,41 @@ class DatadogLogsConfig(RemoteLogsConfig):
         )
 
 
-class DatadogLogs(Connector[DatadogLogsConfig]):
+class DatadogLogs(RemoteLogConnector[DatadogLogsConfig]):
     type_name = "datadog_logs"
     config_model = DatadogLogsConfig
     description = "Datadog Log Management events (logs search API), grouped into patterns"
+    read_only_posts = (ReadOnlyPost(SEARCH),)
+    window_pad = timedelta(milliseconds=1)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        MASKER.add(self.config.api_key)
-        MASKER.add(self.config.app_key)
-        self.label = f"datadog_logs '{self.name}'"
+    @property
+    def root(self) -> str:
+        return self.config.root
 
-    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
+    @property
+    def link_template(self) -> str | None:
+        return self.config.explorer
+
+    def options(self) -> HttpOptions:
         c = self.config
-        return self.ctx.http(
-            HttpOptions(
-                base_url=c.root,
-                timeout=timeout,
-                headers={
-                    "DD-API-KEY": c.api_key.get_secret_value(),
-                    "DD-APPLICATION-KEY": c.app_key.get_secret_value(),
-                    "Content-Type": "application/json",
-                },
-                deadline=deadline,
-                read_only_posts=[ReadOnlyPost(SEARCH)],
-            )
-        )
+        headers = {
+            "DD-API-KEY": c.api_key.get_secret_value(),
+            "DD-APPLICATION-KEY": c.app_key.get_secret_value(),
+            "Content-Type": "application/json",
+        }
+        return HttpOptions(headers=headers)
 
-    async def check(self) -> list[Check]:
+    async def probe(self, client: httpx2.AsyncClient) -> None:
         now = datetime.now(UTC)
-        body = self.body("*", now - timedelta(minutes=5), now, 1)
-        try:
-            async with self._client(None, 10) as client:
-                await self._search(client, body, 1_000_000)
-        except SourceError as exc:
-            return [Check("auth", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
-        return [Check("auth", True, f"keys can search logs on {self.config.site}")]
+        await self._search(client, self.body("*", now - timedelta(minutes=5), now, 1), 1_000_000)
 
-    def searches(self, query: Query) -> list[tuple[Phase, str]]:
+    def probe_ok(self) -> str:
+        return f"keys can search logs on {self.config.site}"
+
+    def searches(self, query: Query) -> list[tuple[Phase, Any]]:
         c = self.config
         base = c.query.strip()
-        out: list[tuple[Phase, str]] = []
+        out: list[tuple[Phase, Any]] = []
         values = entity_values(query, c.max_values)
         if values:
             try:
@@ -177,6 +168,17 @@ class DatadogLogs(Connector[DatadogLogsConfig]):
             out.append(("baseline", f"{base} {errors}".strip()))
         return out
 
+    def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
+        return search, self.body(search, start, end, self.config.page_size)
+
+    def pages(
+        self, client: httpx2.AsyncClient, scan: RemoteScan, payload: Any
+    ) -> AsyncGenerator[list[Entry], None]:
+        return self._pages(client, scan, payload)
+
+    def request_text(self, sent: list[str]) -> str:
+        return f"POST {self.config.root}{SEARCH} filter.query=" + " ; ".join(sent)
+
     def body(self, text: str, start: datetime, end: datetime, size: int) -> dict[str, Any]:
         return {
             "filter": {
@@ -188,28 +190,6 @@ class DatadogLogs(Connector[DatadogLogsConfig]):
             "sort": "-timestamp",
             "page": {"limit": size},
         }
-
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve":
-            return Collected()
-        c = self.config
-        scan = RemoteScan(query, c.limits(), account_keys(c.account_field))
-        window = query.window
-        sent: list[str] = []
-        async with self._client(query.deadline, c.request_timeout(query)) as client:
-            for phase, text in self.searches(query):
-                if phase == "baseline":
-                    start, end = window.start - baseline_of(c.baseline, query), window.start
-                else:
-                    start, end = window.start, window.end + timedelta(milliseconds=1)
-                sent.append(text)
-                if not await drain(
-                    scan, phase, self._pages(client, scan, self.body(text, start, end, c.page_size))
-                ):
-                    break
-        request = f"POST {c.root}{SEARCH} filter.query=" + " ; ".join(sent)
-        url = link(c.explorer, sent[0], window.start, window.end)
-        return scan.collected(self.name, request, url=url)
 
     async def _search(self, client: httpx2.AsyncClient, body: dict[str, Any], cap: int) -> Any:
         reply = await read_json(

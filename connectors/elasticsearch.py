@@ -35,21 +35,19 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.sdk import MASKER, SourceError, Strict
-from investigate.sdk.contract import Check, Collected, Connector, Query
-from investigate.sdk.patterns import account_keys
+from investigate.sdk import Strict
+from investigate.sdk.contract import Query
 from investigate.sdk.remote_logs import (
     Entry,
     Phase,
+    RemoteLogConnector,
     RemoteLogsConfig,
     RemoteScan,
     bad_shape,
     baseline_of,
-    drain,
     entity_values,
     epoch_ms,
     flatten,
-    link,
     read_json,
 )
 from investigate.sdk.rows import parse_time
@@ -59,7 +57,8 @@ _INDEX = re.compile(r"^(?![_.+-])[A-Za-z0-9._*:+-]{1,255}(?:,(?![_.+-])[A-Za-z0-
 _FIELD = re.compile(r"^[A-Za-z_@][A-Za-z0-9_@.\-]{0,199}$")
 _HINTS = {
     401: "check connectors.{name}.api_key (or username/password)",
-    403: "the credentials in connectors.{name} need the read privilege on the index",
+    403: "the credentials in connectors.{name}.api_key (or username/password) need the read "
+    "privilege on the index",
     404: "check connectors.{name}.index (no such index) and base_url",
 }
 _ERROR_LEVELS = ["error", "ERROR", "Error", "err", "ERR", "fatal", "FATAL", "critical",
@@ -141,48 +140,36 @@ def dig(source: Mapping[str, Any], path: str) -> Any:
     return node
 
 
-class Elasticsearch(Connector[ElasticsearchConfig]):
+class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
     type_name = "elasticsearch"
     config_model = ElasticsearchConfig
     description = "Elasticsearch / OpenSearch log documents (_search), grouped into patterns"
+    read_only_posts = (ReadOnlyPost("/*/_search"),)
+    baseline_gap = timedelta(milliseconds=1)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        MASKER.add(self.config.api_key)
-        MASKER.add(self.config.password)
-        self.label = f"elasticsearch '{self.name}'"
         self.path = f"/{quote(self.config.index, safe='*,:+')}/_search"
         self._shard_failures = False
 
-    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
+    def options(self) -> HttpOptions:
         c = self.config
         headers = {"Content-Type": "application/json"}
         if c.api_key is not None:
             headers["Authorization"] = f"ApiKey {c.api_key.get_secret_value()}"
         auth = (c.username, c.password.get_secret_value()) if c.username and c.password else None
-        return self.ctx.http(
-            HttpOptions(
-                base_url=c.base_url,
-                timeout=timeout,
-                headers=headers,
-                auth=auth,
-                deadline=deadline,
-                read_only_posts=[ReadOnlyPost("/*/_search")],
-            )
-        )
+        return HttpOptions(headers=headers, auth=auth)
 
-    async def check(self) -> list[Check]:
-        try:
-            async with self._client(None, 10) as client:
-                await self._search(client, {"size": 0, "query": {"match_all": {}}}, 1_000_000)
-        except SourceError as exc:
-            return [Check("auth", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
-        return [Check("auth", True, f"can search {self.config.index}")]
+    async def probe(self, client: httpx2.AsyncClient) -> None:
+        await self._search(client, {"size": 0, "query": {"match_all": {}}}, 1_000_000)
 
-    def clauses(self, query: Query) -> list[tuple[Phase, list[dict[str, Any]], dict[str, Any]]]:
-        """(phase, filter clauses, extra bool keys) per search."""
+    def probe_ok(self) -> str:
+        return f"can search {self.config.index}"
+
+    def searches(self, query: Query) -> list[tuple[Phase, Any]]:
+        """(phase, (filter clauses, extra bool keys)) per search."""
         c = self.config
-        out: list[tuple[Phase, list[dict[str, Any]], dict[str, Any]]] = []
+        out: list[tuple[Phase, Any]] = []
         values = entity_values(query, c.max_values)
         if values:
             should: list[dict[str, Any]] = [
@@ -197,12 +184,25 @@ class Elasticsearch(Connector[ElasticsearchConfig]):
                 for v in values
             ]
             should += [{"terms": {f: values}} for f in c.term_fields]
-            out.append(("matches", [], {"should": should, "minimum_should_match": 1}))
+            out.append(("matches", ([], {"should": should, "minimum_should_match": 1})))
         errors = [{"terms": {c.fields.level: c.error_levels}}]
-        out.append(("errors", errors, {}))
+        out.append(("errors", (errors, {})))
         if baseline_of(c.baseline, query) and c.max_baseline_lines:
-            out.append(("baseline", errors, {}))
+            out.append(("baseline", (errors, {})))
         return out
+
+    def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
+        filters, extra = search
+        body = self.body(filters, extra, start, end, self.config.page_size)
+        return _compact(body), body
+
+    def pages(
+        self, client: httpx2.AsyncClient, scan: RemoteScan, payload: Any
+    ) -> AsyncGenerator[list[Entry], None]:
+        return self._pages(client, scan, payload)
+
+    def request_text(self, sent: list[str]) -> str:
+        return f"POST {self.config.base_url}{self.path} {sent[0]}"
 
     def body(
         self,
@@ -226,30 +226,6 @@ class Elasticsearch(Connector[ElasticsearchConfig]):
             "sort": sort,
             "query": {"bool": {"filter": [time_range, *c.filters, *filters], **extra}},
         }
-
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve":
-            return Collected()
-        c = self.config
-        scan = RemoteScan(query, c.limits(), account_keys(c.account_field))
-        window = query.window
-        first = ""
-        async with self._client(query.deadline, c.request_timeout(query)) as client:
-            for phase, filters, extra in self.clauses(query):
-                if phase == "baseline":
-                    start, end = (
-                        window.start - baseline_of(c.baseline, query),
-                        window.start - timedelta(milliseconds=1),
-                    )
-                else:
-                    start, end = window.start, window.end
-                body = self.body(filters, extra, start, end, c.page_size)
-                first = first or _compact(body)
-                if not await drain(scan, phase, self._pages(client, scan, body)):
-                    break
-        request = f"POST {c.base_url}{self.path} {first}"
-        url = link(c.url_template, first, window.start, window.end)
-        return scan.collected(self.name, request, url=url)
 
     async def _search(self, client: httpx2.AsyncClient, body: dict[str, Any], cap: int) -> Any:
         reply = await read_json(

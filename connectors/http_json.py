@@ -278,7 +278,7 @@ class HttpJson(Connector[HttpJsonConfig]):
             max_bytes=self.config.max_response_bytes,
             ok_statuses=frozenset({404}),
             hints={
-                401: "check the headers (e.g. Authorization) in connectors.{name}",
+                401: "check connectors.{name}.headers (e.g. Authorization)",
                 403: "the credentials in connectors.{name}.headers lack permission for this read",
             },
         )

@@ -31,20 +31,18 @@ import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.sdk import MASKER, SourceError
-from investigate.sdk.contract import Check, Collected, Connector, Query
-from investigate.sdk.patterns import account_keys
+from investigate.sdk.contract import Query
 from investigate.sdk.querylang import logql_regex_filter
 from investigate.sdk.remote_logs import (
     ERROR_WORDS,
     Entry,
     Phase,
+    RemoteLogConnector,
     RemoteLogsConfig,
     RemoteScan,
     bad_shape,
     baseline_of,
-    drain,
     entity_values,
-    link,
     read_json,
 )
 from investigate.sdk.transport import HttpOptions
@@ -54,6 +52,11 @@ _STRING = r'"(?:[^"\\\n]|\\.)*"|`[^`]*`'
 _MATCHER = rf"\s*[A-Za-z_][A-Za-z0-9_]*\s*(?:=~|!~|!=|=)\s*(?:{_STRING})\s*"
 _SELECTOR = re.compile(rf"^\{{{_MATCHER}(?:,{_MATCHER})*,?\s*\}}$")
 _ENTRY_LIMIT = re.compile(r"max_entries_limit_per_query\D*\((\d+)\s*>\s*(\d+)\)")
+_HINTS = {
+    401: "check connectors.{name}.password (or bearer_token), and tenant",
+    403: "the credentials in connectors.{name}.password (or bearer_token) lack permission to "
+    "read logs",
+}
 DEFAULT_ERROR_FILTER = '|~ "(?i)\\\\b(?:' + "|".join(ERROR_WORDS) + '|exception|traceback)\\\\b"'
 
 
@@ -109,47 +112,36 @@ def _from_ns(ns: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
 
 
-class Loki(Connector[LokiConfig]):
+class Loki(RemoteLogConnector[LokiConfig]):
     type_name = "loki"
     config_model = LokiConfig
     description = "Grafana Loki log lines (LogQL query_range), grouped into patterns"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        MASKER.add(self.config.password)
-        MASKER.add(self.config.bearer_token)
-        self.label = f"loki '{self.name}'"
-
-    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
+    def options(self) -> HttpOptions:
         c = self.config
         headers = {"X-Scope-OrgID": c.tenant} if c.tenant else {}
         if c.bearer_token is not None:
             headers["Authorization"] = f"Bearer {c.bearer_token.get_secret_value()}"
         auth = (c.username, c.password.get_secret_value()) if c.username and c.password else None
-        return self.ctx.http(
-            HttpOptions(
-                base_url=c.base_url, timeout=timeout, headers=headers, auth=auth, deadline=deadline
-            )
+        return HttpOptions(headers=headers, auth=auth)
+
+    async def probe(self, client: httpx2.AsyncClient) -> None:
+        await read_json(
+            client,
+            "GET",
+            "/loki/api/v1/labels",
+            label=self.label,
+            name=self.name,
+            max_bytes=1_000_000,
+            hints=_HINTS,
         )
 
-    async def check(self) -> list[Check]:
-        try:
-            async with self._client(None, 10) as client:
-                await read_json(
-                    client,
-                    "GET",
-                    "/loki/api/v1/labels",
-                    label=self.label,
-                    name=self.name,
-                    max_bytes=1_000_000,
-                )
-        except SourceError as exc:
-            return [Check("auth", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
-        return [Check("auth", True, f"can read labels from {self.config.base_url}")]
+    def probe_ok(self) -> str:
+        return f"can read labels from {self.config.base_url}"
 
-    def queries(self, query: Query) -> list[tuple[Phase, str]]:
+    def searches(self, query: Query) -> list[tuple[Phase, Any]]:
         c = self.config
-        out: list[tuple[Phase, str]] = []
+        out: list[tuple[Phase, Any]] = []
         values = entity_values(query, c.max_values)
         if values:
             out.append(("matches", f"{c.selector} {logql_regex_filter(values)}"))
@@ -158,27 +150,16 @@ class Loki(Connector[LokiConfig]):
             out.append(("baseline", f"{c.selector} {c.error_filter}"))
         return out
 
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve":
-            return Collected()
-        c = self.config
-        scan = RemoteScan(query, c.limits(), account_keys(c.account_field))
-        window = query.window
-        sent: list[str] = []
-        async with self._client(query.deadline, c.request_timeout(query)) as client:
-            for phase, logql in self.queries(query):
-                if phase == "baseline":
-                    start, end = window.start - baseline_of(c.baseline, query), window.start
-                else:
-                    start, end = window.start, window.end
-                sent.append(logql)
-                if not await drain(
-                    scan, phase, self._pages(client, scan, logql, _ns(start), _ns(end) + 1)
-                ):
-                    break
-        request = f"GET {c.base_url}{QUERY_RANGE} " + " ; ".join(sent)
-        url = link(c.url_template, sent[0], window.start, window.end)
-        return scan.collected(self.name, request, url=url)
+    def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
+        return search, (search, _ns(start), _ns(end) + 1)
+
+    def pages(
+        self, client: httpx2.AsyncClient, scan: RemoteScan, payload: Any
+    ) -> AsyncGenerator[list[Entry], None]:
+        return self._pages(client, scan, *payload)
+
+    def request_text(self, sent: list[str]) -> str:
+        return f"GET {self.config.base_url}{QUERY_RANGE} " + " ; ".join(sent)
 
     async def _pages(
         self, client: httpx2.AsyncClient, scan: RemoteScan, logql: str, start: int, end: int
@@ -203,6 +184,7 @@ class Loki(Connector[LokiConfig]):
                 params=params,
                 max_bytes=c.max_response_bytes,
                 passthrough=frozenset({400}),
+                hints=_HINTS,
             )
             if reply.status == 400:
                 lower = self._server_limit(reply.text)

@@ -38,11 +38,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -52,136 +50,30 @@ from investigate.sdk import MASKER, PARAMS, Duration, Evidence, Level, SourceErr
 from investigate.sdk.alerts import (
     Blank,
     MonitoringConfig,
+    MonitoringConnector,
     alert_evidence,
     alert_order,
     fill_url,
-    get_json,
     keep_alert,
     label_text,
     regex_quote,
 )
-from investigate.sdk.contract import Check, Collected, Connector, Query
-from investigate.sdk.rows import parse_time
+from investigate.sdk.contract import Collected, Query
+from investigate.sdk.evidence import str_map, time_of
 from investigate.sdk.sqlparams import bindings
+from investigate_connectors._prom_series import Summary, describe, num, rfc3339, summarise
+from investigate_connectors._promql import (
+    Segment,
+    escape_string,
+    parse_template,
+    render,
+    slots,
+)
+
+__all__ = ["Prometheus", "escape_string", "parse_template", "regex_quote", "render"]
 
 MAX_RESPONSE_BYTES = 5_000_000
 MAX_VALUE_CHARS = 500
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_OPERATOR = re.compile(r"(=~|!~|!=|=)\s*$")
-
-
-# --- escaping ---------------------------------------------------------------------------------
-
-
-def escape_string(value: str, quote_char: str = '"') -> str:
-    """The inside of a PromQL string literal that reads back as exactly `value`."""
-    out = []
-    for ch in value:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == quote_char:
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ch == "\x7f":
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A placeholder inside a quoted label-matcher value."""
-
-    name: str
-    regex: bool
-    quote: str
-
-
-Segment = str | Slot
-
-
-def parse_template(promql: str) -> list[Segment]:
-    """Split a PromQL template into literal text and placeholders; refuse misplaced ones."""
-    segments: list[Segment] = []
-    i, start, depth = 0, 0, 0
-    while i < len(promql):
-        ch = promql[i]
-        if ch in "\"'`":
-            end = _string_end(promql, i)
-            inner = promql[i + 1 : end]
-            if _PLACEHOLDER.search(inner):
-                op = _OPERATOR.search(promql[start:i])
-                if ch == "`" or op is None or depth <= 0:
-                    raise ValueError(
-                        "placeholders may appear only inside a double- or single-quoted label "
-                        'matcher value, e.g. region="{region}"'
-                    )
-                segments.append(promql[start : i + 1])
-                regex = op.group(1) in ("=~", "!~")
-                pos = 0
-                for match in _PLACEHOLDER.finditer(inner):
-                    segments.append(inner[pos : match.start()])
-                    segments.append(Slot(match.group(1), regex, ch))
-                    pos = match.end()
-                segments.append(inner[pos:] + ch)
-                start = end + 1
-            i = end + 1
-            continue
-        if ch == "#":  # a comment runs to the end of the line
-            newline = promql.find("\n", i)
-            i = len(promql) if newline < 0 else newline
-            continue
-        if ch == "{":
-            depth += 1
-            if bare := _PLACEHOLDER.match(promql, i):
-                raise ValueError(
-                    f"placeholder {bare.group(0)} must be inside a quoted label matcher value, "
-                    'e.g. region="{region}"'
-                )
-        elif ch == "}":
-            depth -= 1
-        i += 1
-    segments.append(promql[start:])
-    return [s for s in segments if s != ""]
-
-
-def _string_end(text: str, open_at: int) -> int:
-    quote_char = text[open_at]
-    i = open_at + 1
-    while i < len(text):
-        if text[i] == "\\" and quote_char != "`":
-            i += 2
-            continue
-        if text[i] == quote_char:
-            return i
-        if text[i] == "\n" and quote_char != "`":
-            break
-        i += 1
-    raise ValueError("unterminated string in the PromQL")
-
-
-def render(segments: Sequence[Segment], binding: Mapping[str, str]) -> str:
-    """The PromQL with every placeholder replaced by its escaped value."""
-    out = []
-    for segment in segments:
-        if isinstance(segment, Slot):
-            value = binding[segment.name]
-            if segment.regex:
-                value = regex_quote(value)
-            out.append(escape_string(value, segment.quote))
-        else:
-            out.append(segment)
-    return "".join(out)
-
-
-def slots(segments: Sequence[Segment]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(s.name for s in segments if isinstance(s, Slot)))
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -236,11 +128,6 @@ def prom_data(body: Any, label: str, sent: str) -> dict[str, Any]:
     return data
 
 
-def _time(value: Any) -> datetime | None:
-    parsed = parse_time(value)
-    return parsed if parsed is not None and parsed.year > 1970 else None
-
-
 # --- the connector ----------------------------------------------------------------------------
 
 
@@ -251,48 +138,29 @@ class Run:
     promql: str
 
 
-class Prometheus(Connector[PrometheusConfig]):
+class Prometheus(MonitoringConnector[PrometheusConfig]):
     type_name = "prometheus"
     config_model = PrometheusConfig
     description = "Prometheus: active alerts for the ticket's services, PromQL baseline vs window"
+    product = "Prometheus"
+    status_path = "/api/v1/status/buildinfo"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.label = f"prometheus '{self.name}'"
-        self._done = False
-
-    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
-        return self.ctx.http(self.config.options(deadline, timeout))
-
-    async def _get(
-        self, client: httpx2.AsyncClient, path: str, params: Mapping[str, str] | None = None
+    async def fetch(
+        self,
+        client: httpx2.AsyncClient,
+        path: str,
+        params: Mapping[str, str | list[str]] | None = None,
     ) -> tuple[dict[str, Any], str]:
-        body, sent = await get_json(
-            client,
-            path,
-            params,
-            label=self.label,
-            name=self.name,
-            max_bytes=self.config.max_response_bytes,
-        )
+        body, sent = await super().fetch(client, path, params)
         return prom_data(body, self.label, sent), sent
 
-    async def check(self) -> list[Check]:
-        try:
-            async with self._client(None, 10) as client:
-                data, _ = await self._get(client, "/api/v1/status/buildinfo")
-        except SourceError as exc:
-            return [Check("api", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
-        return [Check("api", True, f"Prometheus {data.get('version', '?')} answers")]
+    def version(self, status: Any) -> str:
+        return str(status.get("version", "?"))
 
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve" or self._done:
-            return Collected()
-        self._done = True
+    async def gather(self, query: Query) -> Collected:
         out = Collected()
         runs = self.runs(query, out)
-        timeout = self.config.timeout.total_seconds() if self.config.timeout else 30.0
-        async with self._client(query.deadline, max(0.1, min(query.remaining, timeout))) as client:
+        async with self.session(query) as client:
             results = await asyncio.gather(
                 self._alerts(client, query),
                 *(self._range(client, run, query) for run in runs),
@@ -347,7 +215,7 @@ class Prometheus(Connector[PrometheusConfig]):
     async def _alerts(
         self, client: httpx2.AsyncClient, query: Query
     ) -> tuple[list[Evidence], list[str]]:
-        data, sent = await self._get(client, "/api/v1/alerts")
+        data, sent = await self.fetch(client, "/api/v1/alerts")
         alerts = data.get("alerts")
         if not isinstance(alerts, list):
             raise SourceError(f"{self.label}: no alert list in the answer from {sent}")
@@ -357,10 +225,10 @@ class Prometheus(Connector[PrometheusConfig]):
         for alert in alerts:
             if not isinstance(alert, dict) or alert.get("state") not in states:
                 continue
-            labels = _strings(alert.get("labels"))
+            labels = str_map(alert.get("labels"), 100)
             if not keep_alert(labels, self.config, wanted):
                 continue
-            started = _time(alert.get("activeAt"))
+            started = time_of(alert.get("activeAt"))
             if started is not None and started > query.window.end:
                 later += 1
                 continue
@@ -368,7 +236,7 @@ class Prometheus(Connector[PrometheusConfig]):
                 alert_evidence(
                     source=self.name,
                     labels=labels,
-                    annotations=_strings(alert.get("annotations")),
+                    annotations=str_map(alert.get("annotations"), 100),
                     status=str(alert["state"]),
                     started=started,
                     config=self.config,
@@ -403,11 +271,11 @@ class Prometheus(Connector[PrometheusConfig]):
         start, end, step = self._span(run, query)
         params = {
             "query": run.promql,
-            "start": _rfc3339(start),
-            "end": _rfc3339(end),
+            "start": rfc3339(start),
+            "end": rfc3339(end),
             "step": f"{step:g}s",
         }
-        data, sent = await self._get(client, "/api/v1/query_range", params)
+        data, sent = await self.fetch(client, "/api/v1/query_range", params)
         series = data.get("result")
         if data.get("resultType") != "matrix" or not isinstance(series, list):
             raise SourceError(
@@ -431,16 +299,16 @@ class Prometheus(Connector[PrometheusConfig]):
         heading = _fill(q.title, values) if q.title else q.name
         if s.labels and not q.title:
             heading += " {" + label_text(s.labels) + "}"
-        base = _num(s.baseline)
+        base = num(s.baseline)
         if s.changed_at is not None:
             status = "firing"
             title = (
-                f"{heading}: {_num(s.changed_value)} at {s.changed_at:%H:%M} UTC "
-                f"(baseline {base}, above {_num(s.threshold)})"
+                f"{heading}: {num(s.changed_value)} at {s.changed_at:%H:%M} UTC "
+                f"(baseline {base}, above {num(s.threshold)})"
             )
         else:
             status = "ok"
-            title = f"{heading}: no change (window max {_num(s.window_max)}, baseline {base})"
+            title = f"{heading}: no change (window max {num(s.window_max)}, baseline {base})"
         service = str(values.get(self.config.service_label) or values.get("service") or "")
         link = fill_url(
             self.config.graph_url_template, self.config.base_url, {"promql": run.promql}
@@ -451,19 +319,7 @@ class Prometheus(Connector[PrometheusConfig]):
             timestamp=s.changed_at,  # an unchanged series is context, not an event
             first_seen=s.changed_at,
             title=title[:300],
-            detail="\n".join(
-                [
-                    f"baseline median {base} ({s.baseline_points} points before the window)",
-                    f"window max {_num(s.window_max)}, last {_num(s.window_last)}",
-                    f"change threshold {_num(s.threshold)}"
-                    + (
-                        f", first crossed at {s.changed_at:%Y-%m-%d %H:%M:%S} UTC"
-                        if s.changed_at
-                        else ""
-                    ),
-                    f"promql: {run.promql}",
-                ]
-            )[:2000],
+            detail=describe(s, run.promql)[:2000],
             url=link,
             level=q.level if status == "firing" else "info",
             query=sent,
@@ -490,67 +346,9 @@ class Prometheus(Connector[PrometheusConfig]):
         )
 
 
-@dataclass
-class Summary:
-    labels: dict[str, str]
-    baseline: float | None
-    baseline_points: int
-    window_max: float | None
-    window_last: float | None
-    last_at: datetime | None
-    threshold: float | None
-    changed_at: datetime | None
-    changed_value: float | None
-
-
-def summarise(series: Any, q: PromQuery, window_start: datetime) -> Summary | None:
-    """Baseline (median before the window) vs the window, and the first step past the threshold."""
-    if not isinstance(series, dict) or not isinstance(series.get("values"), list):
-        return None
-    points = []
-    for pair in series["values"]:
-        if isinstance(pair, list) and len(pair) == 2:
-            try:
-                when, value = float(pair[0]), float(pair[1])
-            except (TypeError, ValueError):
-                continue
-            if math.isfinite(value):
-                points.append((datetime.fromtimestamp(when, tz=UTC), value))
-    before = [v for t, v in points if t < window_start]
-    during = [(t, v) for t, v in points if t >= window_start]
-    baseline = statistics.median(before) if before else None
-    if q.threshold is not None:
-        threshold: float | None = q.threshold
-    elif baseline is not None:
-        threshold = baseline * q.factor
-    else:
-        threshold = None
-    changed = next(
-        ((t, v) for t, v in during if threshold is not None and v > threshold and v > q.min_value),
-        None,
-    )
-    return Summary(
-        labels=_strings(series.get("metric")),
-        baseline=baseline,
-        baseline_points=len(before),
-        window_max=max((v for _, v in during), default=None),
-        window_last=during[-1][1] if during else None,
-        last_at=during[-1][0] if during else None,
-        threshold=threshold,
-        changed_at=changed[0] if changed else None,
-        changed_value=changed[1] if changed else None,
-    )
-
-
 def auth_failure(failures: Sequence[SourceError]) -> bool:
     """Credentials are wrong for every request alike: say so instead of partial results."""
     return any(getattr(f, "http_status", None) in (401, 403) for f in failures)
-
-
-def _strings(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): str(v) for k, v in list(value.items())[:100]}
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
@@ -558,11 +356,3 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
         return template.format_map(Blank(values))
     except (ValueError, IndexError, AttributeError, KeyError):
         return template
-
-
-def _num(value: float | None) -> str:
-    return "none" if value is None else f"{value:.4g}"
-
-
-def _rfc3339(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

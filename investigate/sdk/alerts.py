@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 import httpx2
@@ -19,7 +19,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from investigate.errors import SourceError
 from investigate.models import Evidence, Level
 from investigate.sdk import jsonapi
-from investigate.sdk.contract import ConnectorConfig, Query
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.jsonapi import HttpFailure
 from investigate.sdk.transport import HttpOptions, describe, source_error
 from investigate.secrets import MASKER
@@ -193,7 +193,8 @@ class MonitoringConfig(ConnectorConfig):
 def hints(name: str) -> dict[int, str]:
     return {
         401: f"set connectors.{name}.bearer_token or username/password to valid credentials",
-        403: f"the credentials in connectors.{name} may not read this API",
+        403: f"the credentials in connectors.{name}.bearer_token (or username/password) may not "
+        "read this API",
         404: f"check connectors.{name}.base_url (the server's root, without /api/…)",
         429: "rate limited: the Retry-After did not fit in the deadline; try again later",
     }
@@ -354,3 +355,63 @@ def alert_order(e: Evidence) -> tuple[int, int, int, float]:
         rank.get(e.level or "", 4),
         -(e.timestamp.timestamp() if e.timestamp else 0.0),
     )
+
+
+M = TypeVar("M", bound=MonitoringConfig)
+
+
+class MonitoringConnector(Connector[M]):
+    """The base of the prometheus and alertmanager connectors: a client per stage with the
+    config's auth (`session`), capped JSON GETs with one-line errors (`fetch`), `check` reading
+    `status_path`, and `gather` run once per investigation, in the "collect" stage."""
+
+    product: ClassVar[str]
+    """What `check` calls the server (`Prometheus`)."""
+    status_path: ClassVar[str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label = f"{self.type_name} '{self.name}'"
+        self._done = False
+
+    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
+        return self.ctx.http(self.config.options(deadline, timeout))
+
+    def session(self, query: Query) -> httpx2.AsyncClient:
+        return self._client(query.deadline, timeout_for(self.config, query))
+
+    async def fetch(
+        self,
+        client: httpx2.AsyncClient,
+        path: str,
+        params: Mapping[str, str | list[str]] | None = None,
+    ) -> tuple[Any, str]:
+        return await get_json(
+            client,
+            path,
+            params,
+            label=self.label,
+            name=self.name,
+            max_bytes=self.config.max_response_bytes,
+        )
+
+    def version(self, status: Any) -> str:
+        """The server's version in the answer to `status_path`."""
+        return "?"
+
+    async def check(self) -> list[Check]:
+        try:
+            async with self._client(None, 10) as client:
+                status, _ = await self.fetch(client, self.status_path)
+        except SourceError as exc:
+            return [Check("api", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
+        return [Check("api", True, f"{self.product} {self.version(status)} answers")]
+
+    async def collect(self, query: Query) -> Collected:
+        if query.stage == "resolve" or self._done:
+            return Collected()
+        self._done = True
+        return await self.gather(query)
+
+    async def gather(self, query: Query) -> Collected:
+        raise NotImplementedError

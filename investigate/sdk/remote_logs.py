@@ -17,24 +17,24 @@ streams the body and gives up past a byte cap, so memory stays bounded whatever 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx2
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from investigate.config import Duration
 from investigate.errors import SourceError, SourceTimeout
 from investigate.models import Level
-from investigate.sdk.contract import Collected, ConnectorConfig, Query
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.fieldmap import AccountField
-from investigate.sdk.patterns import ACCOUNT_KEYS, LogLine, Pattern, PatternGrouper
+from investigate.sdk.patterns import ACCOUNT_KEYS, LogLine, Pattern, PatternGrouper, account_keys
 from investigate.sdk.querylang import MAX_VALUE
 from investigate.sdk.textmatch import EntityMatcher
-from investigate.sdk.transport import describe, source_error
+from investigate.sdk.transport import HttpOptions, ReadOnlyPost, describe, source_error
 from investigate.secrets import MASKER
 
 Phase = Literal["matches", "errors", "baseline"]
@@ -73,10 +73,9 @@ _HINTS = {
 }
 
 
-class RemoteLogsConfig(ConnectorConfig, AccountField):
-    """Keys every remote log connector accepts."""
+class LogScanConfig(ConnectorConfig, AccountField):
+    """The caps and baseline every log-scanning connector accepts (`RemoteScan`'s limits)."""
 
-    base_url: str
     page_size: int = Field(1000, ge=1, le=10_000)
     max_pages: int = Field(
         100, ge=1, le=10_000, description="Per query (matches, errors, baseline)."
@@ -92,18 +91,6 @@ class RemoteLogsConfig(ConnectorConfig, AccountField):
         description="How far before the window the baseline query looks "
         "(default: investigation.baseline).",
     )
-    url_template: str | None = Field(
-        None,
-        description="Deep link to the log UI; {query}, {start}, {end}, {start_ms}, {end_ms}, "
-        "{service} are filled in (URL-encoded).",
-    )
-
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https:// (or http://)")
-        return value.rstrip("/")
 
     def limits(self) -> Limits:
         return Limits(
@@ -116,6 +103,24 @@ class RemoteLogsConfig(ConnectorConfig, AccountField):
     def request_timeout(self, query: Query) -> float:
         configured = self.timeout.total_seconds() if self.timeout else 30.0
         return max(0.5, min(configured, query.remaining))
+
+
+class RemoteLogsConfig(LogScanConfig):
+    """Keys every remote log connector over HTTP accepts."""
+
+    base_url: str
+    url_template: str | None = Field(
+        None,
+        description="Deep link to the log UI; {query}, {start}, {end}, {start_ms}, {end_ms}, "
+        "{service} are filled in (URL-encoded).",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("base_url must start with https:// (or http://)")
+        return value.rstrip("/")
 
 
 _ENTITY_LISTS = (
@@ -400,10 +405,14 @@ async def read_json(
             if not response.is_success:
                 error = httpx2.HTTPStatusError("", request=response.request, response=response)
                 hint = {**_HINTS, **(hints or {})}.get(response.status_code)
+                hint = hint.format(name=name) if hint else None
+                wait = MASKER.mask(response.headers.get("retry-after", ""))[:40]
+                if response.status_code == 429 and wait:
+                    said = f"Retry-After asked for {wait}s, more than the time left"
+                    hint = f"{said}; {hint}" if hint else said
                 reason = _server_reason(raw)
                 raise SourceError(
-                    f"{label}: {describe(error)}" + (f": {reason}" if reason else ""),
-                    hint=hint.format(name=name) if hint else None,
+                    f"{label}: {describe(error)}" + (f": {reason}" if reason else ""), hint=hint
                 )
     except httpx2.HTTPError as exc:
         failure = source_error(exc)
@@ -486,3 +495,107 @@ def epoch_ms(value: datetime) -> int:
 def baseline_of(configured: timedelta | None, query: Query) -> timedelta:
     """The connector's own `baseline` if set, else the investigation's (`Query.baseline`)."""
     return query.baseline if configured is None else configured
+
+
+# --- the connector base ------------------------------------------------------------------------
+
+R = TypeVar("R", bound=RemoteLogsConfig)
+
+
+class RemoteLogConnector(Connector[R]):
+    """An HTTP log connector: three searches (the window's lines that mention the ticket's
+    entities, its error lines, the same error lines over the baseline), each paged into one
+    `RemoteScan`. A vendor gives its client options (`options`), its searches (`searches`:
+    phase and the vendor's own query), how one search is sent (`prepare`: the text shown as
+    provenance and the payload `pages` sends), how it pages (`pages`), how the requests read
+    in the evidence (`request_text`), and `check`'s read (`probe`, `probe_ok`)."""
+
+    read_only_posts: ClassVar[Sequence[ReadOnlyPost | str]] = ()
+    baseline_gap: ClassVar[timedelta] = timedelta(0)
+    """The baseline search ends this long before the window starts."""
+    window_pad: ClassVar[timedelta] = timedelta(0)
+    """The window's searches end this long after the window."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for value in self.config.__dict__.values():
+            if isinstance(value, SecretStr):
+                MASKER.add(value)
+        self.label = f"{self.type_name} '{self.name}'"
+
+    @property
+    def root(self) -> str:
+        return self.config.base_url
+
+    @property
+    def link_template(self) -> str | None:
+        """The evidence's deep link (`url_template`)."""
+        return self.config.url_template
+
+    def options(self) -> HttpOptions:
+        """Headers and auth (the base URL, timeout and deadline are filled in)."""
+        return HttpOptions()
+
+    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
+        own = self.options()
+        return self.ctx.http(
+            replace(
+                own,
+                base_url=self.root,
+                timeout=timeout,
+                deadline=deadline,
+                read_only_posts=self.read_only_posts,
+            )
+        )
+
+    async def probe(self, client: httpx2.AsyncClient) -> None:
+        raise NotImplementedError
+
+    def probe_ok(self) -> str:
+        raise NotImplementedError
+
+    async def check(self) -> list[Check]:
+        try:
+            async with self._client(None, 10) as client:
+                await self.probe(client)
+        except SourceError as exc:
+            return [Check("auth", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
+        return [Check("auth", True, self.probe_ok())]
+
+    def searches(self, query: Query) -> list[tuple[Phase, Any]]:
+        raise NotImplementedError
+
+    def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
+        raise NotImplementedError
+
+    def pages(
+        self, client: httpx2.AsyncClient, scan: RemoteScan, payload: Any
+    ) -> AsyncGenerator[list[Entry], None]:
+        raise NotImplementedError
+
+    def request_text(self, sent: list[str]) -> str:
+        raise NotImplementedError
+
+    def span(self, phase: Phase, query: Query) -> tuple[datetime, datetime]:
+        window = query.window
+        if phase == "baseline":
+            return (
+                window.start - baseline_of(self.config.baseline, query),
+                window.start - self.baseline_gap,
+            )
+        return window.start, window.end + self.window_pad
+
+    async def collect(self, query: Query) -> Collected:
+        if query.stage == "resolve":
+            return Collected()
+        c = self.config
+        scan = RemoteScan(query, c.limits(), account_keys(c.account_field))
+        sent: list[str] = []
+        async with self._client(query.deadline, c.request_timeout(query)) as client:
+            for phase, search in self.searches(query):
+                shown, payload = self.prepare(search, *self.span(phase, query))
+                sent.append(shown)
+                if not await drain(scan, phase, self.pages(client, scan, payload)):
+                    break
+        url = link(self.link_template, sent[0], query.window.start, query.window.end)
+        return scan.collected(self.name, self.request_text(sent), url=url)

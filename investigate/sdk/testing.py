@@ -30,7 +30,8 @@ Each check returns the broken promises as one line each (empty: kept). What is c
 - `auth_401` / `auth_403`: the hint names `connectors.<name>.<credential_key>`;
 - `retry_after`: a 429 whose `Retry-After` does not fit says so in the hint;
 - `paging`: with the fake holding `2 × page + 1` records and `page_config` applied, every
-  record comes back (`seed` returns how many items to expect) over more than one request;
+  record comes back (`seed` returns how many items to expect, `tally` counts them) over more
+  than one request (unless `paged=False`: an API without paging);
 - `hostile`: a ticket full of query metacharacters gives `ok` or `empty` (never a crash), every
   request is a read, no control character reaches a URL, and `hostile_check(fake, values)`
   (optional) checks the vendor's own parsing of what arrived;
@@ -141,9 +142,12 @@ class Contract:
     exercise: Callable[[Connector[Any], Query], Awaitable[Collected]] | None = None
     """What the checks run: `connector.collect(query)` by default; `ticket_path("7")` runs a
     ticket source's `fetch_ticket` through the same checks instead."""
+    tally: Callable[[Collected], int] | None = None
+    """How many records the evidence stands for (default: one item each); a log connector
+    groups lines into patterns: `lambda got: sum(e.count for e in got.evidence)`."""
     paged: bool = True
-    """False: the exercised path reads one page by design (a vendor API without paging): the
-    `paging` check then asks only that every seeded record comes back."""
+    """False: the exercised path reads one page by design (a vendor API that lists everything
+    in one answer): the `paging` check then asks only that every seeded record comes back."""
 
     def build(
         self, base_url: str, secret: str, transport: httpx2.AsyncBaseTransport | None, **extra: Any
@@ -424,7 +428,8 @@ async def check_paging(contract: Contract) -> list[str]:
         c = contract.build(fake.url, secret, transport, **contract.page_config)
         o = await outcome(c, query(contract.services), contract.exercise)
         await transport.aclose()
-        got = len(o.collected.evidence) if o.collected else 0
+        count = contract.tally or (lambda c: len(c.evidence))
+        got = count(o.collected) if o.collected else 0
         problems = [] if got == want else [f"{got} items of {want} ({o.status}: {o.reason})"]
         if contract.paged and len(transport.requests) < 3:
             problems.append(f"only {len(transport.requests)} requests: the pages were not read")

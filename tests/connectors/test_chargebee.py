@@ -1,6 +1,8 @@
 """`chargebee`: customers by email / id filters, subscriptions, invoices (dunning) and
-transactions as evidence, next_offset paging, caps and failure modes, against a loopback fake
-built from Chargebee's documented shapes."""
+transactions as evidence, next_offset paging, caps and Chargebee's own failure modes, against a
+loopback fake built from Chargebee's documented shapes. The HTTP plumbing (401/403 hints,
+Retry-After, broken JSON, size caps, secrets) is the contract suite's:
+tests/contract/test_contract_data_sources.py."""
 
 from __future__ import annotations
 
@@ -23,7 +25,6 @@ from fakes.chargebee import (
     cb_subscription,
     cb_transaction,
 )
-from fakes.stripe import HugeReply, malformed_json
 
 from investigate.config import load_config
 from investigate.context import Context
@@ -242,35 +243,11 @@ async def test_429_retry_after_then_success(tmp_path: Path, fake: FakeChargebee)
     assert fake.paths.count("/api/v2/customers") == 2 and started.wall >= 0.9
 
 
-async def test_hour_long_retry_after_fails_fast(tmp_path: Path, fake: FakeChargebee) -> None:
-    fake.fail("/api/v2/customers", cb_rate_limited(3600))
-    started = Stopwatch()
-    with pytest.raises(SourceError) as info:
-        await connector(tmp_path, fake.api_url).collect(resolve(query()))
-    assert started.busy_free < 5 and "HTTP 429" in info.value.message
-
-
 async def test_server_error(tmp_path: Path, fake: FakeChargebee) -> None:
     fake.fail("/api/v2/customers", cb_error(500, "Sorry, something went wrong", "internal_error"))
     with pytest.raises(SourceError) as info:
         await connector(tmp_path, fake.api_url).collect(resolve(query()))
     assert "HTTP 500" in info.value.message and "something went wrong" in info.value.message
-
-
-async def test_malformed_json(tmp_path: Path, fake: FakeChargebee) -> None:
-    fake.fail("/api/v2/customers", malformed_json())
-    with pytest.raises(SourceError, match="not valid JSON"):
-        await connector(tmp_path, fake.api_url).collect(resolve(query()))
-
-
-async def test_huge_response_is_capped(tmp_path: Path, fake: FakeChargebee) -> None:
-    huge = HugeReply(total_bytes=200_000_000)
-    fake.fail("/api/v2/customers", huge)
-    with pytest.raises(SourceError, match="larger than 1,000,000 bytes"):
-        await connector(tmp_path, fake.api_url, max_response_bytes=1_000_000).collect(
-            resolve(query())
-        )
-    assert huge.sent < 20_000_000
 
 
 @pytest.mark.parametrize(

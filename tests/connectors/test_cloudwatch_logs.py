@@ -400,7 +400,9 @@ async def test_throttling_gives_up_at_the_deadline(proxy: LogsProxy) -> None:
     began = Stopwatch()
     with pytest.raises(SourceTimeout) as info:
         await c.collect(query(deadline=time.monotonic() + 1.5))
-    assert began.busy_free < 1.6
+    # twenty attempts with backoff would take a minute; the margin is the deadline again, so a
+    # loaded machine's scheduling noise cannot fail it
+    assert began.busy_free < 2 * 1.5
     assert "ThrottlingException" in info.value.message and "deadline" in info.value.message
 
 
@@ -646,7 +648,9 @@ async def test_insights_still_running_at_the_deadline_keeps_what_was_read(
     c = connector(proxy.url, insights=True, insights_poll=0.2)
     began = Stopwatch()
     out = await c.collect(query(deadline=time.monotonic() + 1.5))
-    assert began.busy_free < 1.6
+    # twenty attempts with backoff would take a minute; the margin is the deadline again, so a
+    # loaded machine's scheduling noise cannot fail it
+    assert began.busy_free < 2 * 1.5
     assert out.partial and any("still running at the deadline" in n for n in out.notes)
     assert any("acc_1042" in e.matched for e in out.evidence)  # the FilterLogEvents matches
 

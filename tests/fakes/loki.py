@@ -221,7 +221,8 @@ class FakeLoki(LogFakeBase):
             self._sorted = False
 
     def _route(self, request: Recorded) -> Response:
-        if request.path != "/loki/api/v1/query_range" or request.method not in ("GET", "POST"):
+        known = ("/loki/api/v1/query_range", "/loki/api/v1/labels")
+        if request.path not in known or request.method not in ("GET", "POST"):
             return self._text(404, "404 page not found\n")
         if self.tenant is not None and request.headers.get("x-scope-orgid") != self.tenant:
             return self._text(401, "no org id\n")
@@ -229,6 +230,9 @@ class FakeLoki(LogFakeBase):
             token = base64.b64encode(":".join(self.basic).encode()).decode()
             if request.headers.get("authorization") != f"Basic {token}":
                 return self._text(401, "authentication error: invalid credentials\n")
+        if request.path == "/loki/api/v1/labels":
+            names = sorted({k for _, labels, _ in self.entries for k in labels})
+            return self._json(200, {"status": "success", "data": names})
         raw = request.query if request.method == "GET" else request.body.decode()
         args = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
         with self._lock:

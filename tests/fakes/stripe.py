@@ -31,7 +31,6 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,6 @@ from .server import (
     Response,
     ScriptedServer,
     _Handler,
-    raw_reply,
 )
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -196,29 +194,6 @@ def rate_limited(retry_after: int = 1) -> Reply:
         code="rate_limit",
         headers={"Retry-After": str(retry_after)},
     )
-
-
-@dataclass
-class HugeReply(Reply):
-    """An endless-looking JSON body streamed in chunks; counts what it actually sent."""
-
-    total_bytes: int
-    chunk: int = 64 * 1024
-    sent: int = 0
-
-    def render(self, fake: Any, request: Recorded) -> Response:
-        def body() -> Iterator[bytes]:
-            yield b'{"object":"list","url":"/v1/x","has_more":false,"data":["'
-            while self.sent < self.total_bytes and not fake._stopping.is_set():
-                self.sent += self.chunk
-                yield b"x" * self.chunk
-            yield b'"]}'
-
-        return Response(200, [("content-type", "application/json")], body())
-
-
-def malformed_json() -> Reply:
-    return raw_reply(200, b'{"object": "list", "data": [{"id": "cus_1", ', {})
 
 
 # --- the fake --------------------------------------------------------------------------------

@@ -25,8 +25,12 @@ Only records from `investigation.baseline` (default 3 days) before the window to
 in a time-ordered file (nine sampled lines in order, give or take 10 minutes) that range is found
 by binary search on byte offsets, any other file is read whole; a `.gz` whose first line is after
 the window, or that was last written a day before the baseline, is skipped. In `investigate
-batch`, parsed records are kept for the run (by offset, up to 100,000 per file), so tickets after
-the first parse only what is new to them.
+batch`, each file is scanned for level markers once for all its tickets (`_logscan.LevelIndex`:
+each ticket still finds its own entity strings, one Hyperscan pass over its range); in a
+single-line format (JSON lines, logfmt…) the file is mapped and its warning-or-worse lines are
+parsed once and shared (up to 100,000 per file), and parsed records are kept for the run (by
+offset, up to 100,000 per file), so tickets after the first parse only what is new to them. Every
+ticket gets exactly the evidence its own scan gives (`tests/connectors/test_log_shared_scan.py`).
 
 Returned: lines in the window that mention the ticket's entities, and error-level patterns that
 are new (or spiking) in the window compared with the same files before it, grouped into patterns.

@@ -41,7 +41,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.config import Strict
 from investigate.connector import Check, Collected, Connector, ConnectorConfig, Provides, Query
-from investigate.entities import PARAMS
+from investigate.models import PARAMS
 from investigate.errors import SourceError
 from investigate.fieldmap import FieldMapping
 from investigate.http import HttpOptions

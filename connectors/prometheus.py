@@ -50,7 +50,7 @@ from pydantic import Field, field_validator
 
 from investigate.config import Duration, Strict
 from investigate.connector import Check, Collected, Connector, Query
-from investigate.entities import PARAMS
+from investigate.models import PARAMS
 from investigate.errors import SourceError
 from investigate.models import Evidence, Level
 from investigate.rows import parse_time

@@ -37,10 +37,13 @@ from pydantic import AfterValidator
 
 from investigate.config import Duration, Strict
 from investigate.errors import SourceError
-from investigate.models import Entities, Evidence, Ticket, Window
+from investigate.models import LIST_PARAMS, Entities, Evidence, Ticket, Window
 
 if TYPE_CHECKING:
     from investigate.context import Context
+
+ENTRY_POINT_GROUP = "investigate.connectors.v1"
+"""The entry-point group connectors register under; the `v1` is the major version of the SDK."""
 
 Stage = Literal["resolve", "collect"]
 DEFAULT_BASELINE = timedelta(days=3)
@@ -48,8 +51,6 @@ DEFAULT_BASELINE = timedelta(days=3)
 
 
 def _known_provides(value: dict[str, str]) -> dict[str, str]:
-    from investigate.entities import LIST_PARAMS
-
     unknown = sorted(set(value) - set(LIST_PARAMS))
     if unknown:
         raise ValueError(f"cannot provide {unknown}; choose from {sorted(LIST_PARAMS)}")
@@ -112,9 +113,7 @@ class Query:
         return list(seen.values())
 
     def params(self) -> dict[str, list[str]]:
-        """Bindable values by parameter name (see `entities.PARAMS`)."""
-        from investigate.entities import LIST_PARAMS
-
+        """Bindable values by parameter name (see `models.PARAMS`)."""
         e = self.entities
         values: dict[str, list[str]] = {p: list(getattr(e, f)) for p, f in LIST_PARAMS.items()}
         values["requester_email"] = [e.requester_email] if e.requester_email else []

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from investigate.durations import as_utc
-from investigate.models import Entities, Ticket
+from investigate.models import LIST_PARAMS, Entities, Ticket
 
 MAX_TEXT = 200_000
 MAX_PER_LIST = 20
@@ -189,21 +189,6 @@ def _unique(values: Iterable[Any], limit: int = MAX_PER_LIST) -> list[Any]:
     return out
 
 
-# Query parameters a connector can bind, and the entity list each one draws from.
-LIST_PARAMS = {
-    "email": "emails",
-    "account_id": "account_ids",
-    "org_id": "org_ids",
-    "user_id": "user_ids",
-    "request_id": "request_ids",
-    "customer_id": "customer_ids",
-    "invoice_id": "invoice_ids",
-    "charge_id": "charge_ids",
-    "subscription_id": "subscription_ids",
-    "error_code": "error_codes",
-}
-SCALAR_PARAMS = ("requester_email", "ticket_id", "window_start", "window_end")
-PARAMS = (*LIST_PARAMS, *SCALAR_PARAMS)
 
 
 def add_values(entities: Entities, param: str, values: Iterable[str], source: str) -> list[str]:

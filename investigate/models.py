@@ -445,3 +445,20 @@ def _as_int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# Query parameters a connector can bind, and the entity list each one draws from.
+LIST_PARAMS = {
+    "email": "emails",
+    "account_id": "account_ids",
+    "org_id": "org_ids",
+    "user_id": "user_ids",
+    "request_id": "request_ids",
+    "customer_id": "customer_ids",
+    "invoice_id": "invoice_ids",
+    "charge_id": "charge_ids",
+    "subscription_id": "subscription_ids",
+    "error_code": "error_codes",
+}
+SCALAR_PARAMS = ("requester_email", "ticket_id", "window_start", "window_end")
+PARAMS = (*LIST_PARAMS, *SCALAR_PARAMS)

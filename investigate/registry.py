@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 
-from investigate.connector import Connector
+from investigate.connector import ENTRY_POINT_GROUP, Connector
 from investigate.secrets import MASKER
 
-GROUP = "investigate.connectors.v1"
+GROUP = ENTRY_POINT_GROUP
 AnyConnector = type[Connector]  # type: ignore[type-arg]
 
 

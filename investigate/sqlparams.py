@@ -21,7 +21,7 @@ from pydantic import Field, field_validator, model_validator
 
 from investigate.config import Strict
 from investigate.connector import ConnectorConfig, Provides
-from investigate.entities import PARAMS
+from investigate.models import PARAMS
 from investigate.errors import ReadOnlyViolation
 from investigate.fieldmap import FieldMapping
 from investigate.models import EvidenceKind

@@ -39,6 +39,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.adf import adf_to_text
 from investigate.connector import (
+    ENTRY_POINT_GROUP,
     Check,
     Collected,
     Connector,
@@ -68,7 +69,6 @@ from investigate.querylang import (
     promql_string,
     re2_escape,
 )
-from investigate.registry import GROUP as ENTRY_POINT_GROUP
 from investigate.rows import detail_pairs, epoch_time, parse_time, render_template, row_evidence
 from investigate.sdk.evidence import (
     alert_state,

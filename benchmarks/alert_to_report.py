@@ -42,7 +42,7 @@ from monitoring_servers import (  # noqa: E402
 )
 
 from investigate.cli import run  # noqa: E402
-from investigate.rows import parse_time  # noqa: E402
+from investigate.sdk.rows import parse_time  # noqa: E402
 
 
 def rules(names: list[str], interval: str) -> dict[str, Any]:

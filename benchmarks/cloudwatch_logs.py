@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the fakes live in tests/fakes
 
 from investigate.context import Context  # noqa: E402
-from investigate.entities import extract  # noqa: E402
+from investigate.evidence.entities import extract  # noqa: E402
 from investigate.models import Person, Ticket, Window  # noqa: E402
-from investigate.remote_logs import RemoteScan  # noqa: E402
+from investigate.sdk.remote_logs import RemoteScan  # noqa: E402
 from investigate_connectors.cloudwatch_logs import CloudWatchLogs  # noqa: E402
 
 END = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
@@ -110,7 +110,7 @@ def build(url: str, insights: bool) -> CloudWatchLogs:
 
 
 async def one_run(connector: CloudWatchLogs) -> tuple[float, int, int, int, float, int]:
-    from investigate.connector import Query
+    from investigate.sdk.contract import Query
 
     ticket = Ticket(id="1", subject="payments fail", description="acc_1042 cannot pay",
                     requester=Person(email="dana@acme.io"), created_at=END)  # fmt: skip

@@ -43,11 +43,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the fakes live in tests/fakes
 
-from investigate import entities as entity_mod  # noqa: E402
 from investigate.config import load_config  # noqa: E402
-from investigate.connector import Connector, Query  # noqa: E402
 from investigate.context import Context  # noqa: E402
+from investigate.evidence import entities as entity_mod  # noqa: E402
 from investigate.models import Person, Ticket, Window  # noqa: E402
+from investigate.sdk.contract import Connector, Query  # noqa: E402
 
 EMAIL = "dana@acme.io"
 

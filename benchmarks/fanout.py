@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from investigate.connector import Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.contract import Collected, Connector, ConnectorConfig, Query
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent

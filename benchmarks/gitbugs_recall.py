@@ -1,4 +1,4 @@
-"""Duplicate-bug retrieval on GitBugs-Hadoop: baseline BM25 vs investigate.relevance.Index.
+"""Duplicate-bug retrieval on GitBugs-Hadoop: baseline BM25 vs investigate.sdk.relevance.Index.
 
 Given one report's summary and description, find its duplicate among the 2,503 Hadoop bugs
 (the query report itself excluded). Prints method x split -> R@1, R@5, R@10, MRR, index time,
@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from investigate.relevance import DEFAULT, Index, Params, terms
+from investigate.sdk.relevance import DEFAULT, Index, Params, terms
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/gitbugs-hadoop"
 SPLITS = ("train", "test", "combined")

@@ -1,4 +1,4 @@
-"""Which parsers earn a place in `investigate.logformats`: ours against well-kept libraries.
+"""Which parsers earn a place in `investigate.sdk.logformats`: ours against well-kept libraries.
 
     .venv/bin/python benchmarks/log_parsers.py [--lines 20000]
 
@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from investigate import logformats  # noqa: E402
+from investigate.sdk import logformats  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "logformats"
 

@@ -54,8 +54,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from investigate.config import load_config
 from investigate.context import Context
-from investigate.connector import Query
-from investigate.entities import extract
+from investigate.sdk.contract import Query
+from investigate.evidence.entities import extract
 from investigate.models import Ticket, Window
 from investigate_connectors.log_file import LogFile
 

@@ -1,4 +1,4 @@
-"""Grouping Accuracy of investigate.drain on the LogHub 2k samples (tuned vs default)."""
+"""Grouping Accuracy of investigate.sdk.drain on the LogHub 2k samples (tuned vs default)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from investigate.drain import Drain, DrainSettings
-from investigate.patterns import DRAIN, template
+from investigate.sdk.drain import Drain, DrainSettings
+from investigate.sdk.patterns import DRAIN, template
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/loghub-2k"
 PUBLISHED = {

@@ -20,9 +20,9 @@ from investigate.analysts.prompt import build_prompt
 from investigate.budget import CHARS_PER_TOKEN
 from investigate.config import load_config
 from investigate.context import Context
+from investigate.evidence.redaction import Redactor
 from investigate.options import RunOptions
 from investigate.pipeline import gather
-from investigate.redaction import Redactor
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config.example.yaml"

@@ -35,11 +35,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the fakes live in tests/fakes
 
-from investigate.connector import Connector, Query  # noqa: E402
 from investigate.context import Context  # noqa: E402
-from investigate.entities import extract  # noqa: E402
+from investigate.evidence.entities import extract  # noqa: E402
 from investigate.models import Person, Ticket, Window  # noqa: E402
-from investigate.remote_logs import RemoteScan  # noqa: E402
+from investigate.sdk.contract import Connector, Query  # noqa: E402
+from investigate.sdk.remote_logs import RemoteScan  # noqa: E402
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 END = START + timedelta(hours=1)

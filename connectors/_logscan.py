@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import IO, Any
 
-from investigate import logformats
+from investigate.sdk import logformats
 
 _UNLOADED: Any = object()
 hyperscan: Any = _UNLOADED

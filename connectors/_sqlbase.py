@@ -23,17 +23,14 @@ import sqlglot
 from pydantic import Field, SecretStr
 from sqlglot import exp
 
-from investigate.config import Duration
-from investigate.connector import Check, Collected, Connector, Query
-from investigate.errors import SourceError, SourceTimeout
-from investigate.models import Evidence
-from investigate.rows import row_evidence
-from investigate.secrets import MASKER
-from investigate.sqlcheck import checked as check_sql
-from investigate.sqlguard import regenerate
-from investigate.sqlparams import NamedQuery, SQLConnectorConfig, bindings, bound
-from investigate.sqltypes import CheckedSQL
-from investigate.textmatch import EntityMatcher
+from investigate.sdk import MASKER, Duration, Evidence, SourceError, SourceTimeout
+from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.rows import row_evidence
+from investigate.sdk.sqlcheck import checked as check_sql
+from investigate.sdk.sqlguard import regenerate
+from investigate.sdk.sqlparams import NamedQuery, SQLConnectorConfig, bindings, bound
+from investigate.sdk.sqltypes import CheckedSQL
+from investigate.sdk.textmatch import EntityMatcher
 
 _MARK = f"invparam{secrets.token_hex(6)}x"
 

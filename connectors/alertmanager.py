@@ -33,10 +33,7 @@ from typing import Any
 
 import httpx2
 
-from investigate.connector import Check, Collected, Connector, Query
-from investigate.errors import SourceError
-from investigate.models import Evidence
-from investigate.rows import parse_time
+from investigate.sdk import Evidence, SourceError
 from investigate.sdk.alerts import (
     MonitoringConfig,
     alert_evidence,
@@ -45,6 +42,8 @@ from investigate.sdk.alerts import (
     keep_alert,
     regex_quote,
 )
+from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.rows import parse_time
 
 LIMITATION = (
     "Alertmanager lists only alerts it still holds (not resolved ones), so an incident that "

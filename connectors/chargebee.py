@@ -22,7 +22,8 @@ from urllib.parse import quote, urlencode
 import httpx2
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.connector import (
+from investigate.sdk import MASKER, ConfigError, Evidence, EvidenceKind, Level, SourceError
+from investigate.sdk.contract import (
     Check,
     Collected,
     Connector,
@@ -30,13 +31,10 @@ from investigate.connector import (
     Query,
     gather_parts,
 )
-from investigate.errors import ConfigError, SourceError
-from investigate.http import HttpOptions
-from investigate.jsonapi import JsonApi, Transports
-from investigate.models import Evidence, EvidenceKind, Level
-from investigate.rows import detail_pairs, epoch_text, epoch_time
-from investigate.secrets import MASKER
-from investigate.textmatch import EntityMatcher
+from investigate.sdk.jsonapi import JsonApi, Transports
+from investigate.sdk.rows import detail_pairs, epoch_text, epoch_time
+from investigate.sdk.textmatch import EntityMatcher
+from investigate.sdk.transport import HttpOptions
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SITE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")

@@ -40,13 +40,19 @@ from urllib.parse import quote
 
 from pydantic import Field, field_validator, model_validator
 
-from investigate.config import Duration
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
-from investigate.fieldmap import AccountField
-from investigate.patterns import Pattern, account_keys
-from investigate.querylang import QueryValueError, cloudwatch_term, re2_escape
-from investigate.remote_logs import (
+from investigate.sdk import (
+    MASKER,
+    Duration,
+    ReadOnlyViolation,
+    SourceError,
+    SourceTimeout,
+    in_thread,
+)
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.fieldmap import AccountField
+from investigate.sdk.patterns import Pattern, account_keys
+from investigate.sdk.querylang import QueryValueError, cloudwatch_term, re2_escape
+from investigate.sdk.remote_logs import (
     LEVELS,
     Entry,
     Limits,
@@ -59,9 +65,7 @@ from investigate.remote_logs import (
     flatten,
     level_of,
 )
-from investigate.rows import parse_time
-from investigate.secrets import MASKER
-from investigate.threads import in_thread
+from investigate.sdk.rows import parse_time
 
 LOGS_READS = frozenset(
     {

@@ -28,12 +28,11 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.connector import Check, Collected, Connector, Query
-from investigate.errors import SourceError
-from investigate.http import HttpOptions, ReadOnlyPost
-from investigate.patterns import account_keys
-from investigate.querylang import QueryValueError, datadog_any, datadog_attr
-from investigate.remote_logs import (
+from investigate.sdk import MASKER, SourceError
+from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.patterns import account_keys
+from investigate.sdk.querylang import QueryValueError, datadog_any, datadog_attr
+from investigate.sdk.remote_logs import (
     Entry,
     Phase,
     RemoteLogsConfig,
@@ -47,8 +46,8 @@ from investigate.remote_logs import (
     link,
     read_json,
 )
-from investigate.rows import parse_time
-from investigate.secrets import MASKER
+from investigate.sdk.rows import parse_time
+from investigate.sdk.transport import HttpOptions, ReadOnlyPost
 
 SEARCH = "/api/v2/logs/events/search"
 SITES = {

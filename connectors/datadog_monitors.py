@@ -36,11 +36,7 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.connector import Check, Collected, Connector, Query
-from investigate.errors import SourceError
-from investigate.http import HttpOptions
-from investigate.models import Evidence, Level
-from investigate.rows import parse_time
+from investigate.sdk import Evidence, Level, SourceError
 from investigate.sdk.alerts import (
     MAX_RESPONSE_BYTES,
     SecretConfig,
@@ -49,6 +45,9 @@ from investigate.sdk.alerts import (
     fetch_json,
     timeout_for,
 )
+from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.rows import parse_time
+from investigate.sdk.transport import HttpOptions
 
 _SITE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z]{2,}$")
 _TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-./:@]{0,199}$")

@@ -35,12 +35,10 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.config import Strict
-from investigate.connector import Check, Collected, Connector, Query
-from investigate.errors import SourceError
-from investigate.http import HttpOptions, ReadOnlyPost
-from investigate.patterns import account_keys
-from investigate.remote_logs import (
+from investigate.sdk import MASKER, SourceError, Strict
+from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.patterns import account_keys
+from investigate.sdk.remote_logs import (
     Entry,
     Phase,
     RemoteLogsConfig,
@@ -54,8 +52,8 @@ from investigate.remote_logs import (
     link,
     read_json,
 )
-from investigate.rows import parse_time
-from investigate.secrets import MASKER
+from investigate.sdk.rows import parse_time
+from investigate.sdk.transport import HttpOptions, ReadOnlyPost
 
 _INDEX = re.compile(r"^(?![_.+-])[A-Za-z0-9._*:+-]{1,255}(?:,(?![_.+-])[A-Za-z0-9._*:+-]{1,255})*$")
 _FIELD = re.compile(r"^[A-Za-z_@][A-Za-z0-9_@.\-]{0,199}$")

@@ -20,12 +20,19 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from investigate.config import SAFE_LOADER, ConfigPath
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import TicketNotFound, TicketSourceError
-from investigate.models import Comment, Organization, Person, Ticket
-from investigate.rows import parse_time
-from investigate.stats.history import (
+from investigate.sdk import (
+    SAFE_LOADER,
+    Comment,
+    ConfigPath,
+    Organization,
+    Person,
+    Ticket,
+    TicketNotFound,
+    TicketSourceError,
+    in_thread,
+)
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.history import (
     History,
     HistoryQuery,
     HistoryTicket,
@@ -34,7 +41,7 @@ from investigate.stats.history import (
     first_agent_reply,
     from_status_changes,
 )
-from investigate.threads import in_thread
+from investigate.sdk.rows import parse_time
 
 _SUFFIXES = (".json", ".yaml", ".yml", ".jsonl")
 MAX_TICKET_BYTES = 20_000_000

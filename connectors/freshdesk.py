@@ -38,13 +38,19 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound, TicketSourceError
-from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, WriteEndpoint, make_client
-from investigate.jsonapi import JsonResponse
-from investigate.models import Comment, Evidence, Organization, Person, Ticket
-from investigate.rows import parse_time
+from investigate.sdk import (
+    MASKER,
+    Comment,
+    Evidence,
+    Organization,
+    Person,
+    ReadOnlyViolation,
+    SourceError,
+    Ticket,
+    TicketNotFound,
+    TicketSourceError,
+)
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.helpdesk import (
     VendorRetryAfter,
     as_dict,
@@ -56,9 +62,10 @@ from investigate.sdk.helpdesk import (
     ticket_number,
     with_hint,
 )
-from investigate.secrets import MASKER
-from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
-from investigate.writeback import (
+from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
+from investigate.sdk.html_text import html_to_text
+from investigate.sdk.jsonapi import JsonResponse
+from investigate.sdk.notes import (
     NoteChannel,
     NoteRequest,
     WriteBack,
@@ -66,6 +73,8 @@ from investigate.writeback import (
     only_keys,
     require_json,
 )
+from investigate.sdk.rows import parse_time
+from investigate.sdk.transport import HttpOptions, WriteEndpoint, make_client
 
 _DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(\.freshdesk\.com)?$")
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')

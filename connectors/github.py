@@ -39,16 +39,11 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import SourceError, TicketNotFound
-from investigate.http import HttpOptions, WriteEndpoint, make_client, ssl_context
-from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
-from investigate.models import Comment, Person, Ticket
-from investigate.rows import parse_time
+from investigate.sdk import MASKER, Comment, Person, SourceError, Ticket, TicketNotFound
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, same_origin, with_hint
-from investigate.sdk.trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
-from investigate.secrets import MASKER
-from investigate.writeback import (
+from investigate.sdk.jsonapi import JsonResponse, fetch_json, request_timeout
+from investigate.sdk.notes import (
     NoteChannel,
     NoteRequest,
     WriteBack,
@@ -56,6 +51,9 @@ from investigate.writeback import (
     only_keys,
     require_json,
 )
+from investigate.sdk.rows import parse_time
+from investigate.sdk.trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
+from investigate.sdk.transport import HttpOptions, WriteEndpoint, make_client, ssl_context
 
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _TICKET = re.compile(r"^(?:([A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100})#)?#?(\d{1,12})$")

@@ -45,14 +45,19 @@ from urllib.parse import parse_qsl
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.config import Duration
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
-from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
-from investigate.jsonapi import HttpFailure, JsonResponse
-from investigate.models import Comment, Evidence, Organization, Person, Ticket
-from investigate.rows import parse_time
+from investigate.sdk import (
+    MASKER,
+    Comment,
+    Duration,
+    Evidence,
+    Organization,
+    Person,
+    ReadOnlyViolation,
+    SourceError,
+    Ticket,
+    TicketNotFound,
+)
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.helpdesk import (
     VendorRetryAfter,
     as_dict,
@@ -65,8 +70,7 @@ from investigate.sdk.helpdesk import (
     ticket_number,
     with_hint,
 )
-from investigate.secrets import MASKER
-from investigate.stats.history import (
+from investigate.sdk.history import (
     History,
     HistoryQuery,
     HistoryTicket,
@@ -74,7 +78,9 @@ from investigate.stats.history import (
     StatusChange,
     from_status_changes,
 )
-from investigate.writeback import (
+from investigate.sdk.html_text import html_to_text
+from investigate.sdk.jsonapi import HttpFailure, JsonResponse
+from investigate.sdk.notes import (
     NoteChannel,
     NoteRequest,
     WriteBack,
@@ -82,6 +88,8 @@ from investigate.writeback import (
     only_keys,
     require_json,
 )
+from investigate.sdk.rows import parse_time
+from investigate.sdk.transport import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
 
 TOKEN_PATH = "/v2/oauth2/token"  # noqa: S105 (a path, not a secret)
 _UNSAFE = re.compile(r"[\"\\()\[\]{}\x00-\x1f\x7f\u2028\u2029]+")

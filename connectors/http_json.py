@@ -39,19 +39,15 @@ import jmespath
 import jmespath.exceptions
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.config import Strict
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Provides, Query
-from investigate.models import PARAMS
-from investigate.errors import SourceError
-from investigate.fieldmap import FieldMapping
-from investigate.http import HttpOptions
-from investigate.jsonapi import MAX_RESPONSE_BYTES, JsonResponse, fetch_json, request_timeout
-from investigate.jsonapi import HttpFailure as HttpFailure  # re-exported for older imports
-from investigate.models import Evidence, EvidenceKind, Level
-from investigate.rows import parse_time, row_evidence
-from investigate.secrets import MASKER
-from investigate.sqlparams import bindings
-from investigate.textmatch import EntityMatcher
+from investigate.sdk import MASKER, PARAMS, Evidence, EvidenceKind, Level, SourceError, Strict
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Provides, Query
+from investigate.sdk.fieldmap import FieldMapping
+from investigate.sdk.jsonapi import MAX_RESPONSE_BYTES, JsonResponse, fetch_json, request_timeout
+from investigate.sdk.jsonapi import HttpFailure as HttpFailure  # re-exported for older imports
+from investigate.sdk.rows import parse_time, row_evidence
+from investigate.sdk.sqlparams import bindings
+from investigate.sdk.textmatch import EntityMatcher
+from investigate.sdk.transport import HttpOptions
 
 CHECK_PROBE = "investigate-check"
 """The value `check` puts in every placeholder: it names no record, so 404 is a fine answer."""

@@ -40,14 +40,19 @@ from typing import Any, Literal
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.config import Duration
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
-from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
-from investigate.jsonapi import JsonResponse
-from investigate.models import Comment, Evidence, Organization, Person, Ticket
-from investigate.rows import parse_time
+from investigate.sdk import (
+    MASKER,
+    Comment,
+    Duration,
+    Evidence,
+    Organization,
+    Person,
+    ReadOnlyViolation,
+    SourceError,
+    Ticket,
+    TicketNotFound,
+)
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.helpdesk import (
     VendorRetryAfter,
     as_dict,
@@ -59,9 +64,10 @@ from investigate.sdk.helpdesk import (
     ticket_number,
     with_hint,
 )
-from investigate.secrets import MASKER
-from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
-from investigate.writeback import (
+from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
+from investigate.sdk.html_text import html_to_text
+from investigate.sdk.jsonapi import JsonResponse
+from investigate.sdk.notes import (
     NoteChannel,
     NoteRequest,
     WriteBack,
@@ -69,6 +75,8 @@ from investigate.writeback import (
     only_keys,
     require_json,
 )
+from investigate.sdk.rows import parse_time
+from investigate.sdk.transport import HttpOptions, ReadOnlyPost, WriteEndpoint, make_client
 
 VERSION = "2.14"
 _HOSTS = {"us": "https://api.intercom.io", "eu": "https://api.eu.intercom.io"}

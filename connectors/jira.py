@@ -46,18 +46,22 @@ from urllib.parse import quote, urlsplit
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.adf import adf_to_text
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound, UsageError
-from investigate.http import HttpOptions, WriteEndpoint
-from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
-from investigate.models import Comment, Person, Ticket
-from investigate.rows import parse_time
+from investigate.sdk import (
+    MASKER,
+    Comment,
+    Person,
+    ReadOnlyViolation,
+    SourceError,
+    Ticket,
+    TicketNotFound,
+    UsageError,
+)
+from investigate.sdk.adf import adf_to_text
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.helpdesk import as_dict, as_list, attachment_note, id_str, with_hint
-from investigate.sdk.trackers import KnownIssue, issue_evidence, search_terms
-from investigate.secrets import MASKER
-from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
-from investigate.writeback import (
+from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
+from investigate.sdk.jsonapi import JsonResponse, fetch_json, request_timeout
+from investigate.sdk.notes import (
     NoteChannel,
     NoteRequest,
     WriteBack,
@@ -65,6 +69,9 @@ from investigate.writeback import (
     only_keys,
     require_json,
 )
+from investigate.sdk.rows import parse_time
+from investigate.sdk.trackers import KnownIssue, issue_evidence, search_terms
+from investigate.sdk.transport import HttpOptions, WriteEndpoint
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,49}-\d{1,12}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")

@@ -36,29 +36,35 @@ import graphql
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
-from investigate.http import (
-    HttpOptions,
-    ReadOnlyPost,
-    WriteEndpoint,
-    describe,
-    make_client,
-    ssl_context,
+from investigate.sdk import (
+    MASKER,
+    Comment,
+    Person,
+    ReadOnlyViolation,
+    SourceError,
+    Ticket,
+    TicketNotFound,
 )
-from investigate.jsonapi import request_timeout
-from investigate.models import Comment, Person, Ticket
-from investigate.rows import parse_time
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, with_hint
-from investigate.sdk.trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
-from investigate.secrets import MASKER
-from investigate.writeback import (
+from investigate.sdk.jsonapi import request_timeout
+from investigate.sdk.notes import (
     NoteChannel,
     NoteRequest,
     WriteBack,
     note_options,
     only_keys,
     require_json,
+)
+from investigate.sdk.rows import parse_time
+from investigate.sdk.trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
+from investigate.sdk.transport import (
+    HttpOptions,
+    ReadOnlyPost,
+    WriteEndpoint,
+    describe,
+    make_client,
+    ssl_context,
 )
 
 PEEK_BYTES = 65_536

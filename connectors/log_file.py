@@ -4,7 +4,7 @@
       type: log_file
       paths: ["logs/*.jsonl", "logs/web.log.gz"]   # globs, relative to the config file
 
-      format: auto        # or a name from `investigate.logformats.NAMES`, or regex:
+      format: auto        # or a name from `investigate.sdk.logformats.NAMES`, or regex:
       # format: regex
       # regex: '^(?P<time>[^ ]+ [^ ]+) (?P<level>[A-Z]+) (?P<service>[^:]+): (?P<message>.*)'
       # fields: {time: eventTime, level: sev, message: body, service: component}  # JSON keys
@@ -51,13 +51,11 @@ from typing import IO, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from investigate import logformats
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import SourceError
-from investigate.fieldmap import AccountField
-from investigate.patterns import LogLine, PatternGrouper, account_keys
-from investigate.textmatch import EntityMatcher
-from investigate.threads import in_thread
+from investigate.sdk import SourceError, in_thread, logformats
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.fieldmap import AccountField
+from investigate.sdk.patterns import LogLine, PatternGrouper, account_keys
+from investigate.sdk.textmatch import EntityMatcher
 from investigate_connectors._logscan import (
     BLOCK_BYTES,
     ORDER_SLACK,

@@ -30,12 +30,11 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.connector import Check, Collected, Connector, Query
-from investigate.errors import SourceError
-from investigate.http import HttpOptions
-from investigate.patterns import account_keys
-from investigate.querylang import logql_regex_filter
-from investigate.remote_logs import (
+from investigate.sdk import MASKER, SourceError
+from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.patterns import account_keys
+from investigate.sdk.querylang import logql_regex_filter
+from investigate.sdk.remote_logs import (
     ERROR_WORDS,
     Entry,
     Phase,
@@ -48,7 +47,7 @@ from investigate.remote_logs import (
     link,
     read_json,
 )
-from investigate.secrets import MASKER
+from investigate.sdk.transport import HttpOptions
 
 QUERY_RANGE = "/loki/api/v1/query_range"
 _STRING = r'"(?:[^"\\\n]|\\.)*"|`[^`]*`'

@@ -24,8 +24,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from investigate.connector import Check, Query
-from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
+from investigate.sdk import ReadOnlyViolation, SourceError, SourceTimeout
+from investigate.sdk.contract import Check, Query
 from investigate_connectors._sqlbase import (
     AuthFailed,
     Limits,

@@ -40,17 +40,7 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.connector import (
-    Check,
-    Collected,
-    Connector,
-    Query,
-    gather_parts,
-)
-from investigate.errors import SourceError
-from investigate.http import HttpOptions
-from investigate.models import Evidence, Level
-from investigate.rows import parse_time
+from investigate.sdk import Evidence, Level, SourceError
 from investigate.sdk.alerts import (
     MAX_RESPONSE_BYTES,
     SecretConfig,
@@ -60,6 +50,15 @@ from investigate.sdk.alerts import (
     link,
     timeout_for,
 )
+from investigate.sdk.contract import (
+    Check,
+    Collected,
+    Connector,
+    Query,
+    gather_parts,
+)
+from investigate.sdk.rows import parse_time
+from investigate.sdk.transport import HttpOptions
 
 _PD_ID = re.compile(r"^[A-Za-z0-9]{1,40}$")
 PD_ACCEPT = "application/vnd.pagerduty+json;version=2"

@@ -21,9 +21,9 @@ import contextlib
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
-from investigate.connector import Check
-from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
-from investigate.sqlguard import check_sql
+from investigate.sdk import ReadOnlyViolation, SourceError, SourceTimeout
+from investigate.sdk.contract import Check
+from investigate.sdk.sqlguard import check_sql
 from investigate_connectors._sqlbase import (
     AuthFailed,
     Limits,

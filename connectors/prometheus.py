@@ -48,12 +48,7 @@ from typing import Any
 import httpx2
 from pydantic import Field, field_validator
 
-from investigate.config import Duration, Strict
-from investigate.connector import Check, Collected, Connector, Query
-from investigate.models import PARAMS
-from investigate.errors import SourceError
-from investigate.models import Evidence, Level
-from investigate.rows import parse_time
+from investigate.sdk import MASKER, PARAMS, Duration, Evidence, Level, SourceError, Strict
 from investigate.sdk.alerts import (
     Blank,
     MonitoringConfig,
@@ -65,8 +60,9 @@ from investigate.sdk.alerts import (
     label_text,
     regex_quote,
 )
-from investigate.secrets import MASKER
-from investigate.sqlparams import bindings
+from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.rows import parse_time
+from investigate.sdk.sqlparams import bindings
 
 MAX_RESPONSE_BYTES = 5_000_000
 MAX_VALUE_CHARS = 500

@@ -26,15 +26,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, field_validator
 
-from investigate.config import SAFE_LOADER, ConfigPath
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Provides, Query
-from investigate.errors import SourceError
-from investigate.fieldmap import FieldMapping
-from investigate.models import Evidence, EvidenceKind
-from investigate.relevance import bm25
-from investigate.rows import parse_time, row_cells, row_evidence, row_haystack, row_time
-from investigate.textmatch import EntityMatcher
-from investigate.threads import in_thread
+from investigate.sdk import SAFE_LOADER, ConfigPath, Evidence, EvidenceKind, SourceError, in_thread
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Provides, Query
+from investigate.sdk.fieldmap import FieldMapping
+from investigate.sdk.relevance import bm25
+from investigate.sdk.rows import parse_time, row_cells, row_evidence, row_haystack, row_time
+from investigate.sdk.textmatch import EntityMatcher
 
 Select = Literal["matched", "window", "text", "all"]
 MAX_FILE_BYTES = 200_000_000

@@ -34,7 +34,8 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.connector import (
+from investigate.sdk import MASKER, Evidence, Level, SourceError
+from investigate.sdk.contract import (
     Check,
     Collected,
     Connector,
@@ -42,14 +43,11 @@ from investigate.connector import (
     Query,
     gather_parts,
 )
-from investigate.errors import SourceError
-from investigate.http import HttpOptions
-from investigate.jsonapi import JsonResponse, fetch_json, request_timeout
-from investigate.models import Evidence, Level
-from investigate.relevance import bm25
-from investigate.rows import parse_time
-from investigate.secrets import MASKER
-from investigate.textmatch import EntityMatcher
+from investigate.sdk.jsonapi import JsonResponse, fetch_json, request_timeout
+from investigate.sdk.relevance import bm25
+from investigate.sdk.rows import parse_time
+from investigate.sdk.textmatch import EntityMatcher
+from investigate.sdk.transport import HttpOptions
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")

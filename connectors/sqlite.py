@@ -22,16 +22,13 @@ from typing import Any
 
 from pydantic import Field
 
-from investigate.config import ConfigPath
-from investigate.connector import Check, Collected, Connector, Query
-from investigate.errors import SourceError, SourceTimeout
-from investigate.models import Evidence
-from investigate.rows import row_evidence
-from investigate.sqlcheck import checked as check_sql
-from investigate.sqlfuncs import is_denied_function
-from investigate.sqlparams import NamedQuery, SQLConnectorConfig, bindings, bound
-from investigate.textmatch import EntityMatcher
-from investigate.threads import in_thread
+from investigate.sdk import ConfigPath, Evidence, SourceError, SourceTimeout, in_thread
+from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.rows import row_evidence
+from investigate.sdk.sqlcheck import checked as check_sql
+from investigate.sdk.sqlfuncs import is_denied_function
+from investigate.sdk.sqlparams import NamedQuery, SQLConnectorConfig, bindings, bound
+from investigate.sdk.textmatch import EntityMatcher
 
 _READ_ACTIONS = frozenset(
     {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}

@@ -27,18 +27,7 @@ from typing import Any
 import httpx2
 from pydantic import Field, field_validator
 
-from investigate.connector import (
-    Check,
-    Collected,
-    Connector,
-    ConnectorConfig,
-    Query,
-    gather_parts,
-)
-from investigate.errors import SourceError
-from investigate.http import HttpOptions
-from investigate.models import Evidence, Level
-from investigate.rows import parse_time
+from investigate.sdk import Evidence, Level, SourceError
 from investigate.sdk.alerts import (
     MAX_RESPONSE_BYTES,
     base_url,
@@ -47,6 +36,16 @@ from investigate.sdk.alerts import (
     link,
     timeout_for,
 )
+from investigate.sdk.contract import (
+    Check,
+    Collected,
+    Connector,
+    ConnectorConfig,
+    Query,
+    gather_parts,
+)
+from investigate.sdk.rows import parse_time
+from investigate.sdk.transport import HttpOptions
 
 RESOLVED = frozenset({"resolved", "postmortem", "completed"})
 RECENT_LIMIT = 50

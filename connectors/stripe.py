@@ -25,8 +25,8 @@ from urllib.parse import quote, urlencode
 
 from pydantic import Field, SecretStr
 
-from investigate.config import Duration
-from investigate.connector import (
+from investigate.sdk import MASKER, Duration, Evidence, EvidenceKind, Level, SourceError
+from investigate.sdk.contract import (
     Check,
     Collected,
     Connector,
@@ -34,13 +34,10 @@ from investigate.connector import (
     Query,
     gather_parts,
 )
-from investigate.errors import SourceError
-from investigate.http import HttpOptions
-from investigate.jsonapi import JsonApi, Transports
-from investigate.models import Evidence, EvidenceKind, Level
-from investigate.rows import detail_pairs, epoch_text, epoch_time
-from investigate.secrets import MASKER
-from investigate.textmatch import EntityMatcher
+from investigate.sdk.jsonapi import JsonApi, Transports
+from investigate.sdk.rows import detail_pairs, epoch_text, epoch_time
+from investigate.sdk.textmatch import EntityMatcher
+from investigate.sdk.transport import HttpOptions
 
 if TYPE_CHECKING:
     pass

@@ -37,14 +37,19 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.config import Duration
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
-from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
-from investigate.html_text import html_to_text
-from investigate.http import HttpOptions, WriteEndpoint, make_client
-from investigate.jsonapi import JsonResponse
-from investigate.models import Comment, Evidence, Organization, Person, Ticket
-from investigate.rows import parse_time
+from investigate.sdk import (
+    MASKER,
+    Comment,
+    Duration,
+    Evidence,
+    Organization,
+    Person,
+    ReadOnlyViolation,
+    SourceError,
+    Ticket,
+    TicketNotFound,
+)
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.helpdesk import (
     VendorRetryAfter,
     _object,
@@ -58,9 +63,10 @@ from investigate.sdk.helpdesk import (
     ticket_number,
     with_hint,
 )
-from investigate.secrets import MASKER
-from investigate.stats.history import History, HistoryQuery, HistoryTicket, Rating
-from investigate.writeback import (
+from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
+from investigate.sdk.html_text import html_to_text
+from investigate.sdk.jsonapi import JsonResponse
+from investigate.sdk.notes import (
     NoteChannel,
     NoteRequest,
     WriteBack,
@@ -68,6 +74,8 @@ from investigate.writeback import (
     only_keys,
     require_json,
 )
+from investigate.sdk.rows import parse_time
+from investigate.sdk.transport import HttpOptions, WriteEndpoint, make_client
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,200}\.[A-Za-z]{2,}$")

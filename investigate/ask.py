@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from investigate.errors import UsageError
+from investigate.evidence.redaction import Redactor
 from investigate.models import Evidence, Report
 from investigate.recording import default_cache_dir
-from investigate.redaction import Redactor
-from investigate.relevance import Index
 from investigate.render import safe, when
+from investigate.sdk.relevance import Index
 
 if TYPE_CHECKING:
     from investigate.context import Context

@@ -10,7 +10,6 @@ from typing import Literal
 from rich.table import Table
 from rich.text import Text
 
-from investigate.connector import Check, Connector, TicketSource
 from investigate.context import Context
 from investigate.demo import example_config_location
 from investigate.errors import ConfigError, InvestigateError
@@ -18,6 +17,7 @@ from investigate.instances import build_connectors
 from investigate.models import SourceResult
 from investigate.registry import discover
 from investigate.render import safe
+from investigate.sdk.contract import Check, Connector, TicketSource
 from investigate.secrets import MASKER
 from investigate.writeback import write_permission
 

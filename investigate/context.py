@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import httpx2
     from rich.console import Console
 
-    from investigate.http import HttpOptions
+    from investigate.sdk.transport import HttpOptions
 
 
 def _now() -> datetime:
@@ -113,6 +113,6 @@ class Context:
         return Context.__dict__["out"].file(self)  # type: ignore[no-any-return]
 
     def http(self, options: HttpOptions) -> httpx2.AsyncClient:
-        from investigate.http import make_client
+        from investigate.sdk.transport import make_client
 
         return make_client(options, transport=self.transport)

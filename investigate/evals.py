@@ -155,8 +155,8 @@ def score_report(
 
 def _reply_lint(report: Any, settings: Any) -> list[str]:
     """The reply linter's verdict on the report's final draft reply (after enforcement)."""
+    from investigate.evidence.replylint import lint
     from investigate.models import Evidence
-    from investigate.replylint import lint
 
     analysis = report.analysis
     reply = str(getattr(analysis, "draft_reply", "") or "")

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from investigate.connector import Connector
 from investigate.context import Context
 from investigate.errors import ConfigError, UsageError
 from investigate.models import SourceResult
 from investigate.registry import discover
+from investigate.sdk.contract import Connector
 from investigate.secrets import MASKER
 from investigate.suggest import did_you_mean
 

@@ -39,8 +39,8 @@ from investigate import __version__
 from investigate.checks import Posture
 from investigate.context import Context, make_console
 from investigate.errors import InvestigateError, UsageError
+from investigate.evidence.redaction import Redactor
 from investigate.models import Evidence, Report, SourceResult
-from investigate.redaction import Redactor
 from investigate.render import safe
 from investigate.render.markdown import md
 from investigate.secrets import MASKER
@@ -391,7 +391,7 @@ def build_server(ctx: Context, redact: bool) -> MCPServer:
         text: Annotated[str, Field(min_length=1, max_length=2000, description="Words to find.")],
         limit: Annotated[int, Field(ge=1, le=50)] = 5,
     ) -> EvidenceMatches:
-        from investigate.relevance import Index
+        from investigate.sdk.relevance import Index
 
         with _tool_errors():
             report = state.last(ticket_id)

@@ -164,7 +164,7 @@ class Entities(_Model):
 
 
 class CausalLink(_Model):
-    """A change followed by the first new error it may explain (see `investigate.causal`)."""
+    """A change followed by the first new error it may explain (see `investigate.evidence.causal`)."""
 
     cause: str = Field("", description="Evidence ID of the change (deploy, audit row, rotation…).")
     effect: str = Field("", description="Evidence ID of the first new error after it.")

@@ -12,12 +12,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from investigate import entities as entity_mod
-from investigate import incidents, replylint, runbooks
 from investigate.analysts import AnalystInput, choose_analyst
 from investigate.budget import apply_budget
-from investigate.causal import Aliases
-from investigate.connector import Collected, Query, Stage, TicketSearch, TicketSource
 from investigate.context import Context
 from investigate.durations import parse_time
 from investigate.errors import (
@@ -28,6 +24,10 @@ from investigate.errors import (
     TicketSourceError,
     UsageError,
 )
+from investigate.evidence import entities as entity_mod
+from investigate.evidence import incidents, replylint, runbooks
+from investigate.evidence.causal import Aliases
+from investigate.evidence.ranking import dedupe, merged_notes, number, order
 from investigate.instances import AnyConnector, Connectors, build_connectors
 from investigate.models import (
     Entities,
@@ -40,8 +40,8 @@ from investigate.models import (
 )
 from investigate.notemarker import without_our_notes
 from investigate.options import RunOptions
-from investigate.ranking import dedupe, merged_notes, number, order
 from investigate.recording import Cache, Recorder, Replay, load_replay
+from investigate.sdk.contract import Collected, Query, Stage, TicketSearch, TicketSource
 from investigate.secrets import MASKER
 from investigate.sla import sla_for
 
@@ -347,7 +347,7 @@ def _recorder(ctx: Context, options: RunOptions) -> Recorder:
     """One recorder (and one redaction mapping) per run, so a value is the same placeholder in
     every file of the recording."""
     assert options.record is not None
-    from investigate.redaction import Redactor
+    from investigate.evidence.redaction import Redactor
 
     redaction = ctx.config.settings.redaction
     redactor = (
@@ -412,7 +412,7 @@ async def preview_prompt(
     is sent: the connectors are queried (read-only) but no analyst is called."""
     from investigate.analysts.llm import LLMAnalyst
     from investigate.analysts.prompt import build_prompt
-    from investigate.redaction import Redactor
+    from investigate.evidence.redaction import Redactor
 
     analyst = choose_analyst(ctx, options)
     data = await gather(ctx, options, progress)

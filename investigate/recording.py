@@ -32,13 +32,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from investigate import __version__
-from investigate.connector import Collected
 from investigate.errors import SourceError, SourceTimeout, UsageError
 from investigate.models import Analysis, Entities, Evidence, Ticket, Usage, Window
+from investigate.sdk.contract import Collected
 from investigate.secrets import MASKER
 
 if TYPE_CHECKING:
-    from investigate.redaction import Redactor
+    from investigate.evidence.redaction import Redactor
 
 FORMAT = 1
 MAX_FILE_BYTES = 64 * 1024 * 1024

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 
-from investigate.connector import ENTRY_POINT_GROUP, Connector
+from investigate.sdk.contract import ENTRY_POINT_GROUP, Connector
 from investigate.secrets import MASKER
 
 GROUP = ENTRY_POINT_GROUP

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from investigate.config import SLAPolicy
 from investigate.models import SLA, Ticket
-from investigate.stats.history import is_agent_reply
+from investigate.sdk.history import is_agent_reply
 
 _DONE = {"solved", "closed", "resolved"}
 

@@ -16,7 +16,7 @@ rest: idempotency, rendering, the guarded client, dry runs. Connectors are never
           token: ${ZENDESK_NOTE_TOKEN}        # a separate credential, used for the note only
           redact_notes: false                 # true: PII as placeholders, as for a hosted LLM
 
-Fences: the write client's guard (`investigate.http.WriteEndpoint`) allows exactly that one
+Fences: the write client's guard (`investigate.sdk.transport.WriteEndpoint`) allows exactly that one
 method and path, with the body check, and refuses every other write (status, assignee, tags,
 a public reply); it sends once (no retry: a retried POST could post twice). A public channel
 (GitHub issue comments) is refused unless `public_ok: true`.
@@ -30,18 +30,10 @@ of the ticket text it investigates, so a note never feeds the next run.
 from __future__ import annotations
 
 import base64
-import json
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import SecretStr
-
-from investigate.config import Strict
-from investigate.connector import TicketSource
 from investigate.errors import ReadOnlyViolation, UsageError
-from investigate.http import HttpOptions, ReadOnlyGuard, WriteEndpoint, describe
 from investigate.models import Report, Ticket
 from investigate.notemarker import (  # noqa: F401 - re-exported
     MARKER,
@@ -51,7 +43,19 @@ from investigate.notemarker import (  # noqa: F401 - re-exported
     marker_for,
     without_our_notes,
 )
-from investigate.render.note import NoteFormat, render_note
+from investigate.render.note import render_note
+from investigate.sdk.contract import TicketSource
+from investigate.sdk.notes import (  # noqa: F401 - re-exported for the core
+    NoteChannel,
+    NoteFormat,
+    NoteRequest,
+    NoteTarget,
+    WriteBack,
+    note_options,
+    only_keys,
+    require_json,
+)
+from investigate.sdk.transport import ReadOnlyGuard, describe
 from investigate.secrets import MASK, MASKER
 
 if TYPE_CHECKING:
@@ -61,52 +65,6 @@ NoteStatus = Literal["posted", "unchanged", "dry-run", "refused", "failed"]
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "private-token"})
 
 
-class WriteBack(Strict):
-    """A ticket source's `write_back:` section: off unless enabled, with its own credential."""
-
-    enabled: bool = False
-    token: SecretStr | None = None
-    """The write credential (API token, key or bearer token), separate from the read one."""
-    email: str | None = None
-    """The user for basic auth where the helpdesk wants one (Zendesk agent, Jira account)."""
-    redact_notes: bool = False
-    """Apply the hosted-LLM redaction to the note (default: agents see real values)."""
-    public_ok: bool = False
-    """Allow a channel whose comments are public (GitHub issues)."""
-
-
-@dataclass(frozen=True)
-class NoteRequest:
-    method: str
-    path: str
-    json: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class NoteChannel:
-    """What a ticket source tells the core about its one write."""
-
-    vendor: str
-    format: NoteFormat
-    settings: WriteBack
-    endpoint: WriteEndpoint
-    label: str
-    """The documented endpoint for people, e.g. `PUT /api/v2/tickets/{id} (private comment)`."""
-    options: HttpOptions
-    """Base URL, timeout and the write credential's headers/auth (no `write`: the core sets it)."""
-    build: Callable[[Ticket, str], NoteRequest]
-    public: bool = False
-    problem: str | None = None
-    """Why a real post cannot happen (e.g. no credential); a dry run still shows the request."""
-
-
-@runtime_checkable
-class NoteTarget(Protocol):
-    def note_channel(self) -> NoteChannel:
-        """The create-note endpoint and the write credential from `write_back:`."""
-        ...
-
-
 @dataclass
 class NoteOutcome:
     ticket_id: str
@@ -114,22 +72,6 @@ class NoteOutcome:
     detail: str
     request: str = ""
     """With a dry run: the exact request (secrets masked)."""
-
-
-def note_options(
-    base_url: str,
-    timeout: timedelta | None,
-    *,
-    bearer: SecretStr | None = None,
-    headers: dict[str, str] | None = None,
-    auth: tuple[str, str] | None = None,
-) -> HttpOptions:
-    """The note client's options for `NoteChannel.options` (the core adds the write fence)."""
-    extra = dict(headers or {})
-    if bearer is not None:
-        extra["Authorization"] = f"Bearer {bearer.get_secret_value()}"
-    seconds = timeout.total_seconds() if timeout else 30.0
-    return HttpOptions(base_url=base_url, timeout=seconds, headers=extra, auth=auth)
 
 
 def write_permission(connector: object) -> tuple[str, str, str] | None:
@@ -218,7 +160,7 @@ async def _send(
     dry_run: bool,
 ) -> NoteOutcome:
     sensitive = ctx.config.settings.redaction.sensitive
-    from investigate.redaction import Redactor
+    from investigate.evidence.redaction import Redactor
 
     redactor = Redactor(sensitive, enabled=True) if channel.settings.redact_notes else None
     body = render_note(report, channel.format, marker, redactor)
@@ -260,26 +202,6 @@ async def _send(
         "posted",
         f"posted an internal note on {channel.vendor} ticket {report.ticket.id}",
     )
-
-
-def require_json(body: bytes) -> dict[str, Any]:
-    """For body checks: the JSON object sent, or a refusal."""
-    try:
-        data = json.loads(body or b"null")
-    except ValueError:
-        raise ReadOnlyViolation("refused a note request whose body is not JSON") from None
-    if not isinstance(data, dict):
-        raise ReadOnlyViolation("refused a note request whose body is not a JSON object")
-    return data
-
-
-def only_keys(data: dict[str, Any], allowed: set[str], what: str) -> None:
-    """Refuse a body with any field beyond the documented note fields."""
-    extra = sorted(set(data) - allowed)
-    if extra:
-        raise ReadOnlyViolation(
-            f"refused a {what} that also sets {', '.join(extra)}: only an internal note is allowed"
-        )
 
 
 def print_outcome(ctx: Context, outcome: NoteOutcome) -> None:

@@ -1,4 +1,4 @@
-"""Regenerate `investigate/gitleaks_rules.py` from gitleaks' default rule list.
+"""Regenerate `investigate/evidence/gitleaks_rules.py` from gitleaks' default rule list.
 
     python scripts/vendor_gitleaks.py path/to/gitleaks/config/gitleaks.toml <commit>
 

@@ -3,8 +3,11 @@ plugin registered through a real `investigate.connectors.v1` entry point."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import sys
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,20 +99,83 @@ def write_config(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 # --- the fast loop: `pytest -m "not slow"` -----------------------------------------------------
 
-SLOW_FIXTURES = frozenset({"pg", "maria", "prom", "am", "postgres_admin", "mariadb_cursor"})
-"""Fixtures that start a real server (PostgreSQL, MariaDB, Prometheus, Alertmanager)."""
-SLOW_DIRS = ("faults",)
+TESTS = Path(__file__).resolve().parent
+SERVER_MODULES = (TESTS / "servers.py", TESTS / "monitoring_servers.py")
+"""Where the real servers are started: every top-level `start_*` function in these files runs a
+real PostgreSQL, MariaDB, Prometheus or Alertmanager binary."""
+SLOW_LIST = TESTS / "slow_tests.txt"
+"""Test functions slow by measurement (scripts/slow_tests.py writes it from a durations run)."""
+SLOW_DIRS = frozenset({"faults"})
 """Folders whose every test is slow (tests/faults: the whole fault matrix and the load run)."""
 
 
+def server_starters() -> frozenset[str]:
+    """The names of the `start_*` functions of SERVER_MODULES, read from their source (a new
+    starter counts the day it is written; nothing is imported)."""
+    names: set[str] = set()
+    for module in SERVER_MODULES:
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        names.update(
+            node.name
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("start_")
+        )
+    return frozenset(names)
+
+
+def _names(code: types.CodeType) -> Iterator[str]:
+    """Every global or attribute name a function's code (and the code nested in it) refers to."""
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _names(const)
+
+
+def starts_a_server(func: object, starters: frozenset[str]) -> bool:
+    """Whether a fixture or test function calls one of the server starters (`with
+    start_postgres() as server`, `from servers import start_mariadb`, `servers.start_x()`)."""
+    code = getattr(inspect.unwrap(func), "__code__", None)  # type: ignore[arg-type]
+    return isinstance(code, types.CodeType) and not starters.isdisjoint(_names(code))
+
+
+def real_server_fixtures(item: pytest.Item, starters: frozenset[str]) -> set[str]:
+    """The fixtures in the item's closure (the ones it asks for and the ones those ask for) that
+    start a real server."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return set()
+    return {
+        name
+        for name, defs in info.name2fixturedefs.items()
+        if any(starts_a_server(d.func, starters) for d in defs)
+    }
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `slow` every test on a real server or in a slow folder; single slow tests carry
-    `@pytest.mark.slow` themselves (over ~2 s alone on a 2-core machine)."""
-    here = Path(__file__).resolve().parent
+    """Mark `slow` every test that starts a real server (itself or through any fixture in its
+    closure), sits in a slow folder, or is listed in tests/slow_tests.txt (measured: slower than
+    the threshold there). Single slow tests of a slow kind carry `@pytest.mark.slow` themselves:
+    subprocess runs of the CLI, wheel builds, Chromium, long property or eval runs."""
+    starters = server_starters()
+    measured = {
+        line.strip()
+        for line in SLOW_LIST.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    folders: dict[Path, str] = {}
     for item in items:
-        try:
-            folder = item.path.resolve().relative_to(here).parts[0]
-        except ValueError:
-            folder = ""
-        if folder in SLOW_DIRS or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        folder = folders.get(item.path)
+        if folder is None:
+            try:
+                folder = item.path.relative_to(TESTS).parts[0]
+            except ValueError:
+                folder = ""
+            folders[item.path] = folder
+        func = getattr(item, "function", None)
+        if (
+            folder in SLOW_DIRS
+            or item.nodeid.split("[", 1)[0] in measured
+            or real_server_fixtures(item, starters)
+            or (func is not None and starts_a_server(func, starters))
+        ):
             item.add_marker(pytest.mark.slow)

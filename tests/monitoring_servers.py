@@ -318,8 +318,8 @@ def make_query(
     """A Query for ticket 4812 over [start, end] (default: the last hour up to now)."""
     from datetime import UTC, datetime, timedelta
 
-    from investigate.connector import Query
     from investigate.models import Entities, Ticket, Window
+    from investigate.sdk.contract import Query
 
     end = end or datetime.now(UTC) + timedelta(seconds=5)
     start = start or end - timedelta(hours=1)

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from investigate.connector import Connector
+from investigate.sdk.contract import Connector
 
 T = TypeVar("T", bound="Connector[Any]")
 PASSWORDS = {"admin": "adm1n-S3cret", "app_ro": "r3ad-0nly-pw!", "app_rw": "wr1te-pw-Xy"}
@@ -414,8 +414,8 @@ def make_query(
     """A Query for ticket 4812 with the given requester and entity lists (`account_ids=[...]`)."""
     from datetime import datetime
 
-    from investigate.connector import Query
     from investigate.models import Entities, Person, Ticket, Window
+    from investigate.sdk.contract import Query
 
     window = Window(
         start=datetime.fromisoformat(WINDOW_START), end=datetime.fromisoformat(WINDOW_END)

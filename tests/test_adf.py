@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from investigate.adf import MAX_CHARS, adf_to_text
+from investigate.sdk.adf import MAX_CHARS, adf_to_text
 
 
 def doc(*content: dict[str, Any]) -> dict[str, Any]:

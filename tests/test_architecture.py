@@ -116,3 +116,108 @@ def test_entry_points_name_the_installed_package() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     targets = project["entry-points"]["investigate.connectors.v1"].values()
     assert all(t.startswith(f"{INSTALLED}.") for t in targets)
+
+
+# --- the rooms: investigate/sdk (the kit), investigate/evidence, the spine around them -----------
+
+FOUNDATION = frozenset(
+    f"investigate.{name}"
+    for name in (
+        "__version__",
+        "models",
+        "states",
+        "errors",
+        "durations",
+        "config",
+        "context",
+        "secrets",
+        "threads",
+        "suggest",
+        "demo",
+        "safeconsole",
+        "termsafe",
+    )
+)
+"""The spine's foundation: data types, errors, config types, the secret masker and the run
+context. Every room may import these; they import nothing of the evidence room or of the rest of
+the spine (pipeline, CLI, analysts, renderers)."""
+
+HARNESS_MAY_EXTRACT = {"investigate.sdk.testing": {"investigate.evidence.entities"}}
+"""The contract suite runs a connector as the pipeline would, so it extracts a hostile ticket's
+entities with the real extractor; no connector imports `investigate.sdk.testing`."""
+
+
+def _investigate_imports(path: Path) -> set[str]:
+    """Modules of `investigate` imported by `path`; `from investigate import x` names `x`."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "investigate")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "investigate":
+                found.update(f"investigate.{a.name}" for a in node.names)
+            elif node.module.split(".")[0] == "investigate":
+                found.add(node.module)
+    return found
+
+
+def _room_offenders(room: str, allowed_rooms: tuple[str, ...]) -> dict[str, list[str]]:
+    offenders: dict[str, list[str]] = {}
+    for path in _python_files(f"investigate/{room}"):
+        module = _module_name(path)
+        allowed = HARNESS_MAY_EXTRACT.get(module, set())
+        bad = sorted(
+            name
+            for name in _investigate_imports(path)
+            if name not in FOUNDATION
+            and name not in allowed
+            and not any(name == r or name.startswith(f"{r}.") for r in allowed_rooms)
+        )
+        if bad:
+            offenders[module] = bad
+    return offenders
+
+
+def test_the_kit_imports_only_itself_and_the_foundation() -> None:
+    assert _room_offenders("sdk", ("investigate.sdk",)) == {}
+
+
+def test_the_evidence_room_imports_only_itself_the_kit_and_the_foundation() -> None:
+    assert _room_offenders("evidence", ("investigate.evidence", "investigate.sdk")) == {}
+
+
+def test_the_foundation_imports_nothing_above_the_kit() -> None:
+    offenders: dict[str, list[str]] = {}
+    for name in FOUNDATION - {"investigate.__version__"}:
+        path = ROOT / (name.replace(".", "/") + ".py")
+        bad = sorted(
+            m
+            for m in _investigate_imports(path)
+            if m not in FOUNDATION and not m.startswith("investigate.sdk.")
+        )
+        if bad:
+            offenders[name] = bad
+    assert offenders == {}
+
+
+def test_connectors_import_only_the_kit() -> None:
+    """`investigate.sdk` (and its submodules) is the one public surface a connector builds on."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name
+            for name in _investigate_imports(path)
+            if name != "investigate.sdk" and not name.startswith("investigate.sdk.")
+        )
+        for path in _python_files("connectors")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_the_rooms_hold_what_their_names_say() -> None:
+    """A guard against drifting back to one flat folder: the kit and evidence modules are not
+    at the top level again."""
+    flat = {p.stem for p in (ROOT / "investigate").glob("*.py")}
+    rooms = {
+        p.stem for room in ("sdk", "evidence") for p in (ROOT / "investigate" / room).glob("*.py")
+    }
+    assert flat & rooms == {"__init__"}

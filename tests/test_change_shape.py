@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from investigate import signals
+from investigate.evidence import signals
 from investigate.models import Evidence
 
 

@@ -264,6 +264,7 @@ def test_check_with_no_connectors_is_a_config_error_not_an_empty_success(cli, wr
     assert "config.example.yaml" in result.err
 
 
+@pytest.mark.slow  # the console script in a subprocess
 def test_shell_completion_script_is_available() -> None:
     exe = Path(sys.executable).with_name("investigate")
     done = subprocess.run(
@@ -273,6 +274,7 @@ def test_shell_completion_script_is_available() -> None:
     assert "_investigate_completion" in done.stdout and "complete " in done.stdout
 
 
+@pytest.mark.slow  # a fresh python subprocess
 def test_help_does_not_import_the_llm_sdk() -> None:
     code = (
         "import sys; from investigate.cli import run; rc = run(['--help']); "
@@ -283,6 +285,7 @@ def test_help_does_not_import_the_llm_sdk() -> None:
     assert "Usage: investigate" in done.stdout
 
 
+@pytest.mark.slow  # the console script in subprocesses
 def test_console_script_is_installed_and_exits_with_contract_codes() -> None:
     exe = Path(sys.executable).with_name("investigate")
     assert exe.exists(), "pip install -e . should install the `investigate` console script"
@@ -298,6 +301,7 @@ def test_console_script_is_installed_and_exits_with_contract_codes() -> None:
     assert "config file not found" in missing.stderr
 
 
+@pytest.mark.slow  # the console script in a subprocess
 def test_a_reader_that_stops_early_is_not_an_error() -> None:
     """`investigate ticket 4812 | head -1`: the closed pipe ends the run quietly, exit 0."""
     exe = Path(sys.executable).with_name("investigate")

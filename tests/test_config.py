@@ -18,8 +18,8 @@ from investigate.config import (
     find_config,
     load_config,
 )
-from investigate.connector import ConnectorConfig
 from investigate.errors import ConfigError, ExitCode, InvestigateError
+from investigate.sdk.contract import ConnectorConfig
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.yaml"
 

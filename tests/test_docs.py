@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +24,7 @@ def _generator_check(script: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow  # the generator runs --help of every command in subprocesses
 def test_readme_cli_reference_matches_help() -> None:
     _generator_check("gen_cli_reference.py")
 
@@ -36,6 +38,7 @@ def _help(command: str) -> str:
     ).stdout
 
 
+@pytest.mark.slow  # python -m investigate --help in a subprocess
 def test_ci_recipe_workflow_is_valid_and_uses_real_options() -> None:
     text = (ROOT / "docs/ci.md").read_text()
     block = re.search(r"```yaml\n(.*?)```", text, re.S)
@@ -72,6 +75,7 @@ def test_readme_quickstart_is_two_commands_and_ci_runs_the_second() -> None:
     )
 
 
+@pytest.mark.slow  # the generator in a subprocess
 def test_readme_report_excerpt_matches_the_demo() -> None:
     _generator_check("gen_readme_excerpt.py")
 
@@ -85,10 +89,11 @@ def _section(text: str, heading: str) -> str:
     return text.split(heading, 1)[1].split("\n#", 1)[0]
 
 
+@pytest.mark.slow  # python -m investigate --help in a subprocess
 def test_formats_doc_names_every_key_and_only_real_ones() -> None:
-    from investigate.connector import ConnectorConfig
     from investigate.models import Ticket
-    from investigate.sqlparams import NamedQuery
+    from investigate.sdk.contract import ConnectorConfig
+    from investigate.sdk.sqlparams import NamedQuery
     from investigate_connectors.records import RecordsConfig
 
     doc = (ROOT / "docs/formats.md").read_text()

@@ -1,4 +1,4 @@
-from investigate.drain import Drain, DrainSettings
+from investigate.sdk.drain import Drain, DrainSettings
 
 
 def test_groups_and_wildcards() -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from investigate.entities import MAX_PER_LIST, add_values, extract, keywords
+from investigate.evidence.entities import MAX_PER_LIST, add_values, extract, keywords
 from investigate.models import Comment, Organization, Person, Ticket
 
 CREATED = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -260,6 +261,7 @@ def test_lists_are_capped() -> None:
     assert len(e.keywords) <= 25
 
 
+@pytest.mark.slow  # a megabyte ticket
 def test_a_one_megabyte_hostile_ticket_completes_with_bounded_results() -> None:
     chunks = [
         "x@" * 50_000,
@@ -336,6 +338,7 @@ _FRAGMENTS = st.sampled_from(
 _TEXT = st.one_of(st.text(max_size=300), st.lists(_FRAGMENTS | st.text(max_size=5)).map("".join))
 
 
+@pytest.mark.slow  # 300 hypothesis examples
 @settings(max_examples=300, deadline=None)
 @given(subject=_TEXT, description=_TEXT)
 @example(subject="", description="9999-12-31T12:00-1200")

@@ -398,7 +398,7 @@ def test_held_out_suite_shape() -> None:
 
 # Issue 13's gate over ALL cases (existing and held-out), measured 2026-12-07 with the offline
 # analyst over 105 cases: category 0.933, recall@5 0.951, reply-lint failures 0 (held-out alone:
-# 0.901 / 0.951); with the log format detection of `investigate.logformats` merged, which reads
+# 0.901 / 0.951); with the log format detection of `investigate.sdk.logformats` merged, which reads
 # the held-out worlds' logfmt and `ts/lvl/msg` layouts: 1.00 / 0.984 (held-out 1.00 / 1.00).
 GATE_ALL_CATEGORY = 0.9
 GATE_ALL_RECALL_5 = 0.95

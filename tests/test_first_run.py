@@ -55,6 +55,7 @@ def test_demo_investigates_one_from_an_empty_folder(cli: Any, empty_dir: Path) -
     assert list(empty_dir.iterdir()) == []  # nothing written where the user stands
 
 
+@pytest.mark.slow  # builds the wheel, runs python -m twice
 def test_the_wheel_carries_the_demo_and_runs_it_from_an_empty_folder(tmp_path: Path) -> None:
     """Build the real wheel, unpack it as an installer would, and run the demo from an empty
     folder with only the unpacked wheel on the path: no checkout involved."""
@@ -119,6 +120,7 @@ def test_init_writes_a_starter_that_loads_and_says_what_next(cli: Any, empty_dir
     assert written.read_text() == text
 
 
+@pytest.mark.slow  # a python -m subprocess
 def test_init_asks_nothing_when_stdin_is_not_a_terminal(empty_dir: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "investigate", "init"],
@@ -255,6 +257,7 @@ def test_text_format_has_no_markdown_escapes(cli: Any, empty_dir: Path) -> None:
 # --- exit codes -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a python -m subprocess per command
 @pytest.mark.parametrize(
     "args",
     [
@@ -393,6 +396,7 @@ def test_timeouts_must_be_positive(cli: Any, cfg: Path, value: str, message: str
     assert message in result.err
 
 
+@pytest.mark.slow  # a python -m subprocess
 def test_stderr_is_not_wrapped_when_it_is_not_a_terminal(tmp_path: Path) -> None:
     """CI logs: a long path stays on one line (rich would wrap it at 80 columns)."""
     target = tmp_path / ("report-" + "x" * 120 + ".md")

@@ -1,4 +1,4 @@
-"""`investigate.connector.gather_parts`: a connector's own concurrent calls keep what answered
+"""`investigate.sdk.contract.gather_parts`: a connector's own concurrent calls keep what answered
 when some fail, and the report says which failed (status `error`/`timeout`, the reason, the
 items kept); all failing is still the source failing."""
 
@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from investigate.connector import Collected, gather_parts
 from investigate.errors import SourceError, SourceTimeout
 from investigate.models import Evidence
 from investigate.pipeline import _combine
 from investigate.recording import Cache, result_from_json, result_to_json
+from investigate.sdk.contract import Collected, gather_parts
 
 
 async def ok(value: int) -> int:

@@ -8,7 +8,7 @@ from busyclock import Stopwatch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from investigate.html_text import MAX_INPUT, html_to_text, looks_like_html
+from investigate.sdk.html_text import MAX_INPUT, html_to_text, looks_like_html
 
 
 def test_paragraphs_breaks_and_lists() -> None:

@@ -18,7 +18,7 @@ import stamina
 from busyclock import Stopwatch
 
 from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
-from investigate.http import (
+from investigate.sdk.transport import (
     HttpOptions,
     ReadOnlyGuard,
     ReadOnlyPost,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from investigate.incidents import merge, suspect
+from investigate.evidence.incidents import merge, suspect
 from investigate.models import Evidence, Incident, Ticket
 
 T = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from investigate import logformats
-from investigate.logformats import ParsedLine, assess, detect, records
+from investigate.sdk import logformats
+from investigate.sdk.logformats import ParsedLine, assess, detect, records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logformats"
 REFERENCE = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

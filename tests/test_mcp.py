@@ -433,6 +433,7 @@ async def _demo_over_http(url: str, headers: dict[str, str]) -> dict[str, Any]:
         return result.structured_content
 
 
+@pytest.mark.slow  # a real HTTP MCP server
 async def test_http_without_token_on_loopback(http_server: str) -> None:
     report = await _demo_over_http(http_server, {})
     jsonschema.Draft202012Validator(_report_schema()).validate(report)
@@ -443,6 +444,7 @@ async def test_http_without_token_on_loopback(http_server: str) -> None:
     assert report["ticket"]["requester"]["email"].startswith("<EMAIL_")
 
 
+@pytest.mark.slow  # a real HTTP MCP server
 @pytest.mark.parametrize("http_server", [TOKEN], indirect=True)
 async def test_http_with_token_is_enforced_on_every_request(http_server: str) -> None:
     report = await _demo_over_http(http_server, {"Authorization": f"Bearer {TOKEN}"})

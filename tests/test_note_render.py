@@ -8,8 +8,8 @@ import re
 
 import pytest
 
+from investigate.evidence.redaction import Redactor
 from investigate.models import Report
-from investigate.redaction import Redactor
 from investigate.render.note import NoteFormat, render_note
 from investigate.secrets import MASKER
 from investigate.writeback import evidence_hash, last_marker, marker_for, without_our_notes

@@ -9,8 +9,8 @@ import pytest
 
 from investigate.analysts import AnalystInput
 from investigate.analysts.offline import analyse
+from investigate.evidence.ranking import rank
 from investigate.models import Entities, Evidence, SourceResult, Ticket, Window
-from investigate.ranking import rank
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from investigate.models import Level, Window
-from investigate.patterns import MAX_EXAMPLES, LogLine, PatternGrouper, default_keep, template
+from investigate.sdk.patterns import MAX_EXAMPLES, LogLine, PatternGrouper, default_keep, template
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 END = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -23,7 +23,8 @@ from investigate.analysts.llm import LLMAnalyst
 from investigate.analysts.openai_analyst import OpenAIProvider
 from investigate.analysts.prompt import build_prompt
 from investigate.config import Settings
-from investigate.entities import extract
+from investigate.evidence.entities import extract
+from investigate.evidence.redaction import Redactor
 from investigate.models import (
     Comment,
     Evidence,
@@ -33,7 +34,6 @@ from investigate.models import (
     Ticket,
     Window,
 )
-from investigate.redaction import Redactor
 from investigate.secrets import MASKER
 
 NOW = datetime(2026, 11, 24, 9, 13, tzinfo=UTC)
@@ -232,6 +232,7 @@ def test_the_draft_gets_back_only_the_requesters_own_data() -> None:
 _SEPARATORS = st.sampled_from([" ", "\n", ": ", "\t", " (", ' "', "=", ", "])
 
 
+@pytest.mark.slow  # 150 hypothesis examples
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     before=st.text(max_size=200),
@@ -257,6 +258,7 @@ def test_no_placement_of_a_canary_reaches_the_prompt(
     assert [n for n in needles if n in prompt.user] == []
 
 
+@pytest.mark.slow  # 100 hypothesis examples
 @settings(max_examples=100, deadline=None)
 @given(
     picks=st.lists(st.integers(min_value=0, max_value=60), max_size=8),

@@ -14,7 +14,7 @@ from fakes.loki import LogQLError, parse_logql
 from hypothesis import given
 from hypothesis import strategies as st
 
-from investigate.querylang import (
+from investigate.sdk.querylang import (
     MAX_VALUE,
     QueryValueError,
     cloudwatch_any,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from investigate.evidence.ranking import rank
 from investigate.models import Entities, Evidence
-from investigate.ranking import rank
 
 T = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ENTITIES = Entities(account_ids=["acc_1"], emails=["ana@acme.io"])
@@ -219,9 +219,9 @@ def test_a_firing_alert_with_a_severity_label_still_counts_as_firing() -> None:
 def test_only_kept_items_are_numbered_and_no_link_points_at_a_dropped_one() -> None:
     """IDs are given after the budget: a change keeps its link to an error only when both are
     in the report (a link to a dropped item would cite an ID the report does not have)."""
-    from investigate import causal
+    from investigate.evidence import causal
+    from investigate.evidence.ranking import number
     from investigate.models import CausalLink, Evidence
-    from investigate.ranking import number
 
     deploy = Evidence(source="deploys", kind="deploy", title="Deploy api v2")
     shown = Evidence(source="logs", kind="log_pattern", title="ERROR api: KeyError")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from investigate.connector import Collected
 from investigate.errors import SourceTimeout
 from investigate.models import Evidence
 from investigate.recording import Cache, result_from_json, result_to_json
+from investigate.sdk.contract import Collected
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = str(ROOT / "config.example.yaml")
@@ -165,8 +165,8 @@ def test_the_cache_answers_a_second_look_and_expires(
 def test_the_cache_key_covers_secrets_without_storing_them() -> None:
     from pydantic import SecretStr
 
-    from investigate.connector import ConnectorConfig
     from investigate.models import Entities
+    from investigate.sdk.contract import ConnectorConfig
 
     class Cfg(ConnectorConfig):
         api_key: SecretStr

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from investigate.redaction import PLACEHOLDER, Redactor, entropy, luhn
+from investigate.evidence.redaction import PLACEHOLDER, Redactor, entropy, luhn
 
 
 @pytest.fixture
@@ -501,6 +501,7 @@ ADVERSARIAL = [
 ]
 
 
+@pytest.mark.slow  # a megabyte of adversarial text per case
 @pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: repr(t[:16]))
 def test_one_megabyte_adversarial_inputs_finish(text: str) -> None:
     redactor = Redactor(["acme"])

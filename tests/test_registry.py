@@ -47,6 +47,7 @@ def test_a_plugin_that_fails_to_import_is_reported_and_skipped(cli, write_config
     assert skipped["status"] == "skipped" and "failed to load" in skipped["error"]
 
 
+@pytest.mark.slow  # a fresh python subprocess
 def test_a_run_imports_only_the_connector_types_its_config_uses() -> None:
     import subprocess
     import sys
@@ -77,6 +78,7 @@ def test_a_run_imports_only_the_connector_types_its_config_uses() -> None:
     }
 
 
+@pytest.mark.slow  # a fresh python subprocess
 def test_an_offline_run_loads_no_redaction_and_no_http_client() -> None:
     """Start-up stays light: the demo's offline run reads files and SQLite only, so neither the
     PII detectors (phonenumbers, stdnum, hundreds of key patterns) nor an HTTP client load."""
@@ -85,7 +87,12 @@ def test_an_offline_run_loads_no_redaction_and_no_http_client() -> None:
     from pathlib import Path
 
     demo = Path(__file__).resolve().parents[1] / "config.example.yaml"
-    heavy = ["investigate.redaction", "investigate.detect", "phonenumbers", "httpx2"]
+    heavy = [
+        "investigate.evidence.redaction",
+        "investigate.evidence.detect",
+        "phonenumbers",
+        "httpx2",
+    ]
     code = (
         "import contextlib, io, sys\n"
         "from investigate.cli import run\n"

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from investigate.relevance import (
+from investigate.sdk.relevance import (
     DEFAULT,
     MAX_TEXT,
     Index,

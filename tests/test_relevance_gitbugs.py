@@ -56,6 +56,7 @@ def test_pairs_are_loaded_with_the_comma_separated_row_split(bench: ModuleType) 
     assert test["13438913"] == {"13547000", "13396667"}
 
 
+@pytest.mark.slow  # ranks every git-bug world (the `results` fixture)
 @pytest.mark.parametrize("split", ["train", "test"])
 def test_improved_beats_the_baseline(results: dict[tuple[str, str], Any], split: str) -> None:
     base, new = results["baseline", split], results["improved", split]
@@ -71,6 +72,7 @@ FLOORS = {
 }
 
 
+@pytest.mark.slow  # ranks every git-bug world (the `results` fixture)
 @pytest.mark.parametrize("split", ["train", "test"])
 def test_improved_reaches_its_floor(results: dict[tuple[str, str], Any], split: str) -> None:
     row = results["improved", split]
@@ -84,6 +86,7 @@ def test_improved_reaches_its_floor(results: dict[tuple[str, str], Any], split: 
 # are shared and noisy (a 2 s bound failed at 6.3 s under load).
 
 
+@pytest.mark.slow  # ranks every git-bug world (the `results` fixture)
 def test_the_table_shows_both_methods_side_by_side(
     bench: ModuleType, results: dict[tuple[str, str], Any]
 ) -> None:

@@ -10,9 +10,9 @@ from investigate.analysts import AnalystInput
 from investigate.analysts.offline import analyse
 from investigate.analysts.reply import cut, plain, topic
 from investigate.config import ReplySettings
+from investigate.evidence.ranking import rank
+from investigate.evidence.replylint import enforce, lint
 from investigate.models import Analysis, Entities, Evidence, RootCause, Ticket, Window
-from investigate.ranking import rank
-from investigate.replylint import enforce, lint
 
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 ENTITIES = Entities(account_ids=["brw_1042"], emails=["jan@hopfenwerk.example"])

@@ -1,4 +1,4 @@
-"""`investigate.rows.parse_time` / `epoch_time`: every timestamp shape the connectors meet in
+"""`investigate.sdk.rows.parse_time` / `epoch_time`: every timestamp shape the connectors meet in
 spec-valid answers (epochs in s/ms/µs/ns, numeric strings, ISO 8601 with `Z` or an offset),
 and None, never an exception, for anything else (a spec-valid int64 such as Datadog's
 `last_triggered_ts` = 5132614940156701 once raised `ValueError: year … out of range`)."""
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from investigate.rows import epoch_text, epoch_time, parse_time
+from investigate.sdk.rows import epoch_text, epoch_time, parse_time
 
 WHEN = datetime(2026, 11, 24, 9, 20, 0, tzinfo=UTC)
 SECONDS = int(WHEN.timestamp())

@@ -11,10 +11,10 @@ from investigate.analysts import AnalystInput
 from investigate.analysts.offline import analyse
 from investigate.analysts.prompt import build_prompt
 from investigate.errors import ConfigError
+from investigate.evidence.ranking import rank
+from investigate.evidence.redaction import Redactor
+from investigate.evidence.runbooks import for_analysis, load, matching, parse
 from investigate.models import Entities, Evidence, Ticket, Window
-from investigate.ranking import rank
-from investigate.redaction import Redactor
-from investigate.runbooks import for_analysis, load, matching, parse
 
 T0 = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
 ENTITIES = Entities(account_ids=["std_7"], emails=["ana@quimera.example"])
@@ -150,7 +150,7 @@ def test_a_missing_folder_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_a_missing_folder_is_a_gap_in_a_run_not_a_failed_investigation(tmp_path: Path) -> None:
-    from investigate.runbooks import load_or_note
+    from investigate.evidence.runbooks import load_or_note
 
     found, notes = load_or_note(tmp_path / "nope")
     assert found == [] and notes and "does not exist" in notes[0]

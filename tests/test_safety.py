@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from investigate.sqlguard import check_sql
+from investigate.sdk.sqlguard import check_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo"

@@ -27,9 +27,9 @@ from fakes.opsgenie import CHECK_ALERTS, CHECK_INCIDENTS, FakeOpsgenie, make_ale
 from fakes.vendored import load
 
 import investigate.sdk as sdk
-from investigate.connector import Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError
 from investigate.registry import discover
+from investigate.sdk.contract import Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.testing import CHECKS, FAULTS, HOSTILE_VALUES, Contract
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,3 +218,36 @@ def test_the_fake_server_machinery_is_shared_and_the_old_names_still_work() -> N
     for name in server.__all__:
         assert getattr(anthropic_api, name) is getattr(server, name), name
     assert issubclass(opsgenie.FakeOpsgenie, server.ScriptedServer)
+
+
+def test_every_public_name_resolves_lazily_to_the_module_the_type_checker_sees() -> None:
+    """`investigate.sdk` imports a name's module on first use (so `import investigate.sdk.rows`
+    stays light); the table it uses must agree with the imports mypy reads."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    import investigate.sdk as sdk
+
+    source = Path(sdk.__file__).read_text(encoding="utf-8")
+    checked: dict[str, str] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for stmt in node.body:
+                assert isinstance(stmt, ast.ImportFrom) and stmt.module
+                checked.update({a.name: stmt.module for a in stmt.names})
+    assert checked == sdk._WHERE
+    assert sorted(sdk.__all__) == sorted([*checked, "SDK_VERSION"])
+    for name, module in checked.items():
+        assert getattr(sdk, name) is getattr(importlib.import_module(module), name), name
+
+
+def test_importing_one_kit_module_does_not_load_the_http_stack() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, investigate.sdk.rows, investigate.sdk.patterns; print('httpx2' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -29,7 +29,7 @@ from sqlglot.errors import SqlglotError
 from test_sqlguard import BENIGN  # the same benign table the guard tests use
 
 from investigate.errors import ReadOnlyViolation
-from investigate.sqlguard import CheckedSQL, check_sql
+from investigate.sdk.sqlguard import CheckedSQL, check_sql
 
 DIALECTS = ("sqlite", "postgres", "mysql")
 READ_NODES = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Values)

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from investigate import sqlcheck
 from investigate.errors import ReadOnlyViolation
-from investigate.sqlguard import check_sql
+from investigate.sdk import sqlcheck
+from investigate.sdk.sqlguard import check_sql
 
 SQL = "SELECT id, plan FROM accounts WHERE email = :email -- owner"
 
 PROBE = """
 import json, sys
-from investigate.sqlcheck import checked
+from investigate.sdk.sqlcheck import checked
 result = checked(sys.argv[1], "sqlite")
 print(json.dumps({"sql": result.sql, "params": result.params, "sqlglot": "sqlglot" in sys.modules}))
 """
@@ -76,14 +76,15 @@ def test_a_cache_folder_others_can_write_is_not_trusted(
 LIKE_SQL = "SELECT id FROM accounts WHERE email LIKE :email || '%' AND slug GLOB :org_id"
 LIKE_PROBE = """
 import json, sys
-from investigate.sqlcheck import checked
-from investigate.sqlparams import bound
+from investigate.sdk.sqlcheck import checked
+from investigate.sdk.sqlparams import bound
 result = checked(sys.argv[1], "sqlite")
 sent = bound(result, {"email": "50%_off@x.io", "org_id": "a*b"})
 print(json.dumps({"sent": sent, "sqlglot": "sqlglot" in sys.modules}))
 """
 
 
+@pytest.mark.slow  # fresh python subprocesses
 def test_a_cached_verdict_still_escapes_entities_bound_into_like(tmp_path: Path) -> None:
     """The second run reads the verdict from the cache (no sqlglot) and must still escape `%`
     and `_` in a LIKE value and `*` in a GLOB one, or an entity would match every row."""

@@ -7,7 +7,7 @@ import sqlglot
 from sqlglot import exp
 
 from investigate.errors import ReadOnlyViolation, SourceError
-from investigate.sqlguard import check_sql
+from investigate.sdk.sqlguard import check_sql
 
 SQLITE_ATTACKS = [
     # plain writes
@@ -698,7 +698,7 @@ def test_the_text_sent_is_checked_even_if_the_tree_check_missed_something(
 ) -> None:
     # Defence in depth: with the tree check switched off, the check of the regenerated text
     # still refuses a denied call and a comment that would reach the server.
-    import investigate.sqlguard as guard
+    import investigate.sdk.sqlguard as guard
 
     monkeypatch.setattr(guard, "_check_tree", lambda _tree, _dialect: None)
     with pytest.raises(ReadOnlyViolation, match=r"pg_sleep\(\) is not allowed"):
@@ -750,7 +750,7 @@ def test_postgres_string_ending_in_backslash_cannot_hide_a_call() -> None:
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgres", "mysql"])
 def test_a_parameter_in_a_like_pattern_gets_an_escape_clause(dialect: str) -> None:
-    from investigate.sqlguard import bind_pattern
+    from investigate.sdk.sqlguard import bind_pattern
 
     checked = check_sql("SELECT id FROM a WHERE email LIKE :email AND b GLOB :org_id", dialect)
     assert "ESCAPE '!'" in checked.sql

@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from investigate import causal, signals
 from investigate.analysts import AnalystInput, intent
 from investigate.analysts.offline import analyse
-from investigate.fieldmap import FieldMapping, apply
+from investigate.evidence import causal, signals
+from investigate.evidence.ranking import dedupe, rank
 from investigate.models import Analysis, Entities, Evidence, Ticket, Window
-from investigate.patterns import count_test, poisson_tail
-from investigate.ranking import dedupe, rank
-from investigate.rows import row_evidence
-from investigate.textmatch import EntityMatcher
+from investigate.sdk.fieldmap import FieldMapping, apply
+from investigate.sdk.patterns import count_test, poisson_tail
+from investigate.sdk.rows import row_evidence
+from investigate.sdk.textmatch import EntityMatcher
 
 T0 = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)
 ACCOUNT = "ten_7731"
@@ -207,7 +207,7 @@ def test_poisson_tail() -> None:
 
 def test_one_customer_share_rising_in_steady_background_is_not_a_spike() -> None:
     from investigate.models import Window as W
-    from investigate.patterns import LogLine, PatternGrouper
+    from investigate.sdk.patterns import LogLine, PatternGrouper
 
     window = W(start=T0 - timedelta(hours=24), end=T0)
     grouper = PatternGrouper(window)

@@ -36,6 +36,7 @@ async def test_context_variables_are_visible_in_the_thread() -> None:
     assert await in_thread(var.get) == "ticket 4812"
 
 
+@pytest.mark.slow  # a python subprocess
 def test_a_process_whose_deadline_gave_up_on_blocking_work_exits_without_waiting() -> None:
     code = (
         "import asyncio, time\n"
@@ -75,6 +76,7 @@ def test_a_connector_stuck_in_blocking_work_is_a_timeout_and_the_report_still_co
     assert elapsed < 30  # nowhere near the 60 s of blocked work
 
 
+@pytest.mark.slow  # a python subprocess
 def test_the_loops_default_executor_cannot_hold_the_process_either() -> None:
     code = (
         "import asyncio, time\n"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from investigate.config import ReplySettings
 from investigate.errors import ConfigError, UsageError
-from investigate.incidents import suspect
+from investigate.evidence.incidents import suspect
 from investigate.models import (
     Analysis,
     Entities,
@@ -25,8 +25,8 @@ from investigate.models import (
 
 if TYPE_CHECKING:
     from investigate.context import Context
+    from investigate.evidence.runbooks import Runbook
     from investigate.options import RunOptions
-    from investigate.runbooks import Runbook
 
 
 @dataclass

@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from investigate.analysts.claims import check_claims
+from investigate.evidence.redaction import PLACEHOLDER, Redactor
 from investigate.models import Analysis, Evidence
-from investigate.redaction import PLACEHOLDER, Redactor
 
 _LOWER = {"high": "medium", "medium": "low", "low": "low"}
 _EVIDENCE_ID = re.compile(r"\(?\b(?:E\d{1,3})(?:\s*,\s*E\d{1,3})*\b\)?")

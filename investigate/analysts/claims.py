@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from investigate import signals
+from investigate.evidence import signals
 from investigate.models import Analysis, Evidence
 
 _ID = re.compile(r"\bE\d{1,3}\b")

@@ -14,8 +14,8 @@ from investigate.analysts.offline import OfflineAnalyst
 from investigate.analysts.pricing import cost
 from investigate.analysts.prompt import Prompt, build_prompt
 from investigate.config import Settings
+from investigate.evidence.redaction import Redactor
 from investigate.models import Analysis, Usage
-from investigate.redaction import Redactor
 
 
 class LLMError(Exception):

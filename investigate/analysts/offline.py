@@ -7,9 +7,9 @@ customer reply that carries no internal details.
 
 from __future__ import annotations
 
-from investigate import causal
 from investigate.analysts import AnalystInput, reply
 from investigate.analysts.rules import DETECTORS, Finding
+from investigate.evidence import causal
 from investigate.models import (
     Alternative,
     Analysis,
@@ -175,7 +175,7 @@ def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = 
     tier, team, why = _ESCALATION[category]
     team = _team(category, best, team)
     incident = _incident(category, best, data)
-    from investigate.runbooks import for_analysis
+    from investigate.evidence.runbooks import for_analysis
 
     books = for_analysis(data.runbooks, category, best.evidence)
     steps = [step for book in books for step in book.steps] + _NEXT[category]

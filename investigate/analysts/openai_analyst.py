@@ -12,8 +12,8 @@ import httpx2
 from investigate.analysts.checking import InvalidOutput
 from investigate.analysts.llm import LLMError, redirect_refused
 from investigate.analysts.prompt import TOOL_NAME, Prompt, analysis_schema
-from investigate.http import HttpOptions, ReadOnlyPost, describe, make_client
 from investigate.models import Usage
+from investigate.sdk.transport import HttpOptions, ReadOnlyPost, describe, make_client
 
 
 class OpenAIProvider:

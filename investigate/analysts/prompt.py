@@ -17,7 +17,7 @@ from investigate.prompts import load
 from investigate.termsafe import invisible
 
 if TYPE_CHECKING:
-    from investigate.redaction import Redactor
+    from investigate.evidence.redaction import Redactor
 
 CHARS_PER_TOKEN = 3.0  # conservative: real English+JSON is nearer 3.5–4
 TOOL_NAME = "report_analysis"
@@ -137,7 +137,7 @@ def build_prompt(data: AnalystInput, redactor: Redactor) -> Prompt:
     )
     system = load("system.md")
     if data.runbooks:  # the operator's own guidance: trusted, so outside the fenced data
-        from investigate.runbooks import as_guidance
+        from investigate.evidence.runbooks import as_guidance
 
         system += "\n\n" + as_guidance(data.runbooks)
     return Prompt(system=system, user=redactor.redact("\n".join(lines), keep_issued=True))

@@ -13,11 +13,11 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from investigate import causal, signals
 from investigate.analysts import AnalystInput, intent
 from investigate.config import ReplySettings
+from investigate.evidence import causal, signals
 from investigate.models import Evidence
-from investigate.rows import parse_time
+from investigate.sdk.rows import parse_time
 
 _CODE = re.compile(r"\s*[\[(]?\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b[\])]?")
 _HEAD = re.compile(r"^(?:DEBUG|INFO|WARN(?:ING)?|ERROR|CRITICAL|FATAL)\s+[\w.-]*:\s*", re.I)

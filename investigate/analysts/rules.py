@@ -5,7 +5,7 @@ supports it and a plain statement. Evidence that mentions the ticket's own entit
 full; evidence about the system at large counts half; steady background noise hardly counts.
 
 The backbone is structural: the causal links the ranking found (a change → the first new error
-after it, `investigate.causal`) decide bug (a deploy) versus configuration/access (a change on
+after it, `investigate.evidence.causal`) decide bug (a deploy) versus configuration/access (a change on
 the customer's side); typed signals decide the rest — a firing alert of the customer's service
 and region (outage), a call to a third-party host failing (integration), an unpaid invoice or
 failed charge (billing), a stuck job (data), timeouts without errors (performance), a healthy
@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from investigate import causal, signals
 from investigate.analysts import AnalystInput, intent
+from investigate.evidence import causal, signals
 from investigate.models import CausalLink, Evidence
-from investigate.relevance import tokens
+from investigate.sdk.relevance import tokens
 
 MAX_SUPPORT = 3
 _PER_CUSTOMER = frozenset({"log", "log_pattern", "db_row", "customer"})

@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from investigate.models import Evidence, Report
 from investigate.render import safe, when
 from investigate.render.markdown import md
+from investigate.sdk.notes import NoteFormat
 from investigate.secrets import MASKER
 
 if TYPE_CHECKING:
-    from investigate.redaction import Redactor
+    from investigate.evidence.redaction import Redactor
 
-NoteFormat = Literal["html", "markdown", "jira"]
 MAX_EVIDENCE = 12
 _URL_SCHEME = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]{1,15})://")
 _WWW = re.compile(r"\bwww\.", re.I)

@@ -13,9 +13,14 @@ entry-point group. Names here are added, never removed or changed incompatibly, 
 version; an incompatible change bumps both, so a connector built for `v1` is simply not loaded
 by a core that looks up `v2` (instead of loading and then failing).
 
-What is here (each part has its own module; everything is re-exported below):
+What is here (each part has its own module; everything is re-exported below, lazily: a name's
+module is imported when the name is first used, so `import investigate.sdk.rows` does not load
+the HTTP stack):
 
-- the contract (`investigate.connector`): `Connector`, `ConnectorConfig`, `Query`, `Collected`,
+- the spine's foundation a connector needs: config field types (`Duration`, `Strict`,
+  `ConfigPath`, `SAFE_LOADER`), the errors, the models, `MASKER` (secrets never printed) and
+  `in_thread`;
+- the contract (`investigate.sdk.contract`): `Connector`, `ConnectorConfig`, `Query`, `Collected`,
   `Check`, the `TicketSource` / `TicketSearch` capabilities, and the models `Evidence`,
   `Ticket`, `Entities`, `Window`; errors `SourceError`, `SourceTimeout`;
 - `investigate.sdk.http`: `HttpConnector` (client, auth, timeouts against the deadline, capped
@@ -23,10 +28,10 @@ What is here (each part has its own module; everything is re-exported below):
   `Bearer` / `Basic` / `HeaderKey` / `NoAuth`, paging `OffsetPaging` / `PagePaging` /
   `CursorPaging` / `LinkPaging` (`items_at` reads a page's list), and the `Resolver` capability (identity resolution);
 - `investigate.sdk.evidence`: `one_line`, `web_link`, `str_map`, `alert_state`, `matched`, `time_of`,
-  `overlaps`, `epoch_ms`, `lucene_phrase`; rows and times from `investigate.rows`;
-- query-language literals from `investigate.querylang` (LogQL, PromQL, RE2, Datadog,
+  `overlaps`, `epoch_ms`, `lucene_phrase`; rows and times from `investigate.sdk.rows`;
+- query-language literals from `investigate.sdk.querylang` (LogQL, PromQL, RE2, Datadog,
   CloudWatch): a ticket's words go into a query only through these;
-- text from markup: `html_to_text` (`investigate.html_text`), `adf_to_text` (`investigate.adf`);
+- text from markup: `html_to_text` (`investigate.sdk.html_text`), `adf_to_text` (`investigate.sdk.adf`);
 - `investigate.sdk.testing`: the contract suite every HTTP connector runs against its fake;
 - what vendor connectors share, so that no connector imports another (import these from their
   submodules): `investigate.sdk.alerts` (alert and incident evidence), `.helpdesk` (helpdesk
@@ -35,80 +40,237 @@ What is here (each part has its own module; everything is re-exported below):
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from investigate.adf import adf_to_text
-from investigate.connector import (
-    ENTRY_POINT_GROUP,
-    Check,
-    Collected,
-    Connector,
-    ConnectorConfig,
-    HttpConnectorConfig,
-    Query,
-    TicketSearch,
-    TicketSource,
-)
-from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
-from investigate.fieldmap import STATE_VALUES
-from investigate.html_text import html_to_text, looks_like_html
-from investigate.http import ReadOnlyPost
-from investigate.jsonapi import MAX_RESPONSE_BYTES, JsonResponse
-from investigate.models import Entities, Evidence, EvidenceKind, Level, Ticket, Window
-from investigate.querylang import (
-    QueryValueError,
-    cloudwatch_any,
-    cloudwatch_term,
-    datadog_any,
-    datadog_attr,
-    datadog_phrase,
-    logql_contains,
-    logql_regex_filter,
-    logql_string,
-    promql_regex,
-    promql_string,
-    re2_escape,
-)
-from investigate.rows import detail_pairs, epoch_time, parse_time, render_template, row_evidence
-from investigate.sdk.evidence import (
-    alert_state,
-    entity_matcher,
-    epoch_ms,
-    lucene_phrase,
-    matched,
-    one_line,
-    overlaps,
-    str_map,
-    time_of,
-    web_link,
-)
-from investigate.sdk.http import (
-    Auth,
-    Basic,
-    Bearer,
-    CursorPaging,
-    HeaderKey,
-    HttpConfig,
-    HttpConnector,
-    LinkPaging,
-    NoAuth,
-    OffsetPaging,
-    PagePaging,
-    Pages,
-    Paging,
-    Params,
-    Resolver,
-    Session,
-    items_at,
-    link_header_next,
-)
+if TYPE_CHECKING:
+    from pydantic import (
+        Field,
+        SecretStr,
+        field_validator,
+        model_validator,
+    )
+
+    from investigate.config import (
+        SAFE_LOADER,
+        ConfigPath,
+        Duration,
+        Strict,
+    )
+    from investigate.errors import (
+        ConfigError,
+        ReadOnlyViolation,
+        SourceError,
+        SourceTimeout,
+        TicketNotFound,
+        TicketSourceError,
+        UsageError,
+    )
+    from investigate.models import (
+        PARAMS,
+        Comment,
+        Entities,
+        Evidence,
+        EvidenceKind,
+        Level,
+        Organization,
+        Person,
+        Ticket,
+        Window,
+    )
+    from investigate.sdk.adf import (
+        adf_to_text,
+    )
+    from investigate.sdk.contract import (
+        ENTRY_POINT_GROUP,
+        Check,
+        Collected,
+        Connector,
+        ConnectorConfig,
+        HttpConnectorConfig,
+        Provides,
+        Query,
+        TicketSearch,
+        TicketSource,
+        gather_parts,
+    )
+    from investigate.sdk.evidence import (
+        alert_state,
+        entity_matcher,
+        epoch_ms,
+        lucene_phrase,
+        matched,
+        one_line,
+        overlaps,
+        str_map,
+        time_of,
+        web_link,
+    )
+    from investigate.sdk.fieldmap import (
+        STATE_VALUES,
+    )
+    from investigate.sdk.html_text import (
+        html_to_text,
+        looks_like_html,
+    )
+    from investigate.sdk.http import (
+        Auth,
+        Basic,
+        Bearer,
+        CursorPaging,
+        HeaderKey,
+        HttpConfig,
+        HttpConnector,
+        LinkPaging,
+        NoAuth,
+        OffsetPaging,
+        PagePaging,
+        Pages,
+        Paging,
+        Params,
+        Resolver,
+        Session,
+        items_at,
+        link_header_next,
+    )
+    from investigate.sdk.jsonapi import (
+        MAX_RESPONSE_BYTES,
+        JsonResponse,
+    )
+    from investigate.sdk.querylang import (
+        QueryValueError,
+        cloudwatch_any,
+        cloudwatch_term,
+        datadog_any,
+        datadog_attr,
+        datadog_phrase,
+        logql_contains,
+        logql_regex_filter,
+        logql_string,
+        promql_regex,
+        promql_string,
+        re2_escape,
+    )
+    from investigate.sdk.rows import (
+        detail_pairs,
+        epoch_time,
+        parse_time,
+        render_template,
+        row_evidence,
+    )
+    from investigate.sdk.transport import (
+        ReadOnlyPost,
+    )
+    from investigate.secrets import (
+        MASKER,
+    )
+    from investigate.threads import (
+        in_thread,
+    )
 
 SDK_VERSION = 1
 """The major version of this API; the entry-point group is `investigate.connectors.v<SDK_VERSION>`."""
 
+_WHERE: dict[str, str] = {
+    "Auth": "investigate.sdk.http",
+    "Basic": "investigate.sdk.http",
+    "Bearer": "investigate.sdk.http",
+    "Check": "investigate.sdk.contract",
+    "Collected": "investigate.sdk.contract",
+    "Comment": "investigate.models",
+    "ConfigError": "investigate.errors",
+    "ConfigPath": "investigate.config",
+    "Connector": "investigate.sdk.contract",
+    "ConnectorConfig": "investigate.sdk.contract",
+    "CursorPaging": "investigate.sdk.http",
+    "Duration": "investigate.config",
+    "ENTRY_POINT_GROUP": "investigate.sdk.contract",
+    "Entities": "investigate.models",
+    "Evidence": "investigate.models",
+    "EvidenceKind": "investigate.models",
+    "Field": "pydantic",
+    "HeaderKey": "investigate.sdk.http",
+    "HttpConfig": "investigate.sdk.http",
+    "HttpConnector": "investigate.sdk.http",
+    "HttpConnectorConfig": "investigate.sdk.contract",
+    "JsonResponse": "investigate.sdk.jsonapi",
+    "Level": "investigate.models",
+    "LinkPaging": "investigate.sdk.http",
+    "MASKER": "investigate.secrets",
+    "MAX_RESPONSE_BYTES": "investigate.sdk.jsonapi",
+    "NoAuth": "investigate.sdk.http",
+    "OffsetPaging": "investigate.sdk.http",
+    "Organization": "investigate.models",
+    "PARAMS": "investigate.models",
+    "PagePaging": "investigate.sdk.http",
+    "Pages": "investigate.sdk.http",
+    "Paging": "investigate.sdk.http",
+    "Params": "investigate.sdk.http",
+    "Person": "investigate.models",
+    "Provides": "investigate.sdk.contract",
+    "Query": "investigate.sdk.contract",
+    "QueryValueError": "investigate.sdk.querylang",
+    "ReadOnlyPost": "investigate.sdk.transport",
+    "ReadOnlyViolation": "investigate.errors",
+    "Resolver": "investigate.sdk.http",
+    "SAFE_LOADER": "investigate.config",
+    "STATE_VALUES": "investigate.sdk.fieldmap",
+    "SecretStr": "pydantic",
+    "Session": "investigate.sdk.http",
+    "SourceError": "investigate.errors",
+    "SourceTimeout": "investigate.errors",
+    "Strict": "investigate.config",
+    "Ticket": "investigate.models",
+    "TicketNotFound": "investigate.errors",
+    "TicketSearch": "investigate.sdk.contract",
+    "TicketSource": "investigate.sdk.contract",
+    "TicketSourceError": "investigate.errors",
+    "UsageError": "investigate.errors",
+    "Window": "investigate.models",
+    "adf_to_text": "investigate.sdk.adf",
+    "alert_state": "investigate.sdk.evidence",
+    "cloudwatch_any": "investigate.sdk.querylang",
+    "cloudwatch_term": "investigate.sdk.querylang",
+    "datadog_any": "investigate.sdk.querylang",
+    "datadog_attr": "investigate.sdk.querylang",
+    "datadog_phrase": "investigate.sdk.querylang",
+    "detail_pairs": "investigate.sdk.rows",
+    "entity_matcher": "investigate.sdk.evidence",
+    "epoch_ms": "investigate.sdk.evidence",
+    "epoch_time": "investigate.sdk.rows",
+    "field_validator": "pydantic",
+    "gather_parts": "investigate.sdk.contract",
+    "html_to_text": "investigate.sdk.html_text",
+    "in_thread": "investigate.threads",
+    "items_at": "investigate.sdk.http",
+    "link_header_next": "investigate.sdk.http",
+    "logql_contains": "investigate.sdk.querylang",
+    "logql_regex_filter": "investigate.sdk.querylang",
+    "logql_string": "investigate.sdk.querylang",
+    "looks_like_html": "investigate.sdk.html_text",
+    "lucene_phrase": "investigate.sdk.evidence",
+    "matched": "investigate.sdk.evidence",
+    "model_validator": "pydantic",
+    "one_line": "investigate.sdk.evidence",
+    "overlaps": "investigate.sdk.evidence",
+    "parse_time": "investigate.sdk.rows",
+    "promql_regex": "investigate.sdk.querylang",
+    "promql_string": "investigate.sdk.querylang",
+    "re2_escape": "investigate.sdk.querylang",
+    "render_template": "investigate.sdk.rows",
+    "row_evidence": "investigate.sdk.rows",
+    "str_map": "investigate.sdk.evidence",
+    "time_of": "investigate.sdk.evidence",
+    "web_link": "investigate.sdk.evidence",
+}
+"""Each public name and the module it lives in."""
+
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "MASKER",
     "MAX_RESPONSE_BYTES",
+    "PARAMS",
+    "SAFE_LOADER",
     "SDK_VERSION",
     "STATE_VALUES",
     "Auth",
@@ -116,9 +278,13 @@ __all__ = [
     "Bearer",
     "Check",
     "Collected",
+    "Comment",
+    "ConfigError",
+    "ConfigPath",
     "Connector",
     "ConnectorConfig",
     "CursorPaging",
+    "Duration",
     "Entities",
     "Evidence",
     "EvidenceKind",
@@ -132,10 +298,13 @@ __all__ = [
     "LinkPaging",
     "NoAuth",
     "OffsetPaging",
+    "Organization",
     "PagePaging",
     "Pages",
     "Paging",
     "Params",
+    "Person",
+    "Provides",
     "Query",
     "QueryValueError",
     "ReadOnlyPost",
@@ -145,9 +314,13 @@ __all__ = [
     "Session",
     "SourceError",
     "SourceTimeout",
+    "Strict",
     "Ticket",
+    "TicketNotFound",
     "TicketSearch",
     "TicketSource",
+    "TicketSourceError",
+    "UsageError",
     "Window",
     "adf_to_text",
     "alert_state",
@@ -161,7 +334,9 @@ __all__ = [
     "epoch_ms",
     "epoch_time",
     "field_validator",
+    "gather_parts",
     "html_to_text",
+    "in_thread",
     "items_at",
     "link_header_next",
     "logql_contains",
@@ -183,3 +358,16 @@ __all__ = [
     "time_of",
     "web_link",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'investigate.sdk' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

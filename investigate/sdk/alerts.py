@@ -16,12 +16,12 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate import jsonapi
-from investigate.connector import ConnectorConfig, Query
 from investigate.errors import SourceError
-from investigate.http import HttpOptions, describe, source_error
-from investigate.jsonapi import HttpFailure
 from investigate.models import Evidence, Level
+from investigate.sdk import jsonapi
+from investigate.sdk.contract import ConnectorConfig, Query
+from investigate.sdk.jsonapi import HttpFailure
+from investigate.sdk.transport import HttpOptions, describe, source_error
 from investigate.secrets import MASKER
 
 MAX_RESPONSE_BYTES = 5_000_000

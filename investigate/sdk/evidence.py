@@ -9,13 +9,13 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from investigate.connector import Query
-from investigate.fieldmap import STATE_VALUES
 from investigate.models import Window
-from investigate.rows import parse_time
+from investigate.sdk.contract import Query
+from investigate.sdk.fieldmap import STATE_VALUES
+from investigate.sdk.rows import parse_time
+from investigate.sdk.textmatch import EntityMatcher
 from investigate.secrets import MASKER
 from investigate.states import State, classify
-from investigate.textmatch import EntityMatcher
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
 

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import httpx2
 
 from investigate.errors import SourceError, TicketNotFound
-from investigate.http import describe, source_error
-from investigate.jsonapi import HttpFailure, JsonResponse, fetch_json
+from investigate.sdk.jsonapi import HttpFailure, JsonResponse, fetch_json
+from investigate.sdk.transport import describe, source_error
 from investigate.secrets import MASKER
 
 _RESET_HEADERS = ("x-ratelimit-retry-after", "ratelimit-reset", "x-rate-limit-reset")
@@ -40,7 +40,7 @@ def vendor_wait(headers: httpx2.Headers, now: float | None = None) -> float | No
 
 class VendorRetryAfter(httpx2.AsyncBaseTransport):
     """Inner transport: a 429 without `Retry-After` gets one from the vendor's own rate-limit
-    header, so `investigate.http`'s retry (deadline-bounded) waits the right time."""
+    header, so `investigate.sdk.transport`'s retry (deadline-bounded) waits the right time."""
 
     def __init__(self, inner: httpx2.AsyncBaseTransport | None = None) -> None:
         self.inner = inner or httpx2.AsyncHTTPTransport()

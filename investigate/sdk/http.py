@@ -12,7 +12,7 @@
 
 What the base owns, so a connector does not:
 
-- the client: `investigate.http.make_client` through `jsonapi.Transports` (timeouts, user
+- the client: `investigate.sdk.transport.make_client` through `jsonapi.Transports` (timeouts, user
   agent, retries on 429/5xx within the deadline, the read-only guard, no redirects), one pooled
   transport per instance, `ctx.transport` as the test seam;
 - auth: `Bearer` (any scheme: `Bearer`, `GenieKey`, `Token token=`), `Basic`, `HeaderKey`, read
@@ -41,10 +41,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.connector import Check, Collected, Connector, HttpConnectorConfig, Query
 from investigate.errors import SourceError
-from investigate.http import HttpOptions, ReadOnlyPost, source_error
-from investigate.jsonapi import (
+from investigate.sdk.contract import Check, Collected, Connector, HttpConnectorConfig, Query
+from investigate.sdk.jsonapi import (
     MAX_RESPONSE_BYTES,
     HttpFailure,
     JsonResponse,
@@ -53,6 +52,7 @@ from investigate.jsonapi import (
     read_capped,
     request_timeout,
 )
+from investigate.sdk.transport import HttpOptions, ReadOnlyPost, source_error
 from investigate.secrets import MASKER
 
 Params = dict[str, str | list[str]]
@@ -393,7 +393,7 @@ class Resolver(Protocol):
     """Identity resolution: a connector that can turn the ticket's entities into more of them
     (an email → an account ID). Its `provides()` names the parameters; `resolve` returns the
     values found, keyed by parameter, and runs in the "resolve" stage, before every connector's
-    "collect" stage (see `investigate.connector`)."""
+    "collect" stage (see `investigate.sdk.contract`)."""
 
     def provides(self) -> frozenset[str]: ...
 

@@ -53,9 +53,9 @@ from typing import Any
 import httpx2
 import stamina
 
-from investigate.connector import Collected, Connector, Query
 from investigate.errors import SourceError
 from investigate.models import Ticket, Window
+from investigate.sdk.contract import Collected, Connector, Query
 from investigate.secrets import MASKER
 
 THIEF = "thief.invalid"
@@ -158,7 +158,7 @@ def ticket(services: list[str], text: str = "") -> Ticket:
 
 
 def query(services: list[str], text: str = "") -> Query:
-    from investigate.entities import extract
+    from investigate.evidence.entities import extract
 
     t = ticket(services, text)
     window = Window(start=t.created_at - timedelta(hours=24), end=t.created_at + timedelta(hours=1))

@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from investigate.connector import Query
 from investigate.models import Evidence
-from investigate.relevance import bm25
+from investigate.sdk.contract import Query
 from investigate.sdk.helpdesk import attachment_note
+from investigate.sdk.relevance import bm25
+from investigate.sdk.textmatch import EntityMatcher
 from investigate.secrets import MASKER
-from investigate.textmatch import EntityMatcher
 
 _MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\s]+)[^)]*\)")
 _MD_LINK = re.compile(r"(?<!!)\[([^\]\n]+)\]\(([^)\s]+)[^)]*\)")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from investigate.config import EscalationFields, SLAPolicy
 from investigate.models import Report
-from investigate.stats.history import DONE, HistoryTicket, Rating, utc
+from investigate.sdk.history import DONE, HistoryTicket, Rating, utc
 from investigate.stats.models import (
     Breach,
     Breakdown,

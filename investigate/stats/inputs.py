@@ -13,11 +13,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from investigate.config import NPSSource
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError, UsageError
 from investigate.models import Entities, Evidence, Report, Ticket, Window
-from investigate.rows import parse_time
+from investigate.sdk.contract import Query
+from investigate.sdk.rows import parse_time
 
 MAX_FILE_BYTES = 50_000_000
 
@@ -97,8 +97,8 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
 
 
 async def _rows_from_url(ctx: Context, source: NPSSource) -> list[dict[str, Any]]:
-    from investigate.http import HttpOptions
-    from investigate.jsonapi import fetch_json
+    from investigate.sdk.jsonapi import fetch_json
+    from investigate.sdk.transport import HttpOptions
 
     assert source.url is not None
     async with ctx.http(HttpOptions(timeout=30.0)) as client:

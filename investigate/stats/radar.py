@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from investigate.drain import Drain
-from investigate.entities import extract
+from investigate.evidence.entities import extract
 from investigate.models import Evidence, Report, Ticket
-from investigate.patterns import DRAIN, template
-from investigate.rows import parse_time
-from investigate.stats.history import HistoryTicket, utc
+from investigate.sdk.drain import Drain
+from investigate.sdk.history import HistoryTicket, utc
+from investigate.sdk.patterns import DRAIN, template
+from investigate.sdk.rows import parse_time
 from investigate.stats.models import Radar, RadarAlert, RadarCluster
 
 _PROBLEM = re.compile(

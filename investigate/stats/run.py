@@ -11,8 +11,8 @@ from investigate.context import Context
 from investigate.durations import parse_duration, parse_time
 from investigate.errors import UsageError
 from investigate.models import Evidence, Report, Window
+from investigate.sdk.history import History, HistoryQuery, HistoryTicket, TicketHistorySource, utc
 from investigate.stats import compute
-from investigate.stats.history import History, HistoryQuery, HistoryTicket, TicketHistorySource, utc
 from investigate.stats.models import Radar, StatsReport
 from investigate.stats.radar import radar
 

@@ -29,8 +29,8 @@ from monitoring_servers import (
     wait_for,
 )
 
-from investigate import signals
 from investigate.errors import SourceError
+from investigate.evidence import signals
 from investigate.models import Evidence, Report
 from investigate_connectors.alertmanager import Alertmanager, escape_matcher, regex_matcher
 

@@ -25,12 +25,12 @@ from fakes.chargebee import (
 )
 from fakes.stripe import HugeReply, malformed_json
 
-from investigate import entities as entity_mod
 from investigate.config import load_config
-from investigate.connector import Collected, Query
 from investigate.context import Context
 from investigate.errors import ConfigError, SourceError
+from investigate.evidence import entities as entity_mod
 from investigate.models import Entities, Evidence, Person, Ticket, Window
+from investigate.sdk.contract import Collected, Query
 from investigate_connectors.chargebee import Chargebee
 
 KEY = "test_cbReadOnlyKey0123456789abc"

@@ -31,11 +31,11 @@ from fakes.cloudwatch import (
 )
 from servers import missing
 
-from investigate.connector import Query
 from investigate.context import Context
-from investigate.entities import extract
 from investigate.errors import ReadOnlyViolation, SourceError, SourceTimeout
+from investigate.evidence.entities import extract
 from investigate.models import Evidence, Person, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate_connectors.cloudwatch_logs import (
     INSTALL,
     LOGS_READS,

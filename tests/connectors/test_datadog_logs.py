@@ -17,11 +17,11 @@ from fakes.anthropic_api import raw_reply
 from fakes.datadog import FakeDatadog, parse_search
 from spec_validation import spec_missing_reason
 
-from investigate.connector import Query
 from investigate.context import Context
-from investigate.entities import extract
 from investigate.errors import ReadOnlyViolation, SourceError
+from investigate.evidence.entities import extract
 from investigate.models import Evidence, Person, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate_connectors.datadog_logs import DatadogLogs
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -20,11 +20,11 @@ from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.datadog_monitors import FakeDatadogMonitors, make_monitor
 
-from investigate import signals
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError
+from investigate.evidence import signals
 from investigate.models import Entities, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate.secrets import MASKER
 from investigate_connectors.datadog_monitors import DatadogMonitors
 

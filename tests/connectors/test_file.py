@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from investigate.config import load_config
-from investigate.connector import TicketSource
 from investigate.context import Context
 from investigate.errors import TicketNotFound, TicketSourceError
+from investigate.sdk.contract import TicketSource
 from investigate_connectors.file import FileTickets
 
 TICKET_4812: dict[str, Any] = {

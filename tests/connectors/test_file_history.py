@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from investigate.context import Context
+from investigate.sdk.history import HistoryQuery
 from investigate.stats import compute
-from investigate.stats.history import HistoryQuery
 from investigate_connectors.file import FileTickets
 
 SINCE = datetime(2026, 11, 1, tzinfo=UTC)

@@ -20,11 +20,11 @@ from fakes.freshdesk import (
     make_ticket,
 )
 
-from investigate import entities as entity_mod
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError, TicketNotFound
+from investigate.evidence import entities as entity_mod
 from investigate.models import Window
+from investigate.sdk.contract import Query
 from investigate_connectors.freshdesk import Freshdesk
 
 KEY = "fd_fake_key_123"

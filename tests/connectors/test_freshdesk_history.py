@@ -12,8 +12,8 @@ from fakes.freshdesk import FakeFreshdesk, make_rating, make_requester, make_sta
 
 from investigate.context import Context
 from investigate.errors import TicketSourceError
+from investigate.sdk.history import HistoryQuery
 from investigate.stats import compute
-from investigate.stats.history import HistoryQuery
 from investigate_connectors.freshdesk import Freshdesk
 
 KEY = "fd_fake_key_123"

@@ -27,10 +27,10 @@ from fakes.github import (
 )
 from spec_validation import needs_spec
 
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Entities, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate.sdk.trackers import markdown_to_text
 from investigate.secrets import MASKER
 from investigate_connectors.github import GitHub, link_next, quote_phrase

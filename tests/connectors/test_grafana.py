@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fakes.grafana import FakeGrafana, make_annotation, make_instance, make_rule
 
-from investigate.connector import Query
 from investigate.context import Context
-from investigate.entities import extract
+from investigate.evidence.entities import extract
 from investigate.models import Evidence, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate_connectors.grafana import Grafana
 
 TOKEN = "glsa_test_token_123"
@@ -122,9 +122,9 @@ async def test_annotations_are_change_evidence_for_their_service(fake: FakeGrafa
 
 
 async def test_a_deploy_before_the_first_new_error_is_linked_to_it(fake: FakeGrafana) -> None:
-    """The change evidence is what `investigate.causal` reads: a deploy of the same service
+    """The change evidence is what `investigate.evidence.causal` reads: a deploy of the same service
     shortly before an error gets a link."""
-    from investigate.causal import find_links
+    from investigate.evidence.causal import find_links
 
     fake.annotations.append(
         make_annotation(1, "Deploy api v2.3.1", time_ms=AT_7, tags=["deploy", "service:api"])

@@ -20,12 +20,12 @@ from fakes.helpscout import (
     make_thread,
 )
 
-from investigate import entities as entity_mod
-from investigate import incidents
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
+from investigate.evidence import entities as entity_mod
+from investigate.evidence import incidents
 from investigate.models import Window
+from investigate.sdk.contract import Query
 from investigate_connectors.helpscout import HelpScout, token_body_only
 
 APP_ID, SECRET = "hs_app_id_123", "hs_secret_456"

@@ -12,8 +12,8 @@ import pytest
 from fakes.helpscout import FakeHelpScout, make_conversation, make_rating_row, make_thread
 
 from investigate.context import Context
+from investigate.sdk.history import HistoryQuery
 from investigate.stats import compute
-from investigate.stats.history import HistoryQuery
 from investigate_connectors.helpscout import HelpScout
 
 APP_ID, SECRET = "hs_app_id_123", "hs_secret_456"

@@ -19,10 +19,10 @@ from fakes.admin_api import FakeAdminAPI
 from fakes.anthropic_api import Reply, Response, raw_reply
 
 from investigate.config import load_config
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ConfigError, SourceError
 from investigate.models import Entities, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate.secrets import MASKER
 from investigate_connectors.http_json import HttpJson, fill_url
 

@@ -24,13 +24,13 @@ from fakes.intercom import (
     make_ticket,
 )
 
-from investigate import entities as entity_mod
-from investigate import incidents
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
+from investigate.evidence import entities as entity_mod
+from investigate.evidence import incidents
 from investigate.models import Window
 from investigate.sdk import helpdesk as _helpdesk
+from investigate.sdk.contract import Query
 from investigate_connectors.intercom import Intercom, search_body_only
 
 TOKEN = "ic_fake_token_123"

@@ -12,8 +12,8 @@ import pytest
 from fakes.intercom import FakeIntercom, make_conversation
 
 from investigate.context import Context
+from investigate.sdk.history import HistoryQuery
 from investigate.stats import compute
-from investigate.stats.history import HistoryQuery
 from investigate_connectors.intercom import Intercom
 
 TOKEN = "ic_fake_token_123"

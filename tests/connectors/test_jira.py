@@ -25,10 +25,10 @@ from fakes.jira import (
     person,
 )
 
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ConfigError, SourceError, TicketNotFound
 from investigate.models import Entities, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate.secrets import MASKER
 from investigate_connectors.jira import Jira, jql_string, jql_text
 

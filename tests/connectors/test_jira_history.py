@@ -13,8 +13,8 @@ import pytest
 from fakes.jira import FakeJira, adf, make_issue, person
 
 from investigate.context import Context
+from investigate.sdk.history import HistoryQuery
 from investigate.stats import compute
-from investigate.stats.history import HistoryQuery
 from investigate_connectors.jira import Jira
 
 EMAIL = "bot@acme.io"

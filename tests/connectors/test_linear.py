@@ -19,10 +19,10 @@ from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.linear import FakeLinear, error_body, linear_schema, make_comment, make_issue
 from spec_validation import needs_spec
 
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ReadOnlyViolation, SourceError, TicketNotFound
 from investigate.models import Entities, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate.secrets import MASKER
 from investigate_connectors.linear import DOCUMENTS, SEARCH, Linear, ensure_query, reset_wait
 

@@ -15,11 +15,11 @@ import pytest
 import yaml
 
 from investigate.config import load_config
-from investigate.connector import Collected, Query
 from investigate.context import Context
-from investigate.entities import extract
 from investigate.errors import SourceError
+from investigate.evidence.entities import extract
 from investigate.models import Evidence, Person, Ticket, Window
+from investigate.sdk.contract import Collected, Query
 from investigate_connectors.log_file import LogFile
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

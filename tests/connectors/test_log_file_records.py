@@ -14,10 +14,10 @@ import pytest
 
 import investigate_connectors._logscan as logscan
 import investigate_connectors.log_file as log_file
-from investigate import logformats
 from investigate.models import Evidence
-from investigate.patterns import PatternGrouper
-from investigate.textmatch import EntityMatcher
+from investigate.sdk import logformats
+from investigate.sdk.patterns import PatternGrouper
+from investigate.sdk.textmatch import EntityMatcher
 from investigate_connectors._logscan import blocks
 from investigate_connectors.log_file import LogFile, _open
 from tests.connectors.test_log_file import make_logs, query

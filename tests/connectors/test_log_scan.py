@@ -292,7 +292,7 @@ async def test_novelty_is_judged_against_the_configured_baseline_only(tmp_path: 
 async def test_a_batch_parses_each_line_once_and_every_ticket_gets_its_own_evidence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from investigate.entities import extract
+    from investigate.evidence.entities import extract
     from investigate.models import Person, Ticket
     from tests.connectors.test_log_file import TICKET
 

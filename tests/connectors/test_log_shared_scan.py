@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import investigate_connectors._logscan as logscan
-from investigate.connector import Query
-from investigate.entities import extract
+from investigate.evidence.entities import extract
 from investigate.models import Person, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate_connectors._logscan import Finder, LevelIndex, blocks
 from investigate_connectors.log_file import LogFile
 from tests.connectors.test_log_file import make_logs

@@ -17,11 +17,11 @@ from busyclock import Stopwatch
 from fakes.anthropic_api import raw_reply
 from fakes.loki import FakeLoki
 
-from investigate.connector import Query
 from investigate.context import Context
-from investigate.entities import extract
 from investigate.errors import SourceError
+from investigate.evidence.entities import extract
 from investigate.models import Evidence, Person, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate.secrets import MASKER
 from investigate_connectors.loki import Loki, _ns
 

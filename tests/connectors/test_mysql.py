@@ -26,7 +26,7 @@ from servers import (
 
 import investigate_connectors._sqlbase as sqlbase
 from investigate.errors import ConfigError, ReadOnlyViolation, SourceError, SourceTimeout
-from investigate.sqlguard import CheckedSQL
+from investigate.sdk.sqlguard import CheckedSQL
 from investigate_connectors._sqlbase import AuthFailed
 from investigate_connectors.mysql import MySQL, write_privileges
 

@@ -13,10 +13,10 @@ import httpx2
 import pytest
 from fakes.opsgenie import FakeOpsgenie, make_alert, make_incident
 
-from investigate.connector import Query
 from investigate.context import Context
-from investigate.entities import extract
+from investigate.evidence.entities import extract
 from investigate.models import Evidence, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate_connectors.opsgenie import Opsgenie
 
 KEY = "og_test_key_123"

@@ -19,11 +19,11 @@ from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.pagerduty import FakePagerDuty, make_incident, make_log_entry
 
-from investigate import signals
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError
+from investigate.evidence import signals
 from investigate.models import Entities, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate_connectors.pagerduty import PagerDuty
 
 TOKEN = "pd_fake_token_123"

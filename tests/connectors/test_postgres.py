@@ -26,7 +26,7 @@ from servers import (
 
 import investigate_connectors._sqlbase as sqlbase
 from investigate.errors import ConfigError, ReadOnlyViolation, SourceError, SourceTimeout
-from investigate.sqlguard import CheckedSQL
+from investigate.sdk.sqlguard import CheckedSQL
 from investigate_connectors._sqlbase import AuthFailed
 from investigate_connectors.postgres import Postgres
 
@@ -593,7 +593,7 @@ def test_investigate_check_with_a_wrong_password_fails_with_exit_code_4(
 def test_driver_sql_binds_only_real_placeholders_escapes_percent_and_caps_rows(
     dialect: str, sql: str, expected: str
 ) -> None:
-    from investigate.sqlguard import check_sql
+    from investigate.sdk.sqlguard import check_sql
 
     assert sqlbase.driver_sql(check_sql(sql, dialect).sql, dialect, 51) == expected
 

@@ -31,10 +31,10 @@ from monitoring_servers import (
     wait_for,
 )
 
-from investigate import signals
 from investigate.errors import ConfigError, SourceError
+from investigate.evidence import signals
 from investigate.models import Evidence, Report
-from investigate.rows import parse_time
+from investigate.sdk.rows import parse_time
 from investigate_connectors.prometheus import (
     Prometheus,
     escape_string,

@@ -19,12 +19,12 @@ from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.sentry import FakeSentry, make_event, make_issue, parse_search
 from spec_validation import needs_spec
 
-from investigate import entities as entity_mod
 from investigate.config import load_config
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ConfigError, SourceError
+from investigate.evidence import entities as entity_mod
 from investigate.models import Entities, Evidence, Person, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate.secrets import MASKER
 from investigate_connectors.sentry import Sentry, next_cursor, quote_value, summarise_event
 

@@ -13,13 +13,13 @@ import pytest
 import yaml
 
 import investigate_connectors.sqlite as sqlite_module
-from investigate import entities as entity_mod
 from investigate.config import load_config
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import ConfigError, SourceError, SourceTimeout
+from investigate.evidence import entities as entity_mod
 from investigate.models import Evidence, Person, Ticket, Window
-from investigate.sqlguard import CheckedSQL
+from investigate.sdk.contract import Query
+from investigate.sdk.sqlguard import CheckedSQL
 from investigate_connectors.sqlite import SQLite
 
 WINDOW = Window(

@@ -18,11 +18,11 @@ from busyclock import Stopwatch
 from fakes.anthropic_api import Reply, Response, raw_reply
 from fakes.statuspage import FakeStatuspage, make_component, make_incident
 
-from investigate import signals
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError
+from investigate.evidence import signals
 from investigate.models import Entities, Ticket, Window
+from investigate.sdk.contract import Query
 from investigate_connectors.statuspage import Statuspage
 
 WINDOW = Window(

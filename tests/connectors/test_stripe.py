@@ -32,12 +32,12 @@ from fakes.stripe import (
 )
 from spec_validation import needs_spec
 
-from investigate import entities as entity_mod
 from investigate.config import load_config
-from investigate.connector import Collected, Query
 from investigate.context import Context
 from investigate.errors import SourceError
+from investigate.evidence import entities as entity_mod
 from investigate.models import Entities, Evidence, Person, Ticket, Window
+from investigate.sdk.contract import Collected, Query
 from investigate_connectors.stripe import Stripe, search_query
 
 pytestmark = needs_spec("stripe.json")

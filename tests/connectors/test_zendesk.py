@@ -22,12 +22,12 @@ from fakes.zendesk import (
     parse_search,
 )
 
-from investigate import entities as entity_mod
-from investigate import incidents
-from investigate.connector import Query
 from investigate.context import Context
 from investigate.errors import SourceError, TicketNotFound
+from investigate.evidence import entities as entity_mod
+from investigate.evidence import incidents
 from investigate.models import Ticket, Window
+from investigate.sdk.contract import Query
 from investigate.sdk.helpdesk import ticket_number, vendor_wait
 from investigate_connectors.zendesk import Zendesk, quote_phrase
 

@@ -13,8 +13,8 @@ import pytest
 from fakes.zendesk import FakeZendesk, make_metric, make_rating, make_ticket
 
 from investigate.context import Context
+from investigate.sdk.history import HistoryQuery, TicketHistorySource
 from investigate.stats import compute
-from investigate.stats.history import HistoryQuery, TicketHistorySource
 from investigate_connectors.zendesk import Zendesk
 
 EMAIL = "agent@acme.io"

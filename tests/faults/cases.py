@@ -21,8 +21,8 @@ import yaml
 from busyclock import Stopwatch
 from chaos import SCENARIOS, ChaosServer
 
-from investigate.connector import Connector
 from investigate.registry import discover
+from investigate.sdk.contract import Connector
 
 Section = dict[str, Any]
 

@@ -16,8 +16,8 @@ from busyclock import Stopwatch
 from cases import NAMES, SKIPPED, FaultResults
 from chaos import HUGE_BYTES, SCENARIOS, ChaosServer
 
-from investigate.jsonapi import MAX_RESPONSE_BYTES
 from investigate.registry import discover
+from investigate.sdk.jsonapi import MAX_RESPONSE_BYTES
 
 # (scenario, connector) → what the connector does wrong; strict, so a fix shows up as XPASS.
 KNOWN: dict[tuple[str, str], str] = {}

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from investigate.config import LoadedConfig, load_config
-from investigate.entities import extract, without_credentials
 from investigate.errors import ConfigError
+from investigate.evidence.entities import extract, without_credentials
 from investigate.models import (
     SLA,
     Alternative,

@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Evidence, Ticket
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.threads import in_thread
 
 

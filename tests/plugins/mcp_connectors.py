@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from investigate.connector import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.models import Evidence
+from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 
 
 class StallConfig(ConnectorConfig):

@@ -20,8 +20,8 @@ from investigate.models import (
     TicketSummary,
     Window,
 )
+from investigate.sdk.history import HistoryTicket, Rating, StatusChange, from_status_changes
 from investigate.stats import compute
-from investigate.stats.history import HistoryTicket, Rating, StatusChange, from_status_changes
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 POLICIES = {

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from investigate.config import SLAPolicy
 from investigate.models import Evidence
+from investigate.sdk.history import HistoryTicket
 from investigate.stats import compute
-from investigate.stats.history import HistoryTicket
 from investigate.stats.html import to_html
 from investigate.stats.models import StatsReport
 from investigate.stats.radar import radar

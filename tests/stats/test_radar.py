@@ -12,7 +12,7 @@ import pytest
 
 from investigate.cli import run
 from investigate.models import Evidence
-from investigate.stats.history import HistoryTicket
+from investigate.sdk.history import HistoryTicket
 from investigate.stats.radar import radar
 
 ROOT = Path(__file__).resolve().parents[2]

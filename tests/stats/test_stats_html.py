@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from rich.console import Console
 
 from investigate.config import SLAPolicy
+from investigate.sdk.history import HistoryTicket
 from investigate.stats import compute
-from investigate.stats.history import HistoryTicket
 from investigate.stats.models import StatsReport
 from investigate.stats.render import precise, render, sparkline
 

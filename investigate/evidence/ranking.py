@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from investigate import causal, signals
+from investigate.evidence import causal, signals
 from investigate.models import Entities, Evidence
 
 DEPLOY_HORIZON = 3 * 3600

@@ -1,4 +1,4 @@
-"""Detectors built on well-kept libraries, used by `investigate.redaction`.
+"""Detectors built on well-kept libraries, used by `investigate.evidence.redaction`.
 
 - phone numbers: `phonenumbers` (Google's libphonenumber) in every region; national formats
   are read in a configurable default region (`redaction.phone_region`), and international
@@ -29,7 +29,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
-from investigate.gitleaks_rules import RULES as GITLEAKS
+from investigate.evidence.gitleaks_rules import RULES as GITLEAKS
 
 Span = tuple[int, int]
 Finder = Callable[[str], Iterator[Span]]

@@ -22,7 +22,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from investigate.sqltypes import CheckedSQL
+from investigate.sdk.sqltypes import CheckedSQL
 
 _RUN: dict[tuple[str, str], CheckedSQL] = {}
 _GUARD_SOURCES = ("sqlguard.py", "sqlfuncs.py", "sqltypes.py")
@@ -37,7 +37,7 @@ def checked(sql: str, dialect: str) -> CheckedSQL:
     key = _key(sql, dialect)
     result = _read(folder, key) if folder is not None else None
     if result is None:
-        from investigate.sqlguard import check_sql
+        from investigate.sdk.sqlguard import check_sql
 
         result = check_sql(sql, dialect)
         if folder is not None:

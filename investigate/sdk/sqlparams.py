@@ -20,13 +20,12 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator, model_validator
 
 from investigate.config import Strict
-from investigate.connector import ConnectorConfig, Provides
-from investigate.models import PARAMS
 from investigate.errors import ReadOnlyViolation
-from investigate.fieldmap import FieldMapping
-from investigate.models import EvidenceKind
-from investigate.sqlcheck import checked as check_sql
-from investigate.sqltypes import CheckedSQL, bind_pattern
+from investigate.models import PARAMS, EvidenceKind
+from investigate.sdk.contract import ConnectorConfig, Provides
+from investigate.sdk.fieldmap import FieldMapping
+from investigate.sdk.sqlcheck import checked as check_sql
+from investigate.sdk.sqltypes import CheckedSQL, bind_pattern
 
 
 class NamedQuery(Strict, FieldMapping):

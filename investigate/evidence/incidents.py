@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from investigate import signals
+from investigate.evidence import signals
 from investigate.models import Evidence, Incident, Ticket
-from investigate.relevance import tokens
+from investigate.sdk.relevance import tokens
 
 ALERT_LEAD = timedelta(hours=6)
 """An alert that began up to this long before the ticket can be its cause."""

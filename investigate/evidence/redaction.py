@@ -26,7 +26,7 @@ consistently. `restore` puts the original values back into the model's answer, l
 |             |                 | (a leading 0, 9-12 digits in groups), and numbers labelled       |
 |             |                 | `phone:`/`tel:`/`mobile:`                                        |
 
-Built on libraries (see `investigate.detect`): vendor keys from the gitleaks rule list and key
+Built on libraries (see `investigate.evidence.detect`): vendor keys from the gitleaks rule list and key
 blocks cut short (`SECRET`); IBANs, SSNs and national IDs and tax numbers with their checksums,
 and IDs behind a label (`ID`); phone numbers in every region (`PHONE`, libphonenumber); dates of
 birth behind a label (`DOB`); street addresses and UK postcodes (`ADDRESS`); the requester's and
@@ -63,8 +63,8 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from investigate import detect
-from investigate.detect import entropy
+from investigate.evidence import detect
+from investigate.evidence.detect import entropy
 from investigate.models import Ticket
 from investigate.secrets import MASKER
 

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import yaml
 
-from investigate import signals
 from investigate.errors import ConfigError
+from investigate.evidence import signals
 from investigate.models import Evidence
 
 MAX_FILE = 64_000

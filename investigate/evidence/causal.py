@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from investigate import signals
+from investigate.evidence import signals
 from investigate.models import CausalLink, Evidence
 
 HORIZON = timedelta(hours=24)

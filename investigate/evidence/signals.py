@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from investigate.models import Evidence
-from investigate.rows import parse_time
+from investigate.sdk.rows import parse_time
 from investigate.states import PROBLEM_STATES
 
 _CODE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")

@@ -189,8 +189,6 @@ def _unique(values: Iterable[Any], limit: int = MAX_PER_LIST) -> list[Any]:
     return out
 
 
-
-
 def add_values(entities: Entities, param: str, values: Iterable[str], source: str) -> list[str]:
     """Add values found by identity resolution; returns the ones that were new."""
     field = LIST_PARAMS[param]

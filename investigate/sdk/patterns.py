@@ -2,7 +2,7 @@
 first/last seen, examples, services, affected accounts and novelty against a baseline.
 
 Templates: variable parts are masked first (IDs, numbers, UUIDs, hex, IPs, times, emails,
-quoted values), then a Drain miner per service and level (`investigate.drain`) merges lines
+quoted values), then a Drain miner per service and level (`investigate.sdk.drain`) merges lines
 that still differ in a free-text word, so "cache miss for user <id>" and "cache miss for
 tenant <id>" are one pattern. Error codes (`ERR_CARD_DECLINED`) and HTTP statuses are
 anchors: lines that differ in one are never merged. Baseline lines train the same miners, so
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from investigate.drain import Drain, DrainSettings
 from investigate.models import Evidence, Level, Window
+from investigate.sdk.drain import Drain, DrainSettings
 
 MAX_EXAMPLES = 3
 MAX_ACCOUNTS = 200

@@ -27,15 +27,15 @@ import httpx2
 from pydantic import Field, field_validator
 
 from investigate.config import Duration
-from investigate.connector import Collected, ConnectorConfig, Query
 from investigate.errors import SourceError, SourceTimeout
-from investigate.fieldmap import AccountField
-from investigate.http import describe, source_error
 from investigate.models import Level
-from investigate.patterns import ACCOUNT_KEYS, LogLine, Pattern, PatternGrouper
-from investigate.querylang import MAX_VALUE
+from investigate.sdk.contract import Collected, ConnectorConfig, Query
+from investigate.sdk.fieldmap import AccountField
+from investigate.sdk.patterns import ACCOUNT_KEYS, LogLine, Pattern, PatternGrouper
+from investigate.sdk.querylang import MAX_VALUE
+from investigate.sdk.textmatch import EntityMatcher
+from investigate.sdk.transport import describe, source_error
 from investigate.secrets import MASKER
-from investigate.textmatch import EntityMatcher
 
 Phase = Literal["matches", "errors", "baseline"]
 LEVELS: dict[str, Level] = {

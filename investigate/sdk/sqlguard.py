@@ -41,9 +41,9 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from investigate.errors import ReadOnlyViolation
-from investigate.sqlfuncs import is_denied_function
-from investigate.sqltypes import GLOB, LIKE_ESCAPE, CheckedSQL
-from investigate.sqltypes import bind_pattern as bind_pattern  # re-exported
+from investigate.sdk.sqlfuncs import is_denied_function
+from investigate.sdk.sqltypes import GLOB, LIKE_ESCAPE, CheckedSQL
+from investigate.sdk.sqltypes import bind_pattern as bind_pattern  # re-exported
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from investigate.connector import ConnectorConfig, Query
 from investigate.errors import SourceError
-from investigate.http import HttpOptions, describe, make_client, source_error, ssl_context
+from investigate.sdk.contract import ConnectorConfig, Query
+from investigate.sdk.transport import HttpOptions, describe, make_client, source_error, ssl_context
 from investigate.secrets import MASKER
 
 MAX_RESPONSE_BYTES = 2_000_000

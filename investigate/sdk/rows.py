@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from investigate.fieldmap import FieldMapping, apply
 from investigate.models import Evidence, EvidenceKind
-from investigate.textmatch import EntityMatcher
+from investigate.sdk.fieldmap import FieldMapping, apply
+from investigate.sdk.textmatch import EntityMatcher
 
 TIME_FIELDS = ("created_at", "created", "timestamp", "time", "updated_at", "started_at", "date")
 MAX_CELL = 500

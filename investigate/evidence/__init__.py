@@ -1,0 +1,1 @@
+"""investigate.evidence"""

@@ -13,11 +13,13 @@ same at about a tenth of the speed.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import importlib
 import itertools
 import re
 import threading
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -57,27 +59,48 @@ format `logformats` reads (its tests hold this over every fixture)."""
 
 
 class Finder:
-    """Offsets of candidate lines in a block: `Finder([b"acc_1042"]).lines(block)`."""
+    """Offsets of candidate lines in a block: `Finder([b"acc_1042"]).lines(block)`.
 
-    def __init__(self, needles: Sequence[bytes], *, accelerate: bool = True) -> None:
+    Whether a line is a candidate depends on that line alone (a marker or entity string ending
+    within its first `limit` bytes), never on where the blocks begin: so a batch can find the
+    level-marker lines of a file once (`LevelIndex`, passed as `shared`) and give every ticket
+    the same lines its own scan would find, scanning only for its entity strings itself."""
+
+    def __init__(
+        self,
+        needles: Sequence[bytes],
+        *,
+        accelerate: bool = True,
+        limit: int = 1 << 62,
+        shared: LevelIndex | None = None,
+    ) -> None:
         self.entities = tuple(re.escape(n) for n in needles if n)
         self.patterns = self.entities + LEVEL_MARKERS
+        self.limit = limit
         fast = accelerate and accelerated()
         # Two databases: the level markers' is the same for every ticket (compiled once per
         # process), the entities' is small literals (cheap to compile per ticket).
-        self._hs = [_hs_database(p) for p in (self.entities, LEVEL_MARKERS) if p] if fast else []
+        self.shared = shared if fast and shared is not None and shared.limit == limit else None
+        wanted = (self.entities,) if self.shared is not None else (self.entities, LEVEL_MARKERS)
+        self._hs = [_hs_database(p) for p in wanted if p] if fast else []
         self._scratch: dict[tuple[int, int], Any] = {}
         self._re = _re_alternation(self.patterns) if not fast else None
 
     @property
     def engine(self) -> str:
-        return "hyperscan" if self._hs else "re"
+        return "hyperscan" if self._hs or self.shared is not None else "re"
 
-    def lines(self, block: Block) -> list[tuple[int, int, bool]]:
+    def lines(self, block: Block, at: int = 0) -> list[tuple[int, int, bool]]:
         """(start, end, may_mention_an_entity) of each candidate line, in order; `end`
-        excludes the newline. A False flag means only a level marker was found."""
+        excludes the newline. A False flag means only a level marker was found. `at` is the
+        block's offset in the file (used with a shared `LevelIndex`)."""
+        if self.shared is not None:
+            buf, size = _searchable(block), len(block)
+            named = _spans(buf, size, self._hs_ends(block), self.limit) if self._hs else []
+            levels = self.shared.starts(block, at)
+            return _merged(buf, size, named, levels)
         if self._hs:
-            return _spans(_searchable(block), len(block), self._hs_ends(block))
+            return _spans(_searchable(block), len(block), self._hs_ends(block), self.limit)
         assert self._re is not None
         out: list[tuple[int, int, bool]] = []
         low = bytes(block).lower()  # ASCII-only, so offsets are the block's
@@ -87,7 +110,8 @@ class Finder:
             if found is None:
                 break
             start = low.rfind(b"\n", 0, found.start()) + 1
-            end = low.find(b"\n", found.end())
+            # a match that ends on the newline (`[,}` + whitespace) belongs to the line it ends
+            end = low.find(b"\n", max(found.end() - 1, found.start()))
             end = size if end < 0 else end
             out.append((start, end, True))
             pos = end + 1
@@ -112,6 +136,187 @@ class Finder:
         return ends
 
 
+MAX_INDEXED_LINES = 4_000_000
+"""Level-marker line offsets a `LevelIndex` keeps (8 bytes each); past that, uncovered parts
+of the file are scanned for each ticket, as without an index."""
+MAX_KEPT_LINES = 100_000
+"""Parsed lines a `LevelIndex` keeps (a few hundred bytes each); past that it stops keeping
+them and tickets parse their candidates themselves (still once per run, `LogFile._parsed`)."""
+
+Buffer = bytes | bytearray | Any
+"""Bytes with find/rfind and slicing: a block's buffer, or an `mmap` of the whole file."""
+
+
+class LevelIndex:
+    """The level-marker lines of one version of one file, found once per batch: the byte
+    ranges read so far and the offsets of the lines in them that contain a `LEVEL_MARKERS`
+    match within their first `limit` bytes. Tickets read different ranges (their own
+    baseline and window); each part of the file is scanned for level markers once, by
+    whichever ticket reads it first. Thread-safe (tickets scan in threads).
+
+    With `parse` (single-line formats), the level-marker lines are also parsed when found and
+    those `keep` accepts are kept by offset (`kept`), so a ticket takes them as they are and
+    parses only the lines that name its own entities."""
+
+    def __init__(
+        self,
+        limit: int,
+        parse: Callable[[bytes], Any] | None = None,
+        keep: Callable[[Any], bool] | None = None,
+    ) -> None:
+        self.limit = limit
+        self._parse, self._keep = parse, keep
+        self._covered: list[tuple[int, int]] = []
+        """Disjoint, sorted, merged [start, end) byte ranges already scanned."""
+        self._starts = array("q")
+        """Sorted file offsets of the level-marker lines in the covered ranges."""
+        self._kept_at = array("q")
+        self._kept: list[Any] = []
+        """Parsed level-marker lines that `keep` accepts, and their offsets, sorted."""
+        self.parsing = parse is not None
+        """Whether every covered range has its lines parsed and kept (False once full)."""
+        self._lock = threading.Lock()
+        self._scratch: dict[int, Any] = {}
+        self.scanned = 0
+        """Bytes scanned for level markers (each byte at most once while the index has room)."""
+
+    def starts(self, block: Block, at: int) -> list[int]:
+        """Block-relative starts of the level-marker lines of `block` (whole lines read from
+        file offset `at`), scanning the parts of it no earlier block covered."""
+        extra = self.cover(_searchable(block), len(block), at, at, at + len(block))
+        return self._lookup(at, len(block), extra)
+
+    def cover(self, buf: Buffer, size: int, at: int, start: int, end: int) -> list[int]:
+        """Scan the parts of file range [start, end) not covered yet; `buf[i]` is the file's
+        byte `at + i`, `buf[:size]` holds whole lines and `start` is a line's start. Returns
+        the starts found that the index had no room for (absolute)."""
+        overflow: list[int] = []
+        with self._lock:
+            for gap_start, gap_end in self._gaps(start, end):
+                begin = gap_start - at
+                if begin > start - at and buf[begin - 1] != 10:  # mid-line: from the next line
+                    newline = buf.find(b"\n", begin, size)
+                    begin = size if newline < 0 else newline + 1
+                stop = gap_end - at
+                if begin >= stop:
+                    continue
+                found = self._scan(buf, size, begin, stop)
+                self.scanned += stop - begin
+                if len(self._starts) + len(found) > MAX_INDEXED_LINES:
+                    overflow += [at + s for s in found]  # stays uncovered
+                    continue
+                kept: list[tuple[int, Any]] = []
+                if self.parsing and self._parse is not None and self._keep is not None:
+                    parse, keep = self._parse, self._keep
+                    for s in found:
+                        newline = buf.find(b"\n", s, size)
+                        line = parse(line_at(buf, s, size if newline < 0 else newline, self.limit))
+                        if keep(line):
+                            kept.append((at + s, line))
+                    if len(self._kept) + len(kept) > MAX_KEPT_LINES:
+                        self.parsing, self._kept, self._kept_at = False, [], array("q")
+                        kept = []
+                self._add(gap_start, gap_end, [at + s for s in found], kept)
+        return overflow
+
+    def kept(self, start: int, end: int) -> tuple[Sequence[int], list[Any]]:
+        """The kept parsed lines starting in [start, end), and their offsets, in file order
+        (only meaningful while `parsing` and the range is covered)."""
+        with self._lock:
+            lo = bisect.bisect_left(self._kept_at, start)
+            hi = bisect.bisect_left(self._kept_at, end)
+            return self._kept_at[lo:hi], self._kept[lo:hi]
+
+    def _lookup(self, at: int, size: int, extra: list[int]) -> list[int]:
+        with self._lock:
+            lo = bisect.bisect_left(self._starts, at)
+            hi = bisect.bisect_left(self._starts, at + size)
+            found = [s - at for s in self._starts[lo:hi]]
+        if extra:
+            found = sorted(set(found).union(s - at for s in extra))
+        return found
+
+    def _gaps(self, start: int, end: int) -> list[tuple[int, int]]:
+        gaps = []
+        pos = start
+        i = max(bisect.bisect_right(self._covered, (start, 1 << 62)) - 1, 0)
+        for a, b in self._covered[i:]:
+            if a >= end:
+                break
+            if b <= pos:
+                continue
+            if a > pos:
+                gaps.append((pos, a))
+            pos = max(pos, b)
+            if pos >= end:
+                break
+        if pos < end:
+            gaps.append((pos, end))
+        return gaps
+
+    def _add(self, start: int, end: int, starts: list[int], kept: list[tuple[int, Any]]) -> None:
+        i = bisect.bisect_left(self._starts, start)
+        self._starts[i:i] = array("q", starts)
+        if kept:
+            i = bisect.bisect_left(self._kept_at, start)
+            self._kept_at[i:i] = array("q", [k[0] for k in kept])
+            self._kept[i:i] = [k[1] for k in kept]
+        merged: list[tuple[int, int]] = []
+        for a, b in sorted([*self._covered, (start, end)]):
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        self._covered = merged
+
+    def _scan(self, buf: Buffer, size: int, begin: int, end: int) -> list[int]:
+        """Starts of the level-marker lines among the whole lines `buf[begin:end]`."""
+        db = _hs_database(LEVEL_MARKERS)
+        scratch = self._scratch.get(id(db))
+        if scratch is None:
+            scratch = self._scratch[id(db)] = hyperscan.Scratch(db)
+        ends: list[tuple[int, bool]] = []
+        add = ends.append
+
+        def on_match(_id: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            add((begin + to, False))
+
+        with memoryview(buf) as whole, whole[begin:end] as part:
+            db.scan(part, match_event_handler=on_match, scratch=scratch)
+        return [start for start, _, _ in _spans(buf, size, ends, self.limit)]
+
+
+def scan_entities(finder: Finder, buf: Buffer, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """`finder`'s entity lines among the whole lines `buf[start:end]` (an mmap: offsets are
+    the file's), as `Finder.lines` finds them."""
+    if not finder._hs:
+        return []
+    with memoryview(buf) as whole, whole[start:end] as part:
+        ends = [(start + to, entity) for to, entity in finder._hs_ends(part)]
+    return _spans(buf, end, ends, finder.limit)
+
+
+def _merged(
+    buf: bytes | bytearray, size: int, named: list[tuple[int, int, bool]], levels: list[int]
+) -> list[tuple[int, int, bool]]:
+    """Entity lines (flagged True) and level-marker lines (by start) as one list in order, a
+    line in both once, flagged True."""
+    out: list[tuple[int, int, bool]] = []
+    i = 0
+    for start in levels:
+        while i < len(named) and named[i][0] < start:
+            out.append(named[i])
+            i += 1
+        if i < len(named) and named[i][0] == start:
+            out.append(named[i])
+            i += 1
+            continue
+        end = buf.find(b"\n", start, size)
+        out.append((start, size if end < 0 else end, False))
+    out.extend(named[i:])
+    return out
+
+
 def _searchable(block: Block) -> bytes | bytearray:
     """Something with find/rfind over the block's bytes, at the same offsets (a view of a
     buffer starts at the buffer's first byte; see `blocks`)."""
@@ -122,26 +327,27 @@ def _searchable(block: Block) -> bytes | bytearray:
 
 
 def _spans(
-    block: bytes | bytearray, size: int, ends: list[tuple[int, bool]]
+    block: bytes | bytearray, size: int, ends: list[tuple[int, bool]], limit: int = 1 << 62
 ) -> list[tuple[int, int, bool]]:
+    """Match ends → (start, end, entity) of the lines they fall in, each line once. A match
+    belongs to the line holding its last byte (a match that ends on a newline, `[,}` + whitespace, to
+    the line that newline ends), and counts only within the line's first `limit` bytes (the
+    part of the line that is read): so whether a line is a candidate never depends on where
+    the block around it begins."""
     out: list[tuple[int, int, bool]] = []
-    last_end = -1
     for to, entity in sorted(ends):
-        if to <= last_end:  # another hit in the same line
-            if entity and not out[-1][2]:
+        last = to - 1
+        if last < 0:
+            continue
+        if out and last <= out[-1][1]:  # another hit in the line taken last
+            if entity and not out[-1][2] and last - out[-1][0] < limit:
                 out[-1] = (out[-1][0], out[-1][1], True)
             continue
-        start = block.rfind(b"\n", 0, to) + 1
-        if to > start and block[to - 1 : to] == b"\n":
-            start = block.rfind(b"\n", 0, to - 1) + 1  # `$`-like matches end on the newline
-        end = block.find(b"\n", to, size)
-        end = size if end < 0 else end
-        if out and start <= out[-1][0]:
-            if entity and not out[-1][2]:
-                out[-1] = (out[-1][0], out[-1][1], True)
+        start = block.rfind(b"\n", 0, last) + 1
+        if last - start >= limit:
             continue
-        out.append((start, end, entity))
-        last_end = end
+        end = block.find(b"\n", last, size)
+        out.append((start, size if end < 0 else end, entity))
     return out
 
 
@@ -175,8 +381,8 @@ def blocks(
 ) -> Iterator[tuple[int, memoryview]]:
     """(offset, block) for blocks of whole lines read from the handle's position; `offset` counts
     from there, and the last block may lack its newline. A line longer than `limit` bytes is cut
-    to `limit` and the rest of it skipped. With `stop` >= 0, reading ends once that many bytes
-    were read (the lines of the last block are whole)."""
+    to `limit` and the rest of it skipped. With `stop` >= 0, only the lines that start before
+    offset `stop` are yielded (whole): the same lines whatever the block size."""
     size = size or BLOCK_BYTES
     buf = bytearray(size + limit)
     view = memoryview(buf)
@@ -184,7 +390,7 @@ def blocks(
     carry = 0  # bytes of an unfinished line at the front of buf
     read = 0
     skipping = False
-    while stop < 0 or read < stop:
+    while True:
         got = fill(view[carry : carry + size])
         if not got:
             break
@@ -200,18 +406,26 @@ def blocks(
         if begin:  # keep blocks starting at buf[0]
             buf[: end - begin] = view[begin:end]
             end, last = end - begin, (last - begin if last >= 0 else -1)
-        start = read - end  # file offset of buf[0]
+        start = read - end  # file offset of buf[0], a line's start
+        if 0 <= stop <= start:
+            return
         if last >= 0:
+            if 0 <= stop <= start + last:  # the line holding byte stop - 1 is the last one
+                cut = buf.find(b"\n", max(stop - 1 - start, 0), last + 1)
+                yield start, view[: cut + 1]
+                return
             yield start, view[: last + 1]
             tail = end - last - 1
             buf[:tail] = view[last + 1 : end]
             start, end = start + last + 1, tail
+            if 0 <= stop <= start:
+                return
         if end >= limit:
             yield start, view[:limit]
             carry, skipping = 0, True
         else:
             carry = end
-    if carry and not skipping:
+    if carry and not skipping and (stop < 0 or read - carry < stop):
         yield read - carry, view[:carry]
 
 
@@ -266,7 +480,7 @@ class Records:
         yet; a continuation line in the next block may make it one)."""
 
     def block(self, offset: int, block: Block) -> list[tuple[int, bytes, bool]]:
-        spans = self.finder.lines(block)
+        spans = self.finder.lines(block, offset)
         if not self.fmt.multiline:
             return [(offset + a, line_at(block, a, b, self.limit), named) for a, b, named in spans]
         buf, size = _searchable(block), len(block)
@@ -362,7 +576,7 @@ def _joined(raw: bytes, limit: int) -> bytes:
     return b"\n".join(out)
 
 
-def line_at(block: Block, start: int, end: int, limit: int) -> bytes:
+def line_at(block: Block | Buffer, start: int, end: int, limit: int) -> bytes:
     """The line's bytes without its line ending, capped at `limit`."""
     raw = bytes(block[start : min(end, start + limit)])
     return raw[:-1] if raw.endswith(b"\r") else raw

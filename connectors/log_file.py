@@ -25,8 +25,12 @@ Only records from `investigation.baseline` (default 3 days) before the window to
 in a time-ordered file (nine sampled lines in order, give or take 10 minutes) that range is found
 by binary search on byte offsets, any other file is read whole; a `.gz` whose first line is after
 the window, or that was last written a day before the baseline, is skipped. In `investigate
-batch`, parsed records are kept for the run (by offset, up to 100,000 per file), so tickets after
-the first parse only what is new to them.
+batch`, each file is scanned for level markers once for all its tickets (`_logscan.LevelIndex`:
+each ticket still finds its own entity strings, one Hyperscan pass over its range); in a
+single-line format (JSON lines, logfmt…) the file is mapped and its warning-or-worse lines are
+parsed once and shared (up to 100,000 per file), and parsed records are kept for the run (by
+offset, up to 100,000 per file), so tickets after the first parse only what is new to them. Every
+ticket gets exactly the evidence its own scan gives (`tests/connectors/test_log_shared_scan.py`).
 
 Returned: lines in the window that mention the ticket's entities, and error-level patterns that
 are new (or spiking) in the window compared with the same files before it, grouped into patterns.
@@ -37,6 +41,7 @@ from __future__ import annotations
 import glob
 import gzip
 import itertools
+import mmap
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -52,11 +57,16 @@ from investigate.sdk.fieldmap import AccountField
 from investigate.sdk.patterns import LogLine, PatternGrouper, account_keys
 from investigate.sdk.textmatch import EntityMatcher
 from investigate_connectors._logscan import (
+    BLOCK_BYTES,
     ORDER_SLACK,
     Finder,
+    LevelIndex,
     Records,
+    accelerated,
     blocks,
     first_time,
+    line_at,
+    scan_entities,
     seek_range,
 )
 
@@ -69,13 +79,14 @@ MAX_PARSED_LINES = 100_000
 """Parsed records kept per file for the rest of a batch (a few hundred bytes each)."""
 _NOTHING_KEPT: dict[int, LogLine | None] = {}
 _NONE: frozenset[str] = frozenset()
+_INDEX_LOCK = threading.Lock()
 _READING = threading.local()
 """The format of the file this thread is reading (`_parse_line`, `_time_of`): a connector may
 scan for several tickets at once, one thread each."""
 
 
-def _finder(matcher: EntityMatcher) -> Finder:
-    return Finder([v.encode() for v in matcher.values])
+def _finder(matcher: EntityMatcher, limit: int, shared: LevelIndex | None = None) -> Finder:
+    return Finder([v.encode() for v in matcher.values], limit=limit, shared=shared)
 
 
 class LogFileConfig(ConnectorConfig, AccountField):
@@ -284,9 +295,18 @@ class LogFile(Connector[LogFileConfig]):
         """Read the file in blocks; only candidate records (a line with an entity string or a
         level marker, found in one pass over the block, widened to its record) are parsed."""
         limit = self.config.max_line_bytes
-        _READING.format = self.detection(path).format
-        records = Records(_finder(matcher), _READING.format, limit)
+        fmt = _READING.format = self.detection(path).format
+        index = self._levels(path, fmt)
+        finder = _finder(matcher, limit, index)
         parsed = self._parsed(path)
+        if (
+            index is not None
+            and index.parsing
+            and path.suffix != ".gz"
+            and self._scan_mapped(path, query, grouper, matcher, stats, index, finder, parsed)
+        ):
+            return
+        records = Records(finder, fmt, limit)
         with _open(path) as handle:
             stop = self._seek(path, handle, query.baseline_start, query.window.end)
             if stop is None:
@@ -301,6 +321,78 @@ class LogFile(Connector[LogFileConfig]):
                     self._take(where, raw, named, query, grouper, matcher, parsed, stats)
             for where, raw, named in records.finish():
                 self._take(where, raw, named, query, grouper, matcher, parsed, stats)
+
+    def _scan_mapped(
+        self,
+        path: Path,
+        query: Query,
+        grouper: PatternGrouper,
+        matcher: EntityMatcher,
+        stats: ScanStats,
+        index: LevelIndex,
+        finder: Finder,
+        parsed: dict[int, LogLine | None],
+    ) -> bool:
+        """A batch's scan of a single-line format: the file mapped, not read; the level-marker
+        lines of the range taken parsed from the shared index (scanned and parsed once for the
+        run), only the lines naming this ticket's entities found (one Hyperscan pass) and
+        parsed here, both in file order: the same lines in the same order as `_scan_file`'s
+        blocks give. False when the file cannot be mapped or the index is full (then the
+        caller reads it in blocks)."""
+        limit = self.config.max_line_bytes
+        with path.open("rb") as handle:
+            try:
+                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):  # empty, or a file that cannot be mapped
+                return False
+            try:
+                stop = self._seek(path, handle, query.baseline_start, query.window.end)
+                if stop is None:
+                    return True
+                begin, size = handle.tell(), len(mapped)
+                end = size if stop < 0 else _line_end(mapped, begin + stop, size, begin)
+                covered = begin
+                while covered < end:  # in steps, so a deadline can stop a first, long scan
+                    if query.expired():
+                        stats.stopped_early = True
+                        end = covered
+                        break
+                    step = _line_end(mapped, covered + BLOCK_BYTES, end, covered)
+                    index.cover(mapped, size, 0, covered, step)
+                    covered = step
+                if not index.parsing:
+                    return False
+                stats.bytes += end - begin
+                named = scan_entities(finder, mapped, begin, end)
+                offsets, kept = index.kept(begin, end)
+                raws = [(start, line_at(mapped, start, stop_, limit)) for start, stop_, _ in named]
+            finally:
+                mapped.close()
+        until, since, opens = query.window.end, query.baseline_start, query.window.start
+        add, add_baseline = grouper.add, grouper.add_baseline
+        i, count = 0, len(offsets)
+
+        def level_lines_before(where: int) -> None:
+            nonlocal i
+            while i < count and offsets[i] < where:
+                line = kept[i]
+                i += 1
+                ts = line.timestamp
+                if ts > until or ts < since:
+                    continue
+                stats.lines += 1
+                if ts < opens:
+                    add_baseline(line)
+                else:
+                    add(line)
+
+        for where, raw in raws:
+            level_lines_before(where)
+            if i < count and offsets[i] == where:
+                i += 1  # a level-marker line that also names an entity: taken as named
+            self._take(where, raw, True, query, grouper, matcher, parsed, stats)
+        level_lines_before(end + 1)
+        return True
 
     def _take(
         self,
@@ -344,6 +436,28 @@ class LogFile(Connector[LogFileConfig]):
         c = self.config
         fields = tuple(sorted((c.fields or {}).items()))
         return (LogFile, str(path), info.st_size, info.st_mtime_ns, c.format, c.regex, fields)
+
+    def _levels(self, path: Path, fmt: logformats.LogFormat) -> LevelIndex | None:
+        """In a batch (with Hyperscan), the level-marker lines of this file version, found once
+        for the run, and for a single-line format those lines parsed, the warning-or-worse ones
+        kept. Each ticket still finds its own entity strings (one pass at a few GB/s)."""
+        if not self.ctx.batch or not accelerated():
+            return None
+        c = self.config
+        key = ("levels", *self._file_key(path), c.service, c.max_line_bytes)
+        with _INDEX_LOCK:
+            found: LevelIndex | None = self.ctx.memo.get(key)
+            if found is None:
+                single = not fmt.multiline
+                found = self.ctx.memo[key] = LevelIndex(
+                    c.max_line_bytes,
+                    parse=self._parse_level_line if single else None,
+                    keep=_worth_keeping if single else None,
+                )
+        return found
+
+    def _parse_level_line(self, raw: bytes) -> LogLine | None:
+        return self._parse_line(raw, _NONE)
 
     def _parsed(self, path: Path) -> dict[int, LogLine | None]:
         """Records of this file parsed earlier in the run, by byte offset: a batch parses each
@@ -405,6 +519,22 @@ class LogFile(Connector[LogFileConfig]):
             message = f"{message} [{code}]"
         service = parsed.service or self.config.service or ""
         return LogLine(ts, parsed.level, message, service, fields, matched)
+
+
+def _worth_keeping(line: LogLine | None) -> bool:
+    """A level-marker line that counts without naming an entity: dated, warning or worse."""
+    return line is not None and line.level in _INTERESTING
+
+
+def _line_end(data: Any, at: int, size: int, floor: int) -> int:
+    """Where the line holding byte `at - 1` ends (after its newline), at most `size`; `floor`
+    when `at` is not past it (the lines that start before `at`, as `blocks(stop=…)` counts)."""
+    if at <= floor:
+        return floor
+    if at >= size:
+        return size
+    newline = data.find(b"\n", at - 1, size)
+    return size if newline < 0 else newline + 1
 
 
 class _Missing(dict[str, str]):

@@ -30,7 +30,7 @@ from investigate.sdk import SAFE_LOADER, ConfigPath, Evidence, EvidenceKind, Sou
 from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Provides, Query
 from investigate.sdk.fieldmap import FieldMapping
 from investigate.sdk.relevance import bm25
-from investigate.sdk.rows import parse_time, row_evidence, row_time
+from investigate.sdk.rows import parse_time, row_cells, row_evidence, row_haystack, row_time
 from investigate.sdk.textmatch import EntityMatcher
 
 Select = Literal["matched", "window", "text", "all"]
@@ -101,13 +101,36 @@ class Records(Connector[RecordsConfig]):
             found = self.ctx.memo[key] = load_records(path, self.config.format)
         return found
 
+    def _haystacks(self, records: list[dict[str, Any]]) -> list[str]:
+        """Each record's text that entities are matched in (`rows.row_haystack`), made once per
+        run for the records of this file (they are shared, and never changed)."""
+        key = ("haystacks", id(records), tuple(self.config.match_fields or ()))
+        found: tuple[list[dict[str, Any]], list[str]] | None = self.ctx.memo.get(key)
+        if found is None or found[0] is not records:
+            fields = self.config.match_fields or None
+            found = (records, [row_haystack(row_cells(r), fields) for r in records])
+            if self.ctx.batch:
+                self.ctx.memo[key] = found
+        return found[1]
+
     def _select(self, records: list[dict[str, Any]], query: Query) -> Collected:
         cfg = self.config
         matcher = EntityMatcher(query.entities.matchable())
         modes = set(cfg.select)
         text_scores = self._text_scores(records, query) if "text" in modes or "all" in modes else {}
         chosen: list[tuple[datetime | None, Evidence]] = []
+        everything = "all" in modes
+        haystacks = self._haystacks(records) if "matched" in modes and not everything else []
         for index, record in enumerate(records):
+            # Evidence is built only for a record that can be selected (a model for every
+            # record of the file, for every ticket, was most of this connector's time)
+            if not (
+                everything
+                or index in text_scores
+                or (haystacks and matcher.find(haystacks[index]))
+                or ("window" in modes and self._in_window(record, query))
+            ):
+                continue
             evidence = self._evidence(record, matcher, query)
             reasons = []
             if evidence.matched and modes & {"matched", "all"}:

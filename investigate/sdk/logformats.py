@@ -333,7 +333,7 @@ def _with_stack(line: ParsedLine, rest: str) -> ParsedLine:
 _PRI_WARNING_OR_WORSE = "|".join(str(p) for p in range(192) if p % 8 <= 4)
 LEVEL_MARKERS: tuple[bytes, ...] = (
     rb"warn|wrn|err|eror|fail|fatal|ftl|crit|panic|alert|emerg|severe",
-    rb'":\s*(?:[4-6]\d|[3-5]0000)[,}\s]|" [45]\d\d ',
+    rb'":[ \t]*(?:[4-6]\d|[3-5]0000)[,}\s]|" [45]\d\d ',
     rb"^(?:<(?:" + _PRI_WARNING_OR_WORSE.encode() + rb")>|[ewf]\d{4} |[ewfa], \[)",
 )
 """Byte patterns, matched case-insensitively with `^` at a line's start, that every warning-or-

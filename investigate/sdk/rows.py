@@ -122,10 +122,8 @@ def row_evidence(
     match_fields: list[str] | None = None,
     fields: FieldMapping | None = None,
 ) -> Evidence:
-    clean = {str(k): _cell(v) for k, v in list(row.items())[:60]}
-    haystack = " ".join(
-        _text(clean.get(f)) for f in (match_fields or list(clean)) if clean.get(f) is not None
-    )
+    clean = row_cells(row)
+    haystack = row_haystack(clean, match_fields)
     heading = render_template(title, clean) if title else default_title or _default_title(clean)
     evidence = Evidence(
         source=source,
@@ -139,6 +137,18 @@ def row_evidence(
         record=clean,
     )
     return apply(evidence, row, fields)
+
+
+def row_cells(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row's cells as evidence keeps them (the first 60, capped, JSON for nested values)."""
+    return {str(k): _cell(v) for k, v in list(row.items())[:60]}
+
+
+def row_haystack(clean: Mapping[str, Any], match_fields: list[str] | None = None) -> str:
+    """The text of `row_cells` that entities are matched in: `match_fields`, else every cell."""
+    return " ".join(
+        _text(clean.get(f)) for f in (match_fields or list(clean)) if clean.get(f) is not None
+    )
 
 
 def _default_title(row: Mapping[str, Any]) -> str:

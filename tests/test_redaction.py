@@ -665,3 +665,26 @@ def test_an_sql_insert_with_endless_quotes_is_read_in_linear_time(redactor: Reda
     assert redactor.redact(text) == text
     rows = "INSERT INTO u (id, last_name) VALUES (1, 'Kanar(ie)'), (2, 'O''Brien'); SELECT 1"
     assert "Kanar(ie)" not in redactor.redact(rows)
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("0 390.533.447-05 ", "390.533.447-05"),  # CPF after a number (found by hypothesis)
+        ("ref 7 123-456-782", "123-456-782"),  # SIN with dashes
+        ("12 811218-9876 3", "811218-9876"),  # personnummer between numbers
+        ("3 X1234567L", "X1234567L"),  # NIE
+    ],
+)
+def test_a_punctuated_national_id_is_redacted_beside_a_number(text: str, value: str) -> None:
+    assert value not in Redactor().redact(text)
+
+
+def test_a_space_grouped_slice_of_a_longer_number_is_not_an_id() -> None:
+    """`2341 2341 2346` alone is a valid Aadhaar; inside a longer run of digit groups it is a
+    slice of some other number and stays."""
+    assert "2341 2341 2346" not in Redactor().redact("Aadhaar-shaped 2341 2341 2346")
+    from investigate.evidence.detect import national_ids
+
+    assert list(national_ids("serial 0 2341 2341 2346 7")) == []
+    assert list(national_ids("serial 2341 2341 2346")) == [(7, 21)]

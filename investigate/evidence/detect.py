@@ -270,71 +270,81 @@ def ibans(text: str) -> Iterator[Span]:
 _Validator = Callable[[str], bool]
 _FORMATTED_IDS: tuple[tuple[re.Pattern[str], _Validator], ...] = (
     (
-        re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![\w-])(?![ .][0-9])"),
+        re.compile(r"(?<![\w-])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![\w-])"),
         lambda v: _stdnum("us.ssn")(v) or _stdnum("us.itin")(v),
     ),  # US SSN and ITIN (9XX-7X-XXXX)
     (
-        re.compile(
-            r"(?<![\w.-])(?<![0-9][ .])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![\w-])(?![ .][0-9])"
-        ),
+        re.compile(r"(?<![\w.-])[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![\w-])"),
         _stdnum("br.cpf"),
     ),
     (
-        re.compile(
-            r"(?<![\w-])(?<![0-9][ .])[0-9]{3}[ -][0-9]{3}[ -][0-9]{3}(?![\w-])(?![ .][0-9])"
-        ),
+        re.compile(r"(?<![\w-])[0-9]{3}[ -][0-9]{3}[ -][0-9]{3}(?![\w-])"),
         _stdnum("ca.sin"),
     ),
     (
-        re.compile(
-            r"(?<![\w-])(?<![0-9][ .])[2-9][0-9]{3} [0-9]{4} [0-9]{4}(?![\w-])(?![ .][0-9])"
-        ),
+        re.compile(r"(?<![\w-])[2-9][0-9]{3} [0-9]{4} [0-9]{4}(?![\w-])"),
         _stdnum("in_.aadhaar"),
     ),
     (
-        re.compile(r"(?<![\w-])(?<![0-9][ .])(?:19|20)?[0-9]{6}[-+][0-9]{4}(?![\w-])(?![ .][0-9])"),
+        re.compile(r"(?<![\w-])(?:19|20)?[0-9]{6}[-+][0-9]{4}(?![\w-])"),
         _stdnum("se.personnummer"),
     ),
     (
         re.compile(
-            r"(?<![\w-])(?<![0-9][ .])[12] [0-9]{2} [0-9]{2} (?:[0-9]{2}|2[AB]) [0-9]{3} [0-9]{3}"
-            r" [0-9]{2}(?![\w-])(?![ .][0-9])"
+            r"(?<![\w-])[12] [0-9]{2} [0-9]{2} (?:[0-9]{2}|2[AB]) [0-9]{3} [0-9]{3}"
+            r" [0-9]{2}(?![\w-])"
         ),
         _stdnum("fr.nir"),
     ),  # French NIR, written in its groups (`2 95 10 99 126 111 93`)
     (
-        re.compile(r"(?<![\w-])(?<![0-9][ .])[0-9]{8}-?[A-Z](?![\w-])(?![ .][0-9])"),
+        re.compile(r"(?<![\w-])[0-9]{8}-?[A-Z](?![\w-])"),
         _stdnum("es.dni"),
     ),  # Spain DNI
     (
-        re.compile(r"(?<![\w-])(?<![0-9][ .])[XYZ]-?[0-9]{7}-?[A-Z](?![\w-])(?![ .][0-9])"),
+        re.compile(r"(?<![\w-])[XYZ]-?[0-9]{7}-?[A-Z](?![\w-])"),
         _stdnum("es.nie"),
     ),
     (
         re.compile(
-            r"(?i)(?<![\w-])(?<![0-9][ .])[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![\w-])(?![ .][0-9])"
+            r"(?i)(?<![\w-])[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![\w-])"
         ),
         _stdnum("it.codicefiscale"),
     ),
     (
-        re.compile(
-            r"(?<![\w-])(?<![0-9][ .])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![\w-])(?![ .][0-9])"
-        ),
+        re.compile(r"(?<![\w-])[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z](?![\w-])"),
         _stdnum("in_.pan"),
     ),
     (
         re.compile(
-            r"(?<![\w-])(?<![0-9][ .])(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK)U?[0-9][0-9A-Z]{7,11}(?![\w-])(?![ .][0-9])"
+            r"(?<![\w-])(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK)U?[0-9][0-9A-Z]{7,11}(?![\w-])"
         ),
         _stdnum("eu.vat"),
     ),
 )
 
 
+_DIGITS_AND_SPACES = re.compile(r"[0-9 ]+")
+
+
+def _inside_longer_digits(text: str, start: int, end: int) -> bool:
+    """`1 234 567 890 123`: a space-grouped match that a digit group continues on either side is
+    a slice of a longer number, not an ID. Punctuated or lettered forms (`390.533.447-05`,
+    `123-45-6789`, `X1234567L`) say what they are wherever they stand, so they are never skipped
+    for a neighbouring number (`0 390.533.447-05` is still a CPF)."""
+    before = text[max(0, start - 2) : start]
+    after = text[end : end + 2]
+    return (len(before) == 2 and before[0].isdigit() and before[1] in " .") or (
+        len(after) == 2 and after[0] in " ." and after[1].isdigit()
+    )
+
+
 def national_ids(text: str) -> Iterator[Span]:
     for rx, valid in _FORMATTED_IDS:
         for m in rx.finditer(text):
-            if valid(m.group()):
+            value = m.group()
+            if _DIGITS_AND_SPACES.fullmatch(value) and _inside_longer_digits(text, *m.span()):
+                continue
+            if valid(value):
                 yield m.span()
 
 

@@ -45,28 +45,13 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.sdk import (
-    Comment,
-    Person,
-    ReadOnlyViolation,
-    SourceError,
-    Ticket,
-    TicketNotFound,
-    UsageError,
-)
+from investigate import sdk
+from investigate.sdk import notes
 from investigate.sdk.adf import adf_to_text
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import MISSING, as_dict, as_list, attachment_note, id_str, with_hint
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.http import Basic, Bearer, HttpConfig, HttpConnector, Session, either
-from investigate.sdk.notes import (
-    NoteChannel,
-    NoteRequest,
-    WriteBack,
-    note_options,
-    only_keys,
-    require_json,
-)
 from investigate.sdk.rows import parse_time
 from investigate.sdk.trackers import KnownIssue, issue_evidence, search_terms
 from investigate.sdk.transport import WriteEndpoint
@@ -90,7 +75,7 @@ _HINTS = {
 }
 
 
-class JiraWriteBack(WriteBack):
+class JiraWriteBack(notes.WriteBack):
     visibility_type: Literal["role", "group"] = "role"
     visibility: str | None = None
     """The project role (or group) that may see the comment, e.g. Developers."""
@@ -176,26 +161,26 @@ class Jira(HttpConnector[JiraConfig]):
         value = ticket_id.strip()
         if not _KEY.match(value):
             shown = " ".join(ticket_id.split())[:60]
-            raise TicketNotFound(
+            raise sdk.TicketNotFound(
                 f"ticket {shown!r} not found: Jira keys look like ABC-123",
                 hint="pass the issue key shown in Jira",
             )
         return value.upper()
 
-    def _not_found(self, key: str) -> TicketNotFound:
-        return TicketNotFound(
+    def _not_found(self, key: str) -> sdk.TicketNotFound:
+        return sdk.TicketNotFound(
             f"ticket {key} not found in Jira ({self.config.base_url})",
             hint="check the key, and that the account can browse the project",
         )
 
-    def note_channel(self) -> NoteChannel:
+    def note_channel(self) -> notes.NoteChannel:
         """Jira: `POST /rest/api/2/issue/{key}/comment` with `{"body": wiki, "visibility":
         {"type": "role"|"group", "value": …}}`; Jira Service Management (`service_desk: true`):
         `POST /rest/servicedeskapi/request/{key}/comment` with `{"body": wiki, "public": false}`.
         The v2 comment API takes wiki markup on Cloud and Data Center alike."""
         wb = self.config.write_back
         basic = wb.token is not None and bool(wb.email)
-        options = note_options(  # Cloud: email + API token; Data Center: a PAT as bearer
+        options = notes.note_options(  # Cloud: email + API token; Data Center: a PAT as bearer
             self.config.base_url,
             self.config.timeout,
             bearer=None if basic else wb.token,
@@ -204,11 +189,11 @@ class Jira(HttpConnector[JiraConfig]):
         problem = None if wb.token else "set token (and email for Jira Cloud)"
         if self.config.service_desk:
 
-            def internal(ticket: Ticket, body: str) -> NoteRequest:
+            def internal(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
                 path = f"/rest/servicedeskapi/request/{quote(self._key(ticket.id))}/comment"
-                return NoteRequest("POST", path, {"body": body, "public": False})
+                return notes.NoteRequest("POST", path, {"body": body, "public": False})
 
-            return NoteChannel(
+            return notes.NoteChannel(
                 vendor="Jira Service Management",
                 format="jira",
                 settings=wb,
@@ -223,12 +208,12 @@ class Jira(HttpConnector[JiraConfig]):
                 problem=problem,
             )
 
-        def restricted(ticket: Ticket, body: str) -> NoteRequest:
+        def restricted(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
             path = f"/rest/api/2/issue/{quote(self._key(ticket.id))}/comment"
             visibility = {"type": wb.visibility_type, "value": wb.visibility or ""}
-            return NoteRequest("POST", path, {"body": body, "visibility": visibility})
+            return notes.NoteRequest("POST", path, {"body": body, "visibility": visibility})
 
-        return NoteChannel(
+        return notes.NoteChannel(
             vendor="Jira",
             format="jira",
             settings=wb,
@@ -241,14 +226,14 @@ class Jira(HttpConnector[JiraConfig]):
             problem=problem or (None if wb.visibility else "set visibility (a role or group)"),
         )
 
-    async def fetch_ticket(self, ticket_id: str) -> Ticket:
+    async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
         key = self._key(ticket_id)
         async with self._ticket_session() as api:
             if self.config.service_desk:
                 return await self._request(api, key)
             return await self._issue(api, key)
 
-    async def _issue(self, api: Session, key: str) -> Ticket:
+    async def _issue(self, api: Session, key: str) -> sdk.Ticket:
         path = f"{self.config.api}/issue/{quote(key)}"
         found = await api.get(path, ok_statuses=MISSING)
         if not isinstance(found.body, dict) or not isinstance(found.body.get("fields"), dict):
@@ -266,7 +251,7 @@ class Jira(HttpConnector[JiraConfig]):
         reporter = as_dict(f.get("reporter"))
         created = parse_time(f.get("created"))
         if created is None:
-            raise SourceError(f"{self.label}: issue {key} has no created time")
+            raise sdk.SourceError(f"{self.label}: issue {key} has no created time")
         raw: dict[str, Any] = {"issue": issue, "comments": comments}
         if notes:
             raw["investigate_notes"] = notes
@@ -276,13 +261,13 @@ class Jira(HttpConnector[JiraConfig]):
         versions = [str(v.get("name")) for v in as_list(f.get("fixVersions"))]
         if versions:
             fields["fix_versions"] = versions
-        return Ticket(
+        return sdk.Ticket(
             id=str(issue.get("key") or key),
             url=f"{self.config.base_url}/browse/{issue.get('key') or key}",
             subject=str(f.get("summary") or ""),
             description=description,
             comments=[self._comment(c) for c in comments],
-            requester=Person(
+            requester=sdk.Person(
                 name=reporter.get("displayName"), email=reporter.get("emailAddress") or None
             ),
             created_at=created,
@@ -311,16 +296,16 @@ class Jira(HttpConnector[JiraConfig]):
             f"only the first {self.config.max_comment_pages} pages of comments were read"
         ]
 
-    def _comment(self, c: dict[str, Any]) -> Comment:
+    def _comment(self, c: dict[str, Any]) -> sdk.Comment:
         author = as_dict(c.get("author"))
-        return Comment(
+        return sdk.Comment(
             author=author.get("displayName") or author.get("emailAddress"),
             body=adf_to_text(c.get("body")),
             created_at=parse_time(c.get("created")),
             public=c.get("jsdPublic") is not False,
         )
 
-    async def _request(self, api: Session, key: str) -> Ticket:
+    async def _request(self, api: Session, key: str) -> sdk.Ticket:
         base = f"/rest/servicedeskapi/request/{quote(key)}"
         found = await api.get(base, ok_statuses=MISSING)
         if not isinstance(found.body, dict) or not found.body.get("issueKey"):
@@ -346,7 +331,7 @@ class Jira(HttpConnector[JiraConfig]):
                 attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
                 for a in as_list(as_dict(listed.body).get("values"))
             ]
-        except SourceError as exc:  # the request is still worth reading without them
+        except sdk.SourceError as exc:  # the request is still worth reading without them
             notes.append(exc.message)
         values = {
             str(v.get("fieldId")): v.get("value")
@@ -358,7 +343,7 @@ class Jira(HttpConnector[JiraConfig]):
         reporter = as_dict(request.get("reporter"))
         created = _jsm_time(request.get("createdDate"))
         if created is None:
-            raise SourceError(f"{self.label}: request {key} has no createdDate")
+            raise sdk.SourceError(f"{self.label}: request {key} has no createdDate")
         status = as_dict(request.get("currentStatus"))
         raw: dict[str, Any] = {"request": request, "comments": comments}
         if notes:
@@ -369,13 +354,13 @@ class Jira(HttpConnector[JiraConfig]):
             for k, v in values.items()
             if k not in ("summary", "description") and v not in (None, "", [])
         }
-        return Ticket(
+        return sdk.Ticket(
             id=str(request.get("issueKey") or key),
             url=str(web) if isinstance(web, str) else f"{self.config.base_url}/browse/{key}",
             subject=str(values.get("summary") or ""),
             description=description,
             comments=[
-                Comment(
+                sdk.Comment(
                     author=as_dict(c.get("author")).get("displayName"),
                     body=adf_to_text(c.get("body")),
                     created_at=_jsm_time(c.get("created")),
@@ -383,7 +368,7 @@ class Jira(HttpConnector[JiraConfig]):
                 )
                 for c in comments
             ],
-            requester=Person(
+            requester=sdk.Person(
                 name=reporter.get("displayName"), email=reporter.get("emailAddress") or None
             ),
             created_at=created,
@@ -425,7 +410,7 @@ class Jira(HttpConnector[JiraConfig]):
             first = first or page.request
             body = page.body
             if not isinstance(body, dict) or not isinstance(body.get("issues"), list):
-                raise SourceError(f"{self.label}: expected search results from {page.request}")
+                raise sdk.SourceError(f"{self.label}: expected search results from {page.request}")
             batch = as_list(body["issues"])
             issues += batch
             if len(issues) >= limit or not batch:
@@ -449,7 +434,7 @@ class Jira(HttpConnector[JiraConfig]):
         span = f'created >= "{_jql_time(query.since)}" AND created <= "{_jql_time(query.until)}"'
         mine = query.query.strip()
         if _ORDER_BY.search(mine):
-            raise UsageError("--query: leave out ORDER BY (history is read newest first)")
+            raise sdk.UsageError("--query: leave out ORDER BY (history is read newest first)")
         jql = f"({mine}) AND {span}" if mine else span
         extra = [
             *cfg.sla_fields.values(),
@@ -579,12 +564,12 @@ class Jira(HttpConnector[JiraConfig]):
                 ]
                 try:
                     perms = await api.get(f"{path}/mypermissions", {"permissions": "EDIT_ISSUES"})
-                except SourceError as exc:
+                except sdk.SourceError as exc:
                     checks.append(
                         Check("read-only", True, f"not verified: {exc.message}", warning=True)
                     )
                     return checks
-        except SourceError as exc:
+        except sdk.SourceError as exc:
             return [Check("credentials", False, with_hint(exc))]
         edit = as_dict(as_dict(as_dict(perms.body).get("permissions")).get("EDIT_ISSUES"))
         if edit.get("havePermission") is True:
@@ -638,8 +623,8 @@ __all__ = ["Jira", "JiraConfig", "jql_string", "jql_text"]
 
 
 def _restricted_comment(body: bytes) -> None:
-    data = require_json(body)
-    only_keys(data, {"body", "visibility"}, "Jira comment")
+    data = notes.require_json(body)
+    notes.only_keys(data, {"body", "visibility"}, "Jira comment")
     seen = data.get("visibility")
     if (
         not isinstance(seen, dict)
@@ -647,11 +632,11 @@ def _restricted_comment(body: bytes) -> None:
         or not isinstance(seen.get("value"), str)
         or not seen["value"].strip()
     ):
-        raise ReadOnlyViolation("refused a Jira comment without a role/group visibility")
+        raise sdk.ReadOnlyViolation("refused a Jira comment without a role/group visibility")
 
 
 def _jsm_internal(body: bytes) -> None:
-    data = require_json(body)
-    only_keys(data, {"body", "public"}, "Jira Service Management comment")
+    data = notes.require_json(body)
+    notes.only_keys(data, {"body", "public"}, "Jira Service Management comment")
     if data.get("public") is not False:
-        raise ReadOnlyViolation("refused a Jira Service Management comment that is public")
+        raise sdk.ReadOnlyViolation("refused a Jira Service Management comment that is public")

@@ -9,12 +9,13 @@ import json
 import math
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx2
 
 from investigate.errors import SourceError, TicketNotFound
+from investigate.sdk.http import H, HttpConnector
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse
 from investigate.sdk.transport import describe, source_error
 from investigate.secrets import MASKER
@@ -58,6 +59,16 @@ class VendorRetryAfter(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class HelpdeskConnector(HttpConnector[H]):
+    """An `HttpConnector` for a helpdesk: a client of its own per session (not pooled), and a
+    429 without `Retry-After` waits for the vendor's rate-limit header (`VendorRetryAfter`)."""
+
+    pooled: ClassVar[bool] = False
+
+    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+        return VendorRetryAfter(inner)
 
 
 def ticket_number(ticket_id: str, vendor: str) -> str:

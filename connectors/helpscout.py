@@ -342,28 +342,19 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
         return out
 
     async def gather(self, api: Session, query: Query) -> Collected:
-        out = Collected()
-        searches = self._searches(query)
-        if not searches:
-            out.notes.append(f"{self.label}: no customer or error signature to search for")
-            return out
-        await self._sign_in(api)
-        errors: list[sdk.SourceError] = []
-        for relation, text, signature in searches:
+        async def search(item: tuple[str, str, str]) -> list[sdk.Evidence]:
+            relation, text, signature = item
             params = {"query": text, "status": "all", "sortField": "createdAt", "sortOrder": "desc"}
-            try:
-                page = await api.get("/v2/conversations", params, ok_statuses=hd.MISSING)
-            except sdk.SourceError as exc:
-                errors.append(exc)
-                out.notes.append(exc.message)
-                continue
-            out.evidence += self._related(query, page, relation, signature)
-            if query.expired():
-                out.partial = True
-                break
-        if errors and len(errors) == len(searches):
-            raise errors[0]
-        return out
+            page = await api.get("/v2/conversations", params, ok_statuses=hd.MISSING)
+            return self._related(query, page, relation, signature)
+
+        async def sign_in() -> None:
+            await self._sign_in(api)
+
+        searches = self._searches(query)
+        return await hd.related_searches(
+            self.label, "customer", searches, search, query, before=sign_in
+        )
 
     def _searches(self, query: Query) -> list[tuple[str, str, str]]:
         t = query.ticket
@@ -406,23 +397,17 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
         self, conv: dict[str, Any], relation: str, signature: str, sent: str
     ) -> sdk.Evidence:
         cid = hd.id_str(conv.get("id"))
-        lead = (
-            "the customer's other conversation"
-            if relation == "requester"
-            else f"another customer's conversation quoting {signature}"
-        )
-        preview = " ".join(str(conv.get("preview") or "").split())
-        return sdk.Evidence(
-            source=self.name,
-            kind="ticket",
-            timestamp=parse_time(conv.get("createdAt")),
-            title=f"Help Scout #{conv.get('number') or cid}: {conv.get('subject') or ''}"[:300],
-            detail=f"{lead} ({conv.get('status') or 'unknown status'}): {preview[:400]}",
+        return hd.related_ticket(
+            self.name,
+            relation=relation,
+            signature=signature,
+            lead=("the customer's other conversation", "another customer's conversation"),
+            title=f"Help Scout #{conv.get('number') or cid}: {conv.get('subject') or ''}",
+            state=conv.get("status"),
+            text=" ".join(str(conv.get("preview") or "").split()),
             url=f"{self.config.web_url}/conversation/{cid}/{hd.id_str(conv.get('number')) or cid}",
-            matched=[signature] if signature else [],
+            timestamp=parse_time(conv.get("createdAt")),
             query=sdk.MASKER.mask(sent),
-            relation="requester" if relation == "requester" else "same_signature",
-            status=str(conv.get("status") or "").strip().lower() or None,
             record={
                 "id": cid,
                 "number": conv.get("number"),
@@ -430,7 +415,6 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
                 "customer_id": hd.as_dict(conv.get("primaryCustomer")).get("id"),
                 "created_at": conv.get("createdAt"),
             },
-            attributes={"signature": signature},
         )
 
     # check --------------------------------------------------------------------------------

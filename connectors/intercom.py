@@ -332,28 +332,19 @@ class Intercom(hd.HelpdeskConnector[IntercomConfig]):
     # evidence ---------------------------------------------------------------------------
 
     async def gather(self, api: Session, query: Query) -> Collected:
-        out = Collected()
+        async def search(item: tuple[str, dict[str, Any], str, int]) -> list[sdk.Evidence]:
+            relation, filters, signature, cap = item
+            found = await self._search(api, filters, cap, query)
+            return self._related(query, found, relation, signature, cap)
+
+        async def workspace() -> None:
+            if self._workspace is None and self.config.max_related + self.config.max_recent:
+                self._workspace = await self._workspace_id(api)
+
         searches = self._searches(query)
-        if not searches:
-            out.notes.append(f"{self.label}: no contact or error signature to search for")
-            return out
-        errors: list[sdk.SourceError] = []
-        if self._workspace is None and self.config.max_related + self.config.max_recent:
-            self._workspace = await self._workspace_id(api)
-        for relation, filters, signature, cap in searches:
-            try:
-                found = await self._search(api, filters, cap, query)
-            except sdk.SourceError as exc:
-                errors.append(exc)
-                out.notes.append(exc.message)
-                continue
-            out.evidence += self._related(query, found, relation, signature, cap)
-            if query.expired():
-                out.partial = True
-                break
-        if errors and len(errors) == len(searches):
-            raise errors[0]
-        return out
+        return await hd.related_searches(
+            self.label, "contact", searches, search, query, before=workspace
+        )
 
     def _searches(self, query: Query) -> list[tuple[str, dict[str, Any], str, int]]:
         t = query.ticket
@@ -449,33 +440,28 @@ class Intercom(hd.HelpdeskConnector[IntercomConfig]):
         source = hd.as_dict(conv.get("source"))
         text = " ".join(html_to_text(source.get("body")).split())
         title = str(conv.get("title") or html_to_text(source.get("subject")) or text[:80])
-        lead = (
-            "the contact's other conversation"
-            if relation == "requester"
-            else f"another customer's conversation quoting {signature}"
-        )
         contacts = [
             hd.id_str(c.get("id"))
             for c in hd.as_list(hd.as_dict(conv.get("contacts")).get("contacts"))
         ]
-        return sdk.Evidence(
-            source=self.name,
-            kind="ticket",
-            timestamp=parse_time(conv.get("created_at")),
-            title=f"Intercom #{cid}: {title}"[:300],
-            detail=f"{lead} ({conv.get('state') or 'unknown state'}): {text[:400]}",
+        return hd.related_ticket(
+            self.name,
+            relation=relation,
+            signature=signature,
+            lead=("the contact's other conversation", "another customer's conversation"),
+            title=f"Intercom #{cid}: {title}",
+            state=conv.get("state"),
+            state_word="state",
+            text=text,
             url=self.link(cid),
-            matched=[signature] if signature else [],
+            timestamp=parse_time(conv.get("created_at")),
             query=sdk.MASKER.mask(sent)[:1000],
-            relation="requester" if relation == "requester" else "same_signature",
-            status=str(conv.get("state") or "").strip().lower() or None,
             record={
                 "id": cid,
                 "status": conv.get("state"),
                 "contact_ids": contacts,
                 "created_at": conv.get("created_at"),
             },
-            attributes={"signature": signature},
         )
 
     # check --------------------------------------------------------------------------------

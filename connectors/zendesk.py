@@ -240,30 +240,19 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
     # evidence ---------------------------------------------------------------------------
 
     async def gather(self, api: Session, query: Query) -> Collected:
-        out = Collected()
+        async def search(item: tuple[str, str, str]) -> list[sdk.Evidence]:
+            relation, text, signature = item
+            page = await api.get(
+                "/api/v2/search.json",
+                {"query": text, "sort_by": "created_at", "sort_order": "desc"},
+                ok_statuses=hd.MISSING,
+            )
+            return self._related(query, page, relation, signature)
+
         searches = self._searches(query)
-        if not searches:
-            out.notes.append(f"{self.label}: no requester or error signature to search for")
-            return out
-        errors: list[sdk.SourceError] = []
-        for relation, text, signature in searches:
-            if query.expired():
-                out.partial = True
-                break
-            try:
-                page = await api.get(
-                    "/api/v2/search.json",
-                    {"query": text, "sort_by": "created_at", "sort_order": "desc"},
-                    ok_statuses=hd.MISSING,
-                )
-            except sdk.SourceError as exc:
-                errors.append(exc)
-                out.notes.append(exc.message)
-                continue
-            out.evidence += self._related(query, page, relation, signature)
-        if errors and len(errors) == len(searches):
-            raise errors[0]
-        return out
+        return await hd.related_searches(
+            self.label, "requester", searches, search, query, expired_first=True
+        )
 
     def _searches(self, query: Query) -> list[tuple[str, str, str]]:
         t = query.ticket
@@ -315,23 +304,17 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
     ) -> sdk.Evidence:
         rid = hd.id_str(r.get("id"))
         subject = str(r.get("subject") or r.get("raw_subject") or "")
-        text = " ".join(str(r.get("description") or "").split())
-        lead = (
-            "the requester's other ticket"
-            if relation == "requester"
-            else f"another customer's ticket quoting {signature}"
-        )
-        return sdk.Evidence(
-            source=self.name,
-            kind="ticket",
-            timestamp=parse_time(r.get("created_at")),
-            title=f"Zendesk #{rid}: {subject}"[:300],
-            detail=f"{lead} ({r.get('status') or 'unknown status'}): {text[:400]}",
+        return hd.related_ticket(
+            self.name,
+            relation=relation,
+            signature=signature,
+            lead=("the requester's other ticket", "another customer's ticket"),
+            title=f"Zendesk #{rid}: {subject}",
+            state=r.get("status"),
+            text=" ".join(str(r.get("description") or "").split()),
             url=f"{self.config.base_url}/agent/tickets/{rid}",
-            matched=[signature] if signature else [],
+            timestamp=parse_time(r.get("created_at")),
             query=sdk.MASKER.mask(sent),
-            relation="requester" if relation == "requester" else "same_signature",
-            status=str(r.get("status") or "").strip().lower() or None,
             record={
                 "id": rid,
                 "status": r.get("status"),
@@ -340,7 +323,6 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
                 "organization_id": r.get("organization_id"),
                 "created_at": r.get("created_at"),
             },
-            attributes={"signature": signature},
         )
 
     # history (`investigate stats`) --------------------------------------------------------

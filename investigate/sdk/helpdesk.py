@@ -8,19 +8,23 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
 
 from investigate.errors import SourceError, TicketNotFound
+from investigate.models import Evidence
+from investigate.sdk.contract import Collected, Query
 from investigate.sdk.http import H, HttpConnector
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse
 from investigate.sdk.transport import describe, source_error
 from investigate.secrets import MASKER
 
 _RESET_HEADERS = ("x-ratelimit-retry-after", "ratelimit-reset", "x-rate-limit-reset")
+S = TypeVar("S")
 MISSING = frozenset({404})
 """`Session.get(..., ok_statuses=MISSING)`: a 404 is `body=None` (the caller says what is missing)."""
 
@@ -189,3 +193,77 @@ def as_any_list(value: Any) -> list[Any]:
 
 def id_str(value: Any) -> str:
     return "" if value is None or isinstance(value, bool) else str(value)
+
+
+async def related_searches(
+    label: str,
+    who: str,
+    searches: Sequence[S],
+    search: Callable[[S], Awaitable[list[Evidence]]],
+    query: Query,
+    *,
+    expired_first: bool = False,
+    before: Callable[[], Awaitable[None]] | None = None,
+) -> Collected:
+    """Run a helpdesk's related-ticket searches (the `who`'s other tickets, other customers'
+    tickets quoting an error): a failed search is a note; all of them failing raises the first.
+    The deadline is checked before each search (`expired_first`) or after each."""
+    out = Collected()
+    if not searches:
+        out.notes.append(f"{label}: no {who} or error signature to search for")
+        return out
+    if before is not None:
+        await before()
+    errors: list[SourceError] = []
+    for item in searches:
+        if expired_first and query.expired():
+            out.partial = True
+            break
+        try:
+            out.evidence += await search(item)
+        except SourceError as exc:
+            errors.append(exc)
+            out.notes.append(exc.message)
+            continue
+        if not expired_first and query.expired():
+            out.partial = True
+            break
+    if errors and len(errors) == len(searches):
+        raise errors[0]
+    return out
+
+
+def related_ticket(
+    source: str,
+    *,
+    relation: str,
+    signature: str,
+    lead: tuple[str, str],
+    title: str,
+    state: Any,
+    text: str,
+    url: str | None,
+    timestamp: datetime | None,
+    query: str,
+    record: dict[str, Any],
+    state_word: str = "status",
+) -> Evidence:
+    """A related ticket as evidence kind "ticket": `lead` is (what the requester's other ticket
+    is called, what another customer's is called), e.g. ("the requester's other ticket",
+    "another customer's ticket"); `query` is already masked."""
+    own, other = lead
+    said = own if relation == "requester" else f"{other} quoting {signature}"
+    return Evidence(
+        source=source,
+        kind="ticket",
+        timestamp=timestamp,
+        title=title[:300],
+        detail=f"{said} ({state or f'unknown {state_word}'}): {text[:400]}",
+        url=url,
+        matched=[signature] if signature else [],
+        query=query,
+        relation="requester" if relation == "requester" else "same_signature",
+        status=str(state or "").strip().lower() or None,
+        record=record,
+        attributes={"signature": signature},
+    )

@@ -43,7 +43,7 @@ from investigate.sdk import notes
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
-from investigate.sdk.http import Auth, HttpConfig, Session
+from investigate.sdk.http import Auth, Session
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import WriteEndpoint
 
@@ -59,15 +59,14 @@ _HINTS = {
 }
 
 
-class FreshdeskConfig(HttpConfig):
-    write_back: notes.WriteBack = Field(default_factory=notes.WriteBack)
-    """`--post-note`: a private note, with its own API key as `token`."""
+class FreshdeskConfig(hd.HelpdeskConfig):
+    """`write_back:` (`--post-note`) is a private note, with its own API key as `token`."""
+
     domain: str | None = None
     base_url: str = Field("", description="Overrides domain (proxies, tests).")
     api_key: SecretStr
     max_pages: int = Field(20, ge=1, le=300)
     max_recent: int = Field(5, ge=0, le=100)
-    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
 
     @field_validator("domain")
     @classmethod

@@ -44,10 +44,16 @@ from investigate import sdk
 from investigate.sdk import notes
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, same_origin, with_hint
-from investigate.sdk.http import Bearer, HttpConfig, HttpConnector, Session
+from investigate.sdk.http import Bearer, HttpConnector, Session
 from investigate.sdk.jsonapi import JsonResponse
 from investigate.sdk.rows import parse_time
-from investigate.sdk.trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
+from investigate.sdk.trackers import (
+    KnownIssue,
+    TrackerConfig,
+    issue_evidence,
+    markdown_to_text,
+    search_terms,
+)
 from investigate.sdk.transport import WriteEndpoint
 
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -67,7 +73,7 @@ _HINTS = {
 }
 
 
-class GitHubConfig(HttpConfig):
+class GitHubConfig(TrackerConfig):
     write_back: notes.WriteBack = Field(default_factory=notes.WriteBack)
     """`--post-note`: issue comments are public, so it also needs `public_ok: true`."""
     token: SecretStr
@@ -97,13 +103,6 @@ class GitHubConfig(HttpConfig):
             if not _REPO.match(repo) or ".." in repo:
                 raise ValueError(f"{repo!r} is not owner/name, e.g. acme/app")
         return value
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for its message
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https://")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _scope(self) -> GitHubConfig:

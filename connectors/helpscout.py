@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -57,7 +57,7 @@ from investigate.sdk.history import (
     from_status_changes,
 )
 from investigate.sdk.html_text import html_to_text
-from investigate.sdk.http import HttpConfig, Session
+from investigate.sdk.http import Session
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint
@@ -87,19 +87,16 @@ def token_body_only(content: bytes) -> None:
         )
 
 
-class HelpScoutConfig(HttpConfig):
-    write_back: notes.WriteBack = Field(default_factory=notes.WriteBack)
-    """`--post-note`: a note thread, with an OAuth access token as `token`."""
+class HelpScoutConfig(hd.RelatedConfig):
+    """`write_back:` (`--post-note`) is a note thread, with an OAuth access token as `token`."""
+
     app_id: SecretStr
     app_secret: SecretStr
     base_url: str = "https://api.helpscout.net"
     web_url: str = Field("https://secure.helpscout.net", description="For deep links.")
-    related_lookback: sdk.Duration = timedelta(hours=24)
     max_related: int = Field(10, ge=0, le=50)
     max_recent: int = Field(5, ge=0, le=50)
-    max_signatures: int = Field(3, ge=0, le=10)
     max_pages: int = Field(20, ge=1, le=200)
-    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
 
     @field_validator("web_url")
     @classmethod

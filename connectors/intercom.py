@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -45,7 +44,7 @@ from investigate.sdk import notes
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
-from investigate.sdk.http import Bearer, HttpConfig, Session
+from investigate.sdk.http import Bearer, Session
 from investigate.sdk.jsonapi import JsonResponse
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint
@@ -89,7 +88,7 @@ class IntercomWriteBack(notes.WriteBack):
     """The teammate the note is posted as (Settings → Teammates, or GET /admins)."""
 
 
-class IntercomConfig(HttpConfig):
+class IntercomConfig(hd.RelatedConfig):
     write_back: IntercomWriteBack = Field(default_factory=IntercomWriteBack)
     """`--post-note`: an admin note, with its own access token and the admin who writes it."""
     access_token: SecretStr
@@ -97,15 +96,12 @@ class IntercomConfig(HttpConfig):
     base_url: str = Field("", description="Overrides region (proxies, tests).")
     kind: Literal["auto", "conversation", "ticket"] = "auto"
     workspace_id: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,40}$")
-    related_lookback: sdk.Duration = timedelta(hours=24)
     max_related: int = Field(10, ge=0, le=150)
     max_recent: int = Field(5, ge=0, le=150)
-    max_signatures: int = Field(3, ge=0, le=10)
     max_pages: int = Field(3, ge=1, le=50)
     max_history_pages: int = Field(
         20, ge=1, le=500, description="`investigate stats`: pages of 150 conversations."
     )
-    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
 
     @model_validator(mode="after")
     def _region(self) -> IntercomConfig:

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import graphql
 import httpx2
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from investigate import sdk
 from investigate.sdk import notes
@@ -43,13 +43,18 @@ from investigate.sdk.helpdesk import as_dict, as_list, id_str, with_hint
 from investigate.sdk.http import (
     Bearer,
     HeaderKey,
-    HttpConfig,
     HttpConnector,
     Session,
     either,
 )
 from investigate.sdk.rows import parse_time
-from investigate.sdk.trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
+from investigate.sdk.trackers import (
+    KnownIssue,
+    TrackerConfig,
+    issue_evidence,
+    markdown_to_text,
+    search_terms,
+)
 from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint, source_error
 
 PEEK_BYTES = 65_536
@@ -146,7 +151,7 @@ def refuse_writes(body: bytes) -> None:
     ensure_query(document)
 
 
-class LinearConfig(HttpConfig):
+class LinearConfig(TrackerConfig):
     write_back: notes.WriteBack = Field(default_factory=notes.WriteBack)
     """`--post-note`: a comment via `commentCreate`, the one mutation ever sent."""
     api_key: SecretStr | None = None
@@ -158,13 +163,6 @@ class LinearConfig(HttpConfig):
     max_comment_pages: int = Field(10, ge=1, le=100)
     max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
     known_issues: bool = Field(True, description="false: only a ticket source (no search).")
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for its message
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https://")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _auth(self) -> LinearConfig:

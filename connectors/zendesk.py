@@ -41,7 +41,7 @@ from investigate.sdk import notes
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
-from investigate.sdk.http import Basic, Bearer, HttpConfig, Session, either
+from investigate.sdk.http import Basic, Bearer, Session, either
 from investigate.sdk.jsonapi import JsonResponse
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import WriteEndpoint
@@ -58,23 +58,20 @@ _HINTS = {
 }
 
 
-class ZendeskConfig(HttpConfig):
+class ZendeskConfig(hd.RelatedConfig):
+    """`write_back:` (`--post-note`) is a private comment, with its own agent email + API token."""
+
     subdomain: str | None = None
     base_url: str = Field("", description="Overrides subdomain (proxies, tests).")
     email: str | None = None
     api_token: SecretStr | None = None
     oauth_token: SecretStr | None = None
-    related_lookback: sdk.Duration = timedelta(hours=24)
     max_related: int = Field(10, ge=0, le=100)
     max_recent: int = Field(5, ge=0, le=100)
-    max_signatures: int = Field(3, ge=0, le=10)
     max_comment_pages: int = Field(20, ge=1, le=200)
     max_history_pages: int = Field(
         10, ge=1, le=500, description="`investigate stats`: pages of tickets, metrics, ratings."
     )
-    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
-    write_back: notes.WriteBack = Field(default_factory=notes.WriteBack)
-    """`--post-note`: a private comment, with its own agent email + API token."""
 
     @field_validator("subdomain")
     @classmethod

@@ -9,17 +9,20 @@ import json
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
+from pydantic import Field
 
+from investigate.config import Duration
 from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Evidence
 from investigate.sdk.contract import Collected, Query
-from investigate.sdk.http import H, HttpConnector
+from investigate.sdk.http import H, HttpConfig, HttpConnector
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse
+from investigate.sdk.notes import WriteBack
 from investigate.sdk.transport import describe, source_error
 from investigate.secrets import MASKER
 
@@ -63,6 +66,22 @@ class VendorRetryAfter(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class HelpdeskConfig(HttpConfig):
+    """Keys every helpdesk connector accepts: its response cap and `write_back:` (`--post-note`,
+    with credentials of its own)."""
+
+    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
+    write_back: WriteBack = Field(default_factory=WriteBack)
+
+
+class RelatedConfig(HelpdeskConfig):
+    """A helpdesk that searches other customers' tickets quoting this one's error signatures:
+    how far back (`related_lookback`) and for how many signatures."""
+
+    related_lookback: Duration = timedelta(hours=24)
+    max_signatures: int = Field(3, ge=0, le=10)
 
 
 class HelpdeskConnector(HttpConnector[H]):

@@ -10,9 +10,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import field_validator
+
 from investigate.models import Evidence
 from investigate.sdk.contract import Query
 from investigate.sdk.helpdesk import attachment_note
+from investigate.sdk.http import HttpConfig
 from investigate.sdk.relevance import bm25
 from investigate.sdk.textmatch import EntityMatcher
 from investigate.secrets import MASKER
@@ -102,6 +105,17 @@ def _attachment(name: str, url: str) -> str:
     shown = name or _file_name(url)
     ext = (shown.rsplit(".", 1)[-1] if "." in shown else _file_name(url).rsplit(".", 1)[-1]).lower()
     return attachment_note(shown, None, _TYPES.get(ext))
+
+
+class TrackerConfig(HttpConfig):
+    """An `HttpConfig` whose `base_url` is required to be http(s) (a tracker's API root)."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for its message
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("base_url must start with https://")
+        return value.rstrip("/")
 
 
 @dataclass

@@ -41,19 +41,12 @@ import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate import sdk
-from investigate.sdk import notes
+from investigate.sdk import notes, trackers
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, same_origin, with_hint
 from investigate.sdk.http import Bearer, HttpConnector, Session
 from investigate.sdk.jsonapi import JsonResponse
 from investigate.sdk.rows import parse_time
-from investigate.sdk.trackers import (
-    KnownIssue,
-    TrackerConfig,
-    issue_evidence,
-    markdown_to_text,
-    search_terms,
-)
 from investigate.sdk.transport import WriteEndpoint
 
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -73,7 +66,7 @@ _HINTS = {
 }
 
 
-class GitHubConfig(TrackerConfig):
+class GitHubConfig(trackers.TrackerConfig):
     write_back: notes.WriteBack = Field(default_factory=notes.WriteBack)
     """`--post-note`: issue comments are public, so it also needs `public_ok: true`."""
     token: SecretStr
@@ -278,7 +271,7 @@ class GitHub(HttpConnector[GitHubConfig]):
             id=number if repo == self.config.repo else f"{repo}#{number}",
             url=str(issue.get("html_url") or "") or None,
             subject=str(issue.get("title") or ""),
-            description=markdown_to_text(issue.get("body")),
+            description=trackers.markdown_to_text(issue.get("body")),
             comments=[self._comment(c) for c in comments],
             requester=sdk.Person(name=id_str(user.get("login")) or None),
             created_at=created,
@@ -293,7 +286,7 @@ class GitHub(HttpConnector[GitHubConfig]):
         user = as_dict(c.get("user"))
         return sdk.Comment(
             author=id_str(user.get("login")) or None,
-            body=markdown_to_text(c.get("body")),
+            body=trackers.markdown_to_text(c.get("body")),
             created_at=parse_time(c.get("created_at")),
             public=True,
         )
@@ -343,7 +336,7 @@ class GitHub(HttpConnector[GitHubConfig]):
 
     def search_query(self, query: Query) -> str | None:
         """`<filter> repo:a/b ("ERR_X" OR "phrase")`, or None when the ticket gives nothing."""
-        phrases = [quote_phrase(t) for t in search_terms(query, self.config.max_terms)]
+        phrases = [quote_phrase(t) for t in trackers.search_terms(query, self.config.max_terms)]
         terms = [p for p in phrases if p]
         if not terms:
             return None
@@ -373,9 +366,9 @@ class GitHub(HttpConnector[GitHubConfig]):
                 issue.links += await self._linked_prs(api, issue)
             except sdk.SourceError as exc:  # the issue is still worth reporting
                 notes.append(exc.message)
-        return Collected(evidence=issue_evidence(self.name, issues, query), notes=notes)
+        return Collected(evidence=trackers.issue_evidence(self.name, issues, query), notes=notes)
 
-    async def _linked_prs(self, api: Session, issue: KnownIssue) -> list[str]:
+    async def _linked_prs(self, api: Session, issue: trackers.KnownIssue) -> list[str]:
         """Pull requests that reference the issue (`cross-referenced` timeline events)."""
         repo, _, number = issue.key.partition("#")
         if not _REPO.match(repo) or ".." in repo or not number.isdigit():
@@ -456,7 +449,7 @@ def quote_phrase(value: str, limit: int = 100) -> str | None:
     return f'"{text}"' if len(text) >= 2 else None
 
 
-def github_issue(item: dict[str, Any], request: str) -> KnownIssue:
+def github_issue(item: dict[str, Any], request: str) -> trackers.KnownIssue:
     milestone = as_dict(item.get("milestone"))
     assignee = as_dict(item.get("assignee"))
     state = str(item.get("state") or "")
@@ -465,7 +458,7 @@ def github_issue(item: dict[str, Any], request: str) -> KnownIssue:
     pr = as_dict(item.get("pull_request"))
     repo_url = str(item.get("repository_url") or "")
     repo = "/".join(repo_url.rstrip("/").split("/")[-2:]) if repo_url else ""
-    return KnownIssue(
+    return trackers.KnownIssue(
         key=f"{repo}#{item.get('number')}" if repo else f"#{item.get('number')}",
         title=str(item.get("title") or ""),
         url=str(item.get("html_url") or "") or None,
@@ -476,7 +469,7 @@ def github_issue(item: dict[str, Any], request: str) -> KnownIssue:
         links=[str(pr.get("html_url"))] if pr.get("html_url") else [],
         created=parse_time(item.get("created_at")),
         updated=parse_time(item.get("updated_at")),
-        body=markdown_to_text(item.get("body")),
+        body=trackers.markdown_to_text(item.get("body")),
         labels=[str(label.get("name")) for label in as_list(item.get("labels"))],
         request=request,
     )

@@ -40,7 +40,7 @@ import re
 import time
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -51,9 +51,9 @@ from investigate.sdk.adf import adf_to_text
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import MISSING, as_dict, as_list, attachment_note, id_str, with_hint
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
-from investigate.sdk.http import Basic, Bearer, HttpConfig, HttpConnector, Session, either
+from investigate.sdk.http import Basic, Bearer, HttpConnector, Session, either
 from investigate.sdk.rows import parse_time
-from investigate.sdk.trackers import KnownIssue, issue_evidence, search_terms
+from investigate.sdk.trackers import KnownIssue, TrackerConfig, issue_evidence, search_terms
 from investigate.sdk.transport import WriteEndpoint
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,49}-\d{1,12}$")
@@ -81,7 +81,8 @@ class JiraWriteBack(notes.WriteBack):
     """The project role (or group) that may see the comment, e.g. Developers."""
 
 
-class JiraConfig(HttpConfig):
+class JiraConfig(TrackerConfig):
+    base_url_example: ClassVar[str] = "https://acme.atlassian.net"
     write_back: JiraWriteBack = Field(default_factory=JiraWriteBack)
     """`--post-note`: a comment restricted to a role/group (JSM: an internal comment)."""
     base_url: str
@@ -103,13 +104,6 @@ class JiraConfig(HttpConfig):
         default_factory=dict, description="JSM SLA custom fields, e.g. customfield_10030."
     )
     satisfaction_field: str | None = Field(None, description="JSM request feedback field.")
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for the example
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https://, e.g. https://acme.atlassian.net")
-        return value.rstrip("/")
 
     @field_validator("jql")
     @classmethod

@@ -37,7 +37,7 @@ import httpx2
 from pydantic import Field, SecretStr, model_validator
 
 from investigate import sdk
-from investigate.sdk import notes
+from investigate.sdk import notes, trackers
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, with_hint
 from investigate.sdk.http import (
@@ -48,13 +48,6 @@ from investigate.sdk.http import (
     either,
 )
 from investigate.sdk.rows import parse_time
-from investigate.sdk.trackers import (
-    KnownIssue,
-    TrackerConfig,
-    issue_evidence,
-    markdown_to_text,
-    search_terms,
-)
 from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint, source_error
 
 PEEK_BYTES = 65_536
@@ -151,7 +144,7 @@ def refuse_writes(body: bytes) -> None:
     ensure_query(document)
 
 
-class LinearConfig(TrackerConfig):
+class LinearConfig(trackers.TrackerConfig):
     write_back: notes.WriteBack = Field(default_factory=notes.WriteBack)
     """`--post-note`: a comment via `commentCreate`, the one mutation ever sent."""
     api_key: SecretStr | None = None
@@ -392,7 +385,7 @@ class Linear(HttpConnector[LinearConfig]):
             f"{a.get('title') or 'attachment'} ({a.get('url')})"
             for a in as_list(as_dict(issue.get("attachments")).get("nodes"))
         ]
-        description = markdown_to_text(issue.get("description"))
+        description = trackers.markdown_to_text(issue.get("description"))
         if files:
             description = f"{description}\n\n[links and attachments: {'; '.join(files)}]".strip()
         raw: dict[str, Any] = {"issue": {**issue, "comments": None}, "comments": comments}
@@ -424,7 +417,7 @@ class Linear(HttpConnector[LinearConfig]):
         who = as_dict(c.get("user")) or as_dict(c.get("externalUser")) or as_dict(c.get("botActor"))
         return sdk.Comment(
             author=who.get("name") or who.get("email"),
-            body=markdown_to_text(c.get("body")),
+            body=trackers.markdown_to_text(c.get("body")),
             created_at=parse_time(c.get("createdAt")),
             public=True,
         )
@@ -462,7 +455,7 @@ class Linear(HttpConnector[LinearConfig]):
     # known issues -----------------------------------------------------------------------
 
     async def gather(self, api: Session, query: Query) -> Collected:
-        terms = [t for t in search_terms(query, self.config.max_searches) if t.strip()]
+        terms = [t for t in trackers.search_terms(query, self.config.max_searches) if t.strip()]
         if not terms:
             return Collected(notes=[f"{self.label}: nothing in the ticket to search Linear for"])
         found: dict[str, tuple[dict[str, Any], str]] = {}
@@ -488,9 +481,9 @@ class Linear(HttpConnector[LinearConfig]):
             for node, sent in found.values()
             if not own or node.get("url") != own
         ][: self.config.max_issues]
-        return Collected(evidence=issue_evidence(self.name, issues, query), notes=notes)
+        return Collected(evidence=trackers.issue_evidence(self.name, issues, query), notes=notes)
 
-    def _known(self, node: dict[str, Any], request: str) -> KnownIssue:
+    def _known(self, node: dict[str, Any], request: str) -> trackers.KnownIssue:
         state = as_dict(node.get("state"))
         kind = id_str(state.get("type"))
         attachments = as_list(as_dict(node.get("attachments")).get("nodes"))
@@ -505,7 +498,7 @@ class Linear(HttpConnector[LinearConfig]):
         fix = [f"milestone {milestone}"] if milestone else []
         if cycle.get("number") is not None:
             fix.append(f"cycle {cycle.get('name') or cycle['number']}")
-        return KnownIssue(
+        return trackers.KnownIssue(
             key=id_str(node.get("identifier")) or id_str(node.get("id")),
             title=str(node.get("title") or ""),
             url=id_str(node.get("url")) or None,
@@ -516,7 +509,7 @@ class Linear(HttpConnector[LinearConfig]):
             links=links,
             created=parse_time(node.get("createdAt")),
             updated=parse_time(node.get("updatedAt")),
-            body=markdown_to_text(node.get("description")),
+            body=trackers.markdown_to_text(node.get("description")),
             labels=[str(n.get("name")) for n in as_list(as_dict(node.get("labels")).get("nodes"))],
             request=request,
         )

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import field_validator
@@ -108,13 +108,17 @@ def _attachment(name: str, url: str) -> str:
 
 
 class TrackerConfig(HttpConfig):
-    """An `HttpConfig` whose `base_url` is required to be http(s) (a tracker's API root)."""
+    """An `HttpConfig` whose `base_url` is required to be http(s) (a tracker's API root);
+    `base_url_example` is added to the error message."""
+
+    base_url_example: ClassVar[str] = ""
 
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for its message
         if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https://")
+            example = f", e.g. {cls.base_url_example}" if cls.base_url_example else ""
+            raise ValueError(f"base_url must start with https://{example}")
         return value.rstrip("/")
 
 

@@ -307,11 +307,9 @@ class Freshdesk(hd.HelpdeskConnector[FreshdeskConfig]):
         )
 
     async def check(self) -> list[Check]:
-        try:
-            async with self.session(None) as api:
-                me = await api.get("/api/v2/agents/me", ok_statuses=hd.MISSING)
-        except sdk.SourceError as exc:
-            return [Check("credentials", False, hd.with_hint(exc))]
+        me = await self.whoami("/api/v2/agents/me")
+        if isinstance(me, Check):
+            return [me]
         if not isinstance(me.body, dict) or "id" not in me.body:
             return [Check("credentials", False, f"{self.label}: /api/v2/agents/me named no agent")]
         contact = hd.as_dict(me.body.get("contact"))

@@ -375,20 +375,20 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
         t = query.ticket
         own_customer = hd.id_str(hd.as_dict(t.raw.get("customer")).get("id"))
         cap = self.config.max_recent if relation == "requester" else self.config.max_related
-        out: list[sdk.Evidence] = []
-        for conv in hd.as_list(
-            hd.as_dict(hd.as_dict(page.body).get("_embedded")).get("conversations")
-        ):
+
+        def keep(conv: dict[str, Any]) -> bool:
             cid = hd.id_str(conv.get("id"))
             who = hd.id_str(hd.as_dict(conv.get("primaryCustomer")).get("id"))
             if not cid or cid == t.id:
-                continue
-            if relation == "same_signature" and own_customer and who == own_customer:
-                continue
-            out.append(self._evidence(conv, relation, signature, page.request))
-            if len(out) >= cap:
-                break
-        return out
+                return False
+            return not (relation == "same_signature" and own_customer and who == own_customer)
+
+        return hd.first_related(
+            hd.as_list(hd.as_dict(hd.as_dict(page.body).get("_embedded")).get("conversations")),
+            cap,
+            keep,
+            lambda conv: self._evidence(conv, relation, signature, page.request),
+        )
 
     def _evidence(
         self, conv: dict[str, Any], relation: str, signature: str, sent: str
@@ -417,12 +417,9 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
     # check --------------------------------------------------------------------------------
 
     async def check(self) -> list[Check]:
-        try:
-            async with self.session(None) as api:
-                await self._sign_in(api)
-                me = await api.get("/v2/users/me", ok_statuses=hd.MISSING)
-        except sdk.SourceError as exc:
-            return [Check("credentials", False, hd.with_hint(exc))]
+        me = await self.whoami("/v2/users/me", self._sign_in)
+        if isinstance(me, Check):
+            return [me]
         user = hd.as_dict(me.body)
         if "id" not in user:
             return [Check("credentials", False, f"{self.label}: /v2/users/me named no user")]

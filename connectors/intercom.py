@@ -413,21 +413,21 @@ class Intercom(hd.HelpdeskConnector[IntercomConfig]):
             for c in hd.as_list(hd.as_dict(_own(t).get("contacts")).get("contacts"))
         } | {hd.id_str(hd.as_dict(t.raw.get("contact")).get("id"))}
         own_contacts.discard("")
-        out: list[sdk.Evidence] = []
-        for conv, sent in found:
+
+        def keep(item: tuple[dict[str, Any], str]) -> bool:
+            conv = item[0]
             cid = hd.id_str(conv.get("id"))
             if not cid or cid == t.id:
-                continue
+                return False
             theirs = {
                 hd.id_str(c.get("id"))
                 for c in hd.as_list(hd.as_dict(conv.get("contacts")).get("contacts"))
             }
-            if relation == "same_signature" and theirs & own_contacts:
-                continue
-            out.append(self._evidence(conv, relation, signature, sent))
-            if len(out) >= cap:
-                break
-        return out
+            return not (relation == "same_signature" and theirs & own_contacts)
+
+        return hd.first_related(
+            found, cap, keep, lambda item: self._evidence(item[0], relation, signature, item[1])
+        )
 
     def _evidence(
         self, conv: dict[str, Any], relation: str, signature: str, sent: str
@@ -463,11 +463,9 @@ class Intercom(hd.HelpdeskConnector[IntercomConfig]):
     # check --------------------------------------------------------------------------------
 
     async def check(self) -> list[Check]:
-        try:
-            async with self.session(None) as api:
-                found = await api.get("/me", ok_statuses=hd.MISSING)
-        except sdk.SourceError as exc:
-            return [Check("credentials", False, hd.with_hint(exc))]
+        found = await self.whoami("/me")
+        if isinstance(found, Check):
+            return [found]
         me = found.body
         if not isinstance(me, dict) or not me.get("id"):
             answer = (

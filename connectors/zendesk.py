@@ -281,20 +281,26 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
         body = page.body if isinstance(page.body, dict) else {}
         cap = self.config.max_recent if relation == "requester" else self.config.max_related
         own_org = hd.id_str(mine.get("organization_id")) or (t.organization.id or "")
-        out: list[sdk.Evidence] = []
-        for r in hd.as_list(body.get("results")):
+
+        def keep(r: dict[str, Any]) -> bool:
             rid = hd.id_str(r.get("id"))
             if not rid or rid == t.id or r.get("result_type", "ticket") != "ticket":
-                continue
-            if relation == "same_signature" and (
-                (own_org and hd.id_str(r.get("organization_id")) == own_org)
-                or (mine.get("requester_id") and r.get("requester_id") == mine["requester_id"])
-            ):
-                continue  # the same customer is not "another customer"
-            out.append(self._evidence(r, relation, signature, page.request))
-            if len(out) >= cap:
-                break
-        return out
+                return False
+            # the same customer is not "another customer"
+            return not (
+                relation == "same_signature"
+                and (
+                    (own_org and hd.id_str(r.get("organization_id")) == own_org)
+                    or (mine.get("requester_id") and r.get("requester_id") == mine["requester_id"])
+                )
+            )
+
+        return hd.first_related(
+            hd.as_list(body.get("results")),
+            cap,
+            keep,
+            lambda r: self._evidence(r, relation, signature, page.request),
+        )
 
     def _evidence(
         self, r: dict[str, Any], relation: str, signature: str, sent: str
@@ -440,11 +446,9 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
     # check --------------------------------------------------------------------------------
 
     async def check(self) -> list[Check]:
-        try:
-            async with self.session(None) as api:
-                me = await api.get("/api/v2/users/me.json", ok_statuses=hd.MISSING)
-        except sdk.SourceError as exc:
-            return [Check("credentials", False, hd.with_hint(exc))]
+        me = await self.whoami("/api/v2/users/me.json")
+        if isinstance(me, Check):
+            return [me]
         if me.body is None:
             return [
                 Check(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
@@ -19,8 +19,8 @@ from pydantic import Field
 from investigate.config import Duration
 from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Evidence
-from investigate.sdk.contract import Collected, Query
-from investigate.sdk.http import H, HttpConfig, HttpConnector
+from investigate.sdk.contract import Check, Collected, Query
+from investigate.sdk.http import H, HttpConfig, HttpConnector, Session
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse
 from investigate.sdk.notes import WriteBack
 from investigate.sdk.transport import describe, source_error
@@ -92,6 +92,19 @@ class HelpdeskConnector(HttpConnector[H]):
 
     def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
         return VendorRetryAfter(inner)
+
+    async def whoami(
+        self, path: str, sign_in: Callable[[Session], Awaitable[None]] | None = None
+    ) -> JsonResponse | Check:
+        """`check()`'s first call: GET `path` (the signed-in user; a 404 is `body=None`), or the
+        failed "credentials" check, with its hint."""
+        try:
+            async with self.session(None) as api:
+                if sign_in is not None:
+                    await sign_in(api)
+                return await api.get(path, ok_statuses=MISSING)
+        except SourceError as exc:
+            return Check("credentials", False, with_hint(exc))
 
 
 def ticket_number(ticket_id: str, vendor: str) -> str:
@@ -249,6 +262,21 @@ async def related_searches(
             break
     if errors and len(errors) == len(searches):
         raise errors[0]
+    return out
+
+
+def first_related(
+    rows: Iterable[S], cap: int, keep: Callable[[S], bool], build: Callable[[S], Evidence]
+) -> list[Evidence]:
+    """Evidence for the rows `keep` accepts (not this ticket, not the same customer's for a
+    signature search), in order, at most `cap` (and at least one)."""
+    out: list[Evidence] = []
+    for row in rows:
+        if not keep(row):
+            continue
+        out.append(build(row))
+        if len(out) >= cap:
+            break
     return out
 
 

@@ -127,16 +127,13 @@ class Freshdesk(hd.HelpdeskConnector[FreshdeskConfig]):
     async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
         number = hd.ticket_number(ticket_id, "Freshdesk")
         async with self.session(None, timeout=self.own_timeout()) as api:
-            found = await api.get(
+            found = await hd.get_ticket(
+                api,
                 f"/api/v2/tickets/{number}",
                 {"include": "requester,company,stats"},
-                ok_statuses=hd.MISSING,
+                f"ticket {number} not found in Freshdesk ({self.config.base_url})",
+                "check the ticket number (the one in /a/tickets/<number>)",
             )
-            if found.body is None:
-                raise sdk.TicketNotFound(
-                    f"ticket {number} not found in Freshdesk ({self.config.base_url})",
-                    hint="check the ticket number (the one in /a/tickets/<number>)",
-                )
             if not isinstance(found.body, dict) or "id" not in found.body:
                 raise sdk.SourceError(f"{self.label}: /api/v2/tickets/{number} returned no ticket")
             conversations, notes = await self._conversations(api, number)

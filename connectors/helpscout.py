@@ -181,14 +181,13 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
         number = hd.ticket_number(ticket_id, "Help Scout")
         async with self.session(None, timeout=self.own_timeout()) as api:
             await self._sign_in(api)
-            found = await api.get(
-                f"/v2/conversations/{number}", {"embed": "threads"}, ok_statuses=hd.MISSING
+            found = await hd.get_ticket(
+                api,
+                f"/v2/conversations/{number}",
+                {"embed": "threads"},
+                f"ticket {number} not found in Help Scout (conversation {number})",
+                "pass the conversation ID from its URL (/conversation/<id>/<number>)",
             )
-            if found.body is None:
-                raise sdk.TicketNotFound(
-                    f"ticket {number} not found in Help Scout (conversation {number})",
-                    hint="pass the conversation ID from its URL (/conversation/<id>/<number>)",
-                )
             conv = hd.as_dict(found.body)
             if "id" not in conv:
                 raise sdk.SourceError(

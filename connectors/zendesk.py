@@ -129,16 +129,13 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
     async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
         number = hd.ticket_number(ticket_id, "Zendesk")
         async with self.session(None, timeout=self.own_timeout()) as api:
-            found = await api.get(
+            found = await hd.get_ticket(
+                api,
                 f"/api/v2/tickets/{number}.json",
                 {"include": "users,organizations"},
-                ok_statuses=hd.MISSING,
+                f"ticket {number} not found in Zendesk ({self.config.base_url})",
+                "check the ticket number, and that the agent can see it",
             )
-            if found.body is None:
-                raise sdk.TicketNotFound(
-                    f"ticket {number} not found in Zendesk ({self.config.base_url})",
-                    hint="check the ticket number, and that the agent can see it",
-                )
             body = hd._object(found.body, "ticket", self.label)
             comments, users, notes = await self._comments(api, number)
         for user in hd.as_list(body.get("users")):

@@ -107,6 +107,16 @@ class HelpdeskConnector(HttpConnector[H]):
             return Check("credentials", False, with_hint(exc))
 
 
+async def get_ticket(
+    api: Session, path: str, params: Mapping[str, str] | None, missing: str, hint: str
+) -> JsonResponse:
+    """GET one ticket; a 404 is `TicketNotFound(missing, hint=hint)`."""
+    found = await api.get(path, params, ok_statuses=MISSING)
+    if found.body is None:
+        raise TicketNotFound(missing, hint=hint)
+    return found
+
+
 def ticket_number(ticket_id: str, vendor: str) -> str:
     """A numeric ticket ID (`#4812` → `4812`); anything else is 'not found' before any call."""
     value = ticket_id.strip().removeprefix("#")

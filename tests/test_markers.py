@@ -87,3 +87,28 @@ def test_every_test_on_a_real_server_is_marked_slow(request: pytest.FixtureReque
         if uses and item.get_closest_marker("slow") is None:
             unmarked.append(f"{item.nodeid} (uses {sorted(closure & fixtures) or 'a starter'})")
     assert not unmarked, "start a real server but are not marked slow:\n" + "\n".join(unmarked)
+
+
+def test_every_function_in_the_slow_list_exists() -> None:
+    """tests/slow_tests.txt names test functions; a renamed or deleted one would silently stop
+    being marked (and a stale line hides that the list needs rewriting: scripts/slow_tests.py)."""
+
+    root = Path(__file__).resolve().parents[1]
+    missing = []
+    for line in (root / "tests" / "slow_tests.txt").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        path, *scope = line.split("::")
+        file = root / path
+        names = (
+            {
+                n.name
+                for n in ast.walk(ast.parse(file.read_text(encoding="utf-8")))
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            }
+            if file.exists()
+            else set()
+        )
+        if not set(scope) <= names:
+            missing.append(line)
+    assert missing == []

@@ -165,8 +165,7 @@ class Freshdesk(hd.HelpdeskConnector[FreshdeskConfig]):
         company = hd.as_dict(t.get("company"))
         description = _text(t.get("description"), t.get("description_text"))
         files = [_attachment(a) for a in hd.as_list(t.get("attachments"))]
-        if files:
-            description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
+        description = hd.with_attachments(description, files)
         created = parse_time(t.get("created_at"))
         if created is None:
             raise sdk.SourceError(f"{self.label}: ticket {number} has no created_at")
@@ -368,8 +367,7 @@ def _attachment(a: dict[str, Any]) -> str:
 def _comment(c: dict[str, Any], authors: dict[str, Any]) -> sdk.Comment:
     body = _text(c.get("body"), c.get("body_text"))
     files = [_attachment(a) for a in hd.as_list(c.get("attachments"))]
-    if files:
-        body = f"{body}\n\n[attachments: {'; '.join(files)}]".strip()
+    body = hd.with_attachments(body, files)
     uid = hd.id_str(c.get("user_id"))
     return sdk.Comment(
         author=authors.get(uid) or c.get("from_email") or uid or None,

@@ -505,8 +505,7 @@ def _comment(thread: dict[str, Any]) -> sdk.Comment | None:
         hd.attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
         for a in hd.as_list(hd.as_dict(thread.get("_embedded")).get("attachments"))
     ]
-    if files:
-        body = f"{body}\n\n[attachments: {'; '.join(files)}]".strip()
+    body = hd.with_attachments(body, files)
     if not body or kind == "lineitem":
         return None  # status changes, assignments: events, not conversation
     who = hd.as_dict(thread.get("createdBy"))

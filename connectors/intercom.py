@@ -235,8 +235,7 @@ class Intercom(hd.HelpdeskConnector[IntercomConfig]):
             source = hd.as_dict(body.get("source"))
             description = html_to_text(source.get("body"))
             files = [_attachment(a) for a in hd.as_list(source.get("attachments"))]
-            if files:
-                description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
+            description = hd.with_attachments(description, files)
             subject = str(body.get("title") or html_to_text(source.get("subject")) or "")
             parts = hd.as_list(hd.as_dict(body.get("conversation_parts")).get("conversation_parts"))
             status = body.get("state")
@@ -536,8 +535,7 @@ def _attachment(a: dict[str, Any]) -> str:
 def _comment(part: dict[str, Any]) -> sdk.Comment | None:
     body = html_to_text(part.get("body")) if part.get("body") else ""
     files = [_attachment(a) for a in hd.as_list(part.get("attachments"))]
-    if files:
-        body = f"{body}\n\n[attachments: {'; '.join(files)}]".strip()
+    body = hd.with_attachments(body, files)
     if not body:
         return None  # assignments, state changes, …: events, not conversation
     author = hd.as_dict(part.get("author"))

@@ -46,10 +46,10 @@ from urllib.parse import quote, urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate import sdk
+from investigate.sdk import helpdesk as hd
 from investigate.sdk import notes
 from investigate.sdk.adf import adf_to_text
 from investigate.sdk.contract import Check, Collected, Query
-from investigate.sdk.helpdesk import MISSING, as_dict, as_list, attachment_note, id_str, with_hint
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.http import Basic, Bearer, HttpConnector, Session, either
 from investigate.sdk.rows import parse_time
@@ -229,20 +229,19 @@ class Jira(HttpConnector[JiraConfig]):
 
     async def _issue(self, api: Session, key: str) -> sdk.Ticket:
         path = f"{self.config.api}/issue/{quote(key)}"
-        found = await api.get(path, ok_statuses=MISSING)
+        found = await api.get(path, ok_statuses=hd.MISSING)
         if not isinstance(found.body, dict) or not isinstance(found.body.get("fields"), dict):
             raise self._not_found(key)
         issue = found.body
         comments, notes = await self._comments(api, f"{path}/comment")
         f = issue["fields"]
         files = [
-            attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
-            for a in as_list(f.get("attachment"))
+            hd.attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
+            for a in hd.as_list(f.get("attachment"))
         ]
         description = adf_to_text(f.get("description"))
-        if files:
-            description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
-        reporter = as_dict(f.get("reporter"))
+        description = hd.with_attachments(description, files)
+        reporter = hd.as_dict(f.get("reporter"))
         created = parse_time(f.get("created"))
         if created is None:
             raise sdk.SourceError(f"{self.label}: issue {key} has no created time")
@@ -250,9 +249,9 @@ class Jira(HttpConnector[JiraConfig]):
         if notes:
             raw["investigate_notes"] = notes
         fields: dict[str, Any] = {}
-        if as_dict(f.get("assignee")).get("displayName"):
+        if hd.as_dict(f.get("assignee")).get("displayName"):
             fields["assignee"] = f["assignee"]["displayName"]
-        versions = [str(v.get("name")) for v in as_list(f.get("fixVersions"))]
+        versions = [str(v.get("name")) for v in hd.as_list(f.get("fixVersions"))]
         if versions:
             fields["fix_versions"] = versions
         return sdk.Ticket(
@@ -266,8 +265,8 @@ class Jira(HttpConnector[JiraConfig]):
             ),
             created_at=created,
             updated_at=parse_time(f.get("updated")),
-            priority=as_dict(f.get("priority")).get("name"),
-            status=as_dict(f.get("status")).get("name"),
+            priority=hd.as_dict(f.get("priority")).get("name"),
+            status=hd.as_dict(f.get("status")).get("name"),
             tags=[str(x) for x in f.get("labels") or [] if isinstance(x, str)],
             custom_fields=fields,
             raw=raw,
@@ -279,8 +278,8 @@ class Jira(HttpConnector[JiraConfig]):
         for _ in range(self.config.max_comment_pages):
             params = {"startAt": str(start), "maxResults": "100", "orderBy": "created"}
             page = await api.get(url, params)
-            body = as_dict(page.body)
-            batch = as_list(body.get("comments"))
+            body = hd.as_dict(page.body)
+            batch = hd.as_list(body.get("comments"))
             comments += batch
             start += len(batch)
             total = body.get("total")
@@ -291,7 +290,7 @@ class Jira(HttpConnector[JiraConfig]):
         ]
 
     def _comment(self, c: dict[str, Any]) -> sdk.Comment:
-        author = as_dict(c.get("author"))
+        author = hd.as_dict(c.get("author"))
         return sdk.Comment(
             author=author.get("displayName") or author.get("emailAddress"),
             body=adf_to_text(c.get("body")),
@@ -301,7 +300,7 @@ class Jira(HttpConnector[JiraConfig]):
 
     async def _request(self, api: Session, key: str) -> sdk.Ticket:
         base = f"/rest/servicedeskapi/request/{quote(key)}"
-        found = await api.get(base, ok_statuses=MISSING)
+        found = await api.get(base, ok_statuses=hd.MISSING)
         if not isinstance(found.body, dict) or not found.body.get("issueKey"):
             raise self._not_found(key)
         request = found.body
@@ -310,8 +309,8 @@ class Jira(HttpConnector[JiraConfig]):
         start = 0
         for page_no in range(self.config.max_comment_pages):
             params = {"public": "true", "internal": "true", "start": str(start), "limit": "50"}
-            page = as_dict((await api.get(f"{base}/comment", params)).body)
-            batch = as_list(page.get("values"))
+            page = hd.as_dict((await api.get(f"{base}/comment", params)).body)
+            batch = hd.as_list(page.get("values"))
             comments += batch
             start += len(batch)
             if page.get("isLastPage") is not False or not batch:
@@ -322,27 +321,26 @@ class Jira(HttpConnector[JiraConfig]):
         try:
             listed = await api.get(f"{base}/attachment", {"start": "0", "limit": "50"})
             files = [
-                attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
-                for a in as_list(as_dict(listed.body).get("values"))
+                hd.attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
+                for a in hd.as_list(hd.as_dict(listed.body).get("values"))
             ]
         except sdk.SourceError as exc:  # the request is still worth reading without them
             notes.append(exc.message)
         values = {
             str(v.get("fieldId")): v.get("value")
-            for v in as_list(request.get("requestFieldValues"))
+            for v in hd.as_list(request.get("requestFieldValues"))
         }
         description = adf_to_text(values.get("description"))
-        if files:
-            description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
-        reporter = as_dict(request.get("reporter"))
+        description = hd.with_attachments(description, files)
+        reporter = hd.as_dict(request.get("reporter"))
         created = _jsm_time(request.get("createdDate"))
         if created is None:
             raise sdk.SourceError(f"{self.label}: request {key} has no createdDate")
-        status = as_dict(request.get("currentStatus"))
+        status = hd.as_dict(request.get("currentStatus"))
         raw: dict[str, Any] = {"request": request, "comments": comments}
         if notes:
             raw["investigate_notes"] = notes
-        web = as_dict(request.get("_links")).get("web")
+        web = hd.as_dict(request.get("_links")).get("web")
         extra = {
             k: v
             for k, v in values.items()
@@ -355,7 +353,7 @@ class Jira(HttpConnector[JiraConfig]):
             description=description,
             comments=[
                 sdk.Comment(
-                    author=as_dict(c.get("author")).get("displayName"),
+                    author=hd.as_dict(c.get("author")).get("displayName"),
                     body=adf_to_text(c.get("body")),
                     created_at=_jsm_time(c.get("created")),
                     public=c.get("public") is not False,
@@ -366,7 +364,7 @@ class Jira(HttpConnector[JiraConfig]):
                 name=reporter.get("displayName"), email=reporter.get("emailAddress") or None
             ),
             created_at=created,
-            status=id_str(status.get("status")) or None,
+            status=hd.id_str(status.get("status")) or None,
             custom_fields=extra,
             raw=raw,
         )
@@ -380,7 +378,7 @@ class Jira(HttpConnector[JiraConfig]):
             jql = f"{jql} ORDER BY created DESC" if jql else "ORDER BY created DESC"
         async with self._ticket_session() as api:
             issues, _ = await self._search(api, jql, limit, "key,created")
-        return [id_str(i.get("key")) for i in issues if i.get("key")][:limit]
+        return [hd.id_str(i.get("key")) for i in issues if i.get("key")][:limit]
 
     async def _search(
         self, api: Session, jql: str, limit: int, fields: str
@@ -405,7 +403,7 @@ class Jira(HttpConnector[JiraConfig]):
             body = page.body
             if not isinstance(body, dict) or not isinstance(body.get("issues"), list):
                 raise sdk.SourceError(f"{self.label}: expected search results from {page.request}")
-            batch = as_list(body["issues"])
+            batch = hd.as_list(body["issues"])
             issues += batch
             if len(issues) >= limit or not batch:
                 break
@@ -450,29 +448,29 @@ class Jira(HttpConnector[JiraConfig]):
         return out
 
     def _history(self, issue: dict[str, Any]) -> HistoryTicket | None:
-        f = as_dict(issue.get("fields"))
+        f = hd.as_dict(issue.get("fields"))
         created = parse_time(f.get("created"))
         if created is None:
             return None
-        first = as_dict(f.get(self.config.sla_fields.get("first_response", "")))
-        resolution = as_dict(f.get(self.config.sla_fields.get("resolution", "")))
-        cycles = as_list(resolution.get("completedCycles"))
+        first = hd.as_dict(f.get(self.config.sla_fields.get("first_response", "")))
+        resolution = hd.as_dict(f.get(self.config.sla_fields.get("resolution", "")))
+        cycles = hd.as_list(resolution.get("completedCycles"))
         paused: timedelta | None = None
         if self.config.sla_fields.get("resolution"):
             paused = timedelta()
             for c in cycles:
                 start, stop = _jsm_time(c.get("startTime")), _jsm_time(c.get("stopTime"))
-                elapsed = as_dict(c.get("elapsedTime")).get("millis")
+                elapsed = hd.as_dict(c.get("elapsedTime")).get("millis")
                 if start and stop and isinstance(elapsed, int):
                     paused += max(stop - start - timedelta(milliseconds=elapsed), timedelta())
-        replied = [_jsm_time(c.get("stopTime")) for c in as_list(first.get("completedCycles"))]
-        rating = as_dict(f.get(self.config.satisfaction_field or "")).get("rating")
-        reporter = as_dict(f.get("reporter"))
+        replied = [_jsm_time(c.get("stopTime")) for c in hd.as_list(first.get("completedCycles"))]
+        rating = hd.as_dict(f.get(self.config.satisfaction_field or "")).get("rating")
+        reporter = hd.as_dict(f.get("reporter"))
         email = str(reporter.get("emailAddress") or "")
-        status = as_dict(f.get("status"))
-        done = as_dict(status.get("statusCategory")).get("key") == "done"
+        status = hd.as_dict(f.get("status"))
+        done = hd.as_dict(status.get("statusCategory")).get("key") == "done"
         return HistoryTicket(
-            id=id_str(issue.get("key")),
+            id=hd.id_str(issue.get("key")),
             created_at=created,
             subject=str(f.get("summary") or ""),
             text=adf_to_text(f.get("description"))[:2000]
@@ -481,8 +479,8 @@ class Jira(HttpConnector[JiraConfig]):
             customer=email.rpartition("@")[2].lower()
             if "@" in email
             else reporter.get("displayName"),
-            priority=str(as_dict(f.get("priority")).get("name") or "").lower() or None,
-            category=as_dict(f.get("issuetype")).get("name"),
+            priority=str(hd.as_dict(f.get("priority")).get("name") or "").lower() or None,
+            category=hd.as_dict(f.get("issuetype")).get("name"),
             status="resolved" if done else status.get("name"),
             first_reply_at=next((r for r in replied if r is not None), None),
             solved_at=parse_time(f.get("resolutiondate")) if done else None,
@@ -522,18 +520,18 @@ class Jira(HttpConnector[JiraConfig]):
         return Collected(evidence=issue_evidence(self.name, known, query))
 
     def _known(self, issue: dict[str, Any], request: str) -> KnownIssue:
-        f = as_dict(issue.get("fields"))
-        status = as_dict(f.get("status"))
-        category = id_str(as_dict(status.get("statusCategory")).get("key"))
-        key = id_str(issue.get("key"))
+        f = hd.as_dict(issue.get("fields"))
+        status = hd.as_dict(f.get("status"))
+        category = hd.id_str(hd.as_dict(status.get("statusCategory")).get("key"))
+        key = hd.id_str(issue.get("key"))
         return KnownIssue(
             key=key,
             title=str(f.get("summary") or ""),
             url=f"{self.config.base_url}/browse/{key}",
             status=_CATEGORY.get(category, category or "unknown"),
             vendor_status=str(status.get("name") or category or ""),
-            assignee=as_dict(f.get("assignee")).get("displayName"),
-            fix=[str(v.get("name")) for v in as_list(f.get("fixVersions")) if v.get("name")],
+            assignee=hd.as_dict(f.get("assignee")).get("displayName"),
+            fix=[str(v.get("name")) for v in hd.as_list(f.get("fixVersions")) if v.get("name")],
             created=parse_time(f.get("created")),
             updated=parse_time(f.get("updated")),
             body=adf_to_text(f.get("description")),
@@ -548,7 +546,7 @@ class Jira(HttpConnector[JiraConfig]):
         try:
             async with self.session(None) as api:
                 me = await api.get(f"{path}/myself")
-                who = as_dict(me.body)
+                who = hd.as_dict(me.body)
                 checks = [
                     Check(
                         "credentials",
@@ -564,8 +562,8 @@ class Jira(HttpConnector[JiraConfig]):
                     )
                     return checks
         except sdk.SourceError as exc:
-            return [Check("credentials", False, with_hint(exc))]
-        edit = as_dict(as_dict(as_dict(perms.body).get("permissions")).get("EDIT_ISSUES"))
+            return [Check("credentials", False, hd.with_hint(exc))]
+        edit = hd.as_dict(hd.as_dict(hd.as_dict(perms.body).get("permissions")).get("EDIT_ISSUES"))
         if edit.get("havePermission") is True:
             checks.append(
                 Check(
@@ -609,7 +607,7 @@ def _jql_time(value: datetime) -> str:
 
 
 def _jsm_time(value: Any) -> datetime | None:
-    d = as_dict(value)
+    d = hd.as_dict(value)
     return parse_time(d.get("iso8601")) or parse_time(d.get("epochMillis"))
 
 

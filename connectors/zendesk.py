@@ -221,8 +221,7 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
             hd.attachment_note(a.get("file_name"), a.get("size"), a.get("content_type"))
             for a in hd.as_list(c.get("attachments"))
         ]
-        if files:
-            text = f"{text}\n\n[attachments: {'; '.join(files)}]".strip()
+        text = hd.with_attachments(text, files)
         author = users.get(str(c.get("author_id")), {})
         return sdk.Comment(
             author=author.get("name") or author.get("email") or hd.id_str(c.get("author_id")),

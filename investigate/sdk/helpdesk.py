@@ -140,6 +140,11 @@ def attachment_note(name: Any, size: Any, content_type: Any) -> str:
     return f"{shown} ({', '.join(parts)})" if parts else shown
 
 
+def with_attachments(text: str, files: Sequence[str]) -> str:
+    """`text`, then `[attachments: a; b]` when there are any (see `attachment_note`)."""
+    return f"{text}\n\n[attachments: {'; '.join(files)}]".strip() if files else text
+
+
 def _size(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":

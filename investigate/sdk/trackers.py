@@ -14,7 +14,7 @@ from pydantic import field_validator
 
 from investigate.models import Evidence
 from investigate.sdk.contract import Query
-from investigate.sdk.helpdesk import attachment_note
+from investigate.sdk.helpdesk import attachment_note, with_attachments
 from investigate.sdk.http import HttpConfig
 from investigate.sdk.relevance import bm25
 from investigate.sdk.textmatch import EntityMatcher
@@ -87,9 +87,7 @@ def markdown_to_text(value: Any, limit: int = 100_000) -> str:
         if line or (out and out[-1]):
             out.append(line)
     body = "\n".join(out).strip()
-    if files:
-        body = f"{body}\n\n[attachments: {'; '.join(dict.fromkeys(files))}]".strip()
-    return body
+    return with_attachments(body, list(dict.fromkeys(files)))
 
 
 def _img(tag: str, upload: Callable[[str, str], str]) -> str:

@@ -35,44 +35,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.sdk import (
-    MASKER,
-    Comment,
-    Evidence,
-    Organization,
-    Person,
-    ReadOnlyViolation,
-    SourceError,
-    Ticket,
-    TicketNotFound,
-    TicketSourceError,
-)
+from investigate import sdk
+from investigate.sdk import helpdesk as hd
+from investigate.sdk import notes
 from investigate.sdk.contract import Check, Collected, Query
-from investigate.sdk.helpdesk import (
-    MISSING,
-    VendorRetryAfter,
-    as_dict,
-    as_list,
-    attachment_note,
-    id_str,
-    same_origin,
-    ticket_number,
-    with_hint,
-)
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
-from investigate.sdk.http import Auth, HttpConfig, HttpConnector, Session
-from investigate.sdk.notes import (
-    NoteChannel,
-    NoteRequest,
-    WriteBack,
-    note_options,
-    only_keys,
-    require_json,
-)
+from investigate.sdk.http import Auth, Session
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import WriteEndpoint
 
@@ -88,15 +59,14 @@ _HINTS = {
 }
 
 
-class FreshdeskConfig(HttpConfig):
-    write_back: WriteBack = Field(default_factory=WriteBack)
-    """`--post-note`: a private note, with its own API key as `token`."""
+class FreshdeskConfig(hd.HelpdeskConfig):
+    """`write_back:` (`--post-note`) is a private note, with its own API key as `token`."""
+
     domain: str | None = None
     base_url: str = Field("", description="Overrides domain (proxies, tests).")
     api_key: SecretStr
     max_pages: int = Field(20, ge=1, le=300)
     max_recent: int = Field(5, ge=0, le=100)
-    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
 
     @field_validator("domain")
     @classmethod
@@ -123,31 +93,27 @@ class _KeyAsUser(Auth):
         return (config.api_key.get_secret_value(), "X")
 
 
-class Freshdesk(HttpConnector[FreshdeskConfig]):
+class Freshdesk(hd.HelpdeskConnector[FreshdeskConfig]):
     type_name = "freshdesk"
     config_model = FreshdeskConfig
     vendor_hints = _HINTS
     description = "Freshdesk tickets and conversations, and the requester's recent tickets"
     auth = _KeyAsUser()
-    pooled = False
 
-    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
-        return VendorRetryAfter(inner)
-
-    def note_channel(self) -> NoteChannel:
+    def note_channel(self) -> notes.NoteChannel:
         """A private note: `POST /api/v2/tickets/{id}/notes` with `{"body": html, "private":
         true}` (nothing else: no notify_emails, no status)."""
         wb = self.config.write_back
         auth = (wb.token.get_secret_value(), "X") if wb.token else None
-        options = note_options(self.config.base_url, self.config.timeout, auth=auth)
+        options = notes.note_options(self.config.base_url, self.config.timeout, auth=auth)
 
-        def build(ticket: Ticket, body: str) -> NoteRequest:
-            number = ticket_number(ticket.id, "Freshdesk")
-            return NoteRequest(
+        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+            number = hd.ticket_number(ticket.id, "Freshdesk")
+            return notes.NoteRequest(
                 "POST", f"/api/v2/tickets/{number}/notes", {"body": body, "private": True}
             )
 
-        return NoteChannel(
+        return notes.NoteChannel(
             vendor="Freshdesk",
             format="html",
             settings=wb,
@@ -158,21 +124,18 @@ class Freshdesk(HttpConnector[FreshdeskConfig]):
             problem=None if wb.token else "set token (an agent's API key)",
         )
 
-    async def fetch_ticket(self, ticket_id: str) -> Ticket:
-        number = ticket_number(ticket_id, "Freshdesk")
+    async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
+        number = hd.ticket_number(ticket_id, "Freshdesk")
         async with self.session(None, timeout=self.own_timeout()) as api:
-            found = await api.get(
+            found = await hd.get_ticket(
+                api,
                 f"/api/v2/tickets/{number}",
                 {"include": "requester,company,stats"},
-                ok_statuses=MISSING,
+                f"ticket {number} not found in Freshdesk ({self.config.base_url})",
+                "check the ticket number (the one in /a/tickets/<number>)",
             )
-            if found.body is None:
-                raise TicketNotFound(
-                    f"ticket {number} not found in Freshdesk ({self.config.base_url})",
-                    hint="check the ticket number (the one in /a/tickets/<number>)",
-                )
             if not isinstance(found.body, dict) or "id" not in found.body:
-                raise SourceError(f"{self.label}: /api/v2/tickets/{number} returned no ticket")
+                raise sdk.SourceError(f"{self.label}: /api/v2/tickets/{number} returned no ticket")
             conversations, notes = await self._conversations(api, number)
         return self._to_ticket(number, found.body, conversations, notes)
 
@@ -183,13 +146,13 @@ class Freshdesk(HttpConnector[FreshdeskConfig]):
         params: dict[str, str] | None = {"page": "1", "per_page": "100"}
         out: list[dict[str, Any]] = []
         for _ in range(self.config.max_pages):
-            page = await api.get(url, params, ok_statuses=MISSING)
-            out += as_list(page.body)
+            page = await api.get(url, params, ok_statuses=hd.MISSING)
+            out += hd.as_list(page.body)
             match = _NEXT.search(page.headers.get("link", ""))
             if match is None:
                 return out, []
             url, params = match.group(1), None
-            if not same_origin(url, self.config.base_url):
+            if not hd.same_origin(url, self.config.base_url):
                 return out, [
                     f"stopped paging conversations: next link leaves {self.config.base_url}"
                 ]
@@ -197,29 +160,28 @@ class Freshdesk(HttpConnector[FreshdeskConfig]):
 
     def _to_ticket(
         self, number: str, t: dict[str, Any], conversations: list[dict[str, Any]], notes: list[str]
-    ) -> Ticket:
-        requester = as_dict(t.get("requester"))
-        company = as_dict(t.get("company"))
+    ) -> sdk.Ticket:
+        requester = hd.as_dict(t.get("requester"))
+        company = hd.as_dict(t.get("company"))
         description = _text(t.get("description"), t.get("description_text"))
-        files = [_attachment(a) for a in as_list(t.get("attachments"))]
-        if files:
-            description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
+        files = [_attachment(a) for a in hd.as_list(t.get("attachments"))]
+        description = hd.with_attachments(description, files)
         created = parse_time(t.get("created_at"))
         if created is None:
-            raise SourceError(f"{self.label}: ticket {number} has no created_at")
+            raise sdk.SourceError(f"{self.label}: ticket {number} has no created_at")
         raw: dict[str, Any] = {"ticket": t, "conversations": conversations}
         if notes:
             raw["investigate_notes"] = notes
-        authors = {id_str(requester.get("id")): requester.get("name") or requester.get("email")}
-        return Ticket(
-            id=id_str(t.get("id")) or number,
+        authors = {hd.id_str(requester.get("id")): requester.get("name") or requester.get("email")}
+        return sdk.Ticket(
+            id=hd.id_str(t.get("id")) or number,
             url=f"{self.config.base_url}/a/tickets/{number}",
             subject=str(t.get("subject") or ""),
             description=description,
             comments=[_comment(c, authors) for c in conversations],
-            requester=Person(name=requester.get("name"), email=requester.get("email")),
-            organization=Organization(
-                id=id_str(t.get("company_id")) or None, name=company.get("name")
+            requester=sdk.Person(name=requester.get("name"), email=requester.get("email")),
+            organization=sdk.Organization(
+                id=hd.id_str(t.get("company_id")) or None, name=company.get("name")
             ),
             created_at=created,
             updated_at=parse_time(t.get("updated_at")),
@@ -227,14 +189,14 @@ class Freshdesk(HttpConnector[FreshdeskConfig]):
             status=STATUS.get(t["status"], str(t["status"])) if t.get("status") else None,
             tags=[str(x) for x in t.get("tags") or [] if isinstance(x, str)],
             custom_fields={
-                k: v for k, v in as_dict(t.get("custom_fields")).items() if v not in (None, "")
+                k: v for k, v in hd.as_dict(t.get("custom_fields")).items() if v not in (None, "")
             },
             raw=raw,
         )
 
     async def ticket_history(self, query: HistoryQuery) -> History:
         if query.query.strip():
-            raise TicketSourceError(
+            raise sdk.TicketSourceError(
                 f"{self.label}: --query is not supported for Freshdesk history",
                 hint="leave out --query (Freshdesk's list cannot filter by free text)",
             )
@@ -260,11 +222,11 @@ class Freshdesk(HttpConnector[FreshdeskConfig]):
                 {"created_since": since, "per_page": "100"},
                 out.notes,
             )
-        by_ticket = {id_str(r.get("ticket_id")): r for r in ratings}
+        by_ticket = {hd.id_str(r.get("ticket_id")): r for r in ratings}
         for t in tickets:
             created = parse_time(t.get("created_at"))
             if created is not None and query.since <= created <= query.until:
-                out.tickets.append(_history(t, created, by_ticket.get(id_str(t.get("id")))))
+                out.tickets.append(_history(t, created, by_ticket.get(hd.id_str(t.get("id")))))
         out.tickets = out.tickets[: query.limit]
         return out
 
@@ -281,14 +243,14 @@ class Freshdesk(HttpConnector[FreshdeskConfig]):
         query: dict[str, str] | None = {**params, "page": "1"}
         for _ in range(self.config.max_pages):
             assert next_url is not None
-            page = await api.get(next_url, query, ok_statuses=MISSING)
-            batch = as_list(page.body)
+            page = await api.get(next_url, query, ok_statuses=hd.MISSING)
+            batch = hd.as_list(page.body)
             out += batch
             match = _NEXT.search(page.headers.get("link", ""))
             if match is None or stop(batch):
                 return out
             next_url, query = match.group(1), None
-            if not same_origin(next_url, self.config.base_url):
+            if not hd.same_origin(next_url, self.config.base_url):
                 notes.append(f"{self.label}: stopped paging {url}: next link leaves the host")
                 return out
         notes.append(f"{self.label}: read only the first {self.config.max_pages} pages of {url}")
@@ -301,15 +263,15 @@ class Freshdesk(HttpConnector[FreshdeskConfig]):
                 "tickets with the same error were not looked for"
             ]
         )
-        rid = id_str(as_dict(query.ticket.raw.get("ticket")).get("requester_id"))
+        rid = hd.id_str(hd.as_dict(query.ticket.raw.get("ticket")).get("requester_id"))
         email = query.entities.requester_email or query.ticket.requester.email
         if not self.config.max_recent or not (rid.isdigit() or email):
             return out
         params = {"order_by": "created_at", "order_type": "desc", "per_page": "30"}
         params.update({"requester_id": rid} if rid.isdigit() else {"email": str(email)})
-        page = await api.get("/api/v2/tickets", params, ok_statuses=MISSING)
-        for other in as_list(page.body):
-            oid = id_str(other.get("id"))
+        page = await api.get("/api/v2/tickets", params, ok_statuses=hd.MISSING)
+        for other in hd.as_list(page.body):
+            oid = hd.id_str(other.get("id"))
             if not oid or oid == query.ticket.id:
                 continue
             out.evidence.append(self._evidence(other, page.request))
@@ -317,18 +279,18 @@ class Freshdesk(HttpConnector[FreshdeskConfig]):
                 break
         return out
 
-    def _evidence(self, t: dict[str, Any], sent: str) -> Evidence:
-        oid = id_str(t.get("id"))
+    def _evidence(self, t: dict[str, Any], sent: str) -> sdk.Evidence:
+        oid = hd.id_str(t.get("id"))
         status = STATUS.get(t["status"], str(t["status"])) if t.get("status") else "unknown"
         text = " ".join(_text(t.get("description"), t.get("description_text")).split())
-        return Evidence(
+        return sdk.Evidence(
             source=self.name,
             kind="ticket",
             timestamp=parse_time(t.get("created_at")),
             title=f"Freshdesk #{oid}: {t.get('subject') or ''}"[:300],
             detail=f"the requester's other ticket ({status}): {text[:400]}",
             url=f"{self.config.base_url}/a/tickets/{oid}",
-            query=MASKER.mask(sent),
+            query=sdk.MASKER.mask(sent),
             relation="requester",
             status=status.strip().lower(),
             record={
@@ -341,14 +303,12 @@ class Freshdesk(HttpConnector[FreshdeskConfig]):
         )
 
     async def check(self) -> list[Check]:
-        try:
-            async with self.session(None) as api:
-                me = await api.get("/api/v2/agents/me", ok_statuses=MISSING)
-        except SourceError as exc:
-            return [Check("credentials", False, with_hint(exc))]
+        me = await self.whoami("/api/v2/agents/me")
+        if isinstance(me, Check):
+            return [me]
         if not isinstance(me.body, dict) or "id" not in me.body:
             return [Check("credentials", False, f"{self.label}: /api/v2/agents/me named no agent")]
-        contact = as_dict(me.body.get("contact"))
+        contact = hd.as_dict(me.body.get("contact"))
         return [
             Check("credentials", True, f"API key of agent {contact.get('email') or me.body['id']}"),
             Check(
@@ -361,15 +321,17 @@ class Freshdesk(HttpConnector[FreshdeskConfig]):
 
 
 def _history(t: dict[str, Any], created: datetime, rating: dict[str, Any] | None) -> HistoryTicket:
-    stats = as_dict(t.get("stats"))
-    value = as_dict(as_dict(rating).get("ratings")).get("default_question")
-    company, group = id_str(t.get("company_id")), id_str(t.get("group_id"))
+    stats = hd.as_dict(t.get("stats"))
+    value = hd.as_dict(hd.as_dict(rating).get("ratings")).get("default_question")
+    company, group = hd.id_str(t.get("company_id")), hd.id_str(t.get("group_id"))
     return HistoryTicket(
-        id=id_str(t.get("id")),
+        id=hd.id_str(t.get("id")),
         created_at=created,
         subject=str(t.get("subject") or ""),
         text=str(t.get("description_text") or "")[:2000],
-        customer=f"company {company}" if company else f"requester {id_str(t.get('requester_id'))}",
+        customer=f"company {company}"
+        if company
+        else f"requester {hd.id_str(t.get('requester_id'))}",
         priority=PRIORITY.get(t["priority"]) if isinstance(t.get("priority"), int) else None,
         channel=SOURCE.get(t["source"]) if isinstance(t.get("source"), int) else None,
         category=t.get("type") if isinstance(t.get("type"), str) else None,
@@ -380,12 +342,12 @@ def _history(t: dict[str, Any], created: datetime, rating: dict[str, Any] | None
         group=group or None,
         tags=[str(x) for x in t.get("tags") or [] if isinstance(x, str)],
         custom_fields={
-            k: v for k, v in as_dict(t.get("custom_fields")).items() if v not in (None, "")
+            k: v for k, v in hd.as_dict(t.get("custom_fields")).items() if v not in (None, "")
         },
         rating=Rating(
             score=1 if value > 100 else 0,
             scale="good_bad",
-            rated_at=parse_time(as_dict(rating).get("created_at")),
+            rated_at=parse_time(hd.as_dict(rating).get("created_at")),
         )
         if isinstance(value, int) and not isinstance(value, bool)
         else None,
@@ -399,16 +361,15 @@ def _text(html: Any, plain: Any) -> str:
 
 
 def _attachment(a: dict[str, Any]) -> str:
-    return attachment_note(a.get("name"), a.get("size"), a.get("content_type"))
+    return hd.attachment_note(a.get("name"), a.get("size"), a.get("content_type"))
 
 
-def _comment(c: dict[str, Any], authors: dict[str, Any]) -> Comment:
+def _comment(c: dict[str, Any], authors: dict[str, Any]) -> sdk.Comment:
     body = _text(c.get("body"), c.get("body_text"))
-    files = [_attachment(a) for a in as_list(c.get("attachments"))]
-    if files:
-        body = f"{body}\n\n[attachments: {'; '.join(files)}]".strip()
-    uid = id_str(c.get("user_id"))
-    return Comment(
+    files = [_attachment(a) for a in hd.as_list(c.get("attachments"))]
+    body = hd.with_attachments(body, files)
+    uid = hd.id_str(c.get("user_id"))
+    return sdk.Comment(
         author=authors.get(uid) or c.get("from_email") or uid or None,
         body=body,
         created_at=parse_time(c.get("created_at")),
@@ -417,7 +378,7 @@ def _comment(c: dict[str, Any], authors: dict[str, Any]) -> Comment:
 
 
 def _private_note_only(body: bytes) -> None:
-    data = require_json(body)
-    only_keys(data, {"body", "private"}, "Freshdesk note")
+    data = notes.require_json(body)
+    notes.only_keys(data, {"body", "private"}, "Freshdesk note")
     if data.get("private") is not True:
-        raise ReadOnlyViolation("refused a Freshdesk note that is not private (private: true)")
+        raise sdk.ReadOnlyViolation("refused a Freshdesk note that is not private (private: true)")

@@ -40,21 +40,13 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.sdk import Comment, Person, SourceError, Ticket, TicketNotFound
+from investigate import sdk
+from investigate.sdk import notes, trackers
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, same_origin, with_hint
-from investigate.sdk.http import Bearer, HttpConfig, HttpConnector, Session
+from investigate.sdk.http import Bearer, HttpConnector, Session
 from investigate.sdk.jsonapi import JsonResponse
-from investigate.sdk.notes import (
-    NoteChannel,
-    NoteRequest,
-    WriteBack,
-    note_options,
-    only_keys,
-    require_json,
-)
 from investigate.sdk.rows import parse_time
-from investigate.sdk.trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
 from investigate.sdk.transport import WriteEndpoint
 
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -74,8 +66,8 @@ _HINTS = {
 }
 
 
-class GitHubConfig(HttpConfig):
-    write_back: WriteBack = Field(default_factory=WriteBack)
+class GitHubConfig(trackers.TrackerConfig):
+    write_back: notes.WriteBack = Field(default_factory=notes.WriteBack)
     """`--post-note`: issue comments are public, so it also needs `public_ok: true`."""
     token: SecretStr
     repo: str | None = Field(None, description="owner/name the ticket numbers belong to.")
@@ -104,13 +96,6 @@ class GitHubConfig(HttpConfig):
             if not _REPO.match(repo) or ".." in repo:
                 raise ValueError(f"{repo!r} is not owner/name, e.g. acme/app")
         return value
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for its message
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https://")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _scope(self) -> GitHubConfig:
@@ -183,30 +168,30 @@ class GitHub(HttpConnector[GitHubConfig]):
         repo = repo or self.config.repo
         if match is None or repo is None or ".." in repo:
             shown = " ".join(ticket_id.split())[:60]
-            raise TicketNotFound(
+            raise sdk.TicketNotFound(
                 f"ticket {shown!r} not found: GitHub issues are numbers (123, #123 or owner/repo#123)",
                 hint=f"pass an issue number; set connectors.{self.name}.repo for bare numbers",
             )
         return repo, match.group(2)
 
-    def note_channel(self) -> NoteChannel:
+    def note_channel(self) -> notes.NoteChannel:
         """An issue comment: `POST /repos/{owner}/{repo}/issues/{n}/comments` with `{"body":
         markdown}`. Public: refused unless `write_back.public_ok: true`."""
         wb = self.config.write_back
-        options = note_options(
+        options = notes.note_options(
             self.config.base_url,
             self.config.timeout,
             bearer=wb.token,
             headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
         )
 
-        def build(ticket: Ticket, body: str) -> NoteRequest:
+        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
             repo, number = self._locate(ticket.id)
-            return NoteRequest(
+            return notes.NoteRequest(
                 "POST", f"/repos/{_path(repo)}/issues/{number}/comments", {"body": body}
             )
 
-        return NoteChannel(
+        return notes.NoteChannel(
             vendor="GitHub",
             format="markdown",
             settings=wb,
@@ -222,14 +207,14 @@ class GitHub(HttpConnector[GitHubConfig]):
             problem=None if wb.token else "set token (Issues: write)",
         )
 
-    async def fetch_ticket(self, ticket_id: str) -> Ticket:
+    async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
         repo, number = self._locate(ticket_id)
         path = f"/repos/{_path(repo)}/issues/{number}"
         async with self._ticket_session() as api:
             found = await api.get(path, ok_statuses=frozenset({404, 410}))
             if not isinstance(found.body, dict):
                 gone = "was deleted" if found.status == 410 else "not found"
-                raise TicketNotFound(
+                raise sdk.TicketNotFound(
                     f"ticket {repo}#{number} {gone} in GitHub ({self.config.base_url})",
                     hint="check the issue number and that the token can read the repository",
                 )
@@ -242,7 +227,9 @@ class GitHub(HttpConnector[GitHubConfig]):
         for _ in range(self.config.max_comment_pages):
             page = await api.get(url, params)
             if not isinstance(page.body, list):
-                raise SourceError(f"{self.label}: expected a list of comments from {page.request}")
+                raise sdk.SourceError(
+                    f"{self.label}: expected a list of comments from {page.request}"
+                )
             comments += as_list(page.body)
             nxt = link_next(page.headers.get("link", ""))
             if nxt is None:
@@ -263,10 +250,10 @@ class GitHub(HttpConnector[GitHubConfig]):
         issue: dict[str, Any],
         comments: list[dict[str, Any]],
         notes: list[str],
-    ) -> Ticket:
+    ) -> sdk.Ticket:
         created = parse_time(issue.get("created_at"))
         if created is None:
-            raise SourceError(f"{self.label}: issue {repo}#{number} has no created_at")
+            raise sdk.SourceError(f"{self.label}: issue {repo}#{number} has no created_at")
         user = as_dict(issue.get("user"))
         raw: dict[str, Any] = {"issue": issue, "comments": comments}
         if notes:
@@ -280,13 +267,13 @@ class GitHub(HttpConnector[GitHubConfig]):
             fields["milestone"] = milestone["title"]
         state = str(issue.get("state") or "")
         reason = issue.get("state_reason")
-        return Ticket(
+        return sdk.Ticket(
             id=number if repo == self.config.repo else f"{repo}#{number}",
             url=str(issue.get("html_url") or "") or None,
             subject=str(issue.get("title") or ""),
-            description=markdown_to_text(issue.get("body")),
+            description=trackers.markdown_to_text(issue.get("body")),
             comments=[self._comment(c) for c in comments],
-            requester=Person(name=id_str(user.get("login")) or None),
+            requester=sdk.Person(name=id_str(user.get("login")) or None),
             created_at=created,
             updated_at=parse_time(issue.get("updated_at")),
             status=f"{state} ({reason})" if reason and state == "closed" else state or None,
@@ -295,11 +282,11 @@ class GitHub(HttpConnector[GitHubConfig]):
             raw=raw,
         )
 
-    def _comment(self, c: dict[str, Any]) -> Comment:
+    def _comment(self, c: dict[str, Any]) -> sdk.Comment:
         user = as_dict(c.get("user"))
-        return Comment(
+        return sdk.Comment(
             author=id_str(user.get("login")) or None,
-            body=markdown_to_text(c.get("body")),
+            body=trackers.markdown_to_text(c.get("body")),
             created_at=parse_time(c.get("created_at")),
             public=True,
         )
@@ -309,7 +296,7 @@ class GitHub(HttpConnector[GitHubConfig]):
     async def search_tickets(self, query: str, limit: int) -> list[str]:
         repo = self.config.repo
         if repo is None:
-            raise SourceError(
+            raise sdk.SourceError(
                 f"{self.label}: cannot search tickets without a repository",
                 hint=f"set connectors.{self.name}.repo",
             )
@@ -337,7 +324,7 @@ class GitHub(HttpConnector[GitHubConfig]):
             page = await api.get(url, params)
             body = page.body
             if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-                raise SourceError(f"{self.label}: expected search results from {page.request}")
+                raise sdk.SourceError(f"{self.label}: expected search results from {page.request}")
             out += [(item, page) for item in as_list(body["items"])]
             nxt = link_next(page.headers.get("link", ""))
             if len(out) >= limit or nxt is None or not same_origin(nxt, self.config.base_url):
@@ -349,7 +336,7 @@ class GitHub(HttpConnector[GitHubConfig]):
 
     def search_query(self, query: Query) -> str | None:
         """`<filter> repo:a/b ("ERR_X" OR "phrase")`, or None when the ticket gives nothing."""
-        phrases = [quote_phrase(t) for t in search_terms(query, self.config.max_terms)]
+        phrases = [quote_phrase(t) for t in trackers.search_terms(query, self.config.max_terms)]
         terms = [p for p in phrases if p]
         if not terms:
             return None
@@ -377,11 +364,11 @@ class GitHub(HttpConnector[GitHubConfig]):
                 break
             try:
                 issue.links += await self._linked_prs(api, issue)
-            except SourceError as exc:  # the issue is still worth reporting
+            except sdk.SourceError as exc:  # the issue is still worth reporting
                 notes.append(exc.message)
-        return Collected(evidence=issue_evidence(self.name, issues, query), notes=notes)
+        return Collected(evidence=trackers.issue_evidence(self.name, issues, query), notes=notes)
 
-    async def _linked_prs(self, api: Session, issue: KnownIssue) -> list[str]:
+    async def _linked_prs(self, api: Session, issue: trackers.KnownIssue) -> list[str]:
         """Pull requests that reference the issue (`cross-referenced` timeline events)."""
         repo, _, number = issue.key.partition("#")
         if not _REPO.match(repo) or ".." in repo or not number.isdigit():
@@ -403,7 +390,7 @@ class GitHub(HttpConnector[GitHubConfig]):
         try:
             async with self.session(None) as api:
                 me = await api.get("/user")
-        except SourceError as exc:
+        except sdk.SourceError as exc:
             if getattr(exc, "http_status", None) == 404:  # no repository involved: the API root
                 exc.hint = (
                     f"check connectors.{self.name}.base_url: GET /user is GitHub's identity call "
@@ -462,7 +449,7 @@ def quote_phrase(value: str, limit: int = 100) -> str | None:
     return f'"{text}"' if len(text) >= 2 else None
 
 
-def github_issue(item: dict[str, Any], request: str) -> KnownIssue:
+def github_issue(item: dict[str, Any], request: str) -> trackers.KnownIssue:
     milestone = as_dict(item.get("milestone"))
     assignee = as_dict(item.get("assignee"))
     state = str(item.get("state") or "")
@@ -471,7 +458,7 @@ def github_issue(item: dict[str, Any], request: str) -> KnownIssue:
     pr = as_dict(item.get("pull_request"))
     repo_url = str(item.get("repository_url") or "")
     repo = "/".join(repo_url.rstrip("/").split("/")[-2:]) if repo_url else ""
-    return KnownIssue(
+    return trackers.KnownIssue(
         key=f"{repo}#{item.get('number')}" if repo else f"#{item.get('number')}",
         title=str(item.get("title") or ""),
         url=str(item.get("html_url") or "") or None,
@@ -482,11 +469,11 @@ def github_issue(item: dict[str, Any], request: str) -> KnownIssue:
         links=[str(pr.get("html_url"))] if pr.get("html_url") else [],
         created=parse_time(item.get("created_at")),
         updated=parse_time(item.get("updated_at")),
-        body=markdown_to_text(item.get("body")),
+        body=trackers.markdown_to_text(item.get("body")),
         labels=[str(label.get("name")) for label in as_list(item.get("labels"))],
         request=request,
     )
 
 
 def _body_only(body: bytes) -> None:
-    only_keys(require_json(body), {"body"}, "GitHub issue comment")
+    notes.only_keys(notes.require_json(body), {"body"}, "GitHub issue comment")

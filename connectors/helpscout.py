@@ -38,38 +38,16 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx2
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.sdk import (
-    MASKER,
-    Comment,
-    Duration,
-    Evidence,
-    Organization,
-    Person,
-    ReadOnlyViolation,
-    SourceError,
-    Ticket,
-    TicketNotFound,
-)
+from investigate import sdk
+from investigate.sdk import helpdesk as hd
+from investigate.sdk import notes
 from investigate.sdk.contract import Check, Collected, Query
-from investigate.sdk.helpdesk import (
-    MISSING,
-    VendorRetryAfter,
-    as_dict,
-    as_list,
-    attachment_note,
-    id_str,
-    post_json,
-    same_origin,
-    ticket_number,
-    with_hint,
-)
 from investigate.sdk.history import (
     History,
     HistoryQuery,
@@ -79,16 +57,8 @@ from investigate.sdk.history import (
     from_status_changes,
 )
 from investigate.sdk.html_text import html_to_text
-from investigate.sdk.http import HttpConfig, HttpConnector, Session
+from investigate.sdk.http import Session
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse
-from investigate.sdk.notes import (
-    NoteChannel,
-    NoteRequest,
-    WriteBack,
-    note_options,
-    only_keys,
-    require_json,
-)
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint
 
@@ -107,29 +77,26 @@ def token_body_only(content: bytes) -> None:
     try:
         fields = dict(parse_qsl(content.decode("ascii"), strict_parsing=True))
     except (UnicodeDecodeError, ValueError):
-        raise ReadOnlyViolation(
+        raise sdk.ReadOnlyViolation(
             "refused POST to the Help Scout token endpoint: not a form"
         ) from None
     if set(fields) != _TOKEN_KEYS or fields.get("grant_type") != "client_credentials":
-        raise ReadOnlyViolation(
+        raise sdk.ReadOnlyViolation(
             "refused POST to the Help Scout token endpoint: only a client_credentials grant "
             "may be sent"
         )
 
 
-class HelpScoutConfig(HttpConfig):
-    write_back: WriteBack = Field(default_factory=WriteBack)
-    """`--post-note`: a note thread, with an OAuth access token as `token`."""
+class HelpScoutConfig(hd.RelatedConfig):
+    """`write_back:` (`--post-note`) is a note thread, with an OAuth access token as `token`."""
+
     app_id: SecretStr
     app_secret: SecretStr
     base_url: str = "https://api.helpscout.net"
     web_url: str = Field("https://secure.helpscout.net", description="For deep links.")
-    related_lookback: Duration = timedelta(hours=24)
     max_related: int = Field(10, ge=0, le=50)
     max_recent: int = Field(5, ge=0, le=50)
-    max_signatures: int = Field(3, ge=0, le=10)
     max_pages: int = Field(20, ge=1, le=200)
-    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
 
     @field_validator("web_url")
     @classmethod
@@ -139,21 +106,17 @@ class HelpScoutConfig(HttpConfig):
         return value.rstrip("/")
 
 
-class HelpScout(HttpConnector[HelpScoutConfig]):
+class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
     type_name = "helpscout"
     config_model = HelpScoutConfig
     vendor_hints = _HINTS
     description = "Help Scout conversations, the customer's and related conversations"
     read_only_posts = (ReadOnlyPost(TOKEN_PATH, token_body_only),)
-    pooled = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._token: str | None = None
         self._expires = 0.0
-
-    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
-        return VendorRetryAfter(inner)
 
     async def _sign_in(self, api: Session) -> None:
         """The app's access token (kept until shortly before it expires) on `api`'s client."""
@@ -164,7 +127,7 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
     async def _access_token(self, api: Session) -> tuple[str, float]:
         c = self.config
         try:
-            answer = await post_json(
+            answer = await hd.post_json(
                 api.client,
                 TOKEN_PATH,
                 {
@@ -182,28 +145,28 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
             if exc.http_status in (400, 401):  # invalid_client is a 400 or a 401
                 exc.hint = _HINTS[401].replace("{name}", self.name)
             raise
-        body = as_dict(answer.body)
+        body = hd.as_dict(answer.body)
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
-            raise SourceError(f"{self.label}: the token endpoint returned no access_token")
-        MASKER.add(token)
+            raise sdk.SourceError(f"{self.label}: the token endpoint returned no access_token")
+        sdk.MASKER.add(token)
         expires = body.get("expires_in")
         life = float(expires) if isinstance(expires, int | float) else 3600.0
         return token, time.monotonic() + max(life - 60, 30)
 
     # ticket source ----------------------------------------------------------------------
 
-    def note_channel(self) -> NoteChannel:
+    def note_channel(self) -> notes.NoteChannel:
         """A note thread: `POST /v2/conversations/{id}/notes` with `{"text": html}` only (a
         `status` field would change the conversation: refused)."""
         wb = self.config.write_back
-        options = note_options(self.config.base_url, self.config.timeout, bearer=wb.token)
+        options = notes.note_options(self.config.base_url, self.config.timeout, bearer=wb.token)
 
-        def build(ticket: Ticket, body: str) -> NoteRequest:
-            number = ticket_number(ticket.id, "Help Scout")
-            return NoteRequest("POST", f"/v2/conversations/{number}/notes", {"text": body})
+        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+            number = hd.ticket_number(ticket.id, "Help Scout")
+            return notes.NoteRequest("POST", f"/v2/conversations/{number}/notes", {"text": body})
 
-        return NoteChannel(
+        return notes.NoteChannel(
             vendor="Help Scout",
             format="html",
             settings=wb,
@@ -214,24 +177,23 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
             problem=None if wb.token else "set token (an OAuth access token of a Help Scout user)",
         )
 
-    async def fetch_ticket(self, ticket_id: str) -> Ticket:
-        number = ticket_number(ticket_id, "Help Scout")
+    async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
+        number = hd.ticket_number(ticket_id, "Help Scout")
         async with self.session(None, timeout=self.own_timeout()) as api:
             await self._sign_in(api)
-            found = await api.get(
-                f"/v2/conversations/{number}", {"embed": "threads"}, ok_statuses=MISSING
+            found = await hd.get_ticket(
+                api,
+                f"/v2/conversations/{number}",
+                {"embed": "threads"},
+                f"ticket {number} not found in Help Scout (conversation {number})",
+                "pass the conversation ID from its URL (/conversation/<id>/<number>)",
             )
-            if found.body is None:
-                raise TicketNotFound(
-                    f"ticket {number} not found in Help Scout (conversation {number})",
-                    hint="pass the conversation ID from its URL (/conversation/<id>/<number>)",
-                )
-            conv = as_dict(found.body)
+            conv = hd.as_dict(found.body)
             if "id" not in conv:
-                raise SourceError(
+                raise sdk.SourceError(
                     f"{self.label}: /v2/conversations/{number} returned no conversation"
                 )
-            threads = as_list(as_dict(conv.get("_embedded")).get("threads"))
+            threads = hd.as_list(hd.as_dict(conv.get("_embedded")).get("threads"))
             notes: list[str] = []
             count = conv.get("threads")
             if isinstance(count, int) and count > len(threads):
@@ -243,23 +205,23 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
         url = f"/v2/conversations/{number}/threads"
         out: list[dict[str, Any]] = []
         for _ in range(self.config.max_pages):
-            page = as_dict((await api.get(url, ok_statuses=MISSING)).body)
-            out += as_list(as_dict(page.get("_embedded")).get("threads"))
-            nxt = as_dict(as_dict(page.get("_links")).get("next")).get("href")
+            page = hd.as_dict((await api.get(url, ok_statuses=hd.MISSING)).body)
+            out += hd.as_list(hd.as_dict(page.get("_embedded")).get("threads"))
+            nxt = hd.as_dict(hd.as_dict(page.get("_links")).get("next")).get("href")
             if not isinstance(nxt, str) or not nxt:
                 return out, []
-            if not same_origin(nxt, self.config.base_url):
+            if not hd.same_origin(nxt, self.config.base_url):
                 return out, [f"stopped paging threads: next link leaves {self.config.base_url}"]
             url = nxt
         return out, [f"only the first {self.config.max_pages} pages of threads were read"]
 
     async def _customer(self, api: Session, conv: dict[str, Any]) -> dict[str, Any]:
-        who = as_dict(conv.get("primaryCustomer") or conv.get("customer"))
-        cid = id_str(who.get("id"))
+        who = hd.as_dict(conv.get("primaryCustomer") or conv.get("customer"))
+        cid = hd.id_str(who.get("id"))
         if not cid.isdigit():
             return who
-        found = await api.get(f"/v2/customers/{cid}", ok_statuses=MISSING)
-        return {**who, **as_dict(found.body)}
+        found = await api.get(f"/v2/customers/{cid}", ok_statuses=hd.MISSING)
+        return {**who, **hd.as_dict(found.body)}
 
     def _to_ticket(
         self,
@@ -268,10 +230,10 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
         threads: list[dict[str, Any]],
         customer: dict[str, Any],
         notes: list[str],
-    ) -> Ticket:
+    ) -> sdk.Ticket:
         created = parse_time(conv.get("createdAt"))
         if created is None:
-            raise SourceError(f"{self.label}: conversation {number} has no createdAt")
+            raise sdk.SourceError(f"{self.label}: conversation {number} has no createdAt")
         ordered = sorted(threads, key=lambda t: str(t.get("createdAt") or ""))
         comments = [c for c in (_comment(t) for t in ordered) if c is not None]
         first_customer = next((c for c in comments if c.public), None)
@@ -287,25 +249,25 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
         org_name = (
             customer.get("organization") if isinstance(customer.get("organization"), str) else None
         )
-        cid = id_str(conv.get("id")) or number
-        return Ticket(
+        cid = hd.id_str(conv.get("id")) or number
+        return sdk.Ticket(
             id=cid,
-            url=f"{self.config.web_url}/conversation/{cid}/{id_str(conv.get('number')) or cid}",
+            url=f"{self.config.web_url}/conversation/{cid}/{hd.id_str(conv.get('number')) or cid}",
             subject=str(conv.get("subject") or ""),
             description=description,
             comments=comments,
-            requester=Person(name=f"{name} {last}".strip() or None, email=email),
-            organization=Organization(
-                id=id_str(customer.get("organizationId")) or None, name=org_name or None
+            requester=sdk.Person(name=f"{name} {last}".strip() or None, email=email),
+            organization=sdk.Organization(
+                id=hd.id_str(customer.get("organizationId")) or None, name=org_name or None
             ),
             created_at=created,
             updated_at=parse_time(conv.get("userUpdatedAt") or conv.get("closedAt")),
             priority=None,
             status=str(conv.get("status")) if conv.get("status") else None,
-            tags=[str(t.get("tag") or t.get("name")) for t in as_list(conv.get("tags"))],
+            tags=[str(t.get("tag") or t.get("name")) for t in hd.as_list(conv.get("tags"))],
             custom_fields={
                 str(f.get("name") or f.get("id")): f.get("text") or f.get("value")
-                for f in as_list(conv.get("customFields"))
+                for f in hd.as_list(conv.get("customFields"))
             },
             raw=raw,
         )
@@ -322,7 +284,7 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
             convs = await self._hal_pages(api, "/v2/conversations", params, out.notes)
             ratings = await self._happiness(api, query, out.notes)
         for conv in convs[: query.limit]:
-            found = _history(conv, ratings.get(id_str(conv.get("id"))))
+            found = _history(conv, ratings.get(hd.id_str(conv.get("id"))))
             if found is not None:
                 out.tickets.append(found)
         return out
@@ -335,12 +297,12 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
         query: dict[str, str] | None = params
         for _ in range(self.config.max_pages):
             assert next_url is not None
-            body = as_dict((await api.get(next_url, query, ok_statuses=MISSING)).body)
-            items += as_list(as_dict(body.get("_embedded")).get("conversations"))
-            href = as_dict(as_dict(body.get("_links")).get("next")).get("href")
+            body = hd.as_dict((await api.get(next_url, query, ok_statuses=hd.MISSING)).body)
+            items += hd.as_list(hd.as_dict(body.get("_embedded")).get("conversations"))
+            href = hd.as_dict(hd.as_dict(body.get("_links")).get("next")).get("href")
             if not isinstance(href, str) or not href:
                 return items
-            if not same_origin(href, self.config.base_url):
+            if not hd.same_origin(href, self.config.base_url):
                 notes.append(f"{self.label}: stopped paging: next link leaves the host")
                 return items
             next_url, query = href, None
@@ -358,17 +320,17 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
                 found = await api.get(
                     "/v2/reports/happiness/ratings",
                     {**base, "page": str(number)},
-                    ok_statuses=MISSING,
+                    ok_statuses=hd.MISSING,
                 )
-            except SourceError as exc:
+            except sdk.SourceError as exc:
                 notes.append(
                     f"{self.label}: no happiness ratings ({exc.message}; Plus and Pro plans)"
                 )
                 return out
-            body = as_dict(found.body)
-            for row in as_list(body.get("results")):
+            body = hd.as_dict(found.body)
+            for row in hd.as_list(body.get("results")):
                 if isinstance(row.get("ratingId"), int):
-                    out[id_str(row.get("id"))] = row["ratingId"]
+                    out[hd.id_str(row.get("id"))] = row["ratingId"]
             pages = body.get("pages")
             if not isinstance(pages, int) or number >= pages:
                 return out
@@ -376,33 +338,24 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
         return out
 
     async def gather(self, api: Session, query: Query) -> Collected:
-        out = Collected()
-        searches = self._searches(query)
-        if not searches:
-            out.notes.append(f"{self.label}: no customer or error signature to search for")
-            return out
-        await self._sign_in(api)
-        errors: list[SourceError] = []
-        for relation, text, signature in searches:
+        async def search(item: tuple[str, str, str]) -> list[sdk.Evidence]:
+            relation, text, signature = item
             params = {"query": text, "status": "all", "sortField": "createdAt", "sortOrder": "desc"}
-            try:
-                page = await api.get("/v2/conversations", params, ok_statuses=MISSING)
-            except SourceError as exc:
-                errors.append(exc)
-                out.notes.append(exc.message)
-                continue
-            out.evidence += self._related(query, page, relation, signature)
-            if query.expired():
-                out.partial = True
-                break
-        if errors and len(errors) == len(searches):
-            raise errors[0]
-        return out
+            page = await api.get("/v2/conversations", params, ok_statuses=hd.MISSING)
+            return self._related(query, page, relation, signature)
+
+        async def sign_in() -> None:
+            await self._sign_in(api)
+
+        searches = self._searches(query)
+        return await hd.related_searches(
+            self.label, "customer", searches, search, query, before=sign_in
+        )
 
     def _searches(self, query: Query) -> list[tuple[str, str, str]]:
         t = query.ticket
         out: list[tuple[str, str, str]] = []
-        customer = id_str(as_dict(t.raw.get("customer")).get("id"))
+        customer = hd.id_str(hd.as_dict(t.raw.get("customer")).get("id"))
         if self.config.max_recent and customer.isdigit():
             out.append(("requester", f"(customerIds:{customer})", ""))
         if self.config.max_related:
@@ -417,62 +370,56 @@ class HelpScout(HttpConnector[HelpScoutConfig]):
 
     def _related(
         self, query: Query, page: JsonResponse, relation: str, signature: str
-    ) -> list[Evidence]:
+    ) -> list[sdk.Evidence]:
         t = query.ticket
-        own_customer = id_str(as_dict(t.raw.get("customer")).get("id"))
+        own_customer = hd.id_str(hd.as_dict(t.raw.get("customer")).get("id"))
         cap = self.config.max_recent if relation == "requester" else self.config.max_related
-        out: list[Evidence] = []
-        for conv in as_list(as_dict(as_dict(page.body).get("_embedded")).get("conversations")):
-            cid = id_str(conv.get("id"))
-            who = id_str(as_dict(conv.get("primaryCustomer")).get("id"))
-            if not cid or cid == t.id:
-                continue
-            if relation == "same_signature" and own_customer and who == own_customer:
-                continue
-            out.append(self._evidence(conv, relation, signature, page.request))
-            if len(out) >= cap:
-                break
-        return out
 
-    def _evidence(self, conv: dict[str, Any], relation: str, signature: str, sent: str) -> Evidence:
-        cid = id_str(conv.get("id"))
-        lead = (
-            "the customer's other conversation"
-            if relation == "requester"
-            else f"another customer's conversation quoting {signature}"
+        def keep(conv: dict[str, Any]) -> bool:
+            cid = hd.id_str(conv.get("id"))
+            who = hd.id_str(hd.as_dict(conv.get("primaryCustomer")).get("id"))
+            if not cid or cid == t.id:
+                return False
+            return not (relation == "same_signature" and own_customer and who == own_customer)
+
+        return hd.first_related(
+            hd.as_list(hd.as_dict(hd.as_dict(page.body).get("_embedded")).get("conversations")),
+            cap,
+            keep,
+            lambda conv: self._evidence(conv, relation, signature, page.request),
         )
-        preview = " ".join(str(conv.get("preview") or "").split())
-        return Evidence(
-            source=self.name,
-            kind="ticket",
+
+    def _evidence(
+        self, conv: dict[str, Any], relation: str, signature: str, sent: str
+    ) -> sdk.Evidence:
+        cid = hd.id_str(conv.get("id"))
+        return hd.related_ticket(
+            self.name,
+            relation=relation,
+            signature=signature,
+            lead=("the customer's other conversation", "another customer's conversation"),
+            title=f"Help Scout #{conv.get('number') or cid}: {conv.get('subject') or ''}",
+            state=conv.get("status"),
+            text=" ".join(str(conv.get("preview") or "").split()),
+            url=f"{self.config.web_url}/conversation/{cid}/{hd.id_str(conv.get('number')) or cid}",
             timestamp=parse_time(conv.get("createdAt")),
-            title=f"Help Scout #{conv.get('number') or cid}: {conv.get('subject') or ''}"[:300],
-            detail=f"{lead} ({conv.get('status') or 'unknown status'}): {preview[:400]}",
-            url=f"{self.config.web_url}/conversation/{cid}/{id_str(conv.get('number')) or cid}",
-            matched=[signature] if signature else [],
-            query=MASKER.mask(sent),
-            relation="requester" if relation == "requester" else "same_signature",
-            status=str(conv.get("status") or "").strip().lower() or None,
+            query=sdk.MASKER.mask(sent),
             record={
                 "id": cid,
                 "number": conv.get("number"),
                 "status": conv.get("status"),
-                "customer_id": as_dict(conv.get("primaryCustomer")).get("id"),
+                "customer_id": hd.as_dict(conv.get("primaryCustomer")).get("id"),
                 "created_at": conv.get("createdAt"),
             },
-            attributes={"signature": signature},
         )
 
     # check --------------------------------------------------------------------------------
 
     async def check(self) -> list[Check]:
-        try:
-            async with self.session(None) as api:
-                await self._sign_in(api)
-                me = await api.get("/v2/users/me", ok_statuses=MISSING)
-        except SourceError as exc:
-            return [Check("credentials", False, with_hint(exc))]
-        user = as_dict(me.body)
+        me = await self.whoami("/v2/users/me", self._sign_in)
+        if isinstance(me, Check):
+            return [me]
+        user = hd.as_dict(me.body)
         if "id" not in user:
             return [Check("credentials", False, f"{self.label}: /v2/users/me named no user")]
         return [
@@ -501,14 +448,14 @@ def _history(conv: dict[str, Any], rating_id: int | None) -> HistoryTicket | Non
     if created is None:
         return None
     threads = sorted(
-        as_list(as_dict(conv.get("_embedded")).get("threads")),
+        hd.as_list(hd.as_dict(conv.get("_embedded")).get("threads")),
         key=lambda t: str(t.get("createdAt") or ""),
     )
     replies = [
         when
         for t in threads
         if t.get("type") in _AGENT_THREADS
-        and as_dict(t.get("createdBy")).get("type") == "user"
+        and hd.as_dict(t.get("createdBy")).get("type") == "user"
         and (when := parse_time(t.get("createdAt"))) is not None
     ]
     changes = [
@@ -521,9 +468,9 @@ def _history(conv: dict[str, Any], rating_id: int | None) -> HistoryTicket | Non
     status = _STATUS.get(str(conv.get("status")), str(conv.get("status") or "")) or None
     if status == "closed" and solved_at is None:
         solved_at = parse_time(conv.get("closedAt"))
-    customer = id_str(as_dict(conv.get("primaryCustomer")).get("id"))
+    customer = hd.id_str(hd.as_dict(conv.get("primaryCustomer")).get("id"))
     return HistoryTicket(
-        id=id_str(conv.get("id")),
+        id=hd.id_str(conv.get("id")),
         created_at=created,
         subject=str(conv.get("subject") or ""),
         text=str(conv.get("preview") or ""),
@@ -534,10 +481,10 @@ def _history(conv: dict[str, Any], rating_id: int | None) -> HistoryTicket | Non
         solved_at=solved_at,
         reopens=reopens,
         paused=paused if changes else None,
-        group=id_str(conv.get("mailboxId")) or None,
-        tags=[str(t.get("tag")) for t in as_list(conv.get("tags")) if t.get("tag")],
+        group=hd.id_str(conv.get("mailboxId")) or None,
+        tags=[str(t.get("tag")) for t in hd.as_list(conv.get("tags")) if t.get("tag")],
         custom_fields={
-            str(f.get("name")): f.get("value") for f in as_list(conv.get("customFields"))
+            str(f.get("name")): f.get("value") for f in hd.as_list(conv.get("customFields"))
         },
         rating=Rating(score=1 if rating_id == 1 else 0, scale="good_bad")
         if rating_id in (1, 2, 3)
@@ -546,25 +493,24 @@ def _history(conv: dict[str, Any], rating_id: int | None) -> HistoryTicket | Non
 
 
 def _first_email(customer: dict[str, Any]) -> str | None:
-    emails = as_list(as_dict(customer.get("_embedded")).get("emails"))
+    emails = hd.as_list(hd.as_dict(customer.get("_embedded")).get("emails"))
     value = emails[0].get("value") if emails else None
     return str(value) if value else None
 
 
-def _comment(thread: dict[str, Any]) -> Comment | None:
+def _comment(thread: dict[str, Any]) -> sdk.Comment | None:
     kind = str(thread.get("type") or "")
     body = html_to_text(thread.get("body")) if thread.get("body") else ""
     files = [
-        attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
-        for a in as_list(as_dict(thread.get("_embedded")).get("attachments"))
+        hd.attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
+        for a in hd.as_list(hd.as_dict(thread.get("_embedded")).get("attachments"))
     ]
-    if files:
-        body = f"{body}\n\n[attachments: {'; '.join(files)}]".strip()
+    body = hd.with_attachments(body, files)
     if not body or kind == "lineitem":
         return None  # status changes, assignments: events, not conversation
-    who = as_dict(thread.get("createdBy"))
+    who = hd.as_dict(thread.get("createdBy"))
     name = " ".join(str(who.get(k) or "") for k in ("first", "last")).strip()
-    return Comment(
+    return sdk.Comment(
         author=name or who.get("email") or None,
         body=body,
         created_at=parse_time(thread.get("createdAt")),
@@ -573,7 +519,7 @@ def _comment(thread: dict[str, Any]) -> Comment | None:
 
 
 def _note_text_only(body: bytes) -> None:
-    data = require_json(body)
-    only_keys(data, {"text"}, "Help Scout note")
+    data = notes.require_json(body)
+    notes.only_keys(data, {"text"}, "Help Scout note")
     if not isinstance(data.get("text"), str):
-        raise ReadOnlyViolation("refused a Help Scout note without text")
+        raise sdk.ReadOnlyViolation("refused a Help Scout note without text")

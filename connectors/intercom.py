@@ -34,48 +34,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
-import httpx2
 from pydantic import Field, SecretStr, model_validator
 
-from investigate.sdk import (
-    MASKER,
-    Comment,
-    Duration,
-    Evidence,
-    Organization,
-    Person,
-    ReadOnlyViolation,
-    SourceError,
-    Ticket,
-    TicketNotFound,
-)
+from investigate import sdk
+from investigate.sdk import helpdesk as hd
+from investigate.sdk import notes
 from investigate.sdk.contract import Check, Collected, Query
-from investigate.sdk.helpdesk import (
-    MISSING,
-    VendorRetryAfter,
-    as_dict,
-    as_list,
-    attachment_note,
-    id_str,
-    post_json,
-    ticket_number,
-    with_hint,
-)
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
-from investigate.sdk.http import Bearer, HttpConfig, HttpConnector, Session
+from investigate.sdk.http import Bearer, Session
 from investigate.sdk.jsonapi import JsonResponse
-from investigate.sdk.notes import (
-    NoteChannel,
-    NoteRequest,
-    WriteBack,
-    note_options,
-    only_keys,
-    require_json,
-)
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint
 
@@ -97,9 +67,11 @@ def search_body_only(content: bytes) -> None:
     try:
         body = json.loads(content or b"null")
     except ValueError:
-        raise ReadOnlyViolation("refused POST to an Intercom search: body is not JSON") from None
+        raise sdk.ReadOnlyViolation(
+            "refused POST to an Intercom search: body is not JSON"
+        ) from None
     if not isinstance(body, dict) or "query" not in body or set(body) - _SEARCH_KEYS:
-        raise ReadOnlyViolation(
+        raise sdk.ReadOnlyViolation(
             "refused POST to an Intercom search: the body must hold only query and pagination"
         )
 
@@ -111,12 +83,12 @@ READ_ONLY_POSTS = (
 )
 
 
-class IntercomWriteBack(WriteBack):
+class IntercomWriteBack(notes.WriteBack):
     admin_id: str | None = Field(None, pattern=r"^[0-9]{1,20}$")
     """The teammate the note is posted as (Settings → Teammates, or GET /admins)."""
 
 
-class IntercomConfig(HttpConfig):
+class IntercomConfig(hd.RelatedConfig):
     write_back: IntercomWriteBack = Field(default_factory=IntercomWriteBack)
     """`--post-note`: an admin note, with its own access token and the admin who writes it."""
     access_token: SecretStr
@@ -124,15 +96,12 @@ class IntercomConfig(HttpConfig):
     base_url: str = Field("", description="Overrides region (proxies, tests).")
     kind: Literal["auto", "conversation", "ticket"] = "auto"
     workspace_id: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,40}$")
-    related_lookback: Duration = timedelta(hours=24)
     max_related: int = Field(10, ge=0, le=150)
     max_recent: int = Field(5, ge=0, le=150)
-    max_signatures: int = Field(3, ge=0, le=10)
     max_pages: int = Field(3, ge=1, le=50)
     max_history_pages: int = Field(
         20, ge=1, le=500, description="`investigate stats`: pages of 150 conversations."
     )
-    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
 
     @model_validator(mode="after")
     def _region(self) -> IntercomConfig:
@@ -140,7 +109,7 @@ class IntercomConfig(HttpConfig):
         return self
 
 
-class Intercom(HttpConnector[IntercomConfig]):
+class Intercom(hd.HelpdeskConnector[IntercomConfig]):
     type_name = "intercom"
     config_model = IntercomConfig
     vendor_hints = _HINTS
@@ -148,33 +117,29 @@ class Intercom(HttpConnector[IntercomConfig]):
     auth = Bearer("access_token")
     headers: ClassVar[Mapping[str, str]] = {"Intercom-Version": VERSION}
     read_only_posts = READ_ONLY_POSTS
-    pooled = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._workspace: str | None = self.config.workspace_id
 
-    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
-        return VendorRetryAfter(inner)
-
     async def _get(self, api: Session, url: str) -> Any:
-        return (await api.get(url, ok_statuses=MISSING)).body
+        return (await api.get(url, ok_statuses=hd.MISSING)).body
 
     # ticket source ----------------------------------------------------------------------
 
-    def note_channel(self) -> NoteChannel:
+    def note_channel(self) -> notes.NoteChannel:
         """An admin note: `POST /conversations/{id}/reply` (or `/tickets/{id}/reply`) with
         `{"message_type": "note", "type": "admin", "admin_id": …, "body": html}` only."""
         wb = self.config.write_back
-        options = note_options(
+        options = notes.note_options(
             self.config.base_url,
             self.config.timeout,
             bearer=wb.token,
             headers={"Intercom-Version": VERSION},
         )
 
-        def build(ticket: Ticket, body: str) -> NoteRequest:
-            number = ticket_number(ticket.id, "Intercom")
+        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+            number = hd.ticket_number(ticket.id, "Intercom")
             kind = "ticket" if "ticket" in ticket.raw else "conversation"
             note = {
                 "message_type": "note",
@@ -182,10 +147,10 @@ class Intercom(HttpConnector[IntercomConfig]):
                 "admin_id": wb.admin_id or "",
                 "body": body,
             }
-            return NoteRequest("POST", f"/{kind}s/{number}/reply", note)
+            return notes.NoteRequest("POST", f"/{kind}s/{number}/reply", note)
 
         missing = [n for n, v in (("token", wb.token), ("admin_id", wb.admin_id)) if not v]
-        return NoteChannel(
+        return notes.NoteChannel(
             vendor="Intercom",
             format="html",
             settings=wb,
@@ -198,8 +163,8 @@ class Intercom(HttpConnector[IntercomConfig]):
             problem=f"set {' and '.join(missing)}" if missing else None,
         )
 
-    async def fetch_ticket(self, ticket_id: str) -> Ticket:
-        number = ticket_number(ticket_id, "Intercom")
+    async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
+        number = hd.ticket_number(ticket_id, "Intercom")
         kinds = ["conversation", "ticket"] if self.config.kind == "auto" else [self.config.kind]
         async with self.session(None, timeout=self.own_timeout()) as api:
             for kind in kinds:
@@ -207,13 +172,15 @@ class Intercom(HttpConnector[IntercomConfig]):
                 if body is None:
                     continue
                 if not isinstance(body, dict) or body.get("type") != kind:
-                    raise SourceError(f"{self.label}: /{kind}s/{number} did not return a {kind}")
+                    raise sdk.SourceError(
+                        f"{self.label}: /{kind}s/{number} did not return a {kind}"
+                    )
                 notes: list[str] = []
                 contact, company = await self._people(api, body, notes)
                 if self._workspace is None:
                     self._workspace = await self._workspace_id(api)
                 return self._to_ticket(number, kind, body, contact, company, notes)
-        raise TicketNotFound(
+        raise sdk.TicketNotFound(
             f"ticket {number} not found in Intercom (looked for a {' or '.join(kinds)})",
             hint="pass the conversation ID from the inbox URL; set kind: ticket for ticket IDs",
         )
@@ -223,31 +190,31 @@ class Intercom(HttpConnector[IntercomConfig]):
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The first contact and its first company; one that cannot be read (e.g. a token
         without the contacts scope) leaves it unknown, with a note, not the ticket unread."""
-        refs = as_list(as_dict(body.get("contacts")).get("contacts"))
-        cid = id_str(refs[0].get("id")) if refs else ""
+        refs = hd.as_list(hd.as_dict(body.get("contacts")).get("contacts"))
+        cid = hd.id_str(refs[0].get("id")) if refs else ""
         if not cid or not cid.replace("-", "").isalnum():
             return {}, {}
         try:
-            contact = as_dict(await self._get(api, f"/contacts/{cid}"))
-        except SourceError as exc:
+            contact = hd.as_dict(await self._get(api, f"/contacts/{cid}"))
+        except sdk.SourceError as exc:
             notes.append(f"{exc.message}: requester unknown")
             return {}, {}
-        companies = as_list(as_dict(contact.get("companies")).get("data"))
-        coid = id_str(companies[0].get("id")) if companies else ""
+        companies = hd.as_list(hd.as_dict(contact.get("companies")).get("data"))
+        coid = hd.id_str(companies[0].get("id")) if companies else ""
         company: dict[str, Any] = {}
         if coid and coid.replace("-", "").isalnum():
             try:
-                company = as_dict(await self._get(api, f"/companies/{coid}"))
-            except SourceError as exc:
+                company = hd.as_dict(await self._get(api, f"/companies/{coid}"))
+            except sdk.SourceError as exc:
                 notes.append(f"{exc.message}: organization unknown")
         return contact, company
 
     async def _workspace_id(self, api: Session) -> str | None:
         try:
-            me = as_dict(await self._get(api, "/me"))
-        except SourceError:
+            me = hd.as_dict(await self._get(api, "/me"))
+        except sdk.SourceError:
             return None
-        code = id_str(as_dict(me.get("app")).get("id_code"))
+        code = hd.id_str(hd.as_dict(me.get("app")).get("id_code"))
         return code if code.isalnum() else None
 
     def link(self, conversation_id: str) -> str | None:
@@ -263,46 +230,47 @@ class Intercom(HttpConnector[IntercomConfig]):
         contact: dict[str, Any],
         company: dict[str, Any],
         notes: list[str] | None = None,
-    ) -> Ticket:
+    ) -> sdk.Ticket:
         if kind == "conversation":
-            source = as_dict(body.get("source"))
+            source = hd.as_dict(body.get("source"))
             description = html_to_text(source.get("body"))
-            files = [_attachment(a) for a in as_list(source.get("attachments"))]
-            if files:
-                description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
+            files = [_attachment(a) for a in hd.as_list(source.get("attachments"))]
+            description = hd.with_attachments(description, files)
             subject = str(body.get("title") or html_to_text(source.get("subject")) or "")
-            parts = as_list(as_dict(body.get("conversation_parts")).get("conversation_parts"))
+            parts = hd.as_list(hd.as_dict(body.get("conversation_parts")).get("conversation_parts"))
             status = body.get("state")
-            tags = [str(t.get("name")) for t in as_list(as_dict(body.get("tags")).get("tags"))]
-            fields = as_dict(body.get("custom_attributes"))
+            tags = [
+                str(t.get("name")) for t in hd.as_list(hd.as_dict(body.get("tags")).get("tags"))
+            ]
+            fields = hd.as_dict(body.get("custom_attributes"))
         else:
-            attrs = as_dict(body.get("ticket_attributes"))
+            attrs = hd.as_dict(body.get("ticket_attributes"))
             subject = str(attrs.get("_default_title_") or "")
             description = html_to_text(str(attrs.get("_default_description_") or ""))
-            parts = as_list(as_dict(body.get("ticket_parts")).get("ticket_parts"))
-            status = as_dict(body.get("ticket_state")).get("category")
+            parts = hd.as_list(hd.as_dict(body.get("ticket_parts")).get("ticket_parts"))
+            status = hd.as_dict(body.get("ticket_state")).get("category")
             tags = []
             fields = {k: v for k, v in attrs.items() if not k.startswith("_default_")}
         if not subject:
             subject = description.split("\n", 1)[0][:120]
         created = parse_time(body.get("created_at"))
         if created is None:
-            raise SourceError(f"{self.label}: {kind} {number} has no created_at")
+            raise sdk.SourceError(f"{self.label}: {kind} {number} has no created_at")
         raw: dict[str, Any] = {kind: body, "contact": contact, "company": company}
         notes = list(notes or [])
-        total = as_dict(body.get(f"{kind}_parts")).get("total_count")
+        total = hd.as_dict(body.get(f"{kind}_parts")).get("total_count")
         if isinstance(total, int) and total > len(parts):
             notes.append(f"Intercom returned {len(parts)} of {total} parts")
         if notes:
             raw["investigate_notes"] = notes
-        return Ticket(
-            id=id_str(body.get("id")) or number,
-            url=self.link(id_str(body.get("id")) or number),
+        return sdk.Ticket(
+            id=hd.id_str(body.get("id")) or number,
+            url=self.link(hd.id_str(body.get("id")) or number),
             subject=subject,
             description=description,
             comments=[c for c in (_comment(p) for p in parts) if c is not None],
-            requester=Person(name=contact.get("name"), email=contact.get("email")),
-            organization=Organization(
+            requester=sdk.Person(name=contact.get("name"), email=contact.get("email")),
+            organization=sdk.Organization(
                 id=company.get("company_id") or company.get("id"), name=company.get("name")
             ),
             created_at=created,
@@ -339,11 +307,13 @@ class Intercom(HttpConnector[IntercomConfig]):
         async with self.session(None, timeout=self.own_timeout()) as api:
             for _ in range(self.config.max_history_pages):
                 page = await self._search_page(api, filters, 150, after)
-                body = as_dict(page.body)
+                body = hd.as_dict(page.body)
                 out.tickets += [
-                    t for c in as_list(body.get("conversations")) if (t := _history(c)) is not None
+                    t
+                    for c in hd.as_list(body.get("conversations"))
+                    if (t := _history(c)) is not None
                 ]
-                nxt = as_dict(as_dict(body.get("pages")).get("next")).get("starting_after")
+                nxt = hd.as_dict(hd.as_dict(body.get("pages")).get("next")).get("starting_after")
                 if not nxt or len(out.tickets) >= query.limit:
                     break
                 after = str(nxt)
@@ -357,33 +327,24 @@ class Intercom(HttpConnector[IntercomConfig]):
     # evidence ---------------------------------------------------------------------------
 
     async def gather(self, api: Session, query: Query) -> Collected:
-        out = Collected()
+        async def search(item: tuple[str, dict[str, Any], str, int]) -> list[sdk.Evidence]:
+            relation, filters, signature, cap = item
+            found = await self._search(api, filters, cap, query)
+            return self._related(query, found, relation, signature, cap)
+
+        async def workspace() -> None:
+            if self._workspace is None and self.config.max_related + self.config.max_recent:
+                self._workspace = await self._workspace_id(api)
+
         searches = self._searches(query)
-        if not searches:
-            out.notes.append(f"{self.label}: no contact or error signature to search for")
-            return out
-        errors: list[SourceError] = []
-        if self._workspace is None and self.config.max_related + self.config.max_recent:
-            self._workspace = await self._workspace_id(api)
-        for relation, filters, signature, cap in searches:
-            try:
-                found = await self._search(api, filters, cap, query)
-            except SourceError as exc:
-                errors.append(exc)
-                out.notes.append(exc.message)
-                continue
-            out.evidence += self._related(query, found, relation, signature, cap)
-            if query.expired():
-                out.partial = True
-                break
-        if errors and len(errors) == len(searches):
-            raise errors[0]
-        return out
+        return await hd.related_searches(
+            self.label, "contact", searches, search, query, before=workspace
+        )
 
     def _searches(self, query: Query) -> list[tuple[str, dict[str, Any], str, int]]:
         t = query.ticket
         out: list[tuple[str, dict[str, Any], str, int]] = []
-        contact = id_str(as_dict(t.raw.get("contact")).get("id"))
+        contact = hd.id_str(hd.as_dict(t.raw.get("contact")).get("id"))
         if self.config.max_recent and contact:
             one: dict[str, Any] = {"field": "contact_ids", "operator": "=", "value": contact}
             out.append(("requester", one, "", self.config.max_recent))
@@ -411,7 +372,7 @@ class Intercom(HttpConnector[IntercomConfig]):
         pagination: dict[str, Any] = {"per_page": per_page}
         if after:
             pagination["starting_after"] = after
-        return await post_json(
+        return await hd.post_json(
             api.client,
             "/conversations/search",
             {"query": filters, "pagination": pagination},
@@ -428,10 +389,10 @@ class Intercom(HttpConnector[IntercomConfig]):
         after: str | None = None
         for _ in range(self.config.max_pages):
             page = await self._search_page(api, filters, min(max(cap * 2, 5), 150), after)
-            body = as_dict(page.body)
+            body = hd.as_dict(page.body)
             sent = f"{page.request} {json.dumps({'query': filters})}"
-            found += [(c, sent) for c in as_list(body.get("conversations"))]
-            nxt = as_dict(as_dict(body.get("pages")).get("next")).get("starting_after")
+            found += [(c, sent) for c in hd.as_list(body.get("conversations"))]
+            nxt = hd.as_dict(hd.as_dict(body.get("pages")).get("next")).get("starting_after")
             if not nxt or len(found) >= cap * 3 or query.expired():
                 break
             after = str(nxt)
@@ -444,68 +405,66 @@ class Intercom(HttpConnector[IntercomConfig]):
         relation: str,
         signature: str,
         cap: int,
-    ) -> list[Evidence]:
+    ) -> list[sdk.Evidence]:
         t = query.ticket
         own_contacts = {
-            id_str(c.get("id")) for c in as_list(as_dict(_own(t).get("contacts")).get("contacts"))
-        } | {id_str(as_dict(t.raw.get("contact")).get("id"))}
+            hd.id_str(c.get("id"))
+            for c in hd.as_list(hd.as_dict(_own(t).get("contacts")).get("contacts"))
+        } | {hd.id_str(hd.as_dict(t.raw.get("contact")).get("id"))}
         own_contacts.discard("")
-        out: list[Evidence] = []
-        for conv, sent in found:
-            cid = id_str(conv.get("id"))
-            if not cid or cid == t.id:
-                continue
-            theirs = {
-                id_str(c.get("id")) for c in as_list(as_dict(conv.get("contacts")).get("contacts"))
-            }
-            if relation == "same_signature" and theirs & own_contacts:
-                continue
-            out.append(self._evidence(conv, relation, signature, sent))
-            if len(out) >= cap:
-                break
-        return out
 
-    def _evidence(self, conv: dict[str, Any], relation: str, signature: str, sent: str) -> Evidence:
-        cid = id_str(conv.get("id"))
-        source = as_dict(conv.get("source"))
+        def keep(item: tuple[dict[str, Any], str]) -> bool:
+            conv = item[0]
+            cid = hd.id_str(conv.get("id"))
+            if not cid or cid == t.id:
+                return False
+            theirs = {
+                hd.id_str(c.get("id"))
+                for c in hd.as_list(hd.as_dict(conv.get("contacts")).get("contacts"))
+            }
+            return not (relation == "same_signature" and theirs & own_contacts)
+
+        return hd.first_related(
+            found, cap, keep, lambda item: self._evidence(item[0], relation, signature, item[1])
+        )
+
+    def _evidence(
+        self, conv: dict[str, Any], relation: str, signature: str, sent: str
+    ) -> sdk.Evidence:
+        cid = hd.id_str(conv.get("id"))
+        source = hd.as_dict(conv.get("source"))
         text = " ".join(html_to_text(source.get("body")).split())
         title = str(conv.get("title") or html_to_text(source.get("subject")) or text[:80])
-        lead = (
-            "the contact's other conversation"
-            if relation == "requester"
-            else f"another customer's conversation quoting {signature}"
-        )
         contacts = [
-            id_str(c.get("id")) for c in as_list(as_dict(conv.get("contacts")).get("contacts"))
+            hd.id_str(c.get("id"))
+            for c in hd.as_list(hd.as_dict(conv.get("contacts")).get("contacts"))
         ]
-        return Evidence(
-            source=self.name,
-            kind="ticket",
-            timestamp=parse_time(conv.get("created_at")),
-            title=f"Intercom #{cid}: {title}"[:300],
-            detail=f"{lead} ({conv.get('state') or 'unknown state'}): {text[:400]}",
+        return hd.related_ticket(
+            self.name,
+            relation=relation,
+            signature=signature,
+            lead=("the contact's other conversation", "another customer's conversation"),
+            title=f"Intercom #{cid}: {title}",
+            state=conv.get("state"),
+            state_word="state",
+            text=text,
             url=self.link(cid),
-            matched=[signature] if signature else [],
-            query=MASKER.mask(sent)[:1000],
-            relation="requester" if relation == "requester" else "same_signature",
-            status=str(conv.get("state") or "").strip().lower() or None,
+            timestamp=parse_time(conv.get("created_at")),
+            query=sdk.MASKER.mask(sent)[:1000],
             record={
                 "id": cid,
                 "status": conv.get("state"),
                 "contact_ids": contacts,
                 "created_at": conv.get("created_at"),
             },
-            attributes={"signature": signature},
         )
 
     # check --------------------------------------------------------------------------------
 
     async def check(self) -> list[Check]:
-        try:
-            async with self.session(None) as api:
-                found = await api.get("/me", ok_statuses=MISSING)
-        except SourceError as exc:
-            return [Check("credentials", False, with_hint(exc))]
+        found = await self.whoami("/me")
+        if isinstance(found, Check):
+            return [found]
         me = found.body
         if not isinstance(me, dict) or not me.get("id"):
             answer = (
@@ -519,7 +478,7 @@ class Intercom(HttpConnector[IntercomConfig]):
                     f"connectors.{self.name}.region / base_url: /me names the token's admin)",
                 )
             ]
-        app = as_dict(me.get("app"))
+        app = hd.as_dict(me.get("app"))
         where = f" in workspace {app.get('name') or app.get('id_code')}" if app else ""
         return [
             Check("credentials", True, f"token of {me.get('email') or me.get('name')}{where}"),
@@ -537,15 +496,15 @@ def _history(c: dict[str, Any]) -> HistoryTicket | None:
     created = parse_time(c.get("created_at"))
     if created is None:
         return None
-    stats = as_dict(c.get("statistics"))
-    rating = as_dict(c.get("conversation_rating")).get("rating")
-    source = as_dict(c.get("source"))
+    stats = hd.as_dict(c.get("statistics"))
+    rating = hd.as_dict(c.get("conversation_rating")).get("rating")
+    source = hd.as_dict(c.get("source"))
     text = html_to_text(source.get("body"))
-    contacts = as_list(as_dict(c.get("contacts")).get("contacts"))
-    contact = id_str(contacts[0].get("id")) if contacts else ""
+    contacts = hd.as_list(hd.as_dict(c.get("contacts")).get("contacts"))
+    contact = hd.id_str(contacts[0].get("id")) if contacts else ""
     closed = c.get("state") == "closed"
     return HistoryTicket(
-        id=id_str(c.get("id")),
+        id=hd.id_str(c.get("id")),
         created_at=created,
         subject=str(c.get("title") or html_to_text(source.get("subject")) or text[:120]),
         text=text[:2000],
@@ -556,33 +515,32 @@ def _history(c: dict[str, Any]) -> HistoryTicket | None:
         first_reply_at=parse_time(stats.get("first_admin_reply_at")),
         solved_at=parse_time(stats.get("last_close_at")) if closed else None,
         reopens=int(stats.get("count_reopens") or 0),
-        group=id_str(c.get("team_assignee_id")) or None,
-        tags=[str(t.get("name")) for t in as_list(as_dict(c.get("tags")).get("tags"))],
-        custom_fields=as_dict(c.get("custom_attributes")),
+        group=hd.id_str(c.get("team_assignee_id")) or None,
+        tags=[str(t.get("name")) for t in hd.as_list(hd.as_dict(c.get("tags")).get("tags"))],
+        custom_fields=hd.as_dict(c.get("custom_attributes")),
         rating=Rating(score=float(rating), scale="1-5")
         if isinstance(rating, int) and 1 <= rating <= 5
         else None,
     )
 
 
-def _own(ticket: Ticket) -> dict[str, Any]:
-    return as_dict(ticket.raw.get("conversation") or ticket.raw.get("ticket"))
+def _own(ticket: sdk.Ticket) -> dict[str, Any]:
+    return hd.as_dict(ticket.raw.get("conversation") or ticket.raw.get("ticket"))
 
 
 def _attachment(a: dict[str, Any]) -> str:
-    return attachment_note(a.get("name"), a.get("filesize"), a.get("content_type"))
+    return hd.attachment_note(a.get("name"), a.get("filesize"), a.get("content_type"))
 
 
-def _comment(part: dict[str, Any]) -> Comment | None:
+def _comment(part: dict[str, Any]) -> sdk.Comment | None:
     body = html_to_text(part.get("body")) if part.get("body") else ""
-    files = [_attachment(a) for a in as_list(part.get("attachments"))]
-    if files:
-        body = f"{body}\n\n[attachments: {'; '.join(files)}]".strip()
+    files = [_attachment(a) for a in hd.as_list(part.get("attachments"))]
+    body = hd.with_attachments(body, files)
     if not body:
         return None  # assignments, state changes, …: events, not conversation
-    author = as_dict(part.get("author"))
-    return Comment(
-        author=author.get("name") or author.get("email") or id_str(author.get("id")) or None,
+    author = hd.as_dict(part.get("author"))
+    return sdk.Comment(
+        author=author.get("name") or author.get("email") or hd.id_str(author.get("id")) or None,
         body=body,
         created_at=parse_time(part.get("created_at")),
         public=part.get("part_type") != "note",
@@ -590,7 +548,7 @@ def _comment(part: dict[str, Any]) -> Comment | None:
 
 
 def _admin_note_only(body: bytes) -> None:
-    data = require_json(body)
-    only_keys(data, {"message_type", "type", "admin_id", "body"}, "Intercom reply")
+    data = notes.require_json(body)
+    notes.only_keys(data, {"message_type", "type", "admin_id", "body"}, "Intercom reply")
     if data.get("message_type") != "note" or data.get("type") != "admin":
-        raise ReadOnlyViolation("refused an Intercom reply that is not an admin note")
+        raise sdk.ReadOnlyViolation("refused an Intercom reply that is not an admin note")

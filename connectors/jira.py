@@ -40,35 +40,20 @@ import re
 import time
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.sdk import (
-    Comment,
-    Person,
-    ReadOnlyViolation,
-    SourceError,
-    Ticket,
-    TicketNotFound,
-    UsageError,
-)
+from investigate import sdk
+from investigate.sdk import helpdesk as hd
+from investigate.sdk import notes
 from investigate.sdk.adf import adf_to_text
 from investigate.sdk.contract import Check, Collected, Query
-from investigate.sdk.helpdesk import MISSING, as_dict, as_list, attachment_note, id_str, with_hint
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
-from investigate.sdk.http import Basic, Bearer, HttpConfig, HttpConnector, Session, either
-from investigate.sdk.notes import (
-    NoteChannel,
-    NoteRequest,
-    WriteBack,
-    note_options,
-    only_keys,
-    require_json,
-)
+from investigate.sdk.http import Basic, Bearer, HttpConnector, Session, either
 from investigate.sdk.rows import parse_time
-from investigate.sdk.trackers import KnownIssue, issue_evidence, search_terms
+from investigate.sdk.trackers import KnownIssue, TrackerConfig, issue_evidence, search_terms
 from investigate.sdk.transport import WriteEndpoint
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,49}-\d{1,12}$")
@@ -90,13 +75,14 @@ _HINTS = {
 }
 
 
-class JiraWriteBack(WriteBack):
+class JiraWriteBack(notes.WriteBack):
     visibility_type: Literal["role", "group"] = "role"
     visibility: str | None = None
     """The project role (or group) that may see the comment, e.g. Developers."""
 
 
-class JiraConfig(HttpConfig):
+class JiraConfig(TrackerConfig):
+    base_url_example: ClassVar[str] = "https://acme.atlassian.net"
     write_back: JiraWriteBack = Field(default_factory=JiraWriteBack)
     """`--post-note`: a comment restricted to a role/group (JSM: an internal comment)."""
     base_url: str
@@ -118,13 +104,6 @@ class JiraConfig(HttpConfig):
         default_factory=dict, description="JSM SLA custom fields, e.g. customfield_10030."
     )
     satisfaction_field: str | None = Field(None, description="JSM request feedback field.")
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for the example
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https://, e.g. https://acme.atlassian.net")
-        return value.rstrip("/")
 
     @field_validator("jql")
     @classmethod
@@ -176,26 +155,26 @@ class Jira(HttpConnector[JiraConfig]):
         value = ticket_id.strip()
         if not _KEY.match(value):
             shown = " ".join(ticket_id.split())[:60]
-            raise TicketNotFound(
+            raise sdk.TicketNotFound(
                 f"ticket {shown!r} not found: Jira keys look like ABC-123",
                 hint="pass the issue key shown in Jira",
             )
         return value.upper()
 
-    def _not_found(self, key: str) -> TicketNotFound:
-        return TicketNotFound(
+    def _not_found(self, key: str) -> sdk.TicketNotFound:
+        return sdk.TicketNotFound(
             f"ticket {key} not found in Jira ({self.config.base_url})",
             hint="check the key, and that the account can browse the project",
         )
 
-    def note_channel(self) -> NoteChannel:
+    def note_channel(self) -> notes.NoteChannel:
         """Jira: `POST /rest/api/2/issue/{key}/comment` with `{"body": wiki, "visibility":
         {"type": "role"|"group", "value": …}}`; Jira Service Management (`service_desk: true`):
         `POST /rest/servicedeskapi/request/{key}/comment` with `{"body": wiki, "public": false}`.
         The v2 comment API takes wiki markup on Cloud and Data Center alike."""
         wb = self.config.write_back
         basic = wb.token is not None and bool(wb.email)
-        options = note_options(  # Cloud: email + API token; Data Center: a PAT as bearer
+        options = notes.note_options(  # Cloud: email + API token; Data Center: a PAT as bearer
             self.config.base_url,
             self.config.timeout,
             bearer=None if basic else wb.token,
@@ -204,11 +183,11 @@ class Jira(HttpConnector[JiraConfig]):
         problem = None if wb.token else "set token (and email for Jira Cloud)"
         if self.config.service_desk:
 
-            def internal(ticket: Ticket, body: str) -> NoteRequest:
+            def internal(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
                 path = f"/rest/servicedeskapi/request/{quote(self._key(ticket.id))}/comment"
-                return NoteRequest("POST", path, {"body": body, "public": False})
+                return notes.NoteRequest("POST", path, {"body": body, "public": False})
 
-            return NoteChannel(
+            return notes.NoteChannel(
                 vendor="Jira Service Management",
                 format="jira",
                 settings=wb,
@@ -223,12 +202,12 @@ class Jira(HttpConnector[JiraConfig]):
                 problem=problem,
             )
 
-        def restricted(ticket: Ticket, body: str) -> NoteRequest:
+        def restricted(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
             path = f"/rest/api/2/issue/{quote(self._key(ticket.id))}/comment"
             visibility = {"type": wb.visibility_type, "value": wb.visibility or ""}
-            return NoteRequest("POST", path, {"body": body, "visibility": visibility})
+            return notes.NoteRequest("POST", path, {"body": body, "visibility": visibility})
 
-        return NoteChannel(
+        return notes.NoteChannel(
             vendor="Jira",
             format="jira",
             settings=wb,
@@ -241,54 +220,53 @@ class Jira(HttpConnector[JiraConfig]):
             problem=problem or (None if wb.visibility else "set visibility (a role or group)"),
         )
 
-    async def fetch_ticket(self, ticket_id: str) -> Ticket:
+    async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
         key = self._key(ticket_id)
         async with self._ticket_session() as api:
             if self.config.service_desk:
                 return await self._request(api, key)
             return await self._issue(api, key)
 
-    async def _issue(self, api: Session, key: str) -> Ticket:
+    async def _issue(self, api: Session, key: str) -> sdk.Ticket:
         path = f"{self.config.api}/issue/{quote(key)}"
-        found = await api.get(path, ok_statuses=MISSING)
+        found = await api.get(path, ok_statuses=hd.MISSING)
         if not isinstance(found.body, dict) or not isinstance(found.body.get("fields"), dict):
             raise self._not_found(key)
         issue = found.body
         comments, notes = await self._comments(api, f"{path}/comment")
         f = issue["fields"]
         files = [
-            attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
-            for a in as_list(f.get("attachment"))
+            hd.attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
+            for a in hd.as_list(f.get("attachment"))
         ]
         description = adf_to_text(f.get("description"))
-        if files:
-            description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
-        reporter = as_dict(f.get("reporter"))
+        description = hd.with_attachments(description, files)
+        reporter = hd.as_dict(f.get("reporter"))
         created = parse_time(f.get("created"))
         if created is None:
-            raise SourceError(f"{self.label}: issue {key} has no created time")
+            raise sdk.SourceError(f"{self.label}: issue {key} has no created time")
         raw: dict[str, Any] = {"issue": issue, "comments": comments}
         if notes:
             raw["investigate_notes"] = notes
         fields: dict[str, Any] = {}
-        if as_dict(f.get("assignee")).get("displayName"):
+        if hd.as_dict(f.get("assignee")).get("displayName"):
             fields["assignee"] = f["assignee"]["displayName"]
-        versions = [str(v.get("name")) for v in as_list(f.get("fixVersions"))]
+        versions = [str(v.get("name")) for v in hd.as_list(f.get("fixVersions"))]
         if versions:
             fields["fix_versions"] = versions
-        return Ticket(
+        return sdk.Ticket(
             id=str(issue.get("key") or key),
             url=f"{self.config.base_url}/browse/{issue.get('key') or key}",
             subject=str(f.get("summary") or ""),
             description=description,
             comments=[self._comment(c) for c in comments],
-            requester=Person(
+            requester=sdk.Person(
                 name=reporter.get("displayName"), email=reporter.get("emailAddress") or None
             ),
             created_at=created,
             updated_at=parse_time(f.get("updated")),
-            priority=as_dict(f.get("priority")).get("name"),
-            status=as_dict(f.get("status")).get("name"),
+            priority=hd.as_dict(f.get("priority")).get("name"),
+            status=hd.as_dict(f.get("status")).get("name"),
             tags=[str(x) for x in f.get("labels") or [] if isinstance(x, str)],
             custom_fields=fields,
             raw=raw,
@@ -300,8 +278,8 @@ class Jira(HttpConnector[JiraConfig]):
         for _ in range(self.config.max_comment_pages):
             params = {"startAt": str(start), "maxResults": "100", "orderBy": "created"}
             page = await api.get(url, params)
-            body = as_dict(page.body)
-            batch = as_list(body.get("comments"))
+            body = hd.as_dict(page.body)
+            batch = hd.as_list(body.get("comments"))
             comments += batch
             start += len(batch)
             total = body.get("total")
@@ -311,18 +289,18 @@ class Jira(HttpConnector[JiraConfig]):
             f"only the first {self.config.max_comment_pages} pages of comments were read"
         ]
 
-    def _comment(self, c: dict[str, Any]) -> Comment:
-        author = as_dict(c.get("author"))
-        return Comment(
+    def _comment(self, c: dict[str, Any]) -> sdk.Comment:
+        author = hd.as_dict(c.get("author"))
+        return sdk.Comment(
             author=author.get("displayName") or author.get("emailAddress"),
             body=adf_to_text(c.get("body")),
             created_at=parse_time(c.get("created")),
             public=c.get("jsdPublic") is not False,
         )
 
-    async def _request(self, api: Session, key: str) -> Ticket:
+    async def _request(self, api: Session, key: str) -> sdk.Ticket:
         base = f"/rest/servicedeskapi/request/{quote(key)}"
-        found = await api.get(base, ok_statuses=MISSING)
+        found = await api.get(base, ok_statuses=hd.MISSING)
         if not isinstance(found.body, dict) or not found.body.get("issueKey"):
             raise self._not_found(key)
         request = found.body
@@ -331,8 +309,8 @@ class Jira(HttpConnector[JiraConfig]):
         start = 0
         for page_no in range(self.config.max_comment_pages):
             params = {"public": "true", "internal": "true", "start": str(start), "limit": "50"}
-            page = as_dict((await api.get(f"{base}/comment", params)).body)
-            batch = as_list(page.get("values"))
+            page = hd.as_dict((await api.get(f"{base}/comment", params)).body)
+            batch = hd.as_list(page.get("values"))
             comments += batch
             start += len(batch)
             if page.get("isLastPage") is not False or not batch:
@@ -343,51 +321,50 @@ class Jira(HttpConnector[JiraConfig]):
         try:
             listed = await api.get(f"{base}/attachment", {"start": "0", "limit": "50"})
             files = [
-                attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
-                for a in as_list(as_dict(listed.body).get("values"))
+                hd.attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
+                for a in hd.as_list(hd.as_dict(listed.body).get("values"))
             ]
-        except SourceError as exc:  # the request is still worth reading without them
+        except sdk.SourceError as exc:  # the request is still worth reading without them
             notes.append(exc.message)
         values = {
             str(v.get("fieldId")): v.get("value")
-            for v in as_list(request.get("requestFieldValues"))
+            for v in hd.as_list(request.get("requestFieldValues"))
         }
         description = adf_to_text(values.get("description"))
-        if files:
-            description = f"{description}\n\n[attachments: {'; '.join(files)}]".strip()
-        reporter = as_dict(request.get("reporter"))
+        description = hd.with_attachments(description, files)
+        reporter = hd.as_dict(request.get("reporter"))
         created = _jsm_time(request.get("createdDate"))
         if created is None:
-            raise SourceError(f"{self.label}: request {key} has no createdDate")
-        status = as_dict(request.get("currentStatus"))
+            raise sdk.SourceError(f"{self.label}: request {key} has no createdDate")
+        status = hd.as_dict(request.get("currentStatus"))
         raw: dict[str, Any] = {"request": request, "comments": comments}
         if notes:
             raw["investigate_notes"] = notes
-        web = as_dict(request.get("_links")).get("web")
+        web = hd.as_dict(request.get("_links")).get("web")
         extra = {
             k: v
             for k, v in values.items()
             if k not in ("summary", "description") and v not in (None, "", [])
         }
-        return Ticket(
+        return sdk.Ticket(
             id=str(request.get("issueKey") or key),
             url=str(web) if isinstance(web, str) else f"{self.config.base_url}/browse/{key}",
             subject=str(values.get("summary") or ""),
             description=description,
             comments=[
-                Comment(
-                    author=as_dict(c.get("author")).get("displayName"),
+                sdk.Comment(
+                    author=hd.as_dict(c.get("author")).get("displayName"),
                     body=adf_to_text(c.get("body")),
                     created_at=_jsm_time(c.get("created")),
                     public=c.get("public") is not False,
                 )
                 for c in comments
             ],
-            requester=Person(
+            requester=sdk.Person(
                 name=reporter.get("displayName"), email=reporter.get("emailAddress") or None
             ),
             created_at=created,
-            status=id_str(status.get("status")) or None,
+            status=hd.id_str(status.get("status")) or None,
             custom_fields=extra,
             raw=raw,
         )
@@ -401,7 +378,7 @@ class Jira(HttpConnector[JiraConfig]):
             jql = f"{jql} ORDER BY created DESC" if jql else "ORDER BY created DESC"
         async with self._ticket_session() as api:
             issues, _ = await self._search(api, jql, limit, "key,created")
-        return [id_str(i.get("key")) for i in issues if i.get("key")][:limit]
+        return [hd.id_str(i.get("key")) for i in issues if i.get("key")][:limit]
 
     async def _search(
         self, api: Session, jql: str, limit: int, fields: str
@@ -425,8 +402,8 @@ class Jira(HttpConnector[JiraConfig]):
             first = first or page.request
             body = page.body
             if not isinstance(body, dict) or not isinstance(body.get("issues"), list):
-                raise SourceError(f"{self.label}: expected search results from {page.request}")
-            batch = as_list(body["issues"])
+                raise sdk.SourceError(f"{self.label}: expected search results from {page.request}")
+            batch = hd.as_list(body["issues"])
             issues += batch
             if len(issues) >= limit or not batch:
                 break
@@ -449,7 +426,7 @@ class Jira(HttpConnector[JiraConfig]):
         span = f'created >= "{_jql_time(query.since)}" AND created <= "{_jql_time(query.until)}"'
         mine = query.query.strip()
         if _ORDER_BY.search(mine):
-            raise UsageError("--query: leave out ORDER BY (history is read newest first)")
+            raise sdk.UsageError("--query: leave out ORDER BY (history is read newest first)")
         jql = f"({mine}) AND {span}" if mine else span
         extra = [
             *cfg.sla_fields.values(),
@@ -471,29 +448,29 @@ class Jira(HttpConnector[JiraConfig]):
         return out
 
     def _history(self, issue: dict[str, Any]) -> HistoryTicket | None:
-        f = as_dict(issue.get("fields"))
+        f = hd.as_dict(issue.get("fields"))
         created = parse_time(f.get("created"))
         if created is None:
             return None
-        first = as_dict(f.get(self.config.sla_fields.get("first_response", "")))
-        resolution = as_dict(f.get(self.config.sla_fields.get("resolution", "")))
-        cycles = as_list(resolution.get("completedCycles"))
+        first = hd.as_dict(f.get(self.config.sla_fields.get("first_response", "")))
+        resolution = hd.as_dict(f.get(self.config.sla_fields.get("resolution", "")))
+        cycles = hd.as_list(resolution.get("completedCycles"))
         paused: timedelta | None = None
         if self.config.sla_fields.get("resolution"):
             paused = timedelta()
             for c in cycles:
                 start, stop = _jsm_time(c.get("startTime")), _jsm_time(c.get("stopTime"))
-                elapsed = as_dict(c.get("elapsedTime")).get("millis")
+                elapsed = hd.as_dict(c.get("elapsedTime")).get("millis")
                 if start and stop and isinstance(elapsed, int):
                     paused += max(stop - start - timedelta(milliseconds=elapsed), timedelta())
-        replied = [_jsm_time(c.get("stopTime")) for c in as_list(first.get("completedCycles"))]
-        rating = as_dict(f.get(self.config.satisfaction_field or "")).get("rating")
-        reporter = as_dict(f.get("reporter"))
+        replied = [_jsm_time(c.get("stopTime")) for c in hd.as_list(first.get("completedCycles"))]
+        rating = hd.as_dict(f.get(self.config.satisfaction_field or "")).get("rating")
+        reporter = hd.as_dict(f.get("reporter"))
         email = str(reporter.get("emailAddress") or "")
-        status = as_dict(f.get("status"))
-        done = as_dict(status.get("statusCategory")).get("key") == "done"
+        status = hd.as_dict(f.get("status"))
+        done = hd.as_dict(status.get("statusCategory")).get("key") == "done"
         return HistoryTicket(
-            id=id_str(issue.get("key")),
+            id=hd.id_str(issue.get("key")),
             created_at=created,
             subject=str(f.get("summary") or ""),
             text=adf_to_text(f.get("description"))[:2000]
@@ -502,8 +479,8 @@ class Jira(HttpConnector[JiraConfig]):
             customer=email.rpartition("@")[2].lower()
             if "@" in email
             else reporter.get("displayName"),
-            priority=str(as_dict(f.get("priority")).get("name") or "").lower() or None,
-            category=as_dict(f.get("issuetype")).get("name"),
+            priority=str(hd.as_dict(f.get("priority")).get("name") or "").lower() or None,
+            category=hd.as_dict(f.get("issuetype")).get("name"),
             status="resolved" if done else status.get("name"),
             first_reply_at=next((r for r in replied if r is not None), None),
             solved_at=parse_time(f.get("resolutiondate")) if done else None,
@@ -543,18 +520,18 @@ class Jira(HttpConnector[JiraConfig]):
         return Collected(evidence=issue_evidence(self.name, known, query))
 
     def _known(self, issue: dict[str, Any], request: str) -> KnownIssue:
-        f = as_dict(issue.get("fields"))
-        status = as_dict(f.get("status"))
-        category = id_str(as_dict(status.get("statusCategory")).get("key"))
-        key = id_str(issue.get("key"))
+        f = hd.as_dict(issue.get("fields"))
+        status = hd.as_dict(f.get("status"))
+        category = hd.id_str(hd.as_dict(status.get("statusCategory")).get("key"))
+        key = hd.id_str(issue.get("key"))
         return KnownIssue(
             key=key,
             title=str(f.get("summary") or ""),
             url=f"{self.config.base_url}/browse/{key}",
             status=_CATEGORY.get(category, category or "unknown"),
             vendor_status=str(status.get("name") or category or ""),
-            assignee=as_dict(f.get("assignee")).get("displayName"),
-            fix=[str(v.get("name")) for v in as_list(f.get("fixVersions")) if v.get("name")],
+            assignee=hd.as_dict(f.get("assignee")).get("displayName"),
+            fix=[str(v.get("name")) for v in hd.as_list(f.get("fixVersions")) if v.get("name")],
             created=parse_time(f.get("created")),
             updated=parse_time(f.get("updated")),
             body=adf_to_text(f.get("description")),
@@ -569,7 +546,7 @@ class Jira(HttpConnector[JiraConfig]):
         try:
             async with self.session(None) as api:
                 me = await api.get(f"{path}/myself")
-                who = as_dict(me.body)
+                who = hd.as_dict(me.body)
                 checks = [
                     Check(
                         "credentials",
@@ -579,14 +556,14 @@ class Jira(HttpConnector[JiraConfig]):
                 ]
                 try:
                     perms = await api.get(f"{path}/mypermissions", {"permissions": "EDIT_ISSUES"})
-                except SourceError as exc:
+                except sdk.SourceError as exc:
                     checks.append(
                         Check("read-only", True, f"not verified: {exc.message}", warning=True)
                     )
                     return checks
-        except SourceError as exc:
-            return [Check("credentials", False, with_hint(exc))]
-        edit = as_dict(as_dict(as_dict(perms.body).get("permissions")).get("EDIT_ISSUES"))
+        except sdk.SourceError as exc:
+            return [Check("credentials", False, hd.with_hint(exc))]
+        edit = hd.as_dict(hd.as_dict(hd.as_dict(perms.body).get("permissions")).get("EDIT_ISSUES"))
         if edit.get("havePermission") is True:
             checks.append(
                 Check(
@@ -630,7 +607,7 @@ def _jql_time(value: datetime) -> str:
 
 
 def _jsm_time(value: Any) -> datetime | None:
-    d = as_dict(value)
+    d = hd.as_dict(value)
     return parse_time(d.get("iso8601")) or parse_time(d.get("epochMillis"))
 
 
@@ -638,8 +615,8 @@ __all__ = ["Jira", "JiraConfig", "jql_string", "jql_text"]
 
 
 def _restricted_comment(body: bytes) -> None:
-    data = require_json(body)
-    only_keys(data, {"body", "visibility"}, "Jira comment")
+    data = notes.require_json(body)
+    notes.only_keys(data, {"body", "visibility"}, "Jira comment")
     seen = data.get("visibility")
     if (
         not isinstance(seen, dict)
@@ -647,11 +624,11 @@ def _restricted_comment(body: bytes) -> None:
         or not isinstance(seen.get("value"), str)
         or not seen["value"].strip()
     ):
-        raise ReadOnlyViolation("refused a Jira comment without a role/group visibility")
+        raise sdk.ReadOnlyViolation("refused a Jira comment without a role/group visibility")
 
 
 def _jsm_internal(body: bytes) -> None:
-    data = require_json(body)
-    only_keys(data, {"body", "public"}, "Jira Service Management comment")
+    data = notes.require_json(body)
+    notes.only_keys(data, {"body", "public"}, "Jira Service Management comment")
     if data.get("public") is not False:
-        raise ReadOnlyViolation("refused a Jira Service Management comment that is public")
+        raise sdk.ReadOnlyViolation("refused a Jira Service Management comment that is public")

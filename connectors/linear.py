@@ -34,37 +34,20 @@ from typing import Any, ClassVar
 
 import graphql
 import httpx2
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
-from investigate.sdk import (
-    MASKER,
-    Comment,
-    Person,
-    ReadOnlyViolation,
-    SourceError,
-    Ticket,
-    TicketNotFound,
-)
+from investigate import sdk
+from investigate.sdk import notes, trackers
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, with_hint
 from investigate.sdk.http import (
     Bearer,
     HeaderKey,
-    HttpConfig,
     HttpConnector,
     Session,
     either,
 )
-from investigate.sdk.notes import (
-    NoteChannel,
-    NoteRequest,
-    WriteBack,
-    note_options,
-    only_keys,
-    require_json,
-)
 from investigate.sdk.rows import parse_time
-from investigate.sdk.trackers import KnownIssue, issue_evidence, markdown_to_text, search_terms
 from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint, source_error
 
 PEEK_BYTES = 65_536
@@ -135,14 +118,14 @@ def ensure_query(document: str) -> str:
     try:
         parsed = graphql.parse(document)
     except graphql.GraphQLError as exc:
-        raise ReadOnlyViolation(
+        raise sdk.ReadOnlyViolation(
             f"refused a GraphQL document that does not parse: {exc.message}"
         ) from None
     for definition in parsed.definitions:
         if isinstance(definition, graphql.OperationDefinitionNode):
             kind = definition.operation.value
             if kind != "query":
-                raise ReadOnlyViolation(
+                raise sdk.ReadOnlyViolation(
                     f"refused a GraphQL {kind}: investigate only sends queries",
                     hint="investigate never writes; only read queries are sent to Linear",
                 )
@@ -154,15 +137,15 @@ def refuse_writes(body: bytes) -> None:
     try:
         payload = json.loads(body or b"{}")
     except ValueError:
-        raise ReadOnlyViolation("refused a POST /graphql whose body is not JSON") from None
+        raise sdk.ReadOnlyViolation("refused a POST /graphql whose body is not JSON") from None
     document = payload.get("query") if isinstance(payload, dict) else None
     if not isinstance(document, str):
-        raise ReadOnlyViolation("refused a POST /graphql without a query document")
+        raise sdk.ReadOnlyViolation("refused a POST /graphql without a query document")
     ensure_query(document)
 
 
-class LinearConfig(HttpConfig):
-    write_back: WriteBack = Field(default_factory=WriteBack)
+class LinearConfig(trackers.TrackerConfig):
+    write_back: notes.WriteBack = Field(default_factory=notes.WriteBack)
     """`--post-note`: a comment via `commentCreate`, the one mutation ever sent."""
     api_key: SecretStr | None = None
     oauth_token: SecretStr | None = None
@@ -173,13 +156,6 @@ class LinearConfig(HttpConfig):
     max_comment_pages: int = Field(10, ge=1, le=100)
     max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
     known_issues: bool = Field(True, description="false: only a ticket source (no search).")
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for its message
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https://")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _auth(self) -> LinearConfig:
@@ -279,7 +255,7 @@ class Linear(HttpConnector[LinearConfig]):
                         if len(raw) > cap:
                             break
                 if len(raw) > cap or (declared.isdigit() and int(declared) > cap):
-                    raise SourceError(
+                    raise sdk.SourceError(
                         f"{self.label}: the response to POST /graphql is larger than {cap:,} bytes; stopped reading",
                         hint=f"raise connectors.{self.name}.max_response_bytes",
                     )
@@ -291,7 +267,7 @@ class Linear(HttpConnector[LinearConfig]):
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             kind = response.headers.get("content-type", "").split(";")[0] or "no content type"
-            raise SourceError(
+            raise sdk.SourceError(
                 f"{self.label}: expected JSON from POST /graphql but got HTTP {response.status_code} "
                 f"with {kind} ({len(raw)} bytes)",
                 hint="check base_url points at Linear's API (https://api.linear.app)",
@@ -302,7 +278,7 @@ class Linear(HttpConnector[LinearConfig]):
             raise self._failure(status, response.reason_phrase, errors)
         return as_dict(as_dict(body).get("data")), errors
 
-    def _failure(self, status: int, reason: str, errors: list[dict[str, Any]]) -> SourceError:
+    def _failure(self, status: int, reason: str, errors: list[dict[str, Any]]) -> sdk.SourceError:
         codes = {_code(e) for e in errors}
         said = "; ".join(str(e.get("message") or "") for e in errors[:2])[:200]
         text = f"{self.label}: HTTP {status} {reason} from POST /graphql" + (
@@ -319,28 +295,29 @@ class Linear(HttpConnector[LinearConfig]):
         hint = _HINTS.get(key)
         if hint is None and status >= 500:
             hint = "Linear failed; try again later"
-        return SourceError(
-            MASKER.mask(" ".join(text.split())), hint=hint.format(name=self.name) if hint else None
+        return sdk.SourceError(
+            sdk.MASKER.mask(" ".join(text.split())),
+            hint=hint.format(name=self.name) if hint else None,
         )
 
     # ticket source ----------------------------------------------------------------------
 
-    def note_channel(self) -> NoteChannel:
+    def note_channel(self) -> notes.NoteChannel:
         """A comment: `POST /graphql` with the `commentCreate` mutation (`issueId`, `body`) —
         the one mutation the write client lets through; any other document is refused."""
         wb = self.config.write_back
         key = {"Authorization": wb.token.get_secret_value()} if wb.token else {}  # no "Bearer"
-        options = note_options(self.config.base_url, self.config.timeout, headers=key)
+        options = notes.note_options(self.config.base_url, self.config.timeout, headers=key)
 
-        def build(ticket: Ticket, body: str) -> NoteRequest:
+        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
             issue = as_dict(ticket.raw.get("issue"))
             issue_id = id_str(issue.get("id")) or ticket.id
             variables = {"input": {"issueId": issue_id, "body": body}}
-            return NoteRequest(
+            return notes.NoteRequest(
                 "POST", "/graphql", {"query": COMMENT_CREATE, "variables": variables}
             )
 
-        return NoteChannel(
+        return notes.NoteChannel(
             vendor="Linear",
             format="markdown",
             settings=wb,
@@ -351,11 +328,11 @@ class Linear(HttpConnector[LinearConfig]):
             problem=None if wb.token else "set token (a Linear API key with comment access)",
         )
 
-    async def fetch_ticket(self, ticket_id: str) -> Ticket:
+    async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
         key = ticket_id.strip()
         if not key or len(key) > 64 or not all(ch.isalnum() or ch in "-_" for ch in key):
             shown = " ".join(ticket_id.split())[:60]
-            raise TicketNotFound(
+            raise sdk.TicketNotFound(
                 f"ticket {shown!r} not found: Linear issues look like ENG-123",
                 hint="pass the issue identifier shown in Linear",
             )
@@ -364,10 +341,12 @@ class Linear(HttpConnector[LinearConfig]):
             issue = data.get("issue")
             if not isinstance(issue, dict):
                 if errors and not any(_not_found(e) for e in errors):
-                    raise SourceError(
-                        MASKER.mask(f"{self.label}: {errors[0].get('message') or 'query failed'}")
+                    raise sdk.SourceError(
+                        sdk.MASKER.mask(
+                            f"{self.label}: {errors[0].get('message') or 'query failed'}"
+                        )
                     )
-                raise TicketNotFound(
+                raise sdk.TicketNotFound(
                     f"ticket {key} not found in Linear",
                     hint="check the identifier, and that the key's user can see the team",
                 )
@@ -396,17 +375,17 @@ class Linear(HttpConnector[LinearConfig]):
 
     def _to_ticket(
         self, issue: dict[str, Any], comments: list[dict[str, Any]], notes: list[str]
-    ) -> Ticket:
+    ) -> sdk.Ticket:
         created = parse_time(issue.get("createdAt"))
         ident = id_str(issue.get("identifier")) or id_str(issue.get("id"))
         if created is None:
-            raise SourceError(f"{self.label}: issue {ident} has no createdAt")
+            raise sdk.SourceError(f"{self.label}: issue {ident} has no createdAt")
         creator = as_dict(issue.get("creator"))
         files = [
             f"{a.get('title') or 'attachment'} ({a.get('url')})"
             for a in as_list(as_dict(issue.get("attachments")).get("nodes"))
         ]
-        description = markdown_to_text(issue.get("description"))
+        description = trackers.markdown_to_text(issue.get("description"))
         if files:
             description = f"{description}\n\n[links and attachments: {'; '.join(files)}]".strip()
         raw: dict[str, Any] = {"issue": {**issue, "comments": None}, "comments": comments}
@@ -418,13 +397,13 @@ class Linear(HttpConnector[LinearConfig]):
         if as_dict(issue.get("assignee")).get("name"):
             fields["assignee"] = issue["assignee"]["name"]
         ordered = sorted(comments, key=lambda c: str(c.get("createdAt") or ""))
-        return Ticket(
+        return sdk.Ticket(
             id=ident,
             url=id_str(issue.get("url")) or None,
             subject=str(issue.get("title") or ""),
             description=description,
             comments=[self._comment(c) for c in ordered],
-            requester=Person(name=creator.get("name"), email=creator.get("email")),
+            requester=sdk.Person(name=creator.get("name"), email=creator.get("email")),
             created_at=created,
             updated_at=parse_time(issue.get("updatedAt")),
             priority=issue.get("priorityLabel"),
@@ -434,11 +413,11 @@ class Linear(HttpConnector[LinearConfig]):
             raw=raw,
         )
 
-    def _comment(self, c: dict[str, Any]) -> Comment:
+    def _comment(self, c: dict[str, Any]) -> sdk.Comment:
         who = as_dict(c.get("user")) or as_dict(c.get("externalUser")) or as_dict(c.get("botActor"))
-        return Comment(
+        return sdk.Comment(
             author=who.get("name") or who.get("email"),
-            body=markdown_to_text(c.get("body")),
+            body=trackers.markdown_to_text(c.get("body")),
             created_at=parse_time(c.get("createdAt")),
             public=True,
         )
@@ -476,7 +455,7 @@ class Linear(HttpConnector[LinearConfig]):
     # known issues -----------------------------------------------------------------------
 
     async def gather(self, api: Session, query: Query) -> Collected:
-        terms = [t for t in search_terms(query, self.config.max_searches) if t.strip()]
+        terms = [t for t in trackers.search_terms(query, self.config.max_searches) if t.strip()]
         if not terms:
             return Collected(notes=[f"{self.label}: nothing in the ticket to search Linear for"])
         found: dict[str, tuple[dict[str, Any], str]] = {}
@@ -502,9 +481,9 @@ class Linear(HttpConnector[LinearConfig]):
             for node, sent in found.values()
             if not own or node.get("url") != own
         ][: self.config.max_issues]
-        return Collected(evidence=issue_evidence(self.name, issues, query), notes=notes)
+        return Collected(evidence=trackers.issue_evidence(self.name, issues, query), notes=notes)
 
-    def _known(self, node: dict[str, Any], request: str) -> KnownIssue:
+    def _known(self, node: dict[str, Any], request: str) -> trackers.KnownIssue:
         state = as_dict(node.get("state"))
         kind = id_str(state.get("type"))
         attachments = as_list(as_dict(node.get("attachments")).get("nodes"))
@@ -519,7 +498,7 @@ class Linear(HttpConnector[LinearConfig]):
         fix = [f"milestone {milestone}"] if milestone else []
         if cycle.get("number") is not None:
             fix.append(f"cycle {cycle.get('name') or cycle['number']}")
-        return KnownIssue(
+        return trackers.KnownIssue(
             key=id_str(node.get("identifier")) or id_str(node.get("id")),
             title=str(node.get("title") or ""),
             url=id_str(node.get("url")) or None,
@@ -530,7 +509,7 @@ class Linear(HttpConnector[LinearConfig]):
             links=links,
             created=parse_time(node.get("createdAt")),
             updated=parse_time(node.get("updatedAt")),
-            body=markdown_to_text(node.get("description")),
+            body=trackers.markdown_to_text(node.get("description")),
             labels=[str(n.get("name")) for n in as_list(as_dict(node.get("labels")).get("nodes"))],
             request=request,
         )
@@ -541,7 +520,7 @@ class Linear(HttpConnector[LinearConfig]):
         try:
             async with self.client(None) as client:
                 data, _errors = await self._query(client, VIEWER, {})
-        except SourceError as exc:
+        except sdk.SourceError as exc:
             return [Check("credentials", False, with_hint(exc))]
         viewer = as_dict(data.get("viewer"))
         if not viewer.get("id"):
@@ -589,22 +568,24 @@ COMMENT_CREATE = (
 
 def only_comment_create(body: bytes) -> None:
     """The write client's check: one mutation, `commentCreate`, with `issueId` and `body`."""
-    data = require_json(body)
-    only_keys(data, {"query", "variables"}, "Linear request")
+    data = notes.require_json(body)
+    notes.only_keys(data, {"query", "variables"}, "Linear request")
     try:
         parsed = graphql.parse(str(data.get("query") or ""))
     except graphql.GraphQLError:
-        raise ReadOnlyViolation("refused a GraphQL document that does not parse") from None
+        raise sdk.ReadOnlyViolation("refused a GraphQL document that does not parse") from None
     ops = [d for d in parsed.definitions if isinstance(d, graphql.OperationDefinitionNode)]
     if len(parsed.definitions) != 1 or len(ops) != 1 or ops[0].operation.value != "mutation":
-        raise ReadOnlyViolation("refused a GraphQL request that is not one commentCreate mutation")
+        raise sdk.ReadOnlyViolation(
+            "refused a GraphQL request that is not one commentCreate mutation"
+        )
     fields = ops[0].selection_set.selections
     if (
         len(fields) != 1
         or not isinstance(fields[0], graphql.FieldNode)
         or (fields[0].name.value != "commentCreate")
     ):
-        raise ReadOnlyViolation("refused a GraphQL mutation other than commentCreate")
+        raise sdk.ReadOnlyViolation("refused a GraphQL mutation other than commentCreate")
     variables = as_dict(data.get("variables"))
-    only_keys(variables, {"input"}, "Linear commentCreate")
-    only_keys(as_dict(variables.get("input")), {"issueId", "body"}, "Linear commentCreate")
+    notes.only_keys(variables, {"input"}, "Linear commentCreate")
+    notes.only_keys(as_dict(variables.get("input")), {"issueId", "body"}, "Linear commentCreate")

@@ -34,7 +34,7 @@ from urllib.parse import quote
 import httpx2
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.sdk import MASKER, Evidence, Level, SourceError
+from investigate import sdk
 from investigate.sdk.contract import (
     Check,
     Collected,
@@ -54,7 +54,7 @@ _TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
 _TRACE = re.compile(r"^[0-9a-fA-F]{32}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _LINK = re.compile(r'<[^>]*>\s*((?:;\s*[a-z]+="[^"]*"\s*)+)')
-_LEVEL: dict[str, Level] = {
+_LEVEL: dict[str, sdk.Level] = {
     "fatal": "critical",
     "error": "error",
     "warning": "warning",
@@ -171,7 +171,7 @@ class Sentry(Connector[SentryConfig]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        MASKER.add(self.config.auth_token)
+        sdk.MASKER.add(self.config.auth_token)
         self.label = f"sentry '{self.name}'"
         self._done = False
 
@@ -196,7 +196,7 @@ class Sentry(Connector[SentryConfig]):
                 await self._get(
                     client, f"{self._org_path}/issues/", {"limit": "1", "statsPeriod": "24h"}
                 )
-        except SourceError as exc:
+        except sdk.SourceError as exc:
             return [Check("auth", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
         return [Check("auth", True, f"token can read issues of {self.config.organization}")]
 
@@ -279,7 +279,9 @@ class Sentry(Connector[SentryConfig]):
             page = await self._get(client, f"{self._org_path}/issues/", params)
             first = first or page.request
             if not isinstance(page.body, list):
-                raise SourceError(f"{self.label}: expected a list of issues from {page.request}")
+                raise sdk.SourceError(
+                    f"{self.label}: expected a list of issues from {page.request}"
+                )
             issues += [i for i in page.body if isinstance(i, dict) and i.get("id") is not None]
             cursor = next_cursor(page.headers.get("link", ""))
             if cursor is None or len(issues) >= cfg.max_issues:
@@ -294,7 +296,7 @@ class Sentry(Connector[SentryConfig]):
                 page = await self._get(
                     client, f"{self._org_path}/issues/{issue_id}/events/latest/", None
                 )
-            except SourceError as exc:  # the issue list is still worth reporting
+            except sdk.SourceError as exc:  # the issue list is still worth reporting
                 return exc.message
             entry.event = page.body if isinstance(page.body, dict) else None
             return None
@@ -320,7 +322,7 @@ class Sentry(Connector[SentryConfig]):
             hints=_HINTS,
         )
 
-    def _evidence(self, found: list[Found], query: Query) -> list[Evidence]:
+    def _evidence(self, found: list[Found], query: Query) -> list[sdk.Evidence]:
         matcher = EntityMatcher(query.entities.matchable())
         items = [self._one(f, matcher, query) for f in found]
         ticket = " ".join(
@@ -332,7 +334,7 @@ class Sentry(Connector[SentryConfig]):
                 item.text_score = round(score, 2)
         return items
 
-    def _one(self, entry: Found, matcher: EntityMatcher, query: Query) -> Evidence:
+    def _one(self, entry: Found, matcher: EntityMatcher, query: Query) -> sdk.Evidence:
         issue = entry.issue
         first, last = parse_time(issue.get("firstSeen")), parse_time(issue.get("lastSeen"))
         status = str(issue.get("status") or "")
@@ -353,7 +355,7 @@ class Sentry(Connector[SentryConfig]):
         matched = matcher.find(f"{title}\n{detail}\n{summary.get('user', '')}")
         searched = {v.lower() for s in entry.searches for v in s.values}
         novelty = _novelty(issue, first, query)
-        return Evidence(
+        return sdk.Evidence(
             source=self.name,
             kind="issue",  # a known issue to the ranking and the analysts
             timestamp=last,
@@ -366,7 +368,7 @@ class Sentry(Connector[SentryConfig]):
             count=max(1, _int(issue.get("count"))),
             novelty=novelty,
             matched=sorted(matched | (searched & set(query.entities.matchable()))),
-            query=MASKER.mask(entry.request),
+            query=sdk.MASKER.mask(entry.request),
             services=[project] if project else [],
             status=_STATUS.get(status, status).lower() or None,
             attributes={

@@ -33,47 +33,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.sdk import (
-    MASKER,
-    Comment,
-    Duration,
-    Evidence,
-    Organization,
-    Person,
-    ReadOnlyViolation,
-    SourceError,
-    Ticket,
-    TicketNotFound,
-)
+from investigate import sdk
+from investigate.sdk import helpdesk as hd
+from investigate.sdk import notes
 from investigate.sdk.contract import Check, Collected, Query
-from investigate.sdk.helpdesk import (
-    MISSING,
-    VendorRetryAfter,
-    _object,
-    as_any_list,
-    as_dict,
-    as_list,
-    attachment_note,
-    id_str,
-    same_origin,
-    ticket_number,
-    with_hint,
-)
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
-from investigate.sdk.http import Basic, Bearer, HttpConfig, HttpConnector, Session, either
+from investigate.sdk.http import Basic, Bearer, Session, either
 from investigate.sdk.jsonapi import JsonResponse
-from investigate.sdk.notes import (
-    NoteChannel,
-    NoteRequest,
-    WriteBack,
-    note_options,
-    only_keys,
-    require_json,
-)
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import WriteEndpoint
 
@@ -89,23 +58,20 @@ _HINTS = {
 }
 
 
-class ZendeskConfig(HttpConfig):
+class ZendeskConfig(hd.RelatedConfig):
+    """`write_back:` (`--post-note`) is a private comment, with its own agent email + API token."""
+
     subdomain: str | None = None
     base_url: str = Field("", description="Overrides subdomain (proxies, tests).")
     email: str | None = None
     api_token: SecretStr | None = None
     oauth_token: SecretStr | None = None
-    related_lookback: Duration = timedelta(hours=24)
     max_related: int = Field(10, ge=0, le=100)
     max_recent: int = Field(5, ge=0, le=100)
-    max_signatures: int = Field(3, ge=0, le=10)
     max_comment_pages: int = Field(20, ge=1, le=200)
     max_history_pages: int = Field(
         10, ge=1, le=500, description="`investigate stats`: pages of tickets, metrics, ratings."
     )
-    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
-    write_back: WriteBack = Field(default_factory=WriteBack)
-    """`--post-note`: a private comment, with its own agent email + API token."""
 
     @field_validator("subdomain")
     @classmethod
@@ -124,34 +90,30 @@ class ZendeskConfig(HttpConfig):
         return self
 
 
-class Zendesk(HttpConnector[ZendeskConfig]):
+class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
     type_name = "zendesk"
     config_model = ZendeskConfig
     vendor_hints = _HINTS
     description = "Zendesk Support tickets, the requester's recent tickets and related tickets"
     auth = either(Bearer("oauth_token"), Basic("api_token", user_key="email", user_suffix="/token"))
-    pooled = False
-
-    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
-        return VendorRetryAfter(inner)
 
     # write-back: the one write ------------------------------------------------------------
 
-    def note_channel(self) -> NoteChannel:
+    def note_channel(self) -> notes.NoteChannel:
         """A private comment: `PUT /api/v2/tickets/{id}.json` with `{"ticket": {"comment":
         {"html_body": …, "public": false}}}` — the body check refuses any other ticket field."""
         wb = self.config.write_back
         auth = (f"{wb.email}/token", wb.token.get_secret_value()) if wb.token else None
-        options = note_options(self.config.base_url, self.config.timeout, auth=auth)
+        options = notes.note_options(self.config.base_url, self.config.timeout, auth=auth)
 
-        def build(ticket: Ticket, body: str) -> NoteRequest:
-            number = ticket_number(ticket.id, "Zendesk")
+        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+            number = hd.ticket_number(ticket.id, "Zendesk")
             comment = {"html_body": body, "public": False}
-            return NoteRequest(
+            return notes.NoteRequest(
                 "PUT", f"/api/v2/tickets/{number}.json", {"ticket": {"comment": comment}}
             )
 
-        return NoteChannel(
+        return notes.NoteChannel(
             vendor="Zendesk",
             format="html",
             settings=wb,
@@ -164,22 +126,19 @@ class Zendesk(HttpConnector[ZendeskConfig]):
 
     # ticket source ----------------------------------------------------------------------
 
-    async def fetch_ticket(self, ticket_id: str) -> Ticket:
-        number = ticket_number(ticket_id, "Zendesk")
+    async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
+        number = hd.ticket_number(ticket_id, "Zendesk")
         async with self.session(None, timeout=self.own_timeout()) as api:
-            found = await api.get(
+            found = await hd.get_ticket(
+                api,
                 f"/api/v2/tickets/{number}.json",
                 {"include": "users,organizations"},
-                ok_statuses=MISSING,
+                f"ticket {number} not found in Zendesk ({self.config.base_url})",
+                "check the ticket number, and that the agent can see it",
             )
-            if found.body is None:
-                raise TicketNotFound(
-                    f"ticket {number} not found in Zendesk ({self.config.base_url})",
-                    hint="check the ticket number, and that the agent can see it",
-                )
-            body = _object(found.body, "ticket", self.label)
+            body = hd._object(found.body, "ticket", self.label)
             comments, users, notes = await self._comments(api, number)
-        for user in as_list(body.get("users")):
+        for user in hd.as_list(body.get("users")):
             users.setdefault(str(user.get("id")), user)
         return self._to_ticket(number, body, comments, users, notes)
 
@@ -193,17 +152,17 @@ class Zendesk(HttpConnector[ZendeskConfig]):
         notes: list[str] = []
         for _ in range(self.config.max_comment_pages):
             assert url is not None
-            page = await api.get(url, params, ok_statuses=MISSING)
+            page = await api.get(url, params, ok_statuses=hd.MISSING)
             body = page.body if isinstance(page.body, dict) else {}
-            comments += as_list(body.get("comments"))
-            users.update({str(u.get("id")): u for u in as_list(body.get("users"))})
-            meta, links = as_dict(body.get("meta")), as_dict(body.get("links"))
+            comments += hd.as_list(body.get("comments"))
+            users.update({str(u.get("id")): u for u in hd.as_list(body.get("users"))})
+            meta, links = hd.as_dict(body.get("meta")), hd.as_dict(body.get("links"))
             nxt = links.get("next")
             url = nxt if meta.get("has_more") and isinstance(nxt, str) else None
             params = None  # the next link carries its own query
             if not url:
                 return comments, users, notes
-            if not same_origin(url, self.config.base_url):
+            if not hd.same_origin(url, self.config.base_url):
                 notes.append(f"stopped paging comments: next link leaves {self.config.base_url}")
                 return comments, users, notes
         notes.append(f"only the first {self.config.max_comment_pages} pages of comments were read")
@@ -216,9 +175,9 @@ class Zendesk(HttpConnector[ZendeskConfig]):
         comments: list[dict[str, Any]],
         users: dict[str, dict[str, Any]],
         notes: list[str],
-    ) -> Ticket:
+    ) -> sdk.Ticket:
         t = body["ticket"]
-        orgs = {str(o.get("id")): o for o in as_list(body.get("organizations"))}
+        orgs = {str(o.get("id")): o for o in hd.as_list(body.get("organizations"))}
         requester = users.get(str(t.get("requester_id")), {})
         org = orgs.get(str(t.get("organization_id")), {})
         description = str(t.get("description") or "")
@@ -227,7 +186,7 @@ class Zendesk(HttpConnector[ZendeskConfig]):
             mapped = mapped[1:]  # Zendesk's first comment is the description
         fields = {
             str(f.get("id")): f.get("value")
-            for f in as_list(t.get("custom_fields"))
+            for f in hd.as_list(t.get("custom_fields"))
             if f.get("value") not in (None, "", [])
         }
         raw = {**body, "comments": comments}
@@ -235,38 +194,37 @@ class Zendesk(HttpConnector[ZendeskConfig]):
             raw["investigate_notes"] = notes
         created = parse_time(t.get("created_at"))
         if created is None:
-            raise SourceError(f"{self.label}: ticket {number} has no created_at")
-        return Ticket(
+            raise sdk.SourceError(f"{self.label}: ticket {number} has no created_at")
+        return sdk.Ticket(
             id=str(t.get("id") or number),
             url=f"{self.config.base_url}/agent/tickets/{number}",
             subject=str(t.get("subject") or t.get("raw_subject") or ""),
             description=description,
             comments=mapped,
-            requester=Person(name=requester.get("name"), email=requester.get("email")),
-            organization=Organization(
+            requester=sdk.Person(name=requester.get("name"), email=requester.get("email")),
+            organization=sdk.Organization(
                 id=t.get("organization_id"), name=org.get("name") if org else None
             ),
             created_at=created,
             updated_at=parse_time(t.get("updated_at")),
             priority=t.get("priority"),
             status=t.get("status"),
-            tags=[str(x) for x in as_any_list(t.get("tags"))],
+            tags=[str(x) for x in hd.as_any_list(t.get("tags"))],
             custom_fields=fields,
             raw=raw,
         )
 
-    def _comment(self, c: dict[str, Any], users: dict[str, dict[str, Any]]) -> Comment:
+    def _comment(self, c: dict[str, Any], users: dict[str, dict[str, Any]]) -> sdk.Comment:
         html = c.get("html_body")
         text = html_to_text(html) if html else str(c.get("plain_body") or c.get("body") or "")
         files = [
-            attachment_note(a.get("file_name"), a.get("size"), a.get("content_type"))
-            for a in as_list(c.get("attachments"))
+            hd.attachment_note(a.get("file_name"), a.get("size"), a.get("content_type"))
+            for a in hd.as_list(c.get("attachments"))
         ]
-        if files:
-            text = f"{text}\n\n[attachments: {'; '.join(files)}]".strip()
+        text = hd.with_attachments(text, files)
         author = users.get(str(c.get("author_id")), {})
-        return Comment(
-            author=author.get("name") or author.get("email") or id_str(c.get("author_id")),
+        return sdk.Comment(
+            author=author.get("name") or author.get("email") or hd.id_str(c.get("author_id")),
             body=text,
             created_at=parse_time(c.get("created_at")),
             public=bool(c.get("public", True)),
@@ -275,37 +233,26 @@ class Zendesk(HttpConnector[ZendeskConfig]):
     # evidence ---------------------------------------------------------------------------
 
     async def gather(self, api: Session, query: Query) -> Collected:
-        out = Collected()
+        async def search(item: tuple[str, str, str]) -> list[sdk.Evidence]:
+            relation, text, signature = item
+            page = await api.get(
+                "/api/v2/search.json",
+                {"query": text, "sort_by": "created_at", "sort_order": "desc"},
+                ok_statuses=hd.MISSING,
+            )
+            return self._related(query, page, relation, signature)
+
         searches = self._searches(query)
-        if not searches:
-            out.notes.append(f"{self.label}: no requester or error signature to search for")
-            return out
-        errors: list[SourceError] = []
-        for relation, text, signature in searches:
-            if query.expired():
-                out.partial = True
-                break
-            try:
-                page = await api.get(
-                    "/api/v2/search.json",
-                    {"query": text, "sort_by": "created_at", "sort_order": "desc"},
-                    ok_statuses=MISSING,
-                )
-            except SourceError as exc:
-                errors.append(exc)
-                out.notes.append(exc.message)
-                continue
-            out.evidence += self._related(query, page, relation, signature)
-        if errors and len(errors) == len(searches):
-            raise errors[0]
-        return out
+        return await hd.related_searches(
+            self.label, "requester", searches, search, query, expired_first=True
+        )
 
     def _searches(self, query: Query) -> list[tuple[str, str, str]]:
         t = query.ticket
         mine = _own_ticket(t)
         out: list[tuple[str, str, str]] = []
         if self.config.max_recent:
-            rid = id_str(mine.get("requester_id"))
+            rid = hd.id_str(mine.get("requester_id"))
             email = query.entities.requester_email or t.requester.email
             if rid and rid.isdigit():
                 out.append(("requester", f"type:ticket requester_id:{rid}", ""))
@@ -324,47 +271,49 @@ class Zendesk(HttpConnector[ZendeskConfig]):
 
     def _related(
         self, query: Query, page: JsonResponse, relation: str, signature: str
-    ) -> list[Evidence]:
+    ) -> list[sdk.Evidence]:
         t = query.ticket
         mine = _own_ticket(t)
         body = page.body if isinstance(page.body, dict) else {}
         cap = self.config.max_recent if relation == "requester" else self.config.max_related
-        own_org = id_str(mine.get("organization_id")) or (t.organization.id or "")
-        out: list[Evidence] = []
-        for r in as_list(body.get("results")):
-            rid = id_str(r.get("id"))
-            if not rid or rid == t.id or r.get("result_type", "ticket") != "ticket":
-                continue
-            if relation == "same_signature" and (
-                (own_org and id_str(r.get("organization_id")) == own_org)
-                or (mine.get("requester_id") and r.get("requester_id") == mine["requester_id"])
-            ):
-                continue  # the same customer is not "another customer"
-            out.append(self._evidence(r, relation, signature, page.request))
-            if len(out) >= cap:
-                break
-        return out
+        own_org = hd.id_str(mine.get("organization_id")) or (t.organization.id or "")
 
-    def _evidence(self, r: dict[str, Any], relation: str, signature: str, sent: str) -> Evidence:
-        rid = id_str(r.get("id"))
-        subject = str(r.get("subject") or r.get("raw_subject") or "")
-        text = " ".join(str(r.get("description") or "").split())
-        lead = (
-            "the requester's other ticket"
-            if relation == "requester"
-            else f"another customer's ticket quoting {signature}"
+        def keep(r: dict[str, Any]) -> bool:
+            rid = hd.id_str(r.get("id"))
+            if not rid or rid == t.id or r.get("result_type", "ticket") != "ticket":
+                return False
+            # the same customer is not "another customer"
+            return not (
+                relation == "same_signature"
+                and (
+                    (own_org and hd.id_str(r.get("organization_id")) == own_org)
+                    or (mine.get("requester_id") and r.get("requester_id") == mine["requester_id"])
+                )
+            )
+
+        return hd.first_related(
+            hd.as_list(body.get("results")),
+            cap,
+            keep,
+            lambda r: self._evidence(r, relation, signature, page.request),
         )
-        return Evidence(
-            source=self.name,
-            kind="ticket",
-            timestamp=parse_time(r.get("created_at")),
-            title=f"Zendesk #{rid}: {subject}"[:300],
-            detail=f"{lead} ({r.get('status') or 'unknown status'}): {text[:400]}",
+
+    def _evidence(
+        self, r: dict[str, Any], relation: str, signature: str, sent: str
+    ) -> sdk.Evidence:
+        rid = hd.id_str(r.get("id"))
+        subject = str(r.get("subject") or r.get("raw_subject") or "")
+        return hd.related_ticket(
+            self.name,
+            relation=relation,
+            signature=signature,
+            lead=("the requester's other ticket", "another customer's ticket"),
+            title=f"Zendesk #{rid}: {subject}",
+            state=r.get("status"),
+            text=" ".join(str(r.get("description") or "").split()),
             url=f"{self.config.base_url}/agent/tickets/{rid}",
-            matched=[signature] if signature else [],
-            query=MASKER.mask(sent),
-            relation="requester" if relation == "requester" else "same_signature",
-            status=str(r.get("status") or "").strip().lower() or None,
+            timestamp=parse_time(r.get("created_at")),
+            query=sdk.MASKER.mask(sent),
             record={
                 "id": rid,
                 "status": r.get("status"),
@@ -373,7 +322,6 @@ class Zendesk(HttpConnector[ZendeskConfig]):
                 "organization_id": r.get("organization_id"),
                 "created_at": r.get("created_at"),
             },
-            attributes={"signature": signature},
         )
 
     # history (`investigate stats`) --------------------------------------------------------
@@ -390,10 +338,10 @@ class Zendesk(HttpConnector[ZendeskConfig]):
             metrics = await self._metrics(api, query, out.notes)
             ratings = await self._ratings(api, query, out.notes)
         for t in found:
-            tid = id_str(t.get("id"))
+            tid = hd.id_str(t.get("id"))
             if tid:
                 rating = ratings.get(tid) if ratings is not None else t.get("satisfaction_rating")
-                out.tickets.append(_history_ticket(t, metrics.get(tid, {}), as_dict(rating)))
+                out.tickets.append(_history_ticket(t, metrics.get(tid, {}), hd.as_dict(rating)))
         missing = sum(1 for t in out.tickets if t.first_reply_at is None and t.solved_at is None)
         if found and len(metrics) == 0:
             out.notes.append(
@@ -418,17 +366,17 @@ class Zendesk(HttpConnector[ZendeskConfig]):
         next_url: str | None = url
         for _ in range(self.config.max_history_pages):
             assert next_url is not None
-            page = await api.get(next_url, params, ok_statuses=MISSING)
+            page = await api.get(next_url, params, ok_statuses=hd.MISSING)
             body = page.body if isinstance(page.body, dict) else {}
-            batch = as_list(body.get(key))
+            batch = hd.as_list(body.get(key))
             items += batch
-            links, meta = as_dict(body.get("links")), as_dict(body.get("meta"))
+            links, meta = hd.as_dict(body.get("links")), hd.as_dict(body.get("meta"))
             cursor = links.get("next") if meta.get("has_more") else None
             nxt = cursor if isinstance(cursor, str) else body.get("next_page")
             next_url, params = (nxt if isinstance(nxt, str) and nxt else None), None
             if next_url is None or stop(batch):
                 return items
-            if not same_origin(next_url, self.config.base_url):
+            if not hd.same_origin(next_url, self.config.base_url):
                 notes.append(f"{self.label}: stopped paging {key}: next link leaves the host")
                 return items
         notes.append(
@@ -464,10 +412,10 @@ class Zendesk(HttpConnector[ZendeskConfig]):
             found = await self._pages(
                 api, "/api/v2/ticket_metrics.json", params, "ticket_metrics", notes, older
             )
-        except SourceError as exc:
+        except sdk.SourceError as exc:
             notes.append(f"{self.label}: ticket metrics unreadable: {exc.message}")
             return {}
-        return {id_str(m.get("ticket_id")): m for m in found if id_str(m.get("ticket_id"))}
+        return {hd.id_str(m.get("ticket_id")): m for m in found if hd.id_str(m.get("ticket_id"))}
 
     async def _ratings(
         self, api: Session, query: HistoryQuery, notes: list[str]
@@ -483,22 +431,20 @@ class Zendesk(HttpConnector[ZendeskConfig]):
             found = await self._pages(
                 api, "/api/v2/satisfaction_ratings.json", params, "satisfaction_ratings", notes
             )
-        except SourceError as exc:
+        except sdk.SourceError as exc:
             notes.append(
                 f"{self.label}: satisfaction ratings list unreadable ({exc.message}); "
                 "using the rating on each ticket"
             )
             return None
-        return {id_str(r.get("ticket_id")): r for r in found if id_str(r.get("ticket_id"))}
+        return {hd.id_str(r.get("ticket_id")): r for r in found if hd.id_str(r.get("ticket_id"))}
 
     # check --------------------------------------------------------------------------------
 
     async def check(self) -> list[Check]:
-        try:
-            async with self.session(None) as api:
-                me = await api.get("/api/v2/users/me.json", ok_statuses=MISSING)
-        except SourceError as exc:
-            return [Check("credentials", False, with_hint(exc))]
+        me = await self.whoami("/api/v2/users/me.json")
+        if isinstance(me, Check):
+            return [me]
         if me.body is None:
             return [
                 Check(
@@ -541,7 +487,7 @@ def _zd_time(value: datetime) -> str:
 
 
 def _calendar(metric: dict[str, Any], key: str) -> float | None:
-    value = as_dict(metric.get(key)).get("calendar")
+    value = hd.as_dict(metric.get(key)).get("calendar")
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
@@ -558,28 +504,28 @@ def _history_ticket(
     ]
     known = [w for w in waits if w is not None]
     score = rating.get("score")
-    org, requester = id_str(t.get("organization_id")), id_str(t.get("requester_id"))
+    org, requester = hd.id_str(t.get("organization_id")), hd.id_str(t.get("requester_id"))
     fields = {
         str(f.get("id")): f.get("value")
-        for f in as_list(t.get("custom_fields"))
+        for f in hd.as_list(t.get("custom_fields"))
         if f.get("value") not in (None, "", [])
     }
     return HistoryTicket(
-        id=id_str(t.get("id")),
+        id=hd.id_str(t.get("id")),
         created_at=created,
         subject=str(t.get("subject") or t.get("raw_subject") or ""),
         text=str(t.get("description") or "")[:2000],
         customer=f"organization {org}" if org else f"requester {requester}" if requester else None,
         priority=t.get("priority"),
-        channel=as_dict(t.get("via")).get("channel"),
+        channel=hd.as_dict(t.get("via")).get("channel"),
         category=t.get("type"),
         status=t.get("status"),
         first_reply_at=created + timedelta(minutes=reply) if reply is not None else None,
         solved_at=parse_time(metric.get("solved_at")),
         reopens=int(metric.get("reopens") or 0),
         paused=timedelta(minutes=sum(known)) if metric and known else None,
-        group=id_str(t.get("group_id")) or None,
-        tags=[str(x) for x in as_any_list(t.get("tags"))],
+        group=hd.id_str(t.get("group_id")) or None,
+        tags=[str(x) for x in hd.as_any_list(t.get("tags"))],
         custom_fields=fields,
         rating=Rating(score=1 if score == "good" else 0, scale="good_bad")
         if score in ("good", "bad")
@@ -597,7 +543,7 @@ def quote_phrase(value: str, limit: int = 120) -> str | None:
     return f'"{text}"' if len(text) >= 3 else None
 
 
-def _own_ticket(ticket: Ticket) -> dict[str, Any]:
+def _own_ticket(ticket: sdk.Ticket) -> dict[str, Any]:
     value = ticket.raw.get("ticket")
     return value if isinstance(value, dict) else {}
 
@@ -606,13 +552,13 @@ def _own_ticket(ticket: Ticket) -> dict[str, Any]:
 
 
 def _private_comment_only(body: bytes) -> None:
-    data = require_json(body)
-    only_keys(data, {"ticket"}, "Zendesk ticket update")
+    data = notes.require_json(body)
+    notes.only_keys(data, {"ticket"}, "Zendesk ticket update")
     ticket = data.get("ticket")
     if not isinstance(ticket, dict):
-        raise ReadOnlyViolation("refused a Zendesk ticket update without a ticket object")
-    only_keys(ticket, {"comment"}, "Zendesk ticket update")
+        raise sdk.ReadOnlyViolation("refused a Zendesk ticket update without a ticket object")
+    notes.only_keys(ticket, {"comment"}, "Zendesk ticket update")
     comment = ticket.get("comment")
     if not isinstance(comment, dict) or comment.get("public") is not False:
-        raise ReadOnlyViolation("refused a Zendesk comment that is not private (public: false)")
-    only_keys(comment, {"html_body", "body", "public"}, "Zendesk comment")
+        raise sdk.ReadOnlyViolation("refused a Zendesk comment that is not private (public: false)")
+    notes.only_keys(comment, {"html_body", "body", "public"}, "Zendesk comment")

@@ -8,18 +8,26 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
+from pydantic import Field
 
+from investigate.config import Duration
 from investigate.errors import SourceError, TicketNotFound
+from investigate.models import Evidence
+from investigate.sdk.contract import Check, Collected, Query
+from investigate.sdk.http import H, HttpConfig, HttpConnector, Session
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse
+from investigate.sdk.notes import WriteBack
 from investigate.sdk.transport import describe, source_error
 from investigate.secrets import MASKER
 
 _RESET_HEADERS = ("x-ratelimit-retry-after", "ratelimit-reset", "x-rate-limit-reset")
+S = TypeVar("S")
 MISSING = frozenset({404})
 """`Session.get(..., ok_statuses=MISSING)`: a 404 is `body=None` (the caller says what is missing)."""
 
@@ -60,6 +68,55 @@ class VendorRetryAfter(httpx2.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+class HelpdeskConfig(HttpConfig):
+    """Keys every helpdesk connector accepts: its response cap and `write_back:` (`--post-note`,
+    with credentials of its own)."""
+
+    max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
+    write_back: WriteBack = Field(default_factory=WriteBack)
+
+
+class RelatedConfig(HelpdeskConfig):
+    """A helpdesk that searches other customers' tickets quoting this one's error signatures:
+    how far back (`related_lookback`) and for how many signatures."""
+
+    related_lookback: Duration = timedelta(hours=24)
+    max_signatures: int = Field(3, ge=0, le=10)
+
+
+class HelpdeskConnector(HttpConnector[H]):
+    """An `HttpConnector` for a helpdesk: a client of its own per session (not pooled), and a
+    429 without `Retry-After` waits for the vendor's rate-limit header (`VendorRetryAfter`)."""
+
+    pooled: ClassVar[bool] = False
+
+    def transport(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+        return VendorRetryAfter(inner)
+
+    async def whoami(
+        self, path: str, sign_in: Callable[[Session], Awaitable[None]] | None = None
+    ) -> JsonResponse | Check:
+        """`check()`'s first call: GET `path` (the signed-in user; a 404 is `body=None`), or the
+        failed "credentials" check, with its hint."""
+        try:
+            async with self.session(None) as api:
+                if sign_in is not None:
+                    await sign_in(api)
+                return await api.get(path, ok_statuses=MISSING)
+        except SourceError as exc:
+            return Check("credentials", False, with_hint(exc))
+
+
+async def get_ticket(
+    api: Session, path: str, params: Mapping[str, str] | None, missing: str, hint: str
+) -> JsonResponse:
+    """GET one ticket; a 404 is `TicketNotFound(missing, hint=hint)`."""
+    found = await api.get(path, params, ok_statuses=MISSING)
+    if found.body is None:
+        raise TicketNotFound(missing, hint=hint)
+    return found
+
+
 def ticket_number(ticket_id: str, vendor: str) -> str:
     """A numeric ticket ID (`#4812` → `4812`); anything else is 'not found' before any call."""
     value = ticket_id.strip().removeprefix("#")
@@ -81,6 +138,11 @@ def attachment_note(name: Any, size: Any, content_type: Any) -> str:
         parts.append(str(content_type))
     shown = " ".join(str(name or "unnamed").split())[:200]
     return f"{shown} ({', '.join(parts)})" if parts else shown
+
+
+def with_attachments(text: str, files: Sequence[str]) -> str:
+    """`text`, then `[attachments: a; b]` when there are any (see `attachment_note`)."""
+    return f"{text}\n\n[attachments: {'; '.join(files)}]".strip() if files else text
 
 
 def _size(n: float) -> str:
@@ -178,3 +240,92 @@ def as_any_list(value: Any) -> list[Any]:
 
 def id_str(value: Any) -> str:
     return "" if value is None or isinstance(value, bool) else str(value)
+
+
+async def related_searches(
+    label: str,
+    who: str,
+    searches: Sequence[S],
+    search: Callable[[S], Awaitable[list[Evidence]]],
+    query: Query,
+    *,
+    expired_first: bool = False,
+    before: Callable[[], Awaitable[None]] | None = None,
+) -> Collected:
+    """Run a helpdesk's related-ticket searches (the `who`'s other tickets, other customers'
+    tickets quoting an error): a failed search is a note; all of them failing raises the first.
+    The deadline is checked before each search (`expired_first`) or after each."""
+    out = Collected()
+    if not searches:
+        out.notes.append(f"{label}: no {who} or error signature to search for")
+        return out
+    if before is not None:
+        await before()
+    errors: list[SourceError] = []
+    for item in searches:
+        if expired_first and query.expired():
+            out.partial = True
+            break
+        try:
+            out.evidence += await search(item)
+        except SourceError as exc:
+            errors.append(exc)
+            out.notes.append(exc.message)
+            continue
+        if not expired_first and query.expired():
+            out.partial = True
+            break
+    if errors and len(errors) == len(searches):
+        raise errors[0]
+    return out
+
+
+def first_related(
+    rows: Iterable[S], cap: int, keep: Callable[[S], bool], build: Callable[[S], Evidence]
+) -> list[Evidence]:
+    """Evidence for the rows `keep` accepts (not this ticket, not the same customer's for a
+    signature search), in order, at most `cap` (and at least one)."""
+    out: list[Evidence] = []
+    for row in rows:
+        if not keep(row):
+            continue
+        out.append(build(row))
+        if len(out) >= cap:
+            break
+    return out
+
+
+def related_ticket(
+    source: str,
+    *,
+    relation: str,
+    signature: str,
+    lead: tuple[str, str],
+    title: str,
+    state: Any,
+    text: str,
+    url: str | None,
+    timestamp: datetime | None,
+    query: str,
+    record: dict[str, Any],
+    state_word: str = "status",
+) -> Evidence:
+    """A related ticket as evidence kind "ticket": `lead` is (what the requester's other ticket
+    is called, what another customer's is called), e.g. ("the requester's other ticket",
+    "another customer's ticket"); `query` is already masked."""
+    own, other = lead
+    said = own if relation == "requester" else f"{other} quoting {signature}"
+    return Evidence(
+        source=source,
+        kind="ticket",
+        timestamp=timestamp,
+        title=title[:300],
+        detail=f"{said} ({state or f'unknown {state_word}'}): {text[:400]}",
+        url=url,
+        matched=[signature] if signature else [],
+        query=query,
+        relation="requester" if relation == "requester" else "same_signature",
+        status=str(state or "").strip().lower() or None,
+        record=record,
+        attributes={"signature": signature},
+    )

@@ -7,12 +7,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
+
+from pydantic import field_validator
 
 from investigate.models import Evidence
 from investigate.sdk.contract import Query
-from investigate.sdk.helpdesk import attachment_note
+from investigate.sdk.helpdesk import attachment_note, with_attachments
+from investigate.sdk.http import HttpConfig
 from investigate.sdk.relevance import bm25
 from investigate.sdk.textmatch import EntityMatcher
 from investigate.secrets import MASKER
@@ -84,9 +87,7 @@ def markdown_to_text(value: Any, limit: int = 100_000) -> str:
         if line or (out and out[-1]):
             out.append(line)
     body = "\n".join(out).strip()
-    if files:
-        body = f"{body}\n\n[attachments: {'; '.join(dict.fromkeys(files))}]".strip()
-    return body
+    return with_attachments(body, list(dict.fromkeys(files)))
 
 
 def _img(tag: str, upload: Callable[[str, str], str]) -> str:
@@ -102,6 +103,21 @@ def _attachment(name: str, url: str) -> str:
     shown = name or _file_name(url)
     ext = (shown.rsplit(".", 1)[-1] if "." in shown else _file_name(url).rsplit(".", 1)[-1]).lower()
     return attachment_note(shown, None, _TYPES.get(ext))
+
+
+class TrackerConfig(HttpConfig):
+    """An `HttpConfig` whose `base_url` is required to be http(s) (a tracker's API root);
+    `base_url_example` is added to the error message."""
+
+    base_url_example: ClassVar[str] = ""
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:  # replaces HttpConfig's, for its message
+        if not value.startswith(("https://", "http://")):
+            example = f", e.g. {cls.base_url_example}" if cls.base_url_example else ""
+            raise ValueError(f"base_url must start with https://{example}")
+        return value.rstrip("/")
 
 
 @dataclass

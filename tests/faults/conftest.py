@@ -45,7 +45,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"all runs {results.elapsed:.1f}s"
         )
         for rerun in results.reruns:
-            tr.write_line(f"re-ran alone (starved before its first request): {rerun}")
+            tr.write_line(f"re-ran alone (starved: timed out for want of a CPU): {rerun}")
         for v in verdicts:
             if v.problems:
                 tr.write_line(f"! {v.scenario} / {v.connector}: {'; '.join(v.problems)}")

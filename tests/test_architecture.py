@@ -221,3 +221,19 @@ def test_the_rooms_hold_what_their_names_say() -> None:
         p.stem for room in ("sdk", "evidence") for p in (ROOT / "investigate" / room).glob("*.py")
     }
     assert flat & rooms == {"__init__"}
+
+
+def test_no_vendor_connector_imports_another() -> None:
+    """What vendor connectors share lives in the kit (or in a private `_module` of the package);
+    a connector module never imports another vendor's module."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name
+            for name in _imports(path)
+            if name.split(".")[0] == INSTALLED
+            and len(name.split(".")) > 1
+            and not name.split(".")[1].startswith("_")
+        )
+        for path in _python_files("connectors")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}

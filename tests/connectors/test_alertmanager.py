@@ -2,7 +2,7 @@
 a real silence, hostile label values through the real matcher parser, Prometheus → Alertmanager
 → report), plus a loopback fake for a 429 then success, answers that are not alert lists and
 resolved alerts. The HTTP plumbing (401/403 hints, 5xx, broken JSON, size caps, secrets) is the
-contract suite's: tests/contract/test_contract_data_sources.py."""
+contract suite's: tests/contract/contracts_data_sources.py."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 transactions as evidence, next_offset paging, caps and Chargebee's own failure modes, against a
 loopback fake built from Chargebee's documented shapes. The HTTP plumbing (401/403 hints,
 Retry-After, broken JSON, size caps, secrets) is the contract suite's:
-tests/contract/test_contract_data_sources.py."""
+tests/contract/contracts_data_sources.py."""
 
 from __future__ import annotations
 

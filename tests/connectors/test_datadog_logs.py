@@ -2,7 +2,7 @@
 read-only POST allow-list, cursor paging, sites, baseline novelty, caps, Datadog's own failures
 (a wrong application key is a 403), the fake's traffic validated against Datadog's OpenAPI spec,
 and the CLI end to end. The HTTP plumbing (401/403 hints, Retry-After, broken JSON, size caps,
-secrets) is the contract suite's: tests/contract/test_contract_data_sources.py."""
+secrets) is the contract suite's: tests/contract/contracts_data_sources.py."""
 
 from __future__ import annotations
 

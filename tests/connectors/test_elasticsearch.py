@@ -3,7 +3,7 @@ strings), the read-only POST allow-list, search_after paging with and without a 
 baseline novelty, caps, Elasticsearch's own failures, the fake's traffic checked against
 Elastic's specs, and the CLI end to end. The HTTP plumbing (401/403 hints, 5xx, Retry-After,
 broken JSON, size caps, secrets, check) is the contract suite's:
-tests/contract/test_contract_data_sources.py."""
+tests/contract/contracts_data_sources.py."""
 
 from __future__ import annotations
 

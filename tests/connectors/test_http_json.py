@@ -2,7 +2,7 @@
 mapping, identity resolution, caps, secrets masked, and its own failure handling (a 401 fails once
 for every value, a 5xx for one value keeps the others). The HTTP plumbing (401/403 hints, 5xx,
 Retry-After, broken JSON, size caps, secrets) is the contract suite's:
-tests/contract/test_contract_data_sources.py."""
+tests/contract/contracts_data_sources.py."""
 
 from __future__ import annotations
 

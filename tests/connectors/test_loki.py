@@ -2,7 +2,7 @@
 boundary de-duplication, the server's entry limit, baseline novelty, caps, Loki's own failures,
 and the CLI end to end — all against a real loopback fake that parses and runs LogQL. The HTTP
 plumbing (401/403 hints, Retry-After, broken JSON, size caps, secrets, check) is the contract
-suite's: tests/contract/test_contract_data_sources.py."""
+suite's: tests/contract/contracts_data_sources.py."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 recorded series, hostile values through real PromQL parsing, real basic auth), plus a loopback
 fake for what a healthy server never does (a 429 then success, answers without the envelope, 50
 series), and the CLI end to end. The HTTP plumbing (401/403 hints, 5xx, broken JSON, size caps,
-secrets) is the contract suite's: tests/contract/test_contract_data_sources.py."""
+secrets) is the contract suite's: tests/contract/contracts_data_sources.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`stripe`: customers by email / id, billing state as evidence, paging, caps and Stripe's own
 failure modes, against a loopback fake whose traffic is validated against Stripe's OpenAPI spec.
 The HTTP plumbing (401/403 hints, Retry-After, broken JSON, size caps, secrets) is the contract
-suite's: tests/contract/test_contract_data_sources.py."""
+suite's: tests/contract/contracts_data_sources.py."""
 
 from __future__ import annotations
 

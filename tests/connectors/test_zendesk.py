@@ -169,7 +169,7 @@ def test_vendor_wait_reads_each_vendor_header() -> None:
 
 
 # HTTP errors, invalid JSON, HTML, size caps, 401/403 hints and secrets on both the ticket and
-# the evidence path: the contract suite (tests/contract/test_contract_tickets.py).
+# the evidence path: the contract suite (tests/contract/contracts_tickets.py).
 
 
 async def test_a_ticket_answer_without_a_ticket_object_is_one_line(fake: FakeZendesk) -> None:

@@ -1,12 +1,16 @@
-"""The SDK contract suite (`investigate.sdk.testing`) applied to the two connectors written on
-the SDK (opsgenie, grafana) and to three older HTTP connectors through their existing fakes
-(pagerduty, datadog_monitors, sentry). Tests only: a promise an older connector does not keep
-is an `xfail(strict=True)` naming the gap, so fixing it shows up as XPASS."""
+"""The SDK contract suite (`investigate.sdk.testing`) on every HTTP connector, through its fake:
+the alerting connectors here (opsgenie and grafana, written on the SDK; pagerduty,
+datadog_monitors, sentry), the helpdesk, tracker and status-page connectors from
+`contracts_tickets.py`, the monitoring, billing, log and generic HTTP ones from
+`contracts_data_sources.py`. A promise one does not keep yet is an `xfail(strict=True)` in
+`KNOWN` naming the gap, so fixing it shows up as XPASS."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import contracts_data_sources
+import contracts_tickets
 import pytest
 from fakes.datadog_monitors import FakeDatadogMonitors, make_monitor
 from fakes.grafana import FakeGrafana, make_annotation
@@ -62,7 +66,7 @@ def _seed_sentry(fake: FakeSentry, n: int) -> int:
     return n
 
 
-CONTRACTS: dict[str, Contract] = {
+ALERTING: dict[str, Contract] = {
     "opsgenie": Contract(
         connector=Opsgenie,
         config=lambda url, secret: {
@@ -115,6 +119,13 @@ CONTRACTS: dict[str, Contract] = {
         page_config={"max_pages": 5},
     ),
 }
+
+CONTRACTS = dict(ALERTING)
+CONTRACTS.update(contracts_tickets.CONTRACTS)  # helpdesk, tracker and status-page connectors
+CONTRACTS.update(contracts_data_sources.CONTRACTS)  # monitoring, billing, logs, generic HTTP
+assert len(CONTRACTS) == len(ALERTING) + len(contracts_tickets.CONTRACTS) + len(
+    contracts_data_sources.CONTRACTS
+), "two contracts share a name"
 
 # (connector, check) → the promise it does not keep yet (strict: a fix shows up as XPASS).
 KNOWN: dict[tuple[str, str], str] = {}

@@ -1,14 +1,11 @@
 """The SDK contract suite (`investigate.sdk.testing`) on the monitoring, billing, log and
 generic HTTP connectors, through their fakes: prometheus, alertmanager, stripe, chargebee,
-loki, elasticsearch, datadog_logs, http. A promise a connector does not keep is an
-`xfail(strict=True)` naming the gap (none today), so fixing it shows up as XPASS."""
+loki, elasticsearch, datadog_logs, http. Run by `test_contract.py`."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import pytest
 from fakes.admin_api import FakeAdminAPI
 from fakes.chargebee import FakeChargebee, cb_customer, cb_invoice
 from fakes.datadog import FakeDatadog
@@ -18,7 +15,7 @@ from fakes.prometheus import FakeAlertmanager, FakePrometheus, am_alert, prom_al
 from fakes.stripe import FakeStripe, stripe_customer, stripe_invoice
 
 from investigate.sdk.contract import Collected
-from investigate.sdk.testing import CHECKS, Contract
+from investigate.sdk.testing import Contract
 from investigate_connectors.alertmanager import Alertmanager
 from investigate_connectors.chargebee import Chargebee
 from investigate_connectors.datadog_logs import DatadogLogs
@@ -186,22 +183,3 @@ CONTRACTS: dict[str, Contract] = {
         paged=False,
     ),
 }
-
-# (connector, check) → the promise it does not keep yet (strict: a fix shows up as XPASS).
-KNOWN: dict[tuple[str, str], str] = {}
-
-
-def _params() -> list[Any]:
-    out = []
-    for name in CONTRACTS:
-        for check in CHECKS:
-            marks = []
-            if (name, check) in KNOWN:
-                marks.append(pytest.mark.xfail(strict=True, reason=KNOWN[(name, check)]))
-            out.append(pytest.param(name, check, id=f"{name}-{check}", marks=marks))
-    return out
-
-
-@pytest.mark.parametrize(("name", "check"), _params())
-async def test_contract(name: str, check: str) -> None:
-    assert await CHECKS[check](CONTRACTS[name]) == []

@@ -1,14 +1,11 @@
 """The SDK contract suite (`investigate.sdk.testing`) applied to the helpdesk, bug-tracker and
 status-page connectors through their own fakes: each on its evidence path (`collect`) and each
-ticket source again on its ticket path (`fetch_ticket`, `<name>:ticket`). A promise one does not
-keep yet is an `xfail(strict=True)` naming the gap (a fix shows up as XPASS)."""
+ticket source again on its ticket path (`fetch_ticket`, `<name>:ticket`). Run by `test_contract.py`."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-import pytest
 from fakes.freshdesk import FakeFreshdesk, make_conversation, make_requester
 from fakes.freshdesk import make_ticket as freshdesk_ticket
 from fakes.github import FakeGitHub
@@ -28,7 +25,7 @@ from fakes.statuspage import FakeStatuspage, make_incident
 from fakes.zendesk import FakeZendesk, make_comment
 from fakes.zendesk import make_ticket as zendesk_ticket
 
-from investigate.sdk.testing import CHECKS, Contract, ticket_path
+from investigate.sdk.testing import Contract, ticket_path
 from investigate_connectors.freshdesk import Freshdesk
 from investigate_connectors.github import GitHub
 from investigate_connectors.helpscout import HelpScout
@@ -292,21 +289,3 @@ CONTRACTS: dict[str, Contract] = {
         exercise=ticket_path("7"),
     ),
 }
-
-KNOWN: dict[tuple[str, str], str] = {}
-
-
-def _params() -> list[Any]:
-    out = []
-    for name in CONTRACTS:
-        for check in CHECKS:
-            marks = []
-            if (name, check) in KNOWN:
-                marks.append(pytest.mark.xfail(strict=True, reason=KNOWN[(name, check)]))
-            out.append(pytest.param(name, check, id=f"{name}-{check}", marks=marks))
-    return out
-
-
-@pytest.mark.parametrize(("name", "check"), _params())
-async def test_contract(name: str, check: str) -> None:
-    assert await CHECKS[check](CONTRACTS[name]) == []

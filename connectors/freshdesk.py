@@ -39,7 +39,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate import sdk
 from investigate.sdk import helpdesk as hd
-from investigate.sdk import notes
+from investigate.sdk import notes as note_kit
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
@@ -100,20 +100,20 @@ class Freshdesk(hd.HelpdeskConnector[FreshdeskConfig]):
     description = "Freshdesk tickets and conversations, and the requester's recent tickets"
     auth = _KeyAsUser()
 
-    def note_channel(self) -> notes.NoteChannel:
+    def note_channel(self) -> note_kit.NoteChannel:
         """A private note: `POST /api/v2/tickets/{id}/notes` with `{"body": html, "private":
         true}` (nothing else: no notify_emails, no status)."""
         wb = self.config.write_back
         auth = (wb.token.get_secret_value(), "X") if wb.token else None
-        options = notes.note_options(self.config.base_url, self.config.timeout, auth=auth)
+        options = note_kit.note_options(self.config.base_url, self.config.timeout, auth=auth)
 
-        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+        def build(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
             number = hd.ticket_number(ticket.id, "Freshdesk")
-            return notes.NoteRequest(
+            return note_kit.NoteRequest(
                 "POST", f"/api/v2/tickets/{number}/notes", {"body": body, "private": True}
             )
 
-        return notes.NoteChannel(
+        return note_kit.NoteChannel(
             vendor="Freshdesk",
             format="html",
             settings=wb,
@@ -378,7 +378,7 @@ def _comment(c: dict[str, Any], authors: dict[str, Any]) -> sdk.Comment:
 
 
 def _private_note_only(body: bytes) -> None:
-    data = notes.require_json(body)
-    notes.only_keys(data, {"body", "private"}, "Freshdesk note")
+    data = note_kit.require_json(body)
+    note_kit.only_keys(data, {"body", "private"}, "Freshdesk note")
     if data.get("private") is not True:
         raise sdk.ReadOnlyViolation("refused a Freshdesk note that is not private (private: true)")

@@ -41,7 +41,8 @@ import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate import sdk
-from investigate.sdk import notes, trackers
+from investigate.sdk import notes as note_kit
+from investigate.sdk import trackers
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, same_origin, with_hint
 from investigate.sdk.http import Bearer, HttpConnector, Session
@@ -67,7 +68,7 @@ _HINTS = {
 
 
 class GitHubConfig(trackers.TrackerConfig):
-    write_back: notes.WriteBack = Field(default_factory=notes.WriteBack)
+    write_back: note_kit.WriteBack = Field(default_factory=note_kit.WriteBack)
     """`--post-note`: issue comments are public, so it also needs `public_ok: true`."""
     token: SecretStr
     repo: str | None = Field(None, description="owner/name the ticket numbers belong to.")
@@ -174,24 +175,24 @@ class GitHub(HttpConnector[GitHubConfig]):
             )
         return repo, match.group(2)
 
-    def note_channel(self) -> notes.NoteChannel:
+    def note_channel(self) -> note_kit.NoteChannel:
         """An issue comment: `POST /repos/{owner}/{repo}/issues/{n}/comments` with `{"body":
         markdown}`. Public: refused unless `write_back.public_ok: true`."""
         wb = self.config.write_back
-        options = notes.note_options(
+        options = note_kit.note_options(
             self.config.base_url,
             self.config.timeout,
             bearer=wb.token,
             headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
         )
 
-        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+        def build(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
             repo, number = self._locate(ticket.id)
-            return notes.NoteRequest(
+            return note_kit.NoteRequest(
                 "POST", f"/repos/{_path(repo)}/issues/{number}/comments", {"body": body}
             )
 
-        return notes.NoteChannel(
+        return note_kit.NoteChannel(
             vendor="GitHub",
             format="markdown",
             settings=wb,
@@ -476,4 +477,4 @@ def github_issue(item: dict[str, Any], request: str) -> trackers.KnownIssue:
 
 
 def _body_only(body: bytes) -> None:
-    notes.only_keys(notes.require_json(body), {"body"}, "GitHub issue comment")
+    note_kit.only_keys(note_kit.require_json(body), {"body"}, "GitHub issue comment")

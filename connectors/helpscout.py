@@ -46,7 +46,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from investigate import sdk
 from investigate.sdk import helpdesk as hd
-from investigate.sdk import notes
+from investigate.sdk import notes as note_kit
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.history import (
     History,
@@ -156,17 +156,17 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
 
     # ticket source ----------------------------------------------------------------------
 
-    def note_channel(self) -> notes.NoteChannel:
+    def note_channel(self) -> note_kit.NoteChannel:
         """A note thread: `POST /v2/conversations/{id}/notes` with `{"text": html}` only (a
         `status` field would change the conversation: refused)."""
         wb = self.config.write_back
-        options = notes.note_options(self.config.base_url, self.config.timeout, bearer=wb.token)
+        options = note_kit.note_options(self.config.base_url, self.config.timeout, bearer=wb.token)
 
-        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+        def build(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
             number = hd.ticket_number(ticket.id, "Help Scout")
-            return notes.NoteRequest("POST", f"/v2/conversations/{number}/notes", {"text": body})
+            return note_kit.NoteRequest("POST", f"/v2/conversations/{number}/notes", {"text": body})
 
-        return notes.NoteChannel(
+        return note_kit.NoteChannel(
             vendor="Help Scout",
             format="html",
             settings=wb,
@@ -519,7 +519,7 @@ def _comment(thread: dict[str, Any]) -> sdk.Comment | None:
 
 
 def _note_text_only(body: bytes) -> None:
-    data = notes.require_json(body)
-    notes.only_keys(data, {"text"}, "Help Scout note")
+    data = note_kit.require_json(body)
+    note_kit.only_keys(data, {"text"}, "Help Scout note")
     if not isinstance(data.get("text"), str):
         raise sdk.ReadOnlyViolation("refused a Help Scout note without text")

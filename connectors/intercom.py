@@ -40,7 +40,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from investigate import sdk
 from investigate.sdk import helpdesk as hd
-from investigate.sdk import notes
+from investigate.sdk import notes as note_kit
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
@@ -83,7 +83,7 @@ READ_ONLY_POSTS = (
 )
 
 
-class IntercomWriteBack(notes.WriteBack):
+class IntercomWriteBack(note_kit.WriteBack):
     admin_id: str | None = Field(None, pattern=r"^[0-9]{1,20}$")
     """The teammate the note is posted as (Settings → Teammates, or GET /admins)."""
 
@@ -127,18 +127,18 @@ class Intercom(hd.HelpdeskConnector[IntercomConfig]):
 
     # ticket source ----------------------------------------------------------------------
 
-    def note_channel(self) -> notes.NoteChannel:
+    def note_channel(self) -> note_kit.NoteChannel:
         """An admin note: `POST /conversations/{id}/reply` (or `/tickets/{id}/reply`) with
         `{"message_type": "note", "type": "admin", "admin_id": …, "body": html}` only."""
         wb = self.config.write_back
-        options = notes.note_options(
+        options = note_kit.note_options(
             self.config.base_url,
             self.config.timeout,
             bearer=wb.token,
             headers={"Intercom-Version": VERSION},
         )
 
-        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+        def build(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
             number = hd.ticket_number(ticket.id, "Intercom")
             kind = "ticket" if "ticket" in ticket.raw else "conversation"
             note = {
@@ -147,10 +147,10 @@ class Intercom(hd.HelpdeskConnector[IntercomConfig]):
                 "admin_id": wb.admin_id or "",
                 "body": body,
             }
-            return notes.NoteRequest("POST", f"/{kind}s/{number}/reply", note)
+            return note_kit.NoteRequest("POST", f"/{kind}s/{number}/reply", note)
 
         missing = [n for n, v in (("token", wb.token), ("admin_id", wb.admin_id)) if not v]
-        return notes.NoteChannel(
+        return note_kit.NoteChannel(
             vendor="Intercom",
             format="html",
             settings=wb,
@@ -548,7 +548,7 @@ def _comment(part: dict[str, Any]) -> sdk.Comment | None:
 
 
 def _admin_note_only(body: bytes) -> None:
-    data = notes.require_json(body)
-    notes.only_keys(data, {"message_type", "type", "admin_id", "body"}, "Intercom reply")
+    data = note_kit.require_json(body)
+    note_kit.only_keys(data, {"message_type", "type", "admin_id", "body"}, "Intercom reply")
     if data.get("message_type") != "note" or data.get("type") != "admin":
         raise sdk.ReadOnlyViolation("refused an Intercom reply that is not an admin note")

@@ -47,7 +47,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate import sdk
 from investigate.sdk import helpdesk as hd
-from investigate.sdk import notes
+from investigate.sdk import notes as note_kit
 from investigate.sdk.adf import adf_to_text
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
@@ -75,7 +75,7 @@ _HINTS = {
 }
 
 
-class JiraWriteBack(notes.WriteBack):
+class JiraWriteBack(note_kit.WriteBack):
     visibility_type: Literal["role", "group"] = "role"
     visibility: str | None = None
     """The project role (or group) that may see the comment, e.g. Developers."""
@@ -167,14 +167,14 @@ class Jira(HttpConnector[JiraConfig]):
             hint="check the key, and that the account can browse the project",
         )
 
-    def note_channel(self) -> notes.NoteChannel:
+    def note_channel(self) -> note_kit.NoteChannel:
         """Jira: `POST /rest/api/2/issue/{key}/comment` with `{"body": wiki, "visibility":
         {"type": "role"|"group", "value": …}}`; Jira Service Management (`service_desk: true`):
         `POST /rest/servicedeskapi/request/{key}/comment` with `{"body": wiki, "public": false}`.
         The v2 comment API takes wiki markup on Cloud and Data Center alike."""
         wb = self.config.write_back
         basic = wb.token is not None and bool(wb.email)
-        options = notes.note_options(  # Cloud: email + API token; Data Center: a PAT as bearer
+        options = note_kit.note_options(  # Cloud: email + API token; Data Center: a PAT as bearer
             self.config.base_url,
             self.config.timeout,
             bearer=None if basic else wb.token,
@@ -183,11 +183,11 @@ class Jira(HttpConnector[JiraConfig]):
         problem = None if wb.token else "set token (and email for Jira Cloud)"
         if self.config.service_desk:
 
-            def internal(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+            def internal(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
                 path = f"/rest/servicedeskapi/request/{quote(self._key(ticket.id))}/comment"
-                return notes.NoteRequest("POST", path, {"body": body, "public": False})
+                return note_kit.NoteRequest("POST", path, {"body": body, "public": False})
 
-            return notes.NoteChannel(
+            return note_kit.NoteChannel(
                 vendor="Jira Service Management",
                 format="jira",
                 settings=wb,
@@ -202,12 +202,12 @@ class Jira(HttpConnector[JiraConfig]):
                 problem=problem,
             )
 
-        def restricted(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+        def restricted(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
             path = f"/rest/api/2/issue/{quote(self._key(ticket.id))}/comment"
             visibility = {"type": wb.visibility_type, "value": wb.visibility or ""}
-            return notes.NoteRequest("POST", path, {"body": body, "visibility": visibility})
+            return note_kit.NoteRequest("POST", path, {"body": body, "visibility": visibility})
 
-        return notes.NoteChannel(
+        return note_kit.NoteChannel(
             vendor="Jira",
             format="jira",
             settings=wb,
@@ -615,8 +615,8 @@ __all__ = ["Jira", "JiraConfig", "jql_string", "jql_text"]
 
 
 def _restricted_comment(body: bytes) -> None:
-    data = notes.require_json(body)
-    notes.only_keys(data, {"body", "visibility"}, "Jira comment")
+    data = note_kit.require_json(body)
+    note_kit.only_keys(data, {"body", "visibility"}, "Jira comment")
     seen = data.get("visibility")
     if (
         not isinstance(seen, dict)
@@ -628,7 +628,7 @@ def _restricted_comment(body: bytes) -> None:
 
 
 def _jsm_internal(body: bytes) -> None:
-    data = notes.require_json(body)
-    notes.only_keys(data, {"body", "public"}, "Jira Service Management comment")
+    data = note_kit.require_json(body)
+    note_kit.only_keys(data, {"body", "public"}, "Jira Service Management comment")
     if data.get("public") is not False:
         raise sdk.ReadOnlyViolation("refused a Jira Service Management comment that is public")

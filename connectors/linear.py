@@ -37,7 +37,8 @@ import httpx2
 from pydantic import Field, SecretStr, model_validator
 
 from investigate import sdk
-from investigate.sdk import notes, trackers
+from investigate.sdk import notes as note_kit
+from investigate.sdk import trackers
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, with_hint
 from investigate.sdk.http import (
@@ -145,7 +146,7 @@ def refuse_writes(body: bytes) -> None:
 
 
 class LinearConfig(trackers.TrackerConfig):
-    write_back: notes.WriteBack = Field(default_factory=notes.WriteBack)
+    write_back: note_kit.WriteBack = Field(default_factory=note_kit.WriteBack)
     """`--post-note`: a comment via `commentCreate`, the one mutation ever sent."""
     api_key: SecretStr | None = None
     oauth_token: SecretStr | None = None
@@ -302,22 +303,22 @@ class Linear(HttpConnector[LinearConfig]):
 
     # ticket source ----------------------------------------------------------------------
 
-    def note_channel(self) -> notes.NoteChannel:
+    def note_channel(self) -> note_kit.NoteChannel:
         """A comment: `POST /graphql` with the `commentCreate` mutation (`issueId`, `body`) —
         the one mutation the write client lets through; any other document is refused."""
         wb = self.config.write_back
         key = {"Authorization": wb.token.get_secret_value()} if wb.token else {}  # no "Bearer"
-        options = notes.note_options(self.config.base_url, self.config.timeout, headers=key)
+        options = note_kit.note_options(self.config.base_url, self.config.timeout, headers=key)
 
-        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+        def build(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
             issue = as_dict(ticket.raw.get("issue"))
             issue_id = id_str(issue.get("id")) or ticket.id
             variables = {"input": {"issueId": issue_id, "body": body}}
-            return notes.NoteRequest(
+            return note_kit.NoteRequest(
                 "POST", "/graphql", {"query": COMMENT_CREATE, "variables": variables}
             )
 
-        return notes.NoteChannel(
+        return note_kit.NoteChannel(
             vendor="Linear",
             format="markdown",
             settings=wb,
@@ -568,8 +569,8 @@ COMMENT_CREATE = (
 
 def only_comment_create(body: bytes) -> None:
     """The write client's check: one mutation, `commentCreate`, with `issueId` and `body`."""
-    data = notes.require_json(body)
-    notes.only_keys(data, {"query", "variables"}, "Linear request")
+    data = note_kit.require_json(body)
+    note_kit.only_keys(data, {"query", "variables"}, "Linear request")
     try:
         parsed = graphql.parse(str(data.get("query") or ""))
     except graphql.GraphQLError:
@@ -587,5 +588,5 @@ def only_comment_create(body: bytes) -> None:
     ):
         raise sdk.ReadOnlyViolation("refused a GraphQL mutation other than commentCreate")
     variables = as_dict(data.get("variables"))
-    notes.only_keys(variables, {"input"}, "Linear commentCreate")
-    notes.only_keys(as_dict(variables.get("input")), {"issueId", "body"}, "Linear commentCreate")
+    note_kit.only_keys(variables, {"input"}, "Linear commentCreate")
+    note_kit.only_keys(as_dict(variables.get("input")), {"issueId", "body"}, "Linear commentCreate")

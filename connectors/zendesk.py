@@ -37,7 +37,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate import sdk
 from investigate.sdk import helpdesk as hd
-from investigate.sdk import notes
+from investigate.sdk import notes as note_kit
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
@@ -99,21 +99,21 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
 
     # write-back: the one write ------------------------------------------------------------
 
-    def note_channel(self) -> notes.NoteChannel:
+    def note_channel(self) -> note_kit.NoteChannel:
         """A private comment: `PUT /api/v2/tickets/{id}.json` with `{"ticket": {"comment":
         {"html_body": …, "public": false}}}` — the body check refuses any other ticket field."""
         wb = self.config.write_back
         auth = (f"{wb.email}/token", wb.token.get_secret_value()) if wb.token else None
-        options = notes.note_options(self.config.base_url, self.config.timeout, auth=auth)
+        options = note_kit.note_options(self.config.base_url, self.config.timeout, auth=auth)
 
-        def build(ticket: sdk.Ticket, body: str) -> notes.NoteRequest:
+        def build(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
             number = hd.ticket_number(ticket.id, "Zendesk")
             comment = {"html_body": body, "public": False}
-            return notes.NoteRequest(
+            return note_kit.NoteRequest(
                 "PUT", f"/api/v2/tickets/{number}.json", {"ticket": {"comment": comment}}
             )
 
-        return notes.NoteChannel(
+        return note_kit.NoteChannel(
             vendor="Zendesk",
             format="html",
             settings=wb,
@@ -552,13 +552,13 @@ def _own_ticket(ticket: sdk.Ticket) -> dict[str, Any]:
 
 
 def _private_comment_only(body: bytes) -> None:
-    data = notes.require_json(body)
-    notes.only_keys(data, {"ticket"}, "Zendesk ticket update")
+    data = note_kit.require_json(body)
+    note_kit.only_keys(data, {"ticket"}, "Zendesk ticket update")
     ticket = data.get("ticket")
     if not isinstance(ticket, dict):
         raise sdk.ReadOnlyViolation("refused a Zendesk ticket update without a ticket object")
-    notes.only_keys(ticket, {"comment"}, "Zendesk ticket update")
+    note_kit.only_keys(ticket, {"comment"}, "Zendesk ticket update")
     comment = ticket.get("comment")
     if not isinstance(comment, dict) or comment.get("public") is not False:
         raise sdk.ReadOnlyViolation("refused a Zendesk comment that is not private (public: false)")
-    notes.only_keys(comment, {"html_body", "body", "public"}, "Zendesk comment")
+    note_kit.only_keys(comment, {"html_body", "body", "public"}, "Zendesk comment")

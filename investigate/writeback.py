@@ -45,15 +45,9 @@ from investigate.notemarker import (  # noqa: F401 - re-exported
 )
 from investigate.render.note import render_note
 from investigate.sdk.contract import TicketSource
-from investigate.sdk.notes import (  # noqa: F401 - re-exported for the core
+from investigate.sdk.notes import (
     NoteChannel,
-    NoteFormat,
-    NoteRequest,
     NoteTarget,
-    WriteBack,
-    note_options,
-    only_keys,
-    require_json,
 )
 from investigate.sdk.transport import ReadOnlyGuard, describe
 from investigate.secrets import MASK, MASKER

@@ -141,14 +141,23 @@ class AwsService:
 
         def capped(**kwargs: Any) -> float | None:
             delay: float | None = handler.needs_retry(**kwargs)
+            code = _code_of(kwargs.get("response")) or f"HTTP {_status_of(kwargs)}"
+            asked = _retry_after(kwargs.get("response"))
+            if asked is not None and deadline is not None:
+                # botocore ignores Retry-After; a wait that cannot fit is an answer, not a hang
+                if time.monotonic() + asked >= deadline - 0.1:
+                    raise SourceError(
+                        f"{self.label}: {self.display} answered {code}",
+                        hint=f"rate limited: Retry-After asked for {asked:g}s, more than the "
+                        "time left; try again later",
+                    )
+                delay = max(delay, asked) if delay is not None else None
             if delay is None:
                 return None
             if deadline is not None and time.monotonic() + delay >= deadline - 0.1:
-                code = _code_of(kwargs.get("response"))
                 raise SourceTimeout(
-                    f"{self.label}: {self.display} answered {code or 'an error'} and the next "
-                    f"retry would pass the deadline; gave up after {kwargs.get('attempts', 1)} "
-                    "attempts",
+                    f"{self.label}: {self.display} answered {code} and the next retry would "
+                    f"pass the deadline; gave up after {kwargs.get('attempts', 1)} attempts",
                     hint=f"AWS is throttling this account's {self.reading}; try again later or "
                     "raise investigation.timeout",
                 )
@@ -175,6 +184,7 @@ class AwsService:
         response = getattr(exc, "response", None)
         error = response.get("Error", {}) if isinstance(response, dict) else {}
         code = str(error.get("Code") or "")
+        code = "" if code.isdigit() else code  # botocore's stand-in when AWS named no code
         status = (
             response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if isinstance(response, dict)
@@ -192,7 +202,7 @@ class AwsService:
             return SourceError(
                 f"{label}: access denied ({code or 'HTTP 403'}): {detail}", hint=self.denied_hint
             )
-        if code in BAD_CREDENTIALS:
+        if code in BAD_CREDENTIALS or (status == 401 and not code):
             return SourceError(
                 f"{label}: AWS rejected the credentials ({code})",
                 hint="check the credential chain: AWS_PROFILE / connectors."
@@ -237,6 +247,15 @@ class AwsService:
             )
         if isinstance(status, int) and status >= 500:
             return SourceError(f"{label}: {self.display} failed (HTTP {status}): {detail}")
+        if kind in _PARSER_SLIPS:  # botocore's parser meeting JSON of another shape
+            return SourceError(
+                f"{label}: {self.display} sent a response of an unexpected shape",
+                hint=f"check connectors.{name}.endpoint_url (something other than {self.display} "
+                "may answer there)",
+            )
+        if isinstance(status, int):
+            what = f"{code} (HTTP {status})" if code else f"HTTP {status}"
+            return SourceError(f"{label}: {self.display} answered {what}: {detail}")
         return SourceError(f"{label}: {code or kind}: {detail}")
 
 
@@ -290,9 +309,29 @@ class _NoCredentials(Exception):
     """The default chain found nothing (botocore would raise NoCredentialsError later)."""
 
 
+_PARSER_SLIPS = frozenset({"AttributeError", "TypeError", "KeyError", "IndexError"})
+
+
+def _retry_after(response: Any) -> float | None:
+    """Seconds from the `Retry-After` header of a botocore (http_response, parsed) pair."""
+    if not (isinstance(response, tuple) and len(response) == 2):
+        return None
+    from investigate.sdk.transport import retry_after_seconds
+
+    return retry_after_seconds(str(getattr(response[0], "headers", {}).get("retry-after", "")))
+
+
+def _status_of(kwargs: dict[str, Any]) -> str:
+    response = kwargs.get("response")
+    if isinstance(response, tuple) and response:
+        return str(getattr(response[0], "status_code", "") or "")
+    return ""
+
+
 def _code_of(response: Any) -> str:
     if isinstance(response, tuple) and len(response) == 2 and isinstance(response[1], dict):
-        return str(response[1].get("Error", {}).get("Code") or "")
+        code = str(response[1].get("Error", {}).get("Code") or "")
+        return "" if code.isdigit() else code  # botocore's stand-in when AWS named no code
     return ""
 
 

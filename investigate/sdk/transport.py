@@ -134,7 +134,12 @@ class _Retry(Exception):
 
 def retry_after(response: httpx2.Response, now: datetime | None = None) -> float | None:
     """Seconds to wait from a `Retry-After` header (seconds or an HTTP date), if any."""
-    value = response.headers.get("retry-after", "").strip()
+    return retry_after_seconds(response.headers.get("retry-after", ""), now)
+
+
+def retry_after_seconds(header: str, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` value (seconds or an HTTP date); None if unusable."""
+    value = header.strip()
     if not value:
         return None
     if value.isascii() and value.isdigit():

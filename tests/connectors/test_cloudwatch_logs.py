@@ -406,6 +406,22 @@ async def test_throttling_gives_up_at_the_deadline(proxy: LogsProxy) -> None:
     assert "ThrottlingException" in info.value.message and "deadline" in info.value.message
 
 
+@pytest.mark.parametrize("wait", ["3600", "Wed, 21 Oct 2099 07:28:00 GMT"])
+async def test_a_retry_after_past_the_deadline_is_an_answer_not_a_wait(
+    proxy: LogsProxy, wait: str
+) -> None:
+    """botocore ignores Retry-After; a 429 asking for longer than the time left ends at once
+    (an error naming what was asked), neither retried blindly nor timed out."""
+    reply = Reply(429, b'{"message": "slow down"}', {"Retry-After": wait})
+    proxy.script("*", *[reply] * 5)
+    with pytest.raises(SourceError) as info:
+        await connector(proxy.url).collect(query(deadline=time.monotonic() + 30))
+    assert not isinstance(info.value, SourceTimeout)
+    assert "answered HTTP 429" in info.value.message
+    assert "Retry-After asked for" in (info.value.hint or "")
+    assert len(proxy.seen) == 1
+
+
 async def test_throttling_past_max_attempts_is_one_line(proxy: LogsProxy) -> None:
     proxy.script("*", *[throttled() for _ in range(5)])
     with pytest.raises(SourceError) as info:
@@ -452,6 +468,11 @@ async def test_throttling_past_max_attempts_is_one_line(proxy: LogsProxy) -> Non
         (Reply(200, b'{"events": [{"timest'), "not valid JSON", "endpoint_url"),
         (Reply(200, b"<html>login</html>", {"content-type": "text/html"}), "not valid JSON", None),
         (Reply(503, b'{"__type": "ServiceUnavailableException"}'), "", None),
+        # no AWS error code at all: the status is named, a 401 is about the credentials
+        (Reply(401, b'{"message": "no"}'), "AWS rejected the credentials", "credential chain"),
+        (Reply(302, b"", {"Location": "http://thief.invalid/"}), "answered HTTP 302", None),
+        # JSON of another shape trips botocore's parser: said so, not as an AttributeError
+        (Reply(200, b'[1, "two", {"three": 3}]'), "response of an unexpected shape", "endpoint"),
     ],
 )
 async def test_failures_are_one_line_without_secrets(

@@ -99,7 +99,11 @@ class AwsService:
         """A guarded client (blocking: call through `in_thread`)."""
         boto3, botocore_config = self._boto()
         try:
-            session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+            session = boto3.session.Session(
+                botocore_session=_botocore_session(),
+                profile_name=self.profile,
+                region_name=self.region,
+            )
         except Exception as exc:  # ProfileNotFound and friends
             raise self.failure(exc) from None
         try:  # resolves the chain now: a missing or expired credential is one clear line
@@ -204,7 +208,7 @@ class AwsService:
             )
         if code in BAD_CREDENTIALS or (status == 401 and not code):
             return SourceError(
-                f"{label}: AWS rejected the credentials ({code})",
+                f"{label}: AWS rejected the credentials ({code or 'HTTP 401'})",
                 hint="check the credential chain: AWS_PROFILE / connectors."
                 f"{name}.profile, AWS_ACCESS_KEY_ID, SSO login, or the instance role",
             )
@@ -303,6 +307,22 @@ def cap_responses(client: Any, cap: int, label: str, name: str, display: str) ->
 
     service = client.meta.service_model.service_id.hyphenize()
     client.meta.events.register(f"before-send.{service}", send)
+
+
+_LOADER: Any = None
+"""botocore's service-model loader, shared by every session of the process: a client built
+with it skips re-reading the JSON models (about 60 ms of CPU per client, per ticket in a
+batch). Credentials are still resolved per session."""
+
+
+def _botocore_session() -> Any:
+    global _LOADER
+    core = importlib.import_module("botocore.session").get_session()
+    if _LOADER is None:
+        _LOADER = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", _LOADER)
+    return core
 
 
 class _NoCredentials(Exception):

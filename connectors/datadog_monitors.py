@@ -40,12 +40,13 @@ from investigate.sdk import Evidence, Level, SourceError
 from investigate.sdk.alerts import (
     MAX_RESPONSE_BYTES,
     SecretConfig,
-    base_url,
+    check_base_url,
     clean,
     fetch_json,
     timeout_for,
 )
 from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.fieldchecks import each
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import HttpOptions
 
@@ -84,18 +85,11 @@ class DatadogMonitorsConfig(SecretConfig):
             raise ValueError("site must be a Datadog site such as datadoghq.com or datadoghq.eu")
         return value
 
-    @field_validator("base_url", "app_url")
-    @classmethod
-    def _urls(cls, value: str | None) -> str | None:
-        return base_url(value) if value is not None else None
+    _urls = field_validator("base_url", "app_url")(check_base_url)
 
-    @field_validator("monitor_tags", "tags")
-    @classmethod
-    def _tags(cls, value: list[str]) -> list[str]:
-        bad = [t for t in value if not _TAG.match(t)]
-        if bad:
-            raise ValueError(f"{bad[0]!r} is not a Datadog tag (e.g. service:checkout)")
-        return value
+    _tags = field_validator("monitor_tags", "tags")(
+        each(_TAG.match, "{!r} is not a Datadog tag (e.g. service:checkout)")
+    )
 
     @field_validator("entity_tags")
     @classmethod

@@ -37,6 +37,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.sdk import Strict
 from investigate.sdk.contract import Query
+from investigate.sdk.fieldchecks import each, one
 from investigate.sdk.remote_logs import (
     Entry,
     Phase,
@@ -71,12 +72,7 @@ class EsFields(Strict):
     level: str = "log.level"
     service: str = "service.name"
 
-    @field_validator("*")
-    @classmethod
-    def _field(cls, value: str) -> str:
-        if not _FIELD.match(value):
-            raise ValueError(f"not a field name: {value!r}")
-        return value
+    _field = field_validator("*")(one(_FIELD.match, "not a field name: {!r}"))
 
 
 class ElasticsearchConfig(RemoteLogsConfig):
@@ -104,20 +100,10 @@ class ElasticsearchConfig(RemoteLogsConfig):
             )
         return value
 
-    @field_validator("match_fields", "term_fields")
-    @classmethod
-    def _fields(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if not _FIELD.match(name):
-                raise ValueError(f"not a field name: {name!r}")
-        return value
-
-    @field_validator("tiebreaker")
-    @classmethod
-    def _tiebreaker(cls, value: str | None) -> str | None:
-        if value is not None and not _FIELD.match(value):
-            raise ValueError(f"not a field name: {value!r}")
-        return value
+    _fields = field_validator("match_fields", "term_fields")(
+        each(_FIELD.match, "not a field name: {!r}")
+    )
+    _tiebreaker = field_validator("tiebreaker")(one(_FIELD.match, "not a field name: {!r}"))
 
     @model_validator(mode="after")
     def _auth(self) -> ElasticsearchConfig:

@@ -43,6 +43,7 @@ from investigate.sdk.contract import (
     Query,
     gather_parts,
 )
+from investigate.sdk.fieldchecks import http_url, one
 from investigate.sdk.jsonapi import JsonResponse, fetch_json, request_timeout
 from investigate.sdk.relevance import bm25
 from investigate.sdk.rows import parse_time
@@ -92,26 +93,13 @@ class SentryConfig(ConnectorConfig):
     max_events: int = Field(5, ge=0, le=25)
     max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
 
-    @field_validator("organization")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not _SLUG.match(value):
-            raise ValueError("organization must be a Sentry slug or ID (letters, digits, - and _)")
-        return value
-
-    @field_validator("request_id_tag")
-    @classmethod
-    def _tag(cls, value: str) -> str:
-        if not _TAG.match(value):
-            raise ValueError("request_id_tag must be a plain tag name, e.g. request_id")
-        return value
-
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https:// (or http://)")
-        return value.rstrip("/") if value else value
+    _slug = field_validator("organization")(
+        one(_SLUG.match, "organization must be a Sentry slug or ID (letters, digits, - and _)")
+    )
+    _tag = field_validator("request_id_tag")(
+        one(_TAG.match, "request_id_tag must be a plain tag name, e.g. request_id")
+    )
+    _base = field_validator("base_url")(http_url("base_url must start with https:// (or http://)"))
 
     @property
     def root(self) -> str:

@@ -30,6 +30,7 @@ from investigate.config import Duration
 from investigate.errors import SourceError, SourceTimeout
 from investigate.models import Level
 from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.fieldchecks import http_url
 from investigate.sdk.fieldmap import AccountField
 from investigate.sdk.patterns import ACCOUNT_KEYS, LogLine, Pattern, PatternGrouper, account_keys
 from investigate.sdk.querylang import MAX_VALUE
@@ -115,12 +116,7 @@ class RemoteLogsConfig(LogScanConfig):
         "{service} are filled in (URL-encoded).",
     )
 
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https:// (or http://)")
-        return value.rstrip("/")
+    _base = field_validator("base_url")(http_url("base_url must start with https:// (or http://)"))
 
 
 _ENTITY_LISTS = (

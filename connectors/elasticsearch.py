@@ -46,6 +46,7 @@ from investigate.sdk.remote_logs import (
     RemoteScan,
     bad_shape,
     baseline_of,
+    basic_auth_alone,
     entity_values,
     epoch_ms,
     flatten,
@@ -107,10 +108,8 @@ class ElasticsearchConfig(RemoteLogsConfig):
 
     @model_validator(mode="after")
     def _auth(self) -> ElasticsearchConfig:
-        if (self.username is None) != (self.password is None):
-            raise ValueError("username and password go together (basic auth)")
-        if self.api_key is not None and self.password is not None:
-            raise ValueError("use either api_key or username/password, not both")
+        both = "use either api_key or username/password, not both"
+        basic_auth_alone(self.username, self.password, self.api_key, both)
         return self
 
 

@@ -42,6 +42,7 @@ from investigate.sdk.remote_logs import (
     RemoteScan,
     bad_shape,
     baseline_of,
+    basic_auth_alone,
     entity_values,
     read_json,
 )
@@ -96,10 +97,8 @@ class LokiConfig(RemoteLogsConfig):
 
     @model_validator(mode="after")
     def _auth(self) -> LokiConfig:
-        if (self.username is None) != (self.password is None):
-            raise ValueError("username and password go together (basic auth)")
-        if self.password is not None and self.bearer_token is not None:
-            raise ValueError("use either username/password or bearer_token, not both")
+        both = "use either username/password or bearer_token, not both"
+        basic_auth_alone(self.username, self.password, self.bearer_token, both)
         return self
 
 

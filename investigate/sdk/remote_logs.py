@@ -119,6 +119,14 @@ class RemoteLogsConfig(LogScanConfig):
     _base = field_validator("base_url")(http_url("base_url must start with https:// (or http://)"))
 
 
+def basic_auth_alone(username: str | None, password: object, other: object, both: str) -> None:
+    """username/password go together, and not with `other` (an API key or a token)."""
+    if (username is None) != (password is None):
+        raise ValueError("username and password go together (basic auth)")
+    if other is not None and password is not None:
+        raise ValueError(both)
+
+
 _ENTITY_LISTS = (
     "request_ids",
     "emails",

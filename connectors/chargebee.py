@@ -22,12 +22,7 @@ import httpx2
 from pydantic import Field, field_validator
 
 from investigate.sdk import ConfigError, Level, SourceError
-from investigate.sdk.contract import (
-    Check,
-    Collected,
-    Query,
-    gather_parts,
-)
+from investigate.sdk.contract import Check, Collected, Query, gather_parts
 from investigate.sdk.fieldchecks import one
 from investigate.sdk.jsonapi import JsonApi
 from investigate.sdk.rows import epoch_text

@@ -41,13 +41,7 @@ from investigate.sdk import notes as note_kit
 from investigate.sdk import trackers
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, with_hint
-from investigate.sdk.http import (
-    Bearer,
-    HeaderKey,
-    HttpConnector,
-    Session,
-    either,
-)
+from investigate.sdk.http import Bearer, HeaderKey, HttpConnector, Session, either
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint, source_error
 

@@ -50,13 +50,7 @@ from investigate.sdk.alerts import (
     link,
     timeout_for,
 )
-from investigate.sdk.contract import (
-    Check,
-    Collected,
-    Connector,
-    Query,
-    gather_parts,
-)
+from investigate.sdk.contract import Check, Collected, Connector, Query, gather_parts
 from investigate.sdk.fieldchecks import each
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import HttpOptions

@@ -36,22 +36,9 @@ import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.sdk import Strict
+from investigate.sdk import remote_logs as rl
 from investigate.sdk.contract import Query
 from investigate.sdk.fieldchecks import each, one
-from investigate.sdk.remote_logs import (
-    Entry,
-    Phase,
-    RemoteLogConnector,
-    RemoteLogsConfig,
-    RemoteScan,
-    bad_shape,
-    baseline_of,
-    basic_auth_alone,
-    entity_values,
-    epoch_ms,
-    flatten,
-    read_json,
-)
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import HttpOptions, ReadOnlyPost
 
@@ -76,7 +63,7 @@ class EsFields(Strict):
     _field = field_validator("*")(one(_FIELD.match, "not a field name: {!r}"))
 
 
-class ElasticsearchConfig(RemoteLogsConfig):
+class ElasticsearchConfig(rl.RemoteLogsConfig):
     index: str = Field(description="Index, alias, data stream or pattern; a,b for several.")
     api_key: SecretStr | None = Field(None, description="Sent as Authorization: ApiKey <key>.")
     username: str | None = None
@@ -109,7 +96,7 @@ class ElasticsearchConfig(RemoteLogsConfig):
     @model_validator(mode="after")
     def _auth(self) -> ElasticsearchConfig:
         both = "use either api_key or username/password, not both"
-        basic_auth_alone(self.username, self.password, self.api_key, both)
+        rl.basic_auth_alone(self.username, self.password, self.api_key, both)
         return self
 
 
@@ -125,7 +112,7 @@ def dig(source: Mapping[str, Any], path: str) -> Any:
     return node
 
 
-class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
+class Elasticsearch(rl.RemoteLogConnector[ElasticsearchConfig]):
     type_name = "elasticsearch"
     config_model = ElasticsearchConfig
     description = "Elasticsearch / OpenSearch log documents (_search), grouped into patterns"
@@ -151,11 +138,11 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
     def probe_ok(self) -> str:
         return f"can search {self.config.index}"
 
-    def searches(self, query: Query) -> list[tuple[Phase, Any]]:
+    def searches(self, query: Query) -> list[tuple[rl.Phase, Any]]:
         """(phase, (filter clauses, extra bool keys)) per search."""
         c = self.config
-        out: list[tuple[Phase, Any]] = []
-        values = entity_values(query, c.max_values)
+        out: list[tuple[rl.Phase, Any]] = []
+        values = rl.entity_values(query, c.max_values)
         if values:
             should: list[dict[str, Any]] = [
                 {
@@ -172,7 +159,7 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
             out.append(("matches", ([], {"should": should, "minimum_should_match": 1})))
         errors = [{"terms": {c.fields.level: c.error_levels}}]
         out.append(("errors", (errors, {})))
-        if baseline_of(c.baseline, query) and c.max_baseline_lines:
+        if rl.baseline_of(c.baseline, query) and c.max_baseline_lines:
             out.append(("baseline", (errors, {})))
         return out
 
@@ -182,8 +169,8 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         return _compact(body), body
 
     def pages(
-        self, client: httpx2.AsyncClient, scan: RemoteScan, payload: Any
-    ) -> AsyncGenerator[list[Entry], None]:
+        self, client: httpx2.AsyncClient, scan: rl.RemoteScan, payload: Any
+    ) -> AsyncGenerator[list[rl.Entry], None]:
         return self._pages(client, scan, payload)
 
     def request_text(self, sent: list[str]) -> str:
@@ -200,7 +187,9 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         c = self.config
         ts = c.fields.timestamp
         time_range = {
-            "range": {ts: {"gte": epoch_ms(start), "lte": epoch_ms(end), "format": "epoch_millis"}}
+            "range": {
+                ts: {"gte": rl.epoch_ms(start), "lte": rl.epoch_ms(end), "format": "epoch_millis"}
+            }
         }
         sort: list[dict[str, Any]] = [{ts: {"order": "desc"}}]
         if c.tiebreaker:
@@ -213,7 +202,7 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         }
 
     async def _search(self, client: httpx2.AsyncClient, body: dict[str, Any], cap: int) -> Any:
-        reply = await read_json(
+        reply = await rl.read_json(
             client,
             "POST",
             self.path,
@@ -225,14 +214,14 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         )
         hits = reply.body.get("hits") if isinstance(reply.body, dict) else None
         if not isinstance(hits, dict) or not isinstance(hits.get("hits"), list):
-            raise bad_shape(self.label, reply.sent, "no hits.hits list")
+            raise rl.bad_shape(self.label, reply.sent, "no hits.hits list")
         if isinstance(reply.body.get("_shards"), dict) and reply.body["_shards"].get("failed"):
             self._shard_failures = True
         return hits["hits"]
 
     async def _pages(
-        self, client: httpx2.AsyncClient, scan: RemoteScan, body: dict[str, Any]
-    ) -> AsyncGenerator[list[Entry], None]:
+        self, client: httpx2.AsyncClient, scan: rl.RemoteScan, body: dict[str, Any]
+    ) -> AsyncGenerator[list[rl.Entry], None]:
         c = self.config
         self._shard_failures = False
         ts_range = body["query"]["bool"]["filter"][0]["range"][c.fields.timestamp]
@@ -244,7 +233,7 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
                 break
             last = hits[-1].get("sort")
             if not isinstance(last, list) or not last:
-                raise bad_shape(self.label, f"POST {self.path}", "hits carry no sort values")
+                raise rl.bad_shape(self.label, f"POST {self.path}", "hits carry no sort values")
             if c.tiebreaker:
                 body["search_after"] = last
             elif ts_range["lte"] == last[0]:  # a whole page at one timestamp: skip past it
@@ -257,7 +246,7 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         if self._shard_failures:
             scan.note(f"{self.name}: some shards failed; results may be incomplete")
 
-    def _entry(self, hit: Any) -> Entry | None:
+    def _entry(self, hit: Any) -> rl.Entry | None:
         if not isinstance(hit, dict) or not isinstance(hit.get("_source"), dict):
             return None
         f = self.config.fields
@@ -268,8 +257,8 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         message = dig(source, f.message)
         level, service = dig(source, f.level), dig(source, f.service)
         skip = {f.timestamp, f.message, f.level, f.service}
-        fields = {k: v for k, v in flatten(source).items() if k not in skip}
-        return Entry(
+        fields = {k: v for k, v in rl.flatten(source).items() if k not in skip}
+        return rl.Entry(
             ts,
             str(message) if message is not None else "",
             str(level) if level is not None else None,

@@ -217,25 +217,30 @@ class Entry:
     """De-duplication key (page boundaries); None: never a duplicate."""
 
 
+def json_object(text: str) -> dict[str, Any] | None:
+    """`text` as a JSON object when it is one (a structured log message), else None."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def to_line(entry: Entry, matched: frozenset[str]) -> LogLine:
     """An `Entry` as a `LogLine`; a JSON message is unpacked like `log_file` does."""
     message, fields = entry.message, dict(entry.fields)
     level, service = entry.level, entry.service
-    if message.lstrip().startswith("{"):
-        try:
-            data = json.loads(message)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            message = next((str(data[k]) for k in _MESSAGE_KEYS if k in data), message.strip())
-            inner = {
-                k: v for k, v in data.items() if k not in _META_KEYS and k not in _MESSAGE_KEYS
-            }
-            fields = {**fields, **inner}
-            # the line's own level and service are more specific than the stream's labels
-            words = (str(data[k]) for k in _LEVEL_KEYS if k in data)
-            level = next((w for w in words if w.strip().lower() in LEVELS), None) or level
-            service = next((str(data[k]) for k in _SERVICE_KEYS if data.get(k)), None) or service
+    data = json_object(message)
+    if data is not None:
+        message = next((str(data[k]) for k in _MESSAGE_KEYS if k in data), message.strip())
+        inner = {k: v for k, v in data.items() if k not in _META_KEYS and k not in _MESSAGE_KEYS}
+        fields = {**fields, **inner}
+        # the line's own level and service are more specific than the stream's labels
+        words = (str(data[k]) for k in _LEVEL_KEYS if k in data)
+        level = next((w for w in words if w.strip().lower() in LEVELS), None) or level
+        service = next((str(data[k]) for k in _SERVICE_KEYS if data.get(k)), None) or service
     code = next((str(fields[k]) for k in _CODE_KEYS if fields.get(k)), "")
     if code and code not in message:  # keep error codes visible and in the template
         message = f"{message} [{code}]"

@@ -29,7 +29,6 @@ import httpx2
 from pydantic import Field, SecretStr, field_validator
 
 from investigate.sdk import remote_logs as rl
-from investigate.sdk.contract import Query
 from investigate.sdk.querylang import QueryValueError, datadog_any, datadog_attr
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import HttpOptions, ReadOnlyPost
@@ -136,25 +135,17 @@ class DatadogLogs(rl.RemoteLogConnector[DatadogLogsConfig]):
     def probe_ok(self) -> str:
         return f"keys can search logs on {self.config.site}"
 
-    def searches(self, query: Query) -> list[tuple[rl.Phase, Any]]:
-        c = self.config
-        base = c.query.strip()
-        out: list[tuple[rl.Phase, Any]] = []
-        values = rl.entity_values(query, c.max_values)
-        if values:
-            try:
-                parts = [datadog_any(values)[1:-1]]
-                parts += [datadog_attr(a, values) for a in c.attributes]
-                matches = "(" + " OR ".join(parts) + ")"
-            except QueryValueError:
-                matches = ""
-            if matches:
-                out.append(("matches", f"{base} {matches}".strip()))
-        errors = "status:(" + " OR ".join(c.error_statuses) + ")"
-        out.append(("errors", f"{base} {errors}".strip()))
-        if rl.baseline_of(c.baseline, query) and c.max_baseline_lines:
-            out.append(("baseline", f"{base} {errors}".strip()))
-        return out
+    def match_search(self, values: list[str]) -> str | None:
+        try:
+            parts = [datadog_any(values)[1:-1]]
+            parts += [datadog_attr(a, values) for a in self.config.attributes]
+        except QueryValueError:
+            return None
+        return f"{self.config.query.strip()} ({' OR '.join(parts)})".strip()
+
+    def error_search(self) -> str:
+        errors = "status:(" + " OR ".join(self.config.error_statuses) + ")"
+        return f"{self.config.query.strip()} {errors}".strip()
 
     def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
         return search, self.body(search, start, end, self.config.page_size)

@@ -37,7 +37,6 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.sdk import Strict
 from investigate.sdk import remote_logs as rl
-from investigate.sdk.contract import Query
 from investigate.sdk.fieldchecks import each, one
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import HttpOptions, ReadOnlyPost
@@ -138,30 +137,25 @@ class Elasticsearch(rl.RemoteLogConnector[ElasticsearchConfig]):
     def probe_ok(self) -> str:
         return f"can search {self.config.index}"
 
-    def searches(self, query: Query) -> list[tuple[rl.Phase, Any]]:
-        """(phase, (filter clauses, extra bool keys)) per search."""
+    # a search: (filter clauses, extra bool keys)
+    def match_search(self, values: list[str]) -> tuple[list[Any], dict[str, Any]]:
         c = self.config
-        out: list[tuple[rl.Phase, Any]] = []
-        values = rl.entity_values(query, c.max_values)
-        if values:
-            should: list[dict[str, Any]] = [
-                {
-                    "multi_match": {
-                        "query": v,
-                        "type": "phrase",
-                        "fields": c.match_fields,
-                        "lenient": True,
-                    }
+        should: list[dict[str, Any]] = [
+            {
+                "multi_match": {
+                    "query": v,
+                    "type": "phrase",
+                    "fields": c.match_fields,
+                    "lenient": True,
                 }
-                for v in values
-            ]
-            should += [{"terms": {f: values}} for f in c.term_fields]
-            out.append(("matches", ([], {"should": should, "minimum_should_match": 1})))
-        errors = [{"terms": {c.fields.level: c.error_levels}}]
-        out.append(("errors", (errors, {})))
-        if rl.baseline_of(c.baseline, query) and c.max_baseline_lines:
-            out.append(("baseline", (errors, {})))
-        return out
+            }
+            for v in values
+        ]
+        should += [{"terms": {f: values}} for f in c.term_fields]
+        return [], {"should": should, "minimum_should_match": 1}
+
+    def error_search(self) -> tuple[list[Any], dict[str, Any]]:
+        return [{"terms": {self.config.fields.level: self.config.error_levels}}], {}
 
     def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
         filters, extra = search

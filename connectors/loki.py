@@ -32,7 +32,6 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.sdk import MASKER, SourceError
 from investigate.sdk import remote_logs as rl
-from investigate.sdk.contract import Query
 from investigate.sdk.querylang import logql_regex_filter
 from investigate.sdk.transport import HttpOptions
 
@@ -126,16 +125,11 @@ class Loki(rl.RemoteLogConnector[LokiConfig]):
     def probe_ok(self) -> str:
         return f"can read labels from {self.config.base_url}"
 
-    def searches(self, query: Query) -> list[tuple[rl.Phase, Any]]:
-        c = self.config
-        out: list[tuple[rl.Phase, Any]] = []
-        values = rl.entity_values(query, c.max_values)
-        if values:
-            out.append(("matches", f"{c.selector} {logql_regex_filter(values)}"))
-        out.append(("errors", f"{c.selector} {c.error_filter}"))
-        if rl.baseline_of(c.baseline, query) and c.max_baseline_lines:
-            out.append(("baseline", f"{c.selector} {c.error_filter}"))
-        return out
+    def match_search(self, values: list[str]) -> str:
+        return f"{self.config.selector} {logql_regex_filter(values)}"
+
+    def error_search(self) -> str:
+        return f"{self.config.selector} {self.config.error_filter}"
 
     def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
         return search, (search, _ns(start), _ns(end) + 1)

@@ -572,6 +572,26 @@ class RemoteLogConnector(Connector[R]):
         return [Check("auth", True, self.probe_ok())]
 
     def searches(self, query: Query) -> list[tuple[Phase, Any]]:
+        """The matches search (when the ticket has entity values the vendor can phrase), the
+        errors search and, with a baseline, the same errors search over it."""
+        c = self.config
+        out: list[tuple[Phase, Any]] = []
+        values = entity_values(query, c.max_values)
+        matches = self.match_search(values) if values else None
+        if matches is not None:
+            out.append(("matches", matches))
+        errors = self.error_search()
+        out.append(("errors", errors))
+        if baseline_of(c.baseline, query) and c.max_baseline_lines:
+            out.append(("baseline", errors))
+        return out
+
+    def match_search(self, values: list[str]) -> Any:
+        """The vendor's search for lines naming any of `values`; None: none can be phrased."""
+        raise NotImplementedError
+
+    def error_search(self) -> Any:
+        """The vendor's search for error-level lines."""
         raise NotImplementedError
 
     def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:

@@ -34,6 +34,18 @@ def one(test: Callable[[str], object], message: str) -> Any:
     return check
 
 
+def passes(check: Callable[[str], object]) -> Any:
+    """The value (when set), or every value of a mapping, goes through `check`, which raises."""
+
+    def run(value: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        for item in value.values() if isinstance(value, dict) else [value]:
+            if item is not None:
+                check(item)
+        return value
+
+    return run
+
+
 def http_url(message: str, schemes: tuple[str, ...] = ("https://", "http://")) -> Any:
     """A URL (when set) starting with one of `schemes`, kept without its trailing `/`."""
 

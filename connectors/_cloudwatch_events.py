@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 
-from investigate.sdk.remote_logs import LEVELS, Entry, epoch_ms, flatten
+from investigate.sdk.remote_logs import LEVELS, Entry, epoch_ms, flatten, json_object
 from investigate.sdk.rows import parse_time
 
 _TEXT = re.compile(
@@ -41,17 +40,13 @@ def group_service(group: str) -> str:
 def parse_event(message: str) -> tuple[str, str | None, str | None, dict[str, Any]]:
     """(message, level, service, fields) from a CloudWatch event's text (JSON or plain)."""
     text = message.rstrip("\n")
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            body = next((str(data[k]) for k in _MESSAGE_KEYS if k in data), text.strip())
-            fields = flatten({k: v for k, v in data.items() if k not in _META_KEYS})
-            level = next((str(data[k]) for k in _LEVEL_KEYS if k in data), None)
-            service = next((str(data[k]) for k in _SERVICE_KEYS if data.get(k)), None)
-            return body, level, service, fields
+    data = json_object(text)
+    if data is not None:
+        body = next((str(data[k]) for k in _MESSAGE_KEYS if k in data), text.strip())
+        fields = flatten({k: v for k, v in data.items() if k not in _META_KEYS})
+        level = next((str(data[k]) for k in _LEVEL_KEYS if k in data), None)
+        service = next((str(data[k]) for k in _SERVICE_KEYS if data.get(k)), None)
+        return body, level, service, fields
     head = _TEXT.match(text)
     if head and head.group("level").lower() in LEVELS:
         return head.group("msg").strip(), head.group("level"), head.group("service"), {}

@@ -169,9 +169,10 @@ class ServerSQL(Connector[C], Generic[C]):
 
     # --- what a driver module implements ------------------------------------------------
 
-    @abstractmethod
     def _secrets(self) -> list[str]:
-        """Secret parts of the DSN (the password) to mask in every message."""
+        """Secret parts of the DSN (the password, as written and unquoted) to mask in every message."""
+        password = dsn_password(self.config.dsn.get_secret_value())
+        return [password, urllib.parse.unquote(password)] if password else []
 
     @abstractmethod
     async def _open(self) -> Any:

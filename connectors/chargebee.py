@@ -22,12 +22,8 @@ import httpx2
 from pydantic import Field, field_validator
 
 from investigate.sdk import ConfigError, Level, SourceError
-from investigate.sdk.contract import (
-    Check,
-    Collected,
-    Query,
-    gather_parts,
-)
+from investigate.sdk.contract import Check, Collected, Query, gather_parts
+from investigate.sdk.fieldchecks import one
 from investigate.sdk.jsonapi import JsonApi
 from investigate.sdk.rows import epoch_text
 from investigate.sdk.shapes import Case, Shape, by, epoch, key, money, text
@@ -44,12 +40,9 @@ class ChargebeeConfig(BillingConfig):
     base_url: str | None = None
     app_url: str | None = Field(None, description="Web app for deep links; default from site.")
 
-    @field_validator("site")
-    @classmethod
-    def _plain_site(cls, value: str | None) -> str | None:
-        if value is not None and not _SITE.fullmatch(value):
-            raise ValueError("site must be the subdomain only, e.g. 'acme' for acme.chargebee.com")
-        return value
+    _plain_site = field_validator("site")(
+        one(_SITE.fullmatch, "site must be the subdomain only, e.g. 'acme' for acme.chargebee.com")
+    )
 
     @property
     def api_base(self) -> str:

@@ -35,6 +35,7 @@ from pydantic import Field, field_validator, model_validator
 
 from investigate.sdk import SourceError, SourceTimeout, in_thread
 from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.fieldchecks import each, one
 from investigate.sdk.patterns import Pattern, account_keys
 from investigate.sdk.querylang import cloudwatch_term
 from investigate.sdk.remote_logs import (
@@ -113,27 +114,18 @@ class CloudWatchLogsConfig(LogScanConfig):
     insights_limit: int = Field(10_000, ge=1, le=10_000, description="Rows per Insights query.")
     insights_poll: float = Field(1.0, gt=0, le=30, description="Seconds between result polls.")
 
-    @field_validator("log_group_names")
-    @classmethod
-    def _names(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if not _GROUP_NAME.match(name):
-                raise ValueError(f"not a CloudWatch log group name: {name!r}")
-        return value
-
-    @field_validator("log_group_prefix")
-    @classmethod
-    def _prefix(cls, value: str | None) -> str | None:
-        if value is not None and not _GROUP_NAME.match(value):
-            raise ValueError(f"not a CloudWatch log group prefix: {value!r}")
-        return value
-
-    @field_validator("endpoint_url", "sts_endpoint_url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("endpoint URLs must start with https:// (or http://)")
-        return value
+    _names = field_validator("log_group_names")(
+        each(_GROUP_NAME.match, "not a CloudWatch log group name: {!r}")
+    )
+    _prefix = field_validator("log_group_prefix")(
+        one(_GROUP_NAME.match, "not a CloudWatch log group prefix: {!r}")
+    )
+    _url = field_validator("endpoint_url", "sts_endpoint_url")(
+        one(
+            lambda v: v.startswith(("https://", "http://")),
+            "endpoint URLs must start with https:// (or http://)",
+        )
+    )
 
     @field_validator("error_terms")
     @classmethod

@@ -28,21 +28,8 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.sdk.contract import Query
+from investigate.sdk import remote_logs as rl
 from investigate.sdk.querylang import QueryValueError, datadog_any, datadog_attr
-from investigate.sdk.remote_logs import (
-    Entry,
-    Phase,
-    RemoteLogConnector,
-    RemoteLogsConfig,
-    RemoteScan,
-    bad_shape,
-    baseline_of,
-    entity_values,
-    epoch_ms,
-    flatten,
-    read_json,
-)
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import HttpOptions, ReadOnlyPost
 
@@ -71,7 +58,7 @@ _HINTS = {
 }
 
 
-class DatadogLogsConfig(RemoteLogsConfig):
+class DatadogLogsConfig(rl.RemoteLogsConfig):
     base_url: str = Field("", description="Overrides site (proxies, tests).")
     site: str = "datadoghq.com"
     api_key: SecretStr
@@ -117,7 +104,7 @@ class DatadogLogsConfig(RemoteLogsConfig):
         )
 
 
-class DatadogLogs(RemoteLogConnector[DatadogLogsConfig]):
+class DatadogLogs(rl.RemoteLogConnector[DatadogLogsConfig]):
     type_name = "datadog_logs"
     config_model = DatadogLogsConfig
     description = "Datadog Log Management events (logs search API), grouped into patterns"
@@ -148,32 +135,24 @@ class DatadogLogs(RemoteLogConnector[DatadogLogsConfig]):
     def probe_ok(self) -> str:
         return f"keys can search logs on {self.config.site}"
 
-    def searches(self, query: Query) -> list[tuple[Phase, Any]]:
-        c = self.config
-        base = c.query.strip()
-        out: list[tuple[Phase, Any]] = []
-        values = entity_values(query, c.max_values)
-        if values:
-            try:
-                parts = [datadog_any(values)[1:-1]]
-                parts += [datadog_attr(a, values) for a in c.attributes]
-                matches = "(" + " OR ".join(parts) + ")"
-            except QueryValueError:
-                matches = ""
-            if matches:
-                out.append(("matches", f"{base} {matches}".strip()))
-        errors = "status:(" + " OR ".join(c.error_statuses) + ")"
-        out.append(("errors", f"{base} {errors}".strip()))
-        if baseline_of(c.baseline, query) and c.max_baseline_lines:
-            out.append(("baseline", f"{base} {errors}".strip()))
-        return out
+    def match_search(self, values: list[str]) -> str | None:
+        try:
+            parts = [datadog_any(values)[1:-1]]
+            parts += [datadog_attr(a, values) for a in self.config.attributes]
+        except QueryValueError:
+            return None
+        return f"{self.config.query.strip()} ({' OR '.join(parts)})".strip()
+
+    def error_search(self) -> str:
+        errors = "status:(" + " OR ".join(self.config.error_statuses) + ")"
+        return f"{self.config.query.strip()} {errors}".strip()
 
     def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
         return search, self.body(search, start, end, self.config.page_size)
 
     def pages(
-        self, client: httpx2.AsyncClient, scan: RemoteScan, payload: Any
-    ) -> AsyncGenerator[list[Entry], None]:
+        self, client: httpx2.AsyncClient, scan: rl.RemoteScan, payload: Any
+    ) -> AsyncGenerator[list[rl.Entry], None]:
         return self._pages(client, scan, payload)
 
     def request_text(self, sent: list[str]) -> str:
@@ -183,8 +162,8 @@ class DatadogLogs(RemoteLogConnector[DatadogLogsConfig]):
         return {
             "filter": {
                 "query": text,
-                "from": str(epoch_ms(start)),
-                "to": str(epoch_ms(end)),
+                "from": str(rl.epoch_ms(start)),
+                "to": str(rl.epoch_ms(end)),
                 "indexes": list(self.config.indexes),
             },
             "sort": "-timestamp",
@@ -192,7 +171,7 @@ class DatadogLogs(RemoteLogConnector[DatadogLogsConfig]):
         }
 
     async def _search(self, client: httpx2.AsyncClient, body: dict[str, Any], cap: int) -> Any:
-        reply = await read_json(
+        reply = await rl.read_json(
             client,
             "POST",
             SEARCH,
@@ -203,12 +182,12 @@ class DatadogLogs(RemoteLogConnector[DatadogLogsConfig]):
             hints=_HINTS,
         )
         if not isinstance(reply.body, dict) or not isinstance(reply.body.get("data"), list):
-            raise bad_shape(self.label, reply.sent, "no data list")
+            raise rl.bad_shape(self.label, reply.sent, "no data list")
         return reply.body
 
     async def _pages(
-        self, client: httpx2.AsyncClient, scan: RemoteScan, body: dict[str, Any]
-    ) -> AsyncGenerator[list[Entry], None]:
+        self, client: httpx2.AsyncClient, scan: rl.RemoteScan, body: dict[str, Any]
+    ) -> AsyncGenerator[list[rl.Entry], None]:
         c = self.config
         for _ in range(c.max_pages):
             reply = await self._search(client, body, c.max_response_bytes)
@@ -224,17 +203,17 @@ class DatadogLogs(RemoteLogConnector[DatadogLogsConfig]):
             body["page"] = {**body["page"], "cursor": cursor}
         scan.note(f"{self.name}: stopped after {c.max_pages} pages of one search")
 
-    def _entry(self, item: Any) -> Entry | None:
+    def _entry(self, item: Any) -> rl.Entry | None:
         if not isinstance(item, dict) or not isinstance(item.get("attributes"), dict):
             return None
         a: dict[str, Any] = item["attributes"]
         ts = parse_time(a.get("timestamp"))
         if ts is None:
             return None
-        fields = flatten(_object(a.get("attributes")))
+        fields = rl.flatten(_object(a.get("attributes")))
         if a.get("host"):
             fields.setdefault("host", a["host"])
-        return Entry(
+        return rl.Entry(
             ts,
             str(a.get("message") or ""),
             str(a["status"]) if a.get("status") else None,

@@ -36,16 +36,9 @@ from typing import Any
 import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from investigate.sdk import Evidence, Level, SourceError
-from investigate.sdk.alerts import (
-    MAX_RESPONSE_BYTES,
-    SecretConfig,
-    base_url,
-    clean,
-    fetch_json,
-    timeout_for,
-)
+from investigate.sdk import Evidence, Level, SourceError, alerts
 from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.fieldchecks import each
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import HttpOptions
 
@@ -58,7 +51,7 @@ _PRIORITY_LEVEL: dict[int, Level] = {1: "critical", 2: "error"}
 _ORDER = {"firing": 0, "warning": 1, "no_data": 2, "ok": 3}
 
 
-class DatadogMonitorsConfig(SecretConfig):
+class DatadogMonitorsConfig(alerts.SecretConfig):
     api_key: SecretStr
     app_key: SecretStr
     site: str = "datadoghq.com"
@@ -74,7 +67,7 @@ class DatadogMonitorsConfig(SecretConfig):
     max_pages: int = Field(10, ge=1, le=100)
     max_monitors: int = Field(20, ge=1, le=500)
     max_groups: int = Field(5, ge=1, le=50)
-    max_response_bytes: int = Field(MAX_RESPONSE_BYTES, ge=1_000, le=200_000_000)
+    max_response_bytes: int = Field(alerts.MAX_RESPONSE_BYTES, ge=1_000, le=200_000_000)
 
     @field_validator("site")
     @classmethod
@@ -84,18 +77,11 @@ class DatadogMonitorsConfig(SecretConfig):
             raise ValueError("site must be a Datadog site such as datadoghq.com or datadoghq.eu")
         return value
 
-    @field_validator("base_url", "app_url")
-    @classmethod
-    def _urls(cls, value: str | None) -> str | None:
-        return base_url(value) if value is not None else None
+    _urls = field_validator("base_url", "app_url")(alerts.check_base_url)
 
-    @field_validator("monitor_tags", "tags")
-    @classmethod
-    def _tags(cls, value: list[str]) -> list[str]:
-        bad = [t for t in value if not _TAG.match(t)]
-        if bad:
-            raise ValueError(f"{bad[0]!r} is not a Datadog tag (e.g. service:checkout)")
-        return value
+    _tags = field_validator("monitor_tags", "tags")(
+        each(_TAG.match, "{!r} is not a Datadog tag (e.g. service:checkout)")
+    )
 
     @field_validator("entity_tags")
     @classmethod
@@ -149,7 +135,7 @@ class DatadogMonitors(Connector[DatadogMonitorsConfig]):
         )
 
     async def _get(self, client: httpx2.AsyncClient, params: dict[str, str]) -> tuple[Any, str]:
-        return await fetch_json(
+        return await alerts.fetch_json(
             client,
             "/api/v1/monitor",
             params,
@@ -161,7 +147,7 @@ class DatadogMonitors(Connector[DatadogMonitorsConfig]):
 
     async def check(self) -> list[Check]:
         try:
-            async with self._client(None, timeout_for(self.config, None)) as client:
+            async with self._client(None, alerts.timeout_for(self.config, None)) as client:
                 await self._get(client, {"page": "0", "page_size": "1"})
         except SourceError as exc:
             return [Check("api", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
@@ -205,7 +191,7 @@ class DatadogMonitors(Connector[DatadogMonitorsConfig]):
         if tags:
             params["tags"] = ",".join(tags)
         found: list[tuple[dict[str, Any], str]] = []
-        async with self._client(query.deadline, timeout_for(cfg, query)) as client:
+        async with self._client(query.deadline, alerts.timeout_for(cfg, query)) as client:
             for page in range(cfg.max_pages):
                 body, sent = await self._get(client, {**params, "page": str(page)})
                 if not isinstance(body, list):
@@ -252,21 +238,21 @@ class DatadogMonitors(Connector[DatadogMonitorsConfig]):
                 return None
         elif started is not None and started > query.window.end:
             return None
-        tags = [clean(t, 100) for t in monitor.get("tags") or [] if isinstance(t, str)][:50]
+        tags = [alerts.clean(t, 100) for t in monitor.get("tags") or [] if isinstance(t, str)][:50]
         services = [t.split(":", 1)[1] for t in tags if t.startswith("service:")]
         region = next((t.split(":", 1)[1] for t in tags if t.startswith("region:")), "")
-        name = clean(monitor.get("name") or "monitor", 200)
+        name = alerts.clean(monitor.get("name") or "monitor", 200)
         priority = monitor.get("priority") if isinstance(monitor.get("priority"), int) else None
         monitor_id = monitor.get("id") if isinstance(monitor.get("id"), int) else None
-        message = clean(str(monitor.get("message") or "").split("\n")[0], 300)
+        message = alerts.clean(str(monitor.get("message") or "").split("\n")[0], 300)
         detail = [
             f"{state}"
             + (f" since {_when(started)}" if started else "")
             + (f", priority P{priority}" if priority else ""),
             message,
-            f"query: {clean(monitor.get('query'), 400)}",
+            f"query: {alerts.clean(monitor.get('query'), 400)}",
             *(
-                f"group {clean(g[0], 120)}: {g[1]}"
+                f"group {alerts.clean(g[0], 120)}: {g[1]}"
                 + (f" (triggered {_when(g[2])})" if g[2] else "")
                 for g in (bad or groups)[: self.config.max_groups]
             ),
@@ -295,7 +281,7 @@ class DatadogMonitors(Connector[DatadogMonitorsConfig]):
                 "region": region,
                 "labels": " ".join(tags),
                 "priority": priority,
-                "type": clean(monitor.get("type"), 40),
+                "type": alerts.clean(monitor.get("type"), 40),
             },
             attributes={
                 "monitor_id": monitor_id,

@@ -36,20 +36,8 @@ import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.sdk import Strict
-from investigate.sdk.contract import Query
-from investigate.sdk.remote_logs import (
-    Entry,
-    Phase,
-    RemoteLogConnector,
-    RemoteLogsConfig,
-    RemoteScan,
-    bad_shape,
-    baseline_of,
-    entity_values,
-    epoch_ms,
-    flatten,
-    read_json,
-)
+from investigate.sdk import remote_logs as rl
+from investigate.sdk.fieldchecks import each, one
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import HttpOptions, ReadOnlyPost
 
@@ -71,15 +59,10 @@ class EsFields(Strict):
     level: str = "log.level"
     service: str = "service.name"
 
-    @field_validator("*")
-    @classmethod
-    def _field(cls, value: str) -> str:
-        if not _FIELD.match(value):
-            raise ValueError(f"not a field name: {value!r}")
-        return value
+    _field = field_validator("*")(one(_FIELD.match, "not a field name: {!r}"))
 
 
-class ElasticsearchConfig(RemoteLogsConfig):
+class ElasticsearchConfig(rl.RemoteLogsConfig):
     index: str = Field(description="Index, alias, data stream or pattern; a,b for several.")
     api_key: SecretStr | None = Field(None, description="Sent as Authorization: ApiKey <key>.")
     username: str | None = None
@@ -104,27 +87,15 @@ class ElasticsearchConfig(RemoteLogsConfig):
             )
         return value
 
-    @field_validator("match_fields", "term_fields")
-    @classmethod
-    def _fields(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if not _FIELD.match(name):
-                raise ValueError(f"not a field name: {name!r}")
-        return value
-
-    @field_validator("tiebreaker")
-    @classmethod
-    def _tiebreaker(cls, value: str | None) -> str | None:
-        if value is not None and not _FIELD.match(value):
-            raise ValueError(f"not a field name: {value!r}")
-        return value
+    _fields = field_validator("match_fields", "term_fields")(
+        each(_FIELD.match, "not a field name: {!r}")
+    )
+    _tiebreaker = field_validator("tiebreaker")(one(_FIELD.match, "not a field name: {!r}"))
 
     @model_validator(mode="after")
     def _auth(self) -> ElasticsearchConfig:
-        if (self.username is None) != (self.password is None):
-            raise ValueError("username and password go together (basic auth)")
-        if self.api_key is not None and self.password is not None:
-            raise ValueError("use either api_key or username/password, not both")
+        both = "use either api_key or username/password, not both"
+        rl.basic_auth_alone(self.username, self.password, self.api_key, both)
         return self
 
 
@@ -140,7 +111,7 @@ def dig(source: Mapping[str, Any], path: str) -> Any:
     return node
 
 
-class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
+class Elasticsearch(rl.RemoteLogConnector[ElasticsearchConfig]):
     type_name = "elasticsearch"
     config_model = ElasticsearchConfig
     description = "Elasticsearch / OpenSearch log documents (_search), grouped into patterns"
@@ -166,30 +137,25 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
     def probe_ok(self) -> str:
         return f"can search {self.config.index}"
 
-    def searches(self, query: Query) -> list[tuple[Phase, Any]]:
-        """(phase, (filter clauses, extra bool keys)) per search."""
+    # a search: (filter clauses, extra bool keys)
+    def match_search(self, values: list[str]) -> tuple[list[Any], dict[str, Any]]:
         c = self.config
-        out: list[tuple[Phase, Any]] = []
-        values = entity_values(query, c.max_values)
-        if values:
-            should: list[dict[str, Any]] = [
-                {
-                    "multi_match": {
-                        "query": v,
-                        "type": "phrase",
-                        "fields": c.match_fields,
-                        "lenient": True,
-                    }
+        should: list[dict[str, Any]] = [
+            {
+                "multi_match": {
+                    "query": v,
+                    "type": "phrase",
+                    "fields": c.match_fields,
+                    "lenient": True,
                 }
-                for v in values
-            ]
-            should += [{"terms": {f: values}} for f in c.term_fields]
-            out.append(("matches", ([], {"should": should, "minimum_should_match": 1})))
-        errors = [{"terms": {c.fields.level: c.error_levels}}]
-        out.append(("errors", (errors, {})))
-        if baseline_of(c.baseline, query) and c.max_baseline_lines:
-            out.append(("baseline", (errors, {})))
-        return out
+            }
+            for v in values
+        ]
+        should += [{"terms": {f: values}} for f in c.term_fields]
+        return [], {"should": should, "minimum_should_match": 1}
+
+    def error_search(self) -> tuple[list[Any], dict[str, Any]]:
+        return [{"terms": {self.config.fields.level: self.config.error_levels}}], {}
 
     def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
         filters, extra = search
@@ -197,8 +163,8 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         return _compact(body), body
 
     def pages(
-        self, client: httpx2.AsyncClient, scan: RemoteScan, payload: Any
-    ) -> AsyncGenerator[list[Entry], None]:
+        self, client: httpx2.AsyncClient, scan: rl.RemoteScan, payload: Any
+    ) -> AsyncGenerator[list[rl.Entry], None]:
         return self._pages(client, scan, payload)
 
     def request_text(self, sent: list[str]) -> str:
@@ -215,7 +181,9 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         c = self.config
         ts = c.fields.timestamp
         time_range = {
-            "range": {ts: {"gte": epoch_ms(start), "lte": epoch_ms(end), "format": "epoch_millis"}}
+            "range": {
+                ts: {"gte": rl.epoch_ms(start), "lte": rl.epoch_ms(end), "format": "epoch_millis"}
+            }
         }
         sort: list[dict[str, Any]] = [{ts: {"order": "desc"}}]
         if c.tiebreaker:
@@ -228,7 +196,7 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         }
 
     async def _search(self, client: httpx2.AsyncClient, body: dict[str, Any], cap: int) -> Any:
-        reply = await read_json(
+        reply = await rl.read_json(
             client,
             "POST",
             self.path,
@@ -240,14 +208,14 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         )
         hits = reply.body.get("hits") if isinstance(reply.body, dict) else None
         if not isinstance(hits, dict) or not isinstance(hits.get("hits"), list):
-            raise bad_shape(self.label, reply.sent, "no hits.hits list")
+            raise rl.bad_shape(self.label, reply.sent, "no hits.hits list")
         if isinstance(reply.body.get("_shards"), dict) and reply.body["_shards"].get("failed"):
             self._shard_failures = True
         return hits["hits"]
 
     async def _pages(
-        self, client: httpx2.AsyncClient, scan: RemoteScan, body: dict[str, Any]
-    ) -> AsyncGenerator[list[Entry], None]:
+        self, client: httpx2.AsyncClient, scan: rl.RemoteScan, body: dict[str, Any]
+    ) -> AsyncGenerator[list[rl.Entry], None]:
         c = self.config
         self._shard_failures = False
         ts_range = body["query"]["bool"]["filter"][0]["range"][c.fields.timestamp]
@@ -259,7 +227,7 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
                 break
             last = hits[-1].get("sort")
             if not isinstance(last, list) or not last:
-                raise bad_shape(self.label, f"POST {self.path}", "hits carry no sort values")
+                raise rl.bad_shape(self.label, f"POST {self.path}", "hits carry no sort values")
             if c.tiebreaker:
                 body["search_after"] = last
             elif ts_range["lte"] == last[0]:  # a whole page at one timestamp: skip past it
@@ -272,7 +240,7 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         if self._shard_failures:
             scan.note(f"{self.name}: some shards failed; results may be incomplete")
 
-    def _entry(self, hit: Any) -> Entry | None:
+    def _entry(self, hit: Any) -> rl.Entry | None:
         if not isinstance(hit, dict) or not isinstance(hit.get("_source"), dict):
             return None
         f = self.config.fields
@@ -283,8 +251,8 @@ class Elasticsearch(RemoteLogConnector[ElasticsearchConfig]):
         message = dig(source, f.message)
         level, service = dig(source, f.level), dig(source, f.service)
         skip = {f.timestamp, f.message, f.level, f.service}
-        fields = {k: v for k, v in flatten(source).items() if k not in skip}
-        return Entry(
+        fields = {k: v for k, v in rl.flatten(source).items() if k not in skip}
+        return rl.Entry(
             ts,
             str(message) if message is not None else "",
             str(level) if level is not None else None,

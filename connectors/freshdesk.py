@@ -41,6 +41,7 @@ from investigate import sdk
 from investigate.sdk import helpdesk as hd
 from investigate.sdk import notes as note_kit
 from investigate.sdk.contract import Check, Collected, Query
+from investigate.sdk.fieldchecks import one
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
 from investigate.sdk.http import Auth, Session
@@ -71,8 +72,7 @@ class FreshdeskConfig(hd.HelpdeskConfig):
     @field_validator("domain")
     @classmethod
     def _domain(cls, value: str | None) -> str | None:
-        if value is not None and not _DOMAIN.match(value):
-            raise ValueError("domain is the 'acme' of acme.freshdesk.com")
+        value = one(_DOMAIN.match, "domain is the 'acme' of acme.freshdesk.com")(value)
         return value.removesuffix(".freshdesk.com") if value else value
 
     @model_validator(mode="after")

@@ -44,6 +44,7 @@ from investigate import sdk
 from investigate.sdk import notes as note_kit
 from investigate.sdk import trackers
 from investigate.sdk.contract import Check, Collected, Query
+from investigate.sdk.fieldchecks import each, one
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, same_origin, with_hint
 from investigate.sdk.http import Bearer, HttpConnector, Session
 from investigate.sdk.jsonapi import JsonResponse
@@ -51,6 +52,12 @@ from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import WriteEndpoint
 
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+
+
+def _owner_name(value: str) -> bool:
+    return bool(_REPO.match(value)) and ".." not in value
+
+
 _TICKET = re.compile(r"^(?:([A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100})#)?#?(\d{1,12})$")
 _LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
 _UNSAFE = re.compile(r"[\"\\\x00-\x1f\x7f\u2028\u2029]+")
@@ -83,20 +90,8 @@ class GitHubConfig(trackers.TrackerConfig):
     max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
     known_issues: bool = Field(True, description="false: only a ticket source (no search).")
 
-    @field_validator("repo")
-    @classmethod
-    def _repo(cls, value: str | None) -> str | None:
-        if value is not None and (not _REPO.match(value) or ".." in value):
-            raise ValueError("repo must be owner/name, e.g. acme/app")
-        return value
-
-    @field_validator("repos")
-    @classmethod
-    def _repos(cls, value: list[str]) -> list[str]:
-        for repo in value:
-            if not _REPO.match(repo) or ".." in repo:
-                raise ValueError(f"{repo!r} is not owner/name, e.g. acme/app")
-        return value
+    _repo = field_validator("repo")(one(_owner_name, "repo must be owner/name, e.g. acme/app"))
+    _repos = field_validator("repos")(each(_owner_name, "{!r} is not owner/name, e.g. acme/app"))
 
     @model_validator(mode="after")
     def _scope(self) -> GitHubConfig:

@@ -48,6 +48,7 @@ from investigate import sdk
 from investigate.sdk import helpdesk as hd
 from investigate.sdk import notes as note_kit
 from investigate.sdk.contract import Check, Collected, Query
+from investigate.sdk.fieldchecks import http_url
 from investigate.sdk.history import (
     History,
     HistoryQuery,
@@ -98,12 +99,7 @@ class HelpScoutConfig(hd.RelatedConfig):
     max_recent: int = Field(5, ge=0, le=50)
     max_pages: int = Field(20, ge=1, le=200)
 
-    @field_validator("web_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https://")
-        return value.rstrip("/")
+    _url = field_validator("web_url")(http_url("must start with https://"))
 
 
 class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):

@@ -41,6 +41,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.sdk import MASKER, PARAMS, Evidence, EvidenceKind, Level, SourceError, Strict
 from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Provides, Query
+from investigate.sdk.fieldchecks import passes
 from investigate.sdk.fieldmap import FieldMapping
 from investigate.sdk.jsonapi import MAX_RESPONSE_BYTES, JsonResponse, fetch_json, request_timeout
 from investigate.sdk.jsonapi import HttpFailure as HttpFailure  # re-exported for older imports
@@ -106,12 +107,7 @@ class FieldMap(Strict):
     url: str | None = None
     severity: str | None = None
 
-    @field_validator("*")
-    @classmethod
-    def _jmespath(cls, value: str | None) -> str | None:
-        if value is not None:
-            _compile(value)
-        return value
+    _jmespath = field_validator("*")(passes(_compile))
 
 
 class HttpJsonConfig(ConnectorConfig, FieldMapping):
@@ -142,25 +138,8 @@ class HttpJsonConfig(ConnectorConfig, FieldMapping):
             )
         return value
 
-    @field_validator("params")
-    @classmethod
-    def _params(cls, value: dict[str, str]) -> dict[str, str]:
-        for template in value.values():
-            _placeholders(template)
-        return value
-
-    @field_validator("items")
-    @classmethod
-    def _items(cls, value: str) -> str:
-        _compile(value)
-        return value
-
-    @field_validator("provides")
-    @classmethod
-    def _provides(cls, value: dict[str, str]) -> dict[str, str]:
-        for expression in value.values():
-            _compile(expression)
-        return value
+    _params = field_validator("params")(passes(_placeholders))
+    _expressions = field_validator("items", "provides")(passes(_compile))
 
     @model_validator(mode="after")
     def _register_secrets(self) -> HttpJsonConfig:

@@ -41,13 +41,8 @@ from investigate.sdk import notes as note_kit
 from investigate.sdk import trackers
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.helpdesk import as_dict, as_list, id_str, with_hint
-from investigate.sdk.http import (
-    Bearer,
-    HeaderKey,
-    HttpConnector,
-    Session,
-    either,
-)
+from investigate.sdk.http import Bearer, HeaderKey, HttpConnector, Session, either
+from investigate.sdk.jsonapi import read_upto
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint, source_error
 
@@ -248,14 +243,8 @@ class Linear(HttpConnector[LinearConfig]):
         cap = self.config.max_response_bytes
         try:
             async with client.stream("POST", "/graphql", content=payload) as response:
-                declared = response.headers.get("content-length", "")
-                raw = b""
-                if not (declared.isdigit() and int(declared) > cap):
-                    async for chunk in response.aiter_bytes():
-                        raw += chunk
-                        if len(raw) > cap:
-                            break
-                if len(raw) > cap or (declared.isdigit() and int(declared) > cap):
+                raw = await read_upto(response, cap)
+                if raw is None:
                     raise sdk.SourceError(
                         f"{self.label}: the response to POST /graphql is larger than {cap:,} bytes; stopped reading",
                         hint=f"raise connectors.{self.name}.max_response_bytes",

@@ -31,20 +31,8 @@ import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.sdk import MASKER, SourceError
-from investigate.sdk.contract import Query
+from investigate.sdk import remote_logs as rl
 from investigate.sdk.querylang import logql_regex_filter
-from investigate.sdk.remote_logs import (
-    ERROR_WORDS,
-    Entry,
-    Phase,
-    RemoteLogConnector,
-    RemoteLogsConfig,
-    RemoteScan,
-    bad_shape,
-    baseline_of,
-    entity_values,
-    read_json,
-)
 from investigate.sdk.transport import HttpOptions
 
 QUERY_RANGE = "/loki/api/v1/query_range"
@@ -57,10 +45,10 @@ _HINTS = {
     403: "the credentials in connectors.{name}.password (or bearer_token) lack permission to "
     "read logs",
 }
-DEFAULT_ERROR_FILTER = '|~ "(?i)\\\\b(?:' + "|".join(ERROR_WORDS) + '|exception|traceback)\\\\b"'
+DEFAULT_ERROR_FILTER = '|~ "(?i)\\\\b(?:' + "|".join(rl.ERROR_WORDS) + '|exception|traceback)\\\\b"'
 
 
-class LokiConfig(RemoteLogsConfig):
+class LokiConfig(rl.RemoteLogsConfig):
     selector: str = Field(description='Stream selector, e.g. {app="api"} (trusted config).')
     error_filter: str = Field(
         DEFAULT_ERROR_FILTER, description="LogQL stages that keep error-level lines."
@@ -96,10 +84,8 @@ class LokiConfig(RemoteLogsConfig):
 
     @model_validator(mode="after")
     def _auth(self) -> LokiConfig:
-        if (self.username is None) != (self.password is None):
-            raise ValueError("username and password go together (basic auth)")
-        if self.password is not None and self.bearer_token is not None:
-            raise ValueError("use either username/password or bearer_token, not both")
+        both = "use either username/password or bearer_token, not both"
+        rl.basic_auth_alone(self.username, self.password, self.bearer_token, both)
         return self
 
 
@@ -112,7 +98,7 @@ def _from_ns(ns: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
 
 
-class Loki(RemoteLogConnector[LokiConfig]):
+class Loki(rl.RemoteLogConnector[LokiConfig]):
     type_name = "loki"
     config_model = LokiConfig
     description = "Grafana Loki log lines (LogQL query_range), grouped into patterns"
@@ -126,7 +112,7 @@ class Loki(RemoteLogConnector[LokiConfig]):
         return HttpOptions(headers=headers, auth=auth)
 
     async def probe(self, client: httpx2.AsyncClient) -> None:
-        await read_json(
+        await rl.read_json(
             client,
             "GET",
             "/loki/api/v1/labels",
@@ -139,31 +125,26 @@ class Loki(RemoteLogConnector[LokiConfig]):
     def probe_ok(self) -> str:
         return f"can read labels from {self.config.base_url}"
 
-    def searches(self, query: Query) -> list[tuple[Phase, Any]]:
-        c = self.config
-        out: list[tuple[Phase, Any]] = []
-        values = entity_values(query, c.max_values)
-        if values:
-            out.append(("matches", f"{c.selector} {logql_regex_filter(values)}"))
-        out.append(("errors", f"{c.selector} {c.error_filter}"))
-        if baseline_of(c.baseline, query) and c.max_baseline_lines:
-            out.append(("baseline", f"{c.selector} {c.error_filter}"))
-        return out
+    def match_search(self, values: list[str]) -> str:
+        return f"{self.config.selector} {logql_regex_filter(values)}"
+
+    def error_search(self) -> str:
+        return f"{self.config.selector} {self.config.error_filter}"
 
     def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
         return search, (search, _ns(start), _ns(end) + 1)
 
     def pages(
-        self, client: httpx2.AsyncClient, scan: RemoteScan, payload: Any
-    ) -> AsyncGenerator[list[Entry], None]:
+        self, client: httpx2.AsyncClient, scan: rl.RemoteScan, payload: Any
+    ) -> AsyncGenerator[list[rl.Entry], None]:
         return self._pages(client, scan, *payload)
 
     def request_text(self, sent: list[str]) -> str:
         return f"GET {self.config.base_url}{QUERY_RANGE} " + " ; ".join(sent)
 
     async def _pages(
-        self, client: httpx2.AsyncClient, scan: RemoteScan, logql: str, start: int, end: int
-    ) -> AsyncGenerator[list[Entry], None]:
+        self, client: httpx2.AsyncClient, scan: rl.RemoteScan, logql: str, start: int, end: int
+    ) -> AsyncGenerator[list[rl.Entry], None]:
         c = self.config
         limit = c.page_size
         pages = 0
@@ -175,7 +156,7 @@ class Loki(RemoteLogConnector[LokiConfig]):
                 "limit": str(limit),
                 "direction": "backward",
             }
-            reply = await read_json(
+            reply = await rl.read_json(
                 client,
                 "GET",
                 QUERY_RANGE,
@@ -220,17 +201,17 @@ class Loki(RemoteLogConnector[LokiConfig]):
         match = _ENTRY_LIMIT.search(text)
         return int(match.group(2)) if match and int(match.group(2)) > 0 else None
 
-    def _entries(self, body: Any, sent: str) -> tuple[list[Entry], int | None]:
+    def _entries(self, body: Any, sent: str) -> tuple[list[rl.Entry], int | None]:
         if not isinstance(body, dict) or body.get("status") != "success":
-            raise bad_shape(self.label, sent, "no status: success")
+            raise rl.bad_shape(self.label, sent, "no status: success")
         data = body.get("data")
         if not isinstance(data, dict) or data.get("resultType") != "streams":
             kind = data.get("resultType") if isinstance(data, dict) else None
-            raise bad_shape(self.label, sent, f"resultType {kind!r}, expected 'streams'")
+            raise rl.bad_shape(self.label, sent, f"resultType {kind!r}, expected 'streams'")
         result = data.get("result")
         if not isinstance(result, list):
-            raise bad_shape(self.label, sent, "data.result is not a list")
-        entries: list[Entry] = []
+            raise rl.bad_shape(self.label, sent, "data.result is not a list")
+        entries: list[rl.Entry] = []
         oldest: int | None = None
         for stream in result:
             if not isinstance(stream, dict) or not isinstance(stream.get("values"), list):
@@ -254,7 +235,7 @@ class Loki(RemoteLogConnector[LokiConfig]):
                 line = str(value[1])
                 oldest = ns if oldest is None else min(oldest, ns)
                 entries.append(
-                    Entry(
+                    rl.Entry(
                         _from_ns(ns),
                         line,
                         level,

@@ -32,7 +32,6 @@ from investigate_connectors._sqlbase import (
     ServerSQL,
     ServerSQLConfig,
     driver_missing,
-    dsn_password,
     one_line,
 )
 
@@ -74,10 +73,6 @@ class MySQL(ServerSQL[MySQLConfig]):
     description = "MariaDB / MySQL: named read-only queries bound to ticket entities (aiomysql)"
     extra = "mysql"
     driver = ("aiomysql", "mysql")
-
-    def _secrets(self) -> list[str]:
-        password = dsn_password(self.config.dsn.get_secret_value())
-        return [password, urllib.parse.unquote(password)] if password else []
 
     def _values(self, query: Query) -> dict[str, list[str]]:
         values = query.params()  # DATETIME columns compare with 'YYYY-MM-DD HH:MM:SS' (UTC)

@@ -44,19 +44,14 @@ from investigate.sdk import Evidence, Level, SourceError
 from investigate.sdk.alerts import (
     MAX_RESPONSE_BYTES,
     SecretConfig,
-    base_url,
+    check_base_url,
     clean,
     fetch_json,
     link,
     timeout_for,
 )
-from investigate.sdk.contract import (
-    Check,
-    Collected,
-    Connector,
-    Query,
-    gather_parts,
-)
+from investigate.sdk.contract import Check, Collected, Connector, Query, gather_parts
+from investigate.sdk.fieldchecks import each
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import HttpOptions
 
@@ -85,18 +80,11 @@ class PagerDutyConfig(SecretConfig):
     max_log_entries: int = Field(10, ge=1, le=100)
     max_response_bytes: int = Field(MAX_RESPONSE_BYTES, ge=1_000, le=200_000_000)
 
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str) -> str:
-        return base_url(value)
+    _base = field_validator("base_url")(check_base_url)
 
-    @field_validator("service_ids", "team_ids")
-    @classmethod
-    def _ids(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if not _PD_ID.match(v)]
-        if bad:
-            raise ValueError(f"{bad[0]!r} is not a PagerDuty ID (letters and digits, e.g. PSVC123)")
-        return value
+    _ids = field_validator("service_ids", "team_ids")(
+        each(_PD_ID.match, "{!r} is not a PagerDuty ID (letters and digits, e.g. PSVC123)")
+    )
 
     @field_validator("ticket_services")
     @classmethod

@@ -18,7 +18,6 @@ still running at the deadline is cancelled on the server. The driver is an optio
 from __future__ import annotations
 
 import contextlib
-import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from investigate.sdk import ReadOnlyViolation, SourceError, SourceTimeout
@@ -30,7 +29,6 @@ from investigate_connectors._sqlbase import (
     ServerSQL,
     ServerSQLConfig,
     driver_missing,
-    dsn_password,
     one_line,
     tables_of,
 )
@@ -52,10 +50,6 @@ class Postgres(ServerSQL[PostgresConfig]):
     description = "PostgreSQL: named read-only queries bound to ticket entities (psycopg 3)"
     extra = "postgres"
     driver = ("psycopg", "postgres")
-
-    def _secrets(self) -> list[str]:
-        password = dsn_password(self.config.dsn.get_secret_value())
-        return [password, urllib.parse.unquote(password)] if password else []
 
     async def _open(self) -> psycopg.AsyncConnection[Any]:
         try:

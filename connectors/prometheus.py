@@ -62,13 +62,7 @@ from investigate.sdk.contract import Collected, Query
 from investigate.sdk.evidence import str_map, time_of
 from investigate.sdk.sqlparams import bindings
 from investigate_connectors._prom_series import Summary, describe, num, rfc3339, summarise
-from investigate_connectors._promql import (
-    Segment,
-    escape_string,
-    parse_template,
-    render,
-    slots,
-)
+from investigate_connectors._promql import Segment, escape_string, parse_template, render, slots
 
 __all__ = ["Prometheus", "escape_string", "parse_template", "regex_quote", "render"]
 

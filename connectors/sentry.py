@@ -35,14 +35,7 @@ import httpx2
 from pydantic import Field, SecretStr, field_validator
 
 from investigate import sdk
-from investigate.sdk.contract import (
-    Check,
-    Collected,
-    Connector,
-    ConnectorConfig,
-    Query,
-    gather_parts,
-)
+from investigate.sdk.fieldchecks import http_url, one
 from investigate.sdk.jsonapi import JsonResponse, fetch_json, request_timeout
 from investigate.sdk.relevance import bm25
 from investigate.sdk.rows import parse_time
@@ -72,7 +65,7 @@ _HINTS = {
 }
 
 
-class SentryConfig(ConnectorConfig):
+class SentryConfig(sdk.ConnectorConfig):
     organization: str
     auth_token: SecretStr
     region: Literal["us", "de"] = "us"
@@ -92,26 +85,13 @@ class SentryConfig(ConnectorConfig):
     max_events: int = Field(5, ge=0, le=25)
     max_response_bytes: int = Field(5_000_000, ge=10_000, le=100_000_000)
 
-    @field_validator("organization")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not _SLUG.match(value):
-            raise ValueError("organization must be a Sentry slug or ID (letters, digits, - and _)")
-        return value
-
-    @field_validator("request_id_tag")
-    @classmethod
-    def _tag(cls, value: str) -> str:
-        if not _TAG.match(value):
-            raise ValueError("request_id_tag must be a plain tag name, e.g. request_id")
-        return value
-
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https:// (or http://)")
-        return value.rstrip("/") if value else value
+    _slug = field_validator("organization")(
+        one(_SLUG.match, "organization must be a Sentry slug or ID (letters, digits, - and _)")
+    )
+    _tag = field_validator("request_id_tag")(
+        one(_TAG.match, "request_id_tag must be a plain tag name, e.g. request_id")
+    )
+    _base = field_validator("base_url")(http_url("base_url must start with https:// (or http://)"))
 
     @property
     def root(self) -> str:
@@ -164,7 +144,7 @@ def next_cursor(link: str) -> str | None:
     return None
 
 
-class Sentry(Connector[SentryConfig]):
+class Sentry(sdk.Connector[SentryConfig]):
     type_name = "sentry"
     config_model = SentryConfig
     description = "Sentry issues matching the ticket, with the latest event's stack trace"
@@ -190,24 +170,26 @@ class Sentry(Connector[SentryConfig]):
             )
         )
 
-    async def check(self) -> list[Check]:
+    async def check(self) -> list[sdk.Check]:
         try:
             async with self._client(None, 10) as client:
                 await self._get(
                     client, f"{self._org_path}/issues/", {"limit": "1", "statsPeriod": "24h"}
                 )
         except sdk.SourceError as exc:
-            return [Check("auth", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
-        return [Check("auth", True, f"token can read issues of {self.config.organization}")]
+            return [sdk.Check("auth", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
+        return [sdk.Check("auth", True, f"token can read issues of {self.config.organization}")]
 
-    async def collect(self, query: Query) -> Collected:
+    async def collect(self, query: sdk.Query) -> sdk.Collected:
         if query.stage == "resolve" or self._done:
-            return Collected()
+            return sdk.Collected()
         self._done = True
         searches = self.searches(query)
         if not searches:
-            return Collected(notes=[f"{self.label}: nothing in the ticket to search Sentry for"])
-        out = Collected()
+            return sdk.Collected(
+                notes=[f"{self.label}: nothing in the ticket to search Sentry for"]
+            )
+        out = sdk.Collected()
         async with self._client(query.deadline, request_timeout(self.config, query)) as client:
             found = await self._search_all(client, searches, query, out)
             top = sorted(found.values(), key=_last_seen, reverse=True)[: self.config.max_issues]
@@ -217,7 +199,7 @@ class Sentry(Connector[SentryConfig]):
             out.notes.append(f"{self.label}: {len(found)} issues matched; kept {len(top)}")
         return out
 
-    def searches(self, query: Query) -> list[Search]:
+    def searches(self, query: sdk.Query) -> list[Search]:
         """One search per kind of entity; values quoted so none can add a qualifier."""
         e, cfg = query.entities, self.config
         n = cfg.max_values
@@ -246,9 +228,13 @@ class Sentry(Connector[SentryConfig]):
         return out
 
     async def _search_all(
-        self, client: httpx2.AsyncClient, searches: list[Search], query: Query, out: Collected
+        self,
+        client: httpx2.AsyncClient,
+        searches: list[Search],
+        query: sdk.Query,
+        out: sdk.Collected,
     ) -> dict[str, Found]:
-        results = await gather_parts(
+        results = await sdk.gather_parts(
             out, [self._search(client, s, query) for s in searches], ([], "")
         )
         found: dict[str, Found] = {}
@@ -259,7 +245,7 @@ class Sentry(Connector[SentryConfig]):
         return found
 
     async def _search(
-        self, client: httpx2.AsyncClient, search: Search, query: Query
+        self, client: httpx2.AsyncClient, search: Search, query: sdk.Query
     ) -> tuple[list[dict[str, Any]], str]:
         cfg = self.config
         params: dict[str, str | list[str]] = {
@@ -322,7 +308,7 @@ class Sentry(Connector[SentryConfig]):
             hints=_HINTS,
         )
 
-    def _evidence(self, found: list[Found], query: Query) -> list[sdk.Evidence]:
+    def _evidence(self, found: list[Found], query: sdk.Query) -> list[sdk.Evidence]:
         matcher = EntityMatcher(query.entities.matchable())
         items = [self._one(f, matcher, query) for f in found]
         ticket = " ".join(
@@ -334,7 +320,7 @@ class Sentry(Connector[SentryConfig]):
                 item.text_score = round(score, 2)
         return items
 
-    def _one(self, entry: Found, matcher: EntityMatcher, query: Query) -> sdk.Evidence:
+    def _one(self, entry: Found, matcher: EntityMatcher, query: sdk.Query) -> sdk.Evidence:
         issue = entry.issue
         first, last = parse_time(issue.get("firstSeen")), parse_time(issue.get("lastSeen"))
         status = str(issue.get("status") or "")
@@ -429,7 +415,7 @@ def top_frames(exception: Mapping[str, Any], limit: int = 3) -> list[str]:
     return out
 
 
-def _novelty(issue: Mapping[str, Any], first: datetime | None, query: Query) -> Any:
+def _novelty(issue: Mapping[str, Any], first: datetime | None, query: sdk.Query) -> Any:
     if first is not None and first >= query.window.start:
         return "new"
     if issue.get("substatus") in ("regressed", "escalating"):

@@ -27,18 +27,7 @@ from investigate.sdk import Duration, Level, SourceError
 from investigate.sdk.contract import Check, Collected, Query, gather_parts
 from investigate.sdk.jsonapi import JsonApi
 from investigate.sdk.rows import epoch_text
-from investigate.sdk.shapes import (
-    Case,
-    Shape,
-    by,
-    epoch,
-    key,
-    money,
-    nested,
-    ref,
-    ref_of,
-    text,
-)
+from investigate.sdk.shapes import Case, Shape, by, epoch, key, money, nested, ref, ref_of, text
 from investigate.sdk.textmatch import EntityMatcher
 from investigate.sdk.transport import HttpOptions
 from investigate_connectors._billing import BillingConfig, BillingConnector

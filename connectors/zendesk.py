@@ -39,6 +39,7 @@ from investigate import sdk
 from investigate.sdk import helpdesk as hd
 from investigate.sdk import notes as note_kit
 from investigate.sdk.contract import Check, Collected, Query
+from investigate.sdk.fieldchecks import one
 from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
 from investigate.sdk.http import Basic, Bearer, Session, either
@@ -73,12 +74,9 @@ class ZendeskConfig(hd.RelatedConfig):
         10, ge=1, le=500, description="`investigate stats`: pages of tickets, metrics, ratings."
     )
 
-    @field_validator("subdomain")
-    @classmethod
-    def _sub(cls, value: str | None) -> str | None:
-        if value is not None and not _SUBDOMAIN.match(value):
-            raise ValueError("subdomain is the 'acme' of acme.zendesk.com (letters, digits, -)")
-        return value
+    _sub = field_validator("subdomain")(
+        one(_SUBDOMAIN.match, "subdomain is the 'acme' of acme.zendesk.com (letters, digits, -)")
+    )
 
     @model_validator(mode="after")
     def _auth(self) -> ZendeskConfig:

@@ -20,6 +20,7 @@ from investigate.errors import SourceError
 from investigate.models import Evidence, Level
 from investigate.sdk import jsonapi
 from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.fieldchecks import http_url, one
 from investigate.sdk.jsonapi import HttpFailure
 from investigate.sdk.transport import HttpOptions, describe, source_error
 from investigate.secrets import MASKER
@@ -59,10 +60,7 @@ LEVELS: dict[str, Level] = {
 }
 
 
-def base_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")):
-        raise ValueError("base_url must start with http:// or https://")
-    return value.rstrip("/")
+check_base_url = http_url("base_url must start with http:// or https://", ("http://", "https://"))
 
 
 def clean(value: Any, limit: int = 300) -> str:
@@ -143,19 +141,10 @@ class MonitoringConfig(ConnectorConfig):
     max_alerts: int = Field(20, ge=1, le=500)
     max_response_bytes: int = Field(MAX_RESPONSE_BYTES, ge=1_000, le=200_000_000)
 
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("base_url must start with http:// or https://")
-        return value.rstrip("/")
-
-    @field_validator("service_label")
-    @classmethod
-    def _label(cls, value: str) -> str:
-        if not _IDENT.match(value):
-            raise ValueError("service_label must be a label name (letters, digits, _)")
-        return value
+    _base = field_validator("base_url")(check_base_url)
+    _label = field_validator("service_label")(
+        one(_IDENT.match, "service_label must be a label name (letters, digits, _)")
+    )
 
     @field_validator("matchers")
     @classmethod

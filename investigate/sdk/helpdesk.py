@@ -21,7 +21,7 @@ from investigate.errors import SourceError, TicketNotFound
 from investigate.models import Evidence
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.http import H, HttpConfig, HttpConnector, Session
-from investigate.sdk.jsonapi import HttpFailure, JsonResponse
+from investigate.sdk.jsonapi import HttpFailure, JsonResponse, read_upto
 from investigate.sdk.notes import WriteBack
 from investigate.sdk.transport import describe, source_error
 from investigate.secrets import MASKER
@@ -189,14 +189,8 @@ async def post_json(
                     hint=hint.replace("{name}", name) if hint else None,
                     http_status=response.status_code,
                 )
-            declared = response.headers.get("content-length", "")
-            raw = b""
-            if not (declared.isdigit() and int(declared) > max_bytes):
-                async for chunk in response.aiter_bytes():
-                    raw += chunk
-                    if len(raw) > max_bytes:
-                        break
-            if len(raw) > max_bytes or (declared.isdigit() and int(declared) > max_bytes):
+            raw = await read_upto(response, max_bytes)
+            if raw is None:
                 raise SourceError(
                     f"{label}: the response from POST {url} is larger than {max_bytes:,} bytes; "
                     "stopped reading",

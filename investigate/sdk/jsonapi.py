@@ -111,17 +111,10 @@ class JsonApi:
             ) from None
 
     async def _read(self, response: httpx2.Response, target: str) -> bytes:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        raw = await read_upto(response, self.max_bytes)
+        if raw is None:
             raise self._too_big(target)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise self._too_big(target)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return raw
 
     def _too_big(self, target: str) -> SourceError:
         return SourceError(
@@ -228,24 +221,32 @@ async def fetch_json(
     )
 
 
-async def read_capped(response: httpx2.Response, max_bytes: int, label: str, name: str) -> bytes:
-    """The body, read in chunks and refused past `max_bytes` (by Content-Length or as read)."""
+async def read_upto(response: httpx2.Response, max_bytes: int) -> bytes | None:
+    """The body read in chunks, or `None` once it is larger than `max_bytes` (by Content-Length
+    or as read: the rest is not read)."""
     declared = response.headers.get("content-length", "")
-    too_big = SourceError(
-        f"{label}: the response from {response.request.url.copy_with(query=None)} is larger "
-        f"than {max_bytes:,} bytes; stopped reading",
-        hint=f"narrow the request or raise connectors.{name}.max_response_bytes",
-    )
     if declared.isdigit() and int(declared) > max_bytes:
-        raise too_big
+        return None
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > max_bytes:
-            raise too_big
+            return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_capped(response: httpx2.Response, max_bytes: int, label: str, name: str) -> bytes:
+    """The body, read in chunks and refused past `max_bytes` (by Content-Length or as read)."""
+    raw = await read_upto(response, max_bytes)
+    if raw is None:
+        raise SourceError(
+            f"{label}: the response from {response.request.url.copy_with(query=None)} is larger "
+            f"than {max_bytes:,} bytes; stopped reading",
+            hint=f"narrow the request or raise connectors.{name}.max_response_bytes",
+        )
+    return raw
 
 
 def _decode(

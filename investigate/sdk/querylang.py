@@ -100,39 +100,35 @@ def datadog_phrase(value: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def datadog_any(values: Iterable[str]) -> str:
-    """`("a" OR "b")`: any of the phrases (free-text search of the message)."""
+cloudwatch_term = datadog_phrase
+"""A CloudWatch filter-pattern term, always quoted (the same escaping): `"acc_1042"`."""
+
+
+def _phrases(values: Iterable[str]) -> list[str]:
+    """Each value quoted once, in order; at least one."""
     phrases = list(dict.fromkeys(datadog_phrase(v) for v in values))
     if not phrases:
         raise QueryValueError("no values to search for")
-    return "(" + " OR ".join(phrases) + ")"
+    return phrases
+
+
+def datadog_any(values: Iterable[str]) -> str:
+    """`("a" OR "b")`: any of the phrases (free-text search of the message)."""
+    return "(" + " OR ".join(_phrases(values)) + ")"
 
 
 def datadog_attr(name: str, values: Iterable[str]) -> str:
     """`@attr:("a" OR "b")` or `service:"a"`; the attribute name is trusted config but checked."""
     if not _DD_ATTR.match(name):
         raise QueryValueError(f"not a Datadog attribute name: {name!r}")
-    phrases = list(dict.fromkeys(datadog_phrase(v) for v in values))
-    if not phrases:
-        raise QueryValueError("no values to search for")
+    phrases = _phrases(values)
     inner = phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")"
     return f"{name}:{inner}"
 
 
-def cloudwatch_term(value: str) -> str:
-    """A CloudWatch filter-pattern term, always quoted: `"acc_1042"`, `"a \\"b\\""`."""
-    text = _CONTROL.sub(" ", _checked(value)).strip()
-    if not text:
-        raise QueryValueError("nothing left after removing control characters")
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def cloudwatch_any(values: Iterable[str]) -> str:
     """`?"a" ?"b"`: events containing any of the terms."""
-    terms = list(dict.fromkeys(cloudwatch_term(v) for v in values))
-    if not terms:
-        raise QueryValueError("no values to search for")
-    return " ".join("?" + t for t in terms)
+    return " ".join("?" + t for t in _phrases(values))
 
 
 def cloudwatch_json_equals(selector: str, value: str) -> str:

@@ -30,6 +30,7 @@ from investigate.config import Duration
 from investigate.errors import SourceError, SourceTimeout
 from investigate.models import Level
 from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
+from investigate.sdk.fieldchecks import http_url
 from investigate.sdk.fieldmap import AccountField
 from investigate.sdk.patterns import ACCOUNT_KEYS, LogLine, Pattern, PatternGrouper, account_keys
 from investigate.sdk.querylang import MAX_VALUE
@@ -115,12 +116,15 @@ class RemoteLogsConfig(LogScanConfig):
         "{service} are filled in (URL-encoded).",
     )
 
-    @field_validator("base_url")
-    @classmethod
-    def _base(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https:// (or http://)")
-        return value.rstrip("/")
+    _base = field_validator("base_url")(http_url("base_url must start with https:// (or http://)"))
+
+
+def basic_auth_alone(username: str | None, password: object, other: object, both: str) -> None:
+    """username/password go together, and not with `other` (an API key or a token)."""
+    if (username is None) != (password is None):
+        raise ValueError("username and password go together (basic auth)")
+    if other is not None and password is not None:
+        raise ValueError(both)
 
 
 _ENTITY_LISTS = (
@@ -213,25 +217,30 @@ class Entry:
     """De-duplication key (page boundaries); None: never a duplicate."""
 
 
+def json_object(text: str) -> dict[str, Any] | None:
+    """`text` as a JSON object when it is one (a structured log message), else None."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def to_line(entry: Entry, matched: frozenset[str]) -> LogLine:
     """An `Entry` as a `LogLine`; a JSON message is unpacked like `log_file` does."""
     message, fields = entry.message, dict(entry.fields)
     level, service = entry.level, entry.service
-    if message.lstrip().startswith("{"):
-        try:
-            data = json.loads(message)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            message = next((str(data[k]) for k in _MESSAGE_KEYS if k in data), message.strip())
-            inner = {
-                k: v for k, v in data.items() if k not in _META_KEYS and k not in _MESSAGE_KEYS
-            }
-            fields = {**fields, **inner}
-            # the line's own level and service are more specific than the stream's labels
-            words = (str(data[k]) for k in _LEVEL_KEYS if k in data)
-            level = next((w for w in words if w.strip().lower() in LEVELS), None) or level
-            service = next((str(data[k]) for k in _SERVICE_KEYS if data.get(k)), None) or service
+    data = json_object(message)
+    if data is not None:
+        message = next((str(data[k]) for k in _MESSAGE_KEYS if k in data), message.strip())
+        inner = {k: v for k, v in data.items() if k not in _META_KEYS and k not in _MESSAGE_KEYS}
+        fields = {**fields, **inner}
+        # the line's own level and service are more specific than the stream's labels
+        words = (str(data[k]) for k in _LEVEL_KEYS if k in data)
+        level = next((w for w in words if w.strip().lower() in LEVELS), None) or level
+        service = next((str(data[k]) for k in _SERVICE_KEYS if data.get(k)), None) or service
     code = next((str(fields[k]) for k in _CODE_KEYS if fields.get(k)), "")
     if code and code not in message:  # keep error codes visible and in the template
         message = f"{message} [{code}]"
@@ -563,6 +572,26 @@ class RemoteLogConnector(Connector[R]):
         return [Check("auth", True, self.probe_ok())]
 
     def searches(self, query: Query) -> list[tuple[Phase, Any]]:
+        """The matches search (when the ticket has entity values the vendor can phrase), the
+        errors search and, with a baseline, the same errors search over it."""
+        c = self.config
+        out: list[tuple[Phase, Any]] = []
+        values = entity_values(query, c.max_values)
+        matches = self.match_search(values) if values else None
+        if matches is not None:
+            out.append(("matches", matches))
+        errors = self.error_search()
+        out.append(("errors", errors))
+        if baseline_of(c.baseline, query) and c.max_baseline_lines:
+            out.append(("baseline", errors))
+        return out
+
+    def match_search(self, values: list[str]) -> Any:
+        """The vendor's search for lines naming any of `values`; None: none can be phrased."""
+        raise NotImplementedError
+
+    def error_search(self) -> Any:
+        """The vendor's search for error-level lines."""
         raise NotImplementedError
 
     def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:

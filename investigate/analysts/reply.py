@@ -16,10 +16,10 @@ from datetime import datetime
 from investigate.analysts import AnalystInput, intent
 from investigate.config import ReplySettings
 from investigate.evidence import causal, signals
+from investigate.evidence.replylint import CITED_CODE
 from investigate.models import Evidence
 from investigate.sdk.rows import parse_time
 
-_CODE = re.compile(r"\s*[\[(]?\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b[\])]?")
 _HEAD = re.compile(r"^(?:DEBUG|INFO|WARN(?:ING)?|ERROR|CRITICAL|FATAL)\s+[\w.-]*:\s*", re.I)
 _QUOTED = re.compile(r"\b[\w.]+=\"([^\"]{1,200})\"")
 """`error="certificate has expired"`: a quoted value is the human-readable part; kept."""
@@ -64,7 +64,7 @@ def plain(e: Evidence, settings: ReplySettings | None = None, limit: int = 110) 
     raw = e.examples[0] if e.examples and e.kind in ("log", "log_pattern") else e.title
     text = _QUOTED.sub(r"\1", _HEAD.sub("", raw.strip()))
     if not public:
-        text = _CODE.sub("", text)
+        text = CITED_CODE.sub("", text)
     for rx in _NOISE:
         text = rx.sub("", text)
     text = re.sub(r"\(\s*\)|\[\s*\]", "", text)

@@ -7,11 +7,10 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from investigate.evidence.entities import ERROR_CODE
 from investigate.models import Evidence
 from investigate.sdk.rows import parse_time
 from investigate.states import PROBLEM_STATES
-
-_CODE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
 
 
 def row(e: Evidence) -> dict[str, Any]:
@@ -30,7 +29,7 @@ def text(e: Evidence) -> str:
 
 def error_codes(e: Evidence) -> set[str]:
     codes = set(e.error_codes)
-    codes.update(_CODE.findall(text(e)))
+    codes.update(ERROR_CODE.findall(text(e)))
     return {c for c in codes if not c.startswith(("HTTP_", "UTC_"))}
 
 

@@ -213,14 +213,7 @@ def _upstream_causes(items: list[Evidence]) -> dict[int, str]:
     """New error patterns of another scope (no ticket entity) in the same service as this
     customer's own new problem, starting up to three hours before it: a likely upstream cause
     (a stuck partition behind one customer's ingest lag)."""
-    mine = [
-        e
-        for e in items
-        if e.kind in ("log", "log_pattern")
-        and e.matched
-        and e.level in ("warning", "error", "critical")
-        and e.novelty in ("new", "spike")
-    ]
+    mine = [e for e in items if signals.is_customers_new_problem(e)]
     out: dict[int, str] = {}
     for e in items:
         if e.matched or not signals.is_severe_log(e) or e.novelty != "new" or not e.first_seen:

@@ -37,6 +37,16 @@ def is_severe_log(e: Evidence) -> bool:
     return e.kind in ("log", "log_pattern") and e.level in ("error", "critical")
 
 
+def is_customers_new_problem(e: Evidence) -> bool:
+    """A new or spiking log line, a warning or worse, that names the ticket's own entities."""
+    return (
+        e.kind in ("log", "log_pattern")
+        and bool(e.matched)
+        and e.level in ("warning", "error", "critical")
+        and e.novelty in ("new", "spike")
+    )
+
+
 def is_problem(e: Evidence) -> bool:
     """Does this item, on its own, show something wrong? Logs by their level; everything else
     by its typed `state` (see `investigate.states`)."""

@@ -172,6 +172,19 @@ def _linked_change(changes: list[Evidence], data: AnalystInput) -> Evidence | No
     return next((c for c in changes if c.id in strong), None)
 
 
+def _change_then_error(
+    change: Evidence | None, told: str, first: Evidence | None, error: str, s: ReplySettings
+) -> list[str]:
+    """The customer-side change (`told`, with `{when}` and `{what}`), then the error since."""
+    out = []
+    if change is not None:
+        out.append(told.format(when=when(change.timestamp), what=change_words(change)))
+    if first is not None:
+        said = f"{error}: “{plain(first, s)}”."
+        out.append(f"Since then {said}" if change else said[:1].upper() + said[1:])
+    return out
+
+
 def _customer_host(logs: list[Evidence], data: AnalystInput) -> str:
     """A failing remote host that belongs to the customer (same domain as their e-mail)."""
     domains = {
@@ -244,30 +257,22 @@ def body(category: str, evidence: list[Evidence], data: AnalystInput) -> list[st
             out.append(f"The errors you see (“{plain(first, s)}”) come from it.")
         out.append("I will update you here when it is resolved.")
     elif category == "access":
-        change = _linked_change(changes, data)
-        if change is not None:
-            out.append(
-                f"I checked your account: on {when(change.timestamp)} a change was recorded in your organisation ({change_words(change)})."
-            )
-        if first is not None:
-            out.append(
-                f"Since then the request is refused: “{plain(first, s)}”."
-                if change
-                else f"The request is refused: “{plain(first, s)}”."
-            )
+        out += _change_then_error(
+            _linked_change(changes, data),
+            "I checked your account: on {when} a change was recorded in your organisation ({what}).",
+            first,
+            "the request is refused",
+            s,
+        )
         out.append("An administrator in your organisation can restore the previous role or access.")
     elif category == "configuration":
-        change = _linked_change(changes, data)
-        if change is not None:
-            out.append(
-                f"I checked our side: the errors began right after a change to your settings on {when(change.timestamp)} ({change_words(change)})."
-            )
-        if first is not None:
-            out.append(
-                f"Since then our system reports: “{plain(first, s)}”."
-                if change
-                else f"Our system reports: “{plain(first, s)}”."
-            )
+        out += _change_then_error(
+            _linked_change(changes, data),
+            "I checked our side: the errors began right after a change to your settings on {when} ({what}).",
+            first,
+            "our system reports",
+            s,
+        )
         limits = [
             v
             for e in evidence

@@ -172,10 +172,23 @@ def _linked_change(changes: list[Evidence], data: AnalystInput) -> Evidence | No
     return next((c for c in changes if c.id in strong), None)
 
 
+_CHANGE_THEN_ERROR = {
+    "access": (
+        "I checked your account: on {when} a change was recorded in your organisation ({what}).",
+        "the request is refused",
+    ),
+    "configuration": (
+        "I checked our side: the errors began right after a change to your settings on {when} ({what}).",
+        "our system reports",
+    ),
+}
+
+
 def _change_then_error(
-    change: Evidence | None, told: str, first: Evidence | None, error: str, s: ReplySettings
+    category: str, change: Evidence | None, first: Evidence | None, s: ReplySettings
 ) -> list[str]:
-    """The customer-side change (`told`, with `{when}` and `{what}`), then the error since."""
+    """The customer-side change, then the error since it (access and configuration)."""
+    told, error = _CHANGE_THEN_ERROR[category]
     out = []
     if change is not None:
         out.append(told.format(when=when(change.timestamp), what=change_words(change)))
@@ -257,22 +270,10 @@ def body(category: str, evidence: list[Evidence], data: AnalystInput) -> list[st
             out.append(f"The errors you see (“{plain(first, s)}”) come from it.")
         out.append("I will update you here when it is resolved.")
     elif category == "access":
-        out += _change_then_error(
-            _linked_change(changes, data),
-            "I checked your account: on {when} a change was recorded in your organisation ({what}).",
-            first,
-            "the request is refused",
-            s,
-        )
+        out += _change_then_error(category, _linked_change(changes, data), first, s)
         out.append("An administrator in your organisation can restore the previous role or access.")
     elif category == "configuration":
-        out += _change_then_error(
-            _linked_change(changes, data),
-            "I checked our side: the errors began right after a change to your settings on {when} ({what}).",
-            first,
-            "our system reports",
-            s,
-        )
+        out += _change_then_error(category, _linked_change(changes, data), first, s)
         limits = [
             v
             for e in evidence

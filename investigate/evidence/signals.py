@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from investigate.evidence.entities import ERROR_CODE
-from investigate.models import Evidence
+from investigate.models import Evidence, as_number
 from investigate.sdk.rows import parse_time
 from investigate.states import PROBLEM_STATES
 
@@ -229,8 +229,8 @@ def duration_ms(e: Evidence) -> float | None:
             m = _DURATION_KEY.match(str(key))
             if not m:
                 continue
-            number = _float(
-                str(value).rstrip("ms").rstrip("s") if isinstance(value, str) else value
+            number = as_number(
+                str(value).rstrip("ms").rstrip("s") if isinstance(value, str) else value, float
             )
             if number is None:
                 continue
@@ -242,13 +242,6 @@ def duration_ms(e: Evidence) -> float | None:
             value = float(m.group(1)) * (1.0 if m.group(2).lower() == "ms" else 1000.0)
             best = max(best or 0.0, value)
     return best
-
-
-def _float(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 _JOB_KEYS = ("started_at", "finished_at", "progress", "attempts", "job_id", "run_id")

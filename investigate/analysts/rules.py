@@ -374,16 +374,8 @@ def _about_people(change: Evidence) -> bool:
 
 INACTIVE = frozenset(
     {
-        "deprovisioned",
-        "deactivated",
-        "suspended",
-        "disabled",
-        "inactive",
-        "removed",
-        "locked",
-        "revoked",
-        "blocked",
-        "archived",
+        *("deprovisioned", "deactivated", "suspended", "disabled", "inactive"),
+        *("removed", "locked", "revoked", "blocked", "archived"),
     }
 )
 

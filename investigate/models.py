@@ -145,17 +145,8 @@ class Entities(_Model):
         """Every identifying value (lower-cased) mapped to its entity name; used for matching."""
         out: dict[str, str] = {}
         for name in (
-            "emails",
-            "account_ids",
-            "org_ids",
-            "user_ids",
-            "request_ids",
-            "customer_ids",
-            "invoice_ids",
-            "charge_ids",
-            "subscription_ids",
-            "payment_ids",
-            "error_codes",
+            *("emails", "account_ids", "org_ids", "user_ids", "request_ids", "customer_ids"),
+            *("invoice_ids", "charge_ids", "subscription_ids", "payment_ids", "error_codes"),
         ):
             for value in getattr(self, name):
                 if len(value) >= 4:

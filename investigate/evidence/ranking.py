@@ -42,17 +42,9 @@ _ENTITY_WEIGHT = {
 }
 
 
-def rank(
-    items: list[Evidence],
-    entities: Entities,
-    ticket_time: datetime,
-    *,
-    horizon: timedelta = causal.HORIZON,
-    aliases: causal.Aliases | None = None,
-) -> list[Evidence]:
+def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> list[Evidence]:
     """Score, sort (best first) and number every item (for callers that keep them all)."""
-    ordered, links = order(items, entities, ticket_time, horizon=horizon, aliases=aliases)
-    return number(ordered, links)
+    return number(*order(items, entities, ticket_time))
 
 
 def number(kept: list[Evidence], links: list[causal.Link]) -> list[Evidence]:

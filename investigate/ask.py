@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 MAX_EVIDENCE_CHARS = 500
 HISTORY_TURNS = 3
-KIND_WORDS: dict[str, str] = {
+KIND_WORDS = {
     "deploy": "deploy deployment release version rollout change changed shipped",
     "alert": "alert alarm monitor fired firing",
     "incident": "incident outage",

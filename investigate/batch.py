@@ -79,11 +79,10 @@ async def run_batch(
     ctx: Context,
     base: RunOptions,
     options: BatchOptions,
-    outcomes: list[Outcome],
     emit: Callable[[str], None],
-    on_done: Callable[[Outcome], None] | None = None,
+    done: Callable[[Outcome], None],
 ) -> None:
-    """Investigate every ID; append to `outcomes` as each finishes (so an interrupted run
+    """Investigate every ID; `done` gets each outcome as it finishes (so an interrupted run
     still knows what it did)."""
     ctx.batch = True  # per-run caches (parsed log lines) pay off
     connectors = build_connectors(ctx, base.only, base.skip)  # configuration errors first
@@ -94,10 +93,7 @@ async def run_batch(
     slots = asyncio.Semaphore(max(options.concurrency, 1))
 
     async def one(ticket_id: str) -> None:
-        outcome = await _investigate_one(ctx, base, options, ticket_id, slots, limits, emit)
-        outcomes.append(outcome)
-        if on_done is not None:
-            on_done(outcome)
+        done(await _investigate_one(ctx, base, options, ticket_id, slots, limits, emit))
 
     await asyncio.gather(*(one(t) for t in options.ids))
 

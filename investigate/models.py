@@ -6,7 +6,7 @@ Field names follow product.md §4 and are a stable contract; fields may be added
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -145,17 +145,8 @@ class Entities(_Model):
         """Every identifying value (lower-cased) mapped to its entity name; used for matching."""
         out: dict[str, str] = {}
         for name in (
-            "emails",
-            "account_ids",
-            "org_ids",
-            "user_ids",
-            "request_ids",
-            "customer_ids",
-            "invoice_ids",
-            "charge_ids",
-            "subscription_ids",
-            "payment_ids",
-            "error_codes",
+            *("emails", "account_ids", "org_ids", "user_ids", "request_ids", "customer_ids"),
+            *("invoice_ids", "charge_ids", "subscription_ids", "payment_ids", "error_codes"),
         ):
             for value in getattr(self, name):
                 if len(value) >= 4:
@@ -265,7 +256,7 @@ class Evidence(_Model):
             data["state"] = classify(
                 str(data.get("kind") or ""),
                 str(data["status"]),
-                payment_attempts=_as_int(data.get("payment_attempts")),
+                payment_attempts=as_number(data.get("payment_attempts"), int),
                 payment_error=data.get("payment_error"),
             )
         return data
@@ -421,7 +412,7 @@ def lift_legacy(data: dict[str, Any]) -> dict[str, Any]:
     if "accounts_affected" in attributes:
         value = attributes.pop("accounts_affected")
         if data.get("accounts_affected") is None and value is not None:
-            data["accounts_affected"] = _as_int(value)
+            data["accounts_affected"] = as_number(value, int)
     if data.get("relation") not in (None, *Relation.__args__):  # type: ignore[attr-defined]
         data["relation"] = None
     if data.get("status") is None:
@@ -433,16 +424,20 @@ def lift_legacy(data: dict[str, Any]) -> dict[str, Any]:
             data["state"] = None
     if isinstance(record, dict) and data.get("kind") == "invoice":
         if data.get("payment_attempts") is None and record.get("attempt_count") is not None:
-            data["payment_attempts"] = _as_int(record.get("attempt_count"))
+            data["payment_attempts"] = as_number(record.get("attempt_count"), int)
         if data.get("payment_error") is None and record.get("last_payment_error"):
             data["payment_error"] = str(record["last_payment_error"])
     data["attributes"] = attributes
     return data
 
 
-def _as_int(value: Any) -> int | None:
+_N = TypeVar("_N", int, float)
+
+
+def as_number(value: Any, kind: type[_N]) -> _N | None:
+    """`kind(value)`, or None where the value is no number (None, `"n/a"`)."""
     try:
-        return int(value)
+        return kind(value)
     except (TypeError, ValueError):
         return None
 

@@ -34,9 +34,8 @@ def run_workers(
     base: RunOptions,
     options: BatchOptions,
     workers: int,
-    outcomes: list[Outcome],
     emit: Callable[[str], None],
-    on_done: Callable[[Outcome], None] | None = None,
+    done: Callable[[Outcome], None],
 ) -> None:
     """Like `run_batch`, in `workers` processes; reports are emitted in the order of the IDs."""
     global _WORKER_CTX
@@ -48,13 +47,11 @@ def run_workers(
     try:
         futures = [pool.submit(_work, base, replace(options, ids=chunk)) for chunk in chunks]
         for future in futures:  # in order of the IDs
-            lines, done = future.result()
+            lines, outcomes = future.result()
             for line in lines:
                 emit(line)
-            for outcome in done:
-                outcomes.append(outcome)
-                if on_done is not None:
-                    on_done(outcome)
+            for outcome in outcomes:
+                done(outcome)
     except BaseException:  # Ctrl-C or a failed worker: drop the chunks not started
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -68,7 +65,7 @@ def _work(base: RunOptions, options: BatchOptions) -> tuple[list[str], list[Outc
         raise RuntimeError("--workers needs the fork start method")
     lines: list[str] = []
     outcomes: list[Outcome] = []
-    run(run_batch(ctx, base, options, outcomes, lines.append))
+    run(run_batch(ctx, base, options, lines.append, outcomes.append))
     position = {ticket_id: i for i, ticket_id in enumerate(options.ids)}
     lines.sort(key=lambda line: position.get(str(json.loads(line)["ticket"]["id"]), len(position)))
     outcomes.sort(key=lambda o: position.get(o.ticket_id, len(position)))

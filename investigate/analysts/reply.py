@@ -16,10 +16,10 @@ from datetime import datetime
 from investigate.analysts import AnalystInput, intent
 from investigate.config import ReplySettings
 from investigate.evidence import causal, signals
+from investigate.evidence.replylint import CITED_CODE
 from investigate.models import Evidence
 from investigate.sdk.rows import parse_time
 
-_CODE = re.compile(r"\s*[\[(]?\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b[\])]?")
 _HEAD = re.compile(r"^(?:DEBUG|INFO|WARN(?:ING)?|ERROR|CRITICAL|FATAL)\s+[\w.-]*:\s*", re.I)
 _QUOTED = re.compile(r"\b[\w.]+=\"([^\"]{1,200})\"")
 """`error="certificate has expired"`: a quoted value is the human-readable part; kept."""
@@ -64,7 +64,7 @@ def plain(e: Evidence, settings: ReplySettings | None = None, limit: int = 110) 
     raw = e.examples[0] if e.examples and e.kind in ("log", "log_pattern") else e.title
     text = _QUOTED.sub(r"\1", _HEAD.sub("", raw.strip()))
     if not public:
-        text = _CODE.sub("", text)
+        text = CITED_CODE.sub("", text)
     for rx in _NOISE:
         text = rx.sub("", text)
     text = re.sub(r"\(\s*\)|\[\s*\]", "", text)
@@ -172,6 +172,32 @@ def _linked_change(changes: list[Evidence], data: AnalystInput) -> Evidence | No
     return next((c for c in changes if c.id in strong), None)
 
 
+_CHANGE_THEN_ERROR = {
+    "access": (
+        "I checked your account: on {when} a change was recorded in your organisation ({what}).",
+        "the request is refused",
+    ),
+    "configuration": (
+        "I checked our side: the errors began right after a change to your settings on {when} ({what}).",
+        "our system reports",
+    ),
+}
+
+
+def _change_then_error(
+    category: str, change: Evidence | None, first: Evidence | None, s: ReplySettings
+) -> list[str]:
+    """The customer-side change, then the error since it (access and configuration)."""
+    told, error = _CHANGE_THEN_ERROR[category]
+    out = []
+    if change is not None:
+        out.append(told.format(when=when(change.timestamp), what=change_words(change)))
+    if first is not None:
+        said = f"{error}: “{plain(first, s)}”."
+        out.append(f"Since then {said}" if change else said[:1].upper() + said[1:])
+    return out
+
+
 def _customer_host(logs: list[Evidence], data: AnalystInput) -> str:
     """A failing remote host that belongs to the customer (same domain as their e-mail)."""
     domains = {
@@ -244,30 +270,10 @@ def body(category: str, evidence: list[Evidence], data: AnalystInput) -> list[st
             out.append(f"The errors you see (“{plain(first, s)}”) come from it.")
         out.append("I will update you here when it is resolved.")
     elif category == "access":
-        change = _linked_change(changes, data)
-        if change is not None:
-            out.append(
-                f"I checked your account: on {when(change.timestamp)} a change was recorded in your organisation ({change_words(change)})."
-            )
-        if first is not None:
-            out.append(
-                f"Since then the request is refused: “{plain(first, s)}”."
-                if change
-                else f"The request is refused: “{plain(first, s)}”."
-            )
+        out += _change_then_error(category, _linked_change(changes, data), first, s)
         out.append("An administrator in your organisation can restore the previous role or access.")
     elif category == "configuration":
-        change = _linked_change(changes, data)
-        if change is not None:
-            out.append(
-                f"I checked our side: the errors began right after a change to your settings on {when(change.timestamp)} ({change_words(change)})."
-            )
-        if first is not None:
-            out.append(
-                f"Since then our system reports: “{plain(first, s)}”."
-                if change
-                else f"Our system reports: “{plain(first, s)}”."
-            )
+        out += _change_then_error(category, _linked_change(changes, data), first, s)
         limits = [
             v
             for e in evidence

@@ -166,12 +166,7 @@ def detect_billing(data: AnalystInput) -> Finding:
             f.add(e, 1.5 if signals.is_problem(e) or e.kind != "log" else 1.0)
     records = [e for e in data.evidence if e.kind in _BILLING_KINDS and e.matched]
     for e in data.evidence:
-        if (
-            e.kind in ("log", "log_pattern")
-            and e.matched
-            and e.novelty in ("new", "spike")
-            and e.level in ("warning", "error", "critical")
-        ):
+        if signals.is_customers_new_problem(e):
             same = next((r for r in records if causal.names_same_thing(r, e, minimum=2)), None)
             if same is not None:  # "scale-up blocked: spend cap reached" ~ the invoice's cap
                 f.add(same, 3.0)
@@ -379,16 +374,8 @@ def _about_people(change: Evidence) -> bool:
 
 INACTIVE = frozenset(
     {
-        "deprovisioned",
-        "deactivated",
-        "suspended",
-        "disabled",
-        "inactive",
-        "removed",
-        "locked",
-        "revoked",
-        "blocked",
-        "archived",
+        *("deprovisioned", "deactivated", "suspended", "disabled", "inactive"),
+        *("removed", "locked", "revoked", "blocked", "archived"),
     }
 )
 

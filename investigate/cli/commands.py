@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from investigate import __version__
 from investigate.cli.app import (
-    AnalystChoice,
+    AnalystOpt,
     ConfigOpt,
     Format,
     StatsFormat,
@@ -24,9 +24,6 @@ from investigate.cli.app import (
 from investigate.cli.investigations import ticket
 from investigate.errors import ExitCode, UsageError
 from investigate.init import no_config
-
-if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fast
-    pass
 
 
 @app.command()
@@ -184,9 +181,7 @@ def demo(
     format: Annotated[
         Format | None, typer.Option("--format", "-f", help="Output format (as for `ticket`).")
     ] = None,
-    analyst: Annotated[
-        AnalystChoice | None, typer.Option(help="Who writes the analysis [default: auto].")
-    ] = None,
+    analyst: AnalystOpt = None,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write the report to this file.", dir_okay=False),

@@ -293,13 +293,18 @@ def batch(
 
     interrupted = False
     with batch_progress(ctx, len(ids)) as advance:
+
+        def done(outcome: Outcome) -> None:
+            outcomes.append(outcome)
+            advance(outcome)
+
         try:
             if workers:
                 from investigate.workers import run_workers
 
-                run_workers(ctx, base, options, workers, outcomes, emit_line, advance)
+                run_workers(ctx, base, options, workers, emit_line, done)
             else:
-                run_async(run_batch(ctx, base, options, outcomes, emit_line, advance))
+                run_async(run_batch(ctx, base, options, emit_line, done))
         except KeyboardInterrupt:
             interrupted = True
     table = summary_table(outcomes)

@@ -49,7 +49,8 @@ _LABEL_TO_LIST = {
     "organisation": "org_ids",
     "user": "user_ids",
 }
-_ERROR_CODE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
+ERROR_CODE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
+"""An upper-case error code (`CARD_DECLINED`, `E_SYNC_TIMEOUT`)."""
 _NOT_ERROR_CODES = re.compile(r"^(?:UTF|ISO|HTTP|API|GMT|UTC)_|_(?:ID|URL)$")
 _SNAKE_CODE = re.compile(
     r"\b(card_declined|insufficient_funds|expired_card|rate_limit(?:ed|_exceeded)?|"
@@ -121,7 +122,7 @@ def extract(ticket: Ticket) -> Entities:
     emails = _EMAIL.findall(text)
     if ticket.requester.email:
         emails.insert(0, ticket.requester.email)
-    codes = [c for c in _ERROR_CODE.findall(text) if not _NOT_ERROR_CODES.search(c)]
+    codes = [c for c in ERROR_CODE.findall(text) if not _NOT_ERROR_CODES.search(c)]
     codes += [c.lower() for c in _SNAKE_CODE.findall(text)]
     statuses = [int(a or b) for a, b in _STATUS.findall(text)]
     urls = [u.rstrip(".,;:!?") for u in _URL.findall(text)]

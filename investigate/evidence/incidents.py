@@ -35,14 +35,7 @@ _GENERIC = frozenset(
 
 
 def suspect(evidence: list[Evidence], ticket: Ticket) -> Incident:
-    mine = [
-        e
-        for e in evidence
-        if e.kind in ("log", "log_pattern")
-        and e.matched
-        and e.level in ("warning", "error", "critical")
-        and e.novelty in ("new", "spike")
-    ]
+    mine = [e for e in evidence if signals.is_customers_new_problem(e)]
     # A 403 or a warning is the customer's own; only their errors point at a sick service.
     services = {s for e in mine if e.level in ("error", "critical") for s in e.services}
     codes = set().union(*(signals.error_codes(e) for e in mine)) if mine else set()

@@ -42,17 +42,9 @@ _ENTITY_WEIGHT = {
 }
 
 
-def rank(
-    items: list[Evidence],
-    entities: Entities,
-    ticket_time: datetime,
-    *,
-    horizon: timedelta = causal.HORIZON,
-    aliases: causal.Aliases | None = None,
-) -> list[Evidence]:
+def rank(items: list[Evidence], entities: Entities, ticket_time: datetime) -> list[Evidence]:
     """Score, sort (best first) and number every item (for callers that keep them all)."""
-    ordered, links = order(items, entities, ticket_time, horizon=horizon, aliases=aliases)
-    return number(ordered, links)
+    return number(*order(items, entities, ticket_time))
 
 
 def number(kept: list[Evidence], links: list[causal.Link]) -> list[Evidence]:
@@ -213,14 +205,7 @@ def _upstream_causes(items: list[Evidence]) -> dict[int, str]:
     """New error patterns of another scope (no ticket entity) in the same service as this
     customer's own new problem, starting up to three hours before it: a likely upstream cause
     (a stuck partition behind one customer's ingest lag)."""
-    mine = [
-        e
-        for e in items
-        if e.kind in ("log", "log_pattern")
-        and e.matched
-        and e.level in ("warning", "error", "critical")
-        and e.novelty in ("new", "spike")
-    ]
+    mine = [e for e in items if signals.is_customers_new_problem(e)]
     out: dict[int, str] = {}
     for e in items:
         if e.matched or not signals.is_severe_log(e) or e.novelty != "new" or not e.first_seen:

@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from investigate.config import ReplySettings
+from investigate.evidence.entities import ERROR_CODE
 from investigate.models import Analysis, Evidence, Ticket
 
 _ID = re.compile(r"\bE\d{1,3}\b")
-_CODE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
+CITED_CODE = re.compile(r"\s*[\[(]?" + ERROR_CODE.pattern + r"[\])]?")
+"""An error code with the brackets around it, as a reply cites it: `(E_SYNC_TIMEOUT)`."""
 _IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")
 _INTERNAL_HOST = re.compile(
     r"\b[\w-]+(?:\.[\w-]+)*\.(?:internal|local|lan|svc|corp|intra|cluster\.local)\b(?::\d+)?|"
@@ -90,7 +92,7 @@ def lint(
     hits(_PROMISE, "unkept-promise")
     hits(_SHOUT, "shouting")
     if not s.public_codes:
-        hits(_CODE, "error-code")
+        hits(ERROR_CODE, "error-code")
     if len(_THANKS.findall(reply)) > 1:
         out.append(Problem("thanks-twice", "the reply thanks the customer more than once"))
     name = _first_name(ticket.requester.name if ticket else requester)
@@ -129,7 +131,7 @@ def repair(
     text = _ID.sub("", reply)
     text = re.sub(r"\(\s*(?:,\s*)*\)", "", text)
     if not s.public_codes:
-        text = re.sub(r"\s*[\[(]?" + _CODE.pattern + r"[\])]?", "", text)
+        text = CITED_CODE.sub("", text)
     text = _IP.sub("our servers", text)
     text = _INTERNAL_HOST.sub("our servers", text)
     text = _SHOUT.sub("", text)

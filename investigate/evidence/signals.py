@@ -7,11 +7,10 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from investigate.models import Evidence
+from investigate.evidence.entities import ERROR_CODE
+from investigate.models import Evidence, as_number
 from investigate.sdk.rows import parse_time
 from investigate.states import PROBLEM_STATES
-
-_CODE = re.compile(r"\b(?:[A-Z][A-Z0-9]{1,15}_){1,6}[A-Z0-9]{2,20}\b")
 
 
 def row(e: Evidence) -> dict[str, Any]:
@@ -30,12 +29,22 @@ def text(e: Evidence) -> str:
 
 def error_codes(e: Evidence) -> set[str]:
     codes = set(e.error_codes)
-    codes.update(_CODE.findall(text(e)))
+    codes.update(ERROR_CODE.findall(text(e)))
     return {c for c in codes if not c.startswith(("HTTP_", "UTC_"))}
 
 
 def is_severe_log(e: Evidence) -> bool:
     return e.kind in ("log", "log_pattern") and e.level in ("error", "critical")
+
+
+def is_customers_new_problem(e: Evidence) -> bool:
+    """A new or spiking log line, a warning or worse, that names the ticket's own entities."""
+    return (
+        e.kind in ("log", "log_pattern")
+        and bool(e.matched)
+        and e.level in ("warning", "error", "critical")
+        and e.novelty in ("new", "spike")
+    )
 
 
 def is_problem(e: Evidence) -> bool:
@@ -220,8 +229,8 @@ def duration_ms(e: Evidence) -> float | None:
             m = _DURATION_KEY.match(str(key))
             if not m:
                 continue
-            number = _float(
-                str(value).rstrip("ms").rstrip("s") if isinstance(value, str) else value
+            number = as_number(
+                str(value).rstrip("ms").rstrip("s") if isinstance(value, str) else value, float
             )
             if number is None:
                 continue
@@ -233,13 +242,6 @@ def duration_ms(e: Evidence) -> float | None:
             value = float(m.group(1)) * (1.0 if m.group(2).lower() == "ms" else 1000.0)
             best = max(best or 0.0, value)
     return best
-
-
-def _float(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 _JOB_KEYS = ("started_at", "finished_at", "progress", "attempts", "job_id", "run_id")

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from investigate.config import NPSSource
 from investigate.context import Context
 from investigate.errors import SourceError, UsageError
-from investigate.models import Entities, Evidence, Report, Ticket, Window
+from investigate.models import Entities, Evidence, Report, Ticket, Window, as_number
 from investigate.sdk.contract import Query
 from investigate.sdk.rows import parse_time
 
@@ -72,11 +72,8 @@ async def read_nps(
 
 
 def _score(value: Any) -> float | None:
-    try:
-        score = float(value)
-    except (TypeError, ValueError):
-        return None
-    return score if 0 <= score <= 10 else None
+    score = as_number(value, float)
+    return score if score is not None and 0 <= score <= 10 else None
 
 
 def _rows_from_file(path: Path) -> list[dict[str, Any]]:

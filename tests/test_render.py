@@ -163,3 +163,19 @@ def test_json_round_trips_through_the_model() -> None:
     assert data["schema_version"] == 1
     assert data["evidence"][0]["id"] == "E1"
     assert Report.model_validate(data) == report()
+
+
+def _every_format(r: Report) -> dict[str, str]:
+    buffer = io.StringIO()
+    render_terminal(r, Console(file=buffer, width=100, force_terminal=False, color_system=None))
+    return {"rich": buffer.getvalue(), "markdown": render_markdown(r), "text": to_text(r, "text")}
+
+
+def test_matched_runbooks_are_named_in_every_human_format() -> None:
+    r = report()
+    r.analysis.runbooks = ["Failed card payment", "Card [declined] | pipe"]
+    for fmt, text in _every_format(r).items():
+        assert "Runbooks: Failed card payment" in text, fmt
+    assert "Card \\[declined\\] \\| pipe" in _every_format(r)["markdown"]  # escaped
+    for fmt, text in _every_format(report()).items():
+        assert "Runbooks:" not in text, fmt  # none matched: nothing said

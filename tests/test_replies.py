@@ -200,3 +200,94 @@ def test_enforce_lists_what_it_cannot_repair() -> None:
     left = enforce(analysis, [dropped], ticket())
     assert [p.rule for p in left] == ["contradiction"]
     assert "fix before sending" in analysis.internal_note
+
+
+# ------------------------------------------------------------------ a change row in the reply
+
+
+def person(title: str, status: str, at: datetime | None, **cells: str) -> Evidence:
+    """A person's record as a SQL query titles it (`Name <e-mail>: role, status actor`)."""
+    row = {"id": "stf_1", "email": "ana@hopfenwerk.example", "name": "Dr. Ana Ruiz"}
+    row |= {"role": "brewer", "status": status, **cells}
+    return Evidence(
+        source="db",
+        kind="db_row",
+        title=title,
+        timestamp=at,
+        status=status,
+        matched=["ana@hopfenwerk.example", "brw_1042"],
+        record=row,
+    )
+
+
+def test_a_person_record_that_explains_the_denial_is_quoted_without_its_e_mail() -> None:
+    """A deactivated member's row (no action cell: the title is all there is) is the change
+    the reply names: in words, with no e-mail in angle brackets the linter would cut, taking
+    the sentence (and a title's "Dr.") with it."""
+    at = T0 - timedelta(hours=5)
+    row = person(
+        "Dr. Ana Ruiz <ana@hopfenwerk.example>: brewer, deactivated scim:okta",
+        "deactivated",
+        at,
+        changed_at=at.isoformat(),
+        changed_by="scim:okta",
+    )
+    denied = log(
+        "WARNING portal: login refused: membership inactive",
+        "login refused: membership inactive",
+        level="warning",
+        hours=-1,
+    )
+    t = ticket("Locked out", "I cannot log in since this morning.")
+    analysis = analyse_with([row, denied], t)
+    assert analysis.root_cause.category == "access"
+    reply = analysis.draft_reply
+    assert "a change was recorded in your organisation (Dr. Ana Ruiz: brewer, deactivated" in reply
+    assert "@" not in reply and "<" not in reply
+    assert lint(reply, ticket=t) == []  # nothing for the linter to cut
+
+
+def test_a_how_to_reply_claims_no_change_the_evidence_does_not_date() -> None:
+    """The requester's own row has empty `changed_at`/`changed_by` cells: it is shaped like a
+    change, but nothing changed when. The reply must not say "on recently this change was
+    made" about it."""
+    healthy = Evidence(source="db", kind="customer", title="Brewery", matched=["brw_1042"])
+    row = person(
+        "Jan Köhler <jan@hopfenwerk.example>: owner, active",
+        "active",
+        None,
+        changed_at="",
+        changed_by="",
+    )
+    t = ticket("Second signer", "How do I add a second signer to a template?")
+    analysis = analyse_with([healthy, row], t)
+    assert analysis.root_cause.category == "user_error"
+    reply = analysis.draft_reply
+    assert "this change was made" not in reply and "recently" not in reply
+    assert "shows no errors" in reply
+    assert lint(reply, ticket=t) == []
+
+
+def test_the_requesters_own_name_does_not_tie_a_change_to_the_question() -> None:
+    """A how-to signed "Rosa" and an audit row "user.invited … by rosa@…" share only the
+    requester's name: that change does not explain the question."""
+    invited = Evidence(
+        source="db",
+        kind="db_row",
+        title="Audit: user.invited on chloe@bluebird.example by rosa@bluebird.example",
+        timestamp=T0 - timedelta(hours=3),
+        matched=["brw_1042"],
+        record={"action": "user.invited", "target": "chloe@bluebird.example"},
+    )
+    healthy = Evidence(source="db", kind="customer", title="Bluebird", matched=["brw_1042"])
+    t = Ticket(
+        id="6",
+        subject="Schedule weekly PDF report?",
+        description="How do I get our sales report e-mailed as a PDF every Monday?\n\nRosa",
+        created_at=T0,
+        requester={"name": "Rosa Delgado", "email": "rosa@bluebird.example"},
+    )
+    analysis = analyse_with([invited, healthy], t)
+    assert analysis.root_cause.category == "user_error"
+    assert "own recent action" not in analysis.root_cause.statement
+    assert "invited" not in analysis.draft_reply

@@ -301,6 +301,55 @@ def test_how_tos_in_four_languages(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "It'd be really handy if exports could go to S3.",
+        "Are you planning to add a dark mode?",
+        "We need the ability to export invoices to Excel.",
+        "Any chance you'll support SAML on the Basic plan?",
+        "Me gustaría que añadieran exportación a Excel.",
+        "¿Van a añadir un modo oscuro?",
+        "Könnt ihr bitte eine Exportfunktion nach Excel einbauen?",
+        "Ich wünsche mir einen Dunkelmodus.",
+        "J'aimerais pouvoir exporter en CSV.",
+        "Est-ce que vous comptez ajouter un mode sombre ?",
+    ],
+)
+def test_more_ways_to_ask_for_a_feature(text: str) -> None:
+    """Phrasings of a request by kind (a wish, a plan, a need), not one sentence each."""
+    assert intent.read(text).feature
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is there any way to bulk-delete old bookings?",
+        "What's the procedure to add a second admin?",
+        "¿Dónde se cambia la contraseña?",
+        "Necesito saber cómo exportar los datos.",
+        "Wo finde ich die Rechnungen?",
+        "Où puis-je trouver mes factures ?",
+    ],
+)
+def test_more_ways_to_ask_how(text: str) -> None:
+    asked = intent.read(text)
+    assert asked.howto and not asked.feature
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Any chance you could check why the export fails?",
+        "Wo ist mein Export? Er schlägt seit gestern fehl.",
+        "We need the export fixed, it fails every night.",
+    ],
+)
+def test_a_problem_asked_as_a_wish_is_still_a_problem_and_no_feature(text: str) -> None:
+    asked = intent.read(text)
+    assert asked.problem and not asked.feature
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Is your upload broken?",
         "Die Synchronisierung funktioniert nicht mehr",
         "La réservation échoue depuis ce matin",

@@ -42,6 +42,11 @@ HOWTO = _rx(
     r"\bc[oó]mo (?:puedo|podemos|se|hago|hacer)\b|\bhay (?:alguna )?(?:forma|manera)\b|\bes posible\b",
     r"\bwie (?:kann|k[öo]nnen|l[äa]sst|mache|geht)\b|\bgibt es eine m[öo]glichkeit\b|\bist es m[öo]glich\b",
     r"\bcomment (?:faire|puis-je|peut-on|pouvons-nous|on)\b|\by a-t-il un moyen\b|\best-il possible\b",
+    # where to find or set something, a way or procedure, "I need to know how"
+    r"\bis there (?:any|an|some) (?:way|option|setting)\b|\bwhat(?:'s| is) the (?:procedure|process)\b",
+    r"\bd[oó]nde (?:se|puedo|podemos|est[aá]n?|encuentro|veo)\b|\bsaber c[oó]mo\b",
+    r"\bwo (?:finde|finden|kann|k[öo]nnen|stelle|sehe)\b|\bwissen,? wie\b",
+    r"\bo[uù] (?:puis-je|peut-on|trouver|se trouve|trouve-t-on)\b|\bsavoir comment\b",
 )
 FEATURE = _rx(
     r"\bfeature request\b|\bfeature idea\b|\benhancement request\b",
@@ -58,6 +63,22 @@ FEATURE = _rx(
     r"\bserait (?:g[ée]nial|utile|bien|pratique|super)\b|\bpourriez-vous ajouter\b",
     r"\bfeuille de route\b|\bdemande de fonctionnalit[ée]\b|\bprenez-vous en charge\b|\bsupportez-vous\b",
     r"\best-ce pr[ée]vu\b|\bpr[ée]vu (?:de|pour)\b",
+    # a wish ("it'd be handy", "I'd like to be able"), a plan ("are you planning to add"), a
+    # need for a capability ("we need the ability to"), in each language
+    r"\b(?:it|that)?(?:'d| would) be (?:really |very |so |super |extremely )?(?:great|nice|handy|"
+    r"helpful|useful|awesome|cool|amazing)\b",
+    r"\b(?:are|is) (?:you|the team) (?:planning|going|intending|thinking of) to (?:add|support|"
+    r"build|offer|release|introduce|integrate)\b|\bany chance (?:you(?:'ll| will)|of) (?:add|support|"
+    r"build|offer|get)\w*",
+    r"\b(?:we|i) (?:need|want|would like|'d like|are missing|miss) (?:the ability|a way|an option|"
+    r"a feature|the option) to\b",
+    r"\b(?:me|nos) gustar[ií]a (?:que|poder|tener)\b|\b(?:van|vais|piensan|planean|tienen previsto) "
+    r"(?:a )?(?:a[nñ]adir|agregar|incluir|integrar|soportar|ofrecer)\b",
+    r"\bk[öo]nnt(?:et|en)? (?:ihr|sie) .{0,40}(?:einbauen|erg[äa]nzen|anbieten|integrieren|"
+    r"unterst[üu]tzen)\b|\b(?:ich|wir) w[üu]nsche?n? (?:mir|uns)\b|\bplan(?:t|en) (?:ihr|sie)\b",
+    r"\b(?:j'aimerais|nous aimerions|on aimerait|je voudrais|nous voudrions) (?:pouvoir|que|avoir)\b",
+    r"\b(?:comptez|pr[ée]voyez|envisagez)-vous\b|\bvous (?:comptez|pr[ée]voyez|envisagez) "
+    r"(?:d'|de )?(?:ajouter|int[ée]grer|proposer)\b",
 )
 PROBLEM = _rx(
     r"\b(?:not|n't|no longer|stopped) (?:work|load|sync|send|arriv|show|open|sav|upload)\w*",
@@ -65,7 +86,8 @@ PROBLEM = _rx(
     r"\b(?:can't|cannot|unable to|couldn't)\b|\bstuck\b|\bmissing\b|\bslow\b|\btimes? out\b",
     r"\b(?:late|delayed|wrong|incorrect|duplicated?|lost|rejected|denied|bounc\w*|empty|blank)\b",
     r"\bno funciona\b|\bfall[aóo]\w*|\berror(?:es)?\b|\bno (?:puedo|podemos|carga|llega)\b|\blento\b",
-    r"\bfunktioniert nicht\b|\bfehler\w*|\bgeht nicht\b|\bkaputt\b|\bschl[äa]gt fehl\b|\blangsam\b",
+    r"\bfunktioniert nicht\b|\bfehler\w*|\bgeht nicht\b|\bkaputt\b|\blangsam\b",
+    r"\bschl[äa]gt\b[^.?!\n]{0,40}\bfehl\b",  # a separable verb: "schlägt seit gestern fehl"
     r"\bne (?:fonctionne|marche) (?:pas|plus)\b|\berreur\w*|\b[ée]chou\w*|\bimpossible de\b|\blent\b",
 )
 

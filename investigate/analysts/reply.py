@@ -62,14 +62,20 @@ def plain(e: Evidence, settings: ReplySettings | None = None, limit: int = 110) 
     public), hosts, addresses, IDs, key=value noise or stack frames."""
     public = settings.public_codes if settings else False
     raw = e.examples[0] if e.examples and e.kind in ("log", "log_pattern") else e.title
+    text = _clean(raw, public)
+    return cut(text, limit) if text else "an error"
+
+
+def _clean(raw: str, public: bool = False) -> str:
+    """`raw` without level and service head, codes (unless public), hosts, addresses, IDs,
+    key=value noise or stack frames, and without the brackets they leave empty."""
     text = _QUOTED.sub(r"\1", _HEAD.sub("", raw.strip()))
     if not public:
         text = CITED_CODE.sub("", text)
     for rx in _NOISE:
         text = rx.sub("", text)
-    text = re.sub(r"\(\s*\)|\[\s*\]", "", text)
-    text = re.sub(r"\s+([,.;:])", r"\1", " ".join(text.split())).strip(" ,;:-")
-    return cut(text, limit) if text else "an error"
+    text = re.sub(r"\(\s*\)|\[\s*\]|<\s*>", "", text)
+    return re.sub(r"\s+([,.;:])", r"\1", " ".join(text.split())).strip(" ,;:-")
 
 
 def when(ts: datetime | None) -> str:
@@ -121,7 +127,20 @@ def change_words(e: Evidence) -> str:
     what = readable(fields[0]) if fields else ""
     if action:
         return f"{action}: {what}" if what and what not in action else action
-    return cut(_HEAD.sub("", e.title), 60)
+    # no action cell: the title, without e-mail addresses (a person's e-mail in angle
+    # brackets is no part of the change, and the linter would cut it as a placeholder)
+    return cut(_without_emails(_HEAD.sub("", e.title)), 60)
+
+
+_EMAIL = re.compile(r"\s*<?\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b>?")
+_DANGLING = re.compile(r"\s+(?:by|from|to|on|for)$", re.I)
+
+
+def _without_emails(text: str) -> str:
+    """`Dr. Ana Ruiz <ana@x.example>: brewer, deactivated` → `Dr. Ana Ruiz: brewer, deactivated`;
+    `… unpaired by sam@x.example` → `… unpaired`."""
+    text = " ".join(_EMAIL.sub("", text).split())
+    return _DANGLING.sub("", re.sub(r"\s+([,.;:])", r"\1", text)).strip(" ,;:-")
 
 
 _REASON_KEYS = (
@@ -345,7 +364,18 @@ def body(category: str, evidence: list[Evidence], data: AnalystInput) -> list[st
         out.append("I will let you know once it is working again.")
     elif category == "user_error":
         mistake = next((e for e in logs if e.matched), None)
-        own = next((e for e in changes if e.matched), None)
+        # a change the reply can state: the customer's, dated, in the window before the ticket
+        # (a record with empty `changed_at`/`changed_by` cells is shaped like one, but is none)
+        own = next(
+            (
+                e
+                for e in changes
+                if e.matched
+                and e.timestamp is not None
+                and data.window.start <= e.timestamp <= data.ticket.created_at
+            ),
+            None,
+        )
         if own is not None and mistake is None:
             out.append(
                 f"I checked your account: on {when(own.timestamp)} this change was made from "

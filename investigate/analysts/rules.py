@@ -589,6 +589,7 @@ def _own_action(data: AnalystInput, words: set[str]) -> Evidence | None:
     the ticket names, that caused no new error (a change with an effect is configuration or
     access). A record's older change (who paired a sensor in March) is history, not news."""
     causes = {link.cause for _, _, link in _links(data)}
+    words = words - _identity_words(data)  # "by rosa@…" and a ticket signed "Rosa" share a name
     recent = (
         e
         for e in data.evidence
@@ -601,6 +602,15 @@ def _own_action(data: AnalystInput, words: set[str]) -> Evidence | None:
         and words & set(tokens(readable_change(e)))
     )
     return next(recent, None)
+
+
+def _identity_words(data: AnalystInput) -> set[str]:
+    """Who the ticket is from and which accounts it names: words that tie a record to the
+    customer, not to what the ticket asks about."""
+    who = data.ticket.requester
+    e = data.entities
+    names = [who.name or "", who.email or "", *e.emails, *e.account_ids, *e.org_ids, *e.user_ids]
+    return set(tokens(" ".join(names)))
 
 
 def readable_change(e: Evidence) -> str:
@@ -701,7 +711,10 @@ def detect_user_error(data: AnalystInput) -> Finding:
             return found
     if asked.howto and not problems and healthy:
         f.score = 3.0 + 0.5 * min(len(healthy), 2)
-        f.evidence = healthy[:2]
+        # the account's state answers "is anything wrong?"; a change that explains nothing
+        # the ticket asks about is no part of the answer
+        context = [e for e in healthy if not signals.is_change(e)]
+        f.evidence = (context or healthy)[:2]
         f.statement = "How-to question: no errors or account problems were found for this customer"
     return f
 

@@ -119,8 +119,10 @@ def render_markdown(report: Report, verbose: bool = False) -> str:
     ]
     if a.gaps:
         out += ["", "## Gaps", ""] + [f"- {md(g, 300)}" for g in a.gaps]
-    if a.next_steps:
+    if a.next_steps or a.runbooks:
         out += ["", "## Next steps", ""] + [f"1. {md(s, 300)}" for s in a.next_steps]
+        if a.runbooks:
+            out += ["", f"Runbooks: {md(', '.join(a.runbooks), 300)}"]
     out += ["", "## Draft reply", ""] + [
         f"> {line}" if line else ">" for line in md_block(a.draft_reply)
     ]

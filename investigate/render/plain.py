@@ -63,9 +63,11 @@ def render_text(report: Report, verbose: bool = False) -> str:
         )
     if a.gaps:
         out += [*_heading("Gaps"), *(f"- {safe(g, 300)}" for g in a.gaps)]
-    if a.next_steps:
+    if a.next_steps or a.runbooks:
         out += _heading("Next steps")
         out += [f"{n}. {safe(s, 300)}" for n, s in enumerate(a.next_steps, 1)]
+        if a.runbooks:
+            out.append(f"Runbooks: {safe(', '.join(a.runbooks), 300)}")
     out += [*_heading("Draft reply"), safe(a.draft_reply).strip()]
     out += [*_heading("Internal note"), safe(a.internal_note).strip()]
     out += ["", f"Analyst: {safe(a.analyst)} · {report.usage.elapsed_ms} ms"]

@@ -90,10 +90,13 @@ def renderables(report: Report, verbose: bool = False) -> list[RenderableType]:
                 border_style="yellow",
             )
         )
-    if a.next_steps:
+    if a.next_steps or a.runbooks:
+        steps = [_t(f"{i}. {s}", limit=300) for i, s in enumerate(a.next_steps, 1)]
+        if a.runbooks:
+            steps.append(_t(f"Runbooks: {', '.join(a.runbooks)}", limit=300))
         parts.append(
             Panel(
-                Group(*[_t(f"{i}. {s}", limit=300) for i, s in enumerate(a.next_steps, 1)]),
+                Group(*steps),
                 title="Next steps",
                 title_align="left",
             )

@@ -775,6 +775,53 @@ BENIGN += [
     "Set-Cookie: Path=/; Max-Age=3600",
 ]
 
+# --- the audit pass: shapes a red-team rerun tried that the corpus did not hold (issue 14) ---------
+_SLACK_WORKFLOW = (
+    "https://hooks.slack.com/workflows/T04ABCDEF12/A05GHIJKL34/412345678901234567/"
+    + _alnum("slack-workflow", 24)
+)
+_SLACK_TRIGGER = "https://hooks.slack.com/triggers/T04ABCDEF12/7012345678901/" + _hex("trig", 32)
+_DISCORD_HOOK = "https://discord.com/api/webhooks/1234567890123456789/" + _alnum("discord", 68)
+_CLOJARS_LONG = "CLOJARS_" + _alnum("clojars", 60).lower() + "tail0canary"
+
+CANARIES += [
+    # webhook URLs: the whole token, never a cut-off tail
+    ("secret", _SLACK_WORKFLOW, (_SLACK_WORKFLOW[-8:],)),
+    ("secret", _SLACK_TRIGGER, (_SLACK_TRIGGER[-8:],)),
+    ("secret", _DISCORD_HOOK, (_DISCORD_HOOK[-20:],)),
+    ("secret", _CLOJARS_LONG, ("tail0canary",)),
+    # passwords behind a label in other languages
+    ("secret", "Passwort: Sommer2024!", ("Sommer2024",)),
+    ("secret", "Kennwort=Winter#2025", ("Winter#2025",)),
+    ("secret", "mot de passe : Soleil#2024", ("Soleil#2024",)),
+    ("secret", '"contraseña": "Sol#2024xyz"', ("Sol#2024xyz",)),
+    ("secret", "senha=Praia!2024", ("Praia!2024",)),
+    ("secret", "wachtwoord: Fiets2024!", ("Fiets2024",)),
+    ("secret", "hasło: Zamek#2024", ("Zamek#2024",)),
+    ("secret", "lösenord=Skog2024!", ("Skog2024",)),
+    ("secret", "пароль: Zima2024!", ("Zima2024",)),
+    ("secret", "パスワード: Sakura2024!", ("Sakura2024",)),
+    # national IDs of more countries (python-stdnum checksums), labelled and bare
+    ("national_id", "henkilötunnus 131052-308T", ("131052-308T",)),
+    ("national_id", "131052-308T", ("131052-308T",)),
+    ("national_id", "CPR-nr. 211062-5629", ("211062-5629",)),
+    ("national_id", "rijksregisternummer 85.07.30-033.28", ("85.07.30-033.28",)),
+    ("national_id", "85.07.30-033.28", ("85.07.30-033.28",)),
+    ("national_id", "n° sécu 269054958815780", ("269054958815780",)),
+    ("national_id", "numéro INSEE: 184127645108946", ("184127645108946",)),
+]
+
+BENIGN += [
+    "Passwort vergessen",
+    "mot de passe oublié",
+    "contraseña incorrecta",
+    "Kennwort: ********",
+    "build 131052-308",
+    "version 85.07.30",
+    "hooks.slack.com/workflows returned 404",
+    "https://discord.com/api/webhooks is rate limited",
+]
+
 # KNOWN GAPS: shapes that still reach the model (left out of the corpus above, on purpose).
 # - people's names in free prose or log text with no label, title or field (`session started
 #   for Ingrid Kanarienholm`) unless they are the requester's: use `redaction.sensitive`;

@@ -688,3 +688,11 @@ def test_a_space_grouped_slice_of_a_longer_number_is_not_an_id() -> None:
 
     assert list(national_ids("serial 0 2341 2341 2346 7")) == []
     assert list(national_ids("serial 2341 2341 2346")) == [(7, 21)]
+
+
+def test_a_vendor_key_longer_than_its_rule_is_taken_whole(redactor: Redactor) -> None:
+    """A gitleaks rule of fixed length (`CLOJARS_` + 60) must not leave the rest of a longer
+    token readable: a secret's span never ends inside a run of letters and digits."""
+    token = "CLOJARS_" + "k3" * 30 + "Tail9Canary"
+    out = redactor.redact(f"deploy token {token} expired")
+    assert "Tail9Canary" not in out and out == "deploy token <SECRET_1> expired"

@@ -87,6 +87,17 @@ def _secret_group(m: re.Match[str], group: int) -> int:
     return next((i for i in range(1, (m.re.groups or 0) + 1) if m.start(i) >= 0), 0)
 
 
+def _run_end(text: str, end: int) -> int:
+    """A secret never ends inside a run of letters and digits: a rule of fixed length
+    (`CLOJARS_` + 60, a Slack workflow URL of at most 56) takes the rest of a longer token too,
+    so no tail of it stays readable."""
+    if end == 0 or not text[end - 1].isascii() or not text[end - 1].isalnum():
+        return end
+    while end < len(text) and text[end].isascii() and text[end].isalnum():
+        end += 1
+    return end
+
+
 def gitleaks(text: str) -> Iterator[Span]:
     """gitleaks' rules; a rule runs only when one of its keywords is in the text."""
     lower = text.lower()
@@ -98,6 +109,7 @@ def gitleaks(text: str) -> Iterator[Span]:
             start, end = m.span(_secret_group(m, group))
             if start < 0 or start >= end:
                 continue
+            end = _run_end(text, end)
             secret = text[start:end]
             if min_entropy and entropy(secret) < min_entropy:
                 continue
@@ -119,6 +131,7 @@ _OUR_KEYS = re.compile(
     r"|xapp-[0-9]-[A-Z0-9]{6,}-[0-9]{6,}-[a-f0-9]{32,}"  # Slack app tokens
     r"|npm_[A-Za-z0-9]{36}|pypi-AgE[A-Za-z0-9_-]{50,}"  # package registries
     r"|ya29\.[A-Za-z0-9_-]{20,2048}|1//0[A-Za-z0-9_-]{40,512}"  # Google OAuth access/refresh
+    r"|discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,100}"  # Discord webhook
     r")"
 )
 
@@ -297,6 +310,14 @@ _FORMATTED_IDS: tuple[tuple[re.Pattern[str], _Validator], ...] = (
         _stdnum("fr.nir"),
     ),  # French NIR, written in its groups (`2 95 10 99 126 111 93`)
     (
+        re.compile(r"(?<![\w-])[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y](?![\w-])"),
+        _stdnum("fi.hetu"),
+    ),  # Finnish henkilötunnus (`131052-308T`)
+    (
+        re.compile(r"(?<![\w.-])[0-9]{2}\.[0-9]{2}\.[0-9]{2}-[0-9]{3}\.[0-9]{2}(?![\w-])"),
+        _stdnum("be.nn"),
+    ),  # Belgian national number (`85.07.30-033.28`)
+    (
         re.compile(r"(?<![\w-])[0-9]{8}-?[A-Z](?![\w-])"),
         _stdnum("es.dni"),
     ),  # Spain DNI
@@ -358,7 +379,9 @@ _ID_LABEL = (
     r"steuer-?(?:id|nummer)|steueridentifikationsnummer|"
     r"nir|(?:num[ée]ro[ ]de[ ])?s[ée]curit[ée][ ]sociale|burgerservicenummer|sofinummer|curp|"
     r"nif|nie|dni|cif|codice[ _-]?fiscale|bsn|personnummer|pesel|cpf|cnpj|aadhaar|pan|sin|tfn|abn|"
-    r"driver'?s?[ _-]?licen[cs]e(?:[ _-]?(?:number|no))?|licen[cs]e[ _-]?(?:number|no))"
+    r"driver'?s?[ _-]?licen[cs]e(?:[ _-]?(?:number|no))?|licen[cs]e[ _-]?(?:number|no)|"
+    r"cpr|hetu|henkil[öo]tunnus|rijksregister(?:nummer)?|registre[ ]national|insee|s[ée]cu|"
+    r"f[øo]dselsnummer|personnr)"
 )
 _LABELLED_ID = re.compile(
     r"(?<![A-Za-z])(?i:"

@@ -238,7 +238,9 @@ _SK_DASH = _rx(  # Anthropic (sk-ant-…) and OpenAI (sk-proj-…, sk-…); a ba
         or any(c.isdigit() for c in m[0])
     ),
 )
-_SLACK_WEBHOOK = _rx(r"hooks\.slack\.com/services/(?P<v>[A-Za-z0-9_/-]{8,256})", group="v")
+_SLACK_WEBHOOK = _rx(
+    r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>[A-Za-z0-9_/-]{8,256})", group="v"
+)
 _AWS_SECRET = _rx(
     r"(?i)aws_?secret(?:_?access)?_?key" + _ASSIGN + r"(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
     group="v",
@@ -258,7 +260,9 @@ _BEARER = _rx(
 # The key word is part of the pattern (not checked afterwards) and a rejected value has no `:`
 # or `=`, so no stretch of text is scanned as a value more than once.
 _PASSWORD = _rx(
-    r"(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,48}(?i:pass(?:word|wd|phrase|code)|pwd)"
+    r"(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,48}(?i:pass(?:word|wd|phrase|code)|pwd|"
+    r"passwort|kennwort|mot[ ]de[ ]passe|contrase[ñn]a|senha|wachtwoord|has[łl]o|l[öo]senord|"
+    r"passord|adgangskode|salasana|jelsz[óo]|heslo|пароль|パスワード|密码|密碼|비밀번호)"
     r"(?![A-Za-z0-9_.-])" + _ASSIGN + r"(?P<v>[^\s\"'`,;&{}<>()\[\]\x00]{4,1024})",
     group="v",
     check=_v(_password_like),
@@ -355,8 +359,8 @@ _RULES = (
     _Rule("SECRET", _KNOWN_KEYS),
     _Rule("SECRET", _SK_DASH),
     _Rule("SECRET", detect.our_keys),
+    _Rule("SECRET", _SLACK_WEBHOOK),  # the whole path, before gitleaks' rule of at most 56
     _Rule("SECRET", detect.gitleaks),
-    _Rule("SECRET", _SLACK_WEBHOOK),
     _Rule("SECRET", _AWS_SECRET),
     _Rule("SECRET", _AUTHORIZATION),
     _Rule("SECRET", detect.cookies),

@@ -74,8 +74,10 @@ def _svg(name: str, body: str, height: int = H) -> str:
     )
 
 
-def _empty(name: str, why: str) -> str:
-    return _svg(name, f"<text x='{W / 2}' y='{H / 2}' text-anchor='middle'>{_t(why)}</text>", 80)
+def _empty(name: str, why: str, height: int = 80) -> str:
+    """A chart with nothing to draw: why, centred in a short drawing (inside it, not clipped)."""
+    text = f"<text x='{W / 2}' y='{height / 2 + 4}' text-anchor='middle'>{_t(why)}</text>"
+    return _svg(name, text, height)
 
 
 Series = tuple[str, Sequence[float | None], Sequence[int]]

@@ -211,6 +211,10 @@ def render(report: StatsReport, console: Console, radar_only: bool = False) -> N
             say(
                 f"  {x.category:<16} {x.tickets:>4} {bar(x.tickets / top, 16):<16}  {x.hours_lost:.1f}h lost"
             )
+    else:
+        say(
+            "Root causes: none without batch reports (--reports DIR, from `investigate batch -d DIR`)"
+        )
     if report.trend:
         say("Weekly trend (oldest → newest)", "bold")
         rows: dict[str, list[float | None]] = {

@@ -3,6 +3,7 @@ fetched, and a period without data says so instead of drawing empty axes."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from investigate.config import SLAPolicy
@@ -63,3 +64,15 @@ def test_an_empty_period_says_so() -> None:
     html = page([], [])
     assert html.count("no data in this period") >= 3
     assert "class='mark'" not in html
+
+
+def test_what_an_empty_chart_says_is_inside_its_drawing() -> None:
+    """A chart with nothing to draw shows why; text placed below the SVG's height is clipped
+    (a blank card in the browser)."""
+    html = page([], [])
+    empty = 0
+    for height, body in re.findall(r"<svg [^>]*\bheight='(\d+)'[^>]*>(.*?)</svg>", html, re.S):
+        for y, text in re.findall(r"<text [^>]*\by='([\d.]+)'[^>]*>(.*?)</text>", body):
+            assert 0 < float(y) <= int(height), (text, y, height)
+            empty += text == "no data in this period"
+    assert empty >= 3

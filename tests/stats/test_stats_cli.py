@@ -68,6 +68,15 @@ def test_every_metric_is_printed_with_its_sample_size(capsys: pytest.CaptureFixt
     assert "no batch reports given" in flat  # said, not silently missing
 
 
+def test_root_causes_without_reports_are_said_not_left_out(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = stats(capsys)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "Root causes: none without batch reports (--reports DIR" in flat
+
+
 def test_reports_add_tiers_and_root_causes_flagged_as_too_few(
     capsys: pytest.CaptureFixture[str], reports_dir: Path
 ) -> None:

@@ -469,7 +469,11 @@ async def test_throttling_past_max_attempts_is_one_line(proxy: LogsProxy) -> Non
         (Reply(200, b"<html>login</html>", {"content-type": "text/html"}), "not valid JSON", None),
         (Reply(503, b'{"__type": "ServiceUnavailableException"}'), "", None),
         # no AWS error code at all: the status is named, a 401 is about the credentials
-        (Reply(401, b'{"message": "no"}'), "AWS rejected the credentials (HTTP 401)", "credential chain"),
+        (
+            Reply(401, b'{"message": "no"}'),
+            "AWS rejected the credentials (HTTP 401)",
+            "credential chain",
+        ),
         (Reply(302, b"", {"Location": "http://thief.invalid/"}), "answered HTTP 302", None),
         # JSON of another shape trips botocore's parser: said so, not as an AttributeError
         (Reply(200, b'[1, "two", {"three": 3}]'), "response of an unexpected shape", "endpoint"),

@@ -4,9 +4,11 @@ a ticket whose entities give every connector something to ask about."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import multiprocessing
+import os
 import socket
 import time
 import tracemalloc
@@ -27,11 +29,46 @@ from investigate.sdk.contract import Connector
 Section = dict[str, Any]
 
 
+AWS_SECRET = f"canary-{uuid.uuid4()}"
+"""The AWS secret access key `cloudwatch_logs` signs with: boto3 reads credentials from the
+environment (`aws_credentials()`), not from its config section, so it is one canary for the
+whole session, and every `Canaries` counts it."""
+
+
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIACHAOSCHAOS000001",
+    "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
+    "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+}
+AWS_UNSET = ("AWS_PROFILE", "AWS_SESSION_TOKEN")
+
+
+@contextlib.contextmanager
+def aws_credentials() -> Iterator[None]:
+    """AWS credentials in the environment (the secret key a canary) for `cloudwatch_logs`,
+    restored after; forked workers inherit them."""
+    values = AWS_ENV
+    saved = {k: os.environ.get(k) for k in (*values, *AWS_UNSET)}
+    os.environ.update(values)
+    for key in AWS_UNSET:
+        os.environ.pop(key, None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @dataclass
 class Canaries:
-    """Unique `canary-<uuid>` secrets; every value handed out is remembered."""
+    """Unique `canary-<uuid>` secrets; every value handed out is remembered (the session's AWS
+    secret key too)."""
 
-    issued: list[str] = field(default_factory=list)
+    issued: list[str] = field(default_factory=lambda: [AWS_SECRET])
 
     def __call__(self) -> str:
         value = f"canary-{uuid.uuid4()}"
@@ -118,6 +155,16 @@ BUILDERS: dict[str, tuple[str, Builder]] = {
     "linear": ("linear", lambda u, c: {"base_url": u, "api_key": c()}),
     "opsgenie": ("opsgenie", lambda u, c: {"base_url": u, "api_key": c()}),
     "grafana": ("grafana", lambda u, c: {"base_url": u, "token": c()}),
+    # botocore, not httpx: signed requests to the endpoint, credentials from aws_credentials()
+    "cloudwatch_logs": (
+        "cloudwatch_logs",
+        lambda u, c: {
+            "endpoint_url": u,
+            "sts_endpoint_url": u,
+            "region": "eu-west-1",
+            "log_group_names": ["/ecs/api"],
+        },
+    ),
 }
 
 
@@ -127,7 +174,10 @@ def available() -> tuple[list[str], dict[str, str]]:
     run: list[str] = []
     skipped: dict[str, str] = {}
     for name, (type_name, _) in BUILDERS.items():
-        if type_name in registry.types:
+        driver = getattr(registry.types.get(type_name), "driver", None)
+        if driver and importlib.util.find_spec(driver[0]) is None:
+            skipped[name] = f"its driver {driver[0]} is not installed (extra: {driver[1]})"
+        elif type_name in registry.types:
             run.append(name)
         elif type_name in registry.broken:
             skipped[name] = (
@@ -209,7 +259,9 @@ def groups(names: list[str]) -> list[list[str]]:
     for name in names:
         type_name = BUILDERS[name][0]
         cls = registry.types[type_name]
-        if type_name != "http" and cls.provides is not Connector.provides:
+        # botocore: blocking calls in a thread, its own client and retries beside the rest
+        alone_by_kind = type_name == "cloudwatch_logs"
+        if alone_by_kind or (type_name != "http" and cls.provides is not Connector.provides):
             alone.append([name])
         else:
             rest.append(name)
@@ -586,15 +638,16 @@ def run_all(chaos: ChaosServer, root: Path, workers: int = 4) -> FaultResults:
         for name in run.connectors:
             results.runs[(run.scenario, name)] = run
 
-    with fast_nxdomain():
-        # one run here first: the workers fork with every module imported (a cold import
-        # would count against the first run's deadline)
-        warm = next(job for job in jobs if job[0] == "http_500")
-        keep(run_cli(*warm))
+    with fast_nxdomain(), aws_credentials():
+        # each group's first run here: the workers fork with every module imported (a cold
+        # import, boto3's half a second of CPU for one, would count against a run's deadline)
+        warm = [job for job in jobs if job[0] == "http_500"]
+        for job in warm:
+            keep(run_cli(*job))
         fork = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=fork) as pool:
             futures = [
-                pool.submit(run_cli, *job) for job in jobs if job[0] != "huge" and job is not warm
+                pool.submit(run_cli, *job) for job in jobs if job[0] != "huge" and job not in warm
             ]
             for future in futures:
                 keep(future.result())
@@ -611,7 +664,11 @@ def run_all(chaos: ChaosServer, root: Path, workers: int = 4) -> FaultResults:
         huge = [job for job in jobs if job[0] == "huge"]
         results.huge_rss_before_kb = rss_peak_kb(reset=True)
         for job in huge:
-            keep(run_cli(*job))
+            run = run_cli(*job)
+            if _unexercised(chaos, run):  # starved as above: once more (still measured)
+                results.reruns.append(f"{job[0]} / {', '.join(job[1])} ({run.took()})")
+                run = run_cli(*job)
+            keep(run)
         results.huge_rss_peak_kb = rss_peak_kb()
         tracemalloc.start()
         try:

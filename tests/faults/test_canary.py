@@ -49,6 +49,10 @@ class Setup:
         self.tmp = tmp
         self.canaries = cases.Canaries()
         self.inputs: set[Path] = set()
+        for key, value in cases.AWS_ENV.items():  # cloudwatch_logs signs with a canary key
+            mp.setenv(key, value)
+        for key in cases.AWS_UNSET:
+            mp.delenv(key, raising=False)
         tickets = cases.write_tickets(tmp / "tickets", ["9001", "9002", "9003"])
         self.inputs |= set(tickets.iterdir())
         urls = {n: chaos.base_url("http_401", f"canary-{n}") for n in cases.NAMES}
@@ -139,7 +143,7 @@ def test_no_canary_in_any_output_or_file(setup: Setup, anthropic_500: FakeAnthro
     assert leaks == {}, leaks
     # the runs really did what the test claims: reports out, connectors failing, LLM 500s
     codes = {name: code for name, (code, _, _) in runs}
-    assert all(codes[k] == 0 for k in codes if k.startswith("ticket") or k.startswith("batch"))
+    assert all(codes[k] == 0 for k in codes if k.startswith(("ticket", "batch"))), (codes, runs)
     assert codes["check"] != 0  # 401s everywhere
     json_out = runs[0][1][1]
     assert '"status": "error"' in json_out and "401" in json_out

@@ -147,6 +147,41 @@ Buffer = bytes | bytearray | Any
 """Bytes with find/rfind and slicing: a block's buffer, or an `mmap` of the whole file."""
 
 
+class Coverage:
+    """Disjoint, sorted, merged [start, end) byte ranges of a file already scanned."""
+
+    def __init__(self) -> None:
+        self._ranges: list[tuple[int, int]] = []
+
+    def gaps(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The parts of [start, end) not covered yet, in order."""
+        gaps = []
+        pos = start
+        i = max(bisect.bisect_right(self._ranges, (start, 1 << 62)) - 1, 0)
+        for a, b in self._ranges[i:]:
+            if a >= end:
+                break
+            if b <= pos:
+                continue
+            if a > pos:
+                gaps.append((pos, a))
+            pos = max(pos, b)
+            if pos >= end:
+                break
+        if pos < end:
+            gaps.append((pos, end))
+        return gaps
+
+    def add(self, start: int, end: int) -> None:
+        merged: list[tuple[int, int]] = []
+        for a, b in sorted([*self._ranges, (start, end)]):
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        self._ranges = merged
+
+
 class LevelIndex:
     """The level-marker lines of one version of one file, found once per batch: the byte
     ranges read so far and the offsets of the lines in them that contain a `LEVEL_MARKERS`
@@ -166,8 +201,7 @@ class LevelIndex:
     ) -> None:
         self.limit = limit
         self._parse, self._keep = parse, keep
-        self._covered: list[tuple[int, int]] = []
-        """Disjoint, sorted, merged [start, end) byte ranges already scanned."""
+        self._covered = Coverage()
         self._starts = array("q")
         """Sorted file offsets of the level-marker lines in the covered ranges."""
         self._kept_at = array("q")
@@ -192,7 +226,7 @@ class LevelIndex:
         the starts found that the index had no room for (absolute)."""
         overflow: list[int] = []
         with self._lock:
-            for gap_start, gap_end in self._gaps(start, end):
+            for gap_start, gap_end in self._covered.gaps(start, end):
                 begin = gap_start - at
                 if begin > start - at and buf[begin - 1] != 10:  # mid-line: from the next line
                     newline = buf.find(b"\n", begin, size)
@@ -236,24 +270,6 @@ class LevelIndex:
             found = sorted(set(found).union(s - at for s in extra))
         return found
 
-    def _gaps(self, start: int, end: int) -> list[tuple[int, int]]:
-        gaps = []
-        pos = start
-        i = max(bisect.bisect_right(self._covered, (start, 1 << 62)) - 1, 0)
-        for a, b in self._covered[i:]:
-            if a >= end:
-                break
-            if b <= pos:
-                continue
-            if a > pos:
-                gaps.append((pos, a))
-            pos = max(pos, b)
-            if pos >= end:
-                break
-        if pos < end:
-            gaps.append((pos, end))
-        return gaps
-
     def _add(self, start: int, end: int, starts: list[int], kept: list[tuple[int, Any]]) -> None:
         i = bisect.bisect_left(self._starts, start)
         self._starts[i:i] = array("q", starts)
@@ -261,13 +277,7 @@ class LevelIndex:
             i = bisect.bisect_left(self._kept_at, start)
             self._kept_at[i:i] = array("q", [k[0] for k in kept])
             self._kept[i:i] = [k[1] for k in kept]
-        merged: list[tuple[int, int]] = []
-        for a, b in sorted([*self._covered, (start, end)]):
-            if merged and a <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-            else:
-                merged.append((a, b))
-        self._covered = merged
+        self._covered.add(start, end)
 
     def _scan(self, buf: Buffer, size: int, begin: int, end: int) -> list[int]:
         """Starts of the level-marker lines among the whole lines `buf[begin:end]`."""
@@ -294,6 +304,82 @@ def scan_entities(finder: Finder, buf: Buffer, start: int, end: int) -> list[tup
     with memoryview(buf) as whole, whole[start:end] as part:
         ends = [(start + to, entity) for to, entity in finder._hs_ends(part)]
     return _spans(buf, end, ends, finder.limit)
+
+
+MAX_PLANNED_VALUES = 50_000
+"""Entity values an `EntityIndex` looks for at once; a larger batch scans per ticket."""
+MAX_PLANNED_HITS = 4_000_000
+"""Match ends an `EntityIndex` keeps (8 bytes each); past that, tickets scan for themselves."""
+
+
+class EntityIndex:
+    """The entity strings of every ticket of a batch (known before its first investigation),
+    found in one file version in one Hyperscan pass per part of the file, by whichever ticket
+    reads the part first: each value's match ends are kept, and a ticket takes those of its
+    own values in its own range. The lines it gets are exactly those `scan_entities` finds
+    with the ticket's own `Finder` (same patterns and flags; a match ends where it ends
+    whatever else is searched for). Thread-safe."""
+
+    def __init__(self, values: Sequence[str], limit: int) -> None:
+        self.values = {v.encode(): i for i, v in enumerate(values)}
+        self.limit = limit
+        self.usable = bool(values) and len(values) <= MAX_PLANNED_VALUES
+        self._ends: list[array[int]] = [array("q") for _ in values]
+        self._covered = Coverage()
+        self._lock = threading.Lock()
+        self._db: Any = None
+        self._scratch: Any = None
+        self._hits = 0
+        self.scanned = 0
+        """Bytes scanned (each byte of the file at most once)."""
+
+    def lines(
+        self, buf: Buffer, begin: int, end: int, wanted: Sequence[bytes]
+    ) -> list[tuple[int, int, bool]] | None:
+        """The lines among the whole lines `buf[begin:end]` (`buf` the mapped file) that name
+        one of `wanted`, as `scan_entities` gives them; None when a value was not planned or
+        the index is full (the ticket then scans for itself)."""
+        ids = [self.values.get(v) for v in wanted]
+        if not self.usable or any(i is None for i in ids):
+            return None
+        with self._lock:
+            for gap_start, gap_end in self._covered.gaps(begin, end):
+                if not self._scan(buf, gap_start, gap_end):
+                    self.usable = False
+                    return None
+            ends: list[tuple[int, bool]] = []
+            for i in ids:
+                assert i is not None
+                found = self._ends[i]
+                lo, hi = bisect.bisect_right(found, begin), bisect.bisect_right(found, end)
+                ends += [(to, True) for to in found[lo:hi]]
+        return _spans(buf, end, ends, self.limit)
+
+    def _scan(self, buf: Buffer, start: int, end: int) -> bool:
+        if self._db is None:  # one compile for the batch (a few ms for thousands of values)
+            self._db = _hs_database.__wrapped__(tuple(re.escape(v) for v in self.values))
+            self._scratch = hyperscan.Scratch(self._db)
+        db = self._db
+        hits: list[tuple[int, int]] = []
+        add = hits.append
+
+        def on_match(value: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            add((value, start + to))
+
+        with memoryview(buf) as whole, whole[start:end] as part:
+            db.scan(part, match_event_handler=on_match, scratch=self._scratch)
+        self.scanned += end - start
+        self._hits += len(hits)
+        if self._hits > MAX_PLANNED_HITS:
+            return False
+        hits.sort()
+        for value, group in itertools.groupby(hits, key=lambda h: h[0]):
+            found = self._ends[value]
+            to = [h[1] for h in group]
+            at = bisect.bisect_left(found, to[0])
+            found[at:at] = array("q", to)
+        self._covered.add(start, end)
+        return True
 
 
 def _merged(

@@ -59,6 +59,7 @@ from investigate.sdk.textmatch import EntityMatcher
 from investigate_connectors._logscan import (
     BLOCK_BYTES,
     ORDER_SLACK,
+    EntityIndex,
     Finder,
     LevelIndex,
     Records,
@@ -166,6 +167,7 @@ class LogFile(Connector[LogFileConfig]):
     read_only_by = "local files, opened for reading"
     config_model = LogFileConfig
     description = "JSON-lines or plain-text log files (globs, .gz too), streamed"
+    plans_batches = True
 
     def files(self) -> list[Path]:
         base = self.ctx.config.base_dir
@@ -363,7 +365,11 @@ class LogFile(Connector[LogFileConfig]):
                 if not index.parsing:
                     return False
                 stats.bytes += end - begin
-                named = scan_entities(finder, mapped, begin, end)
+                planned = self._planned(path)
+                wanted = [v.encode() for v in matcher.values]
+                named = planned.lines(mapped, begin, end, wanted) if planned else None
+                if named is None:  # no plan, or a value it does not hold: a scan of our own
+                    named = scan_entities(finder, mapped, begin, end)
                 offsets, kept = index.kept(begin, end)
                 raws = [(start, line_at(mapped, start, stop_, limit)) for start, stop_, _ in named]
             finally:
@@ -453,6 +459,20 @@ class LogFile(Connector[LogFileConfig]):
                     c.max_line_bytes,
                     parse=self._parse_level_line if single else None,
                     keep=_worth_keeping if single else None,
+                )
+        return found
+
+    def _planned(self, path: Path) -> EntityIndex | None:
+        """In a planned batch, the lines naming any of its tickets' entity values in this file
+        version, found in one pass for all of them (`EntityIndex`) instead of one per ticket."""
+        if not self.ctx.planned:
+            return None
+        key = ("entities", *self._file_key(path), self.config.max_line_bytes)
+        with _INDEX_LOCK:
+            found: EntityIndex | None = self.ctx.memo.get(key)
+            if found is None:
+                found = self.ctx.memo[key] = EntityIndex(
+                    self.ctx.planned, self.config.max_line_bytes
                 )
         return found
 

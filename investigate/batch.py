@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -20,10 +21,11 @@ from rich.table import Table
 
 from investigate.context import Context
 from investigate.errors import ExitCode, InvestigateError, TicketNotFound
-from investigate.instances import build_connectors
+from investigate.evidence.entities import extract
+from investigate.instances import Connectors, build_connectors
 from investigate.models import Report
 from investigate.options import RunOptions
-from investigate.pipeline import Limits, investigate, strict_failures
+from investigate.pipeline import Limits, fetch_ticket, investigate, strict_failures
 from investigate.render.output import to_text, write_atomic
 from investigate.secrets import MASKER
 from investigate.termsafe import escape_json
@@ -84,18 +86,63 @@ async def run_batch(
 ) -> None:
     """Investigate every ID; `done` gets each outcome as it finishes (so an interrupted run
     still knows what it did)."""
-    ctx.batch = True  # per-run caches (parsed log lines) pay off
-    connectors = build_connectors(ctx, base.only, base.skip)  # configuration errors first
-    await connectors.aclose()
+    connectors = await plan(ctx, base, options)
+    slots = asyncio.Semaphore(max(options.concurrency, 1))
     limits: Limits = {
         name: asyncio.Semaphore(max(options.per_connector, 1)) for name in connectors.instances
     }
-    slots = asyncio.Semaphore(max(options.concurrency, 1))
 
     async def one(ticket_id: str) -> None:
         done(await _investigate_one(ctx, base, options, ticket_id, slots, limits, emit))
 
     await asyncio.gather(*(one(t) for t in options.ids))
+
+
+def _to_do(options: BatchOptions, ticket_id: str) -> bool:
+    path = target(options, ticket_id)
+    skip = path is not None and path.exists() and not options.force
+    return bool(TICKET_ID.fullmatch(ticket_id)) and not skip
+
+
+async def plan(ctx: Context, base: RunOptions, options: BatchOptions) -> Connectors:
+    """Before the first investigation of a batch (configuration errors come out here): when a
+    selected connector uses a plan (`plans_batches`), the tickets are fetched first (each then
+    taken by its investigation, not fetched again) and every ticket's entity values go in
+    `ctx.planned`. A ticket that cannot be fetched now is left to its investigation, which
+    says why. Returns the (closed) connectors."""
+    ctx.batch = True  # per-run caches (parsed log lines) pay off
+    connectors = build_connectors(ctx, base.only, base.skip)
+    try:
+        ids = [i for i in options.ids if _to_do(options, i)]
+        wanted = any(c.plans_batches for c in connectors.instances.values())
+        if wanted and base.replay is None and len(ids) > 1 and not ctx.planned:
+            await _prefetch(ctx, connectors, ids, asyncio.Semaphore(max(options.concurrency, 1)))
+    finally:
+        await connectors.aclose()
+    return connectors
+
+
+async def _prefetch(
+    ctx: Context, connectors: Connectors, ids: list[str], slots: asyncio.Semaphore
+) -> None:
+    deadline = time.monotonic() + ctx.config.settings.investigation.timeout.total_seconds()
+
+    async def fetch(ticket_id: str) -> None:
+        async with slots:
+            try:
+                ticket = await fetch_ticket(ctx, connectors, ticket_id, deadline)
+            except InvestigateError:
+                return
+        ctx.prefetched[ticket_id] = ticket
+
+    await asyncio.gather(*(fetch(i) for i in dict.fromkeys(ids)))
+    values = {
+        v.lower()
+        for ticket in ctx.prefetched.values()
+        for v in extract(ticket).matchable()
+        if len(v) >= 4
+    }
+    ctx.planned = tuple(sorted(values))
 
 
 async def _investigate_one(

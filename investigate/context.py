@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import httpx2
     from rich.console import Console
 
+    from investigate.models import Ticket
     from investigate.sdk.transport import HttpOptions
 
 
@@ -102,6 +103,12 @@ class Context:
     batch: bool = False
     """Many tickets in this run (`investigate batch`): caches that only pay off when work is
     repeated are worth their memory."""
+    planned: tuple[str, ...] = ()
+    """A batch's entity values (lower case, as `EntityMatcher` keeps them), from every ticket
+    it fetched before the first investigation: a connector that scans shared data (a log file)
+    looks for all of them in one pass instead of one pass per ticket."""
+    prefetched: dict[str, Ticket] = field(default_factory=dict)
+    """Tickets a batch fetched to plan (`planned`), each taken by its investigation."""
 
     @property
     def stderr_is_tty(self) -> bool:

@@ -281,7 +281,9 @@ async def gather(
     # Built per investigation: connectors keep per-run state (which queries already ran).
     connectors = build_connectors(ctx, options.only, options.skip)
     try:
-        ticket = await fetch_ticket(ctx, connectors, options.ticket_id, deadline)
+        ticket = ctx.prefetched.pop(options.ticket_id, None) or await fetch_ticket(
+            ctx, connectors, options.ticket_id, deadline
+        )
         found = entity_mod.extract(ticket)
         window = window_for(ctx, ticket, options)
         evidence_sources = {

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
-from investigate.batch import BatchOptions, Outcome, run_batch
+from investigate.batch import BatchOptions, Outcome, plan, run_batch
 from investigate.context import Context
 from investigate.options import RunOptions
 from investigate.threads import run
@@ -39,6 +39,7 @@ def run_workers(
 ) -> None:
     """Like `run_batch`, in `workers` processes; reports are emitted in the order of the IDs."""
     global _WORKER_CTX
+    run(plan(ctx, base, options))  # once, here: the workers inherit the plan and the tickets
     _WORKER_CTX = ctx  # inherited by the forked workers
     ids = options.ids
     chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]

@@ -193,3 +193,73 @@ def test_ctrl_c_keeps_the_finished_reports(cli, tmp_path, monkeypatch) -> None: 
     assert result.code == 130, not_cancelled or result.err
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{t}.json" for t in done)
     assert "2 of 10 tickets: 2 ok" in result.err
+
+
+def _comparable(out: str) -> dict[str, dict[str, object]]:
+    """Reports by ticket ID without what depends on the moment of the run."""
+    reports = {}
+    for line in out.splitlines():
+        r = json.loads(line)
+        for key in ("generated_at", "sla"):
+            r.pop(key)
+        r["window"].pop("end")  # now
+        r["usage"].pop("elapsed_ms")
+        for source in r["sources"]:
+            source.pop("elapsed_ms", None)
+        reports[r["ticket"]["id"]] = r
+    return reports
+
+
+@pytest.mark.parametrize("resolvers", [False, True])
+def test_a_planned_batch_fetches_each_ticket_once_and_gives_the_same_reports(  # type: ignore[no-untyped-def]
+    cli, monkeypatch, tmp_path, resolvers
+) -> None:
+    """With a log_file connector the batch fetches its tickets first and scans each log once
+    for every ticket's entity values (`ctx.planned`); each ticket is fetched once, and every
+    report is the one an unplanned batch gives. Values a resolver adds later (the demo's
+    database) are not in the plan: those tickets scan for themselves, as before."""
+    from investigate.sdk.contract import Connector
+    from investigate_connectors._logscan import EntityIndex
+    from investigate_connectors.file import FileTickets
+    from investigate_connectors.log_file import LogFile
+
+    config = DEMO
+    if not resolvers:  # the ticket folder and the logs only
+        settings = yaml.safe_load(Path(DEMO).read_text())
+        kept = {k: settings["connectors"][k] for k in ("tickets", "logs")}
+        kept["tickets"]["path"] = str(ROOT / kept["tickets"]["path"])
+        kept["logs"]["paths"] = [str(ROOT / g) for g in kept["logs"]["paths"]]
+        settings["connectors"] = kept
+        config = str(tmp_path / "logs-only.yaml")
+        Path(config).write_text(yaml.safe_dump(settings))
+    fetched: list[str] = []
+    real = FileTickets.fetch_ticket
+
+    async def counting(self, ticket_id):  # type: ignore[no-untyped-def]
+        fetched.append(ticket_id)
+        return await real(self, ticket_id)
+
+    monkeypatch.setattr(FileTickets, "fetch_ticket", counting)
+    answered: list[bool] = []
+    lines = EntityIndex.lines
+
+    def spying(self, *args):  # type: ignore[no-untyped-def]
+        found = lines(self, *args)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(EntityIndex, "lines", spying)
+    args = ("batch", *IDS, "-c", config, "--analyst", "offline", "--concurrency", "3")
+    planned = cli(*args)
+    assert planned.code == 0, planned.err
+    assert sorted(fetched) == IDS  # once each: the investigations took the fetched tickets
+    assert answered and all(answered) != resolvers  # the plan held every ticket's values
+
+    monkeypatch.setattr(LogFile, "plans_batches", Connector.plans_batches)
+    fetched.clear()
+    answered.clear()
+    unplanned = cli(*args)
+    assert unplanned.code == 0, unplanned.err
+    assert sorted(fetched) == IDS
+    assert not answered
+    assert _comparable(planned.out) == _comparable(unplanned.out)

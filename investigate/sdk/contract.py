@@ -187,6 +187,9 @@ class Connector(ABC, Generic[C]):
     driver: ClassVar[tuple[str, str] | None] = None
     """An optional driver: (module to import, pip extra), e.g. ("psycopg", "postgres");
     `investigate connectors` shows when it is missing and the command that installs it."""
+    plans_batches: ClassVar[bool] = False
+    """True: in a batch, this connector uses `ctx.planned` (every ticket's entity values, known
+    up front), so the batch fetches its tickets before investigating them."""
 
     def __init__(self, name: str, config: C, ctx: Context) -> None:
         self.name = name

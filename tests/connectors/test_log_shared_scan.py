@@ -170,6 +170,40 @@ async def test_concurrent_tickets_of_a_batch_get_the_evidence_of_their_own_scans
     assert [dump(r.evidence) for r in results] == expected
 
 
+async def test_a_planned_batch_finds_every_tickets_lines_in_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every ticket's entity values planned (`ctx.planned`), one Hyperscan pass per part
+    of the file finds them all (`EntityIndex`), and each ticket still gets exactly the evidence
+    of its own scan, concurrent or one after another; a ticket with a value the plan lacks
+    scans for itself."""
+    monkeypatch.setattr(logscan, "PROBE_BYTES", 4096)
+    json_log(tmp_path / "app.jsonl")
+    every = tickets()
+    expected = {t.id: await alone(tmp_path, "app.jsonl", t) for t in every}
+    values = {v.lower() for t in every for v in extract(t).matchable() if len(v) >= 4}
+
+    conn = make_logs(tmp_path, "app.jsonl")
+    conn.ctx.batch = True
+    conn.ctx.planned = tuple(sorted(values - {"acc_2003"}))  # ticket 102's account left out
+    own_scans = []
+    real = logscan.scan_entities
+
+    def counting(*args: Any) -> Any:
+        own_scans.append(args)
+        return real(*args)
+
+    monkeypatch.setattr("investigate_connectors.log_file.scan_entities", counting)
+    got = await asyncio.gather(*(conn.collect(ask(t)) for t in every[:4]))
+    got += [await conn.collect(ask(t)) for t in every[4:]]
+
+    assert {t.id: dump(r.evidence) for t, r in zip(every, got, strict=True)} == expected
+    assert len(own_scans) == 1  # only the ticket whose account was not planned
+    planned = [v for v in conn.ctx.memo.values() if isinstance(v, logscan.EntityIndex)]
+    assert len(planned) == 1
+    assert 0 < planned[0].scanned <= (tmp_path / "app.jsonl").stat().st_size  # each byte once
+
+
 async def test_a_full_index_hands_over_to_block_reading_with_the_same_evidence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -257,3 +257,17 @@ def test_the_draft_reply_carries_no_internal_details() -> None:
         reply,
         re.I,
     )
+
+
+def test_every_category_has_its_escalation_severity_impact_and_next_steps() -> None:
+    """`categories.toml` holds one table per category the analyst can name, each complete."""
+    from typing import get_args
+
+    from investigate.analysts.offline import _categories
+    from investigate.models import Category
+
+    table = _categories()
+    assert set(table) == set(get_args(Category))
+    for row in table.values():
+        assert row.tier in ("L1", "L2", "L3") and row.severity in ("sev1", "sev2", "sev3", "sev4")
+        assert row.team and row.why and row.impact and row.next_steps

@@ -7,6 +7,11 @@ customer reply that carries no internal details.
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
 from investigate.analysts import AnalystInput, reply
 from investigate.analysts.rules import DETECTORS, Finding
 from investigate.evidence import causal
@@ -21,122 +26,23 @@ from investigate.models import (
     Usage,
 )
 
-_ESCALATION = {
-    "billing": (
-        "L2",
-        "billing",
-        "The fix needs account or billing changes (retry payment, update card, lift the restriction).",
-    ),
-    "bug": ("L3", "engineering", "A product defect needs an engineering fix."),
-    "outage": ("L3", "on-call SRE", "A service-wide incident; link this ticket to it."),
-    "access": (
-        "L1",
-        "support",
-        "The customer's own admin changed the user's role; support can explain.",
-    ),
-    "configuration": (
-        "L1",
-        "support",
-        "The fix is a setting on the customer's side; support can guide them.",
-    ),
-    "performance": (
-        "L3",
-        "engineering",
-        "Slow or timing-out requests need engineering to investigate.",
-    ),
-    "data": (
-        "L2",
-        "data platform",
-        "A stuck or delayed pipeline job needs to be restarted or investigated.",
-    ),
-    "integration": (
-        "L2",
-        "integrations",
-        "A third-party service is failing; monitor it and inform the customer.",
-    ),
-    "user_error": ("L1", "support", "A how-to question support can answer directly."),
-    "feature_request": ("L1", "support", "Log the request for product management."),
-    "unknown": (
-        "L2",
-        "support",
-        "The evidence does not explain the problem; a person needs to triage it.",
-    ),
-}
-_SEVERITY = {
-    "outage": "sev1",
-    "bug": "sev2",
-    "performance": "sev2",
-    "data": "sev2",
-    "billing": "sev3",
-    "access": "sev3",
-    "configuration": "sev3",
-    "integration": "sev3",
-    "user_error": "sev4",
-    "feature_request": "sev4",
-    "unknown": "sev3",
-}
-_IMPACT = {
-    "billing": "The account is restricted until the outstanding invoice is paid.",
-    "bug": "The affected feature fails for this customer (and possibly others) since the change.",
-    "outage": "Many customers are affected while the incident lasts.",
-    "access": "The user cannot reach the features their role no longer allows.",
-    "configuration": "The affected feature fails until the setting is corrected.",
-    "performance": "Pages and API calls are slow or time out for this customer.",
-    "data": "Recent data is missing or late in the customer's dashboards.",
-    "integration": "Notifications or syncs through the third-party service are not delivered.",
-    "user_error": "None found: the product works as designed for this customer.",
-    "feature_request": "None: a request for a capability.",
-    "unknown": "Unknown from the available evidence.",
-}
-_NEXT = {
-    "billing": [
-        "Confirm the failed payment in the billing system",
-        "Ask the customer to update the payment method, then retry the invoice",
-        "Lift the restriction once the invoice is paid",
-    ],
-    "bug": [
-        "Link the ticket to the known bug (or file one with the cited evidence)",
-        "Ask engineering whether a rollback of the deploy is possible",
-        "Tell the customer when a fix ships; offer a workaround if one exists",
-    ],
-    "outage": [
-        "Link this ticket to the incident",
-        "Post or check the status page",
-        "Reply to the customer with the incident update; follow up when resolved",
-    ],
-    "access": [
-        "Confirm the role change in the audit log with the customer's admin",
-        "Explain that an admin on their side can restore the role",
-    ],
-    "configuration": [
-        "Point the customer to the setting that needs correcting (see the cited evidence)",
-        "Verify the fix by checking for new errors after they change it",
-    ],
-    "performance": [
-        "Hand the slow requests (cited) to engineering",
-        "Check whether the account's data volume recently grew",
-        "Offer a workaround such as a smaller date range",
-    ],
-    "data": [
-        "Restart or unstick the cited job",
-        "Check the pipeline's lag until it has caught up",
-        "Tell the customer when the data is complete",
-    ],
-    "integration": [
-        "Check the third party's status page",
-        "Confirm retries are queued so nothing is lost",
-        "Update the customer when the provider recovers",
-    ],
-    "user_error": ["Answer with the how-to steps and a link to the documentation"],
-    "feature_request": [
-        "Log the request in the product feedback tracker",
-        "Offer the closest existing workaround",
-    ],
-    "unknown": [
-        "Ask the customer for a request ID, a screenshot and the time it happened",
-        "Check the sources that failed or were skipped",
-    ],
-}
+
+@dataclass(frozen=True)
+class _Category:
+    """What the analyst says for one category: a table of `categories.toml`."""
+
+    tier: str
+    team: str
+    why: str
+    severity: str
+    impact: str
+    next_steps: list[str]
+
+
+@cache
+def _categories() -> dict[str, _Category]:
+    text = (files("investigate.analysts") / "categories.toml").read_text(encoding="utf-8")
+    return {name: _Category(**row) for name, row in tomllib.loads(text).items()}
 
 
 MIN_ALTERNATIVE = 2.0
@@ -172,13 +78,13 @@ def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = 
     statement = (
         best.statement if category != "unknown" else "The evidence does not point to a cause."
     )
-    tier, team, why = _ESCALATION[category]
-    team = _team(category, best, team)
+    row = _categories()[category]
+    team = _team(category, best, row.team)
     incident = _incident(category, best, data)
     from investigate.evidence.runbooks import for_analysis
 
     books = for_analysis(data.runbooks, category, best.evidence)
-    steps = [step for book in books for step in book.steps] + _NEXT[category]
+    steps = [step for book in books for step in book.steps] + row.next_steps
     guidance = [book.reply for book in books if book.reply]
     others = [f for f in findings[1:3] if f.score >= MIN_ALTERNATIVE and _linked(f, data)]
     return Analysis(
@@ -201,7 +107,7 @@ def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = 
         timeline=_timeline(best.evidence, data),
         customer_impact=_impact(category, best, data),
         severity=_severity(category, data),
-        escalation=Escalation(tier=tier, team=team, reason=why),
+        escalation=Escalation(tier=row.tier, team=team, reason=row.why),
         incident=incident,
         gaps=_gaps(data, extra_gap),
         next_steps=list(dict.fromkeys(steps)),
@@ -254,7 +160,7 @@ def _incident(category: str, finding: Finding, data: AnalystInput) -> Incident:
 
 
 def _severity(category: str, data: AnalystInput) -> str:
-    severity = _SEVERITY[category]
+    severity = _categories()[category].severity
     if (data.ticket.priority or "").lower() == "urgent" and severity in ("sev3", "sev4"):
         return "sev2" if category not in ("user_error", "feature_request") else severity
     return severity
@@ -276,7 +182,7 @@ def _impact(category: str, finding: Finding, data: AnalystInput) -> str:
         ),
         default=0,
     )
-    text = _IMPACT[category]
+    text = _categories()[category].impact
     if broad > 1 and category in _BROAD_CAUSES:
         text += f" The same error affects {broad} accounts."
     return text

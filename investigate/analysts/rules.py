@@ -419,14 +419,11 @@ def detect_access(data: AnalystInput) -> Finding:
                     f.add(log, 2.0)
                     break
             break
-    denied = next((e for e in f.evidence if e.kind not in ("db_row", "customer")), None)
-    setting = next((e for e in f.evidence if e.kind in ("db_row", "customer")), None)
-    parts = []
-    if denied:
-        parts.append(f"requests are denied ({_short(denied)})")
-    if setting:
-        parts.append(f"after a permission change: {_short(setting)}")
-    f.statement = "Permissions: " + " ".join(parts) if parts else "An access problem."
+    rows = ("db_row", "customer")
+    denied = next((e for e in f.evidence if e.kind not in rows), None)
+    setting = next((e for e in f.evidence if e.kind in rows), None)
+    clauses = {"requests are denied ({})": denied, "after a permission change: {}": setting}
+    f.statement = _say("Permissions", clauses, otherwise="An access problem.")
     return f
 
 
@@ -534,12 +531,8 @@ def detect_data(data: AnalystInput) -> Finding:
             f.add(e, 2.0)
     job = next((e for e in f.evidence if e.kind == "db_row"), None)
     logs = next((e for e in f.evidence if e.kind != "db_row"), None)
-    parts = []
-    if job:
-        parts.append(f"a job is stuck ({_short(job)})")
-    if logs:
-        parts.append(f"and the pipeline reports {_short(logs)}")
-    f.statement = "Data delay: " + " ".join(parts) if parts else "A data delay."
+    clauses = {"a job is stuck ({})": job, "and the pipeline reports {}": logs}
+    f.statement = _say("Data delay", clauses, otherwise="A data delay.")
     return f
 
 
@@ -744,6 +737,13 @@ def _customer_values(data: AnalystInput, key: str) -> set[str]:
         for e in data.evidence
         if e.kind == "customer" and signals.row(e).get(key)
     }
+
+
+def _say(label: str, clauses: dict[str, Evidence | None], otherwise: str) -> str:
+    """`label: clause clause…`, each clause whose item is there, with its short name in the
+    `{}`; `otherwise` when none is."""
+    said = [clause.format(_short(e)) for clause, e in clauses.items() if e is not None]
+    return f"{label}: " + " ".join(said) if said else otherwise
 
 
 def _short(e: Evidence) -> str:

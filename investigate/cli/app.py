@@ -3,9 +3,13 @@ drift apart), and the run context every command starts from."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from enum import Enum
+from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
 
@@ -110,6 +114,51 @@ VerboseOpt = Annotated[
     bool,
     typer.Option("--verbose", "-v", help="Ranking reasons, queries, and tracebacks on errors."),
 ]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who analyses and what an investigation looks at: the options `ticket` and `batch` list
+    together, in this order. A command takes them as one `scope: Scope` parameter
+    (`takes_scope`)."""
+
+    analyst: AnalystOpt = None
+    model: ModelOpt = None
+    since: SinceOpt = None
+    until: UntilOpt = None
+    only: OnlyOpt = None
+    skip: SkipOpt = None
+    timeout: TimeoutOpt = None
+
+
+DEFAULT_SCOPE = Scope()
+"""The options' defaults (what a direct call of a command gets)."""
+
+
+def takes_scope(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` as Typer sees it: the `Scope` options listed where its `scope` parameter
+    stands, and gathered into one `Scope` when it is called."""
+    hints = get_type_hints(Scope, include_extras=True)
+    shared = [
+        inspect.Parameter(
+            f.name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=f.default,
+            annotation=hints[f.name],
+        )
+        for f in fields(Scope)
+    ]
+    own = inspect.signature(command, eval_str=True)
+    params = [q for p in own.parameters.values() for q in (shared if p.name == "scope" else [p])]
+
+    @wraps(command)
+    def run(*args: Any, **options: Any) -> None:
+        scope = Scope(**{p.name: options.pop(p.name, p.default) for p in shared})
+        command(*args, scope=scope, **options)
+
+    run.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+    return run
 
 
 def _context(config: Path | None, verbose: bool = False) -> Context:

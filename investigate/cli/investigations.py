@@ -4,32 +4,28 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from investigate.cli.app import (
+    DEFAULT_SCOPE,
     AnalystChoice,
-    AnalystOpt,
     CacheOpt,
     ConfigOpt,
     DryRunOpt,
     Format,
     ModelOpt,
     NoRedactOpt,
-    OnlyOpt,
     PostNoteOpt,
-    SinceOpt,
-    SkipOpt,
+    Scope,
     StrictOpt,
-    TimeoutOpt,
-    UntilOpt,
     VerboseOpt,
     _context,
     _names,
     app,
+    takes_scope,
 )
 from investigate.durations import option_duration, parse_duration
 from investigate.errors import ExitCode, StrictFailure, UsageError
@@ -45,6 +41,7 @@ if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fas
 
 
 @app.command()
+@takes_scope
 def ticket(
     ticket_id: Annotated[
         str, typer.Argument(help="The ticket ID in the configured ticket source.")
@@ -58,13 +55,7 @@ def ticket(
             help="Output format [default: rich on a terminal, markdown when piped].",
         ),
     ] = None,
-    analyst: AnalystOpt = None,
-    model: ModelOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    only: OnlyOpt = None,
-    skip: SkipOpt = None,
-    timeout: TimeoutOpt = None,
+    scope: Scope = DEFAULT_SCOPE,  # --analyst … --timeout
     output: Annotated[
         Path | None,
         typer.Option(
@@ -129,11 +120,8 @@ def ticket(
         raise UsageError("--record and --replay cannot be combined")
     if dry_run and not post_note:
         raise UsageError("--dry-run goes with --post-note")
-    deadline = option_duration("--timeout", timeout)
-    options = _run_options(
-        ticket_id, analyst, model, since, until, only, skip, deadline, no_redact, strict, cache
-    )
-    options = replace(options, reanalyse=analyst is not None, record=record, replay=replay)
+    options = _run_options(ticket_id, scope, no_redact, strict, cache)
+    options = replace(options, reanalyse=scope.analyst is not None, record=record, replay=replay)
     if replay is not None:
         _check_replay(replay, ticket_id)
     if show_prompt:
@@ -158,6 +146,7 @@ def ticket(
 
 
 @app.command()
+@takes_scope
 def batch(
     ticket_ids: Annotated[
         list[str] | None,
@@ -191,13 +180,7 @@ def batch(
     force: Annotated[
         bool, typer.Option(help="Redo tickets whose report file already exists.")
     ] = False,
-    analyst: AnalystOpt = None,
-    model: ModelOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    only: OnlyOpt = None,
-    skip: SkipOpt = None,
-    timeout: TimeoutOpt = None,
+    scope: Scope = DEFAULT_SCOPE,  # --analyst … --timeout
     no_redact: NoRedactOpt = False,
     strict: StrictOpt = False,
     cache: CacheOpt = None,
@@ -270,10 +253,7 @@ def batch(
             output_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create {output_dir}: {exc.strerror or exc}") from None
-    deadline = option_duration("--timeout", timeout)
-    base = _run_options(
-        "", analyst, model, since, until, only, skip, deadline, no_redact, strict, cache
-    )
+    base = _run_options("", scope, no_redact, strict, cache)
     options = BatchOptions(
         ids=ids,
         concurrency=concurrency,
@@ -324,33 +304,24 @@ def batch(
 
 
 def _run_options(
-    ticket_id: str,
-    analyst: AnalystChoice | None,
-    model: str | None,
-    since: str | None,
-    until: str | None,
-    only: list[str] | None,
-    skip: list[str] | None,
-    deadline: timedelta | None,
-    no_redact: bool,
-    strict: bool,
-    cache: str | None,
+    ticket_id: str, scope: Scope, no_redact: bool, strict: bool, cache: str | None
 ) -> RunOptions:
     """What `ticket` and `batch` share of one investigation's options."""
     from investigate.options import RunOptions
 
+    deadline = option_duration("--timeout", scope.timeout)
     return RunOptions(
         ticket_id=ticket_id,
-        analyst=analyst.value if analyst else "auto",
-        model=model,
-        since=since,
-        until=until,
-        only=_names(only),
-        skip=_names(skip),
+        analyst=scope.analyst.value if scope.analyst else "auto",
+        model=scope.model,
+        since=scope.since,
+        until=scope.until,
+        only=_names(scope.only),
+        skip=_names(scope.skip),
         timeout=deadline,
         redact=not no_redact,
         strict=strict,
-        cache=_cache(cache, until),
+        cache=_cache(cache, scope.until),
     )
 
 

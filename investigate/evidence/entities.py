@@ -21,19 +21,25 @@ _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,31}://)[^\s/?#@]{0,256}@")
 _KEY_BEFORE = re.compile(r"(?i)(?:key|token|secret|password|passwd)[\"']?\s{0,3}[:=]\s{0,3}[\"']?$")
 """A UUID right after `api_key:` is a credential, not a request ID to search for."""
-_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
+UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
+"""A UUID, either case: a request ID here, and the shape redaction tells from a key."""
+
+
+def _prefixed(prefix: str, shortest: int, longest: int = 40) -> re.Pattern[str]:
+    """`prefix_` and an ID with a digit or a capital in it (`acc_8HkL2`, not `acc_settings`)."""
+    return re.compile(rf"\b{prefix}_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{{{shortest},{longest}}}\b")
+
+
 _PREFIXED = {
-    "account_ids": re.compile(r"\bacc(?:ount|t)?_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{3,40}\b"),
-    "org_ids": re.compile(r"\borg_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{3,40}\b"),
-    "user_ids": re.compile(r"\b(?:usr|user)_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{3,40}\b"),
-    "request_ids": re.compile(
-        r"\b(?:req|request|trace|corr)_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{6,64}\b"
-    ),
-    "customer_ids": re.compile(r"\bcus_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{6,40}\b"),
-    "invoice_ids": re.compile(r"\bin_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{8,40}\b"),
-    "charge_ids": re.compile(r"\b(?:ch|py)_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{8,40}\b"),
-    "subscription_ids": re.compile(r"\bsub_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{6,40}\b"),
-    "payment_ids": re.compile(r"\bpi_(?=[A-Za-z0-9]*[0-9A-Z])[A-Za-z0-9]{8,40}\b"),
+    "account_ids": _prefixed("acc(?:ount|t)?", 3),
+    "org_ids": _prefixed("org", 3),
+    "user_ids": _prefixed("(?:usr|user)", 3),
+    "request_ids": _prefixed("(?:req|request|trace|corr)", 6, 64),
+    "customer_ids": _prefixed("cus", 6),
+    "invoice_ids": _prefixed("in", 8),
+    "charge_ids": _prefixed("(?:ch|py)", 8),
+    "subscription_ids": _prefixed("sub", 6),
+    "payment_ids": _prefixed("pi", 8),
 }
 _LABELLED_ID = re.compile(
     r"(?i)\b(request|trace|correlation|account|org(?:anization)?|user)[ _-]?(?:id|#|number)\s*[:#=]?\s*"
@@ -110,7 +116,7 @@ def extract(ticket: Ticket) -> Entities:
         found[name] += pattern.findall(text)
     found["request_ids"] += [
         m.group().lower()
-        for m in _UUID.finditer(text)
+        for m in UUID.finditer(text)
         if not _KEY_BEFORE.search(text, max(0, m.start() - 40), m.start())
     ]
     for label, value in _LABELLED_ID.findall(text):

@@ -65,6 +65,7 @@ from typing import Any
 
 from investigate.evidence import detect
 from investigate.evidence.detect import entropy
+from investigate.evidence.entities import UUID
 from investigate.models import Ticket
 from investigate.secrets import MASKER
 
@@ -94,7 +95,6 @@ _SECRET_WORDS = frozenset(
     }
 )
 _COMPONENT = re.compile(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _HEX = re.compile(r"(?:0x)?[0-9a-fA-F]+")
 _ID_PREFIX = re.compile(
     r"(?:req|request|trace|corr|acc|acct|org|usr|user|cus|in|ii|il|ch|py|pi|pm|po|sub|si|"
@@ -123,7 +123,7 @@ _KEY_WORDS = frozenset({"key", "apikey", "secret", "token", "password", "clients
 
 
 def _high_entropy(value: str, *, hex_ok: bool = False) -> bool:
-    if hex_ok and _UUID.fullmatch(value):
+    if hex_ok and UUID.fullmatch(value):
         return True  # `api_key: 3f2b1c4e-…`: a UUID-shaped key (a request ID has no key label)
     if hex_ok and 32 <= len(value) <= 64 and _HEX.fullmatch(value):
         # a 32+ hex API key under a secret label (`api_key: 3f…`); not all one case of digits
@@ -136,7 +136,7 @@ def _high_entropy(value: str, *, hex_ok: bool = False) -> bool:
         len(value) >= 24
         and any(c.isdigit() for c in value)
         and any(c.isalpha() for c in value)
-        and not _UUID.fullmatch(value)
+        and not UUID.fullmatch(value)
         and not _HEX.fullmatch(value)
         and not _ID_PREFIX.match(value)
         and entropy(value) >= 4.0

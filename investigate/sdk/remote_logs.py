@@ -29,6 +29,7 @@ from pydantic import Field, SecretStr, field_validator
 from investigate.config import Duration
 from investigate.errors import SourceError, SourceTimeout
 from investigate.models import Level
+from investigate.sdk import logformats
 from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.fieldchecks import http_url
 from investigate.sdk.fieldmap import AccountField
@@ -184,20 +185,7 @@ class _Quoted(dict[str, str]):
 
 def flatten(data: Mapping[str, Any], limit: int = 60) -> dict[str, Any]:
     """Nested objects as dotted keys (`{"usr": {"email": x}}` → `{"usr.email": x}`), scalars only."""
-    out: dict[str, Any] = {}
-
-    def walk(prefix: str, node: Mapping[str, Any], depth: int) -> None:
-        for key, value in node.items():
-            if len(out) >= limit:
-                return
-            if isinstance(value, dict):
-                if depth < 4:
-                    walk(f"{prefix}{key}.", value, depth + 1)
-            elif value is None or isinstance(value, str | int | float):
-                out[f"{prefix}{key}" if prefix else key] = value
-
-    walk("", data, 0)
-    return out
+    return logformats.flatten(data, limit, scalars=True)
 
 
 def level_of(word: Any) -> Level:

@@ -119,6 +119,16 @@ class RemoteLogsConfig(LogScanConfig):
 
     _base = field_validator("base_url")(http_url("base_url must start with https:// (or http://)"))
 
+    @property
+    def root(self) -> str:
+        """The API's base URL."""
+        return self.base_url
+
+    @property
+    def link_template(self) -> str | None:
+        """The evidence's deep link (`url_template`)."""
+        return self.url_template
+
 
 def basic_auth_alone(username: str | None, password: object, other: object, both: str) -> None:
     """username/password go together, and not with `other` (an API key or a token)."""
@@ -520,15 +530,6 @@ class RemoteLogConnector(Connector[R]):
                 MASKER.add(value)
         self.label = f"{self.type_name} '{self.name}'"
 
-    @property
-    def root(self) -> str:
-        return self.config.base_url
-
-    @property
-    def link_template(self) -> str | None:
-        """The evidence's deep link (`url_template`)."""
-        return self.config.url_template
-
     def options(self) -> HttpOptions:
         """Headers and auth (the base URL, timeout and deadline are filled in)."""
         return HttpOptions()
@@ -538,7 +539,7 @@ class RemoteLogConnector(Connector[R]):
         return self.ctx.http(
             replace(
                 own,
-                base_url=self.root,
+                base_url=self.config.root,
                 timeout=timeout,
                 deadline=deadline,
                 read_only_posts=self.read_only_posts,
@@ -614,5 +615,5 @@ class RemoteLogConnector(Connector[R]):
                 sent.append(shown)
                 if not await drain(scan, phase, self.pages(client, scan, payload)):
                     break
-        url = link(self.link_template, sent[0], query.window.start, query.window.end)
+        url = link(self.config.link_template, sent[0], query.window.start, query.window.end)
         return scan.collected(self.name, self.request_text(sent), url=url)

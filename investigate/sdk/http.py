@@ -119,6 +119,7 @@ NoAuth = Auth
 class Bearer(Auth):
     """`Authorization: <scheme> <secret>`: `Bearer`, `GenieKey`, `Token token=` (no space)."""
 
+    header: str = field(default="Authorization", kw_only=True)
     key: str = "token"
     scheme: str = "Bearer"
 
@@ -126,20 +127,17 @@ class Bearer(Auth):
         secret = _secret(config, self.key)
         if not secret:
             return {}
-        glue = "" if self.scheme.endswith("=") else " "
-        return {"Authorization": f"{self.scheme}{glue}{secret}"}
+        glue = "" if not self.scheme or self.scheme.endswith("=") else " "
+        return {self.header: f"{self.scheme}{glue}{secret}"}
 
 
 @dataclass(frozen=True)
-class HeaderKey(Auth):
-    """The secret as the whole value of one header, e.g. `X-Api-Key`."""
+class HeaderKey(Bearer):
+    """The secret as the whole value of one header, e.g. `X-Api-Key` (no scheme)."""
 
     key: str = "api_key"
     header: str = "X-Api-Key"
-
-    def headers(self, config: HttpConfig) -> dict[str, str]:
-        secret = _secret(config, self.key)
-        return {self.header: secret} if secret else {}
+    scheme: str = ""
 
 
 @dataclass(frozen=True)

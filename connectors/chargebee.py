@@ -26,7 +26,7 @@ from investigate.sdk.contract import Check, Collected, Query, gather_parts
 from investigate.sdk.fieldchecks import one
 from investigate.sdk.jsonapi import JsonApi
 from investigate.sdk.rows import epoch_text
-from investigate.sdk.shapes import Case, Shape, by, epoch, key, money, text
+from investigate.sdk.shapes import Case, Get, Shape, by, epoch, key, money, named, text
 from investigate.sdk.textmatch import EntityMatcher
 from investigate.sdk.transport import HttpOptions
 from investigate_connectors._billing import BillingConfig, BillingConnector
@@ -101,6 +101,12 @@ def _dunning(o: Mapping[str, Any]) -> str:
 
 
 _STATUS = text("status")
+
+
+def _money(name: str) -> Get:
+    return money(name, "currency_code")
+
+
 _SUBSCRIPTION = "Subscription {id} is {status}{trial}{due}"
 
 SHAPES: dict[str, Shape] = {
@@ -110,12 +116,7 @@ SHAPES: dict[str, Shape] = {
             Case("Chargebee customer {id} ({name})", "info", lambda o: bool(_name(o))),
             Case("Chargebee customer {id}", "info"),
         ),
-        details=(
-            ("email", key("email")),
-            ("company", key("company")),
-            ("card_status", key("card_status")),
-            ("auto_collection", key("auto_collection")),
-        ),
+        details=(*named(key, "email", "company", "card_status", "auto_collection"),),
         link="customers/{id}",
         time="created_at",
         values={"name": _name},
@@ -128,16 +129,16 @@ SHAPES: dict[str, Shape] = {
         ),
         details=(
             ("status", _STATUS),
-            ("customer_id", key("customer_id")),
+            *named(key, "customer_id"),
             ("due_invoices_count", lambda o: _dues(o) or None),
-            ("total_dues", lambda o: money("total_dues", "currency_code")(o) if _dues(o) else None),
-            ("cancelled_at", epoch("cancelled_at")),
-            ("cancel_reason", key("cancel_reason")),
-            ("current_term_end", epoch("current_term_end")),
+            ("total_dues", lambda o: _money("total_dues")(o) if _dues(o) else None),
+            *named(epoch, "cancelled_at"),
+            *named(key, "cancel_reason"),
+            *named(epoch, "current_term_end"),
         ),
         link="subscriptions/{id}",
         time="created_at",
-        values={"status": _STATUS, "trial": _trial, "due": _due},
+        values={"trial": _trial, "due": _due},
     ),
     "invoice": Shape(
         "invoice",
@@ -148,21 +149,14 @@ SHAPES: dict[str, Shape] = {
         ),
         details=(
             ("status", _STATUS),
-            ("total", money("total", "currency_code")),
-            ("amount_due", money("amount_due", "currency_code")),
-            ("amount_paid", money("amount_paid", "currency_code")),
-            ("dunning_status", key("dunning_status")),
-            ("next_retry_at", epoch("next_retry_at")),
-            ("due_date", epoch("due_date")),
-            ("subscription_id", key("subscription_id")),
+            *named(_money, "total", "amount_due", "amount_paid"),
+            *named(key, "dunning_status"),
+            *named(epoch, "next_retry_at", "due_date"),
+            *named(key, "subscription_id"),
         ),
         link="invoices/{id}",
         time="date",
-        values={
-            "status": _STATUS,
-            "amount_due": money("amount_due", "currency_code"),
-            "dunning": _dunning,
-        },
+        values={"amount_due": _money("amount_due"), "dunning": _dunning},
     ),
     "transaction": Shape(
         "payment",
@@ -172,18 +166,13 @@ SHAPES: dict[str, Shape] = {
         details=(
             ("status", _STATUS),
             ("type", text("type", "payment")),
-            ("error_code", key("error_code")),
-            ("error_text", key("error_text")),
-            ("gateway", key("gateway")),
-            ("payment_method", key("payment_method")),
-            ("subscription_id", key("subscription_id")),
+            *named(key, "error_code", "error_text", "gateway", "payment_method", "subscription_id"),
         ),
         link="transactions/{id}",
         time="date",
         values={
-            "status": _STATUS,
             "type": text("type", "payment"),
-            "amount": money("amount", "currency_code"),
+            "amount": _money("amount"),
             "code": lambda o: f" [{o['error_code']}]" if o.get("error_code") else "",
         },
     ),

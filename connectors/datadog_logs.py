@@ -98,10 +98,14 @@ class DatadogLogsConfig(rl.RemoteLogsConfig):
         return self.base_url or f"https://api.{self.site}"
 
     @property
-    def explorer(self) -> str:
+    def link_template(self) -> str:
         return self.url_template or (
             f"https://app.{self.site}/logs?query={{query}}&from_ts={{start_ms}}&to_ts={{end_ms}}"
         )
+
+    @property
+    def explorer(self) -> str:
+        return self.link_template
 
 
 class DatadogLogs(rl.RemoteLogConnector[DatadogLogsConfig]):
@@ -110,14 +114,6 @@ class DatadogLogs(rl.RemoteLogConnector[DatadogLogsConfig]):
     description = "Datadog Log Management events (logs search API), grouped into patterns"
     read_only_posts = (ReadOnlyPost(SEARCH),)
     window_pad = timedelta(milliseconds=1)
-
-    @property
-    def root(self) -> str:
-        return self.config.root
-
-    @property
-    def link_template(self) -> str | None:
-        return self.config.explorer
 
     def options(self) -> HttpOptions:
         c = self.config

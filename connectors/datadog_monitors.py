@@ -33,14 +33,13 @@ import re
 from datetime import datetime
 from typing import Any
 
-import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate.sdk import Evidence, Level, SourceError, alerts
-from investigate.sdk.contract import Check, Collected, Connector, Query
+from investigate.sdk.contract import Collected, Query
 from investigate.sdk.fieldchecks import each
+from investigate.sdk.http import HeaderKey, HttpConfig, HttpConnector, Session, Together
 from investigate.sdk.rows import parse_time
-from investigate.sdk.transport import HttpOptions
 
 _SITE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z]{2,}$")
 _TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-./:@]{0,199}$")
@@ -49,13 +48,21 @@ STATUS = {"Alert": "firing", "Warn": "warning", "No Data": "no_data", "OK": "ok"
 _LEVEL: dict[str, Level] = {"firing": "error", "warning": "warning", "no_data": "warning"}
 _PRIORITY_LEVEL: dict[int, Level] = {1: "critical", 2: "error"}
 _ORDER = {"firing": 0, "warning": 1, "no_data": 2, "ok": 3}
+_HINTS = {
+    400: "Datadog rejected the tag filters; check connectors.{name}.monitor_tags/tags",
+    403: "set connectors.{name}.app_key to an application key with the monitors_read scope "
+    "(and check the site: keys only work on their own site)",
+    404: "check connectors.{name}.site / base_url",
+    429: "rate limited by Datadog: the Retry-After did not fit in the deadline; try again later",
+    0: "check connectors.{name}.base_url points at Datadog's API",
+}
 
 
-class DatadogMonitorsConfig(alerts.SecretConfig):
+class DatadogMonitorsConfig(HttpConfig):
     api_key: SecretStr
     app_key: SecretStr
     site: str = "datadoghq.com"
-    base_url: str | None = None
+    base_url: str = ""
     app_url: str | None = None
     monitor_tags: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
@@ -77,7 +84,8 @@ class DatadogMonitorsConfig(alerts.SecretConfig):
             raise ValueError("site must be a Datadog site such as datadoghq.com or datadoghq.eu")
         return value
 
-    _urls = field_validator("base_url", "app_url")(alerts.check_base_url)
+    _unset = field_validator("base_url", mode="before")(lambda value: value or "")
+    _app_url = field_validator("app_url")(alerts.check_base_url)
 
     _tags = field_validator("monitor_tags", "tags")(
         each(_TAG.match, "{!r} is not a Datadog tag (e.g. service:checkout)")
@@ -95,7 +103,7 @@ class DatadogMonitorsConfig(alerts.SecretConfig):
 
     @model_validator(mode="after")
     def _defaults(self) -> DatadogMonitorsConfig:
-        if self.base_url is None:
+        if not self.base_url:
             self.base_url = f"https://api.{self.site}"
         if self.app_url is None:
             host = self.site if self.site.count(".") >= 2 else f"app.{self.site}"
@@ -103,55 +111,24 @@ class DatadogMonitorsConfig(alerts.SecretConfig):
         return self
 
 
-class DatadogMonitors(Connector[DatadogMonitorsConfig]):
+class DatadogMonitors(HttpConnector[DatadogMonitorsConfig]):
     type_name = "datadog_monitors"
     config_model = DatadogMonitorsConfig
     description = "Datadog monitors in Alert/Warn/No Data on the ticket's services (API v1)"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.label = f"datadog_monitors '{self.name}'"
-        self.hints = {
-            400: f"Datadog rejected the tag filters; check connectors.{self.name}.monitor_tags/tags",
-            401: f"set connectors.{self.name}.api_key to a valid Datadog API key for "
-            f"{self.config.site}",
-            403: f"set connectors.{self.name}.app_key to an application key with the "
-            "monitors_read scope (and check the site: keys only work on their own site)",
-            404: f"check connectors.{self.name}.site / base_url",
-            429: "rate limited by Datadog: the Retry-After did not fit in the deadline; "
-            "try again later",
-            0: f"check connectors.{self.name}.base_url points at Datadog's API",
+    auth = Together(
+        "api_key", (HeaderKey("api_key", "DD-API-KEY"), HeaderKey("app_key", "DD-APPLICATION-KEY"))
+    )
+    vendor_hints = _HINTS
+    pooled = False
+    check_path = "/api/v1/monitor?page=0&page_size=1"
+    check_ok = "Datadog ({site}) answers; the keys read monitors"
+
+    def hints(self) -> dict[int, str]:
+        key = f"connectors.{self.name}.api_key"
+        return super().hints() | {
+            401: f"set {key} to a valid Datadog API key for {self.config.site}"
         }
-
-    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
-        cfg = self.config
-        headers = {
-            "DD-API-KEY": cfg.api_key.get_secret_value(),
-            "DD-APPLICATION-KEY": cfg.app_key.get_secret_value(),
-        }
-        assert cfg.base_url is not None
-        return self.ctx.http(
-            HttpOptions(base_url=cfg.base_url, timeout=timeout, headers=headers, deadline=deadline)
-        )
-
-    async def _get(self, client: httpx2.AsyncClient, params: dict[str, str]) -> tuple[Any, str]:
-        return await alerts.fetch_json(
-            client,
-            "/api/v1/monitor",
-            params,
-            label=self.label,
-            name=self.name,
-            max_bytes=self.config.max_response_bytes,
-            hints=self.hints,
-        )
-
-    async def check(self) -> list[Check]:
-        try:
-            async with self._client(None, alerts.timeout_for(self.config, None)) as client:
-                await self._get(client, {"page": "0", "page_size": "1"})
-        except SourceError as exc:
-            return [Check("api", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
-        return [Check("api", True, f"Datadog ({self.config.site}) answers; the keys read monitors")]
 
     def ticket_tags(self, query: Query, out: Collected) -> list[str]:
         """Tags built from the ticket through `entity_tags` (plain tag values only)."""
@@ -172,9 +149,7 @@ class DatadogMonitors(Connector[DatadogMonitorsConfig]):
             )
         return list(dict.fromkeys(found))
 
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve":
-            return Collected()
+    async def gather(self, api: Session, query: Query) -> Collected:
         cfg = self.config
         out = Collected()
         mine = self.ticket_tags(query, out)
@@ -191,22 +166,22 @@ class DatadogMonitors(Connector[DatadogMonitorsConfig]):
         if tags:
             params["tags"] = ",".join(tags)
         found: list[tuple[dict[str, Any], str]] = []
-        async with self._client(query.deadline, alerts.timeout_for(cfg, query)) as client:
-            for page in range(cfg.max_pages):
-                body, sent = await self._get(client, {**params, "page": str(page)})
-                if not isinstance(body, list):
-                    raise SourceError(
-                        f"{self.label}: expected a list of monitors from {sent}",
-                        hint=self.hints[0],
-                    )
-                found += [(m, sent) for m in body if isinstance(m, dict)]
-                if len(body) < cfg.page_size:
-                    break
-                if page == cfg.max_pages - 1:
-                    out.notes.append(
-                        f"{self.label}: stopped after {cfg.max_pages} pages of monitors "
-                        f"(raise connectors.{self.name}.max_pages or narrow the tags)"
-                    )
+        for page in range(cfg.max_pages):
+            got = await api.get("/api/v1/monitor", {**params, "page": str(page)})
+            body, sent = got.body, got.request
+            if not isinstance(body, list):
+                raise SourceError(
+                    f"{self.label}: expected a list of monitors from {sent}",
+                    hint=self.hints()[0],
+                )
+            found += [(m, sent) for m in body if isinstance(m, dict)]
+            if len(body) < cfg.page_size:
+                break
+            if page == cfg.max_pages - 1:
+                out.notes.append(
+                    f"{self.label}: stopped after {cfg.max_pages} pages of monitors "
+                    f"(raise connectors.{self.name}.max_pages or narrow the tags)"
+                )
         wanted = {w.lower() for w in query.ticket_services(cfg.service_fields)}
         evidence = [
             e

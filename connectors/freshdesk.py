@@ -166,12 +166,10 @@ class Freshdesk(hd.HelpdeskConnector[FreshdeskConfig]):
         description = _text(t.get("description"), t.get("description_text"))
         files = [_attachment(a) for a in hd.as_list(t.get("attachments"))]
         description = hd.with_attachments(description, files)
-        created = parse_time(t.get("created_at"))
-        if created is None:
-            raise sdk.SourceError(f"{self.label}: ticket {number} has no created_at")
-        raw: dict[str, Any] = {"ticket": t, "conversations": conversations}
-        if notes:
-            raw["investigate_notes"] = notes
+        created = hd.created(
+            parse_time(t.get("created_at")), self.label, f"ticket {number} has no created_at"
+        )
+        raw = hd.with_notes({"ticket": t, "conversations": conversations}, notes)
         authors = {hd.id_str(requester.get("id")): requester.get("name") or requester.get("email")}
         return sdk.Ticket(
             id=hd.id_str(t.get("id")) or number,

@@ -41,6 +41,7 @@ import httpx2
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from investigate import sdk
+from investigate.sdk import helpdesk as hd
 from investigate.sdk import notes as note_kit
 from investigate.sdk import trackers
 from investigate.sdk.contract import Check, Collected, Query
@@ -247,13 +248,13 @@ class GitHub(HttpConnector[GitHubConfig]):
         comments: list[dict[str, Any]],
         notes: list[str],
     ) -> sdk.Ticket:
-        created = parse_time(issue.get("created_at"))
-        if created is None:
-            raise sdk.SourceError(f"{self.label}: issue {repo}#{number} has no created_at")
+        created = hd.created(
+            parse_time(issue.get("created_at")),
+            self.label,
+            f"issue {repo}#{number} has no created_at",
+        )
         user = as_dict(issue.get("user"))
-        raw: dict[str, Any] = {"issue": issue, "comments": comments}
-        if notes:
-            raw["investigate_notes"] = notes
+        raw = hd.with_notes({"issue": issue, "comments": comments}, notes)
         milestone = as_dict(issue.get("milestone"))
         assignees = [str(a.get("login")) for a in as_list(issue.get("assignees"))]
         fields: dict[str, Any] = {"repository": repo}

@@ -227,9 +227,9 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
         customer: dict[str, Any],
         notes: list[str],
     ) -> sdk.Ticket:
-        created = parse_time(conv.get("createdAt"))
-        if created is None:
-            raise sdk.SourceError(f"{self.label}: conversation {number} has no createdAt")
+        created = hd.created(
+            parse_time(conv.get("createdAt")), self.label, f"conversation {number} has no createdAt"
+        )
         ordered = sorted(threads, key=lambda t: str(t.get("createdAt") or ""))
         comments = [c for c in (_comment(t) for t in ordered) if c is not None]
         first_customer = next((c for c in comments if c.public), None)
@@ -239,9 +239,7 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
         email = customer.get("email") or _first_email(customer)
         name = str(customer.get("firstName") or customer.get("first") or "")
         last = str(customer.get("lastName") or customer.get("last") or "")
-        raw: dict[str, Any] = {"conversation": conv, "threads": threads, "customer": customer}
-        if notes:
-            raw["investigate_notes"] = notes
+        raw = hd.with_notes({"conversation": conv, "threads": threads, "customer": customer}, notes)
         org_name = (
             customer.get("organization") if isinstance(customer.get("organization"), str) else None
         )

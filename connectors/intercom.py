@@ -253,16 +253,14 @@ class Intercom(hd.HelpdeskConnector[IntercomConfig]):
             fields = {k: v for k, v in attrs.items() if not k.startswith("_default_")}
         if not subject:
             subject = description.split("\n", 1)[0][:120]
-        created = parse_time(body.get("created_at"))
-        if created is None:
-            raise sdk.SourceError(f"{self.label}: {kind} {number} has no created_at")
-        raw: dict[str, Any] = {kind: body, "contact": contact, "company": company}
+        created = hd.created(
+            parse_time(body.get("created_at")), self.label, f"{kind} {number} has no created_at"
+        )
         notes = list(notes or [])
         total = hd.as_dict(body.get(f"{kind}_parts")).get("total_count")
         if isinstance(total, int) and total > len(parts):
             notes.append(f"Intercom returned {len(parts)} of {total} parts")
-        if notes:
-            raw["investigate_notes"] = notes
+        raw = hd.with_notes({kind: body, "contact": contact, "company": company}, notes)
         return sdk.Ticket(
             id=hd.id_str(body.get("id")) or number,
             url=self.link(hd.id_str(body.get("id")) or number),

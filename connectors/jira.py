@@ -242,12 +242,10 @@ class Jira(HttpConnector[JiraConfig]):
         description = adf_to_text(f.get("description"))
         description = hd.with_attachments(description, files)
         reporter = hd.as_dict(f.get("reporter"))
-        created = parse_time(f.get("created"))
-        if created is None:
-            raise sdk.SourceError(f"{self.label}: issue {key} has no created time")
-        raw: dict[str, Any] = {"issue": issue, "comments": comments}
-        if notes:
-            raw["investigate_notes"] = notes
+        created = hd.created(
+            parse_time(f.get("created")), self.label, f"issue {key} has no created time"
+        )
+        raw = hd.with_notes({"issue": issue, "comments": comments}, notes)
         fields: dict[str, Any] = {}
         if hd.as_dict(f.get("assignee")).get("displayName"):
             fields["assignee"] = f["assignee"]["displayName"]
@@ -333,13 +331,11 @@ class Jira(HttpConnector[JiraConfig]):
         description = adf_to_text(values.get("description"))
         description = hd.with_attachments(description, files)
         reporter = hd.as_dict(request.get("reporter"))
-        created = _jsm_time(request.get("createdDate"))
-        if created is None:
-            raise sdk.SourceError(f"{self.label}: request {key} has no createdDate")
+        created = hd.created(
+            _jsm_time(request.get("createdDate")), self.label, f"request {key} has no createdDate"
+        )
         status = hd.as_dict(request.get("currentStatus"))
-        raw: dict[str, Any] = {"request": request, "comments": comments}
-        if notes:
-            raw["investigate_notes"] = notes
+        raw = hd.with_notes({"request": request, "comments": comments}, notes)
         web = hd.as_dict(request.get("_links")).get("web")
         extra = {
             k: v

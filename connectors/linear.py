@@ -37,6 +37,7 @@ import httpx2
 from pydantic import Field, SecretStr, model_validator
 
 from investigate import sdk
+from investigate.sdk import helpdesk as hd
 from investigate.sdk import notes as note_kit
 from investigate.sdk import trackers
 from investigate.sdk.contract import Check, Collected, Query
@@ -366,10 +367,10 @@ class Linear(HttpConnector[LinearConfig]):
     def _to_ticket(
         self, issue: dict[str, Any], comments: list[dict[str, Any]], notes: list[str]
     ) -> sdk.Ticket:
-        created = parse_time(issue.get("createdAt"))
         ident = id_str(issue.get("identifier")) or id_str(issue.get("id"))
-        if created is None:
-            raise sdk.SourceError(f"{self.label}: issue {ident} has no createdAt")
+        created = hd.created(
+            parse_time(issue.get("createdAt")), self.label, f"issue {ident} has no createdAt"
+        )
         creator = as_dict(issue.get("creator"))
         files = [
             f"{a.get('title') or 'attachment'} ({a.get('url')})"
@@ -378,9 +379,7 @@ class Linear(HttpConnector[LinearConfig]):
         description = trackers.markdown_to_text(issue.get("description"))
         if files:
             description = f"{description}\n\n[links and attachments: {'; '.join(files)}]".strip()
-        raw: dict[str, Any] = {"issue": {**issue, "comments": None}, "comments": comments}
-        if notes:
-            raw["investigate_notes"] = notes
+        raw = hd.with_notes({"issue": {**issue, "comments": None}, "comments": comments}, notes)
         fields: dict[str, Any] = {}
         if as_dict(issue.get("team")).get("key"):
             fields["team"] = issue["team"]["key"]

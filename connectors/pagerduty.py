@@ -24,9 +24,6 @@ Requests (REST API v2, `Authorization: Token token=…`,
 
 Evidence kind `incident`, `status` = `triggered` | `acknowledged` |
 `resolved`, which `signals.is_problem` reads (the first two are problems).
-
-The small HTTP helpers here (`fetch_json`, `SecretConfig`) are shared with the `statuspage` and
-`datadog_monitors` connectors.
 """
 
 from __future__ import annotations
@@ -37,32 +34,33 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import httpx2
 from pydantic import Field, SecretStr, field_validator
 
 from investigate.sdk import Evidence, Level, SourceError
-from investigate.sdk.alerts import (
-    MAX_RESPONSE_BYTES,
-    SecretConfig,
-    check_base_url,
-    clean,
-    fetch_json,
-    link,
-    timeout_for,
-)
-from investigate.sdk.contract import Check, Collected, Connector, Query, gather_parts
+from investigate.sdk.alerts import MAX_RESPONSE_BYTES, check_base_url, clean, link
+from investigate.sdk.contract import Collected, Query, gather_parts
 from investigate.sdk.fieldchecks import each
+from investigate.sdk.http import Bearer, HttpConfig, HttpConnector, Session
 from investigate.sdk.rows import parse_time
-from investigate.sdk.transport import HttpOptions
 
 _PD_ID = re.compile(r"^[A-Za-z0-9]{1,40}$")
 PD_ACCEPT = "application/vnd.pagerduty+json;version=2"
+_HEADERS = {"Accept": PD_ACCEPT, "Content-Type": "application/json"}
+_HINTS = {
+    401: "set connectors.{name}.api_token to a valid PagerDuty REST API key",
+    403: "the key in connectors.{name}.api_token may not read incidents "
+    "(use a general-access read-only key, not a user key without access)",
+    404: "check connectors.{name}.base_url (https://api.pagerduty.com, or "
+    "https://api.eu.pagerduty.com for EU accounts)",
+    429: "rate limited by PagerDuty: the Retry-After did not fit in the deadline; try again later",
+    0: "check connectors.{name}.base_url points at PagerDuty's REST API",
+}
 
 
 # --- PagerDuty -------------------------------------------------------------------------------
 
 
-class PagerDutyConfig(SecretConfig):
+class PagerDutyConfig(HttpConfig):
     api_token: SecretStr
     base_url: str = "https://api.pagerduty.com"
     service_ids: list[str] = Field(default_factory=list)
@@ -107,58 +105,16 @@ _URGENCY_LEVEL: dict[str, Level] = {"high": "error", "low": "warning"}
 _STATUS_ORDER = {"triggered": 0, "acknowledged": 1, "resolved": 2}
 
 
-class PagerDuty(Connector[PagerDutyConfig]):
+class PagerDuty(HttpConnector[PagerDutyConfig]):
     type_name = "pagerduty"
     config_model = PagerDutyConfig
     description = "PagerDuty: incidents on the ticket's services that overlap its window"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.label = f"pagerduty '{self.name}'"
-        self.hints = {
-            401: f"set connectors.{self.name}.api_token to a valid PagerDuty REST API key",
-            403: f"the key in connectors.{self.name}.api_token may not read incidents "
-            "(use a general-access read-only key, not a user key without access)",
-            404: f"check connectors.{self.name}.base_url (https://api.pagerduty.com, or "
-            "https://api.eu.pagerduty.com for EU accounts)",
-            429: "rate limited by PagerDuty: the Retry-After did not fit in the deadline; "
-            "try again later",
-            0: f"check connectors.{self.name}.base_url points at PagerDuty's REST API",
-        }
-
-    def _client(self, deadline: float | None, timeout: float) -> httpx2.AsyncClient:
-        token = self.config.api_token.get_secret_value()
-        headers = {
-            "Authorization": f"Token token={token}",
-            "Accept": PD_ACCEPT,
-            "Content-Type": "application/json",
-        }
-        return self.ctx.http(
-            HttpOptions(
-                base_url=self.config.base_url, timeout=timeout, headers=headers, deadline=deadline
-            )
-        )
-
-    async def _get(
-        self, client: httpx2.AsyncClient, path: str, params: dict[str, str | list[str]]
-    ) -> tuple[Any, str]:
-        return await fetch_json(
-            client,
-            path,
-            params,
-            label=self.label,
-            name=self.name,
-            max_bytes=self.config.max_response_bytes,
-            hints=self.hints,
-        )
-
-    async def check(self) -> list[Check]:
-        try:
-            async with self._client(None, timeout_for(self.config, None)) as client:
-                await self._get(client, "/incidents", {"limit": "1", "time_zone": "UTC"})
-        except SourceError as exc:
-            return [Check("api", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
-        return [Check("api", True, "PagerDuty REST API answers; the key can read incidents")]
+    auth = Bearer("api_token", scheme="Token token=")
+    headers = _HEADERS
+    pooled = False
+    check_path = "/incidents?limit=1&time_zone=UTC"
+    check_ok = "PagerDuty REST API answers; the key can read incidents"
+    vendor_hints = _HINTS
 
     def services_for(self, wanted: list[str]) -> list[str]:
         ids = list(self.config.service_ids)
@@ -190,31 +146,26 @@ class PagerDuty(Connector[PagerDutyConfig]):
             out.append({**common, "date_range": "all", "statuses[]": ["triggered", "acknowledged"]})
         return out
 
-    async def collect(self, query: Query) -> Collected:
-        if query.stage == "resolve":
-            return Collected()
+    async def gather(self, api: Session, query: Query) -> Collected:
         cfg = self.config
         wanted = query.ticket_services(cfg.service_fields)
         services = self.services_for(wanted)
         out = Collected()
         found: dict[str, tuple[dict[str, Any], str]] = {}
-        async with self._client(query.deadline, timeout_for(cfg, query)) as client:
-            listed = await gather_parts(
-                out,
-                [self._list(client, params, out) for params in self.listings(query, services)],
-                [],
+        listed = await gather_parts(
+            out, [self._list(api, params, out) for params in self.listings(query, services)], []
+        )
+        for incident, sent in (pair for pairs in listed for pair in pairs):
+            found.setdefault(str(incident.get("id")), (incident, sent))
+        kept = [(inc, sent) for inc, sent in found.values() if _overlaps(inc, query)]
+        outside = len(found) - len(kept)
+        kept.sort(key=lambda pair: _order(pair[0], wanted))
+        if len(kept) > cfg.max_incidents:
+            out.notes.append(
+                f"{self.label}: {len(kept)} incidents; kept the first {cfg.max_incidents}"
             )
-            for incident, sent in (pair for pairs in listed for pair in pairs):
-                found.setdefault(str(incident.get("id")), (incident, sent))
-            kept = [(inc, sent) for inc, sent in found.values() if _overlaps(inc, query)]
-            outside = len(found) - len(kept)
-            kept.sort(key=lambda pair: _order(pair[0], wanted))
-            if len(kept) > cfg.max_incidents:
-                out.notes.append(
-                    f"{self.label}: {len(kept)} incidents; kept the first {cfg.max_incidents}"
-                )
-                kept = kept[: cfg.max_incidents]
-            logs = await self._logs(client, [inc for inc, _ in kept[: cfg.max_log_incidents]], out)
+            kept = kept[: cfg.max_incidents]
+        logs = await self._logs(api, [inc for inc, _ in kept[: cfg.max_log_incidents]], out)
         for incident, sent in kept:
             out.evidence.append(
                 self._evidence(incident, sent, logs.get(str(incident["id"]), []), wanted)
@@ -224,17 +175,18 @@ class PagerDuty(Connector[PagerDutyConfig]):
         return out
 
     async def _list(
-        self, client: httpx2.AsyncClient, params: dict[str, str | list[str]], out: Collected
+        self, api: Session, params: dict[str, str | list[str]], out: Collected
     ) -> list[tuple[dict[str, Any], str]]:
         cfg = self.config
         offset = 0
         found: list[tuple[dict[str, Any], str]] = []
         for page in range(cfg.max_pages):
-            body, sent = await self._get(client, "/incidents", {**params, "offset": str(offset)})
+            got = await api.get("/incidents", {**params, "offset": str(offset)})
+            body, sent = got.body, got.request
             if not isinstance(body, dict) or not isinstance(body.get("incidents"), list):
                 raise SourceError(
                     f"{self.label}: expected an object with an incidents list from {sent}",
-                    hint=self.hints[0],
+                    hint=self.hints()[0],
                 )
             batch = [i for i in body["incidents"] if isinstance(i, dict) and i.get("id")]
             found += [(i, sent) for i in batch]
@@ -249,7 +201,7 @@ class PagerDuty(Connector[PagerDutyConfig]):
         return found
 
     async def _logs(
-        self, client: httpx2.AsyncClient, incidents: list[dict[str, Any]], out: Collected
+        self, api: Session, incidents: list[dict[str, Any]], out: Collected
     ) -> dict[str, list[str]]:
         limit = asyncio.Semaphore(4)
 
@@ -258,8 +210,7 @@ class PagerDuty(Connector[PagerDutyConfig]):
                 return incident_id, []
             async with limit:
                 try:
-                    body, _ = await self._get(
-                        client,
+                    answer = await api.get(
                         f"/incidents/{quote(incident_id, safe='')}/log_entries",
                         {
                             "limit": str(self.config.max_log_entries),
@@ -270,6 +221,7 @@ class PagerDuty(Connector[PagerDutyConfig]):
                 except SourceError as exc:
                     out.notes.append(f"{exc.message} (log entries of {incident_id} left out)")
                     return incident_id, []
+            body = answer.body
             entries = body.get("log_entries") if isinstance(body, dict) else None
             if not isinstance(entries, list):
                 return incident_id, []

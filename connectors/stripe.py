@@ -27,7 +27,20 @@ from investigate.sdk import Duration, Level, SourceError
 from investigate.sdk.contract import Check, Collected, Query, gather_parts
 from investigate.sdk.jsonapi import JsonApi
 from investigate.sdk.rows import epoch_text
-from investigate.sdk.shapes import Case, Shape, by, epoch, key, money, nested, ref, ref_of, text
+from investigate.sdk.shapes import (
+    Case,
+    Shape,
+    by,
+    epoch,
+    key,
+    money,
+    named,
+    nested,
+    ref,
+    ref_of,
+    text,
+    under,
+)
 from investigate.sdk.textmatch import EntityMatcher
 from investigate.sdk.transport import HttpOptions
 from investigate_connectors._billing import BillingConfig, BillingConnector
@@ -91,8 +104,7 @@ SHAPES: dict[str, Shape] = {
             Case("Stripe customer {id}", "info"),
         ),
         details=(
-            ("email", key("email")),
-            ("name", key("name")),
+            *named(key, "email", "name"),
             ("delinquent", lambda o: bool(o.get("delinquent"))),
             ("balance", money("balance", "currency")),
         ),
@@ -116,16 +128,14 @@ SHAPES: dict[str, Shape] = {
         ),
         details=(
             ("status", _STATUS),
-            ("customer", ref("customer")),
-            ("trial_end", epoch("trial_end")),
-            ("canceled_at", epoch("canceled_at")),
+            *named(ref, "customer"),
+            *named(epoch, "trial_end", "canceled_at"),
             ("cancellation_reason", nested("cancellation_details", "reason")),
             ("cancel_at_period_end", lambda o: o.get("cancel_at_period_end") or None),
             ("latest_invoice", ref("latest_invoice")),
         ),
         link="subscriptions/{id}",
         values={
-            "status": _STATUS,
             "trial_end": lambda o: epoch_text(o.get("trial_end")),
             "cancel_at": lambda o: epoch_text(o.get("cancel_at")),
             "canceled_at": lambda o: epoch_text(o.get("canceled_at")),
@@ -149,15 +159,13 @@ SHAPES: dict[str, Shape] = {
             ("amount_due", money("amount_due", "currency")),
             ("amount_paid", money("amount_paid", "currency")),
             ("attempt_count", _attempts),
-            ("next_payment_attempt", epoch("next_payment_attempt")),
-            ("billing_reason", key("billing_reason")),
-            ("subscription", ref("subscription")),
-            ("charge", ref("charge")),
-            ("hosted_invoice_url", key("hosted_invoice_url")),
+            *named(epoch, "next_payment_attempt"),
+            *named(key, "billing_reason"),
+            *named(ref, "subscription", "charge"),
+            *named(key, "hosted_invoice_url"),
         ),
         link="invoices/{id}",
         values={
-            "status": _STATUS,
             "amount_due": money("amount_due", "currency"),
             "attempts": _attempts,
             "plural": lambda o: "s" if _attempts(o) != 1 else "",
@@ -178,20 +186,13 @@ SHAPES: dict[str, Shape] = {
         ),
         details=(
             ("status", _STATUS),
-            ("failure_code", key("failure_code")),
-            ("failure_message", key("failure_message")),
-            ("outcome.type", nested("outcome", "type")),
-            ("outcome.reason", nested("outcome", "reason")),
-            ("outcome.network_status", nested("outcome", "network_status")),
-            ("outcome.seller_message", nested("outcome", "seller_message")),
-            ("outcome.risk_level", nested("outcome", "risk_level")),
-            ("invoice", ref("invoice")),
-            ("payment_intent", ref("payment_intent")),
-            ("receipt_url", key("receipt_url")),
+            *named(key, "failure_code", "failure_message"),
+            *under("outcome", "type", "reason", "network_status", "seller_message", "risk_level"),
+            *named(ref, "invoice", "payment_intent"),
+            *named(key, "receipt_url"),
         ),
         link="payments/{payment}",
         values={
-            "status": _STATUS,
             "amount": _AMOUNT,
             "failure": lambda o: (
                 o.get("failure_code") or nested("outcome", "reason")(o) or "failed"
@@ -217,16 +218,12 @@ SHAPES: dict[str, Shape] = {
         ),
         details=(
             ("status", _STATUS),
-            ("error.code", nested("last_payment_error", "code")),
-            ("error.decline_code", nested("last_payment_error", "decline_code")),
-            ("error.message", nested("last_payment_error", "message")),
-            ("cancellation_reason", key("cancellation_reason")),
-            ("invoice", ref("invoice")),
-            ("latest_charge", ref("latest_charge")),
+            *under("last_payment_error", "code", "decline_code", "message", label="error"),
+            *named(key, "cancellation_reason"),
+            *named(ref, "invoice", "latest_charge"),
         ),
         link="payments/{id}",
         values={
-            "status": _STATUS,
             "amount": _AMOUNT,
             "decline": lambda o: (
                 nested("last_payment_error", "decline_code")(o)
@@ -243,13 +240,11 @@ SHAPES: dict[str, Shape] = {
         ),
         details=(
             ("status", _STATUS),
-            ("reason", key("reason")),
-            ("failure_reason", key("failure_reason")),
-            ("charge", ref("charge")),
+            *named(key, "reason", "failure_reason"),
+            *named(ref, "charge"),
         ),
         link="payments/{payment}",
         values={
-            "status": _STATUS,
             "amount": _AMOUNT,
             "payment": lambda o: (
                 ref_of(o.get("payment_intent")) or ref_of(o.get("charge")) or str(o.get("id", ""))
@@ -269,7 +264,7 @@ SHAPES: dict[str, Shape] = {
             ("charge", ref("charge")),
         ),
         link="disputes/{id}",
-        values={"status": _STATUS, "amount": _AMOUNT, "reason": key("reason", "unknown reason")},
+        values={"amount": _AMOUNT, "reason": key("reason", "unknown reason")},
     ),
     "event": Shape(
         "log",

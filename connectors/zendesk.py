@@ -187,12 +187,10 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
             for f in hd.as_list(t.get("custom_fields"))
             if f.get("value") not in (None, "", [])
         }
-        raw = {**body, "comments": comments}
-        if notes:
-            raw["investigate_notes"] = notes
-        created = parse_time(t.get("created_at"))
-        if created is None:
-            raise sdk.SourceError(f"{self.label}: ticket {number} has no created_at")
+        raw = hd.with_notes({**body, "comments": comments}, notes)
+        created = hd.created(
+            parse_time(t.get("created_at")), self.label, f"ticket {number} has no created_at"
+        )
         return sdk.Ticket(
             id=str(t.get("id") or number),
             url=f"{self.config.base_url}/agent/tickets/{number}",

@@ -75,46 +75,11 @@ def link(value: Any) -> str | None:
     return text if text.startswith(("http://", "https://")) and len(text) < 2000 else None
 
 
-async def fetch_json(
-    client: httpx2.AsyncClient,
-    path: str,
-    params: Mapping[str, str | Sequence[str]] | None,
-    *,
-    label: str,
-    name: str,
-    max_bytes: int,
-    hints: Mapping[int, str],
-) -> tuple[Any, str]:
-    """GET and decode JSON with a streamed size cap: (body, the request as sent). Every failure
-    is a one-line `SourceError` starting with `label`; `hints` by HTTP status (0: not JSON)."""
-    found = await jsonapi.fetch_json(
-        client,
-        path,
-        label=label,
-        name=name,
-        params={k: v if isinstance(v, str) else list(v) for k, v in (params or {}).items()},
-        max_bytes=max_bytes,
-        hints=hints,
-    )
-    return found.body, found.request
-
-
 def timeout_for(config: ConnectorConfig, query: Query | None) -> float:
     configured = config.timeout.total_seconds() if config.timeout else 30.0
     if query is None:
         return min(configured, 10.0)
     return max(0.1, min(query.remaining, configured))
-
-
-class SecretConfig(ConnectorConfig):
-    """Registers every secret field with the masker, however the config was built."""
-
-    @model_validator(mode="after")
-    def _mask_secrets(self) -> SecretConfig:
-        for value in self.__dict__.values():
-            if isinstance(value, SecretStr):
-                MASKER.add(value)
-        return self
 
 
 def regex_quote(value: str) -> str:

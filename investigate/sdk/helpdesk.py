@@ -153,6 +153,19 @@ def _size(n: float) -> str:
     return f"{n:.1f} GB"  # pragma: no cover
 
 
+def created(value: datetime | None, label: str, what: str) -> datetime:
+    """A ticket's creation time, which every ticket has: without it, `SourceError`
+    "`label`: `what`" (e.g. "issue PAY-1 has no created time")."""
+    if value is None:
+        raise SourceError(f"{label}: {what}")
+    return value
+
+
+def with_notes(raw: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """A ticket's `raw`, with what the connector could not read as `investigate_notes`."""
+    return {**raw, "investigate_notes": notes} if notes else raw
+
+
 def same_origin(url: str, root: str) -> bool:
     """A paging link may be absolute; it must stay on the configured host (credentials)."""
     if url.startswith("/") and not url.startswith("//"):

@@ -119,6 +119,7 @@ NoAuth = Auth
 class Bearer(Auth):
     """`Authorization: <scheme> <secret>`: `Bearer`, `GenieKey`, `Token token=` (no space)."""
 
+    header: str = field(default="Authorization", kw_only=True)
     key: str = "token"
     scheme: str = "Bearer"
 
@@ -126,20 +127,17 @@ class Bearer(Auth):
         secret = _secret(config, self.key)
         if not secret:
             return {}
-        glue = "" if self.scheme.endswith("=") else " "
-        return {"Authorization": f"{self.scheme}{glue}{secret}"}
+        glue = "" if not self.scheme or self.scheme.endswith("=") else " "
+        return {self.header: f"{self.scheme}{glue}{secret}"}
 
 
 @dataclass(frozen=True)
-class HeaderKey(Auth):
-    """The secret as the whole value of one header, e.g. `X-Api-Key`."""
+class HeaderKey(Bearer):
+    """The secret as the whole value of one header, e.g. `X-Api-Key` (no scheme)."""
 
     key: str = "api_key"
     header: str = "X-Api-Key"
-
-    def headers(self, config: HttpConfig) -> dict[str, str]:
-        secret = _secret(config, self.key)
-        return {self.header: secret} if secret else {}
+    scheme: str = ""
 
 
 @dataclass(frozen=True)
@@ -178,6 +176,16 @@ class Either(Auth):
 
 def either(*choices: Auth) -> Either:
     return Either(key=choices[-1].key if choices else "", choices=choices)
+
+
+@dataclass(frozen=True)
+class Together(Auth):
+    """Several credentials sent at once (Datadog: an API key and an application key)."""
+
+    parts: tuple[Auth, ...] = ()
+
+    def headers(self, config: HttpConfig) -> dict[str, str]:
+        return {k: v for part in self.parts for k, v in part.headers(config).items()}
 
 
 # --- paging ----------------------------------------------------------------------------------
@@ -434,6 +442,8 @@ class HttpConnector(Connector[H]):
     read_only_posts: ClassVar[Sequence[ReadOnlyPost | str]] = ()
     check_path: ClassVar[str | None] = None
     """A cheap GET that needs the credential; `check()` reports whether it answers."""
+    check_ok: ClassVar[str] = "{base_url} answers and accepts the credential"
+    """What `check()` says when it does (`{key}`: a config value, e.g. `{base_url}`)."""
     default_timeout: ClassVar[float] = 30.0
     vendor_hints: ClassVar[Mapping[int, str]] = {}
     """Hints by HTTP status in place of the defaults (`{name}`: the connector's name)."""
@@ -525,7 +535,7 @@ class HttpConnector(Connector[H]):
                 await api.get(self.check_path)
         except SourceError as exc:
             return [Check("api", False, exc.message + (f" ({exc.hint})" if exc.hint else ""))]
-        return [Check("api", True, f"{self.config.base_url} answers and accepts the credential")]
+        return [Check("api", True, self.check_ok.format_map(vars(self.config)))]
 
     async def aclose(self) -> None:
         await self._transports.aclose()

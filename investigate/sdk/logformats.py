@@ -465,8 +465,10 @@ _MAPPABLE = ("time", "level", "message", "service")
 _TEMPLATE_HOLE = re.compile(r"\{([@$]?)([A-Za-z_][\w]*)(?:[,:][^}]*)?\}")
 
 
-def flatten(data: Mapping[str, Any], limit: int = 80) -> dict[str, Any]:
-    """Nested objects as dotted keys (`{"log": {"level": "x"}}` → `log.level`); lists kept."""
+def flatten(data: Mapping[str, Any], limit: int = 80, *, scalars: bool = False) -> dict[str, Any]:
+    """Nested objects as dotted keys (`{"log": {"level": "x"}}` → `log.level`); lists, empty
+    objects, timestamps (`{"seconds": …}`) and objects 4 deep kept as values. `scalars`: only
+    strings, numbers and nulls kept, every object walked (4 deep at most)."""
     out: dict[str, Any] = {}
 
     def walk(prefix: str, node: Mapping[str, Any], depth: int) -> None:
@@ -474,9 +476,13 @@ def flatten(data: Mapping[str, Any], limit: int = 80) -> dict[str, Any]:
             if len(out) >= limit:
                 return
             name = f"{prefix}{key}"
-            if type(value) is dict and value and depth < 4 and "seconds" not in value:
+            if (
+                type(value) is dict
+                and depth < 4
+                and (scalars or (value and "seconds" not in value))
+            ):
                 walk(name + ".", value, depth + 1)
-            else:
+            elif not scalars or value is None or isinstance(value, str | int | float):
                 out[name] = value
 
     walk("", data, 0)

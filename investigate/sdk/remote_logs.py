@@ -29,6 +29,7 @@ from pydantic import Field, SecretStr, field_validator
 from investigate.config import Duration
 from investigate.errors import SourceError, SourceTimeout
 from investigate.models import Level
+from investigate.sdk import logformats
 from investigate.sdk.contract import Check, Collected, Connector, ConnectorConfig, Query
 from investigate.sdk.fieldchecks import http_url
 from investigate.sdk.fieldmap import AccountField
@@ -118,6 +119,16 @@ class RemoteLogsConfig(LogScanConfig):
 
     _base = field_validator("base_url")(http_url("base_url must start with https:// (or http://)"))
 
+    @property
+    def root(self) -> str:
+        """The API's base URL."""
+        return self.base_url
+
+    @property
+    def link_template(self) -> str | None:
+        """The evidence's deep link (`url_template`)."""
+        return self.url_template
+
 
 def basic_auth_alone(username: str | None, password: object, other: object, both: str) -> None:
     """username/password go together, and not with `other` (an API key or a token)."""
@@ -184,20 +195,7 @@ class _Quoted(dict[str, str]):
 
 def flatten(data: Mapping[str, Any], limit: int = 60) -> dict[str, Any]:
     """Nested objects as dotted keys (`{"usr": {"email": x}}` → `{"usr.email": x}`), scalars only."""
-    out: dict[str, Any] = {}
-
-    def walk(prefix: str, node: Mapping[str, Any], depth: int) -> None:
-        for key, value in node.items():
-            if len(out) >= limit:
-                return
-            if isinstance(value, dict):
-                if depth < 4:
-                    walk(f"{prefix}{key}.", value, depth + 1)
-            elif value is None or isinstance(value, str | int | float):
-                out[f"{prefix}{key}" if prefix else key] = value
-
-    walk("", data, 0)
-    return out
+    return logformats.flatten(data, limit, scalars=True)
 
 
 def level_of(word: Any) -> Level:
@@ -532,15 +530,6 @@ class RemoteLogConnector(Connector[R]):
                 MASKER.add(value)
         self.label = f"{self.type_name} '{self.name}'"
 
-    @property
-    def root(self) -> str:
-        return self.config.base_url
-
-    @property
-    def link_template(self) -> str | None:
-        """The evidence's deep link (`url_template`)."""
-        return self.config.url_template
-
     def options(self) -> HttpOptions:
         """Headers and auth (the base URL, timeout and deadline are filled in)."""
         return HttpOptions()
@@ -550,7 +539,7 @@ class RemoteLogConnector(Connector[R]):
         return self.ctx.http(
             replace(
                 own,
-                base_url=self.root,
+                base_url=self.config.root,
                 timeout=timeout,
                 deadline=deadline,
                 read_only_posts=self.read_only_posts,
@@ -626,5 +615,5 @@ class RemoteLogConnector(Connector[R]):
                 sent.append(shown)
                 if not await drain(scan, phase, self.pages(client, scan, payload)):
                     break
-        url = link(self.link_template, sent[0], query.window.start, query.window.end)
+        url = link(self.config.link_template, sent[0], query.window.start, query.window.end)
         return scan.collected(self.name, self.request_text(sent), url=url)

@@ -12,13 +12,13 @@ and the link path; `shape()` is the one function that applies any of them. A bil
             ),
             details=(("status", text("status")), ("reason", key("reason"))),
             link="payments/{id}",
-            values={"status": text("status"), "amount": money("amount", "currency")},
+            values={"amount": money("amount", "currency")},
         ),
     }
     shaped = shape(SHAPES, "refund", obj)
 
-Templates are `str.format` templates over `id` (the object's `id` as text) and the shape's
-`values`; a value is computed from the object by a getter (`key`, `text`, `ref`, `epoch`,
+Templates are `str.format` templates over `id` and `status` (the object's, as text) and the
+shape's `values`; a value is computed from the object by a getter (`key`, `text`, `ref`, `epoch`,
 `money`, `nested`, or any function of the object).
 """
 
@@ -78,6 +78,17 @@ def money(amount: str, currency: str) -> Get:
     return lambda o: cents(o.get(amount), o.get(currency))
 
 
+def named(get: Callable[[str], Get], *names: str) -> tuple[tuple[str, Get], ...]:
+    """Detail pairs labelled by the field each reads: `named(key, "a", "b")` is
+    `(("a", key("a")), ("b", key("b")))`."""
+    return tuple((name, get(name)) for name in names)
+
+
+def under(outer: str, *inner: str, label: str = "") -> tuple[tuple[str, Get], ...]:
+    """`o[outer][i]` for each `i`, labelled `label.i` (`label`: `outer` unless given)."""
+    return tuple((f"{label or outer}.{i}", nested(outer, i)) for i in inner)
+
+
 def by(name: str, levels: Mapping[str, Level], default: Level = "info") -> Callable[[Obj], Level]:
     """The level of the value of field `name` (e.g. a status) in `levels`."""
     return lambda o: levels.get(str(o.get(name, "unknown")), default)
@@ -123,7 +134,8 @@ def shape(table: Mapping[str, Shape], obj_type: str, o: Obj, default: str) -> Sh
     """Object `o` of type `obj_type` read through its row of `table` (`default`'s row for a
     type the table does not have)."""
     s = table.get(obj_type) or table[default]
-    values = {"id": str(o.get("id", "")), **{k: get(o) for k, get in s.values.items()}}
+    values = {"id": str(o.get("id", "")), "status": str(o.get("status", "unknown"))}
+    values |= {k: get(o) for k, get in s.values.items()}
     case = next(c for c in s.cases if c.test(o))
     level = case.level(o) if callable(case.level) else case.level
     return Shaped(

@@ -79,7 +79,8 @@ class FileTickets(Connector[FileConfig]):
     def note_folder(self) -> NoteFolder:
         """`--post-note` writes new note files here (`investigate.notefile`); nothing else."""
         write_back = self.config.write_back
-        return NoteFolder(write_back, write_back.folder or self.config.path.parent / "notes")
+        folder = write_back.folder or self.config.path.parent / "notes"
+        return NoteFolder(write_back, folder, "write_back" in self.config.model_fields_set)
 
     async def search_tickets(self, query: str, limit: int) -> list[str]:
         """`status:new priority:high export`: every `field:value` must equal the ticket's field

@@ -161,8 +161,11 @@ def _read_note(path: Path) -> str:
         return f.read(MAX_NOTE_BYTES).decode("utf-8", "replace")
 
 
-def folder_permission(target: NoteFolder) -> tuple[str, str, str]:
-    """For `investigate check`'s posture table: (mark, the one write, its state)."""
+def folder_permission(target: NoteFolder) -> tuple[str, str, str] | None:
+    """For `investigate check`'s posture table: (mark, the one write, its state); None for a
+    source without a `write_back:` section."""
+    if not target.declared:
+        return None
     what = f"write-back: a new Markdown file in {target.folder}/<ticket id>/"
     if not target.settings.enabled:
         return "➖", what, "write-back disabled (write_back.enabled: false)"

@@ -32,6 +32,9 @@ class NoteFolder:
 
     settings: FileWriteBack
     folder: Path
+    declared: bool = True
+    """The source's config has a `write_back:` section. Without one, `investigate check` shows
+    no write row: a file source read for history or known issues is plainly read-only."""
 
 
 @runtime_checkable

@@ -238,6 +238,8 @@ def test_check_shows_the_write_permission(cli, write_config, setup, monkeypatch)
     assert "enabled: creates new files only" in text
     off = cli("check", "-c", str(write_config(config(folder="notes"), name="off.yaml")))
     assert "write-back disabled (write_back.enabled: false)" in " ".join(off.out.split())
+    none = cli("check", "-c", str(write_config(config(), name="none.yaml")))
+    assert none.code == 0 and "write-back" not in none.out  # no section: plainly read-only
     (setup / "notes").symlink_to(setup / "tickets")
     bad = cli("check", "-c", str(write_config(config(enabled=True, folder="notes"), name="b.yaml")))
     assert "enabled but not ready" in " ".join(bad.out.split())
@@ -258,9 +260,12 @@ def test_ticket_text_stays_text_in_the_note(cli, write_config, setup) -> None:  
     [note] = notes(setup / "notes", "4900")
     body = note.read_text()
     assert "evil.example" in body  # the subject is there, as text
-    assert "](https://evil" not in body and "<a href" not in body and "![" not in body
-    assert "https://evil" not in body and "@admin" not in body
+    assert "://evil" not in body and "@admin" not in body
     assert "{{" not in body and "{%" not in body
+    assert not re.search(r"(?<!\\)<", body)  # raw HTML: every < is escaped
+    assert "\\<a href=" in body  # shown as text
+    assert not re.search(r"(?<!\\)\]\(", body)  # no link at all (the evidence has no URLs)
+    assert "![" not in body and not re.search(r"^#+ Heading", body, re.M)
 
 
 def test_notes_inside_the_ticket_folder_are_not_tickets(cli, write_config, setup) -> None:  # type: ignore[no-untyped-def]

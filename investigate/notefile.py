@@ -51,8 +51,10 @@ NOTE_NAME = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{16}\.md")
 """What investigate names a note: the UTC time (to the microsecond) and the evidence hash."""
 _WRITABLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.md")
 MAX_NOTE_BYTES = 2_000_000
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; write_note_file refuses without it
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | _CLOEXEC
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
 
 
 def note_name(now: datetime, marker: str) -> str:
@@ -91,6 +93,8 @@ def write_note_file(folder: Path, ticket_id: str, name: str, body: str) -> Path:
     """Create `<folder>/<ticket id>/<name>` with `body`: a new file or a refusal, never an
     overwrite, never through a link."""
     path = note_path(folder, ticket_id, name)
+    if not _NOFOLLOW or os.open not in os.supports_dir_fd:
+        raise ReadOnlyViolation("note files need O_NOFOLLOW and dir_fd (Linux, macOS, BSD)")
     problem = folder_problem(folder, path.parent)
     if problem:
         raise ReadOnlyViolation(problem)
@@ -154,7 +158,7 @@ def last_file_marker(folder: Path, ticket_id: str) -> str | None:
 
 def _read_note(path: Path) -> str:
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
     except OSError:
         return ""
     with os.fdopen(fd, "rb") as f:

@@ -5,7 +5,9 @@ JSON/JSONL/YAML file holding a list. Exports from any helpdesk fit once mapped t
     updated_at, requester {name, email}, organization {id, name}, tags, custom_fields,
     comments [{author, body, created_at, public}], url
 
-Unknown fields are kept in `Ticket.raw`. For `investigate stats` (`TicketHistorySource`) a
+Unknown fields are kept in `Ticket.raw`. With `write_back: {enabled: true, folder: notes}`,
+`--post-note` writes the report as a new Markdown file `notes/<id>/<UTC time>-<hash>.md`
+(`investigate.notefile`); the tickets themselves are only ever read. For `investigate stats` (`TicketHistorySource`) a
 ticket may also carry `channel`, `group`, `category`, `solved_at`, `status_changes`
 [{status, at}] (pending/on-hold time and reopens come from these) and `satisfaction`
 {score: 1–5 or good/bad, rated_at}; the first public agent reply is read from `comments`.
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from investigate.sdk import (
     SAFE_LOADER,
@@ -41,6 +43,7 @@ from investigate.sdk.history import (
     first_agent_reply,
     from_status_changes,
 )
+from investigate.sdk.notefolder import FileWriteBack, NoteFolder
 from investigate.sdk.rows import parse_time
 
 _SUFFIXES = (".json", ".yaml", ".yml", ".jsonl")
@@ -49,6 +52,8 @@ MAX_TICKET_BYTES = 20_000_000
 
 class FileConfig(ConnectorConfig):
     path: ConfigPath
+    write_back: FileWriteBack = Field(default_factory=FileWriteBack)
+    """`--post-note`: the report as a new Markdown file in `write_back.folder` (off by default)."""
 
 
 class FileTickets(Connector[FileConfig]):
@@ -70,6 +75,12 @@ class FileTickets(Connector[FileConfig]):
 
     async def fetch_ticket(self, ticket_id: str) -> Ticket:
         return await in_thread(self._fetch, ticket_id)
+
+    def note_folder(self) -> NoteFolder:
+        """`--post-note` writes new note files here (`investigate.notefile`); nothing else."""
+        write_back = self.config.write_back
+        folder = write_back.folder or self.config.path.parent / "notes"
+        return NoteFolder(write_back, folder, "write_back" in self.config.model_fields_set)
 
     async def search_tickets(self, query: str, limit: int) -> list[str]:
         """`status:new priority:high export`: every `field:value` must equal the ticket's field

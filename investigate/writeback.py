@@ -19,7 +19,8 @@ rest: idempotency, rendering, the guarded client, dry runs. Connectors are never
 Fences: the write client's guard (`investigate.sdk.transport.WriteEndpoint`) allows exactly that one
 method and path, with the body check, and refuses every other write (status, assignee, tags,
 a public reply); it sends once (no retry: a retried POST could post twice). A public channel
-(GitHub issue comments) is refused unless `public_ok: true`.
+(GitHub issue comments) is refused unless `public_ok: true`. A ticket source of files
+(`NoteFolderTarget`) takes the note as a new file instead: `investigate.notefile`.
 
 Idempotent: the note ends with `investigate-note:v<schema>:<evidence hash>`. Before posting, the
 ticket is read again (read-only) and nothing is posted when its last marker is the same; a
@@ -30,8 +31,8 @@ of the ticket text it investigates, so a note never feeds the next run.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from investigate.errors import ReadOnlyViolation, UsageError
 from investigate.models import Report, Ticket
@@ -43,8 +44,11 @@ from investigate.notemarker import (  # noqa: F401 - re-exported
     marker_for,
     without_our_notes,
 )
+from investigate.noteoutcome import NoteOutcome as NoteOutcome
+from investigate.noteoutcome import NoteStatus as NoteStatus
 from investigate.render.note import render_note
 from investigate.sdk.contract import TicketSource
+from investigate.sdk.notefolder import NoteFolderTarget
 from investigate.sdk.notes import (
     NoteChannel,
     NoteTarget,
@@ -55,22 +59,16 @@ from investigate.secrets import MASK, MASKER
 if TYPE_CHECKING:
     from investigate.context import Context
 
-NoteStatus = Literal["posted", "unchanged", "dry-run", "refused", "failed"]
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "private-token"})
-
-
-@dataclass
-class NoteOutcome:
-    ticket_id: str
-    status: NoteStatus
-    detail: str
-    request: str = ""
-    """With a dry run: the exact request (secrets masked)."""
 
 
 def write_permission(connector: object) -> tuple[str, str, str] | None:
     """For `investigate check`'s posture table: (mark, the one write, its state), or None for a
     connector that cannot take notes."""
+    if isinstance(connector, NoteFolderTarget):  # a source of files: notes as new files
+        from investigate.notefile import folder_permission
+
+        return folder_permission(connector.note_folder())
     if not isinstance(connector, NoteTarget):
         return None
     channel = connector.note_channel()
@@ -108,6 +106,10 @@ async def post_note(ctx: Context, report: Report, *, dry_run: bool = False) -> N
         source = connectors.instances.get(name)
         if source is None:
             return NoteOutcome(tid, "refused", f"no enabled ticket source '{name}'")
+        if isinstance(source, NoteFolderTarget):  # a source of files: the note as a new file
+            from investigate.notefile import post_file_note
+
+            return await post_file_note(ctx, name, source, report, dry_run=dry_run)
         if not isinstance(source, NoteTarget):
             text = f"ticket source '{name}' ({source.type_name}) cannot take notes"
             if not dry_run:

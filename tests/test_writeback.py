@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -261,16 +260,28 @@ def test_check_shows_the_write_permission(cli, write_config, fake, monkeypatch) 
     assert "write-back disabled" in " ".join(off.out.split())
 
 
-def test_demo_file_source_dry_run_renders_the_note_and_says_it_cannot_take_notes(cli) -> None:  # type: ignore[no-untyped-def]
-    demo_config = Path(__file__).resolve().parents[1] / "config.example.yaml"
+@pytest.mark.usefixtures("example_plugin")
+def test_a_source_that_cannot_take_notes_renders_the_note_and_says_so(cli, write_config) -> None:  # type: ignore[no-untyped-def]
+    # the demo's `file` source takes notes as files now (tests/connectors/test_file_notes.py);
+    # a plugin ticket source without a note channel still renders the note on a dry run only
+    from example_connector import ticket
 
-    result = cli(
-        "ticket", "4813", "--config", str(demo_config), "-f", "json", "--post-note", "--dry-run"
+    path = str(
+        write_config(
+            {
+                "ticket_source": "tickets",
+                "llm": {"provider": "offline"},
+                "connectors": {"tickets": {"type": "example", "tickets": {"4813": ticket()}}},
+            }
+        )
     )
+    result = cli("ticket", "4813", "--config", path, "-f", "json", "--post-note", "--dry-run")
     assert result.code == 0, result.err
-    assert "ticket source 'tickets' (file) cannot take notes: nothing would be sent" in result.err
+    assert (
+        "ticket source 'tickets' (example) cannot take notes: nothing would be sent" in result.err
+    )
     assert "### Root cause" in result.err and "investigate-note:v1:" in result.err
-    real = cli("ticket", "4813", "--config", str(demo_config), "--post-note")
+    real = cli("ticket", "4813", "--config", path, "--post-note")
     assert real.code == 2 and "cannot take notes" in real.err
 
 

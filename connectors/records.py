@@ -43,7 +43,6 @@ class RecordsConfig(ConnectorConfig, FieldMapping):
     kind: EvidenceKind
     select: list[Select] = Field(default_factory=lambda: list[Select](["matched"]))
     time_field: str | None = None
-    end_field: str | None = Field(None, description="End of the record's span (alerts).")
     id_field: str | None = None
     title_field: str | None = None
     title: str | None = Field(None, description="Template, e.g. 'Deploy {service} {version}'.")

@@ -75,7 +75,7 @@ class Aggregate:
     category_accuracy: float = 0.0
     citation_validity: float = 0.0
     reply_failures: int = 0  # cases whose draft reply contains a forbidden string
-    reply_lint_failures: int = 0  # cases whose final draft reply still breaks a reply-lint rule
+    reply_lint_failures: int = 0  # cases whose draft reply needed repair or still breaks a rule
     passed: int = 0
     sources: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     wall_s: float = 0.0
@@ -154,19 +154,28 @@ def score_report(
 
 
 def _reply_lint(report: Any, settings: Any) -> list[str]:
-    """The reply linter's verdict on the report's final draft reply (after enforcement)."""
-    from investigate.evidence.replylint import lint
+    """The reply linter's verdict on the report's draft reply: what the linter had to repair
+    (a reply that needed repair fails too) and what the final reply still breaks."""
+    from investigate.evidence.replylint import REPAIRED, lint
     from investigate.models import Evidence
 
     analysis = report.analysis
+    note = str(getattr(analysis, "internal_note", "") or "")
+    repaired = [
+        f"repaired: {line.removeprefix(REPAIRED)}"
+        for line in note.splitlines()
+        if line.startswith(REPAIRED)
+    ]
     reply = str(getattr(analysis, "draft_reply", "") or "")
     if not reply:
-        return []
+        return repaired
     ticket = getattr(report, "ticket", None)
     requester = getattr(getattr(ticket, "requester", None), "name", None)
     by_id = {e.id: e for e in report.evidence if isinstance(e, Evidence)}
     cited = [by_id[i] for i in analysis.root_cause.evidence if i in by_id]
-    return [str(p) for p in lint(reply, cited=cited, settings=settings, requester=requester)]
+    return repaired + [
+        str(p) for p in lint(reply, cited=cited, settings=settings, requester=requester)
+    ]
 
 
 def load_case(case_dir: Path) -> dict[str, Any]:

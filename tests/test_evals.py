@@ -160,6 +160,37 @@ def test_reply_lint_is_scored_on_the_final_reply() -> None:
     )
 
 
+def test_a_reply_the_linter_had_to_repair_is_a_lint_failure() -> None:
+    """The eval scores the composer, not the linter's repair: a reply `enforce` fixed (it now
+    passes the linter) still counts as a reply-lint failure."""
+    from investigate.evidence.replylint import enforce, lint
+    from investigate.models import Analysis, RootCause, Ticket
+
+    t = Ticket(
+        id="9",
+        subject="Tee times not syncing",
+        created_at="2026-05-02T08:00:00Z",
+        requester={"name": "Ana Ruiz"},
+    )
+    analysis = Analysis(
+        analyst="offline",
+        summary="s",
+        root_cause=RootCause(statement="x", category="bug", evidence=["E1"]),
+        draft_reply="Hi Ana,\n\nThe sync fails with ERR_TEE_SYNC (E1). Thank you! Thanks again.",
+    )
+    enforce(analysis, [], t)
+    assert lint(analysis.draft_reply, ticket=t) == []  # repaired: the final reply passes
+    scored = CaseResult(name="r", tags=[])
+    items = [ev(1, title="ERR_TEE_SYNC")]
+    rep = report(items, "bug", ["E1"], draft_reply=analysis.draft_reply)
+    rep.analysis.internal_note = analysis.internal_note
+    rep.ticket = NS(requester=NS(name="Ana Ruiz"))
+    score_report(rep, [Decisive(contains="ERR_TEE_SYNC")], "bug", scored)
+    assert scored.reply_lint and all(p.startswith("repaired: ") for p in scored.reply_lint)
+    assert "error-code" in scored.reply_lint[0] and "thanks-twice" in scored.reply_lint[0]
+    assert _aggregate("x", [scored]).reply_lint_failures == 1
+
+
 def result(
     name: str,
     expected: str,

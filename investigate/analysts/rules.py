@@ -464,23 +464,39 @@ SLOW_MS = 2000.0
 """A request or step this slow (from a duration field of the log line) is a performance signal."""
 
 
+GATEWAY_TIMEOUTS = frozenset({408, 504, 524})
+"""HTTP statuses that say a request waited too long (client, gateway, origin timeout)."""
+
+
+def _measured_wait(e: Evidence) -> bool:
+    """The line measured latency itself: a duration over `SLOW_MS` or a timeout status."""
+    return (signals.duration_ms(e) or 0) >= SLOW_MS or bool(GATEWAY_TIMEOUTS & set(e.http_statuses))
+
+
 def detect_performance(data: AnalystInput) -> Finding:
     """Latency or timeouts for this customer without a third party to blame: a duration field
-    over `SLOW_MS` in the customer's new warnings, or (weak prior) slow/timeout wording."""
+    over `SLOW_MS` in the customer's new warnings, or (weak prior) slow/timeout wording — on an
+    error-level line with an error code only when the line measured the wait itself."""
     f = Finding("performance")
     for e in data.evidence:
         if (
             e.kind in ("log", "log_pattern")
             and e.matched
-            and e.level in ("info", "warning")  # slow, not failing: an error is a failure
             and e.novelty in ("new", "spike")
-            and (signals.duration_ms(e) or 0) >= SLOW_MS
             and not signals.calls_third_party(e)
+            and (
+                # slow, not failing (an error is a failure), or cut off for waiting too long
+                (e.level in ("info", "warning") and (signals.duration_ms(e) or 0) >= SLOW_MS)
+                or bool(GATEWAY_TIMEOUTS & set(e.http_statuses))
+            )
         ):
-            f.add(e, 3.0 if e.level == "warning" else 2.0)
+            f.add(e, 2.0 if e.level == "info" else 3.0)
     for e in _matching_logs(data, PERF, 3.0, exclude=(CONFIG,)).evidence:
-        if not signals.calls_third_party(e):  # a vendor timing out is an integration problem
-            f.add(e, 3.0)
+        if signals.calls_third_party(e):  # a vendor timing out is an integration problem
+            continue
+        if e.level in ("error", "critical") and e.error_codes and not _measured_wait(e):
+            continue  # a failure with a code (`…_TIMEOUT` inside it included) is an error
+        f.add(e, 3.0)
     f.statement = (
         f"Performance: requests for this account are slow or time out ({_short(f.evidence[0])})"
         if f.evidence
@@ -531,7 +547,16 @@ def detect_data(data: AnalystInput) -> Finding:
             f.add(e, 2.0)
     job = next((e for e in f.evidence if e.kind == "db_row"), None)
     logs = next((e for e in f.evidence if e.kind != "db_row"), None)
-    clauses = {"a job is stuck ({})": job, "and the pipeline reports {}": logs}
+    state = (
+        "is stuck"
+        if job is None or signals.is_stuck(job, data.ticket.created_at)
+        else "finished with errors"
+        if signals.is_job(job) and signals.is_partial(job)
+        else "failed"
+        if job is failed
+        else "is behind"
+    )
+    clauses = {f"a job {state} ({{}})": job, "and the pipeline reports {}": logs}
     f.statement = _say("Data delay", clauses, otherwise="A data delay.")
     return f
 

@@ -51,6 +51,10 @@ _RETRY_CLAIM = re.compile(r"\bretr(?:y|ying|ies|ied)\b|\bnothing (?:is|was) lost
 _RESOLVED_CLAIM = re.compile(r"\b(?:resolved|back to normal|working again|restored)\b", re.I)
 _SHOUT = re.compile(r"\b(?:URGENT|ASAP|CRITICAL|IMPORTANT|EMERGENCY)\b|!!+")
 _THANKS = re.compile(r"\bthank(?:s| you)\b", re.I)
+REPAIRED = "Reply lint repaired: "
+"""How the internal note starts the line listing what `enforce` had to repair (the eval counts
+a repaired reply as a failure: the composer should not need the repair)."""
+UNFIXED = "Reply lint — fix before sending: "
 
 
 @dataclass(frozen=True)
@@ -190,8 +194,8 @@ def enforce(
     fixed = [p for p in problems if p.rule not in {q.rule for q in left}]
     note = []
     if fixed:
-        note.append("Reply lint repaired: " + "; ".join(str(p) for p in fixed))
+        note.append(REPAIRED + "; ".join(str(p) for p in fixed))
     if left:
-        note.append("Reply lint — fix before sending: " + "; ".join(str(p) for p in left))
+        note.append(UNFIXED + "; ".join(str(p) for p in left))
     analysis.internal_note = "\n".join([analysis.internal_note, *note]).strip()
     return left

@@ -1,5 +1,5 @@
 """Which fields of a record (SQL row, exported record, JSON object) carry the signals the core
-reads: state, service, severity, account (tenant), region and, for invoices, the payment
+reads: the end of its span, state, service, severity, account (tenant), region and, for invoices, the payment
 attempts and error (Stripe-shaped exports: `attempt_count`, `last_payment_error`). Each source
 may name its own fields; the defaults read common names. The values land in typed `Evidence`
 fields; this is the one place the core reads a record's vocabulary."""
@@ -85,6 +85,10 @@ class AccountField(BaseModel):
 class FieldMapping(AccountField):
     """Mixed into record/SQL/HTTP source settings."""
 
+    end_field: str | None = Field(
+        None,
+        description="End of the record's span (an alert, incident, job): the item's last_seen.",
+    )
     status_field: str | None = Field(None, description="Default: status, state, …")
     status_values: dict[str, str] = Field(
         default_factory=dict,
@@ -108,6 +112,11 @@ def _first(row: Mapping[str, Any], named: str | None, defaults: tuple[str, ...])
             if labels.get(name) not in (None, ""):
                 return labels[name]
     return None
+
+
+def end_value(row: Mapping[str, Any], mapping: FieldMapping | None) -> Any:
+    """The raw value of the mapped `end_field` (a dotted path), or None."""
+    return _dig(row, mapping.end_field) if mapping and mapping.end_field else None
 
 
 def _dig(row: Mapping[str, Any], path: str) -> Any:

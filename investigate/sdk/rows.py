@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from investigate.models import Evidence, EvidenceKind
-from investigate.sdk.fieldmap import FieldMapping, apply
+from investigate.sdk.fieldmap import FieldMapping, apply, end_value
 from investigate.sdk.textmatch import EntityMatcher
 
 TIME_FIELDS = ("created_at", "created", "timestamp", "time", "updated_at", "started_at", "date")
@@ -135,6 +135,7 @@ def row_evidence(
         matched=sorted(matcher.find(haystack)),
         query=query,
         record=clean,
+        last_seen=parse_time(end_value(row, fields)),
     )
     return apply(evidence, row, fields)
 

@@ -142,6 +142,28 @@ async def test_defaults_without_a_field_map(tmp_path: Path, fake: FakeAdminAPI) 
     assert out.evidence[0].level is None and out.evidence[0].url is None
 
 
+async def test_time_and_end_of_a_span_are_mapped(tmp_path: Path, fake: FakeAdminAPI) -> None:
+    """A ferry operator's crossings API: nested start and end times, the end by a dotted path."""
+    fake.users["acc_1042"] = [
+        {"id": "crossing_12", "slot": {"depart": "2026-11-24T07:00:00Z", "arrive": None}},
+        {
+            "id": "crossing_13",
+            "slot": {"depart": "2026-11-24T08:00:00Z", "arrive": "2026-11-24T09:20:00Z"},
+        },
+    ]
+    cfg = section(
+        fake,
+        url=fake.url + "/api/accounts/{account_id}/users",
+        fields={"title": "id", "time": "slot.depart"},
+        end_field="slot.arrive",
+    )
+    out = await connector(tmp_path, cfg).collect(query(account_ids=["acc_1042"]))
+    by_title = {e.title: e for e in out.evidence}
+    assert by_title["crossing_13"].timestamp == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    assert by_title["crossing_13"].last_seen == datetime(2026, 11, 24, 9, 20, tzinfo=UTC)
+    assert by_title["crossing_12"].last_seen is None
+
+
 async def test_non_http_links_are_dropped(tmp_path: Path, fake: FakeAdminAPI) -> None:
     fake.accounts["acc_1042"]["links"] = {"admin": "javascript:alert(1)"}
     out = await connector(tmp_path, section(fake)).collect(query(account_ids=["acc_1042"]))

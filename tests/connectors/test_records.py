@@ -228,6 +228,25 @@ async def test_select_window_with_end_field_uses_span_overlap(tmp_path: Path) ->
     ]
 
 
+async def test_the_end_field_lands_in_the_evidence_as_last_seen(tmp_path: Path) -> None:
+    write_records(tmp_path / "alerts.json", ALERTS, "json")
+    conn = make_records(
+        tmp_path,
+        "alerts.json",
+        kind="alert",
+        select="window",
+        time_field="started_at",
+        end_field="ended_at",
+        title_field="id",
+    )
+
+    by_id = {e.record["id"]: e for e in (await collect(conn)).evidence}
+
+    assert by_id["a_overlap"].timestamp == datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
+    assert by_id["a_overlap"].last_seen == datetime(2026, 11, 24, 9, 15, tzinfo=UTC)
+    assert by_id["a_ongoing"].last_seen is None  # no end yet: still going
+
+
 async def test_select_window_without_end_field_uses_the_start_only(tmp_path: Path) -> None:
     write_records(tmp_path / "alerts.json", ALERTS, "json")
     conn = make_records(

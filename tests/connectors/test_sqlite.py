@@ -245,6 +245,29 @@ async def test_a_list_parameter_runs_once_per_value_up_to_max_values(
     assert "acc_2001" in result.evidence[0].matched
 
 
+async def test_a_query_maps_the_end_of_a_span_into_last_seen(tmp_path: Path, db: Path) -> None:
+    """A kiln controller's maintenance windows: start and end columns named by the query."""
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        """
+        CREATE TABLE kiln_windows (kiln TEXT, opened TEXT, closed TEXT, phase TEXT);
+        INSERT INTO kiln_windows VALUES
+            ('k7', '2026-11-24T06:00:00Z', '2026-11-24T07:45:00Z', 'done'),
+            ('k9', '2026-11-24T08:10:00Z', NULL, 'running');
+        """
+    )
+    conn.commit()
+    conn.close()
+    sql = "SELECT kiln, opened, closed, phase FROM kiln_windows ORDER BY kiln"
+    named = {"sql": sql, "kind": "incident", "title": "Kiln {kiln}"}
+    c = make_conn(tmp_path, {"kilns": {**named, "time_field": "opened", "end_field": "closed"}})
+    out = await c.collect(query(ticket()))
+    by_title = {e.title: e for e in out.evidence}
+    assert by_title["Kiln k7"].timestamp == datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    assert by_title["Kiln k7"].last_seen == datetime(2026, 11, 24, 7, 45, tzinfo=UTC)
+    assert by_title["Kiln k9"].last_seen is None
+
+
 async def test_max_rows_caps_each_run_with_a_note(tmp_path: Path, db: Path) -> None:
     conn = make_conn(tmp_path, {"users": USERS_QUERY}, max_rows=2)
 

@@ -91,6 +91,7 @@ _SECRET_WORDS = frozenset(
         *("token", "tokens", "accesstoken", "authtoken", "refreshtoken", "idtoken"),
         *("secret", "secrets", "clientsecret", "password", "passwords", "passwd", "pwd"),
         *("passphrase", "credential", "credentials", "creds", "auth", "authorization"),
+        *("pass", "pw"),
         *("signature", "sig"),
     }
 )
@@ -228,7 +229,7 @@ _KNOWN_KEYS = _rx(
     r"|gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}"  # GitHub
     r"|xox[abprs]-[A-Za-z0-9-]{10,255}"  # Slack
     r"|AIza[0-9A-Za-z_-]{35}"  # Google API keys
-    r"|(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])"  # AWS access key IDs
+    r"|(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Za-z])"  # AWS access key IDs
     r")"
 )
 _SK_DASH = _rx(  # Anthropic (sk-ant-…) and OpenAI (sk-proj-…, sk-…); a bare sk- needs a digit
@@ -287,7 +288,10 @@ _CARD = re.compile(
     r"(?<![0-9A-Za-z_+-])(?:[0-9]{13,19}"
     r"|[0-9]{4}(?:[ .\u00a0\u202f\u2009-][0-9]{4}){2}[ .\u00a0\u202f\u2009-][0-9]{1,4}"
     r"(?:[ .\u00a0\u202f\u2009-][0-9]{1,3})?"
-    r"|[0-9]{4}[ .\u00a0\u202f\u2009-][0-9]{6}[ .\u00a0\u202f\u2009-][0-9]{4,5})(?![0-9A-Za-z_])"
+    r"|[0-9]{4}[ .\u00a0\u202f\u2009-][0-9]{6}[ .\u00a0\u202f\u2009-][0-9]{4,5}"
+    # any grouping with one separator throughout, slashes too (`4242 42 4242 4242 42`, `4242/4242/…`)
+    r"|[0-9]{4}(?P<sep>[ ./\u00a0\u202f\u2009-])[0-9]{2,6}(?:(?P=sep)[0-9]{2,6}){1,4})"
+    r"(?![0-9A-Za-z_])"
 )
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -366,14 +370,19 @@ _RULES = (
     _Rule("SECRET", detect.cookies),
     _Rule("SECRET", _BEARER),
     _Rule("SECRET", _PASSWORD),
+    _Rule("SECRET", detect.quoted_assignments),
+    _Rule("SECRET", detect.prose_passwords),
     _Rule("SECRET", _LABELLED),
+    _Rule("SECRET", detect.opaque_keys),
     _Rule("NAME", detect.display_names),  # before the address beside it is taken
     _Rule("EMAIL", _EMAIL),
     _Rule("EMAIL", detect.obfuscated_emails),
+    _Rule("EMAIL", detect.spelled_emails),
     _Rule("NAME", detect.honorific_names),  # before a field's value can take `Dear Mrs`
 )
 _LATE_RULES = (  # after the configured strings and learned values
     _Rule("ID", detect.ibans),
+    _Rule("ID", detect.bank_accounts),
     _Rule("DOB", detect.births),
     _Rule("ID", detect.labelled_ids),
     _Rule("ID", detect.national_ids),
@@ -516,6 +525,9 @@ class Redactor:
         ):
             kind = field_kind(field)
             self.learn(kind, detect.name_parts(value) if kind == "NAME" else [value])
+        # a bank account behind its label is redacted wherever else it appears (an account ID
+        # the entity extractor took from `account number: …`, a bare digit string)
+        self.learn("ID", (text[s:e] for s, e in detect.bank_accounts(text)))
 
     def _build(self) -> None:
         secrets = MASKER.values()

@@ -18,8 +18,8 @@ consistently. `restore` puts the original values back into the model's answer, l
 | `EMAIL`     | `<EMAIL_n>`     | e-mail addresses (also `%40`-encoded); identity ignores case     |
 | `SENSITIVE` | `<SENSITIVE_n>` | the configured literal strings, case-insensitive, whole words,   |
 |             |                 | longest first; identity ignores case                             |
-| `CARD`      | `<CARD_n>`      | 13-19 digits (bare, or 4-4-4-4[-3] / 4-6-5 with one kind of      |
-|             |                 | space or dash) starting 2-6 and passing the Luhn check           |
+| `CARD`      | `<CARD_n>`      | 13-19 digits (bare, or grouped with one kind of space, dash, dot |
+|             |                 | or slash) starting 2-6 and passing the Luhn check                |
 | `IP`        | `<IP_n>`        | IPv4 with valid octets; IPv6 (full, `::`-compressed, v4-mapped)  |
 | `PHONE`     | `<PHONE_n>`     | `+` international (8-15 digits), North American `415-555-0132` / |
 |             |                 | `(415) 555 0132`, national `020 7946 0958` / `01 23 45 67 89`    |
@@ -33,7 +33,9 @@ birth behind a label (`DOB`); street addresses and UK postcodes (`ADDRESS`); the
 organisation's names and the values of personal-data fields, also the columns of a table under
 its header and of an SQL `INSERT` (`NAME`, and the field's kind); the display name beside an
 address and a surname after a title (`NAME`); session cookies (`SECRET`); e-mails in disguise
-(`[at]`/`[dot]`); a CVV beside a card; and every configured secret the masker knows. Tokens are also decoded (percent, HTML entities, `\\u` escapes, NFKC, base64)
+(`[at]`/`[dot]`, `(a)`, `arobase`, `name @ host . tld`); a CVV beside a card; bank accounts
+behind a label (`ID`); passwords in a sentence, quoted secrets in code and unlabelled base64
+keys (`SECRET`); and every configured secret the masker knows. Tokens are also decoded (percent, HTML entities, `\\u` escapes, NFKC, base64)
 and taken whole when what they decode to holds a finding.
 
 A *labelled high-entropy token* is 24+ characters of `[A-Za-z0-9+/=_-]` that mixes letters and

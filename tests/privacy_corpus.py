@@ -822,6 +822,143 @@ BENIGN += [
     "https://discord.com/api/webhooks is rate limited",
 ]
 
+# --- the third pass: detect-secrets' plugin families (benchmarks/secret_detectors.py) and the
+# shapes a rerun of the audit still found (issue 14) -----------------------------------------------
+_AZURE_BARE = [
+    base64.b64encode(hashlib.sha512(f"azure-bare-{i}".encode()).digest()).decode() for i in range(4)
+]
+_B64_QUOTED = _alnum("b64-quoted", 20) + "/" + _alnum("b64-quoted-2", 14) + "+" + _alnum("q3", 8)
+_DISCORD_BOT = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ." + _alnum("discord-bot", 27)
+_DISCORD_BOT2 = "NzkyNzE1NDU0MTk2MDg4ODQy.X-hvzA." + _alnum("discord-bot-2", 38)
+_PUTTY_BODY = "\n".join(
+    base64.b64encode(hashlib.sha256(f"putty{i}".encode()).digest()).decode() for i in range(3)
+)
+_SSH2_KEY = (
+    '---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: "canary"\n'
+    + _PUTTY_BODY
+    + "\n---- END SSH2 ENCRYPTED PRIVATE KEY ----"
+)
+_PUTTY_KEY = (
+    "PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nComment: canary\nPublic-Lines: 1\n"
+    "AAAAB3NzaC1yc2EAAAABJQ\nPrivate-Lines: 3\n" + _PUTTY_BODY + "\nPrivate-MAC: " + _hex("mac", 40)
+)
+
+CANARIES += [
+    # detect-secrets' plugin families that neither gitleaks nor our rules took
+    ("secret", f'aws_pass = "{_alnum("aws-pass", 40)}"', (_alnum("aws-pass", 40),)),
+    ("secret", "ACCAK9FALGYKHIPPHGNQ", ("ACCAK9FALGYKHIPPHGNQ",)),
+    ("secret", "A3TXK7PQLMZR2WY6BNCD", ("A3TXK7PQLMZR2WY6BNCD",)),
+    ("secret", _DISCORD_BOT, (_DISCORD_BOT[25:],)),
+    ("secret", f"bot token {_DISCORD_BOT2}", (_DISCORD_BOT2[25:],)),
+    ("secret", 'db_password = "letmeinplease"', ("letmeinplease",)),
+    ("secret", "PASSWORD ?= 'correcthorsebattery'", ("correcthorsebattery",)),
+    ("secret", f'private_key: "{_alnum("pk", 16)}"', (_alnum("pk", 16),)),
+    ("secret", 'secret = "s3cr3tValue"', ("s3cr3tValue",)),
+    ("secret", f'$api_key = "{_alnum("php", 18)}";', (_alnum("php", 18),)),
+    ("secret", '"client_secret": "x7Kp2mQ9vL"', ("x7Kp2mQ9vL",)),
+    ("secret", 'pwd := "Gopher2024x"', ("Gopher2024x",)),
+    ("secret", 'if (password == "Tr0ub4dor&3") {', ("Tr0ub4dor&3",)),
+    ("secret", 'const dbPass = "Secr3t!2024";', ("Secr3t!2024",)),
+    ("secret", _hex("mailchimp", 32) + "-us12", (_hex("mailchimp", 32),)),
+    ("secret", "mc key " + _hex("mailchimp2", 32) + "-us6", (_hex("mailchimp2", 32),)),
+    ("secret", _SSH2_KEY, (_PUTTY_BODY[:30], _PUTTY_BODY[-30:])),
+    ("secret", _PUTTY_KEY, (_PUTTY_BODY[:30], _PUTTY_BODY[-30:])),
+    (
+        "secret",
+        "https://api.softlayer.com/soap/v3/" + _hex("softlayer", 64),
+        (_hex("softlayer", 64)[:40],),
+    ),
+    ("secret", "sq0csp-" + _alnum("square", 43), (_alnum("square", 43),)),
+    ("secret", f'config["signing"] = "{_B64_QUOTED}"', (_B64_QUOTED,)),
+    # a bare base64 key (an Azure storage key: 88 characters ending `==`) in prose, no label
+    ("secret", f"The storage account key is {_AZURE_BARE[0]}", (_AZURE_BARE[0][:40],)),
+    ("secret", f"{_AZURE_BARE[1]} — das ist der Schlüssel aus dem Portal", (_AZURE_BARE[1][:40],)),
+    ("secret", f"voici la clé : {_AZURE_BARE[2]}", (_AZURE_BARE[2][20:60],)),
+    ("secret", f"copiada del portal ({_AZURE_BARE[3]}) ayer", (_AZURE_BARE[3][40:80],)),
+    # bank account numbers other than IBANs, behind a label (EN/DE/FR/ES)
+    ("bank", "sort code 20-00-00 account 55779911", ("20-00-00", "55779911")),
+    ("bank", "Sort code: 40-47-84, account number: 70872490", ("40-47-84", "70872490")),
+    ("bank", "sort code and account: 30-96-26 10457738", ("30-96-26", "10457738")),
+    ("bank", "Sortcode 60-16-13, Kontonummer 31926819", ("60-16-13", "31926819")),
+    ("bank", "BLZ 370 400 44, Kontonummer 0532013000", ("370 400 44", "0532013000")),
+    ("bank", "Bankleitzahl: 37040044 Konto-Nr. 532013001", ("37040044", "532013001")),
+    ("bank", "routing 021000021 account 123456789", ("021000021", "123456789")),
+    ("bank", "ABA routing number: 121000358, acct no. 9876543210", ("121000358", "9876543210")),
+    ("bank", "Routing-Nummer 011401533, Kontonummer 4455667788", ("011401533", "4455667788")),
+    (
+        "bank",
+        "numéro de routage 021000021 numéro de compte 55667788",
+        ("021000021", "55667788"),
+    ),
+    (
+        "bank",
+        "code banque 30006, code guichet 00001, numéro de compte 12345678901, clé RIB 89",
+        ("12345678901",),
+    ),
+    ("bank", "número de ruta 121000358, número de cuenta 000123456789", ("000123456789",)),
+    ("bank", "cuenta bancaria: 2100 0418 45 0200051332", ("0200051332",)),
+    ("bank", "2100-0418-45-0200051332", ("0200051332",)),
+    ("bank", "n° de compte : 00012345678", ("00012345678",)),
+    ("bank", "Kontonummer: 1234567890", ("1234567890",)),
+    ("bank", "bank account number 31926818", ("31926818",)),
+    # e-mails written `(a)`, `arobase`/`arroba`, `punkt`/`point`/`punto`, or with spaces
+    ("email", "canary.aparen(a)canary-corp.example", ("canary.aparen",)),
+    ("email", "canary.abrk[a]canary-corp.de", ("canary.abrk",)),
+    ("email", "jean.canari arobase canari-corp point fr", ("jean.canari",)),
+    ("email", "jeanne.canari arobase canari-corp.fr", ("jeanne.canari",)),
+    ("email", "juan.canario arroba canario-corp punto es", ("juan.canario",)),
+    ("email", "max.kanarie at kanarien-corp punkt de", ("max.kanarie",)),
+    ("email", "canary.spaced @ canary-corp . example", ("canary.spaced",)),
+    ("email", "canary.spaced2 @ mail . canary-corp . co . uk", ("canary.spaced2",)),
+    ("email", "canary.spaced3 @canary-corp . com", ("canary.spaced3",)),
+    # a password in a sentence
+    ("secret", "my password is Hunter2!x", ("Hunter2!x",)),
+    ("secret", "the new password was set to Kx9#mPq2 yesterday", ("Kx9#mPq2",)),
+    ("secret", 'password is now "Tr0ub4dor&3x"', ("Tr0ub4dor&3x",)),
+    ("secret", "mein Passwort ist Sommer!2025", ("Sommer!2025",)),
+    ("secret", "das Kennwort lautet Blume7#Tal", ("Blume7#Tal",)),
+    ("secret", "mon mot de passe est Soleil#2025", ("Soleil#2025",)),
+    ("secret", "le mot de passe est maintenant Plage!77", ("Plage!77",)),
+    ("secret", "mi contraseña es Playa#2025", ("Playa#2025",)),
+    ("secret", "la contraseña era Luna-2024x", ("Luna-2024x",)),
+    ("secret", "a senha é Praia#2025", ("Praia#2025",)),
+    # cards grouped 4-2-4-4-2 or with slashes (Luhn-valid)
+    ("card", "4242 42 4242 4242 42", ("4242 42 4242 4242 42", "4242 4242 42")),
+    ("card", "5555 55 5555 5544 44", ("5555 55 5555 5544 44", "5555 5544")),
+    ("card", "4000.05.6655.6655.56", ("4000.05.6655", "6655.6655.56")),
+    ("card", "4242/4242/4242/4242", ("4242/4242/4242/4242", "4242/4242")),
+    ("card", "5105/1051/0510/5100", ("5105/1051", "0510/5100")),
+    ("card", "3782/822463/10005", ("822463/10005",)),
+    ("card", "Kartennummer 4111/1111/1111/1111", ("4111/1111", "1111/1111")),
+]
+
+BENIGN += [
+    "my password is incorrect",
+    "mein Passwort ist abgelaufen",
+    "mon mot de passe est expiré",
+    "mi contraseña es incorrecta",
+    "the password is too short",
+    'password = "" (empty)',
+    '{"errors": {"password": "required"}}',
+    "routing table updated",
+    "sort code column is empty",
+    "account 1007",
+    "Konto gesperrt seit 2026-11-20",
+    "compte bloqué",
+    "la cuenta está suspendida",
+    "ping @ support . thanks",
+    "failed at step . retry",
+    "logged in at app.example.com",
+    "ratio 4242/4242",
+    "path 2026/11/24/0815",
+    "card 4242/4242/4242/4241",
+    "card ending 4242",
+    "see /api/v2/exports/8812/download?format=csv",
+    '"cache_key": "dashboard-42"',
+    '"token_type": "Bearer"',
+    'secret_name = "prod-db-2"',
+]
+
 # KNOWN GAPS: shapes that still reach the model (left out of the corpus above, on purpose).
 # - people's names in free prose or log text with no label, title or field (`session started
 #   for Ingrid Kanarienholm`) unless they are the requester's: use `redaction.sensitive`;
@@ -831,6 +968,5 @@ BENIGN += [
 #   (`〒100-0001 東京都千代田区千代田1-1`);
 # - national IDs written as bare digits without a label or formatting (`111222333`, a BSN);
 # - a year of birth alone (`born in 1985`);
-# - card numbers grouped with slashes (`4242/4242/4242/4242`).
 # - a surname after `Dr`, `Miss` or `M.` (left out: `Lee Dr.`, `Cache Miss`, an initial);
 # - a name with a doubled quote in an SQL literal (`'O''Brien'` is learned as `O'Brien`).

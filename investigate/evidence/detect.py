@@ -149,6 +149,11 @@ _OUR_KEYS = re.compile(
     r"|npm_[A-Za-z0-9]{36}|pypi-AgE[A-Za-z0-9_-]{50,}"  # package registries
     r"|ya29\.[A-Za-z0-9_-]{20,2048}|1//0[A-Za-z0-9_-]{40,512}"  # Google OAuth access/refresh
     r"|discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,100}"  # Discord webhook
+    # from detect-secrets' plugins (benchmarks/secret_detectors.py), which gitleaks misses:
+    r"|[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])"  # Discord bot
+    r"|[0-9a-f]{32}-us[0-9]{1,2}(?![0-9A-Za-z])"  # Mailchimp, unlabelled
+    r"|sq0csp-[0-9A-Za-z_-]{43}"  # Square OAuth secret
+    r"|api\.softlayer\.com/soap/v3(?:\.1)?/[a-z0-9]{64}"  # SoftLayer API URL
     r")"
 )
 
@@ -181,7 +186,112 @@ _KEY_BLOCK = re.compile(
 )
 
 
-key_blocks = _spans(_KEY_BLOCK)
+# SSH2 (RFC 4716) private keys and PuTTY key files: from the first line to the END line or the
+# `Private-MAC`, or (cut short) to the end of the body.
+_OTHER_KEY_BLOCK = re.compile(
+    r"(?:----[ ]BEGIN[ ]SSH2[ A-Z]{0,40}PRIVATE[ ]KEY[ ]----|PuTTY-User-Key-File-[0-9]:)"
+    r"(?:[A-Za-z][\w-]{0,30}:[^\n\\]{0,400}|(?:\s|\\[nrt])+|[A-Za-z0-9+/=]+){0,4096}"
+    r"(?:----[ ]END[ ]SSH2[ A-Z]{0,40}PRIVATE[ ]KEY[ ]----)?"
+)
+
+
+def key_blocks(text: str) -> Iterator[Span]:
+    for rx in (_KEY_BLOCK, _OTHER_KEY_BLOCK):
+        for m in rx.finditer(text):
+            yield m.span()
+
+
+# A quoted value assigned to a password or key in code or config (`db_password = "…"`,
+# `pwd := "…"`, `if (password == "…")`, `"client_secret": "…"`), shorter than the labelled
+# high-entropy tokens: what detect-secrets' KeywordDetector finds.
+_QUOTED_ASSIGNMENT = re.compile(
+    r"(?<![A-Za-z0-9_.-])(?P<label>[A-Za-z_][A-Za-z0-9_.-]{0,63})[\"'\]]{0,2}[ \t]{0,3}"
+    r"(?P<op>:=|==|!=|\?=|=>|=|:)[ \t]{0,3}(?P<q>[\"'`])(?P<v>[^\"'`\s\\]{6,200})(?P=q)"
+)
+_PASSWORD_WORDS = frozenset({"pass", "password", "passwd", "pwd", "passphrase", "passwort"})
+_PASSWORD_WORDS |= {"kennwort"}
+_KEY_OWNERS = frozenset({"api", "private", "secret", "access", "auth", "signing", "encryption"})
+_KEY_OWNERS |= {"master", "client", "app", "consumer"}
+_LAST_SECRET_WORDS = frozenset({"secret", "secrets", "token", "apikey", "clientsecret"})
+_STATUS_WORDS = frozenset(
+    {"required", "invalid", "incorrect", "missing", "expired", "mismatch", "redacted", "hidden"}
+)
+_COMPONENT = re.compile(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_LIKELY_ID = re.compile(r"[a-z]{1,5}_[A-Za-z0-9]+")  # `req_8f2k…`, `cus_Nffr…`
+
+
+def quoted_assignments(text: str) -> Iterator[Span]:
+    pos = 0
+    while (m := _QUOTED_ASSIGNMENT.search(text, pos)) is not None:
+        if _secret_assignment(m):
+            yield m.span("v")
+            pos = m.end()
+        else:  # `this: "client_secret": "…"`: the quoted "value" may be the next label
+            pos = m.start("v")
+
+
+def _secret_assignment(m: re.Match[str]) -> bool:
+    words = [c.lower() for c in _COMPONENT.findall(m.group("label"))]
+    value = m.group("v")
+    if not words or value.lower() in _STATUS_WORDS or value.strip("*•xX.") == "":
+        return False
+    if any(w in _PASSWORD_WORDS for w in words):
+        plain_ok = m.group("op") != ":" and len(value) >= 8  # code, not a JSON error body
+        return plain_ok or not value.isalpha() or any(c.isupper() for c in value[1:])
+    if words[-1] in _LAST_SECRET_WORDS or (
+        words[-1] == "key" and len(words) > 1 and words[-2] in _KEY_OWNERS
+    ):
+        return (
+            len(value) >= 8
+            and any(c.isdigit() for c in value)
+            and any(c.isalpha() for c in value)
+            and not _LIKELY_ID.fullmatch(value)
+            and entropy(value) >= 2.5
+        )
+    return False
+
+
+# A password in a sentence: `my password is Hunter2!x`, `mein Passwort ist …`, `mon mot de
+# passe est …`, `mi contraseña es …`, `a senha é …`. Only values that are not a plain word.
+_PROSE_PASSWORD = re.compile(
+    r"(?i)(?<![\w])(?:pass(?:word|wd|phrase)|passwort|kennwort|mot[ ]de[ ]passe|contrase[ñn]a|"
+    r"senha|wachtwoord|has[łl]o|l[öo]senord)"
+    r"[ ](?:(?:is|was|ist|war|lautet|est|était|es|era|é|è|será|sera|wird)"
+    r"(?:[ ](?:now|still|jetzt|nun|noch|maintenant|toujours|ahora|todavía|agora))?"
+    r"(?:[ ](?:set|changed|reset)[ ]to)?|(?:set|changed|reset)[ ]to)"
+    r"[ ]{1,3}(?::[ ]{0,2})?[\"'“«]?(?P<v>[^\s\"'”»`<>]{4,128})"
+)
+
+
+def prose_passwords(text: str) -> Iterator[Span]:
+    for m in _PROSE_PASSWORD.finditer(text):
+        value = m.group("v").rstrip(".,;:)]}")
+        if len(value) < 4 or value.lower() in _STATUS_WORDS:
+            continue
+        if value.isalpha() and (value.isupper() or not any(c.isupper() for c in value[1:])):
+            continue  # a plain word (`incorrect`, `expiré`, `WRONG`)
+        yield m.start("v"), m.start("v") + len(value)
+
+
+# An unlabelled base64 key (an Azure storage key: 88 characters ending `==`; a signing key in
+# quotes): 38+ characters that mix capitals, small letters and digits, hold `+`, `/` or end in
+# `=`, with high entropy (4.5 bits per character, detect-secrets' limit); not a path (few `/`).
+_OPAQUE_B64 = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/]{38,4096}={0,2}(?![A-Za-z0-9+/=_-])")
+
+
+def opaque_keys(text: str) -> Iterator[Span]:
+    for m in _OPAQUE_B64.finditer(text):
+        value = m.group()
+        body = value.rstrip("=")
+        if (
+            ("+" in body or "/" in body or value.endswith("="))
+            and body.count("/") <= len(body) // 12
+            and any(c.isupper() for c in body)
+            and any(c.islower() for c in body)
+            and any(c.isdigit() for c in body)
+            and entropy(body) >= 4.5
+        ):
+            yield m.span()
 
 
 # --- phone numbers -----------------------------------------------------------------------------
@@ -297,6 +407,54 @@ def ibans(text: str) -> Iterator[Span]:
                 break
 
 
+# Bank account numbers other than IBANs, behind a label (EN/DE/FR/ES): a sort code, routing
+# number, BLZ or bank/branch code and the account after it; an account number behind a label
+# that says it is a bank account; any account label near a bank code.
+_BANK_CODE_LABEL = (
+    r"sort[ -]?code|bankleitzahl|blz|routing(?:[ -]?(?:number|no|nr|nummer))?|"
+    r"aba(?:[ ]routing)?(?:[ ](?:number|no))?|rtn|num[ée]ro[ ]de[ ]routage|"
+    r"code[ ](?:banque|guichet)|n[úu]mero[ ]de[ ](?:ruta|enrutamiento)|"
+    r"c[óo]digo[ ](?:de[ ])?(?:banco|sucursal|entidad|oficina)"
+)
+_STRONG_ACCOUNT_LABEL = (
+    r"bank[ ]?account(?:[ ](?:number|no\.?|nr\.?|\#))?|a/c(?:[ ]no\.?)?|kontonummer|"
+    r"konto-?nr\.?|kto\.?(?:-?nr\.?)?|bankkonto|(?:num[ée]ro|n[°º]\.?)[ ]de[ ]compte"
+    r"(?:[ ]bancaire)?|compte[ ]bancaire|(?:n[úu]mero|n\.?[°º]\.?)[ ]de[ ]cuenta(?:[ ]bancaria)?|"
+    r"cuenta[ ]bancaria"
+)
+_ACCOUNT_LABEL = (
+    _STRONG_ACCOUNT_LABEL + r"|account(?:[ ](?:number|no\.?|nr\.?|\#))?|acct\.?(?:[ ]no\.?)?|"
+    r"konto|compte|cuenta"
+)
+_ACCOUNT_VALUE = r"(?P<v>[0-9](?:[0-9]|[ -](?=[0-9])){5,24})(?![0-9])"
+_BANK_CODE = re.compile(
+    rf"(?i)(?<![\w])(?:{_BANK_CODE_LABEL})[ \t]{{0,3}}(?:(?:and|und|et|y)[ ](?:account|konto|compte|"
+    r"cuenta)[ \t]{0,3})?[:#]?[ \t]{0,3}"
+    r"(?P<code>[0-9]{2}-[0-9]{2}-[0-9]{2}|[0-9]{2}[ ][0-9]{2}[ ][0-9]{2}|[0-9]{3}[ ][0-9]{3}[ ][0-9]{2}"
+    r"|[0-9]{5,9})(?![0-9])"
+    rf"(?:[ \t,;/]{{1,3}}(?:(?:{_ACCOUNT_LABEL})\.?[ \t]{{0,3}}[:#]?[ \t]{{0,3}})?{_ACCOUNT_VALUE})?"
+)
+_ACCOUNT = re.compile(
+    rf"(?i)(?<![\w])(?P<label>{_ACCOUNT_LABEL})\.?[ \t]{{0,3}}[:#]?[ \t]{{0,3}}{_ACCOUNT_VALUE}"
+)
+_STRONG_ACCOUNT = re.compile(rf"(?i)(?:{_STRONG_ACCOUNT_LABEL})")
+BANK_CONTEXT = 100
+"""An account label counts as a bank's within this many characters of a bank code."""
+
+
+def bank_accounts(text: str) -> Iterator[Span]:
+    codes: list[Span] = []
+    for m in _BANK_CODE.finditer(text):
+        codes.append(m.span())
+        yield m.span("code")
+        if m.group("v"):
+            yield m.span("v")
+    for m in _ACCOUNT.finditer(text):
+        near = any(s - BANK_CONTEXT <= m.start() <= e + BANK_CONTEXT for s, e in codes)
+        if near or _STRONG_ACCOUNT.fullmatch(m.group("label")):
+            yield m.span("v")
+
+
 _Validator = Callable[[str], bool]
 _FORMATTED_IDS: tuple[tuple[re.Pattern[str], _Validator], ...] = (
     (
@@ -334,6 +492,10 @@ _FORMATTED_IDS: tuple[tuple[re.Pattern[str], _Validator], ...] = (
         re.compile(r"(?<![\w.-])[0-9]{2}\.[0-9]{2}\.[0-9]{2}-[0-9]{3}\.[0-9]{2}(?![\w-])"),
         _stdnum("be.nn"),
     ),  # Belgian national number (`85.07.30-033.28`)
+    (
+        re.compile(r"(?<![\w-])[0-9]{4}([ -]?)[0-9]{4}\1[0-9]{2}\1[0-9]{10}(?![\w-])"),
+        _stdnum("es.ccc"),
+    ),  # Spanish bank account (código cuenta cliente, `2100 0418 45 0200051332`)
     (
         re.compile(r"(?<![\w-])[0-9]{8}-?[A-Z](?![\w-])"),
         _stdnum("es.dni"),
@@ -500,6 +662,38 @@ def obfuscated_emails(text: str) -> Iterator[Span]:
     """`name [at] host [dot] tld`, `name (at) host.tld`, `name AT host DOT tld`."""
     for m in _OBFUSCATED_EMAIL.finditer(text):
         if _SPELLED.search(m.group()):
+            yield m.span()
+
+
+# `name(a)host.tld`, `name arobase host point fr`, `name arroba host punto es`, `name @ host . tld`:
+# only with a known top-level domain at the end (`failed at step . retry` is not an address).
+_AT_SPELLED = (
+    r"(?:[ ]?[\[(](?:a|@)[\])][ ]?|[ ]{1,3}(?i:arobase|arroba|chiocciola|klammeraffe)[ ]{1,3}"
+    r"|[ ]{1,3}@[ ]{0,3}|@[ ]{1,3}|[ ](?:at|AT)[ ])"
+)
+_DOT_SPELLED = r"(?:[ ]{0,3}\.[ ]{0,3}|[ ]{1,3}(?i:point|punkt|punto|dot)[ ]{1,3})"
+_TLD = (
+    r"(?i:com|net|org|info|biz|dev|app|io|ai|eu|example|test|co|uk|de|fr|es|it|nl|be|ch|at|pt|"
+    r"pl|se|dk|no|fi|ie|us|ca|au|br|mx|jp|ru|in|lu|cz)"
+)
+_SPELLED_EMAIL = re.compile(
+    r"(?<![\w.%+-])[\w.%+-]{1,64}"
+    + _AT_SPELLED
+    + r"(?:[\w-]{1,63}"
+    + _DOT_SPELLED
+    + r"){1,6}"
+    + _TLD
+    + r"(?![\w-])"
+)
+_SPELLED_MARK = re.compile(
+    r"[\[(](?:a|@)[\])]|\s@|@\s|\s\.|\.\s|(?i:\s(?:arobase|arroba|chiocciola|klammeraffe|point|"
+    r"punkt|punto)\s)"
+)
+
+
+def spelled_emails(text: str) -> Iterator[Span]:
+    for m in _SPELLED_EMAIL.finditer(text):
+        if _SPELLED_MARK.search(m.group()):
             yield m.span()
 
 

@@ -18,8 +18,8 @@ consistently. `restore` puts the original values back into the model's answer, l
 | `EMAIL`     | `<EMAIL_n>`     | e-mail addresses (also `%40`-encoded); identity ignores case     |
 | `SENSITIVE` | `<SENSITIVE_n>` | the configured literal strings, case-insensitive, whole words,   |
 |             |                 | longest first; identity ignores case                             |
-| `CARD`      | `<CARD_n>`      | 13-19 digits (bare, or 4-4-4-4[-3] / 4-6-5 with one kind of      |
-|             |                 | space or dash) starting 2-6 and passing the Luhn check           |
+| `CARD`      | `<CARD_n>`      | 13-19 digits (bare, or grouped with one kind of space, dash, dot |
+|             |                 | or slash) starting 2-6 and passing the Luhn check                |
 | `IP`        | `<IP_n>`        | IPv4 with valid octets; IPv6 (full, `::`-compressed, v4-mapped)  |
 | `PHONE`     | `<PHONE_n>`     | `+` international (8-15 digits), North American `415-555-0132` / |
 |             |                 | `(415) 555 0132`, national `020 7946 0958` / `01 23 45 67 89`    |
@@ -33,7 +33,9 @@ birth behind a label (`DOB`); street addresses and UK postcodes (`ADDRESS`); the
 organisation's names and the values of personal-data fields, also the columns of a table under
 its header and of an SQL `INSERT` (`NAME`, and the field's kind); the display name beside an
 address and a surname after a title (`NAME`); session cookies (`SECRET`); e-mails in disguise
-(`[at]`/`[dot]`); a CVV beside a card; and every configured secret the masker knows. Tokens are also decoded (percent, HTML entities, `\\u` escapes, NFKC, base64)
+(`[at]`/`[dot]`, `(a)`, `arobase`, `name @ host . tld`); a CVV beside a card; bank accounts
+behind a label (`ID`); passwords in a sentence, quoted secrets in code and unlabelled base64
+keys (`SECRET`); and every configured secret the masker knows. Tokens are also decoded (percent, HTML entities, `\\u` escapes, NFKC, base64)
 and taken whole when what they decode to holds a finding.
 
 A *labelled high-entropy token* is 24+ characters of `[A-Za-z0-9+/=_-]` that mixes letters and
@@ -91,6 +93,7 @@ _SECRET_WORDS = frozenset(
         *("token", "tokens", "accesstoken", "authtoken", "refreshtoken", "idtoken"),
         *("secret", "secrets", "clientsecret", "password", "passwords", "passwd", "pwd"),
         *("passphrase", "credential", "credentials", "creds", "auth", "authorization"),
+        *("pass", "pw"),
         *("signature", "sig"),
     }
 )
@@ -228,7 +231,7 @@ _KNOWN_KEYS = _rx(
     r"|gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}"  # GitHub
     r"|xox[abprs]-[A-Za-z0-9-]{10,255}"  # Slack
     r"|AIza[0-9A-Za-z_-]{35}"  # Google API keys
-    r"|(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])"  # AWS access key IDs
+    r"|(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Za-z])"  # AWS access key IDs
     r")"
 )
 _SK_DASH = _rx(  # Anthropic (sk-ant-…) and OpenAI (sk-proj-…, sk-…); a bare sk- needs a digit
@@ -287,7 +290,10 @@ _CARD = re.compile(
     r"(?<![0-9A-Za-z_+-])(?:[0-9]{13,19}"
     r"|[0-9]{4}(?:[ .\u00a0\u202f\u2009-][0-9]{4}){2}[ .\u00a0\u202f\u2009-][0-9]{1,4}"
     r"(?:[ .\u00a0\u202f\u2009-][0-9]{1,3})?"
-    r"|[0-9]{4}[ .\u00a0\u202f\u2009-][0-9]{6}[ .\u00a0\u202f\u2009-][0-9]{4,5})(?![0-9A-Za-z_])"
+    r"|[0-9]{4}[ .\u00a0\u202f\u2009-][0-9]{6}[ .\u00a0\u202f\u2009-][0-9]{4,5}"
+    # any grouping with one separator throughout, slashes too (`4242 42 4242 4242 42`, `4242/4242/…`)
+    r"|[0-9]{4}(?P<sep>[ ./\u00a0\u202f\u2009-])[0-9]{2,6}(?:(?P=sep)[0-9]{2,6}){1,4})"
+    r"(?![0-9A-Za-z_])"
 )
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -366,14 +372,19 @@ _RULES = (
     _Rule("SECRET", detect.cookies),
     _Rule("SECRET", _BEARER),
     _Rule("SECRET", _PASSWORD),
+    _Rule("SECRET", detect.quoted_assignments),
+    _Rule("SECRET", detect.prose_passwords),
     _Rule("SECRET", _LABELLED),
+    _Rule("SECRET", detect.opaque_keys),
     _Rule("NAME", detect.display_names),  # before the address beside it is taken
     _Rule("EMAIL", _EMAIL),
     _Rule("EMAIL", detect.obfuscated_emails),
+    _Rule("EMAIL", detect.spelled_emails),
     _Rule("NAME", detect.honorific_names),  # before a field's value can take `Dear Mrs`
 )
 _LATE_RULES = (  # after the configured strings and learned values
     _Rule("ID", detect.ibans),
+    _Rule("ID", detect.bank_accounts),
     _Rule("DOB", detect.births),
     _Rule("ID", detect.labelled_ids),
     _Rule("ID", detect.national_ids),
@@ -516,6 +527,9 @@ class Redactor:
         ):
             kind = field_kind(field)
             self.learn(kind, detect.name_parts(value) if kind == "NAME" else [value])
+        # a bank account behind its label is redacted wherever else it appears (an account ID
+        # the entity extractor took from `account number: …`, a bare digit string)
+        self.learn("ID", (text[s:e] for s, e in detect.bank_accounts(text)))
 
     def _build(self) -> None:
         secrets = MASKER.values()

@@ -9,7 +9,10 @@ read for its intent, not for its diagnosis.
 The reading is grammatical, not a list of sentences. The language is told first from its
 function words (`language`; no library: four languages, a few dozen words each, deterministic
 and free to import), then that language's cues are read, with English's (support tickets mix in
-English terms):
+English terms). Measured against a library made for the job on the held-out phrasings
+(`tests/fixtures/intent/heldout.yaml`): py3langid 0.4 restricted to these four languages tells
+192 of 192, this 190 of 192, but py3langid costs ~0.7 s of CPU per process to import and load
+its model and brings numpy (+35 MB), more than the whole offline investigation of a ticket:
 
 - a question: a question mark, an interrogative word or an inverted verb at the start of a
   sentence (`is it…`, `funktioniert…`, `couvre-t-elle…`), or an indirect question (a verb of

@@ -117,6 +117,9 @@ class HttpJsonConfig(ConnectorConfig, FieldMapping):
     kind: EvidenceKind = "db_row"
     items: str = Field("@", description="JMESPath to the list of items in the body.")
     fields: FieldMap = Field(default_factory=FieldMap)
+    time_field: str | None = Field(
+        None, description="The item's time, a key or dotted path (fields.time, a JMESPath, wins)."
+    )
     provides: Provides = Field(default_factory=dict)
     max_values: int = Field(5, ge=1, le=50)
     max_requests: int = Field(10, ge=1, le=100)
@@ -306,6 +309,7 @@ class HttpJson(Connector[HttpJsonConfig]):
                 f"{k}={v}" for k, v in list(item.items())[:4] if not isinstance(v, dict | list)
             ),
             fields=self.config,
+            time_field=self.config.time_field,
         )
         if f.title and (title := _text(jmespath.search(f.title, item))):
             evidence.title = title[:300]

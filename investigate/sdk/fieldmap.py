@@ -119,6 +119,12 @@ def end_value(row: Mapping[str, Any], mapping: FieldMapping | None) -> Any:
     return _dig(row, mapping.end_field) if mapping and mapping.end_field else None
 
 
+def value_at(row: Mapping[str, Any], path: str) -> Any:
+    """`row[path]`, else the dotted path into nested objects (`slot.depart`)."""
+    value = row.get(path)
+    return _dig(row, path) if value is None and "." in path else value
+
+
 def _dig(row: Mapping[str, Any], path: str) -> Any:
     value: Any = row
     for part in path.split("."):

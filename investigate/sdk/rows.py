@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from investigate.models import Evidence, EvidenceKind
-from investigate.sdk.fieldmap import FieldMapping, apply, end_value
+from investigate.sdk.fieldmap import FieldMapping, apply, end_value, value_at
 from investigate.sdk.textmatch import EntityMatcher
 
 TIME_FIELDS = ("created_at", "created", "timestamp", "time", "updated_at", "started_at", "date")
@@ -101,7 +101,7 @@ def _in_range(when: datetime) -> bool:
 
 def row_time(row: Mapping[str, Any], field: str | None) -> datetime | None:
     if field:
-        return parse_time(row.get(field))
+        return parse_time(value_at(row, field))
     for name in TIME_FIELDS:
         if name in row and (value := parse_time(row[name])) is not None:
             return value

@@ -164,6 +164,26 @@ async def test_time_and_end_of_a_span_are_mapped(tmp_path: Path, fake: FakeAdmin
     assert by_title["crossing_12"].last_seen is None
 
 
+async def test_time_field_names_the_time_like_records_and_sql(
+    tmp_path: Path, fake: FakeAdminAPI
+) -> None:
+    """The same key names as the records and SQL sources: `time_field` (a key or a dotted
+    path) and `end_field`, without writing a JMESPath."""
+    fake.users["acc_1042"] = [
+        {"id": "crossing_13", "slot": {"depart": "2026-11-24T08:00:00Z", "arrive": None}}
+    ]
+    cfg = section(
+        fake,
+        url=fake.url + "/api/accounts/{account_id}/users",
+        fields={"title": "id"},
+        time_field="slot.depart",
+        end_field="slot.arrive",
+    )
+    out = await connector(tmp_path, cfg).collect(query(account_ids=["acc_1042"]))
+    assert out.evidence[0].timestamp == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    assert out.evidence[0].last_seen is None  # still going
+
+
 async def test_non_http_links_are_dropped(tmp_path: Path, fake: FakeAdminAPI) -> None:
     fake.accounts["acc_1042"]["links"] = {"admin": "javascript:alert(1)"}
     out = await connector(tmp_path, section(fake)).collect(query(account_ids=["acc_1042"]))

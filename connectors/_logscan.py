@@ -696,24 +696,38 @@ def first_time(
 
 
 def seek_range(
-    handle: IO[bytes], size: int, since: datetime, until: datetime, time_of: TimeOf, limit: int
+    handle: IO[bytes],
+    size: int,
+    since: datetime,
+    until: datetime,
+    time_of: TimeOf,
+    limit: int,
+    probed: dict[int, datetime | None] | None = None,
 ) -> tuple[int, int] | None:
     """Byte range [start, stop) holding the lines timed `since`..`until` in a time-ordered
     file, by binary search; None when the file is not ordered (or not dated) and must be read
-    whole. `stop` is -1 for "to the end"."""
+    whole. `stop` is -1 for "to the end". `probed` (offset → time found there) keeps the
+    probes of one file version for the next search: a batch's tickets probe the same offsets."""
+    memo: dict[int, datetime | None] = {} if probed is None else probed
+
+    def when(offset: int) -> datetime | None:
+        if offset not in memo:
+            memo[offset] = first_time(handle, offset, time_of, limit)[0]
+        return memo[offset]
+
     if size <= 4 * PROBE_BYTES:
         return None
-    samples = []
-    for i in range(PROBES):
-        found, _ = first_time(handle, (size - PROBE_BYTES) * i // (PROBES - 1), time_of, limit)
-        if found is not None:
-            samples.append(found)
+    samples = [
+        found
+        for i in range(PROBES)
+        if (found := when((size - PROBE_BYTES) * i // (PROBES - 1))) is not None
+    ]
     if len(samples) < PROBES // 2 or any(
         b < a - ORDER_SLACK for a, b in itertools.pairwise(samples)
     ):
         return None
-    start = _bisect(handle, size, since - ORDER_SLACK, time_of, limit)
-    stop = _bisect(handle, size, until + ORDER_SLACK, time_of, limit, after=True)
+    start = _bisect(handle, size, since - ORDER_SLACK, when)
+    stop = _bisect(handle, size, until + ORDER_SLACK, when, after=True)
     return start, (-1 if stop >= size else stop)
 
 
@@ -721,8 +735,7 @@ def _bisect(
     handle: IO[bytes],
     size: int,
     bound: datetime,
-    time_of: TimeOf,
-    limit: int,
+    when: Callable[[int], datetime | None],
     *,
     after: bool = False,
 ) -> int:
@@ -731,7 +744,7 @@ def _bisect(
     lo, hi = 0, size
     while hi - lo > PROBE_BYTES:
         mid = (lo + hi) // 2
-        found, _ = first_time(handle, mid, time_of, limit)
+        found = when(mid)
         if found is None:
             hi = mid  # no dated line here: be generous and read from lo
             continue

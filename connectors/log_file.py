@@ -38,12 +38,13 @@ are new (or spiking) in the window compared with the same files before it, group
 
 from __future__ import annotations
 
+import functools
 import glob
 import gzip
 import itertools
 import mmap
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -168,6 +169,10 @@ class LogFile(Connector[LogFileConfig]):
     config_model = LogFileConfig
     description = "JSON-lines or plain-text log files (globs, .gz too), streamed"
     plans_batches = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._keys: dict[Path, tuple[object, ...]] = {}
 
     def files(self) -> list[Path]:
         base = self.ctx.config.base_dir
@@ -299,7 +304,7 @@ class LogFile(Connector[LogFileConfig]):
         limit = self.config.max_line_bytes
         fmt = _READING.format = self.detection(path).format
         index = self._levels(path, fmt)
-        finder = _finder(matcher, limit, index)
+        finder = functools.cache(lambda: _finder(matcher, limit, index))  # not when planned
         parsed = self._parsed(path)
         if (
             index is not None
@@ -308,7 +313,7 @@ class LogFile(Connector[LogFileConfig]):
             and self._scan_mapped(path, query, grouper, matcher, stats, index, finder, parsed)
         ):
             return
-        records = Records(finder, fmt, limit)
+        records = Records(finder(), fmt, limit)
         with _open(path) as handle:
             stop = self._seek(path, handle, query.baseline_start, query.window.end)
             if stop is None:
@@ -332,7 +337,7 @@ class LogFile(Connector[LogFileConfig]):
         matcher: EntityMatcher,
         stats: ScanStats,
         index: LevelIndex,
-        finder: Finder,
+        finder: Callable[[], Finder],
         parsed: dict[int, LogLine | None],
     ) -> bool:
         """A batch's scan of a single-line format: the file mapped, not read; the level-marker
@@ -369,7 +374,7 @@ class LogFile(Connector[LogFileConfig]):
                 wanted = [v.encode() for v in matcher.values]
                 named = planned.lines(mapped, begin, end, wanted) if planned else None
                 if named is None:  # no plan, or a value it does not hold: a scan of our own
-                    named = scan_entities(finder, mapped, begin, end)
+                    named = scan_entities(finder(), mapped, begin, end)
                 offsets, kept = index.kept(begin, end)
                 raws = [(start, line_at(mapped, start, stop_, limit)) for start, stop_, _ in named]
             finally:
@@ -437,11 +442,17 @@ class LogFile(Connector[LogFileConfig]):
             grouper.add(line)
 
     def _file_key(self, path: Path) -> tuple[object, ...]:
-        """This file's version and everything that decides how it is read."""
+        """This file's version and everything that decides how it is read (the version as this
+        investigation first saw it: one `stat` per file, not one per cache it looks in)."""
+        known = self._keys.get(path)
+        if known is not None:
+            return known
         info = path.stat()
         c = self.config
         fields = tuple(sorted((c.fields or {}).items()))
-        return (LogFile, str(path), info.st_size, info.st_mtime_ns, c.format, c.regex, fields)
+        key = (LogFile, str(path), info.st_size, info.st_mtime_ns, c.format, c.regex, fields)
+        self._keys[path] = key
+        return key
 
     def _levels(self, path: Path, fmt: logformats.LogFormat) -> LevelIndex | None:
         """In a batch (with Hyperscan), the level-marker lines of this file version, found once
@@ -509,7 +520,11 @@ class LogFile(Connector[LogFileConfig]):
             handle.seek(0)
             return None if first is not None and first > until + ORDER_SLACK else -1
         size = path.stat().st_size
-        found = seek_range(handle, size, since, until, self._time_of, limit)
+        probed = None
+        if self.ctx.batch:  # the tickets of a batch probe the same offsets of this version
+            with _INDEX_LOCK:
+                probed = self.ctx.memo.setdefault(("probes", *self._file_key(path)), {})
+        found = seek_range(handle, size, since, until, self._time_of, limit, probed)
         if found is None:
             handle.seek(0)
             return -1

@@ -213,6 +213,35 @@ def test_seek_range_finds_the_baseline_start_by_binary_search(
     assert stop == -1 or stop > wanted[-1]
 
 
+def test_seek_range_reuses_the_probes_of_earlier_searches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's tickets search one file version for their own windows: the probes already
+    read are kept (`probed`), every range is the one a fresh search finds, and the later
+    searches read only the offsets the earlier ones did not."""
+    monkeypatch.setattr(logscan, "PROBE_BYTES", 2048)
+    path = tmp_path / "ordered.jsonl"
+    ordered_log(path, hours=24 * 20)
+    size = path.stat().st_size
+    reads: list[int] = []
+    real = logscan.first_time
+
+    def counting(*args: Any) -> Any:
+        reads.append(args[1])
+        return real(*args)
+
+    monkeypatch.setattr(logscan, "first_time", counting)
+    probed: dict[int, Any] = {}
+    windows = [(END - timedelta(days=d + 3), END - timedelta(days=d)) for d in range(6)]
+    with path.open("rb") as handle:
+        fresh = [seek_range(handle, size, a, b, timeof, 65536) for a, b in windows]
+        alone = len(reads)
+        reads.clear()
+        kept = [seek_range(handle, size, a, b, timeof, 65536, probed) for a, b in windows]
+    assert kept == fresh and all(found is not None for found in kept)
+    assert len(reads) == len(set(reads)) < alone  # each offset read once, all told
+
+
 def test_seek_range_refuses_an_unordered_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,6 +27,13 @@ from investigate_connectors.linear import Linear
 from investigate_connectors.zendesk import Zendesk
 
 BASE = "https://helpdesk.test"
+JIRA = {
+    "type": "jira",
+    "base_url": BASE,
+    "deployment": "cloud",
+    "email": "a@acme.io",
+    "api_token": "read",
+}
 NOTE = "<p>investigate: internal analysis</p>"
 Write = tuple[str, str, Any]
 """Method, path, JSON body."""
@@ -169,12 +176,8 @@ CHANNELS = [
         "jira",
         _make(
             Jira,
-            {
-                "type": "jira",
-                "base_url": BASE,
-                "deployment": "cloud",
-                "email": "a@acme.io",
-                "api_token": "read",
+            JIRA
+            | {
                 "write_back": {
                     "enabled": True,
                     "email": "b@acme.io",
@@ -213,12 +216,8 @@ CHANNELS = [
         "jira service desk",
         _make(
             Jira,
-            {
-                "type": "jira",
-                "base_url": BASE,
-                "deployment": "cloud",
-                "email": "a@acme.io",
-                "api_token": "read",
+            JIRA
+            | {
                 "service_desk": True,
                 "write_back": {"enabled": True, "email": "b@acme.io", "token": "note"},
             },

@@ -278,6 +278,17 @@ def test_rows_that_share_a_title_are_not_merged() -> None:
         "¿Tienen planes de integrar con Google Calendar? Sería muy útil.",
         "Wäre toll, wenn ihr einen Export nach DATEV hinzufügen könntet.",
         "Pourriez-vous ajouter un export SCORM ? Ce serait utile.",
+        # phrasings of a request by kind (a wish, a plan, a need), not one sentence each
+        "It'd be really handy if exports could go to S3.",
+        "Are you planning to add a dark mode?",
+        "We need the ability to export invoices to Excel.",
+        "Any chance you'll support SAML on the Basic plan?",
+        "Me gustaría que añadieran exportación a Excel.",
+        "¿Van a añadir un modo oscuro?",
+        "Könnt ihr bitte eine Exportfunktion nach Excel einbauen?",
+        "Ich wünsche mir einen Dunkelmodus.",
+        "J'aimerais pouvoir exporter en CSV.",
+        "Est-ce que vous comptez ajouter un mode sombre ?",
     ],
 )
 def test_feature_requests_and_votes_in_four_languages(text: str) -> None:
@@ -291,36 +302,7 @@ def test_feature_requests_and_votes_in_four_languages(text: str) -> None:
         "¿Cómo puedo cambiar el idioma de las facturas?",
         "Wie kann ich einen zweiten Standort anlegen?",
         "Comment faire pour inviter un formateur externe ?",
-    ],
-)
-def test_how_tos_in_four_languages(text: str) -> None:
-    asked = intent.read(text)
-    assert asked.howto and not asked.feature
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "It'd be really handy if exports could go to S3.",
-        "Are you planning to add a dark mode?",
-        "We need the ability to export invoices to Excel.",
-        "Any chance you'll support SAML on the Basic plan?",
-        "Me gustaría que añadieran exportación a Excel.",
-        "¿Van a añadir un modo oscuro?",
-        "Könnt ihr bitte eine Exportfunktion nach Excel einbauen?",
-        "Ich wünsche mir einen Dunkelmodus.",
-        "J'aimerais pouvoir exporter en CSV.",
-        "Est-ce que vous comptez ajouter un mode sombre ?",
-    ],
-)
-def test_more_ways_to_ask_for_a_feature(text: str) -> None:
-    """Phrasings of a request by kind (a wish, a plan, a need), not one sentence each."""
-    assert intent.read(text).feature
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
+        # where to find something, a procedure, a need to know how
         "Is there any way to bulk-delete old bookings?",
         "What's the procedure to add a second admin?",
         "¿Dónde se cambia la contraseña?",
@@ -329,7 +311,7 @@ def test_more_ways_to_ask_for_a_feature(text: str) -> None:
         "Où puis-je trouver mes factures ?",
     ],
 )
-def test_more_ways_to_ask_how(text: str) -> None:
+def test_how_tos_in_four_languages(text: str) -> None:
     asked = intent.read(text)
     assert asked.howto and not asked.feature
 

@@ -206,9 +206,10 @@ ALERTS = [
 ]
 
 
-async def test_select_window_with_end_field_uses_span_overlap(tmp_path: Path) -> None:
+def spans(tmp_path: Path) -> Records:
+    """ALERTS as records selected by the window, each a span from started_at to ended_at."""
     write_records(tmp_path / "alerts.json", ALERTS, "json")
-    conn = make_records(
+    return make_records(
         tmp_path,
         "alerts.json",
         kind="alert",
@@ -218,7 +219,9 @@ async def test_select_window_with_end_field_uses_span_overlap(tmp_path: Path) ->
         title_field="id",
     )
 
-    result = await collect(conn)
+
+async def test_select_window_with_end_field_uses_span_overlap(tmp_path: Path) -> None:
+    result = await collect(spans(tmp_path))
 
     assert sorted(e.title for e in result.evidence) == [
         "a_inside",
@@ -229,18 +232,7 @@ async def test_select_window_with_end_field_uses_span_overlap(tmp_path: Path) ->
 
 
 async def test_the_end_field_lands_in_the_evidence_as_last_seen(tmp_path: Path) -> None:
-    write_records(tmp_path / "alerts.json", ALERTS, "json")
-    conn = make_records(
-        tmp_path,
-        "alerts.json",
-        kind="alert",
-        select="window",
-        time_field="started_at",
-        end_field="ended_at",
-        title_field="id",
-    )
-
-    by_id = {e.record["id"]: e for e in (await collect(conn)).evidence}
+    by_id = {e.record["id"]: e for e in (await collect(spans(tmp_path))).evidence}
 
     assert by_id["a_overlap"].timestamp == datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
     assert by_id["a_overlap"].last_seen == datetime(2026, 11, 24, 9, 15, tzinfo=UTC)

@@ -131,7 +131,7 @@ async def _prefetch(
         async with slots:
             try:
                 ticket = await fetch_ticket(ctx, connectors, ticket_id, deadline)
-            except InvestigateError:
+            except Exception:  # its investigation fetches it again and says why
                 return
         ctx.prefetched[ticket_id] = ticket
 

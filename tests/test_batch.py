@@ -264,3 +264,26 @@ def test_a_planned_batch_fetches_each_ticket_once_and_gives_the_same_reports(  #
     assert sorted(fetched) == IDS
     assert not answered
     assert _comparable(planned.out) == _comparable(unplanned.out)
+
+
+def test_a_ticket_that_breaks_while_the_batch_plans_fails_alone(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The planning fetch meets a ticket source bug: that ticket fails in its investigation,
+    with the reason, and the rest of the batch is done."""
+    from investigate_connectors.file import FileTickets
+
+    real = FileTickets.fetch_ticket
+
+    async def broken(self, ticket_id):  # type: ignore[no-untyped-def]
+        if ticket_id == "4813":
+            raise RuntimeError("the export folder moved")
+        return await real(self, ticket_id)
+
+    monkeypatch.setattr(FileTickets, "fetch_ticket", broken)
+    result = cli("batch", "4812", "4813", "4814", "-c", DEMO, "--analyst", "offline")
+    assert result.code == 4, result.err
+    assert "3 tickets: 2 ok, 0 partial, 1 failed" in result.err
+    assert "failed 4813: internal error: RuntimeError: the export folder moved" in result.err
+    assert sorted(json.loads(line)["ticket"]["id"] for line in result.out.splitlines()) == [
+        "4812",
+        "4814",
+    ]

@@ -88,6 +88,12 @@ def token_body_only(content: bytes) -> None:
         )
 
 
+_RECORD = "number status customer_id created_at"
+_RELATED = hd.RelatedSpec(
+    "Help Scout", "customer", "conversation", _RECORD, "number", text="preview", created="createdAt"
+)
+
+
 class HelpScoutConfig(hd.RelatedConfig):
     """`write_back:` (`--post-note`) is a note thread, with an OAuth access token as `token`."""
 
@@ -386,25 +392,11 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
     def _evidence(
         self, conv: dict[str, Any], relation: str, signature: str, sent: str
     ) -> sdk.Evidence:
-        cid = hd.id_str(conv.get("id"))
-        return hd.related_ticket(
-            self.name,
-            relation=relation,
-            signature=signature,
-            lead=("the customer's other conversation", "another customer's conversation"),
-            title=f"Help Scout #{conv.get('number') or cid}: {conv.get('subject') or ''}",
-            state=conv.get("status"),
-            text=" ".join(str(conv.get("preview") or "").split()),
-            url=f"{self.config.web_url}/conversation/{cid}/{hd.id_str(conv.get('number')) or cid}",
-            timestamp=parse_time(conv.get("createdAt")),
-            query=sdk.MASKER.mask(sent),
-            record={
-                "id": cid,
-                "number": conv.get("number"),
-                "status": conv.get("status"),
-                "customer_id": hd.as_dict(conv.get("primaryCustomer")).get("id"),
-                "created_at": conv.get("createdAt"),
-            },
+        cid, number = hd.id_str(conv.get("id")), hd.id_str(conv.get("number"))
+        url = f"{self.config.web_url}/conversation/{cid}/{number or cid}"
+        customer = hd.as_dict(conv.get("primaryCustomer")).get("id")
+        return hd.related_row(
+            self.name, _RELATED, conv, relation, signature, sent, url, customer_id=customer
         )
 
     # check --------------------------------------------------------------------------------

@@ -88,6 +88,12 @@ class IntercomWriteBack(note_kit.WriteBack):
     """The teammate the note is posted as (Settings → Teammates, or GET /admins)."""
 
 
+_RECORD = "status contact_ids created_at"
+_RELATED = hd.RelatedSpec(
+    "Intercom", "contact", "conversation", _RECORD, status="state", query_cap=1000
+)
+
+
 class IntercomConfig(hd.RelatedConfig):
     write_back: IntercomWriteBack = Field(default_factory=IntercomWriteBack)
     """`--post-note`: an admin note, with its own access token and the admin who writes it."""
@@ -433,28 +439,13 @@ class Intercom(hd.HelpdeskConnector[IntercomConfig]):
         source = hd.as_dict(conv.get("source"))
         text = " ".join(html_to_text(source.get("body")).split())
         title = str(conv.get("title") or html_to_text(source.get("subject")) or text[:80])
-        contacts = [
+        ids = [
             hd.id_str(c.get("id"))
             for c in hd.as_list(hd.as_dict(conv.get("contacts")).get("contacts"))
         ]
-        return hd.related_ticket(
-            self.name,
-            relation=relation,
-            signature=signature,
-            lead=("the contact's other conversation", "another customer's conversation"),
-            title=f"Intercom #{cid}: {title}",
-            state=conv.get("state"),
-            state_word="state",
-            text=text,
-            url=self.link(cid),
-            timestamp=parse_time(conv.get("created_at")),
-            query=sdk.MASKER.mask(sent)[:1000],
-            record={
-                "id": cid,
-                "status": conv.get("state"),
-                "contact_ids": contacts,
-                "created_at": conv.get("created_at"),
-            },
+        url = self.link(cid)
+        return hd.related_row(
+            self.name, _RELATED, conv, relation, signature, sent, url, title, text, contact_ids=ids
         )
 
     # check --------------------------------------------------------------------------------

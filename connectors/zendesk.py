@@ -59,6 +59,10 @@ _HINTS = {
 }
 
 
+_RECORD = "status priority requester_id organization_id created_at"
+_RELATED = hd.RelatedSpec("Zendesk", "requester", "ticket", _RECORD, subject="subject raw_subject")
+
+
 class ZendeskConfig(hd.RelatedConfig):
     """`write_back:` (`--post-note`) is a private comment, with its own agent email + API token."""
 
@@ -297,28 +301,8 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
     def _evidence(
         self, r: dict[str, Any], relation: str, signature: str, sent: str
     ) -> sdk.Evidence:
-        rid = hd.id_str(r.get("id"))
-        subject = str(r.get("subject") or r.get("raw_subject") or "")
-        return hd.related_ticket(
-            self.name,
-            relation=relation,
-            signature=signature,
-            lead=("the requester's other ticket", "another customer's ticket"),
-            title=f"Zendesk #{rid}: {subject}",
-            state=r.get("status"),
-            text=" ".join(str(r.get("description") or "").split()),
-            url=f"{self.config.base_url}/agent/tickets/{rid}",
-            timestamp=parse_time(r.get("created_at")),
-            query=sdk.MASKER.mask(sent),
-            record={
-                "id": rid,
-                "status": r.get("status"),
-                "priority": r.get("priority"),
-                "requester_id": r.get("requester_id"),
-                "organization_id": r.get("organization_id"),
-                "created_at": r.get("created_at"),
-            },
-        )
+        url = f"{self.config.base_url}/agent/tickets/{hd.id_str(r.get('id'))}"
+        return hd.related_row(self.name, _RELATED, r, relation, signature, sent, url)
 
     # history (`investigate stats`) --------------------------------------------------------
 

@@ -9,6 +9,7 @@ import json
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.http import H, HttpConfig, HttpConnector, Session
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse, read_upto
 from investigate.sdk.notes import WriteBack
+from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import describe, source_error
 from investigate.secrets import MASKER
 
@@ -302,37 +304,61 @@ def first_related(
     return out
 
 
-def related_ticket(
+@dataclass(frozen=True)
+class RelatedSpec:
+    """How a vendor's ticket row reads as a related ticket (`related_row`): the title's vendor
+    ("Zendesk #4812: subject"); whose other tickets (`who`) and what the vendor calls one
+    (`noun`), for the lead ("the requester's other ticket", "another customer's ticket quoting
+    …"); the `record`'s keys after "id" (space-separated); and the row's keys holding the
+    number (none: the id), the subject (the first set of those listed), the status (also the word in "unknown
+    status"), the text and the created time. `query_cap` cuts the masked query."""
+
+    vendor: str
+    who: str
+    noun: str
+    record: str
+    number: str = ""
+    subject: str = "subject"
+    status: str = "status"
+    text: str = "description"
+    created: str = "created_at"
+    query_cap: int | None = None
+
+
+def related_row(
     source: str,
-    *,
+    spec: RelatedSpec,
+    row: dict[str, Any],
     relation: str,
     signature: str,
-    lead: tuple[str, str],
-    title: str,
-    state: Any,
-    text: str,
+    sent: str,
     url: str | None,
-    timestamp: datetime | None,
-    query: str,
-    record: dict[str, Any],
-    state_word: str = "status",
+    subject: str | None = None,
+    text: str | None = None,
+    **extra: Any,
 ) -> Evidence:
-    """A related ticket as evidence kind "ticket": `lead` is (what the requester's other ticket
-    is called, what another customer's is called), e.g. ("the requester's other ticket",
-    "another customer's ticket"); `query` is already masked."""
-    own, other = lead
-    said = own if relation == "requester" else f"{other} quoting {signature}"
+    """A ticket `row` that a related search (`sent`, masked here) found, as evidence kind
+    "ticket" read through `spec`; `subject`, `text` and `extra` (record values) override it."""
+    rid, state = id_str(row.get("id")), row.get(spec.status)
+    if subject is None:
+        subject = str(next((row[k] for k in spec.subject.split() if row.get(k)), ""))
+    text = " ".join(str(row.get(spec.text) or "").split()) if text is None else text
+    said = f"the {spec.who}'s other {spec.noun}"
+    if relation != "requester":
+        said = f"another customer's {spec.noun} quoting {signature}"
+    keys = {"status": spec.status, "created_at": spec.created}
+    record = {k: extra[k] if k in extra else row.get(keys.get(k, k)) for k in spec.record.split()}
     return Evidence(
         source=source,
         kind="ticket",
-        timestamp=timestamp,
-        title=title[:300],
-        detail=f"{said} ({state or f'unknown {state_word}'}): {text[:400]}",
+        timestamp=parse_time(row.get(spec.created)),
+        title=f"{spec.vendor} #{(spec.number and row.get(spec.number)) or rid}: {subject}"[:300],
+        detail=f"{said} ({state or f'unknown {spec.status}'}): {text[:400]}",
         url=url,
         matched=[signature] if signature else [],
-        query=query,
+        query=MASKER.mask(sent)[: spec.query_cap],
         relation="requester" if relation == "requester" else "same_signature",
         status=str(state or "").strip().lower() or None,
-        record=record,
+        record={"id": rid, **record},
         attributes={"signature": signature},
     )

@@ -395,9 +395,8 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
         cid, number = hd.id_str(conv.get("id")), hd.id_str(conv.get("number"))
         url = f"{self.config.web_url}/conversation/{cid}/{number or cid}"
         customer = hd.as_dict(conv.get("primaryCustomer")).get("id")
-        return hd.related_row(
-            self.name, _RELATED, conv, relation, signature, sent, url, customer_id=customer
-        )
+        how = (relation, signature, sent)
+        return _RELATED.evidence(self.name, conv, how, url, customer_id=customer)
 
     # check --------------------------------------------------------------------------------
 

@@ -443,9 +443,9 @@ class Intercom(hd.HelpdeskConnector[IntercomConfig]):
             hd.id_str(c.get("id"))
             for c in hd.as_list(hd.as_dict(conv.get("contacts")).get("contacts"))
         ]
-        url = self.link(cid)
-        return hd.related_row(
-            self.name, _RELATED, conv, relation, signature, sent, url, title, text, contact_ids=ids
+        how, url = (relation, signature, sent), self.link(cid)
+        return _RELATED.evidence(
+            self.name, conv, how, url, subject=title, text=text, contact_ids=ids
         )
 
     # check --------------------------------------------------------------------------------

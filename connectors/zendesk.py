@@ -302,7 +302,7 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
         self, r: dict[str, Any], relation: str, signature: str, sent: str
     ) -> sdk.Evidence:
         url = f"{self.config.base_url}/agent/tickets/{hd.id_str(r.get('id'))}"
-        return hd.related_row(self.name, _RELATED, r, relation, signature, sent, url)
+        return _RELATED.evidence(self.name, r, (relation, signature, sent), url)
 
     # history (`investigate stats`) --------------------------------------------------------
 

@@ -304,14 +304,18 @@ def first_related(
     return out
 
 
+Found = tuple[str, str, str]
+"""How a related ticket was found: (relation, signature, the search's request)."""
+
+
 @dataclass(frozen=True)
 class RelatedSpec:
-    """How a vendor's ticket row reads as a related ticket (`related_row`): the title's vendor
+    """How a vendor's ticket row reads as a related ticket (`evidence`): the title's vendor
     ("Zendesk #4812: subject"); whose other tickets (`who`) and what the vendor calls one
     (`noun`), for the lead ("the requester's other ticket", "another customer's ticket quoting
-    …"); the `record`'s keys after "id" (space-separated); and the row's keys holding the
-    number (none: the id), the subject (the first set of those listed), the status (also the word in "unknown
-    status"), the text and the created time. `query_cap` cuts the masked query."""
+    …"); the `record`'s keys after "id" (space-separated); and the row's keys holding the number
+    (none: the id), the subject (the first set of those listed), the status (also the word in
+    "unknown status"), the text and the created time. `query_cap` cuts the masked query."""
 
     vendor: str
     who: str
@@ -324,41 +328,34 @@ class RelatedSpec:
     created: str = "created_at"
     query_cap: int | None = None
 
-
-def related_row(
-    source: str,
-    spec: RelatedSpec,
-    row: dict[str, Any],
-    relation: str,
-    signature: str,
-    sent: str,
-    url: str | None,
-    subject: str | None = None,
-    text: str | None = None,
-    **extra: Any,
-) -> Evidence:
-    """A ticket `row` that a related search (`sent`, masked here) found, as evidence kind
-    "ticket" read through `spec`; `subject`, `text` and `extra` (record values) override it."""
-    rid, state = id_str(row.get("id")), row.get(spec.status)
-    if subject is None:
-        subject = str(next((row[k] for k in spec.subject.split() if row.get(k)), ""))
-    text = " ".join(str(row.get(spec.text) or "").split()) if text is None else text
-    said = f"the {spec.who}'s other {spec.noun}"
-    if relation != "requester":
-        said = f"another customer's {spec.noun} quoting {signature}"
-    keys = {"status": spec.status, "created_at": spec.created}
-    record = {k: extra[k] if k in extra else row.get(keys.get(k, k)) for k in spec.record.split()}
-    return Evidence(
-        source=source,
-        kind="ticket",
-        timestamp=parse_time(row.get(spec.created)),
-        title=f"{spec.vendor} #{(spec.number and row.get(spec.number)) or rid}: {subject}"[:300],
-        detail=f"{said} ({state or f'unknown {spec.status}'}): {text[:400]}",
-        url=url,
-        matched=[signature] if signature else [],
-        query=MASKER.mask(sent)[: spec.query_cap],
-        relation="requester" if relation == "requester" else "same_signature",
-        status=str(state or "").strip().lower() or None,
-        record={"id": rid, **record},
-        attributes={"signature": signature},
-    )
+    def evidence(
+        self, source: str, row: dict[str, Any], how: Found, url: str | None, **extra: Any
+    ) -> Evidence:
+        """A ticket `row` that a related search found, as evidence kind "ticket" (the search's
+        request is masked here); `extra` overrides what is read from the row: its subject,
+        text, or a `record` value."""
+        (relation, signature, sent), rid = how, id_str(row.get("id"))
+        state, subjects = row.get(self.status), (row.get(k) for k in self.subject.split())
+        subject = str(next(filter(None, subjects), ""))
+        text = " ".join(str(row.get(self.text) or "").split())
+        subject, text = extra.pop("subject", subject), extra.pop("text", text)
+        said = f"the {self.who}'s other {self.noun}"
+        if relation != "requester":
+            said = f"another customer's {self.noun} quoting {signature}"
+        keys = {"status": self.status, "created_at": self.created}
+        record = {k: extra.get(k, row.get(keys.get(k, k))) for k in self.record.split()}
+        number = (self.number and row.get(self.number)) or rid
+        return Evidence(
+            source=source,
+            kind="ticket",
+            timestamp=parse_time(row.get(self.created)),
+            title=f"{self.vendor} #{number}: {subject}"[:300],
+            detail=f"{said} ({state or f'unknown {self.status}'}): {text[:400]}",
+            url=url,
+            matched=[signature] if signature else [],
+            query=MASKER.mask(sent)[: self.query_cap],
+            relation="requester" if relation == "requester" else "same_signature",
+            status=str(state or "").strip().lower() or None,
+            record={"id": rid, **record},
+            attributes={"signature": signature},
+        )

@@ -46,7 +46,6 @@ from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.html_text import html_to_text
 from investigate.sdk.http import Auth, Session
 from investigate.sdk.rows import parse_time
-from investigate.sdk.transport import WriteEndpoint
 
 _DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(\.freshdesk\.com)?$")
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
@@ -107,22 +106,7 @@ class Freshdesk(hd.HelpdeskConnector[FreshdeskConfig]):
         auth = (wb.token.get_secret_value(), "X") if wb.token else None
         options = note_kit.note_options(self.config.base_url, self.config.timeout, auth=auth)
 
-        def build(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
-            number = hd.ticket_number(ticket.id, "Freshdesk")
-            return note_kit.NoteRequest(
-                "POST", f"/api/v2/tickets/{number}/notes", {"body": body, "private": True}
-            )
-
-        return note_kit.NoteChannel(
-            vendor="Freshdesk",
-            format="html",
-            settings=wb,
-            endpoint=WriteEndpoint("POST", r"/api/v2/tickets/\d{1,20}/notes", _private_note_only),
-            label="POST /api/v2/tickets/{id}/notes (private note only)",
-            options=options,
-            build=build,
-            problem=None if wb.token else "set token (an agent's API key)",
-        )
+        return _NOTE.channel(wb, options, None if wb.token else "set token (an agent's API key)")
 
     async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
         number = hd.ticket_number(ticket_id, "Freshdesk")
@@ -380,3 +364,11 @@ def _private_note_only(body: bytes) -> None:
     note_kit.only_keys(data, {"body", "private"}, "Freshdesk note")
     if data.get("private") is not True:
         raise sdk.ReadOnlyViolation("refused a Freshdesk note that is not private (private: true)")
+
+
+_NOTE = hd.NoteRoute(
+    "Freshdesk",
+    "POST /api/v2/tickets/{id}/notes (private note only)",
+    _private_note_only,
+    lambda note: {"body": note, "private": True},
+)

@@ -61,7 +61,7 @@ from investigate.sdk.html_text import html_to_text
 from investigate.sdk.http import Session
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse
 from investigate.sdk.rows import parse_time
-from investigate.sdk.transport import ReadOnlyPost, WriteEndpoint
+from investigate.sdk.transport import ReadOnlyPost
 
 TOKEN_PATH = "/v2/oauth2/token"  # noqa: S105 (a path, not a secret)
 _UNSAFE = re.compile(r"[\"\\()\[\]{}\x00-\x1f\x7f\u2028\u2029]+")
@@ -164,20 +164,8 @@ class HelpScout(hd.HelpdeskConnector[HelpScoutConfig]):
         wb = self.config.write_back
         options = note_kit.note_options(self.config.base_url, self.config.timeout, bearer=wb.token)
 
-        def build(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
-            number = hd.ticket_number(ticket.id, "Help Scout")
-            return note_kit.NoteRequest("POST", f"/v2/conversations/{number}/notes", {"text": body})
-
-        return note_kit.NoteChannel(
-            vendor="Help Scout",
-            format="html",
-            settings=wb,
-            endpoint=WriteEndpoint("POST", r"/v2/conversations/\d{1,20}/notes", _note_text_only),
-            label="POST /v2/conversations/{id}/notes (note thread only)",
-            options=options,
-            build=build,
-            problem=None if wb.token else "set token (an OAuth access token of a Help Scout user)",
-        )
+        problem = None if wb.token else "set token (an OAuth access token of a Help Scout user)"
+        return _NOTE.channel(wb, options, problem)
 
     async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
         number = hd.ticket_number(ticket_id, "Help Scout")
@@ -508,3 +496,11 @@ def _note_text_only(body: bytes) -> None:
     note_kit.only_keys(data, {"text"}, "Help Scout note")
     if not isinstance(data.get("text"), str):
         raise sdk.ReadOnlyViolation("refused a Help Scout note without text")
+
+
+_NOTE = hd.NoteRoute(
+    "Help Scout",
+    "POST /v2/conversations/{id}/notes (note thread only)",
+    _note_text_only,
+    lambda note: {"text": note},
+)

@@ -45,7 +45,6 @@ from investigate.sdk.html_text import html_to_text
 from investigate.sdk.http import Basic, Bearer, Session, either
 from investigate.sdk.jsonapi import JsonResponse
 from investigate.sdk.rows import parse_time
-from investigate.sdk.transport import WriteEndpoint
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9.-]{1,200}\.[A-Za-z]{2,}$")
@@ -108,23 +107,8 @@ class Zendesk(hd.HelpdeskConnector[ZendeskConfig]):
         auth = (f"{wb.email}/token", wb.token.get_secret_value()) if wb.token else None
         options = note_kit.note_options(self.config.base_url, self.config.timeout, auth=auth)
 
-        def build(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
-            number = hd.ticket_number(ticket.id, "Zendesk")
-            comment = {"html_body": body, "public": False}
-            return note_kit.NoteRequest(
-                "PUT", f"/api/v2/tickets/{number}.json", {"ticket": {"comment": comment}}
-            )
-
-        return note_kit.NoteChannel(
-            vendor="Zendesk",
-            format="html",
-            settings=wb,
-            endpoint=WriteEndpoint("PUT", r"/api/v2/tickets/\d{1,20}\.json", _private_comment_only),
-            label="PUT /api/v2/tickets/{id}.json (private comment only)",
-            options=options,
-            build=build,
-            problem=None if wb.token and wb.email else "set email and token (an agent's API token)",
-        )
+        problem = None if wb.token and wb.email else "set email and token (an agent's API token)"
+        return _NOTE.channel(wb, options, problem)
 
     # ticket source ----------------------------------------------------------------------
 
@@ -542,3 +526,11 @@ def _private_comment_only(body: bytes) -> None:
     if not isinstance(comment, dict) or comment.get("public") is not False:
         raise sdk.ReadOnlyViolation("refused a Zendesk comment that is not private (public: false)")
     note_kit.only_keys(comment, {"html_body", "body", "public"}, "Zendesk comment")
+
+
+_NOTE = hd.NoteRoute(
+    "Zendesk",
+    "PUT /api/v2/tickets/{id}.json (private comment only)",
+    _private_comment_only,
+    lambda note: {"ticket": {"comment": {"html_body": note, "public": False}}},
+)

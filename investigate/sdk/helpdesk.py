@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,13 +20,13 @@ from pydantic import Field
 
 from investigate.config import Duration
 from investigate.errors import SourceError, TicketNotFound
-from investigate.models import Evidence
+from investigate.models import Evidence, Ticket
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.http import H, HttpConfig, HttpConnector, Session
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse, read_upto
-from investigate.sdk.notes import WriteBack
+from investigate.sdk.notes import NoteChannel, NoteRequest, WriteBack
 from investigate.sdk.rows import parse_time
-from investigate.sdk.transport import describe, source_error
+from investigate.sdk.transport import BodyCheck, HttpOptions, WriteEndpoint, describe, source_error
 from investigate.secrets import MASKER
 
 _RESET_HEADERS = ("x-ratelimit-retry-after", "ratelimit-reset", "x-rate-limit-reset")
@@ -129,6 +130,32 @@ def ticket_number(ticket_id: str, vendor: str) -> str:
             hint="pass the number shown in the ticket's URL",
         )
     return value
+
+
+@dataclass(frozen=True)
+class NoteRoute:
+    """A helpdesk's one write (`--post-note`), from its `label` ("PUT /api/v2/tickets/{id}.json
+    (private comment only)"): the method and the path, `{id}` being the ticket number, and so
+    the one endpoint allowed; `check` inspects the body that `body` makes of the note."""
+
+    vendor: str
+    label: str
+    check: BodyCheck
+    body: Callable[[str], dict[str, Any]]
+
+    def channel(
+        self, settings: WriteBack, options: HttpOptions, problem: str | None
+    ) -> NoteChannel:
+        method, path = self.label.split()[:2]
+        allowed = WriteEndpoint(method, re.escape(path).replace(r"\{id\}", r"\d{1,20}"), self.check)
+
+        def build(ticket: Ticket, note: str) -> NoteRequest:
+            number = ticket_number(ticket.id, self.vendor)
+            return NoteRequest(method, path.replace("{id}", number), self.body(note))
+
+        return NoteChannel(
+            self.vendor, "html", settings, allowed, self.label, options, build, problem=problem
+        )
 
 
 def attachment_note(name: Any, size: Any, content_type: Any) -> str:

@@ -54,7 +54,6 @@ from investigate.sdk.history import History, HistoryQuery, HistoryTicket, Rating
 from investigate.sdk.http import Basic, Bearer, HttpConnector, Session, either
 from investigate.sdk.rows import parse_time
 from investigate.sdk.trackers import KnownIssue, TrackerConfig, issue_evidence, search_terms
-from investigate.sdk.transport import WriteEndpoint
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,49}-\d{1,12}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -132,6 +131,10 @@ class JiraConfig(TrackerConfig):
         return "/rest/api/3" if self.cloud else "/rest/api/2"
 
 
+_INTERNAL = "POST /rest/servicedeskapi/request/{key}/comment (internal comment only)"
+_RESTRICTED = "POST /rest/api/2/issue/{key}/comment (restricted by visibility only)"
+
+
 class Jira(HttpConnector[JiraConfig]):
     type_name = "jira"
     config_model = JiraConfig
@@ -180,45 +183,26 @@ class Jira(HttpConnector[JiraConfig]):
             bearer=None if basic else wb.token,
             auth=(str(wb.email), wb.token.get_secret_value()) if basic and wb.token else None,
         )
+        vendor, label, check = "Jira", _RESTRICTED, _restricted_comment
+        extra: dict[str, Any] = {
+            "visibility": {"type": wb.visibility_type, "value": wb.visibility or ""}
+        }
         problem = None if wb.token else "set token (and email for Jira Cloud)"
         if self.config.service_desk:
-
-            def internal(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
-                path = f"/rest/servicedeskapi/request/{quote(self._key(ticket.id))}/comment"
-                return note_kit.NoteRequest("POST", path, {"body": body, "public": False})
-
-            return note_kit.NoteChannel(
-                vendor="Jira Service Management",
-                format="jira",
-                settings=wb,
-                endpoint=WriteEndpoint(
-                    "POST",
-                    r"/rest/servicedeskapi/request/[A-Za-z0-9_-]{1,64}/comment",
-                    _jsm_internal,
-                ),
-                label="POST /rest/servicedeskapi/request/{key}/comment (internal comment only)",
-                options=options,
-                build=internal,
-                problem=problem,
-            )
-
-        def restricted(ticket: sdk.Ticket, body: str) -> note_kit.NoteRequest:
-            path = f"/rest/api/2/issue/{quote(self._key(ticket.id))}/comment"
-            visibility = {"type": wb.visibility_type, "value": wb.visibility or ""}
-            return note_kit.NoteRequest("POST", path, {"body": body, "visibility": visibility})
-
-        return note_kit.NoteChannel(
-            vendor="Jira",
-            format="jira",
-            settings=wb,
-            endpoint=WriteEndpoint(
-                "POST", r"/rest/api/2/issue/[A-Za-z0-9_-]{1,64}/comment", _restricted_comment
-            ),
-            label="POST /rest/api/2/issue/{key}/comment (restricted by visibility only)",
-            options=options,
-            build=restricted,
-            problem=problem or (None if wb.visibility else "set visibility (a role or group)"),
+            vendor, label, check = "Jira Service Management", _INTERNAL, _jsm_internal
+            extra = {"public": False}
+        elif not problem and not wb.visibility:
+            problem = "set visibility (a role or group)"
+        route = hd.NoteRoute(
+            vendor,
+            label,
+            check,
+            lambda note: {"body": note, **extra},
+            "jira",
+            lambda ticket: quote(self._key(ticket.id)),
+            r"[A-Za-z0-9_-]{1,64}",
         )
+        return route.channel(wb, options, problem)
 
     async def fetch_ticket(self, ticket_id: str) -> sdk.Ticket:
         key = self._key(ticket_id)

@@ -24,7 +24,7 @@ from investigate.models import Evidence, Ticket
 from investigate.sdk.contract import Check, Collected, Query
 from investigate.sdk.http import H, HttpConfig, HttpConnector, Session
 from investigate.sdk.jsonapi import HttpFailure, JsonResponse, read_upto
-from investigate.sdk.notes import NoteChannel, NoteRequest, WriteBack
+from investigate.sdk.notes import NoteChannel, NoteFormat, NoteRequest, WriteBack
 from investigate.sdk.rows import parse_time
 from investigate.sdk.transport import BodyCheck, HttpOptions, WriteEndpoint, describe, source_error
 from investigate.secrets import MASKER
@@ -134,27 +134,34 @@ def ticket_number(ticket_id: str, vendor: str) -> str:
 
 @dataclass(frozen=True)
 class NoteRoute:
-    """A helpdesk's one write (`--post-note`), from its `label` ("PUT /api/v2/tickets/{id}.json
-    (private comment only)"): the method and the path, `{id}` being the ticket number, and so
-    the one endpoint allowed; `check` inspects the body that `body` makes of the note."""
+    """A ticket source's one write (`--post-note`), from its `label` ("PUT /api/v2/tickets/{id}.json
+    (private comment only)"): the method and the path, whose `{…}` is the ticket's `key` (by
+    default its number) and matches `pattern` in the one endpoint allowed; `check` inspects the
+    body that `body` makes of the note."""
 
     vendor: str
     label: str
     check: BodyCheck
     body: Callable[[str], dict[str, Any]]
+    format: NoteFormat = "html"
+    key: Callable[[Ticket], str] | None = None
+    pattern: str = r"\d{1,20}"
 
     def channel(
         self, settings: WriteBack, options: HttpOptions, problem: str | None
     ) -> NoteChannel:
         method, path = self.label.split()[:2]
-        allowed = WriteEndpoint(method, re.escape(path).replace(r"\{id\}", r"\d{1,20}"), self.check)
+        before, _, after = re.split(r"(\{\w+\})", path, maxsplit=1)
+        allowed = WriteEndpoint(
+            method, re.escape(before) + self.pattern + re.escape(after), self.check
+        )
 
         def build(ticket: Ticket, note: str) -> NoteRequest:
-            number = ticket_number(ticket.id, self.vendor)
-            return NoteRequest(method, path.replace("{id}", number), self.body(note))
+            key = self.key(ticket) if self.key else ticket_number(ticket.id, self.vendor)
+            return NoteRequest(method, before + key + after, self.body(note))
 
         return NoteChannel(
-            self.vendor, "html", settings, allowed, self.label, options, build, problem=problem
+            self.vendor, self.format, settings, allowed, self.label, options, build, problem=problem
         )
 
 

@@ -219,13 +219,9 @@ class Jira(HttpConnector[JiraConfig]):
         issue = found.body
         comments, notes = await self._comments(api, f"{path}/comment")
         f = issue["fields"]
-        files = [
-            hd.attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
-            for a in hd.as_list(f.get("attachment"))
-        ]
-        description = adf_to_text(f.get("description"))
-        description = hd.with_attachments(description, files)
-        reporter = hd.as_dict(f.get("reporter"))
+        description = hd.with_attachments(
+            adf_to_text(f.get("description")), _files(f.get("attachment"))
+        )
         created = hd.created(
             parse_time(f.get("created")), self.label, f"issue {key} has no created time"
         )
@@ -242,9 +238,7 @@ class Jira(HttpConnector[JiraConfig]):
             subject=str(f.get("summary") or ""),
             description=description,
             comments=[self._comment(c) for c in comments],
-            requester=sdk.Person(
-                name=reporter.get("displayName"), email=reporter.get("emailAddress") or None
-            ),
+            requester=_person(f.get("reporter")),
             created_at=created,
             updated_at=parse_time(f.get("updated")),
             priority=hd.as_dict(f.get("priority")).get("name"),
@@ -302,19 +296,14 @@ class Jira(HttpConnector[JiraConfig]):
         files: list[str] = []
         try:
             listed = await api.get(f"{base}/attachment", {"start": "0", "limit": "50"})
-            files = [
-                hd.attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
-                for a in hd.as_list(hd.as_dict(listed.body).get("values"))
-            ]
+            files = _files(hd.as_dict(listed.body).get("values"))
         except sdk.SourceError as exc:  # the request is still worth reading without them
             notes.append(exc.message)
         values = {
             str(v.get("fieldId")): v.get("value")
             for v in hd.as_list(request.get("requestFieldValues"))
         }
-        description = adf_to_text(values.get("description"))
-        description = hd.with_attachments(description, files)
-        reporter = hd.as_dict(request.get("reporter"))
+        description = hd.with_attachments(adf_to_text(values.get("description")), files)
         created = hd.created(
             _jsm_time(request.get("createdDate")), self.label, f"request {key} has no createdDate"
         )
@@ -340,9 +329,7 @@ class Jira(HttpConnector[JiraConfig]):
                 )
                 for c in comments
             ],
-            requester=sdk.Person(
-                name=reporter.get("displayName"), email=reporter.get("emailAddress") or None
-            ),
+            requester=_person(request.get("reporter")),
             created_at=created,
             status=hd.id_str(status.get("status")) or None,
             custom_fields=extra,
@@ -612,3 +599,17 @@ def _jsm_internal(body: bytes) -> None:
     note_kit.only_keys(data, {"body", "public"}, "Jira Service Management comment")
     if data.get("public") is not False:
         raise sdk.ReadOnlyViolation("refused a Jira Service Management comment that is public")
+
+
+def _files(attachments: Any) -> list[str]:
+    """Jira's attachments (an issue's, a request's), listed not downloaded."""
+    return [
+        hd.attachment_note(a.get("filename"), a.get("size"), a.get("mimeType"))
+        for a in hd.as_list(attachments)
+    ]
+
+
+def _person(user: Any) -> sdk.Person:
+    """A Jira user (an issue's or a request's reporter) as the requester."""
+    found = hd.as_dict(user)
+    return sdk.Person(name=found.get("displayName"), email=found.get("emailAddress") or None)

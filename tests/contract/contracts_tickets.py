@@ -4,7 +4,10 @@ ticket source again on its ticket path (`fetch_ticket`, `<name>:ticket`). Run by
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from fakes.freshdesk import FakeFreshdesk, make_conversation, make_requester
 from fakes.freshdesk import make_ticket as freshdesk_ticket
@@ -163,14 +166,6 @@ CONTRACTS: dict[str, Contract] = {
         seed=_seed_zendesk,
         paged=False,  # one search page per signature, capped by max_related
     ),
-    "zendesk:ticket": Contract(
-        connector=Zendesk,
-        config=lambda url, secret: {"base_url": url, "email": EMAIL, "api_token": secret},
-        credential_key="api_token",
-        fake=lambda secret: FakeZendesk(email=EMAIL, token=secret),
-        seed=_seed_zendesk_ticket,
-        exercise=ticket_path("4812"),
-    ),
     "freshdesk": Contract(
         connector=Freshdesk,
         config=lambda url, secret: {"base_url": url, "api_key": secret},
@@ -178,14 +173,6 @@ CONTRACTS: dict[str, Contract] = {
         fake=lambda secret: FakeFreshdesk(api_key=secret),
         seed=_seed_freshdesk,
         paged=False,  # one page of the requester's most recent tickets
-    ),
-    "freshdesk:ticket": Contract(
-        connector=Freshdesk,
-        config=lambda url, secret: {"base_url": url, "api_key": secret},
-        credential_key="api_key",
-        fake=lambda secret: FakeFreshdesk(api_key=secret),
-        seed=_seed_freshdesk_ticket,
-        exercise=ticket_path("7"),
     ),
     "helpscout": Contract(
         connector=HelpScout,
@@ -196,15 +183,6 @@ CONTRACTS: dict[str, Contract] = {
         seed=_seed_helpscout,
         paged=False,  # one search page per signature, capped by max_related
     ),
-    "helpscout:ticket": Contract(
-        connector=HelpScout,
-        config=lambda url, secret: {"base_url": url, "app_id": "hs-app", "app_secret": secret},
-        credential_key="app_secret",
-        other_keys=("app_id",),
-        fake=lambda secret: FakeHelpScout(app_id="hs-app", app_secret=secret),
-        seed=_seed_helpscout_ticket,
-        exercise=ticket_path("1001"),
-    ),
     "intercom": Contract(
         connector=Intercom,
         config=lambda url, secret: {"base_url": url, "access_token": secret},
@@ -212,15 +190,6 @@ CONTRACTS: dict[str, Contract] = {
         fake=lambda secret: FakeIntercom(token=secret),
         seed=_seed_intercom,
         paged=False,  # search pages are tested in test_intercom.py (their size follows the cap)
-    ),
-    "intercom:ticket": Contract(
-        connector=Intercom,
-        config=lambda url, secret: {"base_url": url, "access_token": secret},
-        credential_key="access_token",
-        fake=lambda secret: FakeIntercom(token=secret),
-        seed=_seed_intercom_ticket,
-        exercise=ticket_path("101"),
-        paged=False,  # one GET returns the conversation with (up to 500 of) its parts
     ),
     "jira": Contract(
         connector=Jira,
@@ -259,33 +228,25 @@ CONTRACTS: dict[str, Contract] = {
         seed=_seed_statuspage,
         paged=False,  # the public API has no paging (the 50 most recent incidents)
     ),
-    "jira:ticket": Contract(
-        connector=Jira,
-        config=lambda url, secret: {
-            "base_url": url,
-            "deployment": "cloud",
-            "email": EMAIL,
-            "api_token": secret,
-        },
-        credential_key="api_token",
-        fake=lambda secret: FakeJira(email=EMAIL, token=secret, pat="unused-pat"),
-        seed=_seed_jira_ticket,
-        exercise=ticket_path("SUP-7"),
+}
+
+
+def _ticket_source(
+    base: Contract, ticket_id: str, seed: Callable[[Any, int], int], *, paged: bool = True
+) -> Contract:
+    """The same connector, credential and fake as `base`, its `fetch_ticket` exercised."""
+    return replace(base, seed=seed, exercise=ticket_path(ticket_id), page_config={}, paged=paged)
+
+
+CONTRACTS |= {
+    "zendesk:ticket": _ticket_source(CONTRACTS["zendesk"], "4812", _seed_zendesk_ticket),
+    "freshdesk:ticket": _ticket_source(CONTRACTS["freshdesk"], "7", _seed_freshdesk_ticket),
+    "helpscout:ticket": _ticket_source(CONTRACTS["helpscout"], "1001", _seed_helpscout_ticket),
+    # one GET returns the conversation with (up to 500 of) its parts
+    "intercom:ticket": _ticket_source(
+        CONTRACTS["intercom"], "101", _seed_intercom_ticket, paged=False
     ),
-    "linear:ticket": Contract(
-        connector=Linear,
-        config=lambda url, secret: {"base_url": url, "api_key": secret},
-        credential_key="api_key",
-        fake=lambda secret: FakeLinear(api_key=secret),
-        seed=_seed_linear_ticket,
-        exercise=ticket_path("SUP-7"),
-    ),
-    "github:ticket": Contract(
-        connector=GitHub,
-        config=lambda url, secret: {"base_url": url, "token": secret, "repo": "acme/app"},
-        credential_key="token",
-        fake=lambda secret: FakeGitHub(token=secret),
-        seed=_seed_github_ticket,
-        exercise=ticket_path("7"),
-    ),
+    "jira:ticket": _ticket_source(CONTRACTS["jira"], "SUP-7", _seed_jira_ticket),
+    "linear:ticket": _ticket_source(CONTRACTS["linear"], "SUP-7", _seed_linear_ticket),
+    "github:ticket": _ticket_source(CONTRACTS["github"], "7", _seed_github_ticket),
 }

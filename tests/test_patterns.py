@@ -6,8 +6,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from investigate.models import Level, Window
+from investigate.sdk import patterns
 from investigate.sdk.patterns import MAX_EXAMPLES, LogLine, PatternGrouper, default_keep, template
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -99,6 +102,33 @@ def test_template_is_bounded() -> None:
 
 
 # --- PatternGrouper ---------------------------------------------------------------------------
+
+
+def every_mask(message: str) -> str:
+    """`template` by its definition: every mask applied in turn, none skipped."""
+    text = message[:2000]
+    for pattern, repl, _needs in patterns._MASKS:
+        text = pattern.sub(repl, text)
+    return " ".join(text.split())
+
+
+PIECES = st.sampled_from(  # a match for each mask, bare and in company, and their characters
+    [
+        *("user_id=7", "usr_81", "2026-11-28T12:00:01Z", "2026-11-28 12:00:01", "a@b.io"),
+        *("10.0.0.1", "10.0.0.1:80", "12:30", "1:05:07.5", "api.example.com", "db.lan:5432"),
+        *("/a/b", "/srv/app/x.py", "C:\\x\\y", "deadbeef99", "0xFFFFFFFF", "'q'", '"q"'),
+        *("7ms", "-3.5", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6", "Id", "0x", "é"),
+        *("-", ":", ".", "@", "_", "=", "/", "\\", "'", '"', " ", "x"),
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(PIECES | st.text(max_size=6), max_size=12))
+def test_skipping_a_mask_the_text_cannot_match_changes_nothing(parts: list[str]) -> None:
+    message = "".join(parts)
+    patterns._CACHE.pop(message, None)
+    assert template(message) == every_mask(message)
 
 
 def test_a_pattern_absent_from_the_baseline_is_new() -> None:

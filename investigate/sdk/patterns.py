@@ -25,38 +25,45 @@ from investigate.sdk.drain import Drain, DrainSettings
 
 MAX_EXAMPLES = 3
 MAX_ACCOUNTS = 200
-_MASKS = [
-    (re.compile(r"\b(\w{0,40}(?:_id|Id|ID))=(?!<)[^\s,;&]+"), r"\1=<id>"),
+_MASKS: list[tuple[re.Pattern[str], str, str]] = [
+    # (pattern, replacement, characters of which a match needs one: the text is not searched
+    # for a pattern when it holds none of them, "" = always searched)
+    (re.compile(r"\b(\w{0,40}(?:_id|Id|ID))=(?!<)[^\s,;&]+"), r"\1=<id>", "="),
     (
         re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"),
         "<ts>",
+        "-",
     ),
     (
         re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
         "<uuid>",
+        "-",
     ),
-    (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "<email>"),
-    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
-    (re.compile(r"\b\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\b"), "<time>"),
+    (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "<email>", "@"),
+    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>", "."),
+    (re.compile(r"\b\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\b"), "<time>", ":"),
     (  # host:port, and host names under common top-level domains
         re.compile(
             r"\b[A-Za-z][\w-]*(?:\.[\w-]+)+:\d{2,5}\b|\b(?:[\w-]+\.)+(?:com|net|org|edu|gov|"
             r"io|co|uk|de|fr|cn|hk|jp|ru|nl|info|biz|local|internal|lan)\b(?!\.\w)"
         ),
         "<host>",
+        ".",
     ),
     (  # file and URL paths of two or more segments; Windows paths
         re.compile(r"(?<![\w.<])(?:/[\w.@%+~-]+){2,}/?|\b[A-Za-z]:\\[^\s\"']+"),
         "<path>",
+        "/\\",
     ),
-    (re.compile(r"\b[a-z]{2,8}_(?=[A-Za-z]*\d)[A-Za-z0-9]+\b"), "<id>"),  # usr_81, req_9f8e…
-    (re.compile(r"\b(?:0x)?[0-9a-f]{8,}\b", re.I), "<hex>"),
-    (re.compile(r"\"[^\"]{0,200}\"|'[^']{0,200}'"), "<str>"),
+    (re.compile(r"\b[a-z]{2,8}_(?=[A-Za-z]*\d)[A-Za-z0-9]+\b"), "<id>", "_"),  # usr_81, req_9f8e…
+    (re.compile(r"\b(?:0x)?[0-9a-f]{8,}\b", re.I), "<hex>", ""),
+    (re.compile(r"\"[^\"]{0,200}\"|'[^']{0,200}'"), "<str>", "\"'"),
     (
         re.compile(
             r"(?<![A-Za-z0-9_])[-+]?\d+(?:\.\d+)?(?:ms|s|m|h|kb|mb|gb|%)?(?![A-Za-z_])", re.I
         ),
         "<num>",
+        "",
     ),
 ]
 ACCOUNT_KEYS = (
@@ -108,8 +115,9 @@ def template(message: str) -> str:
     if cached is not None:
         return cached
     text = message[:2000]
-    for pattern, repl in _MASKS:
-        text = pattern.sub(repl, text)
+    for pattern, repl, needs in _MASKS:
+        if not needs or any(map(text.__contains__, needs)):
+            text = pattern.sub(repl, text)
     text = " ".join(text.split())
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.clear()

@@ -38,11 +38,13 @@ are new (or spiking) in the window compared with the same files before it, group
 
 from __future__ import annotations
 
+import bisect
 import functools
 import glob
 import gzip
 import itertools
 import mmap
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -379,30 +381,15 @@ class LogFile(Connector[LogFileConfig]):
                 raws = [(start, line_at(mapped, start, stop_, limit)) for start, stop_, _ in named]
             finally:
                 mapped.close()
-        until, since, opens = query.window.end, query.baseline_start, query.window.start
-        add, add_baseline = grouper.add, grouper.add_baseline
-        i, count = 0, len(offsets)
-
-        def level_lines_before(where: int) -> None:
-            nonlocal i
-            while i < count and offsets[i] < where:
-                line = kept[i]
-                i += 1
-                ts = line.timestamp
-                if ts > until or ts < since:
-                    continue
-                stats.lines += 1
-                if ts < opens:
-                    add_baseline(line)
-                else:
-                    add(line)
-
+        shared = _LevelLines(kept, query, grouper, stats)
+        i = 0
         for where, raw in raws:
-            level_lines_before(where)
-            if i < count and offsets[i] == where:
-                i += 1  # a level-marker line that also names an entity: taken as named
+            j = bisect.bisect_left(offsets, where, i)
+            shared.take(i, j)
+            # a level-marker line that also names an entity is taken as named
+            i = j + 1 if j < len(offsets) and offsets[j] == where else j
             self._take(where, raw, True, query, grouper, matcher, parsed, stats)
-        level_lines_before(end + 1)
+        shared.take(i, len(offsets))
         return True
 
     def _take(
@@ -554,6 +541,55 @@ class LogFile(Connector[LogFileConfig]):
             message = f"{message} [{code}]"
         service = parsed.service or self.config.service or ""
         return LogLine(ts, parsed.level, message, service, fields, matched)
+
+
+class _LevelLines:
+    """A ticket's share of the batch's parsed level-marker lines (those of its byte range, in
+    file order), fed to its grouper a stretch at a time, between the lines naming its own
+    entities: the same lines in the same order as one at a time. In a time-ordered file the
+    window and baseline bounds are found by bisection and each baseline stretch is counted
+    per pattern at once (`add_baseline_run`); otherwise each line is placed by its time."""
+
+    def __init__(
+        self, lines: list[LogLine], query: Query, grouper: PatternGrouper, stats: ScanStats
+    ) -> None:
+        self.lines, self.query, self.grouper, self.stats = lines, query, grouper, stats
+        stamps = [line.timestamp for line in lines]
+        self.ordered = all(map(operator.le, stamps, itertools.islice(stamps, 1, None)))
+        if self.ordered:
+            self.lo = bisect.bisect_left(stamps, query.baseline_start)
+            self.hi = max(self.lo, bisect.bisect_right(stamps, query.window.end))
+            self.opens = bisect.bisect_left(stamps, query.window.start, self.lo, self.hi)
+
+    def take(self, start: int, stop: int) -> None:
+        """Lines `start` to `stop` (indices into the ticket's share)."""
+        if start >= stop:
+            return
+        grouper, stats = self.grouper, self.stats
+        if not self.ordered:
+            until, since, opens = (
+                self.query.window.end,
+                self.query.baseline_start,
+                self.query.window.start,
+            )
+            for line in self.lines[start:stop]:
+                ts = line.timestamp
+                if ts > until or ts < since:
+                    continue
+                stats.lines += 1
+                if ts < opens:
+                    grouper.add_baseline(line)
+                else:
+                    grouper.add(line)
+            return
+        first, last = max(start, self.lo), min(stop, self.opens)
+        if first < last:
+            grouper.add_baseline_run(self.lines[first:last])
+            stats.lines += last - first
+        first, last = max(start, self.opens), min(stop, self.hi)
+        if first < last:
+            grouper.add_run(self.lines[first:last])
+            stats.lines += last - first
 
 
 def _worth_keeping(line: LogLine | None) -> bool:

@@ -341,3 +341,69 @@ def test_exception_class_names_are_anchors_too() -> None:
     g.add(line(2, "export job crashed with TimeoutError in serializer"))
 
     assert len(g.evidence("logs", "q")) == 2
+
+
+# --- runs of lines: add_run / add_baseline_run are `add` / `add_baseline` line by line ---------
+
+WORDS = ["cache miss for user", "cache miss for tenant", "payment declined", "timeout calling"]
+
+
+@st.composite
+def log_lines(draw: st.DrawFn, matched_ok: bool) -> LogLine:
+    words = draw(st.sampled_from(WORDS))
+    number = draw(st.integers(0, 3))
+    fields: dict[str, object] = {}
+    if draw(st.booleans()):
+        fields["account_id"] = f"acc_{draw(st.integers(0, 400))}"
+    if draw(st.booleans()):
+        fields["status"] = draw(st.sampled_from([500, 503, "x"]))
+    matched = frozenset(draw(st.sampled_from([[], ["acc_7"]]))) if matched_ok else frozenset()
+    return LogLine(
+        t(draw(st.floats(-120, 59))),
+        draw(st.sampled_from(["error", "warning"])),
+        f"{words} {number} u_{number}" if number else words,
+        draw(st.sampled_from(["api", "", "worker"])),
+        fields,
+        matched,
+    )
+
+
+def state(grouper: PatternGrouper) -> object:
+    return (
+        [(k, vars(p)) for k, p in grouper.patterns.items()],
+        list(grouper.baseline.items()),
+        list(grouper.baseline_matched.items()),
+        grouper.baseline_start,
+        grouper.last_seen,
+        grouper.dropped,
+        {k: [c.template for c in m.clusters] for k, m in grouper._miners.items()},
+        [e.model_dump() for e in grouper.evidence("logs", "q")],
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    runs=st.lists(
+        st.tuples(st.booleans(), st.lists(log_lines(matched_ok=True), max_size=30)), max_size=6
+    ),
+    cap=st.sampled_from([2, 5, 20_000]),
+)
+def test_runs_of_lines_leave_the_grouper_as_line_by_line(
+    runs: list[tuple[bool, list[LogLine]]], cap: int
+) -> None:
+    one_by_one, in_runs = (PatternGrouper(WINDOW, max_templates=cap) for _ in range(2))
+    for baseline, lines in runs:
+        for each in lines:
+            (one_by_one.add_baseline if baseline else one_by_one.add)(each)
+        (in_runs.add_baseline_run if baseline else in_runs.add_run)(lines)
+    assert state(in_runs) == state(one_by_one)
+
+
+def test_a_run_with_more_accounts_than_kept_keeps_the_first_ones() -> None:
+    lines = [line(i / 10, "payment declined", account_id=f"acc_{i}") for i in range(300)]
+    one_by_one, in_runs = PatternGrouper(WINDOW), PatternGrouper(WINDOW)
+    for each in lines:
+        one_by_one.add(each)
+    in_runs.add_run(lines)
+    assert state(in_runs) == state(one_by_one)
+    assert len(next(iter(in_runs.patterns.values())).accounts) == patterns.MAX_ACCOUNTS

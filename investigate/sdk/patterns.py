@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 from investigate.models import Evidence, Level, Window
@@ -150,6 +153,17 @@ class LogLine:
     fields: Mapping[str, Any] = field(default_factory=dict)
     matched: frozenset[str] = frozenset()
 
+    @cached_property
+    def seen(self) -> tuple[str, Level, str]:
+        """Service, level and masked message: what decides the line's pattern (computed once
+        per line, so a line a batch shares between its tickets is masked once)."""
+        return self.service, self.level, template(self.message)
+
+
+_SEEN = attrgetter("seen")
+_MATCHED = attrgetter("matched")
+_TIME = attrgetter("timestamp")
+
 
 class PatternGrouper:
     """Feed it lines (baseline and window); ask it for the patterns worth showing."""
@@ -177,17 +191,18 @@ class PatternGrouper:
 
     def key(self, line: LogLine) -> Key:
         """The pattern a line belongs to (learning it if it is new)."""
-        masked = template(line.message)
-        seen = (line.service, line.level, masked)
+        return self._key(line.seen)
+
+    def _key(self, seen: tuple[str, Level, str]) -> Key:
         cluster_id = self._seen.get(seen)
         if cluster_id is None:
             miner = self._miners.get(seen[:2])
             if miner is None:
                 miner = self._miners[seen[:2]] = Drain(self._drain)
-            cluster_id = miner.add_tokens(masked.split()).id
+            cluster_id = miner.add_tokens(seen[2].split()).id
             if len(self._seen) < 4 * self.max_templates:
                 self._seen[seen] = cluster_id
-        return line.service, line.level, cluster_id
+        return seen[0], seen[1], cluster_id
 
     def template_of(self, key: Key) -> str:
         return self._miners[(key[0], key[1])].cluster(key[2]).template
@@ -200,6 +215,30 @@ class PatternGrouper:
                 self.baseline_matched[key] = self.baseline_matched.get(key, 0) + 1
         if self.baseline_start is None or line.timestamp < self.baseline_start:
             self.baseline_start = line.timestamp
+
+    def add_baseline_run(self, lines: Sequence[LogLine]) -> None:
+        """`add_baseline` for each of these lines in turn, counted per pattern at once: new
+        patterns are learnt in the order the lines first show them, so the miners end up as
+        they would line by line. (Line by line when a line names an entity or the tables
+        could fill up, where the order of the lines decides what is kept.)"""
+        if not lines:
+            return
+        counts = Counter(map(_SEEN, lines))  # in order of first appearance
+        if (
+            any(map(_MATCHED, lines))
+            or len(self.baseline) + len(counts) > self.max_templates
+            or len(self._seen) + len(counts) > 4 * self.max_templates
+        ):
+            for line in lines:
+                self.add_baseline(line)
+            return
+        baseline = self.baseline
+        for seen, count in counts.items():
+            key = self._key(seen)
+            baseline[key] = baseline.get(key, 0) + count
+        first = min(map(_TIME, lines))
+        if self.baseline_start is None or first < self.baseline_start:
+            self.baseline_start = first
 
     def add(self, line: LogLine) -> None:
         key = self.key(line)
@@ -233,6 +272,59 @@ class PatternGrouper:
                     pattern.examples.pop()
                 pattern.examples.insert(0 if line.matched else len(pattern.examples), example)
             if not pattern.fields or line.matched:
+                pattern.fields = _bounded(line.fields)
+
+    def add_run(self, lines: Sequence[LogLine]) -> None:
+        """`add` for each of these lines in turn, a pattern at a time: patterns are learnt and
+        created in the order the lines first show them and each pattern takes its lines in
+        order, so counts, times, accounts, examples and fields come out as line by line.
+        (Line by line when a line names an entity or the pattern table could fill up.)"""
+        if not lines:
+            return
+        order = dict.fromkeys(map(_SEEN, lines))
+        if any(map(_MATCHED, lines)) or len(self.patterns) + len(order) > self.max_templates:
+            for line in lines:
+                self.add(line)
+            return
+        key_of = {seen: self._key(seen) for seen in order}
+        groups: dict[Key, list[LogLine]] = {}
+        for line in lines:
+            key = key_of[line.seen]
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [line]
+            else:
+                group.append(line)
+        for key, group in groups.items():
+            self._add_group(key, group)
+
+    def _add_group(self, key: Key, group: list[LogLine]) -> None:
+        pattern = self.patterns.get(key)
+        if pattern is None:
+            pattern = self.patterns[key] = Pattern(template="", level=group[0].level)
+        pattern.count += len(group)
+        first, last = min(map(_TIME, group)), max(map(_TIME, group))
+        if pattern.first_seen is None or first < pattern.first_seen:
+            pattern.first_seen = first
+        if pattern.last_seen is None or last > pattern.last_seen:
+            pattern.last_seen = last
+        if self.last_seen is None or last > self.last_seen:
+            self.last_seen = last
+        if key[0]:
+            pattern.services.add(key[0])
+        accounts = pattern.accounts
+        for line in group:
+            if len(accounts) >= MAX_ACCOUNTS:
+                break
+            accounts.update(_accounts(line, self.account_keys))
+        examples = pattern.examples
+        for line in group:
+            if len(examples) >= MAX_EXAMPLES:
+                break
+            example = line.message[:500]
+            if example not in examples:
+                examples.append(example)
+            if not pattern.fields:
                 pattern.fields = _bounded(line.fields)
 
     def novelty(self, key: Key, pattern: Pattern) -> tuple[str, int]:

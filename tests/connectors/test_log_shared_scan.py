@@ -65,6 +65,19 @@ def json_log(path: Path, seed: int = 3) -> None:
     path.write_text("\n".join(rows) + "\n")
 
 
+def shuffled_json_log(path: Path) -> None:
+    """`json_log` with its lines shuffled within runs of 40: not time-ordered, so lines are
+    placed in the window or baseline one at a time by their own times."""
+    json_log(path)
+    rows = path.read_text().splitlines()
+    rng = random.Random(11)
+    for start in range(0, len(rows), 40):
+        run = rows[start : start + 40]
+        rng.shuffle(run)
+        rows[start : start + 40] = run
+    path.write_text("\n".join(rows) + "\n")
+
+
 def python_log(path: Path, seed: int = 5) -> None:
     """The same shape in Python's logging format, with tracebacks (multi-line records)."""
     rng = random.Random(seed)
@@ -129,7 +142,10 @@ def index_of(conn: LogFile) -> LevelIndex:
     return found[0]
 
 
-@pytest.mark.parametrize(("name", "write"), [("app.jsonl", json_log), ("app.log", python_log)])
+@pytest.mark.parametrize(
+    ("name", "write"),
+    [("app.jsonl", json_log), ("app.log", python_log), ("shuffled.jsonl", shuffled_json_log)],
+)
 @pytest.mark.parametrize("block", [4096, logscan.BLOCK_BYTES])
 async def test_a_shared_scan_gives_each_ticket_the_evidence_of_its_own_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, write: Any, block: int

@@ -46,7 +46,7 @@ import itertools
 import mmap
 import operator
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -382,14 +382,11 @@ class LogFile(Connector[LogFileConfig]):
             finally:
                 mapped.close()
         shared = _LevelLines(kept, query, grouper, stats)
-        i = 0
-        for where, raw in raws:
-            j = bisect.bisect_left(offsets, where, i)
-            shared.take(i, j)
-            # a level-marker line that also names an entity is taken as named
-            i = j + 1 if j < len(offsets) and offsets[j] == where else j
-            self._take(where, raw, True, query, grouper, matcher, parsed, stats)
-        shared.take(i, len(offsets))
+        taken = [
+            (where, self._counted(where, raw, True, query, matcher, parsed, stats))
+            for where, raw in raws
+        ]
+        shared.merge(offsets, taken)
         return True
 
     def _take(
@@ -403,8 +400,29 @@ class LogFile(Connector[LogFileConfig]):
         parsed: dict[int, LogLine | None],
         stats: ScanStats,
     ) -> None:
+        """One candidate record at byte offset `where`, to the baseline or the window when it
+        counts (`_counted`)."""
+        line = self._counted(where, raw, named, query, matcher, parsed, stats)
+        if line is None:
+            return
+        if line.timestamp < query.window.start:
+            grouper.add_baseline(line)
+        else:
+            grouper.add(line)
+
+    def _counted(
+        self,
+        where: int,
+        raw: bytes,
+        named: bool,
+        query: Query,
+        matcher: EntityMatcher,
+        parsed: dict[int, LogLine | None],
+        stats: ScanStats,
+    ) -> LogLine | None:
         """One candidate record at byte offset `where`: parsed (or found parsed earlier in the
-        run), kept when it names an entity or is warning or worse, in the window or baseline."""
+        run); the line when it counts: it names an entity or is warning or worse, in the
+        window or baseline."""
         matched = matcher.find_bytes(raw) if named else _NONE
         if where in parsed:  # parsed for an earlier ticket of this run
             line = parsed[where]
@@ -417,16 +435,13 @@ class LogFile(Connector[LogFileConfig]):
                     line if line is None or not matched else replace(line, matched=frozenset())
                 )
         if line is None or line.timestamp > query.window.end:
-            return
+            return None
         if line.timestamp < query.baseline_start:
-            return
+            return None
         if not matched and line.level not in _INTERESTING:
-            return
+            return None
         stats.lines += 1
-        if line.timestamp < query.window.start:
-            grouper.add_baseline(line)
-        else:
-            grouper.add(line)
+        return line
 
     def _file_key(self, path: Path) -> tuple[object, ...]:
         """This file's version and everything that decides how it is read (the version as this
@@ -545,10 +560,10 @@ class LogFile(Connector[LogFileConfig]):
 
 class _LevelLines:
     """A ticket's share of the batch's parsed level-marker lines (those of its byte range, in
-    file order), fed to its grouper a stretch at a time, between the lines naming its own
-    entities: the same lines in the same order as one at a time. In a time-ordered file the
-    window and baseline bounds are found by bisection and each baseline stretch is counted
-    per pattern at once (`add_baseline_run`); otherwise each line is placed by its time."""
+    file order), merged with the lines naming its own entities into the order a scan of its
+    own reads them. In a time-ordered file the window and baseline bounds are found by
+    bisection and the merged lines go to the grouper in runs (`add_baseline_run`, `add_run`:
+    the same result as one at a time); otherwise each line is placed by its own time."""
 
     def __init__(
         self, lines: list[LogLine], query: Query, grouper: PatternGrouper, stats: ScanStats
@@ -560,36 +575,52 @@ class _LevelLines:
             self.lo = bisect.bisect_left(stamps, query.baseline_start)
             self.hi = max(self.lo, bisect.bisect_right(stamps, query.window.end))
             self.opens = bisect.bisect_left(stamps, query.window.start, self.lo, self.hi)
+        self._runs: list[tuple[bool, list[LogLine]]] = []
+        """(baseline?, lines) in order, consecutive lines of one kind in one run."""
 
-    def take(self, start: int, stop: int) -> None:
-        """Lines `start` to `stop` (indices into the ticket's share)."""
+    def merge(self, offsets: Sequence[int], named: list[tuple[int, LogLine | None]]) -> None:
+        """Feed the grouper these lines and the named ones (`(offset, line)` in file order,
+        None for one that does not count) in file order; a level-marker line that also names
+        an entity is taken as named."""
+        i = 0
+        for where, line in named:
+            j = bisect.bisect_left(offsets, where, i)
+            self._level(i, j)
+            i = j + 1 if j < len(offsets) and offsets[j] == where else j
+            if line is not None:
+                self._put(line.timestamp < self.query.window.start, [line])
+        self._level(i, len(offsets))
+        grouper = self.grouper
+        for baseline, lines in self._runs:
+            if baseline:
+                grouper.add_baseline_run(lines)
+            else:
+                grouper.add_run(lines)
+
+    def _level(self, start: int, stop: int) -> None:
+        """The level-marker lines `start` to `stop` (indices into the ticket's share)."""
         if start >= stop:
             return
-        grouper, stats = self.grouper, self.stats
         if not self.ordered:
-            until, since, opens = (
-                self.query.window.end,
-                self.query.baseline_start,
-                self.query.window.start,
-            )
+            since, until = self.query.baseline_start, self.query.window.end
             for line in self.lines[start:stop]:
-                ts = line.timestamp
-                if ts > until or ts < since:
-                    continue
-                stats.lines += 1
-                if ts < opens:
-                    grouper.add_baseline(line)
-                else:
-                    grouper.add(line)
+                if since <= line.timestamp <= until:
+                    self.stats.lines += 1
+                    self._put(line.timestamp < self.query.window.start, [line])
             return
-        first, last = max(start, self.lo), min(stop, self.opens)
-        if first < last:
-            grouper.add_baseline_run(self.lines[first:last])
-            stats.lines += last - first
-        first, last = max(start, self.opens), min(stop, self.hi)
-        if first < last:
-            grouper.add_run(self.lines[first:last])
-            stats.lines += last - first
+        for baseline, first, last in (
+            (True, max(start, self.lo), min(stop, self.opens)),
+            (False, max(start, self.opens), min(stop, self.hi)),
+        ):
+            if first < last:
+                self._put(baseline, self.lines[first:last])
+                self.stats.lines += last - first
+
+    def _put(self, baseline: bool, lines: list[LogLine]) -> None:
+        if self._runs and self._runs[-1][0] == baseline:
+            self._runs[-1][1].extend(lines)
+        else:
+            self._runs.append((baseline, lines))
 
 
 def _worth_keeping(line: LogLine | None) -> bool:

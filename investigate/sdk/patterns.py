@@ -219,23 +219,26 @@ class PatternGrouper:
     def add_baseline_run(self, lines: Sequence[LogLine]) -> None:
         """`add_baseline` for each of these lines in turn, counted per pattern at once: new
         patterns are learnt in the order the lines first show them, so the miners end up as
-        they would line by line. (Line by line when a line names an entity or the tables
-        could fill up, where the order of the lines decides what is kept.)"""
+        they would line by line. (Line by line when the tables could fill up, where the order
+        of the lines decides what is kept.)"""
         if not lines:
             return
         counts = Counter(map(_SEEN, lines))  # in order of first appearance
         if (
-            any(map(_MATCHED, lines))
-            or len(self.baseline) + len(counts) > self.max_templates
+            len(self.baseline) + len(counts) > self.max_templates
             or len(self._seen) + len(counts) > 4 * self.max_templates
         ):
             for line in lines:
                 self.add_baseline(line)
             return
-        baseline = self.baseline
+        baseline, matched = self.baseline, self.baseline_matched
+        key_of = {seen: self._key(seen) for seen in counts}
         for seen, count in counts.items():
-            key = self._key(seen)
+            key = key_of[seen]
             baseline[key] = baseline.get(key, 0) + count
+        for seen, count in Counter(map(_SEEN, filter(_MATCHED, lines))).items():
+            key = key_of[seen]
+            matched[key] = matched.get(key, 0) + count
         first = min(map(_TIME, lines))
         if self.baseline_start is None or first < self.baseline_start:
             self.baseline_start = first
@@ -278,11 +281,15 @@ class PatternGrouper:
         """`add` for each of these lines in turn, a pattern at a time: patterns are learnt and
         created in the order the lines first show them and each pattern takes its lines in
         order, so counts, times, accounts, examples and fields come out as line by line.
-        (Line by line when a line names an entity or the pattern table could fill up.)"""
+        (Line by line when the tables could fill up, where the order of the lines decides
+        what is kept.)"""
         if not lines:
             return
         order = dict.fromkeys(map(_SEEN, lines))
-        if any(map(_MATCHED, lines)) or len(self.patterns) + len(order) > self.max_templates:
+        if (
+            len(self.patterns) + len(order) > self.max_templates
+            or len(self._seen) + len(order) > 4 * self.max_templates
+        ):
             for line in lines:
                 self.add(line)
             return
@@ -299,6 +306,7 @@ class PatternGrouper:
             self._add_group(key, group)
 
     def _add_group(self, key: Key, group: list[LogLine]) -> None:
+        """`add` for these lines of one pattern, in order."""
         pattern = self.patterns.get(key)
         if pattern is None:
             pattern = self.patterns[key] = Pattern(template="", level=group[0].level)
@@ -312,20 +320,35 @@ class PatternGrouper:
             self.last_seen = last
         if key[0]:
             pattern.services.add(key[0])
-        accounts = pattern.accounts
+        named = list(filter(_MATCHED, group))
+        before = pattern.matched_count  # for "the pattern's first matched line" below
+        if named:
+            pattern.matched_count += len(named)
+            pattern.matched.update(*map(_MATCHED, named))
+            earliest = min(map(_TIME, named))
+            if pattern.matched_first_seen is None or earliest < pattern.matched_first_seen:
+                pattern.matched_first_seen = earliest
+        accounts, keys = pattern.accounts, self.account_keys
         for line in group:
             if len(accounts) >= MAX_ACCOUNTS:
                 break
-            accounts.update(_accounts(line, self.account_keys))
+            accounts.update(_accounts(line, keys))
         examples = pattern.examples
         for line in group:
-            if len(examples) >= MAX_EXAMPLES:
-                break
-            example = line.message[:500]
-            if example not in examples:
-                examples.append(example)
-            if not pattern.fields:
-                pattern.fields = _bounded(line.fields)
+            if line.matched:
+                before += 1
+            elif len(examples) >= MAX_EXAMPLES:
+                if not named:
+                    break  # full, and no line left that could change them
+                continue
+            if len(examples) < MAX_EXAMPLES or (line.matched and before == 1):
+                example = line.message[:500]
+                if example not in examples:
+                    if len(examples) >= MAX_EXAMPLES:
+                        examples.pop()
+                    examples.insert(0 if line.matched else len(examples), example)
+                if not pattern.fields or line.matched:
+                    pattern.fields = _bounded(line.fields)
 
     def novelty(self, key: Key, pattern: Pattern) -> tuple[str, int]:
         """A count test against the baseline (see `count_test`). The whole population is the

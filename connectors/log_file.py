@@ -351,36 +351,33 @@ class LogFile(Connector[LogFileConfig]):
         limit = self.config.max_line_bytes
         with path.open("rb") as handle:
             try:
-                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                mapped = self._mapping(path, handle)
             except (OSError, ValueError):  # empty, or a file that cannot be mapped
                 return False
-            try:
-                stop = self._seek(path, handle, query.baseline_start, query.window.end)
-                if stop is None:
-                    return True
-                begin, size = handle.tell(), len(mapped)
-                end = size if stop < 0 else _line_end(mapped, begin + stop, size, begin)
-                covered = begin
-                while covered < end:  # in steps, so a deadline can stop a first, long scan
-                    if query.expired():
-                        stats.stopped_early = True
-                        end = covered
-                        break
-                    step = _line_end(mapped, covered + BLOCK_BYTES, end, covered)
-                    index.cover(mapped, size, 0, covered, step)
-                    covered = step
-                if not index.parsing:
-                    return False
-                stats.bytes += end - begin
-                planned = self._planned(path)
-                wanted = [v.encode() for v in matcher.values]
-                named = planned.lines(mapped, begin, end, wanted) if planned else None
-                if named is None:  # no plan, or a value it does not hold: a scan of our own
-                    named = scan_entities(finder(), mapped, begin, end)
-                offsets, kept = index.kept(begin, end)
-                raws = [(start, line_at(mapped, start, stop_, limit)) for start, stop_, _ in named]
-            finally:
-                mapped.close()
+            stop = self._seek(path, handle, query.baseline_start, query.window.end)
+            if stop is None:
+                return True
+            begin, size = handle.tell(), len(mapped)
+            end = size if stop < 0 else _line_end(mapped, begin + stop, size, begin)
+            covered = begin
+            while covered < end:  # in steps, so a deadline can stop a first, long scan
+                if query.expired():
+                    stats.stopped_early = True
+                    end = covered
+                    break
+                step = _line_end(mapped, covered + BLOCK_BYTES, end, covered)
+                index.cover(mapped, size, 0, covered, step)
+                covered = step
+            if not index.parsing:
+                return False
+            stats.bytes += end - begin
+            planned = self._planned(path)
+            wanted = [v.encode() for v in matcher.values]
+            named = planned.lines(mapped, begin, end, wanted) if planned else None
+            if named is None:  # no plan, or a value it does not hold: a scan of our own
+                named = scan_entities(finder(), mapped, begin, end)
+            offsets, kept = index.kept(begin, end)
+            raws = [(start, line_at(mapped, start, stop_, limit)) for start, stop_, _ in named]
         shared = _LevelLines(kept, query, grouper, stats)
         taken = [
             (where, self._counted(where, raw, True, query, matcher, parsed, stats))
@@ -474,6 +471,19 @@ class LogFile(Connector[LogFileConfig]):
                     keep=_worth_keeping if single else None,
                 )
         return found
+
+    def _mapping(self, path: Path, handle: IO[bytes]) -> mmap.mmap:
+        """This file mapped once for the batch: its tickets read the same pages, where a
+        mapping of their own each would fault them in again. One mapping per path, of the
+        version this investigation saw (a newer version replaces it; a ticket still reading
+        the older one holds it until done). Unmapped with the run's memo."""
+        key, version = ("mapped", str(path)), self._file_key(path)
+        with _INDEX_LOCK:
+            found: tuple[tuple[object, ...], mmap.mmap] | None = self.ctx.memo.get(key)
+            if found is None or found[0] != version:
+                found = version, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                self.ctx.memo[key] = found
+        return found[1]
 
     def _planned(self, path: Path) -> EntityIndex | None:
         """In a planned batch, the lines naming any of its tickets' entity values in this file

@@ -220,6 +220,33 @@ async def test_a_planned_batch_finds_every_tickets_lines_in_one_pass(
     assert 0 < planned[0].scanned <= (tmp_path / "app.jsonl").stat().st_size  # each byte once
 
 
+async def test_a_batch_maps_each_file_once_and_a_grown_file_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tickets of a batch read one mapping of the file (not one each); an investigation
+    that sees the file grown maps the new version, which replaces the old one, and still gets
+    the evidence of its own scan."""
+    monkeypatch.setattr(logscan, "PROBE_BYTES", 4096)
+    json_log(tmp_path / "app.jsonl")
+    every = tickets()
+    conn = make_logs(tmp_path, "app.jsonl")
+    conn.ctx.batch = True
+    for t in every[:4]:
+        await conn.collect(ask(t))
+    maps = [v for k, v in conn.ctx.memo.items() if k[0] == "mapped"]
+    assert len(maps) == 1
+    first = maps[0][1]
+
+    with (tmp_path / "app.jsonl").open("a") as handle:
+        handle.write('{"ts": "2026-11-24T09:00:00Z", "level": "info", "msg": "later"}\n')
+    expected = await alone(tmp_path, "app.jsonl", every[5])
+    later = LogFile("logs", conn.config, conn.ctx)  # the next investigation of the batch
+    assert dump((await later.collect(ask(every[5]))).evidence) == expected
+    maps = [v for k, v in conn.ctx.memo.items() if k[0] == "mapped"]
+    assert len(maps) == 1 and maps[0][1] is not first
+    assert len(maps[0][1]) == (tmp_path / "app.jsonl").stat().st_size
+
+
 async def test_a_full_index_hands_over_to_block_reading_with_the_same_evidence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

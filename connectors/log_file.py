@@ -421,16 +421,14 @@ class LogFile(Connector[LogFileConfig]):
         run); the line when it counts: it names an entity or is warning or worse, in the
         window or baseline."""
         matched = matcher.find_bytes(raw) if named else _NONE
-        if where in parsed:  # parsed for an earlier ticket of this run
+        if where in parsed:  # parsed for an earlier ticket of this run, with its entities
             line = parsed[where]
-            if line is not None and matched:
+            if line is not None and line.matched != matched:
                 line = replace(line, matched=matched)
         else:
             line = self._parse_line(raw, matched)
             if parsed is not _NOTHING_KEPT and len(parsed) < MAX_PARSED_LINES:
-                parsed[where] = (
-                    line if line is None or not matched else replace(line, matched=frozenset())
-                )
+                parsed[where] = line
         if line is None or line.timestamp > query.window.end:
             return None
         if line.timestamp < query.baseline_start:

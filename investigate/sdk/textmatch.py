@@ -37,6 +37,6 @@ class EntityMatcher:
         if self._re is None:
             return frozenset()
         low = raw.lower()
-        if not any(needle in low for needle in self._needles):
+        if not any(map(low.__contains__, self._needles)):
             return frozenset()
         return frozenset(self._re.findall(low.decode("utf-8", errors="replace")))

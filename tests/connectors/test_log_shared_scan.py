@@ -220,6 +220,36 @@ async def test_a_planned_batch_finds_every_tickets_lines_in_one_pass(
     assert 0 < planned[0].scanned <= (tmp_path / "app.jsonl").stat().st_size  # each byte once
 
 
+async def test_tickets_naming_the_same_lines_each_get_their_own_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line parsed for one ticket of a batch is reused by the next that names it (or that
+    takes it as a level-marker line), with that ticket's own entities on it."""
+    monkeypatch.setattr(logscan, "PROBE_BYTES", 4096)
+    json_log(tmp_path / "app.jsonl")
+    first, second = ACCOUNTS[0], ACCOUNTS[1]
+    every = [
+        Ticket(
+            id=str(200 + k),
+            subject=subject,
+            description="Exports fail.",
+            requester=Person(name="Dana", email="dana@northwind.example"),
+            created_at=END - timedelta(hours=3),
+        )
+        for k, subject in enumerate(
+            [f"{first} and {second}", f"Exports for {first}", "Exports fail", f"{second} too"]
+        )
+    ]
+    expected = {t.id: await alone(tmp_path, "app.jsonl", t) for t in every}
+    assert any(e["matched"] for e in expected["201"])
+
+    conn = make_logs(tmp_path, "app.jsonl")
+    conn.ctx.batch = True
+    got = {t.id: dump((await conn.collect(ask(t))).evidence) for t in every}
+
+    assert got == expected
+
+
 async def test_a_batch_maps_each_file_once_and_a_grown_file_afresh(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

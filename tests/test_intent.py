@@ -82,3 +82,18 @@ def test_the_language_is_told_from_function_words() -> None:
 )
 def test_a_wish_to_know_or_a_wish_that_something_worked_is_no_request(text: str, kind: str) -> None:
     assert right(kind, intent.read(text)), intent.read(text)
+
+
+def test_intent_toml_holds_every_cue_of_every_language_and_nothing_else() -> None:
+    """`intent.toml` has one table per language, each with exactly the five cues (a missing or
+    misspelt key would otherwise surface only when a ticket in that language is read)."""
+    import tomllib
+    from dataclasses import fields
+    from importlib.resources import files
+
+    text = (files("investigate.analysts") / "intent.toml").read_text(encoding="utf-8")
+    tables = tomllib.loads(text)
+    assert set(tables) == set(intent.LANGUAGES)
+    for table in tables.values():
+        assert set(table) == {f.name for f in fields(intent._Cues)}
+        assert all(isinstance(p, str) and p for parts in table.values() for p in parts)

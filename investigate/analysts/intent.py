@@ -8,11 +8,12 @@ read for its intent, not for its diagnosis.
 
 The reading is grammatical, not a list of sentences. The language is told first from its
 function words (`language`; no library: four languages, a few dozen words each, deterministic
-and free to import), then that language's cues are read, with English's (support tickets mix in
-English terms). Measured against a library made for the job on the held-out phrasings
-(`tests/fixtures/intent/heldout.yaml`): py3langid 0.4 restricted to these four languages tells
-192 of 192, this 190 of 192, but py3langid costs ~0.7 s of CPU per process to import and load
-its model and brings numpy (+35 MB), more than the whole offline investigation of a ticket:
+and free to import), then that language's cues (`intent.toml`) are read, with English's (support
+tickets mix in English terms). Measured against a library made for the job on the held-out
+phrasings (`tests/fixtures/intent/heldout.yaml`): py3langid 0.4 restricted to these four
+languages tells 192 of 192, this 190 of 192, but py3langid costs ~0.7 s of CPU per process to
+import and load its model and brings numpy (+35 MB), more than the whole offline investigation
+of a ticket:
 
 - a question: a question mark, an interrogative word or an inverted verb at the start of a
   sentence (`is it…`, `funktioniert…`, `couvre-t-elle…`), or an indirect question (a verb of
@@ -34,8 +35,11 @@ its model and brings numpy (+35 MB), more than the whole offline investigation o
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
 from typing import Literal
 
 Language = Literal["en", "es", "de", "fr"]
@@ -111,165 +115,22 @@ _COMMON_FEATURE = _rx(
     r"\b(?:suggestion|sugerencia|vorschlag|idea|idee|idée)\s*:",
 )
 
-_CUES: dict[Language, _Cues] = {
-    "en": _Cues(
-        question=_rx(
-            _START + r"(?:can|could|is|are|was|were|do|does|did|how|where|what|why|when|which|"
-            r"who|will|would|should|may|has|have|any)\b",
-            r"\b(?:wonder(?:ing)?|ask(?:ing)?|know|tell me|curious|unsure|not sure) (?:if|whether)\b",
-            r"\bquick question\b",
-        ),
-        howto=_rx(
-            r"\bhow(?! come\b)(?: \w+){0,2}? (?:do|can|could|would|should|to|does|is|are|i|we)\b",
-            r"\bwhere (?:do|can|could|should|is|are|does|would)\b",
-            r"\b(?:a|any|the|some|best|right|easy) (?:way|option|setting|means|procedure) "
-            r"(?:to|for|of)\b",
-            r"\b(?:steps|instructions|guide|walkthrough|procedure|process) (?:to|for|on)\b",
-            r"\bwalk (?:me|us) through\b|\bshow (?:me|us) how\b|\b(?:figure|find) out (?:how|where)\b",
-            r"\bhelp (?:with |me |us )?(?:\w+ing|figuring|setting|to)\b",
-            r"\bwhat (?:are|is) the (?:steps|way|procedure|process)\b",
-            r"\b(?:know|tell (?:me|us)|explain|understand|learn|show (?:me|us)) (?:how|where)\b",
-        ),
-        wish=_rx(
-            r"\b(?:would|'d|could) (?:\w+ )?(?:be|love|like|save|help|pay|appreciate|make|want)\b",
-            r"\b(?:it|that|this)(?:'d| would) \w+",
-            r"\bplease (?:\w+ )?(?:make|let|allow|add|support|build|consider|include|enable|offer|"
-            r"provide|integrate|implement)\b",
-            r"\b(?:you|they|it) (?:should|ought to) (?:add|support|offer|include|let|allow|have|"
-            r"integrate|build|make)\b",
-            r"\b(?:will|would|could) (?:there|you|it)(?: \w+)? ever\b|\bwill there be\b",
-            r"\b(?:something|anything) you(?:'d| would| might| could)? (?:consider|build|add)\b",
-            r"\b(?:thought|think(?:ing)?|considered|considering) (?:about |of )?(?:adding|"
-            r"supporting|building|offering|integrating|including)\b",
-            r"\bopen to (?:adding|supporting|building|offering|including)\b",
-            r"\b(?:be|get) (?:added|supported|built|included|integrated)\b",
-            r"\b(?:any|are there|do you have) plans?\b|\b(?:planning|going|intending) to "
-            r"(?:add|support|build|offer|release|introduce|integrate)\b|\bany chance\b",
-            r"\b(?:do(?:es)?|will) (?:you|it|the \w+) support\b|\bsupport for\b",
-            r"\b(?:we|i) (?:need|want|miss|are missing|(?:would|'d) like) (?:the ability|a way|an "
-            r"option|a feature|the option|support)\b|\bwish\b|\bvote\b|\bupvote\b|"
-            r"\bi second\b|\bcount me in\b",
-        ),
-        knowing=_rx(r"\b(?:know|tell|explain|show|understand|learn|ask)\b"),
-        problem=_rx(
-            r"\b(?:won't|wont|doesn't|don't|didn't|isn't|aren't|can't|cannot|couldn't|not|no "
-            r"longer|never)\b(?: \w+){0,2}? (?:work|load|open|show|sync|send|arriv|sav|upload|"
-            r"print|add up|match|appear|connect|start|respond|updat|log)\w*",
-            r"\bnothing happens\b|\bstopped\b|\bvanished\b|\bdisappeared\b|\bkeeps? \w+ing\b",
-            r"\bbroken\b|\bfail(?:s|ed|ing|ure)?\b|\berrors?\b|\bcrash\w*|\bdown\b|\boutage\b",
-            r"\bunable to\b|\bstuck\b|\bmissing\b|\bslow\b|\btimes? out\b|\bblank\b|\bskips?\b",
-            r"\b(?:late|delayed|wrong|incorrect|duplicated?|lost|rejected|denied|bounc\w*|empty)\b",
-            r"\b(?:charged|billed) (?:us |me )?twice\b|\bpending\b.{0,40}\bno (?:reply|answer)\b",
-            r"\bsince (?:the|this|yesterday|last|monday|tuesday|wednesday|thursday|friday|"
-            r"saturday|sunday|\d)",
-        ),
-    ),
-    "es": _Cues(
-        question=_rx(
-            r"[¿?]",
-            _START + r"(?:qu[eé]|c[oó]mo|d[oó]nde|cu[aá]ndo|cu[aá]nto|cu[aá]l|por qu[eé]|"
-            r"puedo|podemos|pueden|hay|es|est[aá]|se puede)\b",
-            r"\b(?:pregunt\w+|saber|s[eé]|sab[eé]is|saben) si\b",
-        ),
-        howto=_rx(
-            r"\bc[oó]mo\b",
-            r"\bd[oó]nde\b|\ben qu[eé] (?:parte|sitio|lugar|men[uú]|pantalla)\b",
-            r"\bde qu[eé] (?:manera|forma|modo)\b|\b(?:manera|forma|modo) de\b",
-            r"\bqu[eé] pasos\b|\bpasos (?:para|a seguir)\b|\binstrucciones\b|\bgu[ií]a (?:para|de)\b",
-            r"\bayuda (?:para|con)\b|\bse puede\b|\bes posible\b|\bhay (?:alguna )?(?:forma|manera)\b",
-        ),
-        wish=_rx(
-            # the conditional mood (sería, ahorraría, podría; not nouns: batería, categoría)
-            r"\b\w+(?<![tlcdqr]er)(?<=ar|er|ir|dr|br|rr)(?:[ií]a|[ií]as|[ií]amos|[ií]ais|[ií]an)\b",
-            r"\b(?:me|nos) gustar[ií]a\b|\bojal[aá]\b",
-            r"\bpor favor,? (?:\w+ )?(?:permit|a[nñ]ad|agreg|incluy|incorpor|habilit|integr)\w*",
-            r"\b(?:permitan|permitid|a[nñ]adan|a[nñ]adid|incluyan|incluid|agreguen)\b",
-            r"\bdeber[ií]an\b|\bhabr[aá]\b|\bhab[eé]is pensado\b|\bhan pensado\b",
-            r"\b(?:van|vais|piensan|pens[aá]is|planean|tienen previsto) (?:a )?(?:a[nñ]adir|"
-            r"agregar|incluir|integrar|soportar|ofrecer)\b|\bplanes? (?:de|para)\b|\bhoja de ruta\b",
-            r"\bvoto\b|\bapoyo la (?:petici[oó]n|solicitud|propuesta)\b|\bsoportan\b",
-        ),
-        knowing=_rx(r"\b(?:saber|explicar|decir|entender|ayudar|preguntar|conocer)\b"),
-        problem=_rx(
-            r"\bno (?:\w+ )?(?:funciona|carga|cargan|abre|llega|llegan|puedo|podemos|pasa nada|"
-            r"cuadra|cuadran|aparece|aparecen|sale|salen|guarda|env[ií]a|responde|conecta)\w*",
-            r"\bdej(?:[oó]|aron|a) de\b|\bdesaparec\w+|\bperd\w+|\bse salta\b|\bcaído\b|\bca[ií]do\b",
-            r"\bfall[aóo]\w*|\berror(?:es)?\b|\blento\b|\ben blanco\b|\bbloquead\w+|\batascad\w+",
-            r"\bdos veces\b|\bsin respuesta\b|\bdesde (?:la|el|esta|este|ayer|hace|el)\b",
-        ),
-    ),
-    "de": _Cues(
-        question=_rx(
-            r"\?",
-            _START + r"(?:wie|wo|was|warum|wann|welche\w*|wer|wieso|weshalb|ist|sind|kann|"
-            r"k[öo]nnt?|k[öo]nnen|gibt|habt|hat|wird|werden|d[üu]rfen|darf|l[äa]sst|funktioniert|"
-            r"deckt|bewahrt|wisst|wei[ßs]t|geht)\b",
-            r"\b(?:frage\w*|fragen|wissen|wisst ihr|wei[ßs] (?:jemand|ich nicht)),? ob\b",
-        ),
-        howto=_rx(
-            r"\bwie\b",
-            r"\bwo\b|\bauf welche (?:weise|art)\b|\bwas muss (?:ich|man) tun\b",
-            r"\banleitung\b|\bschritte\b|\bhilfe (?:beim|bei|mit|zum|zur)\b",
-            r"\bl[äa]sst sich\b|\bkann man\b|\bist es m[öo]glich\b|\bgibt es eine m[öo]glichkeit\b",
-            r"\bich finde\b.{0,60}\bnicht\b",
-        ),
-        wish=_rx(
-            r"\b(?:w[äa]re|w[äa]ren|w[üu]rde|w[üu]rden|h[äa]tte|h[äa]tten|k[öo]nnte|k[öo]nnten)\b",
-            r"\bbitte (?:\w+ )?(?:erm[öo]glich|f[üu]gt|baut|integriert|unterst[üu]tzt|bietet|"
-            r"nehmt)\w*",
-            r"\b(?:ihr|sie) solltet?\b|\bsollten (?:sie|ihr)\b",
-            r"\bwird es\b.{0,60}\bgeben\b|\bhabt ihr (?:schon )?(?:mal )?(?:[üu]berlegt|"
-            r"nachgedacht)\b|\bgeplant\b|\bplan(?:t|en) (?:ihr|sie)\b",
-            r"\bw[üu]nsch\w*|\bstimme f[üu]r\b|\bmeine stimme\b|\bschlie[ßs]e mich\b",
-            r"\b(?:einbauen|hinzuf[üu]gen|erg[äa]nzen|anbieten|integrieren|umsetzen)\b.{0,20}\?",
-            r"\bunterst[üu]tz(?:t|en) (?:ihr|sie)\b",
-        ),
-        knowing=_rx(r"\b(?:wissen|erkl[äa]ren|sagen|zeigen|verstehen|fragen|erfahren)\b"),
-        problem=_rx(
-            r"\bnicht\b|\bnichts\b|\bkeine?n?\b.{0,40}\bmehr\b|\bgar nichts\b",
-            r"\bverschwunden\b|\bausgefallen\b|\bweg\b|\bfehl(?:t|en|er\w*)\b|\bkaputt\b",
-            r"\bst[äa]ndig\b|\bdoppelt\b|\bh[äa]ngt\b|\bleer(?:e|en)?\b|\blangsam\b|\b[üu]berspring\w*",
-            r"\bschl[äa]gt\b[^.?!\n]{0,40}\bfehl\b",
-            r"\bseit (?:dem|der|heute|gestern|montag|dienstag|mittwoch|donnerstag|freitag|"
-            r"samstag|sonntag|\d)",
-        ),
-    ),
-    "fr": _Cues(
-        question=_rx(
-            r"\?",
-            _START + r"(?:comment|o[uù]|quand|pourquoi|quel\w*|que|qui|combien|est-ce|"
-            r"peut-on|puis-je|y a-t-il)\b",
-            r"\b\w+-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles)\b",  # inversion: couvre-t-elle
-            r"\b(?:demand\w+|savoir|sais|savez-vous|sauriez-vous) si\b",
-        ),
-        howto=_rx(
-            r"\bcomment\b",
-            r"\bo[uù]\b|\b[àa] quel (?:endroit|menu|[ée]cran)\b",
-            r"\bde quelle (?:fa[çc]on|mani[èe]re)\b|\b(?:moyen|fa[çc]on|mani[èe]re) de\b",
-            r"\b(?:quelles sont les )?[ée]tapes\b|\bmarche [àa] suivre\b|\bproc[ée]dure\b",
-            r"\baide pour\b|\bpeut-on\b|\best-ce qu'on peut\b|\best-il possible\b",
-        ),
-        wish=_rx(
-            # the conditional mood (serait, paierions; not frais, extrait, portrait)
-            r"\b\w{2,}(?<!t)(?:rais|rait|rions|riez|raient)\b",
-            r"\bmerci de (?:permettre|pouvoir|ajouter|pr[ée]voir|int[ée]grer)\b",
-            r"\bvous devr(?:iez|ez)\b|\by aura-t-il\b|\bavez-vous (?:pens[ée]|envisag[ée])\b",
-            r"\b(?:comptez|pr[ée]voyez|envisagez)-vous\b|\bfeuille de route\b|\bpr[ée]vu\b",
-            r"\b(?:comptez|pr[ée]voyez|envisagez|allez|pensez)(?:-vous)? (?:d'|de )?(?:ajouter|"
-            r"int[ée]grer|proposer|prendre en charge|supporter|offrir)\b",
-            r"\bvote\b|\bsoutiens la demande\b|\bdemande de fonctionnalit[ée]\b",
-            r"\benvisager\b|\bsupportez-vous\b|\bprenez-vous en charge\b",
-        ),
-        knowing=_rx(r"\b(?:savoir|expliquer|dire|comprendre|aider|demander|conna[îi]tre)\b"),
-        problem=_rx(
-            r"\bne\b.{0,40}\b(?:pas|plus|rien|jamais)\b|\bn'\w+ (?:pas|plus|rien)\b",
-            r"\bdisparu\w*|\ben panne\b|\bperdu\w*|\bsaute\b|\bbloqu[ée]\w*|\bplant[ée]\w*",
-            r"\berreur\w*|\b[ée]chou\w*|\bimpossible de\b|\blent\w*|\bpage blanche\b|\bfaux\b",
-            r"\bdeux fois\b|\bsans arr[êe]t\b|\bsans r[ée]ponse\b|\bdepuis (?:la|le|ce|cette|"
-            r"hier|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|\d)",
-        ),
-    ),
-}
+
+@cache
+def _cues() -> dict[Language, _Cues]:
+    """Each language's cues, from `intent.toml` (read and compiled once, on first use)."""
+    tables = tomllib.loads(
+        (files("investigate.analysts") / "intent.toml").read_text(encoding="utf-8")
+    )
+    return {
+        lang: _Cues(
+            **{
+                name: _rx(*(part.replace("{start}", _START) for part in parts))
+                for name, parts in tables[lang].items()
+            }
+        )
+        for lang in LANGUAGES
+    }
 
 
 @dataclass(frozen=True)
@@ -304,7 +165,8 @@ def read(text: str, extra_feature: Iterable[str] = (), extra_howto: Iterable[str
     """The intent of a ticket's subject and description; `extra_*` are configured phrases."""
     low = text.lower()
     lang = language(text)
-    sets = [_CUES[lang]] if lang == "en" else [_CUES[lang], _CUES["en"]]
+    cues = _cues()
+    sets = [cues[lang]] if lang == "en" else [cues[lang], cues["en"]]
     sentences = _sentences(text)
     question = any(c.question.search(s) for c in sets for s in sentences)
     howto = any(c.howto.search(s) for c in sets for s in sentences)

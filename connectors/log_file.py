@@ -165,6 +165,17 @@ class ScanStats:
     stopped_early: bool = False
 
 
+@dataclass(slots=True)
+class _Scan:
+    """One investigation's scan, handed from file to file and record to record: the query, the
+    grouper its lines go to, the ticket's entity values, and what was read."""
+
+    query: Query
+    grouper: PatternGrouper
+    matcher: EntityMatcher
+    stats: ScanStats
+
+
 class LogFile(Connector[LogFileConfig]):
     type_name = "log_file"
     read_only_by = "local files, opened for reading"
@@ -252,12 +263,13 @@ class LogFile(Connector[LogFileConfig]):
         grouper = PatternGrouper(query.window, account_keys=account_keys(self.config.account_field))
         matcher = EntityMatcher(query.entities.matchable())
         stats = ScanStats()
+        scan = _Scan(query, grouper, matcher, stats)
         for path in files:
             if query.expired():
                 stats.stopped_early = True
                 break
             try:
-                self._scan_file(path, query, grouper, matcher, stats)
+                self._scan_file(path, scan)
             except OSError as exc:
                 stats.unreadable += 1
                 if len(files) == 1:
@@ -293,16 +305,10 @@ class LogFile(Connector[LogFileConfig]):
 
         return link
 
-    def _scan_file(
-        self,
-        path: Path,
-        query: Query,
-        grouper: PatternGrouper,
-        matcher: EntityMatcher,
-        stats: ScanStats,
-    ) -> None:
+    def _scan_file(self, path: Path, scan: _Scan) -> None:
         """Read the file in blocks; only candidate records (a line with an entity string or a
         level marker, found in one pass over the block, widened to its record) are parsed."""
+        query, matcher, stats = scan.query, scan.matcher, scan.stats
         limit = self.config.max_line_bytes
         fmt = _READING.format = self.detection(path).format
         index = self._levels(path, fmt)
@@ -312,7 +318,7 @@ class LogFile(Connector[LogFileConfig]):
             index is not None
             and index.parsing
             and path.suffix != ".gz"
-            and self._scan_mapped(path, query, grouper, matcher, stats, index, finder, parsed)
+            and self._scan_mapped(path, scan, index, finder, parsed)
         ):
             return
         records = Records(finder(), fmt, limit)
@@ -327,17 +333,14 @@ class LogFile(Connector[LogFileConfig]):
                     return
                 stats.bytes += len(block)
                 for where, raw, named in records.block(base + offset, block):
-                    self._take(where, raw, named, query, grouper, matcher, parsed, stats)
+                    self._take(where, raw, named, scan, parsed)
             for where, raw, named in records.finish():
-                self._take(where, raw, named, query, grouper, matcher, parsed, stats)
+                self._take(where, raw, named, scan, parsed)
 
     def _scan_mapped(
         self,
         path: Path,
-        query: Query,
-        grouper: PatternGrouper,
-        matcher: EntityMatcher,
-        stats: ScanStats,
+        scan: _Scan,
         index: LevelIndex,
         finder: Callable[[], Finder],
         parsed: dict[int, LogLine | None],
@@ -348,6 +351,7 @@ class LogFile(Connector[LogFileConfig]):
         parsed here, both in file order: the same lines in the same order as `_scan_file`'s
         blocks give. False when the file cannot be mapped or the index is full (then the
         caller reads it in blocks)."""
+        query, stats = scan.query, scan.stats
         limit = self.config.max_line_bytes
         with path.open("rb") as handle:
             try:
@@ -372,55 +376,37 @@ class LogFile(Connector[LogFileConfig]):
                 return False
             stats.bytes += end - begin
             planned = self._planned(path)
-            wanted = [v.encode() for v in matcher.values]
+            wanted = [v.encode() for v in scan.matcher.values]
             named = planned.lines(mapped, begin, end, wanted) if planned else None
             if named is None:  # no plan, or a value it does not hold: a scan of our own
                 named = scan_entities(finder(), mapped, begin, end)
             offsets, kept = index.kept(begin, end)
             raws = [(start, line_at(mapped, start, stop_, limit)) for start, stop_, _ in named]
-        shared = _LevelLines(kept, query, grouper, stats)
-        taken = [
-            (where, self._counted(where, raw, True, query, matcher, parsed, stats))
-            for where, raw in raws
-        ]
+        shared = _LevelLines(kept, scan)
+        taken = [(where, self._counted(where, raw, True, scan, parsed)) for where, raw in raws]
         shared.merge(offsets, taken)
         return True
 
     def _take(
-        self,
-        where: int,
-        raw: bytes,
-        named: bool,
-        query: Query,
-        grouper: PatternGrouper,
-        matcher: EntityMatcher,
-        parsed: dict[int, LogLine | None],
-        stats: ScanStats,
+        self, where: int, raw: bytes, named: bool, scan: _Scan, parsed: dict[int, LogLine | None]
     ) -> None:
         """One candidate record at byte offset `where`, to the baseline or the window when it
         counts (`_counted`)."""
-        line = self._counted(where, raw, named, query, matcher, parsed, stats)
+        line = self._counted(where, raw, named, scan, parsed)
         if line is None:
             return
-        if line.timestamp < query.window.start:
-            grouper.add_baseline(line)
+        if line.timestamp < scan.query.window.start:
+            scan.grouper.add_baseline(line)
         else:
-            grouper.add(line)
+            scan.grouper.add(line)
 
     def _counted(
-        self,
-        where: int,
-        raw: bytes,
-        named: bool,
-        query: Query,
-        matcher: EntityMatcher,
-        parsed: dict[int, LogLine | None],
-        stats: ScanStats,
+        self, where: int, raw: bytes, named: bool, scan: _Scan, parsed: dict[int, LogLine | None]
     ) -> LogLine | None:
         """One candidate record at byte offset `where`: parsed (or found parsed earlier in the
         run); the line when it counts: it names an entity or is warning or worse, in the
         window or baseline."""
-        matched = matcher.find_bytes(raw) if named else _NONE
+        matched = scan.matcher.find_bytes(raw) if named else _NONE
         if where in parsed:  # parsed for an earlier ticket of this run, with its entities
             line = parsed[where]
             if line is not None and line.matched != matched:
@@ -429,13 +415,14 @@ class LogFile(Connector[LogFileConfig]):
             line = self._parse_line(raw, matched)
             if parsed is not _NOTHING_KEPT and len(parsed) < MAX_PARSED_LINES:
                 parsed[where] = line
+        query = scan.query
         if line is None or line.timestamp > query.window.end:
             return None
         if line.timestamp < query.baseline_start:
             return None
         if not matched and line.level not in _INTERESTING:
             return None
-        stats.lines += 1
+        scan.stats.lines += 1
         return line
 
     def _file_key(self, path: Path) -> tuple[object, ...]:
@@ -573,10 +560,9 @@ class _LevelLines:
     bisection and the merged lines go to the grouper in runs (`add_baseline_run`, `add_run`:
     the same result as one at a time); otherwise each line is placed by its own time."""
 
-    def __init__(
-        self, lines: list[LogLine], query: Query, grouper: PatternGrouper, stats: ScanStats
-    ) -> None:
-        self.lines, self.query, self.grouper, self.stats = lines, query, grouper, stats
+    def __init__(self, lines: list[LogLine], scan: _Scan) -> None:
+        query = scan.query
+        self.lines, self.query, self.grouper, self.stats = lines, query, scan.grouper, scan.stats
         stamps = [line.timestamp for line in lines]
         self.ordered = all(map(operator.le, stamps, itertools.islice(stamps, 1, None)))
         if self.ordered:

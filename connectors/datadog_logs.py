@@ -114,6 +114,7 @@ class DatadogLogs(rl.RemoteLogConnector[DatadogLogsConfig]):
     description = "Datadog Log Management events (logs search API), grouped into patterns"
     read_only_posts = (ReadOnlyPost(SEARCH),)
     window_pad = timedelta(milliseconds=1)
+    vendor_hints = _HINTS
 
     def options(self) -> HttpOptions:
         c = self.config
@@ -167,16 +168,7 @@ class DatadogLogs(rl.RemoteLogConnector[DatadogLogsConfig]):
         }
 
     async def _search(self, client: httpx2.AsyncClient, body: dict[str, Any], cap: int) -> Any:
-        reply = await rl.read_json(
-            client,
-            "POST",
-            SEARCH,
-            label=self.label,
-            name=self.name,
-            body=body,
-            max_bytes=cap,
-            hints=_HINTS,
-        )
+        reply = await self.read_json(client, "POST", SEARCH, body=body, max_bytes=cap)
         if not isinstance(reply.body, dict) or not isinstance(reply.body.get("data"), list):
             raise rl.bad_shape(self.label, reply.sent, "no data list")
         return reply.body

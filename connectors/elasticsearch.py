@@ -117,6 +117,7 @@ class Elasticsearch(rl.RemoteLogConnector[ElasticsearchConfig]):
     description = "Elasticsearch / OpenSearch log documents (_search), grouped into patterns"
     read_only_posts = (ReadOnlyPost("/*/_search"),)
     baseline_gap = timedelta(milliseconds=1)
+    vendor_hints = _HINTS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -196,16 +197,7 @@ class Elasticsearch(rl.RemoteLogConnector[ElasticsearchConfig]):
         }
 
     async def _search(self, client: httpx2.AsyncClient, body: dict[str, Any], cap: int) -> Any:
-        reply = await rl.read_json(
-            client,
-            "POST",
-            self.path,
-            label=self.label,
-            name=self.name,
-            body=body,
-            max_bytes=cap,
-            hints=_HINTS,
-        )
+        reply = await self.read_json(client, "POST", self.path, body=body, max_bytes=cap)
         hits = reply.body.get("hits") if isinstance(reply.body, dict) else None
         if not isinstance(hits, dict) or not isinstance(hits.get("hits"), list):
             raise rl.bad_shape(self.label, reply.sent, "no hits.hits list")

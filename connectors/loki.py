@@ -102,6 +102,7 @@ class Loki(rl.RemoteLogConnector[LokiConfig]):
     type_name = "loki"
     config_model = LokiConfig
     description = "Grafana Loki log lines (LogQL query_range), grouped into patterns"
+    vendor_hints = _HINTS
 
     def options(self) -> HttpOptions:
         c = self.config
@@ -112,15 +113,7 @@ class Loki(rl.RemoteLogConnector[LokiConfig]):
         return HttpOptions(headers=headers, auth=auth)
 
     async def probe(self, client: httpx2.AsyncClient) -> None:
-        await rl.read_json(
-            client,
-            "GET",
-            "/loki/api/v1/labels",
-            label=self.label,
-            name=self.name,
-            max_bytes=1_000_000,
-            hints=_HINTS,
-        )
+        await self.read_json(client, "GET", "/loki/api/v1/labels", max_bytes=1_000_000)
 
     def probe_ok(self) -> str:
         return f"can read labels from {self.config.base_url}"
@@ -156,16 +149,13 @@ class Loki(rl.RemoteLogConnector[LokiConfig]):
                 "limit": str(limit),
                 "direction": "backward",
             }
-            reply = await rl.read_json(
+            reply = await self.read_json(
                 client,
                 "GET",
                 QUERY_RANGE,
-                label=self.label,
-                name=self.name,
                 params=params,
                 max_bytes=c.max_response_bytes,
                 passthrough=frozenset({400}),
-                hints=_HINTS,
             )
             if reply.status == 400:
                 lower = self._server_limit(reply.text)

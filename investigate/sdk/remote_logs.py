@@ -522,6 +522,8 @@ class RemoteLogConnector(Connector[R]):
     """The baseline search ends this long before the window starts."""
     window_pad: ClassVar[timedelta] = timedelta(0)
     """The window's searches end this long after the window."""
+    vendor_hints: ClassVar[Mapping[int, str]] = {}
+    """Hints by HTTP status over the shared ones (`{name}`: the connector's name)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -544,6 +546,31 @@ class RemoteLogConnector(Connector[R]):
                 deadline=deadline,
                 read_only_posts=self.read_only_posts,
             )
+        )
+
+    async def read_json(
+        self,
+        client: httpx2.AsyncClient,
+        method: str,
+        url: str,
+        *,
+        max_bytes: int,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        passthrough: frozenset[int] = frozenset(),
+    ) -> Reply:
+        """`read_json` for this connector: its label and name in errors, its `vendor_hints`."""
+        return await read_json(
+            client,
+            method,
+            url,
+            label=self.label,
+            name=self.name,
+            params=params,
+            body=body,
+            max_bytes=max_bytes,
+            passthrough=passthrough,
+            hints=self.vendor_hints,
         )
 
     async def probe(self, client: httpx2.AsyncClient) -> None:

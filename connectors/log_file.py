@@ -157,10 +157,7 @@ class LogFileConfig(ConnectorConfig, AccountField):
 
 @dataclass
 class ScanStats:
-    lines: int = 0
-    """Records kept (in the window or the baseline)."""
     bytes: int = 0
-    files: int = 0
     unreadable: int = 0
     stopped_early: bool = False
 
@@ -274,7 +271,6 @@ class LogFile(Connector[LogFileConfig]):
                 stats.unreadable += 1
                 if len(files) == 1:
                     raise SourceError(f"cannot read {path.name}: {exc.strerror or exc}") from None
-            stats.files += 1
         evidence = grouper.evidence(
             self.name,
             f"scan {', '.join(self.config.paths)} for {len(matcher.values)} entity values and new "
@@ -422,7 +418,6 @@ class LogFile(Connector[LogFileConfig]):
             return None
         if not matched and line.level not in _INTERESTING:
             return None
-        scan.stats.lines += 1
         return line
 
     def _file_key(self, path: Path) -> tuple[object, ...]:
@@ -562,7 +557,7 @@ class _LevelLines:
 
     def __init__(self, lines: list[LogLine], scan: _Scan) -> None:
         query = scan.query
-        self.lines, self.query, self.grouper, self.stats = lines, query, scan.grouper, scan.stats
+        self.lines, self.query, self.grouper = lines, query, scan.grouper
         stamps = [line.timestamp for line in lines]
         self.ordered = all(map(operator.le, stamps, itertools.islice(stamps, 1, None)))
         if self.ordered:
@@ -599,7 +594,6 @@ class _LevelLines:
             since, until = self.query.baseline_start, self.query.window.end
             for line in self.lines[start:stop]:
                 if since <= line.timestamp <= until:
-                    self.stats.lines += 1
                     self._put(line.timestamp < self.query.window.start, [line])
             return
         for baseline, first, last in (
@@ -608,7 +602,6 @@ class _LevelLines:
         ):
             if first < last:
                 self._put(baseline, self.lines[first:last])
-                self.stats.lines += last - first
 
     def _put(self, baseline: bool, lines: list[LogLine]) -> None:
         if self._runs and self._runs[-1][0] == baseline:

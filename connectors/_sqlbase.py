@@ -23,12 +23,11 @@ import sqlglot
 from pydantic import Field, SecretStr
 from sqlglot import exp
 
-from investigate.sdk import MASKER, Duration, Evidence, SourceError, SourceTimeout
+from investigate.sdk import MASKER, Duration, SourceError, SourceTimeout
 from investigate.sdk.contract import Check, Collected, Connector, Query
-from investigate.sdk.rows import row_evidence
 from investigate.sdk.sqlcheck import checked as check_sql
 from investigate.sdk.sqlguard import regenerate
-from investigate.sdk.sqlparams import NamedQuery, SQLConnectorConfig, bindings, bound
+from investigate.sdk.sqlparams import NamedQuery, SQLConnectorConfig, add_row, bindings, bound
 from investigate.sdk.sqltypes import CheckedSQL
 from investigate.sdk.textmatch import EntityMatcher
 
@@ -345,30 +344,7 @@ class ServerSQL(Connector[C], Generic[C]):
                     f"{self.name}.{run.name}: results passed {budget} bytes; showing the first"
                 )
                 break
-            out.evidence.append(self._evidence(run, row, matcher))
-            for param, column in run.named.provides.items():
-                if row.get(column) not in (None, ""):
-                    out.provides.setdefault(param, []).append(str(row[column]))
-
-    def _evidence(self, run: Run, row: dict[str, Any], matcher: EntityMatcher) -> Evidence:
-        evidence = row_evidence(
-            source=self.name,
-            kind=run.named.kind,
-            row=row,
-            query=f"{run.sql}  -- {run.name} {run.params}",
-            matcher=matcher,
-            title=run.named.title,
-            default_title=f"{run.name}: " + ", ".join(f"{k}={v}" for k, v in list(row.items())[:4]),
-            time_field=run.named.time_field,
-            url_template=run.named.url_template,
-            fields=run.named,
-        )
-        evidence.attributes["query_name"] = run.name
-        evidence.matched = sorted(
-            set(evidence.matched)
-            | {str(v).lower() for k, v in run.params.items() if not k.startswith("window")}
-        )
-        return evidence
+            add_row(out, self.name, run.name, run.named, run.sql, run.params, row, matcher)
 
 
 def driver_missing(label: str, driver: str, extra: str) -> SourceError:

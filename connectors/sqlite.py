@@ -22,12 +22,11 @@ from typing import Any
 
 from pydantic import Field
 
-from investigate.sdk import ConfigPath, Evidence, SourceError, SourceTimeout, in_thread
+from investigate.sdk import ConfigPath, SourceError, SourceTimeout, in_thread
 from investigate.sdk.contract import Check, Collected, Connector, Query
-from investigate.sdk.rows import row_evidence
 from investigate.sdk.sqlcheck import checked as check_sql
 from investigate.sdk.sqlfuncs import is_denied_function
-from investigate.sdk.sqlparams import NamedQuery, SQLConnectorConfig, bindings, bound
+from investigate.sdk.sqlparams import NamedQuery, SQLConnectorConfig, add_row, bindings, bound
 from investigate.sdk.textmatch import EntityMatcher
 
 _READ_ACTIONS = frozenset(
@@ -133,12 +132,7 @@ class SQLite(Connector[SQLiteConfig]):
                         f"{self.name}.{name}: more than {self.config.max_rows} rows; showing the first"
                     )
                 for row in rows[: self.config.max_rows]:
-                    out.evidence.append(
-                        self._evidence(name, named, checked.sql, params, row, matcher)
-                    )
-                    for param, column in named.provides.items():
-                        if row.get(column) not in (None, ""):
-                            out.provides.setdefault(param, []).append(str(row[column]))
+                    add_row(out, self.name, name, named, checked.sql, params, row, matcher)
         return out
 
     def _execute(
@@ -153,31 +147,3 @@ class SQLite(Connector[SQLiteConfig]):
             raise SourceError(f"query '{name}' failed: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise SourceError(f"query '{name}' failed: {exc}") from None
-
-    def _evidence(
-        self,
-        name: str,
-        named: NamedQuery,
-        sql: str,
-        params: dict[str, str],
-        row: dict[str, Any],
-        matcher: EntityMatcher,
-    ) -> Evidence:
-        evidence = row_evidence(
-            source=self.name,
-            kind=named.kind,
-            row=row,
-            query=f"{sql}  -- {name} {params}",
-            matcher=matcher,
-            title=named.title,
-            default_title=f"{name}: " + ", ".join(f"{k}={v}" for k, v in list(row.items())[:4]),
-            time_field=named.time_field,
-            url_template=named.url_template,
-            fields=named,
-        )
-        evidence.attributes["query_name"] = name
-        evidence.matched = sorted(
-            set(evidence.matched)
-            | {str(v).lower() for k, v in params.items() if not k.startswith("window")}
-        )
-        return evidence

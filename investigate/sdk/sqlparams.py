@@ -22,10 +22,12 @@ from pydantic import Field, field_validator, model_validator
 from investigate.config import Strict
 from investigate.errors import ReadOnlyViolation
 from investigate.models import PARAMS, EvidenceKind
-from investigate.sdk.contract import ConnectorConfig, Provides
+from investigate.sdk.contract import Collected, ConnectorConfig, Provides
 from investigate.sdk.fieldmap import FieldMapping
+from investigate.sdk.rows import row_evidence
 from investigate.sdk.sqlcheck import checked as check_sql
 from investigate.sdk.sqltypes import CheckedSQL, bind_pattern
+from investigate.sdk.textmatch import EntityMatcher
 
 
 class NamedQuery(Strict, FieldMapping):
@@ -95,3 +97,39 @@ def bound(checked: CheckedSQL, params: dict[str, str]) -> dict[str, str]:
     in an entity matches only itself, never every account."""
     escapes = dict(checked.like_escapes)
     return {k: bind_pattern(v, escapes[k]) if k in escapes else v for k, v in params.items()}
+
+
+def add_row(
+    out: Collected,
+    source: str,
+    name: str,
+    named: NamedQuery,
+    sql: str,
+    params: dict[str, str],
+    row: dict[str, Any],
+    matcher: EntityMatcher,
+) -> None:
+    """One row of the query `name` (run as `sql` with `params`) into `out`: as evidence, whose
+    matched values include the parameters' (not the window's bounds), and the values of the
+    columns the query `provides`."""
+    evidence = row_evidence(
+        source=source,
+        kind=named.kind,
+        row=row,
+        query=f"{sql}  -- {name} {params}",
+        matcher=matcher,
+        title=named.title,
+        default_title=f"{name}: " + ", ".join(f"{k}={v}" for k, v in list(row.items())[:4]),
+        time_field=named.time_field,
+        url_template=named.url_template,
+        fields=named,
+    )
+    evidence.attributes["query_name"] = name
+    evidence.matched = sorted(
+        set(evidence.matched)
+        | {str(v).lower() for k, v in params.items() if not k.startswith("window")}
+    )
+    out.evidence.append(evidence)
+    for param, column in named.provides.items():
+        if row.get(column) not in (None, ""):
+            out.provides.setdefault(param, []).append(str(row[column]))

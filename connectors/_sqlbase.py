@@ -204,6 +204,18 @@ class ServerSQL(Connector[C], Generic[C]):
     def _values(self, query: Query) -> dict[str, list[str]]:
         return query.params()
 
+    def connect_failed(self, text: str, *, auth: bool) -> SourceError:
+        """The server refused the user or password in the dsn (`auth`), or was not reached."""
+        if auth:
+            return AuthFailed(
+                f"{self.label}: authentication failed: {text}",
+                hint=f"check the user and password in connectors.{self.name}.dsn",
+            )
+        return SourceError(
+            f"{self.label}: cannot connect: {text}",
+            hint="check the host and port in the dsn, and that the server accepts TCP connections",
+        )
+
     # --- shared behaviour ---------------------------------------------------------------
 
     async def _connection(self) -> Any:

@@ -27,7 +27,6 @@ from typing import Any
 from investigate.sdk import ReadOnlyViolation, SourceError, SourceTimeout
 from investigate.sdk.contract import Check, Query
 from investigate_connectors._sqlbase import (
-    AuthFailed,
     Limits,
     ServerSQL,
     ServerSQLConfig,
@@ -148,15 +147,7 @@ class MySQL(ServerSQL[MySQLConfig]):
     def _connect_error(self, exc: Exception) -> SourceError:
         code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
         text = one_line(str(exc.args[1]) if len(exc.args) > 1 else str(exc))
-        if code in _AUTH:
-            return AuthFailed(
-                f"{self.label}: authentication failed: {text}",
-                hint=f"check the user and password in connectors.{self.name}.dsn",
-            )
-        return SourceError(
-            f"{self.label}: cannot connect: {text}",
-            hint="check the host and port in the dsn, and that the server accepts TCP connections",
-        )
+        return self.connect_failed(text, auth=code in _AUTH)
 
     async def _run(
         self, session: Session, sql: str, params: dict[str, str], limits: Limits

@@ -24,7 +24,6 @@ from investigate.sdk import ReadOnlyViolation, SourceError, SourceTimeout
 from investigate.sdk.contract import Check
 from investigate.sdk.sqlguard import check_sql
 from investigate_connectors._sqlbase import (
-    AuthFailed,
     Limits,
     ServerSQL,
     ServerSQLConfig,
@@ -76,14 +75,8 @@ class Postgres(ServerSQL[PostgresConfig]):
     def _connect_error(self, exc: psycopg.Error) -> SourceError:
         text = one_line(str(exc))
         if exc.sqlstate in _AUTH_STATES or "authentication failed" in text:
-            return AuthFailed(
-                f"{self.label}: authentication failed: {_after_fatal(text)}",
-                hint=f"check the user and password in connectors.{self.name}.dsn",
-            )
-        return SourceError(
-            f"{self.label}: cannot connect: {text}",
-            hint="check the host and port in the dsn, and that the server accepts TCP connections",
-        )
+            return self.connect_failed(_after_fatal(text), auth=True)
+        return self.connect_failed(text, auth=False)
 
     async def _run(
         self, conn: psycopg.AsyncConnection[Any], sql: str, params: dict[str, str], limits: Limits

@@ -253,12 +253,7 @@ class PatternGrouper:
             pattern = self.patterns[key] = Pattern(template="", level=line.level)
         pattern.count += 1
         ts = line.timestamp
-        if pattern.first_seen is None or ts < pattern.first_seen:
-            pattern.first_seen = ts
-        if pattern.last_seen is None or ts > pattern.last_seen:
-            pattern.last_seen = ts
-        if self.last_seen is None or ts > self.last_seen:
-            self.last_seen = ts
+        self._widen(pattern, ts, ts)
         if line.service:
             pattern.services.add(line.service)
         if line.matched:
@@ -305,19 +300,22 @@ class PatternGrouper:
         for key, group in groups.items():
             self._add_group(key, group)
 
-    def _add_group(self, key: Key, group: list[LogLine]) -> None:
-        """`add` for these lines of one pattern, in order."""
-        pattern = self.patterns.get(key)
-        if pattern is None:
-            pattern = self.patterns[key] = Pattern(template="", level=group[0].level)
-        pattern.count += len(group)
-        first, last = min(map(_TIME, group)), max(map(_TIME, group))
+    def _widen(self, pattern: Pattern, first: datetime, last: datetime) -> None:
+        """Widen the pattern's span, and the grouper's last sighting, to take in first..last."""
         if pattern.first_seen is None or first < pattern.first_seen:
             pattern.first_seen = first
         if pattern.last_seen is None or last > pattern.last_seen:
             pattern.last_seen = last
         if self.last_seen is None or last > self.last_seen:
             self.last_seen = last
+
+    def _add_group(self, key: Key, group: list[LogLine]) -> None:
+        """`add` for these lines of one pattern, in order."""
+        pattern = self.patterns.get(key)
+        if pattern is None:
+            pattern = self.patterns[key] = Pattern(template="", level=group[0].level)
+        pattern.count += len(group)
+        self._widen(pattern, min(map(_TIME, group)), max(map(_TIME, group)))
         if key[0]:
             pattern.services.add(key[0])
         named = list(filter(_MATCHED, group))

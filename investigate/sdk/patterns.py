@@ -224,12 +224,7 @@ class PatternGrouper:
         if not lines:
             return
         counts = Counter(map(_SEEN, lines))  # in order of first appearance
-        if (
-            len(self.baseline) + len(counts) > self.max_templates
-            or len(self._seen) + len(counts) > 4 * self.max_templates
-        ):
-            for line in lines:
-                self.add_baseline(line)
+        if self._line_by_line(lines, len(counts), self.baseline, self.add_baseline):
             return
         baseline, matched = self.baseline, self.baseline_matched
         key_of = {seen: self._key(seen) for seen in counts}
@@ -242,6 +237,24 @@ class PatternGrouper:
         first = min(map(_TIME, lines))
         if self.baseline_start is None or first < self.baseline_start:
             self.baseline_start = first
+
+    def _line_by_line(
+        self,
+        lines: Sequence[LogLine],
+        new: int,
+        table: Mapping[Key, object],
+        add: Callable[[LogLine], None],
+    ) -> bool:
+        """A run of `new` kinds of line that could fill `table` or the miners goes line by line
+        (`add`), where the order of the lines decides what is kept: True when it did."""
+        if (
+            len(table) + new <= self.max_templates
+            and len(self._seen) + new <= 4 * self.max_templates
+        ):
+            return False
+        for line in lines:
+            add(line)
+        return True
 
     def add(self, line: LogLine) -> None:
         key = self.key(line)
@@ -281,12 +294,7 @@ class PatternGrouper:
         if not lines:
             return
         order = dict.fromkeys(map(_SEEN, lines))
-        if (
-            len(self.patterns) + len(order) > self.max_templates
-            or len(self._seen) + len(order) > 4 * self.max_templates
-        ):
-            for line in lines:
-                self.add(line)
+        if self._line_by_line(lines, len(order), self.patterns, self.add):
             return
         key_of = {seen: self._key(seen) for seen in order}
         groups: dict[Key, list[LogLine]] = {}

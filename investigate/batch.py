@@ -9,10 +9,12 @@ killed run keeps everything it finished, and a rerun skips what is already on di
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -95,7 +97,29 @@ async def run_batch(
     async def one(ticket_id: str) -> None:
         done(await _investigate_one(ctx, base, options, ticket_id, slots, limits, emit))
 
-    await asyncio.gather(*(one(t) for t in options.ids))
+    with long_run_gc():
+        await asyncio.gather(*(one(t) for t in options.ids))
+
+
+LONG_RUN_GC = (10_000, 20, 20)
+"""The collector's thresholds during a batch (Python's default: 700, 10, 10)."""
+
+
+@contextmanager
+def long_run_gc() -> Iterator[None]:
+    """A batch holds its reports and the log lines its tickets share until it ends, and the
+    collector's full passes over that growing heap took ~15 % of the CPU of 1,000 tickets on
+    one log. Objects made before the batch (modules, configuration) are frozen out of the
+    passes, and young collections come every 10,000 allocations instead of 700; both are
+    restored after (cyclic garbage is collected all the same, later)."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*LONG_RUN_GC)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _to_do(options: BatchOptions, ticket_id: str) -> bool:

@@ -287,3 +287,28 @@ def test_a_ticket_that_breaks_while_the_batch_plans_fails_alone(cli, monkeypatch
         "4812",
         "4814",
     ]
+
+
+def test_a_batch_runs_with_the_long_run_collector_settings_and_restores_them(  # type: ignore[no-untyped-def]
+    cli, monkeypatch
+) -> None:
+    """During a batch the objects made before it are frozen out of the collector's passes and
+    young collections are rarer (`long_run_gc`); after it, the settings are as they were."""
+    import gc
+
+    from investigate import batch
+
+    during: list[tuple[tuple[int, int, int], int]] = []
+    real = batch._investigate_one
+
+    async def spying(*args):  # type: ignore[no-untyped-def]
+        during.append((gc.get_threshold(), gc.get_freeze_count()))
+        return await real(*args)
+
+    monkeypatch.setattr(batch, "_investigate_one", spying)
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    result = cli("batch", *IDS[:2], "-c", DEMO, "--analyst", "offline")
+    assert result.code == 0, result.err
+    assert [threshold for threshold, _ in during] == [batch.LONG_RUN_GC] * 2
+    assert all(count > frozen for _, count in during)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen)

@@ -424,7 +424,10 @@ CORE: dict[str, Callable[[Settings], list[Row]]] = {
     # side by side: log_file vs grep vs json.loads, window vs full scan, batch vs one ticket,
     # --workers 2 vs 1, demo ticket and --help CPU (issue 17's targets)
     "log_ratios": script(
-        "log_ratios", ["--big", "--json"], ["--mb", "50", "--runs", "3", "--json"], pick_ratios
+        "log_ratios",
+        ["--big", "--workers-tickets", "1000", "--json"],
+        ["--mb", "50", "--runs", "3", "--batch-runs", "1", "--workers-runs", "1", "--json"],
+        pick_ratios,
     ),
 }
 OPTIONAL: dict[str, Callable[[Settings], list[Row]]] = {

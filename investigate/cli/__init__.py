@@ -16,7 +16,7 @@ import typer
 # the CLI uses none. Set PYDANTIC_DISABLE_PLUGINS yourself to choose otherwise.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-from investigate.cli import commands, investigations  # noqa: F401 - registers the commands
+from investigate.cli import commands, investigations, startup  # noqa: F401 - registers the commands
 from investigate.cli.app import _STATE, app
 from investigate.errors import ExitCode, InvestigateError
 from investigate.pipes import click_saw_closed_pipe
@@ -47,7 +47,9 @@ def _fail(message: str, hint: str | None, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every outcome into an exit code."""
+    startup.starting()
     code = run(argv)
+    startup.exiting()
     sys.exit(code)
 
 

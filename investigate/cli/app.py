@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
 
+from investigate.cli import startup
+
 if TYPE_CHECKING:  # the core is imported by each command, so `--help` stays fast
     from investigate.context import Context
 
@@ -187,6 +189,7 @@ def _context(config: Path | None, verbose: bool = False) -> Context:
             markup=False,
             highlight=False,
         )
+    startup.settled()
     return ctx
 
 

@@ -30,7 +30,7 @@ def utc(value: datetime) -> datetime:
 
 
 class Rating(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when `stats` first uses it
 
     score: float = Field(description="1–5, or 1 (good) / 0 (bad) on the good_bad scale.")
     scale: Scale = "1-5"
@@ -42,7 +42,7 @@ class Rating(BaseModel):
 
 
 class HistoryTicket(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str
     created_at: datetime

@@ -7,27 +7,28 @@ error boundary, `--verbose` output and every connector error message pass throug
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, SecretStr
 
+from investigate.lazyre import lazy
+
 M = TypeVar("M", bound=BaseModel)
 MASK = "***"
 _MIN_SECRET = 4
-_PATTERNS = [
+_PATTERNS = [  # compiled when first used: most runs mask nothing
     # https://user:password@host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@"), r"\1" + MASK + "@"),
+    (lazy(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@"), r"\1" + MASK + "@"),
     # Authorization: Bearer xyz / Token token=xyz / Basic xyz
     (
-        re.compile(r"(?i)\b(bearer|basic|token token=|token)\s+[A-Za-z0-9._~+/=-]{8,}"),
+        lazy(r"(?i)\b(bearer|basic|token token=|token)\s+[A-Za-z0-9._~+/=-]{8,}"),
         r"\1 " + MASK,
     ),
     # ?api_key=…&token=…  and  "password": "…"
     (
-        re.compile(
+        lazy(
             # not `KeyError: <str>`, and not a URL path segment (`…/oauth2/token: [Errno -2]`)
             r"(?i)(?<!/)\b(?![a-z_-]*(?:error|exception)s?\b)"
             r"([a-z_-]*(?:key|token|secret|password|passwd|signature|auth)[a-z_-]*)"
@@ -37,7 +38,7 @@ _PATTERNS = [
     ),
     # well-known key shapes: Stripe, Anthropic/OpenAI, GitHub, Slack, AWS
     (
-        re.compile(
+        lazy(
             r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|\bsk-[A-Za-z0-9_-]{16,}"
             r"|\bgh[pousr]_[A-Za-z0-9]{20,}|\bxox[abprs]-[A-Za-z0-9-]{10,}|\bAKIA[0-9A-Z]{16}\b"
         ),

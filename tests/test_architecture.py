@@ -136,11 +136,12 @@ FOUNDATION = frozenset(
         "demo",
         "safeconsole",
         "termsafe",
+        "lazyre",
     )
 )
-"""The spine's foundation: data types, errors, config types, the secret masker and the run
-context. Every room may import these; they import nothing of the evidence room or of the rest of
-the spine (pipeline, CLI, analysts, renderers)."""
+"""The spine's foundation: data types, errors, config types, the secret masker, the run
+context and small helpers (lazily compiled patterns). Every room may import these; they import
+nothing of the evidence room or of the rest of the spine (pipeline, CLI, analysts, renderers)."""
 
 HARNESS_MAY_EXTRACT = {"investigate.sdk.testing": {"investigate.evidence.entities"}}
 """The contract suite runs a connector as the pipeline would, so it extracts a hostile ticket's

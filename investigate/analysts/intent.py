@@ -42,12 +42,15 @@ from functools import cache
 from importlib.resources import files
 from typing import Literal
 
+from investigate.lazyre import LazyPattern, lazy
+
 Language = Literal["en", "es", "de", "fr"]
 LANGUAGES: tuple[Language, ...] = ("en", "es", "de", "fr")
 
 
-def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(parts), re.I)
+def _rx(*parts: str) -> LazyPattern[str]:
+    """One pattern of the alternatives, compiled when first used."""
+    return lazy("|".join(parts), re.I)
 
 
 # ----------------------------------------------------------------------------- language
@@ -99,13 +102,13 @@ def language(text: str) -> Language:
 
 @dataclass(frozen=True)
 class _Cues:
-    question: re.Pattern[str]
-    howto: re.Pattern[str]
-    wish: re.Pattern[str]
+    question: LazyPattern[str]
+    howto: LazyPattern[str]
+    wish: LazyPattern[str]
     """Conditional mood, polite imperative, obligation or future question aimed at the product."""
-    knowing: re.Pattern[str]
+    knowing: LazyPattern[str]
     """A wish to know or be told something (`I'd like to know how`): a question, not a request."""
-    problem: re.Pattern[str]
+    problem: LazyPattern[str]
 
 
 _START = r"(?:^|[.!?¿¡:;\n]\s*)"
@@ -118,7 +121,8 @@ _COMMON_FEATURE = _rx(
 
 @cache
 def _cues() -> dict[Language, _Cues]:
-    """Each language's cues, from `intent.toml` (read and compiled once, on first use)."""
+    """Each language's cues, from `intent.toml` (read once, on first use; each pattern is
+    compiled when first used: a ticket reads its language's cues and English's)."""
     tables = tomllib.loads(
         (files("investigate.analysts") / "intent.toml").read_text(encoding="utf-8")
     )

@@ -22,9 +22,18 @@ class Registry:
     types: dict[str, AnyConnector] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
     """Type name → why it could not be loaded."""
-    origins: dict[str, str] = field(default_factory=dict)
     points: dict[str, EntryPoint] = field(default_factory=dict)
     """Every registered type, loaded or not (reading entry points imports nothing)."""
+    _origins: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def origins(self) -> dict[str, str]:
+        """Loaded type name → the distribution that registered it (read when asked: it parses
+        each distribution's metadata, which a run does not need)."""
+        for name in self.types.keys() - self._origins.keys():
+            dist = self.points[name].dist
+            self._origins[name] = dist.name if dist is not None else "?"
+        return self._origins
 
     def load(self, names: Iterable[str]) -> None:
         """Import the named types that are not loaded yet: a command pays only for the
@@ -51,7 +60,6 @@ def discover(*, refresh: bool = False, only: Iterable[str] | None = None) -> Reg
 
 
 def _load(ep: EntryPoint, registry: Registry) -> None:
-    origin = ep.dist.name if ep.dist is not None else "?"
     try:
         cls = ep.load()
     except Exception as exc:  # a broken plugin must never break the tool
@@ -61,4 +69,3 @@ def _load(ep: EntryPoint, registry: Registry) -> None:
         registry.broken[ep.name] = f"{ep.value} is not a Connector subclass"
         return
     registry.types[ep.name] = cls
-    registry.origins[ep.name] = origin

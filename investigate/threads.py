@@ -14,7 +14,7 @@ import contextlib
 import contextvars
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -79,4 +79,20 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run`, with `DaemonExecutor` as the loop's default executor."""
     with asyncio.Runner() as runner:
         runner.get_loop().set_default_executor(DaemonExecutor())
-        return runner.run(coro)
+        return runner.run(_boxed(coro)).value
+
+
+class _Box(Generic[T]):
+    """A coroutine's result, held where no repr looks: when `Runner.run` ends it asks
+    `signal.getsignal` for its SIGINT handler, which formats the handler's repr (it is not a
+    `signal.Handlers`), and that holds the finished task, whose repr holds its result's: the
+    whole report's, built and dropped on every run."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+
+async def _boxed(coro: Coroutine[Any, Any, T]) -> _Box[T]:
+    return _Box(await coro)

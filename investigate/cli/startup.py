@@ -12,7 +12,8 @@ freed later than it would be by reference counting; only cycles made before `set
 `exiting()` are never collected, which the process's lifetime or its end makes moot.
 
 Only the console script does this (`run()`, which tests call in-process, leaves the collector
-alone).
+alone). A batch then sets its own thresholds for its run (`batch.long_run_gc`, which thaws what
+was frozen when it ends; `exiting()` freezes it again).
 """
 
 from __future__ import annotations

@@ -322,16 +322,18 @@ class LogFile(Connector[LogFileConfig]):
             stop = self._seek(path, handle, query.baseline_start, query.window.end)
             if stop is None:
                 return
-            base = handle.tell()
+            base, runs = handle.tell(), _Runs(scan)
             for offset, block in blocks(handle, limit, stop=stop):
                 if query.expired():
                     stats.stopped_early = True
                     return
                 stats.bytes += len(block)
                 for where, raw, named in records.block(base + offset, block):
-                    self._take(where, raw, named, scan, parsed)
+                    runs.line(self._counted(where, raw, named, scan, parsed))
+                runs.feed()  # a block's lines at a time: memory stays flat
             for where, raw, named in records.finish():
-                self._take(where, raw, named, scan, parsed)
+                runs.line(self._counted(where, raw, named, scan, parsed))
+            runs.feed()
 
     def _scan_mapped(
         self,
@@ -382,19 +384,6 @@ class LogFile(Connector[LogFileConfig]):
         taken = [(where, self._counted(where, raw, True, scan, parsed)) for where, raw in raws]
         shared.merge(offsets, taken)
         return True
-
-    def _take(
-        self, where: int, raw: bytes, named: bool, scan: _Scan, parsed: dict[int, LogLine | None]
-    ) -> None:
-        """One candidate record at byte offset `where`, to the baseline or the window when it
-        counts (`_counted`)."""
-        line = self._counted(where, raw, named, scan, parsed)
-        if line is None:
-            return
-        if line.timestamp < scan.query.window.start:
-            scan.grouper.add_baseline(line)
-        else:
-            scan.grouper.add(line)
 
     def _counted(
         self, where: int, raw: bytes, named: bool, scan: _Scan, parsed: dict[int, LogLine | None]
@@ -548,6 +537,36 @@ class LogFile(Connector[LogFileConfig]):
         return LogLine(ts, parsed.level, message, service, fields, matched)
 
 
+class _Runs:
+    """Lines for a grouper in file order, each to the baseline or the window by its time;
+    consecutive lines of one kind go as one run (`add_baseline_run`, `add_run`: the same
+    result as one at a time, with the per-pattern work done once a run)."""
+
+    def __init__(self, scan: _Scan) -> None:
+        self.opens, self.grouper = scan.query.window.start, scan.grouper
+        self._runs: list[tuple[bool, list[LogLine]]] = []
+
+    def line(self, line: LogLine | None) -> None:
+        """One line (None: a record that does not count)."""
+        if line is not None:
+            self.put(line.timestamp < self.opens, [line])
+
+    def put(self, baseline: bool, lines: list[LogLine]) -> None:
+        if self._runs and self._runs[-1][0] == baseline:
+            self._runs[-1][1].extend(lines)
+        else:
+            self._runs.append((baseline, lines))
+
+    def feed(self) -> None:
+        """Hand the lines so far to the grouper."""
+        for baseline, lines in self._runs:
+            if baseline:
+                self.grouper.add_baseline_run(lines)
+            else:
+                self.grouper.add_run(lines)
+        self._runs = []
+
+
 class _LevelLines:
     """A ticket's share of the batch's parsed level-marker lines (those of its byte range, in
     file order), merged with the lines naming its own entities into the order a scan of its
@@ -557,15 +576,13 @@ class _LevelLines:
 
     def __init__(self, lines: list[LogLine], scan: _Scan) -> None:
         query = scan.query
-        self.lines, self.query, self.grouper = lines, query, scan.grouper
+        self.lines, self.query, self.runs = lines, query, _Runs(scan)
         stamps = [line.timestamp for line in lines]
         self.ordered = all(map(operator.le, stamps, itertools.islice(stamps, 1, None)))
         if self.ordered:
             self.lo = bisect.bisect_left(stamps, query.baseline_start)
             self.hi = max(self.lo, bisect.bisect_right(stamps, query.window.end))
             self.opens = bisect.bisect_left(stamps, query.window.start, self.lo, self.hi)
-        self._runs: list[tuple[bool, list[LogLine]]] = []
-        """(baseline?, lines) in order, consecutive lines of one kind in one run."""
 
     def merge(self, offsets: Sequence[int], named: list[tuple[int, LogLine | None]]) -> None:
         """Feed the grouper these lines and the named ones (`(offset, line)` in file order,
@@ -576,15 +593,9 @@ class _LevelLines:
             j = bisect.bisect_left(offsets, where, i)
             self._level(i, j)
             i = j + 1 if j < len(offsets) and offsets[j] == where else j
-            if line is not None:
-                self._put(line.timestamp < self.query.window.start, [line])
+            self.runs.line(line)
         self._level(i, len(offsets))
-        grouper = self.grouper
-        for baseline, lines in self._runs:
-            if baseline:
-                grouper.add_baseline_run(lines)
-            else:
-                grouper.add_run(lines)
+        self.runs.feed()
 
     def _level(self, start: int, stop: int) -> None:
         """The level-marker lines `start` to `stop` (indices into the ticket's share)."""
@@ -594,20 +605,14 @@ class _LevelLines:
             since, until = self.query.baseline_start, self.query.window.end
             for line in self.lines[start:stop]:
                 if since <= line.timestamp <= until:
-                    self._put(line.timestamp < self.query.window.start, [line])
+                    self.runs.line(line)
             return
         for baseline, first, last in (
             (True, max(start, self.lo), min(stop, self.opens)),
             (False, max(start, self.opens), min(stop, self.hi)),
         ):
             if first < last:
-                self._put(baseline, self.lines[first:last])
-
-    def _put(self, baseline: bool, lines: list[LogLine]) -> None:
-        if self._runs and self._runs[-1][0] == baseline:
-            self._runs[-1][1].extend(lines)
-        else:
-            self._runs.append((baseline, lines))
+                self.runs.put(baseline, self.lines[first:last])
 
 
 def _worth_keeping(line: LogLine | None) -> bool:

@@ -36,7 +36,6 @@ from investigate_connectors._sqlbase import (
 
 READ_PRIVILEGES = frozenset({"SELECT", "USAGE", "SHOW VIEW"})
 _AUTH = {1044, 1045, 1698}
-_UNREACHABLE = {2002, 2003, 2005}
 _TIMEOUT = {1969, 3024}
 _READ_ONLY = {1792, 1290, 1836}
 _DENIED = {1142, 1143, 1227, 1370}

@@ -66,7 +66,6 @@ from investigate_connectors._promql import Segment, escape_string, parse_templat
 
 __all__ = ["Prometheus", "escape_string", "parse_template", "regex_quote", "render"]
 
-MAX_RESPONSE_BYTES = 5_000_000
 MAX_VALUE_CHARS = 500
 
 

@@ -15,7 +15,6 @@ from investigate.evidence import causal, signals
 from investigate.models import Entities, Evidence
 
 DEPLOY_HORIZON = 3 * 3600
-CHANGE_HORIZON = 24 * 3600
 AFTER_TICKET = 30 * 60
 QUIET_CAP = 1.0
 """Most a steady info-level line of the customer (their ordinary activity) can score."""

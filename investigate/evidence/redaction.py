@@ -208,10 +208,6 @@ def _v(check: Callable[[str], bool]) -> MatchCheck:
 _LABEL = r"(?<![A-Za-z0-9_.-])(?P<label>[A-Za-z0-9_.-]{1,64})(?![A-Za-z0-9_.-])"
 _ASSIGN = r"[\"'`]?[ \t]{0,3}(?:[:=]|=>)[ \t]{0,3}[\"'`]?"
 
-_PEM = _rx(
-    r"-----BEGIN[A-Z ]{0,40} PRIVATE KEY-----[A-Za-z0-9+/=\s\\]{1,16384}"
-    r"-----END[A-Z ]{0,40} PRIVATE KEY-----"
-)
 _URL_PASSWORD = _rx(
     r"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}://[^/\s:@\x00]{0,256}:(?P<v>[^@\s/\x00]{1,256})@",
     group="v",

@@ -130,21 +130,15 @@ class AnthropicProvider:
         if status == 200:  # an `error` event in the middle of a stream
             return LLMError(f"anthropic {kind or 'error'} during streaming")
         if 300 <= status < 400:
-            return LLMError(redirect_refused("anthropic", status), config_problem=True)
+            return LLMError(redirect_refused("anthropic", status))
         if status == 401:
             return LLMError(
-                "anthropic 401: the API key was rejected (set ANTHROPIC_API_KEY or llm.api_key)",
-                config_problem=True,
+                "anthropic 401: the API key was rejected (set ANTHROPIC_API_KEY or llm.api_key)"
             )
         if status == 403:
-            return LLMError(
-                f"anthropic 403: the key lacks access to model {self.model}", config_problem=True
-            )
+            return LLMError(f"anthropic 403: the key lacks access to model {self.model}")
         if status == 404:
-            return LLMError(
-                f"anthropic 404: model {self.model} not found (check llm.model)",
-                config_problem=True,
-            )
+            return LLMError(f"anthropic 404: model {self.model} not found (check llm.model)")
         if status in (429, 529) or status >= 500:
             what = {429: "rate limited", 529: "overloaded"}.get(status, kind or "server error")
             return LLMError(f"anthropic {status} {what} after {self.tries} tries")

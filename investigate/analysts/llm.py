@@ -21,10 +21,9 @@ from investigate.models import Analysis, Usage
 class LLMError(Exception):
     """A call failed; `reason` is one line for `analysis.analyst` and `gaps`."""
 
-    def __init__(self, reason: str, *, config_problem: bool = False) -> None:
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.config_problem = config_problem
 
 
 def redirect_refused(who: str, status: int) -> str:

@@ -83,14 +83,10 @@ class OpenAIProvider:
             raise LLMError(f"openai-compatible endpoint unreachable: {describe(exc)}") from None
         if response.status_code in (401, 403):
             raise LLMError(
-                f"openai-compatible endpoint {response.status_code}: the key was rejected (llm.api_key)",
-                config_problem=True,
+                f"openai-compatible endpoint {response.status_code}: the key was rejected (llm.api_key)"
             )
         if response.is_redirect:
-            raise LLMError(
-                redirect_refused("openai-compatible endpoint", response.status_code),
-                config_problem=True,
-            )
+            raise LLMError(redirect_refused("openai-compatible endpoint", response.status_code))
         if not response.is_success:
             raise LLMError(
                 f"openai-compatible endpoint answered HTTP {response.status_code} after {self.tries} tries"

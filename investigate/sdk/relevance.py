@@ -318,10 +318,6 @@ class Index:
             acc.pop(doc, None)
         return heapq.nsmallest(k, acc.items(), key=lambda item: (-item[1], item[0]))
 
-    def query_terms(self, query: Query) -> dict[str, float]:
-        """Weight of each query term: field-weighted counts, saturated by `k3`."""
-        return self._query_weights(_query_fields(query))
-
     def _query_weights(
         self, fields: Mapping[str, Sequence[str]], only: str | None = None
     ) -> dict[str, float]:

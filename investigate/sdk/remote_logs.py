@@ -269,7 +269,6 @@ class RemoteScan:
     baseline_lines: int = 0
     bytes: int = 0
     pages: int = 0
-    duplicates: int = 0
     notes: list[str] = field(default_factory=list)
     partial: bool = False
     stopped: str = ""
@@ -301,7 +300,6 @@ class RemoteScan:
     def add(self, entry: Entry, phase: Phase) -> bool:
         if entry.key is not None:
             if entry.key in self._seen:
-                self.duplicates += 1
                 return True
             self._seen.add(entry.key)
         baseline = phase == "baseline"

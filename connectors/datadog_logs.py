@@ -103,10 +103,6 @@ class DatadogLogsConfig(rl.RemoteLogsConfig):
             f"https://app.{self.site}/logs?query={{query}}&from_ts={{start_ms}}&to_ts={{end_ms}}"
         )
 
-    @property
-    def explorer(self) -> str:
-        return self.link_template
-
 
 class DatadogLogs(rl.RemoteLogConnector[DatadogLogsConfig]):
     type_name = "datadog_logs"

@@ -95,13 +95,3 @@ def parse_time(value: str, *, now: datetime) -> datetime:
 
 def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def human(delta: timedelta) -> str:
-    """A compact human form: `2h 5m`, `45s`, `3d 4h`."""
-    seconds = int(abs(delta.total_seconds()))
-    days, seconds = divmod(seconds, 86400)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
-    return " ".join(parts[:2]) or f"{seconds}s"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from investigate.durations import human, parse_duration, parse_time
+from investigate.durations import parse_duration, parse_time
 
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 
@@ -128,20 +128,3 @@ def test_parse_time_too_far_back_is_a_value_error() -> None:
     # `--since 999999d` is before year 1: a bad value, not an OverflowError traceback.
     with pytest.raises(ValueError):
         parse_time("999999d", now=NOW)
-
-
-@pytest.mark.parametrize(
-    ("delta", "text"),
-    [
-        (timedelta(seconds=45), "45s"),
-        (timedelta(0), "0s"),
-        (timedelta(minutes=2, seconds=5), "2m"),
-        (timedelta(hours=2, minutes=5), "2h 5m"),
-        (timedelta(days=3, hours=4, minutes=5), "3d 4h"),
-        (timedelta(days=1), "1d"),
-        (timedelta(hours=1, seconds=30), "1h"),
-        (timedelta(seconds=-90), "1m"),
-    ],
-)
-def test_human(delta: timedelta, text: str) -> None:
-    assert human(delta) == text

@@ -18,7 +18,6 @@ from investigate.sdk.querylang import (
     MAX_VALUE,
     QueryValueError,
     cloudwatch_any,
-    cloudwatch_json_equals,
     cloudwatch_term,
     datadog_any,
     datadog_attr,
@@ -208,13 +207,3 @@ def test_cloudwatch_terms_stay_one_quoted_term(value: str) -> None:
         ("?", cleaned),
         ("?", "acc_1042"),
     ]
-    json_pattern = cloudwatch_json_equals("$.account.id", value)
-    assert json_pattern.startswith("{ $.account.id = ") and json_pattern.endswith(" }")
-    assert parse_cloudwatch_terms(json_pattern[len("{ $.account.id = ") : -2]) == [("", cleaned)]
-
-
-def test_cloudwatch_selectors_are_checked() -> None:
-    assert cloudwatch_json_equals("$.a[0].b", "x") == '{ $.a[0].b = "x" }'
-    for bad in ["$.a } || { $.b", "a.b", "$", "$.a = 1"]:
-        with pytest.raises(QueryValueError):
-            cloudwatch_json_equals(bad, "x")

@@ -9,8 +9,7 @@ never close the literal, widen a selector, add a pipeline stage or an operator:
   escaped before the regex is itself quoted as a string literal.
 - Datadog log search (`datadog_phrase`, `datadog_any`, `datadog_attr`): a quoted sequence with
   `\\` and `"` escaped; control characters become spaces; attribute names are checked.
-- CloudWatch filter patterns (`cloudwatch_term`, `cloudwatch_any`, `cloudwatch_json_equals`):
-  a quoted term with `\\` and `"` escaped; control characters become spaces.
+- CloudWatch filter patterns (`cloudwatch_term`, `cloudwatch_any`): a quoted term with `\\` and `"` escaped; control characters become spaces.
 
 Elasticsearch / OpenSearch queries are built as JSON (`term`, `match_phrase`), never as
 `query_string`, so they need no escaping at all.
@@ -25,7 +24,6 @@ _GO_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ufeff]")
 _RE2_META = frozenset("\\.+*?()|[]{}^$-#&~")
 _DD_ATTR = re.compile(r"^@?[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")
-_CW_SELECTOR = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_\-]{0,99}|\[\d{1,4}\]){1,10}$")
 MAX_VALUE = 500
 
 
@@ -129,10 +127,3 @@ def datadog_attr(name: str, values: Iterable[str]) -> str:
 def cloudwatch_any(values: Iterable[str]) -> str:
     """`?"a" ?"b"`: events containing any of the terms."""
     return " ".join("?" + t for t in _phrases(values))
-
-
-def cloudwatch_json_equals(selector: str, value: str) -> str:
-    """`{ $.field = "value" }`; the selector is trusted config but checked."""
-    if not _CW_SELECTOR.match(selector):
-        raise QueryValueError(f"not a CloudWatch JSON selector: {selector!r}")
-    return f"{{ {selector} = {cloudwatch_term(value)} }}"

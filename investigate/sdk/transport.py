@@ -257,20 +257,6 @@ def _where(exc: httpx2.HTTPError) -> str:
     return f"{request.method} {request.url.copy_with(query=None)}"
 
 
-def raise_for_status(response: httpx2.Response) -> None:
-    """Turn an HTTP error into a `SourceError` with a masked, one-line reason."""
-    if response.is_success:
-        return
-    error = httpx2.HTTPStatusError("", request=response.request, response=response)
-    hint = {
-        401: "check the credentials in the connector's config",
-        403: "the credentials lack permission for this read",
-        404: "check base_url and the resource path",
-        429: "rate limited; try again later or lower concurrency",
-    }.get(response.status_code)
-    raise SourceError(describe(error), hint=hint)
-
-
 def source_error(exc: Exception) -> SourceError:
     """Map an httpx2 exception to the SourceError the pipeline records."""
     if isinstance(exc, SourceError):

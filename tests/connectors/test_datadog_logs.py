@@ -228,7 +228,7 @@ def test_sites_and_config_checks() -> None:
     assert eu.root == "https://api.datadoghq.eu" and eu.site == "datadoghq.eu"
     us3 = DatadogLogs.config_model.model_validate({**base, "site": "us3.datadoghq.com"})
     assert us3.root == "https://api.us3.datadoghq.com"
-    assert us3.explorer.startswith("https://app.us3.datadoghq.com/logs?query=")
+    assert us3.link_template.startswith("https://app.us3.datadoghq.com/logs?query=")
     with pytest.raises(ValueError, match="unknown Datadog site"):
         DatadogLogs.config_model.model_validate({**base, "site": "datadoghq.evil"})
     with pytest.raises(ValueError, match="not a Datadog attribute"):

@@ -231,7 +231,7 @@ def history_ticket(ticket: Ticket, data: dict[str, Any]) -> HistoryTicket:
         for c in data.get("status_changes") or []
         if isinstance(c, dict) and (at := parse_time(c.get("at"))) is not None
     ]
-    solved_at, reopens, paused = from_status_changes(ticket.created_at, changes)
+    solved_at, reopens, paused = from_status_changes(changes)
     if not changes:
         solved_at = parse_time(data.get("solved_at"))
     cf = ticket.custom_fields

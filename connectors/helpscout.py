@@ -437,7 +437,7 @@ def _history(conv: dict[str, Any], rating_id: int | None) -> HistoryTicket | Non
         if t.get("status") not in (None, "", "nochange")
         and (when := parse_time(t.get("createdAt"))) is not None
     ]
-    solved_at, reopens, paused = from_status_changes(created, changes)
+    solved_at, reopens, paused = from_status_changes(changes)
     status = _STATUS.get(str(conv.get("status")), str(conv.get("status") or "")) or None
     if status == "closed" and solved_at is None:
         solved_at = parse_time(conv.get("closedAt"))

@@ -130,7 +130,7 @@ class Records(Connector[RecordsConfig]):
                 or ("window" in modes and self._in_window(record, query))
             ):
                 continue
-            evidence = self._evidence(record, matcher, query)
+            evidence = self._evidence(record, matcher)
             reasons = []
             if evidence.matched and modes & {"matched", "all"}:
                 reasons.append("matched")
@@ -155,7 +155,7 @@ class Records(Connector[RecordsConfig]):
                     out.provides.setdefault(param, []).append(str(row[field]))
         return out
 
-    def _evidence(self, record: dict[str, Any], matcher: EntityMatcher, query: Query) -> Evidence:
+    def _evidence(self, record: dict[str, Any], matcher: EntityMatcher) -> Evidence:
         cfg = self.config
         title = cfg.title or (f"{{{cfg.title_field}}}" if cfg.title_field else None)
         if title and cfg.id_field and not cfg.title:

@@ -105,7 +105,7 @@ def analyse(data: AnalystInput, label: str = "offline", extra_gap: str | None = 
             for f in others
         ],
         timeline=_timeline(best.evidence, data),
-        customer_impact=_impact(category, best, data),
+        customer_impact=_impact(category, best),
         severity=_severity(category, data),
         escalation=Escalation(tier=row.tier, team=team, reason=row.why),
         incident=incident,
@@ -171,7 +171,7 @@ _BROAD_CAUSES = frozenset({"bug", "outage", "integration", "performance", "data"
 setting, their card) affects them alone, whatever else the same error message hits."""
 
 
-def _impact(category: str, finding: Finding, data: AnalystInput) -> str:
+def _impact(category: str, finding: Finding) -> str:
     """The category's impact, plus the breadth of the cited error when it is this customer's
     own, non-steady error (another tenant's background says nothing about this ticket)."""
     broad = max(

@@ -142,7 +142,7 @@ def extract(ticket: Ticket) -> Entities:
         http_statuses=_unique(s for s in statuses if 100 <= s <= 599),
         urls=_unique(urls),
         endpoints=_unique(endpoints),
-        product_areas=_areas(ticket, text),
+        product_areas=_areas(ticket),
         times=_unique(_times(text)),
         keywords=keywords(without_credentials(f"{ticket.subject}\n{ticket.description}")),
         **{name: _unique(values) for name, values in found.items()},
@@ -167,7 +167,7 @@ def _texts(ticket: Ticket) -> Iterable[str]:
             yield f"{key}: {str(value)[:1000]}"
 
 
-def _areas(ticket: Ticket, text: str) -> list[str]:
+def _areas(ticket: Ticket) -> list[str]:
     areas = [str(ticket.custom_fields.get("product_area") or "")]
     head = f"{ticket.subject}\n{ticket.description}"[:20_000]
     areas += [name for name, rx in _AREA_RES.items() if rx.search(head)]

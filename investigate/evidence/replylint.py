@@ -127,7 +127,6 @@ def repair(
     reply: str,
     *,
     ticket: Ticket | None = None,
-    cited: Iterable[Evidence] = (),
     settings: ReplySettings | None = None,
 ) -> str:
     """Remove what may not be shown and the sentences that break a rule; fix the greeting."""
@@ -187,9 +186,7 @@ def enforce(
     problems = lint(analysis.draft_reply, ticket=ticket, cited=cited, settings=settings)
     if not problems:
         return []
-    analysis.draft_reply = repair(
-        analysis.draft_reply, ticket=ticket, cited=cited, settings=settings
-    )
+    analysis.draft_reply = repair(analysis.draft_reply, ticket=ticket, settings=settings)
     left = lint(analysis.draft_reply, ticket=ticket, cited=cited, settings=settings)
     fixed = [p for p in problems if p.rule not in {q.rule for q in left}]
     note = []

@@ -119,9 +119,7 @@ class StatusChange:
     at: datetime
 
 
-def from_status_changes(
-    created_at: datetime, changes: Sequence[StatusChange]
-) -> tuple[datetime | None, int, timedelta]:
+def from_status_changes(changes: Sequence[StatusChange]) -> tuple[datetime | None, int, timedelta]:
     """(final solve, reopens, paused time before that solve) from a status history.
 
     Paused time is the time spent in a pending/on-hold status; a ticket still open counts

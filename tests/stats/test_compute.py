@@ -80,7 +80,7 @@ def test_pending_time_and_reopens_from_a_status_history() -> None:
         StatusChange("open", h(23)),
         StatusChange("solved", h(30)),
     ]
-    solved_at, reopens, paused = from_status_changes(T0, changes)
+    solved_at, reopens, paused = from_status_changes(changes)
     assert (solved_at, reopens, paused) == (h(30), 1, timedelta(hours=10))
     t = ticket("1", solved_at=solved_at, reopens=reopens, paused=paused, status="solved")
     assert compute.mttr_minutes(t) == 20 * 60.0  # 30h − 10h paused

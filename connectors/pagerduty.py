@@ -36,8 +36,8 @@ from urllib.parse import quote
 
 from pydantic import Field, SecretStr, field_validator
 
-from investigate.sdk import Evidence, Level, SourceError
-from investigate.sdk.alerts import MAX_RESPONSE_BYTES, check_base_url, clean, link
+from investigate.sdk import Evidence, Level, SourceError, web_link
+from investigate.sdk.alerts import MAX_RESPONSE_BYTES, check_base_url, clean
 from investigate.sdk.contract import Collected, Query, gather_parts
 from investigate.sdk.fieldchecks import each
 from investigate.sdk.http import Bearer, HttpConfig, HttpConnector, Session
@@ -263,7 +263,7 @@ class PagerDuty(HttpConnector[PagerDutyConfig]):
             last_seen=resolved,
             title=f"PagerDuty #{number} [{status}] {title}"[:300],
             detail="\n".join(d for d in detail if d)[:3000],
-            url=link(incident.get("html_url")),
+            url=web_link(incident.get("html_url")),
             level=_URGENCY_LEVEL.get(urgency) if status != "resolved" else "info",
             query=sent,
             services=[service] if service else [],

@@ -26,8 +26,8 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from investigate.sdk import Evidence, Level, SourceError
-from investigate.sdk.alerts import clean, link
+from investigate.sdk import Evidence, Level, SourceError, web_link
+from investigate.sdk.alerts import clean
 from investigate.sdk.contract import Check, Collected, Query, gather_parts
 from investigate.sdk.http import HttpConfig, HttpConnector, Session
 from investigate.sdk.rows import parse_time
@@ -121,7 +121,7 @@ class Statuspage(HttpConnector[StatuspageConfig]):
         keep, named = self.watched(query)
         page = summary.get("page") if isinstance(summary.get("page"), dict) else {}
         assert isinstance(page, dict)
-        page_url = link(page.get("url")) or self.config.base_url
+        page_url = web_link(page.get("url")) or self.config.base_url
         incidents: dict[str, tuple[dict[str, Any], str]] = {}
         for body, sent in ((summary, sent_summary), (recent, sent_recent)):
             for inc in body.get("incidents") or []:
@@ -174,7 +174,7 @@ class Statuspage(HttpConnector[StatuspageConfig]):
             lines.append(
                 f"update {_when(when)} [{clean(u.get('status'), 30)}]: {clean(u.get('body'), 300)}"
             )
-        url = link(inc.get("shortlink")) or f"{page_url}/incidents/{clean(inc.get('id'), 40)}"
+        url = web_link(inc.get("shortlink")) or f"{page_url}/incidents/{clean(inc.get('id'), 40)}"
         return Evidence(
             source=self.name,
             kind="incident",

@@ -16,7 +16,7 @@ from datetime import datetime
 from investigate.analysts import AnalystInput, intent
 from investigate.config import ReplySettings
 from investigate.evidence import causal, signals
-from investigate.evidence.replylint import CITED_CODE
+from investigate.evidence.replylint import CITED_CODE, first_name
 from investigate.models import Evidence
 from investigate.sdk.rows import parse_time
 
@@ -89,11 +89,6 @@ def topic(subject: str) -> str:
     if letters and sum(c.isupper() for c in letters) > 0.7 * len(letters):
         text = text.capitalize()
     return cut(text, 90)
-
-
-def first_name(name: str | None) -> str:
-    first = (name or "").strip().split(" ")[0]
-    return first if first.isalpha() and len(first) > 1 else ""
 
 
 def readable(action: str) -> str:

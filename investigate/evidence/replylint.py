@@ -99,7 +99,7 @@ def lint(
         hits(ERROR_CODE, "error-code")
     if len(_THANKS.findall(reply)) > 1:
         out.append(Problem("thanks-twice", "the reply thanks the customer more than once"))
-    name = _first_name(ticket.requester.name if ticket else requester)
+    name = first_name(ticket.requester.name if ticket else requester)
     greeting = reply.strip().splitlines()[0] if reply.strip() else ""
     if name and name.lower() not in greeting.lower():
         out.append(Problem("greeting", f"does not address {name} by name"))
@@ -114,7 +114,7 @@ def lint(
     return out
 
 
-def _first_name(name: str | None) -> str:
+def first_name(name: str | None) -> str:
     first = (name or "").strip().split(" ")[0]
     return first if first.isalpha() and len(first) > 1 else ""
 
@@ -160,7 +160,7 @@ def repair(
 
     text = _THANKS.sub(once, text)
     text = re.sub(r"(?m)^\s*(?:again|so much|a lot)?[.!]?\s*$", "", text)
-    name = _first_name(ticket.requester.name if ticket else None)
+    name = first_name(ticket.requester.name if ticket else None)
     parts = text.strip().split("\n", 1)
     if name and parts and name.lower() not in parts[0].lower():
         if re.match(r"^(?:hi|hello|dear|hey)\b", parts[0], re.I) and len(parts[0]) < 40:

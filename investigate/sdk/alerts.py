@@ -70,11 +70,6 @@ def clean(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def link(value: Any) -> str | None:
-    text = str(value or "")
-    return text if text.startswith(("http://", "https://")) and len(text) < 2000 else None
-
-
 def timeout_for(config: ConnectorConfig, query: Query | None) -> float:
     configured = config.timeout.total_seconds() if config.timeout else 30.0
     if query is None:

@@ -105,10 +105,6 @@ ROADMAP = _rx(r"roadmap|feature|idea|enhancement|request|planned|backlog|wishlis
 """A tracker item that records something the product does not do yet (its type or labels)."""
 
 
-def _text(e: Evidence) -> str:
-    return signals.text(e)
-
-
 def _links(data: AnalystInput) -> list[tuple[Evidence, Evidence, CausalLink]]:
     return causal.links_of(data.evidence)
 
@@ -161,7 +157,7 @@ def detect_billing(data: AnalystInput) -> Finding:
             e.kind in ("log", "log_pattern", "db_row", "customer")
             and e.matched  # another tenant's payment trouble says nothing about this one
             and _fresh(e)
-            and BILLING.search(_text(e))
+            and BILLING.search(signals.text(e))
         ):
             f.add(e, 1.5 if signals.is_problem(e) or e.kind != "log" else 1.0)
     records = [e for e in data.evidence if e.kind in _BILLING_KINDS and e.matched]
@@ -245,7 +241,9 @@ def detect_bug(data: AnalystInput) -> Finding:
         # A product error that is new for this customer and explained by nothing else: a
         # likely defect, weakly (any better-supported category wins).
         own = [
-            p for p in patterns if not signals.calls_third_party(p) and not VENDOR.search(_text(p))
+            p
+            for p in patterns
+            if not signals.calls_third_party(p) and not VENDOR.search(signals.text(p))
         ]
         server = [p for p in own if any(s >= 500 for s in signals.http_statuses(p))]
         pick = (server or own)[:1]
@@ -282,7 +280,7 @@ def detect_outage(data: AnalystInput) -> Finding:
         e
         for e in mine
         if _accounts(e) >= 5
-        and not VENDOR.search(_text(e))
+        and not VENDOR.search(signals.text(e))
         and not signals.calls_third_party(e)  # a vendor failing is an integration problem
     ]
     aliases = causal.Aliases()
@@ -329,7 +327,7 @@ def _matching_logs(
             or e.novelty == "steady"  # week-old background explains no new complaint
         ):
             continue
-        text = _text(e)
+        text = signals.text(e)
         if rx.search(text) and not any(x.search(text) for x in exclude):
             f.add(e, weight)
     return f
@@ -398,7 +396,7 @@ def detect_access(data: AnalystInput) -> Finding:
         for e in data.evidence:
             if (
                 e.kind == "db_row"
-                and ROLE_CHANGE.search(_text(e))
+                and ROLE_CHANGE.search(signals.text(e))
                 and e.timestamp
                 and e.timestamp <= data.ticket.created_at
                 and f.evidence
@@ -439,11 +437,11 @@ def detect_configuration(data: AnalystInput) -> Finding:
         f.add(change, 2.5 + 2.5 * link.strength)
     elif f.evidence:
         for e in data.evidence:
-            if e.kind == "db_row" and CONFIG.search(_text(e)):
+            if e.kind == "db_row" and CONFIG.search(signals.text(e)):
                 f.add(e, 2.5)
                 break
     logs = [e for e in f.evidence if e.kind in ("log", "log_pattern")]
-    if logs and RATE.search(_text(logs[0])):
+    if logs and RATE.search(signals.text(logs[0])):
         for e in data.evidence:
             if e.kind == "customer" and any("rate_limit" in k for k in signals.row(e)):
                 f.add(e, 1.5)
@@ -454,7 +452,7 @@ def detect_configuration(data: AnalystInput) -> Finding:
         parts.append(f"requests fail with {_short(logs[0])}")
     if setting:
         parts.append(f"following a settings change: {_short(setting)}")
-    if logs and RATE.search(_text(logs[0])):
+    if logs and RATE.search(signals.text(logs[0])):
         parts.append("(the client exceeds the plan's API rate limit)")
     f.statement = "Configuration: " + " ".join(parts) if parts else "A configuration problem."
     return f
@@ -542,7 +540,7 @@ def detect_data(data: AnalystInput) -> Finding:
             and signals.is_severe_log(e)
             and e.novelty in ("new", "spike")
             and set(e.services) & services
-            and DATA.search(_text(e))
+            and DATA.search(signals.text(e))
         ):
             f.add(e, 2.0)
     job = next((e for e in f.evidence if e.kind == "db_row"), None)
@@ -576,7 +574,7 @@ def detect_integration(data: AnalystInput) -> Finding:
             continue
         if signals.calls_third_party(e):
             f.add(e, 4.0 if e.level != "warning" else 3.0)
-        elif signals.is_severe_log(e) and VENDOR.search(_text(e)):
+        elif signals.is_severe_log(e) and VENDOR.search(signals.text(e)):
             f.add(e, 4.0)
     f.statement = (
         f"Third-party failure: {_short(f.evidence[0])}" if f.evidence else "An integration failure."

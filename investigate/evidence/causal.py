@@ -111,10 +111,6 @@ _COMMON = frozenset(
 
 def content_words(text: str) -> set[str]:
     """Content words (4+ letters, common verbs and log words left out, plural folded)."""
-    return _words(text)
-
-
-def _words(text: str) -> set[str]:
     out = set()
     for w in _WORD.findall(text.lower().replace("_", " ").replace(".", " ")):
         if w not in _COMMON:
@@ -126,7 +122,7 @@ def names_same_thing(change: Evidence, effect: Evidence, minimum: int = 1) -> bo
     """The record and the line share content words (`enrolment_rule.deleted` and `no rule
     matches`): the same object, whatever the vocabulary."""
     said = f"{effect.title} {' '.join(effect.examples[:1])}"
-    return len(_words(change.title) & _words(said)) >= minimum
+    return len(content_words(change.title) & content_words(said)) >= minimum
 
 
 def new_for(e: Evidence) -> str:

@@ -36,16 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from investigate.errors import ReadOnlyViolation, UsageError
 from investigate.models import Report, Ticket
-from investigate.notemarker import (  # noqa: F401 - re-exported
-    MARKER,
-    evidence_hash,
-    is_our_note,
-    last_marker,
-    marker_for,
-    without_our_notes,
-)
+from investigate.notemarker import last_marker, marker_for
 from investigate.noteoutcome import NoteOutcome as NoteOutcome
-from investigate.noteoutcome import NoteStatus as NoteStatus
 from investigate.render.note import render_note
 from investigate.sdk.contract import TicketSource
 from investigate.sdk.notefolder import NoteFolderTarget

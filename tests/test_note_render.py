@@ -10,9 +10,9 @@ import pytest
 
 from investigate.evidence.redaction import Redactor
 from investigate.models import Report
+from investigate.notemarker import evidence_hash, last_marker, marker_for, without_our_notes
 from investigate.render.note import NoteFormat, render_note
 from investigate.secrets import MASKER
-from investigate.writeback import evidence_hash, last_marker, marker_for, without_our_notes
 
 EVIL = (
     'see <a href="https://evil.example/a">here</a> [x](https://evil.example/b) '

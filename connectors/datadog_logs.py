@@ -143,11 +143,6 @@ class DatadogLogs(rl.RemoteLogConnector[DatadogLogsConfig]):
     def prepare(self, search: Any, start: datetime, end: datetime) -> tuple[str, Any]:
         return search, self.body(search, start, end, self.config.page_size)
 
-    def pages(
-        self, client: httpx2.AsyncClient, scan: rl.RemoteScan, payload: Any
-    ) -> AsyncGenerator[list[rl.Entry], None]:
-        return self._pages(client, scan, payload)
-
     def request_text(self, sent: list[str]) -> str:
         return f"POST {self.config.root}{SEARCH} filter.query=" + " ; ".join(sent)
 
@@ -169,7 +164,7 @@ class DatadogLogs(rl.RemoteLogConnector[DatadogLogsConfig]):
             raise rl.bad_shape(self.label, reply.sent, "no data list")
         return reply.body
 
-    async def _pages(
+    async def pages(
         self, client: httpx2.AsyncClient, scan: rl.RemoteScan, body: dict[str, Any]
     ) -> AsyncGenerator[list[rl.Entry], None]:
         c = self.config

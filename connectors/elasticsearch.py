@@ -163,11 +163,6 @@ class Elasticsearch(rl.RemoteLogConnector[ElasticsearchConfig]):
         body = self.body(filters, extra, start, end, self.config.page_size)
         return _compact(body), body
 
-    def pages(
-        self, client: httpx2.AsyncClient, scan: rl.RemoteScan, payload: Any
-    ) -> AsyncGenerator[list[rl.Entry], None]:
-        return self._pages(client, scan, payload)
-
     def request_text(self, sent: list[str]) -> str:
         return f"POST {self.config.base_url}{self.path} {sent[0]}"
 
@@ -205,7 +200,7 @@ class Elasticsearch(rl.RemoteLogConnector[ElasticsearchConfig]):
             self._shard_failures = True
         return hits["hits"]
 
-    async def _pages(
+    async def pages(
         self, client: httpx2.AsyncClient, scan: rl.RemoteScan, body: dict[str, Any]
     ) -> AsyncGenerator[list[rl.Entry], None]:
         c = self.config

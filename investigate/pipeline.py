@@ -30,6 +30,7 @@ from investigate.evidence.causal import Aliases
 from investigate.evidence.ranking import dedupe, merged_notes, number, order
 from investigate.instances import AnyConnector, Connectors, build_connectors
 from investigate.models import (
+    Analysis,
     Entities,
     Report,
     SourceResult,
@@ -226,10 +227,7 @@ async def investigate(
         analysis, usage = await analyst.analyse(data)
         analysis.incident = incidents.merge(data.incident, analysis.incident)
         if not analysis.runbooks:
-            by_id = {e.id: e for e in data.evidence}
-            cited = [by_id[i] for i in analysis.root_cause.evidence if i in by_id]
-            books = runbooks.for_analysis(data.runbooks, analysis.root_cause.category, cited)
-            analysis.runbooks = [b.name for b in books]
+            analysis.runbooks = runbooks_for(data, analysis)
         replylint.enforce(analysis, data.evidence, data.ticket, data.reply)
         if progress and analyst.name != "offline":
             progress(label, "done", "error" if analysis.outcome == "fallback" else "ok")
@@ -405,6 +403,16 @@ def _assemble(
         intent_phrases={str(k): v for k, v in inv.intent_phrases.items()},
         runbooks=runbooks.matching(books, kept, types),
     )
+
+
+def runbooks_for(data: AnalystInput, analysis: Analysis) -> list[str]:
+    """The runbooks that fit a finished diagnosis that named none (an LLM's): its category and
+    the evidence it cites, a runbook's `connector` matched by the connector's name or type."""
+    by_id = {e.id: e for e in data.evidence}
+    cited = [by_id[i] for i in analysis.root_cause.evidence if i in by_id]
+    types = {s.name: s.type for s in data.sources}
+    books = runbooks.for_analysis(data.runbooks, analysis.root_cause.category, cited, types)
+    return [b.name for b in books]
 
 
 async def preview_prompt(

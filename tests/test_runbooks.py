@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -154,3 +155,32 @@ def test_a_missing_folder_is_a_gap_in_a_run_not_a_failed_investigation(tmp_path:
 
     found, notes = load_or_note(tmp_path / "nope")
     assert found == [] and notes and "does not exist" in notes[0]
+
+
+def test_after_an_llm_diagnosis_a_runbook_matches_a_connector_by_its_type(tmp_path: Path) -> None:
+    """An analysis that names no runbook (an LLM's) gets those fitting its category and cited
+    evidence; a runbook's `connector` names a type (`zendesk`) as well as a connector's name."""
+    from investigate.models import Analysis, RootCause, SourceResult
+    from investigate.pipeline import runbooks_for
+
+    (tmp_path / "refund.md").write_text(
+        "---\nname: Refund desk\nmatch:\n  category: [billing]\n  connector: [zendesk]\n---\nbody\n"
+    )
+    note = Evidence(id="E1", source="helpdesk", kind="ticket", title="Refund asked twice")
+    data = replace(
+        data_for([], tmp_path),
+        evidence=[note],
+        sources=[SourceResult(name="helpdesk", type="zendesk", status="ok", items=1)],
+        runbooks=load(tmp_path),
+    )
+
+    def diagnosis(category: str, cited: list[str]) -> Analysis:
+        return Analysis(
+            analyst="anthropic:claude-sonnet-5-5",
+            summary="Refund",
+            root_cause=RootCause(statement="refund", category=category, evidence=cited),  # type: ignore[arg-type]
+        )
+
+    assert runbooks_for(data, diagnosis("billing", ["E1"])) == ["Refund desk"]
+    assert runbooks_for(data, diagnosis("billing", [])) == []
+    assert runbooks_for(data, diagnosis("configuration", ["E1"])) == []

@@ -253,6 +253,11 @@ class LevelIndex:
                 self._add(gap_start, gap_end, [at + s for s in found], kept)
         return overflow
 
+    def covers(self, start: int, end: int) -> bool:
+        """Whether [start, end) has been scanned in full already."""
+        with self._lock:
+            return not self._covered.gaps(start, end)
+
     def kept(self, start: int, end: int) -> tuple[Sequence[int], list[Any]]:
         """The kept parsed lines starting in [start, end), and their offsets, in file order
         (only meaningful while `parsing` and the range is covered)."""

@@ -361,7 +361,7 @@ class LogFile(Connector[LogFileConfig]):
                 return True
             begin, size = handle.tell(), len(mapped)
             end = size if stop < 0 else _line_end(mapped, begin + stop, size, begin)
-            covered = begin
+            covered = end if index.covers(begin, end) else begin  # as a later ticket finds it
             while covered < end:  # in steps, so a deadline can stop a first, long scan
                 if query.expired():
                     stats.stopped_early = True

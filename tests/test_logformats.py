@@ -439,3 +439,34 @@ def test_record_span_widens_a_candidate_line_to_its_record_in_a_block() -> None:
         0,
         json_block.index(b"\n"),
     )
+
+
+def exhaustive_choice(lines: list[bytes]) -> logformats.LogFormat | None:
+    """Detection by its definition: every candidate scored, the most lines read (a line with a
+    time counts twice), ties to the earlier (more specific) candidate."""
+    clean = [ln.rstrip(b"\r\n") for ln in lines if ln.strip()]
+    best: tuple[int, logformats.LogFormat] | None = None
+    for candidate in logformats._candidates(clean, REFERENCE, None):
+        score = sum(logformats._score(candidate, ln) for ln in clean)
+        if score and (best is None or score > best[0]):
+            best = (score, candidate)
+    return best[1] if best else None
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in FIXTURES.iterdir() if p.name != "README.md")
+)
+def test_detection_stops_early_only_where_no_candidate_could_do_better(name: str) -> None:
+    """`assess` stops at the first candidate that reads every sampled line with its time; that
+    is the format the full search picks, in every fixture and in every mix of two of them."""
+    lines = (FIXTURES / name).read_bytes().splitlines(keepends=True)
+    others = sorted(p for p in FIXTURES.iterdir() if p.name not in ("README.md", name))
+    for sample in [
+        lines,
+        *(lines[:6] + p.read_bytes().splitlines(keepends=True)[:4] for p in others),
+    ]:
+        chosen = logformats.assess(sample, REFERENCE).format
+        expected = exhaustive_choice(sample)
+        assert isinstance(chosen, logformats.AutoFormat)
+        assert chosen.primary.name == (expected.name if expected else "text")
+        assert type(chosen.primary) is type(expected or chosen.primary)

@@ -1212,6 +1212,8 @@ def assess(
         score = sum(_score(candidate, ln) for ln in lines)
         if score and (best is None or score > best[0]):
             best = (score, candidate)
+            if score == 2 * len(lines):  # every line read, with its time: none can do better,
+                break  # and a tie goes to the earlier (more specific) candidate anyway
     chosen = best[1] if best else _BY_NAME["text"].at(reference)
     fallbacks = [JsonFormat("json", keys, reference), _BY_NAME["text"].at(reference)]
     fmt = AutoFormat(chosen, fallbacks)
@@ -1238,8 +1240,8 @@ def _score(fmt: LogFormat, line: bytes) -> int:
 
 def _candidates(
     lines: Sequence[bytes], reference: datetime | None, keys: Mapping[str, str] | None
-) -> list[LogFormat]:
-    out: list[LogFormat] = []
+) -> Iterator[LogFormat]:
+    """The formats to try, the more specific first (made as they are tried)."""
     objects = []
     for line in lines[:50]:
         if line.lstrip()[:1] == b"{":
@@ -1252,14 +1254,12 @@ def _candidates(
     if objects:
         if sum(isinstance(o.get("log"), str) and "stream" in o for o in objects) * 2 > len(objects):
             inner = [str(o["log"]).encode() for o in objects if isinstance(o.get("log"), str)]
-            out.append(DockerFormat(assess(inner, reference, keys).format))
+            yield DockerFormat(assess(inner, reference, keys).format)
         flavours = [_flavour(o) for o in objects]
         top = max(set(flavours), key=lambda f: (flavours.count(f), f != "json"))
-        out.append(JsonFormat(top, keys, reference))
-    out += [
-        LogfmtFormat(keys, reference) if f.name == "logfmt" else f.at(reference) for f in FORMATS
-    ]
-    return out
+        yield JsonFormat(top, keys, reference)
+    for f in FORMATS:
+        yield LogfmtFormat(keys, reference) if f.name == "logfmt" else f.at(reference)
 
 
 def by_name(

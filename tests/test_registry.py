@@ -49,22 +49,13 @@ def test_a_plugin_that_fails_to_import_is_reported_and_skipped(cli, write_config
 
 @pytest.mark.slow  # a fresh python subprocess
 def test_a_run_imports_only_the_connector_types_its_config_uses() -> None:
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tests.test_startup import RUN_DEMO, _python
 
-    demo = Path(__file__).resolve().parents[1] / "config.example.yaml"
-    code = (
-        "import contextlib, io, sys\n"
-        "from investigate.cli import run\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        f"    assert run(['ticket', '4812', '--config', {str(demo)!r}, '-f', 'json']) == 0\n"
+    code = RUN_DEMO + (
         "loaded = sorted(m for m in sys.modules if m.startswith('investigate_connectors.'))\n"
         "print(' '.join(loaded))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    loaded = set(done.stdout.split())
+    loaded = set(_python(code))
     assert {
         "investigate_connectors.file",
         "investigate_connectors.log_file",

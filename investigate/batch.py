@@ -157,13 +157,13 @@ async def _prefetch(
                 ticket = await fetch_ticket(ctx, connectors, ticket_id, deadline)
             except Exception:  # its investigation fetches it again and says why
                 return
-        ctx.prefetched[ticket_id] = ticket
+        ctx.prefetched[ticket_id] = ticket, extract(ticket)
 
     await asyncio.gather(*(fetch(i) for i in dict.fromkeys(ids)))
     values = {
         v.lower()
-        for ticket in ctx.prefetched.values()
-        for v in extract(ticket).matchable()
+        for _, entities in ctx.prefetched.values()
+        for v in entities.matchable()
         if len(v) >= 4
     }
     ctx.planned = tuple(sorted(values))

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import httpx2
     from rich.console import Console
 
-    from investigate.models import Ticket
+    from investigate.models import Entities, Ticket
     from investigate.sdk.transport import HttpOptions
 
 
@@ -107,8 +107,9 @@ class Context:
     """A batch's entity values (lower case, as `EntityMatcher` keeps them), from every ticket
     it fetched before the first investigation: a connector that scans shared data (a log file)
     looks for all of them in one pass instead of one pass per ticket."""
-    prefetched: dict[str, Ticket] = field(default_factory=dict)
-    """Tickets a batch fetched to plan (`planned`), each taken by its investigation."""
+    prefetched: dict[str, tuple[Ticket, Entities]] = field(default_factory=dict)
+    """Tickets a batch fetched to plan (`planned`) and the entities read from each, each pair
+    taken by its investigation."""
 
     @property
     def stderr_is_tty(self) -> bool:

@@ -279,10 +279,12 @@ async def gather(
     # Built per investigation: connectors keep per-run state (which queries already ran).
     connectors = build_connectors(ctx, options.only, options.skip)
     try:
-        ticket = ctx.prefetched.pop(options.ticket_id, None) or await fetch_ticket(
-            ctx, connectors, options.ticket_id, deadline
-        )
-        found = entity_mod.extract(ticket)
+        held = ctx.prefetched.pop(options.ticket_id, None)  # fetched and read by the plan
+        if held is not None:
+            ticket, found = held
+        else:
+            ticket = await fetch_ticket(ctx, connectors, options.ticket_id, deadline)
+            found = entity_mod.extract(ticket)
         window = window_for(ctx, ticket, options)
         evidence_sources = {
             n: c

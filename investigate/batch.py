@@ -62,7 +62,6 @@ class Outcome:
     incident: bool = False
     error: str = ""
     not_found: bool = False
-    failed_sources: list[str] = field(default_factory=list)
     note: NoteOutcome | None = None
     report: Report | None = field(default=None, repr=False)
     """Kept for the summary's incident radar."""
@@ -213,15 +212,13 @@ async def _investigate_one(
 
 
 def _outcome(report: Report) -> Outcome:
-    failed = strict_failures(report)
     a = report.analysis
     return Outcome(
         ticket_id=report.ticket.id,
-        status="partial" if failed else "ok",
+        status="partial" if strict_failures(report) else "ok",
         category=a.root_cause.category,
         tier=a.escalation.tier,
         incident=a.incident.suspected,
-        failed_sources=failed,
         report=report,
     )
 

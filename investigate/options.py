@@ -24,7 +24,6 @@ class RunOptions:
     skip: list[str] = field(default_factory=list)
     timeout: timedelta | None = None
     redact: bool = True
-    strict: bool = False
     record: Path | None = None
     """Save what the connectors and the analyst returned here (see `recording`)."""
     replay: Path | None = None

@@ -120,7 +120,7 @@ def ticket(
         raise UsageError("--record and --replay cannot be combined")
     if dry_run and not post_note:
         raise UsageError("--dry-run goes with --post-note")
-    options = _run_options(ticket_id, scope, no_redact, strict, cache)
+    options = _run_options(ticket_id, scope, no_redact, cache)
     options = replace(options, reanalyse=scope.analyst is not None, record=record, replay=replay)
     if replay is not None:
         _check_replay(replay, ticket_id)
@@ -253,7 +253,7 @@ def batch(
             output_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create {output_dir}: {exc.strerror or exc}") from None
-    base = _run_options("", scope, no_redact, strict, cache)
+    base = _run_options("", scope, no_redact, cache)
     options = BatchOptions(
         ids=ids,
         concurrency=concurrency,
@@ -303,9 +303,7 @@ def batch(
         raise typer.Exit(code)
 
 
-def _run_options(
-    ticket_id: str, scope: Scope, no_redact: bool, strict: bool, cache: str | None
-) -> RunOptions:
+def _run_options(ticket_id: str, scope: Scope, no_redact: bool, cache: str | None) -> RunOptions:
     """What `ticket` and `batch` share of one investigation's options."""
     from investigate.options import RunOptions
 
@@ -320,7 +318,6 @@ def _run_options(
         skip=_names(scope.skip),
         timeout=deadline,
         redact=not no_redact,
-        strict=strict,
         cache=_cache(cache, scope.until),
     )
 

@@ -131,6 +131,17 @@ def test_skipping_a_mask_the_text_cannot_match_changes_nothing(parts: list[str])
     assert template(message) == every_mask(message)
 
 
+def test_no_replacement_adds_a_character_a_mask_needs() -> None:
+    """`template` checks the needed characters against the message as it came in: sound only
+    while no replacement brings in one that was not there."""
+    needed = set("".join(needs for _, _, needs in patterns._MASKS))
+    assert needed  # the check has something to check
+    for pattern, repl, needs in patterns._MASKS:
+        added = set(re.sub(r"\\\d", "", repl))  # a group (\1) brings back what its match held
+        held = set(needs) if len(needs) == 1 else set()  # a match holds its one needed character
+        assert not (added & needed) - held, (pattern.pattern, repl)
+
+
 def test_a_pattern_absent_from_the_baseline_is_new() -> None:
     g = PatternGrouper(WINDOW)
     g.add_baseline(line(-30, "db pool exhausted"))

@@ -30,7 +30,8 @@ MAX_EXAMPLES = 3
 MAX_ACCOUNTS = 200
 _MASKS: list[tuple[re.Pattern[str], str, str]] = [
     # (pattern, replacement, characters of which a match needs one: the text is not searched
-    # for a pattern when it holds none of them, "" = always searched)
+    # for a pattern when it holds none of them, "" = always searched). A replacement adds
+    # only `<`, `>`, letters and what its match held, never a character another mask needs.
     (re.compile(r"\b(\w{0,40}(?:_id|Id|ID))=(?!<)[^\s,;&]+"), r"\1=<id>", "="),
     (
         re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"),
@@ -118,8 +119,9 @@ def template(message: str) -> str:
     if cached is not None:
         return cached
     text = message[:2000]
-    for pattern, repl, needs in _MASKS:
-        if not needs or any(map(text.__contains__, needs)):
+    present = set(text)  # no replacement adds a character a mask needs (`_MASKS`), so what
+    for pattern, repl, needs in _MASKS:  # the text lacks now, it lacks after every mask
+        if not needs or not present.isdisjoint(needs):
             text = pattern.sub(repl, text)
     text = " ".join(text.split())
     if len(_CACHE) >= _CACHE_SIZE:

@@ -530,7 +530,11 @@ class LogFile(Connector[LogFileConfig]):
         self, parsed: logformats.ParsedLine, ts: datetime, matched: frozenset[str]
     ) -> LogLine:
         message, fields = parsed.message.strip(), parsed.fields
-        code = next((str(fields[k]) for k in _CODE_KEYS if fields.get(k)), "")
+        code = ""
+        for key in _CODE_KEYS:
+            if fields.get(key):
+                code = str(fields[key])
+                break
         if code and code not in message:  # keep error codes visible and in the template
             message = f"{message} [{code}]"
         service = parsed.service or self.config.service or ""

@@ -115,6 +115,9 @@ _SYSLOG_SEVERITY: tuple[Level, ...] = (
 
 def level_of(value: object, default: Level = "info") -> Level:
     """A level word, abbreviation, letter or number (pino/bunyan 10–60, log4j 10000–50000)."""
+    if type(value) is str:  # the usual case first: the same as below, without the checks
+        text = value.strip().lower()
+        return level_of(int(text), default) if text.isdigit() else _LEVEL_WORDS.get(text, default)
     if value is None or isinstance(value, bool):
         return default
     if isinstance(value, int | float):
@@ -283,9 +286,11 @@ def epoch(value: float) -> datetime | None:
 
 
 def _time_value(value: Any, reference: datetime | None) -> datetime | None:
+    if type(value) is str:  # the usual case first
+        return parse_time(value, reference)
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return epoch(float(value))
     if isinstance(value, str):
         return parse_time(value, reference)
@@ -572,8 +577,7 @@ class JsonFormat(LogFormat):
         return ParsedLine(epoch(when), level, text, "", {})
 
     def from_mapping(self, data: Mapping[str, Any]) -> ParsedLine | None:
-        nested = any(type(v) is dict for v in data.values())
-        flat = flatten(data) if nested else data
+        flat = flatten(data) if dict in map(type, data.values()) else data  # nested objects
         used: set[str] = set()
         roles = self._roles
         when = None
@@ -647,9 +651,11 @@ _JSON_LEVEL = re.compile(rb'"(?:level|severity|lvl|log\.level|@l)"\s*:\s*"(\w{1,
 
 
 def _is_level(value: Any) -> bool:
+    if type(value) is str:  # the usual case first
+        return is_level_word(value) or len(value.strip()) == 1
     if isinstance(value, bool):
         return False
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return 0 < value <= 60 or 1000 <= value <= 60000
     return is_level_word(str(value)) or len(str(value).strip()) == 1
 

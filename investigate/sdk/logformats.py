@@ -290,7 +290,7 @@ def _time_value(value: Any, reference: datetime | None) -> datetime | None:
         return parse_time(value, reference)
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
+    if isinstance(value, int | float):
         return epoch(float(value))
     if isinstance(value, str):
         return parse_time(value, reference)
@@ -655,7 +655,7 @@ def _is_level(value: Any) -> bool:
         return is_level_word(value) or len(value.strip()) == 1
     if isinstance(value, bool):
         return False
-    if isinstance(value, (int, float)):
+    if isinstance(value, int | float):
         return 0 < value <= 60 or 1000 <= value <= 60000
     return is_level_word(str(value)) or len(str(value).strip()) == 1
 

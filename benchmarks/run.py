@@ -426,7 +426,7 @@ CORE: dict[str, Callable[[Settings], list[Row]]] = {
     "log_ratios": script(
         "log_ratios",
         ["--big", "--workers-tickets", "1000", "--json"],
-        ["--mb", "50", "--runs", "3", "--batch-runs", "1", "--workers-runs", "1", "--json"],
+        "--mb 50 --runs 3 --batch-runs 1 --workers-runs 1 --scan-runs 1 --json".split(),
         pick_ratios,
     ),
 }

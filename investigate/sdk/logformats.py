@@ -286,14 +286,12 @@ def epoch(value: float) -> datetime | None:
 
 
 def _time_value(value: Any, reference: datetime | None) -> datetime | None:
-    if type(value) is str:  # the usual case first
+    if isinstance(value, str):  # the usual case first
         return parse_time(value, reference)
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return epoch(float(value))
-    if isinstance(value, str):
-        return parse_time(value, reference)
     if isinstance(value, Mapping) and "seconds" in value:  # GCP / protobuf Timestamp
         try:
             return epoch(float(value["seconds"]) + float(value.get("nanos", 0)) / 1e9)

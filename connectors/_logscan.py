@@ -73,15 +73,17 @@ class Finder:
         accelerate: bool = True,
         limit: int = 1 << 62,
         shared: LevelIndex | None = None,
+        markers: tuple[bytes, ...] = LEVEL_MARKERS,
     ) -> None:
         self.entities = tuple(re.escape(n) for n in needles if n)
-        self.patterns = self.entities + LEVEL_MARKERS
+        self.patterns = self.entities + markers
         self.limit = limit
         fast = accelerate and accelerated()
         # Two databases: the level markers' is the same for every ticket (compiled once per
         # process), the entities' is small literals (cheap to compile per ticket).
-        self.shared = shared if fast and shared is not None and shared.limit == limit else None
-        wanted = (self.entities,) if self.shared is not None else (self.entities, LEVEL_MARKERS)
+        same = shared is not None and shared.limit == limit and shared.markers == markers
+        self.shared = shared if fast and same else None
+        wanted = (self.entities,) if self.shared is not None else (self.entities, markers)
         self._hs = [_hs_database(p) for p in wanted if p] if fast else []
         self._scratch: dict[tuple[int, int], Any] = {}
         self._re = _re_alternation(self.patterns) if not fast else None
@@ -184,8 +186,8 @@ class Coverage:
 
 class LevelIndex:
     """The level-marker lines of one version of one file, found once per batch: the byte
-    ranges read so far and the offsets of the lines in them that contain a `LEVEL_MARKERS`
-    match within their first `limit` bytes. Tickets read different ranges (their own
+    ranges read so far and the offsets of the lines in them that contain a match of the
+    format's `markers` within their first `limit` bytes. Tickets read different ranges (their own
     baseline and window); each part of the file is scanned for level markers once, by
     whichever ticket reads it first. Thread-safe (tickets scan in threads).
 
@@ -198,8 +200,9 @@ class LevelIndex:
         limit: int,
         parse: Callable[[bytes], Any] | None = None,
         keep: Callable[[Any], bool] | None = None,
+        markers: tuple[bytes, ...] = LEVEL_MARKERS,
     ) -> None:
-        self.limit = limit
+        self.limit, self.markers = limit, markers
         self._parse, self._keep = parse, keep
         self._covered = Coverage()
         self._starts = array("q")
@@ -286,7 +289,7 @@ class LevelIndex:
 
     def _scan(self, buf: Buffer, size: int, begin: int, end: int) -> list[int]:
         """Starts of the level-marker lines among the whole lines `buf[begin:end]`."""
-        db = _hs_database(LEVEL_MARKERS)
+        db = _hs_database(self.markers)
         scratch = self._scratch.get(id(db))
         if scratch is None:
             scratch = self._scratch[id(db)] = hyperscan.Scratch(db)

@@ -10,7 +10,7 @@
       # fields: {time: eventTime, level: sev, message: body, service: component}  # JSON keys
 
 A file is read in 4 MiB blocks; only the lines that contain an entity string or a level marker
-(`logformats.LEVEL_MARKERS`, found in one pass over the block, `investigate_connectors._logscan`) are split
+(the format's `markers`, found in one pass over the block, `investigate_connectors._logscan`) are split
 out, widened to their whole record and parsed; a line is capped at `max_line_bytes`, and memory
 stays flat for a 1 GB file. `format: auto` detects each file's format from its first lines
 (`investigate check` shows which, and how many sampled lines it read): JSON lines (ECS, GCP, zap,
@@ -89,8 +89,10 @@ _READING = threading.local()
 scan for several tickets at once, one thread each."""
 
 
-def _finder(matcher: EntityMatcher, limit: int, shared: LevelIndex | None = None) -> Finder:
-    return Finder([v.encode() for v in matcher.values], limit=limit, shared=shared)
+def _finder(
+    matcher: EntityMatcher, limit: int, markers: tuple[bytes, ...], shared: LevelIndex | None
+) -> Finder:
+    return Finder([v.encode() for v in matcher.values], limit=limit, shared=shared, markers=markers)
 
 
 class LogFileConfig(ConnectorConfig, AccountField):
@@ -308,7 +310,8 @@ class LogFile(Connector[LogFileConfig]):
         limit = self.config.max_line_bytes
         fmt = _READING.format = self.detection(path).format
         index = self._levels(path, fmt)
-        finder = functools.cache(lambda: _finder(matcher, limit, index))  # not when planned
+        # built only when needed (not in a planned batch)
+        finder = functools.cache(lambda: _finder(matcher, limit, fmt.markers, index))
         parsed = self._parsed(path)
         if (
             index is not None
@@ -438,6 +441,7 @@ class LogFile(Connector[LogFileConfig]):
                     c.max_line_bytes,
                     parse=self._parse_level_line if single else None,
                     keep=_worth_keeping if single else None,
+                    markers=fmt.markers,
                 )
         return found
 

@@ -4,6 +4,7 @@ message; continuation lines join their record; ambiguous samples; regex and key 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -370,13 +371,13 @@ def test_time_zone_offset_record_is_converted() -> None:
 def test_the_cheap_level_check_never_drops_a_warning_or_worse() -> None:
     # A scanner parses only records that match an entity or pass `interesting`: it must hold
     # for every warning-or-worse record of every format.
-    markers = re.compile(b"|".join(logformats.LEVEL_MARKERS), re.IGNORECASE | re.MULTILINE)
     checked = 0
     for path in sorted(FIXTURES.iterdir()):
         if path.name == "README.md":
             continue
         lines = path.read_bytes().splitlines(keepends=True)
         fmt = assess(lines, REFERENCE).format
+        markers = re.compile(b"|".join(fmt.markers), re.IGNORECASE | re.MULTILINE)
         for record in records(lines, fmt):
             item = fmt.parse(record)
             if item is not None and item.level in ("warning", "error", "critical"):
@@ -385,10 +386,100 @@ def test_the_cheap_level_check_never_drops_a_warning_or_worse() -> None:
                 checked += 1
     assert checked >= 40
     quiet = b'{"ts":"2026-11-24T08:45:49Z","level":"info","msg":"request 7 served","attempt":1}'
+    markers = re.compile(b"|".join(logformats.LEVEL_MARKERS), re.IGNORECASE | re.MULTILINE)
     assert not logformats.detect([quiet]).interesting(quiet)
     assert not markers.search(quiet)
     notice = b"<13>Nov 24 09:14:20 web-1 exporter[990]: export finished"  # severity 5
     assert not logformats.detect([notice]).interesting(notice)
+
+
+_NUMERIC_LEVELS = st.sampled_from([40, 45, 50, 55, 59, 60, 69, 30000, 40000, 50000])
+_OTHER_FIELDS = st.dictionaries(
+    st.sampled_from(["duration_ms", "attempt", "port", "pid", "msg_id", "user", "count"]),
+    st.one_of(st.integers(-99, 99_999), st.text("abc 42:,", max_size=8)),
+    max_size=3,
+)
+
+
+def _numeric_record(key: str, number: int, style: str, others: dict[str, object]) -> bytes:
+    """A record whose level is `number` under `key`, written in `style`."""
+    value: object = str(number) if style == "quoted" else number
+    head, _, leaf = key.rpartition(".")
+    body = {"time": "2026-11-24T09:13:02Z", "msg": "export 42 failed for acc_1042", **others}
+    if style == "nested" and head:
+        body[head] = {leaf: value}
+    else:
+        body[key] = value
+    line = json.dumps(body, separators=(",", ":"))
+    if style == "spaced":
+        line = json.dumps(body, separators=(", ", " : "))
+    if style == "logfmt":
+        pairs = [f"{k}={v}" for k, v in body.items() if not isinstance(v, dict)]
+        line = " ".join(f'{p.split("=", 1)[0]}="{p.split("=", 1)[1]}"' if " " in p else p
+                        for p in pairs)  # fmt: skip
+    if style == "docker":
+        inner = json.dumps(body, separators=(",", ":")) + "\n"
+        line = json.dumps({"log": inner, "stream": "stdout", "time": "2026-11-24T09:13:02Z"})
+    return line.encode()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([*logformats.LEVEL_KEYS, "levelno", "sev", "event.sev_num", "Level"]),
+    _NUMERIC_LEVELS,
+    st.sampled_from(["plain", "nested", "spaced", "quoted", "logfmt", "docker"]),
+    _OTHER_FIELDS,
+)
+def test_a_numeric_level_under_any_level_key_is_a_candidate(
+    key: str, number: int, style: str, others: dict[str, object]
+) -> None:
+    # Numbers are markers only under a level key (not after every `":`): every way a reader
+    # here takes a number as a level must still be found, the file's own key (`fields:`) too.
+    line = _numeric_record(key, number, style, others)
+    custom = key not in (*logformats.LEVEL_KEYS, "levelno")
+    keys = {"level": key} if custom else None
+    fmt = assess([line], REFERENCE, keys).format
+    item = fmt.parse(line)
+    if item is None or item.level not in ("warning", "error", "critical"):
+        return  # e.g. `status` with a number outside a level's range, or a key not read
+    markers = re.compile(b"|".join(fmt.markers), re.IGNORECASE | re.MULTILINE)
+    assert fmt.interesting(line), (fmt.name, line)
+    assert markers.search(line), (fmt.name, line)
+
+
+def test_numeric_levels_in_the_documented_shapes_are_read_and_found() -> None:
+    # pino, Python's JSON logger, log4j's numbers, a Docker-wrapped pino line and
+    # a file's own key: each read as warning or worse, and each a candidate for the scanner.
+    cases = [
+        (b'{"level":50,"time":1795860000000,"pid":7,"hostname":"h","msg":"boom"}', None),
+        (b'{"asctime":"2026-11-24 09:13:02","levelno":40,"message":"boom"}', None),
+        (b'{"@timestamp":"2026-11-24T09:13:02Z","level":40000,"message":"boom"}', None),
+        (
+            b'{"log":"{\\"level\\":60,\\"time\\":1795860000000,\\"msg\\":\\"boom\\"}\\n",'
+            b'"stream":"stdout","time":"2026-11-24T09:13:02Z"}',
+            None,
+        ),
+        (b'{"t":"2026-11-24T09:13:02Z","sev_num":55,"body":"boom"}', {"level": "sev_num"}),
+    ]
+    for line, keys in cases:
+        fmt = assess([line], REFERENCE, keys).format
+        item = fmt.parse(line)
+        assert item is not None and item.level in ("warning", "error", "critical"), (line, item)
+        assert fmt.interesting(line), line
+    regex = logformats.regex_format(r"^(?P<time>\S+) (?P<level>\d+) (?P<message>.*)$")
+    numeric = b"2026-11-24T09:13:02Z 50 disk full"
+    assert regex.parse(numeric) is not None and regex.parse(numeric).level == "error"  # type: ignore[union-attr]
+    assert regex.interesting(numeric)
+
+
+def test_a_number_under_another_key_is_not_a_level_marker() -> None:
+    # The reason markers are keyed: `"duration_ms":45,` is on many info lines.
+    for line in (
+        b'{"ts":"2026-11-24T08:45:49Z","level":"info","msg":"served","duration_ms":45,"n":50}',
+        b"ts=2026-11-24T08:45:49Z level=info msg=served duration_ms=45",
+    ):
+        fmt = assess([line], REFERENCE).format
+        assert not fmt.interesting(line), line
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

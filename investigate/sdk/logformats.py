@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import orjson
@@ -334,25 +334,59 @@ def _with_stack(line: ParsedLine, rest: str) -> ParsedLine:
 
 
 _PRI_WARNING_OR_WORSE = "|".join(str(p) for p in range(192) if p % 8 <= 4)
-LEVEL_MARKERS: tuple[bytes, ...] = (
-    rb"warn|wrn|err|eror|fail|fatal|ftl|crit|panic|alert|emerg|severe",
-    rb'":[ \t]*(?:[4-6]\d|[3-5]0000)[,}\s]|" [45]\d\d ',
-    rb"^(?:<(?:" + _PRI_WARNING_OR_WORSE.encode() + rb")>|[ewf]\d{4} |[ewfa], \[)",
-)
+NUMBER_KEYS = ("level", "severity", "lvl", "@l", "loglevel", "levelname", "level_name", "status",
+               "levelno")  # fmt: skip
+"""The keys whose number a JSON or logfmt reader takes as a level (`LEVEL_KEYS`' last segments,
+and Python's `levelno`); a file's own level key (`JsonFormat(keys=...)`) is added to them."""
+_LEVEL_NUMBER = rb'"?(?:[4-6]\d|[3-5]0000)(?:[",}\s\\]|$)'
+"""40–69 (pino, bunyan, Python's levelno) or 30000–50000 (log4j), quoted or not."""
+
+
+def level_markers(keys: Iterable[str] = (), *, any_number: bool = False) -> tuple[bytes, ...]:
+    """The level markers of a format (see `LEVEL_MARKERS`) whose numeric levels sit under
+    `NUMBER_KEYS` and `keys` (`level":50`, `level=50`, `\\"level\\":50` inside a Docker
+    wrapper), or, with `any_number`, anywhere in the line (a user's regex with a `level` group).
+    Anchoring numbers to their keys keeps the scan fast: `":` followed by a number is on every
+    JSON line, so the unanchored pattern cost Hyperscan 5x the time of the rest."""
+    if any_number:
+        number = rb"(?:^|[^\w.])" + _LEVEL_NUMBER
+    else:
+        names = dict.fromkeys(k.rsplit(".", 1)[-1].lower() for k in (*NUMBER_KEYS, *keys))
+        alternation = b"|".join(re.escape(n).encode() for n in names if n)
+        number = rb"(?:" + alternation + rb')\\?"?[ \t]*[:=][ \t]*' + _LEVEL_NUMBER
+    return (
+        rb"warn|wrn|err|eror|fail|fatal|ftl|crit|panic|alert|emerg|severe",
+        number + rb'|" [45]\d\d ',
+        rb"^(?:<(?:" + _PRI_WARNING_OR_WORSE.encode() + rb")>|[ewf]\d{4} |[ewfa], \[)",
+    )
+
+
+LEVEL_MARKERS: tuple[bytes, ...] = level_markers()
 """Byte patterns, matched case-insensitively with `^` at a line's start, that every warning-or-
-worse record of every format here contains: level words and abbreviations (.NET `fail`, Serilog
-`WRN`/`FTL`, zap `dpanic`); JSON numbers 40–69 (pino, bunyan, Python's levelno) and
-30000–50000 (log4j); an HTTP 4xx/5xx in an access line; a syslog PRI of severity warning or
-worse; klog's and Ruby's level letters. A line with none of them is never warning or worse; a
-superset only costs a parse (`tests/test_logformats.py` holds this over every fixture)."""
-_WORDS_RE = re.compile(LEVEL_MARKERS[0])
-_NUMBERS_RE = re.compile(LEVEL_MARKERS[1])
-_HEADS_RE = re.compile(LEVEL_MARKERS[2])
+worse record of every format here contains (with the format's own level key: each format's
+`markers`): level words and abbreviations (.NET `fail`, Serilog `WRN`/`FTL`, zap `dpanic`);
+numbers 40–69 (pino, bunyan, Python's levelno) and 30000–50000 (log4j) under a level key; an
+HTTP 4xx/5xx in an access line; a syslog PRI of severity warning or worse; klog's and Ruby's
+level letters. A line with none of them is never warning or worse; a superset only costs a
+parse (`tests/test_logformats.py` holds this over every fixture and generated records)."""
 
 
-def _interesting(line: bytes) -> bool:
+def merged_markers(groups: Iterable[tuple[bytes, ...]]) -> tuple[bytes, ...]:
+    """Markers matching what any of `groups` matches (an `AutoFormat`'s readers)."""
+    parts = list(zip(*groups, strict=True))
+    return tuple(b"|".join(dict.fromkeys(p)) for p in parts)
+
+
+@lru_cache(maxsize=64)
+def _marker_res(markers: tuple[bytes, ...]) -> tuple[re.Pattern[bytes], ...]:
+    words, numbers, heads = markers
+    return re.compile(words), re.compile(numbers, re.M), re.compile(heads)
+
+
+def _interesting(line: bytes, markers: tuple[bytes, ...] = LEVEL_MARKERS) -> bool:
+    words, numbers, heads = _marker_res(markers)
     low = line.lower()
-    return bool(_WORDS_RE.search(low) or _NUMBERS_RE.search(line) or _HEADS_RE.match(low))
+    return bool(words.search(low) or numbers.search(low) or heads.match(low))
 
 
 class LogFormat:
@@ -360,6 +394,8 @@ class LogFormat:
     cheap checks `starts_record` and `time_of`."""
 
     name = "text"
+    markers = LEVEL_MARKERS
+    """What every warning-or-worse record of this format contains (see `level_markers`)."""
     multiline = True
     """Whether a record can span lines (False: every line is a record, `records` is a no-op)."""
 
@@ -380,7 +416,7 @@ class LogFormat:
     def interesting(self, line: bytes) -> bool:
         """Cheap and conservative: False only when the record cannot be a warning or worse in
         any format here (a scanner parses only entity matches and these)."""
-        return _interesting(line)
+        return _interesting(line, self.markers)
 
     def is_continuation(self, line: bytes) -> bool:
         """A line that belongs to the record before it (a stack frame, a traceback line)."""
@@ -534,6 +570,8 @@ class JsonFormat(LogFormat):
         self.name = name
         self.keys = dict(keys or {})
         self.reference = reference
+        if "level" in self.keys:
+            self.markers = level_markers((self.keys["level"],))
         self._roles = {
             role: (self.keys[role],) if role in self.keys else default
             for role, default in (
@@ -689,6 +727,7 @@ class DockerFormat(LogFormat):
         self.inner = inner
         self.name = f"docker-json({inner.name})"
         self.multiline = inner.multiline
+        self.markers = inner.markers
         self._wrapper = JsonFormat("docker-json")
 
     def parse(self, line: bytes) -> ParsedLine | None:
@@ -760,7 +799,9 @@ class TextFormat(LogFormat):
 
     def at(self, reference: datetime | None) -> TextFormat:
         """The same format, inferring missing years and dates from `reference`."""
-        return TextFormat(self.name, self.pattern, self.build, reference, self.flags)
+        copy = TextFormat(self.name, self.pattern, self.build, reference, self.flags)
+        copy.markers = self.markers
+        return copy
 
     @cached_property
     def regex(self) -> re.Pattern[bytes]:
@@ -1015,6 +1056,7 @@ class LogfmtFormat(TextFormat):
     ) -> None:
         self.keys = dict(keys or {})
         self.reader = JsonFormat("logfmt", keys, reference)
+        self.markers = self.reader.markers
         super().__init__("logfmt", rb"^(?P<all>[A-Za-z_][\w.\-/]*=\S.*)$", _logfmt, reference)
 
     def at(self, reference: datetime | None) -> TextFormat:
@@ -1151,6 +1193,7 @@ class AutoFormat(LogFormat):
         self.others = [o for o in others if o.name != primary.name]
         self.name = primary.name
         self.multiline = primary.multiline
+        self.markers = merged_markers([primary.markers, *(o.markers for o in self.others)])
 
     def parse(self, line: bytes) -> ParsedLine | None:
         parsed = self.primary.parse(line)
@@ -1300,7 +1343,10 @@ def regex_format(pattern: str, reference: datetime | None = None) -> TextFormat:
     problem = check_regex(pattern)
     if problem:
         raise ValueError(problem)
-    return TextFormat("regex", pattern.encode(), None, reference)
+    fmt = TextFormat("regex", pattern.encode(), None, reference)
+    if "level" in fmt.regex.groupindex:  # a number there may be a level: look for any
+        fmt.markers = level_markers(any_number=True)
+    return fmt
 
 
 def check_keys(keys: Mapping[str, str]) -> str | None:

@@ -4,6 +4,7 @@ config errors, and `investigate check` naming each file's format."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -126,6 +127,39 @@ async def test_fields_mapping_names_the_keys_of_a_custom_json_log(tmp_path: Path
         ["ledger"],
         ["ledger down for acc_1042"],
     )
+
+
+@pytest.mark.parametrize("batch", [False, True])
+async def test_numeric_levels_under_a_files_own_key_are_scanned_for(
+    tmp_path: Path, batch: bool
+) -> None:
+    # The scanner parses only lines with an entity or a level marker; numbers count as markers
+    # under level keys, the file's own (`fields:`) included, in a ticket's scan and a batch's
+    # shared one alike. These errors name no entity of the ticket.
+    rows = [
+        ("09:10:00", 30, "served GET /health", 12),
+        ("09:13:02", 50, "ledger write timed out", 45),
+        ("09:14:40", 60, "ledger process crashed", 47),
+        ("09:15:00", 30, "served GET /api/exports", 55),
+    ]
+    (tmp_path / "events.jsonl").write_text(
+        "".join(
+            json.dumps({"at": f"2026-11-24T{t}Z", "sev_num": n, "body": m, "latency": ms}) + "\n"
+            for t, n, m, ms in rows
+        )
+    )
+    conn = make_logs(
+        tmp_path, "events.jsonl", fields={"time": "at", "level": "sev_num", "message": "body"}
+    )
+    conn.ctx.batch = batch
+
+    evidence = (await collect(conn)).evidence
+
+    found = {(e.level, e.examples[0]) for e in evidence}
+    assert found == {
+        ("error", "ledger write timed out"),
+        ("critical", "ledger process crashed"),
+    }, found
 
 
 async def test_a_named_format_is_used_as_is(tmp_path: Path) -> None:

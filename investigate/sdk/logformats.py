@@ -21,8 +21,8 @@ A record can span lines (stack traces, tracebacks, a .NET message under its head
 DETAIL/STATEMENT lines): `records()` joins continuation lines to the line that starts the record,
 and `parse` keeps them in `fields["stack_trace"]` (and the exception it names in
 `fields["exception"]`), the message being the first line's. A block scanner finds candidate
-lines with `LEVEL_MARKERS` (and its entity strings), widens each with `record_span`, and parses
-only those.
+lines with the format's `markers` (`level_markers`: numbers only under a level key, the file's own
+included) and its entity strings, widens each with `record_span`, and parses only those.
 """
 
 from __future__ import annotations

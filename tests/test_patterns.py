@@ -418,3 +418,26 @@ def test_a_run_with_more_accounts_than_kept_keeps_the_first_ones() -> None:
     in_runs.add_run(lines)
     assert state(in_runs) == state(one_by_one)
     assert len(next(iter(in_runs.patterns.values())).accounts) == patterns.MAX_ACCOUNTS
+
+
+def test_lines_of_one_pattern_share_one_seen_value() -> None:
+    # Grouping counts lines by `seen`; equal values as one object keep that at identity checks.
+    first = LogLine(datetime(2026, 11, 24, 9, tzinfo=UTC), "error", "export 17 failed", "api")
+    second = LogLine(datetime(2026, 11, 24, 9, 5, tzinfo=UTC), "error", "export 942 failed", "api")
+    other = LogLine(datetime(2026, 11, 24, 9, 5, tzinfo=UTC), "error", "export 942 failed", "web")
+    assert first.seen == second.seen == ("api", "error", "export <num> failed")
+    assert first.seen is second.seen
+    assert other.seen != first.seen
+
+
+def test_a_shared_line_gives_each_grouper_the_accounts_of_its_own_keys() -> None:
+    # A batch's tickets group the same line objects; what a line names is kept on it per keys.
+    shared = line(30, "charge failed for acc_2001", tenant="t_9", account_id="acc_7")
+    by_tenant = PatternGrouper(WINDOW, account_keys=("tenant",))
+    by_default = PatternGrouper(WINDOW)
+    for grouper in (by_tenant, by_default, by_tenant):
+        grouper.add_run([shared])
+    (tenant,) = by_tenant.evidence("logs", "q", keep=lambda p, n: True)
+    (default,) = by_default.evidence("logs", "q", keep=lambda p, n: True)
+    assert tenant.accounts == ["t_9"]
+    assert default.accounts == ["acc_7"]

@@ -158,8 +158,20 @@ class LogLine:
     @cached_property
     def seen(self) -> tuple[str, Level, str]:
         """Service, level and masked message: what decides the line's pattern (computed once
-        per line, so a line a batch shares between its tickets is masked once)."""
-        return self.service, self.level, template(self.message)
+        per line, so a line a batch shares between its tickets is masked once). Equal values
+        are one object (`_SEEN_VALUES`): counting lines by it then stops at `is`, where equal
+        tuples holding equal but distinct templates were compared string by string (4x the
+        time of a ticket's `Counter` over its ~1,200 baseline lines)."""
+        value = (self.service, self.level, template(self.message))
+        found = _SEEN_VALUES.get(value)
+        if found is None:
+            if len(_SEEN_VALUES) >= _CACHE_SIZE:
+                _SEEN_VALUES.clear()
+            found = _SEEN_VALUES.setdefault(value, value)
+        return found
+
+
+_SEEN_VALUES: dict[tuple[str, Level, str], tuple[str, Level, str]] = {}
 
 
 _SEEN = attrgetter("seen")
@@ -489,12 +501,22 @@ def poisson_tail(k: int, mean: float) -> float:
     return max(0.0, 1.0 - below)
 
 
-def _accounts(line: LogLine, keys: tuple[str, ...] = ACCOUNT_KEYS) -> set[str]:
+def _accounts(line: LogLine, keys: tuple[str, ...] = ACCOUNT_KEYS) -> frozenset[str]:
+    """The accounts a line names: its first account field, else account IDs in its message.
+    Kept on the line (for these keys): a batch groups the lines its tickets share once per
+    ticket, and most lines name no account, so each would be searched again every time."""
+    known: tuple[tuple[str, ...], frozenset[str]] | None = line.__dict__.get("_accounts")
+    if known is not None and known[0] == keys:
+        return known[1]
     for key in keys:
         value = line.fields.get(key)
         if isinstance(value, str | int) and value != "":
-            return {str(value)}
-    return set(_ACCOUNT_RE.findall(line.message))
+            found = frozenset((str(value),))
+            break
+    else:
+        found = frozenset(_ACCOUNT_RE.findall(line.message))
+    line.__dict__["_accounts"] = keys, found
+    return found
 
 
 def _bounded(fields: Mapping[str, Any]) -> dict[str, Any]:

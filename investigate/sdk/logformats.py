@@ -383,7 +383,7 @@ def _marker_res(markers: tuple[bytes, ...]) -> tuple[re.Pattern[bytes], ...]:
     return re.compile(words), re.compile(numbers, re.M), re.compile(heads)
 
 
-def _interesting(line: bytes, markers: tuple[bytes, ...] = LEVEL_MARKERS) -> bool:
+def _interesting(line: bytes, markers: tuple[bytes, ...]) -> bool:
     words, numbers, heads = _marker_res(markers)
     low = line.lower()
     return bool(words.search(low) or numbers.search(low) or heads.match(low))
@@ -415,7 +415,7 @@ class LogFormat:
 
     def interesting(self, line: bytes) -> bool:
         """Cheap and conservative: False only when the record cannot be a warning or worse in
-        any format here (a scanner parses only entity matches and these)."""
+        this format (none of its `markers`; a scanner parses only entity matches and these)."""
         return _interesting(line, self.markers)
 
     def is_continuation(self, line: bytes) -> bool:

@@ -334,10 +334,12 @@ def _with_stack(line: ParsedLine, rest: str) -> ParsedLine:
 
 
 _PRI_WARNING_OR_WORSE = "|".join(str(p) for p in range(192) if p % 8 <= 4)
-NUMBER_KEYS = ("level", "severity", "lvl", "@l", "loglevel", "levelname", "level_name", "status",
-               "levelno")  # fmt: skip
-"""The keys whose number a JSON or logfmt reader takes as a level (`LEVEL_KEYS`' last segments,
-and Python's `levelno`); a file's own level key (`JsonFormat(keys=...)`) is added to them."""
+LEVEL_KEYS = ("level", "log.level", "severity", "lvl", "@l", "loglevel", "levelname",
+              "level_name", "status")  # fmt: skip
+"""`status` counts only when it holds a level word (Datadog), never an HTTP status."""
+NUMBER_KEYS = (*LEVEL_KEYS, "levelno")
+"""The keys whose number a JSON or logfmt reader takes as a level (by their last segment; and
+Python's `levelno`); a file's own level key (`JsonFormat(keys=...)`) is added to them."""
 _LEVEL_NUMBER = rb'"?(?:[4-6]\d|[3-5]0000)(?:[",}\s\\]|$)'
 """40–69 (pino, bunyan, Python's levelno) or 30000–50000 (log4j), quoted or not."""
 
@@ -490,11 +492,9 @@ def record_span(
 
 # --- JSON lines -----------------------------------------------------------------------------
 
+# LEVEL_KEYS is with the level markers above (they take its numbers as levels).
 TIME_KEYS = ("@timestamp", "timestamp", "ts", "time", "@t", "t", "date", "datetime", "asctime",
              "eventTime", "receiveTimestamp")  # fmt: skip
-LEVEL_KEYS = ("level", "log.level", "severity", "lvl", "@l", "loglevel", "levelname",
-              "level_name", "status")  # fmt: skip
-"""`status` counts only when it holds a level word (Datadog), never an HTTP status."""
 MESSAGE_KEYS = ("message", "msg", "@m", "textPayload", "jsonPayload.message", "log", "text",
                 "event")  # fmt: skip
 SERVICE_KEYS = ("service", "service.name", "service_name", "app", "application",
